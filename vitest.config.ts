@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Integration tests start real etcd, sshd and sandbox clusters: give them room, run
+    // files one at a time so two sandboxes never compete for the two cores.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    fileParallelism: false,
+    pool: "forks",
+  },
+});
