@@ -1,0 +1,185 @@
+/**
+ * One remote command on an SSH connection. stdout is a Node stream with real backpressure
+ * (ssh2 stops granting SSH window while the reader is paused, so a multi-GB tar flows in
+ * constant memory); stderr is kept, bounded, for the error message; and the stream ends
+ * cleanly ONLY when the command exited 0. A dropped connection or a failed command makes
+ * the stream error, so a half-received archive is never mistaken for a whole one.
+ */
+import { PassThrough, type Readable } from "node:stream";
+import type { Client, ClientChannel } from "ssh2";
+import { RemoteCommandError, SshError } from "./errors.ts";
+
+export interface RemoteCommandOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  stderr: string;
+}
+
+export interface RemoteCommandOptions {
+  /** How the command is named in messages, e.g. "tar of /etc/kubernetes/pki". */
+  describe?: string;
+  /** Turns a failed outcome into a sharper error (sudo wanting a password, a missing path). */
+  interpretFailure?: (outcome: RemoteCommandOutcome) => Error | undefined;
+  /** Bytes of stderr kept for messages (default 64 KiB); the rest is counted, not kept. */
+  stderrLimitBytes?: number;
+}
+
+export interface RemoteCommand {
+  /** The command's stdout; errors (never ends) when the command fails or the link drops. */
+  stdout: Readable;
+  /** Resolves when the command exited 0; rejects with the same error the stream gets. */
+  completed: Promise<RemoteCommandOutcome>;
+}
+
+/** What the command runner needs to know about the session it runs on. */
+export interface CommandContext {
+  client: Client;
+  /** "ubuntu@10.0.0.2:22" (and the jump host, if any): where the command ran. */
+  target: string;
+  host: string;
+}
+
+class BoundedText {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  private dropped = 0;
+
+  constructor(private readonly limit: number) {}
+
+  add(chunk: Buffer): void {
+    const room = this.limit - this.kept;
+    if (room > 0) {
+      const part = chunk.subarray(0, room);
+      this.chunks.push(part);
+      this.kept += part.length;
+    }
+    this.dropped += Math.max(0, chunk.length - Math.max(room, 0));
+  }
+
+  toString(): string {
+    const text = Buffer.concat(this.chunks).toString("utf8").trim();
+    return this.dropped > 0 ? `${text}\n(${this.dropped} more bytes of stderr not shown)` : text;
+  }
+}
+
+function lastLines(text: string, count: number): string {
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
+  return lines.slice(-count).join("; ");
+}
+
+function genericFailure(
+  context: CommandContext,
+  describe: string,
+  outcome: RemoteCommandOutcome,
+): Error {
+  const status = outcome.signal
+    ? `was killed by signal ${outcome.signal}`
+    : `exited with status ${outcome.exitCode}`;
+  const detail = outcome.stderr
+    ? `: ${lastLines(outcome.stderr, 5)}`
+    : " and wrote nothing to stderr";
+  return new RemoteCommandError(
+    "command-failed",
+    `${describe} on ${context.target} ${status}${detail}`,
+    outcome,
+  );
+}
+
+export function startRemoteCommand(
+  context: CommandContext,
+  command: string,
+  options: RemoteCommandOptions = {},
+): RemoteCommand {
+  const describe = options.describe ?? `command "${command}"`;
+  const stdout = new PassThrough({ highWaterMark: 256 * 1024 });
+  const stderr = new BoundedText(options.stderrLimitBytes ?? 64 * 1024);
+  let settle!: { resolve: (outcome: RemoteCommandOutcome) => void; reject: (error: Error) => void };
+  const completed = new Promise<RemoteCommandOutcome>(
+    (resolve, reject) => (settle = { resolve, reject }),
+  );
+  // Callers that only read the stream still get the error there; keep Node from calling an
+  // awaited-elsewhere rejection "unhandled".
+  completed.catch(() => undefined);
+
+  let finished = false;
+  let channel: ClientChannel | undefined;
+  const fail = (error: Error) => {
+    if (finished) return;
+    finished = true;
+    context.client.removeListener("close", onConnectionLost);
+    stdout.destroy(error);
+    channel?.destroy();
+    settle.reject(error);
+  };
+  const succeed = (outcome: RemoteCommandOutcome) => {
+    if (finished) return;
+    finished = true;
+    context.client.removeListener("close", onConnectionLost);
+    stdout.end();
+    settle.resolve(outcome);
+  };
+  const onConnectionLost = () =>
+    fail(
+      new SshError(
+        "dropped",
+        `the SSH connection to ${context.target} dropped while ${describe} was running; ` +
+          `what was received is incomplete and must not be used. Check the node and the network, then run again.`,
+      ),
+    );
+  context.client.once("close", onConnectionLost);
+
+  context.client.exec(command, (error, openedChannel) => {
+    if (error) {
+      fail(
+        new SshError(
+          "command-failed",
+          `${context.target} would not start ${describe}: ${error.message}.`,
+        ),
+      );
+      return;
+    }
+    if (finished) {
+      openedChannel.destroy();
+      return;
+    }
+    channel = openedChannel;
+    let exit: { code: number | null; signal: string | null } | undefined;
+    openedChannel.stderr.on("data", (chunk: Buffer) => stderr.add(chunk));
+    openedChannel.on("exit", (code: number | null, signal?: string) => {
+      exit = { code: code ?? null, signal: signal ?? null };
+    });
+    openedChannel.on("close", () => {
+      if (!exit) return onConnectionLost();
+      const outcome = { exitCode: exit.code, signal: exit.signal, stderr: stderr.toString() };
+      if (exit.code === 0 && !exit.signal) return succeed(outcome);
+      fail(options.interpretFailure?.(outcome) ?? genericFailure(context, describe, outcome));
+    });
+    openedChannel.pipe(stdout, { end: false });
+    // The command gets no input: EOF on its stdin at once.
+    openedChannel.end();
+  });
+  return { stdout, completed };
+}
+
+/** Runs a command and collects its stdout, refusing more than `limitBytes` of it. */
+export async function collectRemoteCommand(
+  command: RemoteCommand,
+  limitBytes: number,
+  describe: string,
+): Promise<{ stdout: Buffer; outcome: RemoteCommandOutcome }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of command.stdout as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) {
+      command.stdout.destroy();
+      throw new SshError(
+        "command-failed",
+        `${describe} printed more than ${limitBytes} bytes; expected a short listing.`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  const outcome = await command.completed;
+  return { stdout: Buffer.concat(chunks), outcome };
+}

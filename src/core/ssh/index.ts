@@ -1,0 +1,29 @@
+export { SshError, RemoteCommandError, type SshFailureReason } from "./errors.ts";
+export {
+  connectSsh,
+  parseJumpHostSpec,
+  SshSession,
+  type SshConnectOptions,
+  type JumpHostOptions,
+} from "./session.ts";
+export {
+  sha256Fingerprint,
+  knownHostsLineFor,
+  parseFingerprints,
+  parseKnownHosts,
+  verifyHostKey,
+  type HostKeyPins,
+} from "./host-keys.ts";
+export { loadPrivateKey, type SshPrivateKey } from "./keys.ts";
+export type { RemoteCommand, RemoteCommandOutcome, RemoteCommandOptions } from "./command.ts";
+export { sudoCommand } from "./sudo.ts";
+export { shellQuote, shellCommand } from "./shell.ts";
+export {
+  streamPkiArchive,
+  listNodeFiles,
+  checkNodePathsExist,
+  validateNodePaths,
+  type NodeFileEntry,
+  type PkiArchiveStream,
+} from "./pki.ts";
+export { readArchiveEntries, compareArchiveWithListing, type ArchiveEntry } from "./archive.ts";

@@ -1,0 +1,219 @@
+/**
+ * Runbook section 4 step 4, done safely: the node's PKI leaves as one `sudo -n tar` stream
+ * over the SSH session. No chmod on the live keys, no copy on the node, no temporary file;
+ * owners and modes travel in the archive. A `sudo -n find` listing of the same paths lets
+ * the caller check the archive holds exactly the node's files.
+ */
+import { posix } from "node:path";
+import type { Readable } from "node:stream";
+import { RemoteCommandError, SshError } from "./errors.ts";
+import type { RemoteCommandOutcome } from "./command.ts";
+import type { SshSession } from "./session.ts";
+import { shellCommand } from "./shell.ts";
+import { sudoCommand, sudoRefusal } from "./sudo.ts";
+
+export interface NodePathsOptions {
+  /** Absolute paths on the node, e.g. /etc/kubernetes/pki. */
+  paths: string[];
+  /** Run tar and find through `sudo -n` (the PKI is root-only). Default true. */
+  sudo?: boolean;
+}
+
+export type NodeFileType = "file" | "directory" | "symlink" | "other";
+
+/** One file as `find` saw it on the node: what the archive must hold. */
+export interface NodeFileEntry {
+  path: string;
+  type: NodeFileType;
+  /** Permission bits (e.g. 0o600), without the file type. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Bytes for regular files; 0 for everything else (tar stores no size for them). */
+  size: number;
+  linkTarget?: string;
+}
+
+/** Checks the paths input: absolute, normalised, none inside another. */
+export function validateNodePaths(paths: string[]): string[] {
+  const cleaned = paths.map((path) => path.trim()).filter((path) => path !== "");
+  if (cleaned.length === 0) {
+    throw new SshError(
+      "bad-input",
+      "no paths given; expected at least one absolute path on the node, such as /etc/kubernetes/pki.",
+    );
+  }
+  const normalised = cleaned.map((path) => {
+    if (/[\0\n\r]/.test(path)) {
+      throw new SshError(
+        "bad-input",
+        `path ${JSON.stringify(path)} contains a control character; expected a plain absolute path.`,
+      );
+    }
+    if (!path.startsWith("/")) {
+      throw new SshError(
+        "bad-input",
+        `path "${path}" is not absolute; expected an absolute path on the node, such as /etc/kubernetes/pki.`,
+      );
+    }
+    if (path.split("/").includes("..")) {
+      throw new SshError(
+        "bad-input",
+        `path "${path}" contains ".."; expected a plain absolute path on the node.`,
+      );
+    }
+    const clean = posix.normalize(path).replace(/\/+$/, "");
+    if (clean === "") {
+      throw new SshError(
+        "bad-input",
+        `path "${path}" is the node's whole file system; expected a folder such as /etc/kubernetes/pki.`,
+      );
+    }
+    return clean;
+  });
+  const unique = [...new Set(normalised)];
+  for (const inner of unique) {
+    const outer = unique.find((other) => other !== inner && inner.startsWith(`${other}/`));
+    if (outer) {
+      throw new SshError(
+        "bad-input",
+        `path ${inner} is inside ${outer}, which is listed too; list each folder once.`,
+      );
+    }
+  }
+  return unique;
+}
+
+function withSudo(argv: string[], sudo: boolean): string {
+  return sudo ? sudoCommand(argv) : shellCommand(argv);
+}
+
+const MISSING_PATH_LINE = /^find: ['‘`"](.*)['’"]: No such file or directory$/gm;
+
+function refusal(
+  session: SshSession,
+  outcome: RemoteCommandOutcome,
+  paths: string[],
+  sudo: boolean,
+): Error | undefined {
+  if (sudo) {
+    const sudoError = sudoRefusal(outcome, {
+      host: session.host,
+      user: session.user,
+      programs: "tar and find",
+    });
+    if (sudoError) return sudoError;
+  }
+  const missing = [...outcome.stderr.matchAll(MISSING_PATH_LINE)]
+    .map((match) => match[1])
+    .filter((path): path is string => path !== undefined && paths.includes(path));
+  if (missing.length > 0) {
+    const list = missing.join(", ");
+    return new RemoteCommandError(
+      "path-missing",
+      `${missing.length === 1 ? "path" : "paths"} ${list} ${missing.length === 1 ? "does" : "do"} not exist on ${session.host}; ` +
+        `check the paths input (the PKI is normally in /etc/kubernetes/pki).`,
+      outcome,
+    );
+  }
+  return undefined;
+}
+
+/** Fails with one clear error when a path is missing or sudo refuses, before anything streams. */
+export async function checkNodePathsExist(
+  session: SshSession,
+  options: NodePathsOptions,
+): Promise<string[]> {
+  const paths = validateNodePaths(options.paths);
+  const sudo = options.sudo ?? true;
+  await session.run(withSudo(["find", ...paths, "-maxdepth", "0", "-printf", "%p\\0"], sudo), {
+    describe: `the check that ${paths.join(", ")} exist`,
+    interpretFailure: (outcome) => refusal(session, outcome, paths, sudo),
+    limitBytes: 1024 * 1024,
+  });
+  return paths;
+}
+
+const FIND_TYPES: Record<string, NodeFileType> = { f: "file", d: "directory", l: "symlink" };
+
+function parseListing(output: Buffer): NodeFileEntry[] {
+  const fields = output.toString("utf8").split("\0");
+  const entries: NodeFileEntry[] = [];
+  // Records are "type\tmode\tuid\tgid\tsize\tpath" NUL "link target" NUL.
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    const record = fields[index]!;
+    const linkTarget = fields[index + 1]!;
+    const [type, mode, uid, gid, size, ...pathParts] = record.split("\t");
+    const fileType = FIND_TYPES[type ?? ""] ?? "other";
+    entries.push({
+      path: pathParts.join("\t"),
+      type: fileType,
+      mode: parseInt(mode ?? "0", 8),
+      uid: Number(uid),
+      gid: Number(gid),
+      size: fileType === "file" ? Number(size) : 0,
+      ...(fileType === "symlink" ? { linkTarget } : {}),
+    });
+  }
+  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** `sudo -n find <paths> -printf ...`: every file, folder and link under the paths, with owners and modes. */
+export async function listNodeFiles(
+  session: SshSession,
+  options: NodePathsOptions,
+): Promise<NodeFileEntry[]> {
+  const paths = validateNodePaths(options.paths);
+  const sudo = options.sudo ?? true;
+  const { stdout } = await session.run(
+    withSudo(["find", ...paths, "-printf", "%y\\t%m\\t%U\\t%G\\t%s\\t%p\\0%l\\0"], sudo),
+    {
+      describe: `the listing of ${paths.join(", ")}`,
+      interpretFailure: (outcome) => refusal(session, outcome, paths, sudo),
+      limitBytes: 64 * 1024 * 1024,
+    },
+  );
+  return parseListing(stdout);
+}
+
+export interface PkiArchiveStream {
+  /** The tar stream; errors (never ends cleanly) if tar fails or the connection drops. */
+  archive: Readable;
+  /** Resolves when tar exited 0 and every byte was delivered. */
+  completed: Promise<void>;
+  /** The remote command, for the log (no secrets in it). */
+  command: string;
+}
+
+/**
+ * Streams `sudo -n tar --create --numeric-owner --preserve-permissions -f - -C / <paths>`.
+ * The paths are checked first, so a missing path or sudo wanting a password fails with one
+ * clear error before a single byte of archive is produced.
+ */
+export async function streamPkiArchive(
+  session: SshSession,
+  options: NodePathsOptions,
+): Promise<PkiArchiveStream> {
+  const paths = await checkNodePathsExist(session, options);
+  const sudo = options.sudo ?? true;
+  const relativePaths = paths.map((path) => path.replace(/^\/+/, ""));
+  const command = withSudo(
+    [
+      "tar",
+      "--create",
+      "--numeric-owner",
+      "--preserve-permissions",
+      "-f",
+      "-",
+      "-C",
+      "/",
+      ...relativePaths,
+    ],
+    sudo,
+  );
+  const remote = session.exec(command, {
+    describe: `tar of ${paths.join(", ")}`,
+    interpretFailure: (outcome) => refusal(session, outcome, paths, sudo),
+  });
+  return { archive: remote.stdout, completed: remote.completed.then(() => undefined), command };
+}

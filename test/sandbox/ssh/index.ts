@@ -1,0 +1,10 @@
+export {
+  startSshHost,
+  cleanupStaleSshHost,
+  DEFAULT_NODE_PATHS,
+  type SshHost,
+  type SshHostOptions,
+  type SshHostUser,
+} from "./host.ts";
+export { createSshTestNetwork, removeSshTestNetwork, type SshTestNetwork } from "./network.ts";
+export type { SudoPolicy } from "./node-etc.ts";
