@@ -290,10 +290,7 @@ export class ExecEndpoint {
       })
       .catch(async (error: unknown) => {
         await Promise.all([drained(stdout), drained(stderr)]);
-        finish(
-          channels,
-          failureStatusFor(channels.protocol, error instanceof StoreError ? error : error),
-        );
+        finish(channels, failureStatusFor(channels.protocol, error));
       });
   }
 
