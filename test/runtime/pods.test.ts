@@ -1,0 +1,631 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PassThrough, Readable, Writable } from "node:stream";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { runCommand } from "../sandbox/runtime/commands.ts";
+import { requestPodDeletion } from "../sandbox/pod-deletion.ts";
+import { StoreError } from "../sandbox/store.ts";
+import type { Fixture } from "./fixtures.ts";
+import {
+  ETCD_IMAGE,
+  UTIL_IMAGE,
+  execIn,
+  pod,
+  sleeper,
+  startFixture,
+  statusOf,
+  waitFor,
+  waitForReady,
+} from "./fixtures.ts";
+
+const NS = "uc1";
+let fixture: Fixture;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+  fixture.store.create("namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: NS },
+  });
+});
+
+afterAll(async () => {
+  await fixture?.runtime.stop();
+  if (fixture) rmSync(fixture.dir, { recursive: true, force: true });
+});
+
+function createClaim(name: string, selectedNode?: string) {
+  return fixture.store.create("persistentvolumeclaims", {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: {
+      name,
+      namespace: NS,
+      ...(selectedNode
+        ? { annotations: { "volume.kubernetes.io/selected-node": selectedNode } }
+        : {}),
+    },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+  });
+}
+
+function eventsFor(podName: string) {
+  return fixture.store
+    .list("events", NS)
+    .items.filter((event) => (event.involvedObject as { name: string }).name === podName)
+    .map((event) => ({ reason: event.reason as string, message: event.message as string }));
+}
+
+describe("nodes", () => {
+  it("registers every node Ready with its addresses, role and kubelet version", () => {
+    const master = fixture.store.require("nodes", undefined, "admin-master");
+    expect(master.metadata.labels).toMatchObject({
+      "kubernetes.io/hostname": "admin-master",
+      "node-role.kubernetes.io/control-plane": "",
+    });
+    const status = master.status as {
+      addresses: Array<{ type: string; address: string }>;
+      conditions: Array<{ type: string; status: string }>;
+      nodeInfo: { kubeletVersion: string };
+    };
+    const masterNode = fixture.runtime.nodes.find((node) => node.name === "admin-master");
+    expect(status.addresses).toEqual(
+      expect.arrayContaining([
+        { type: "InternalIP", address: masterNode?.ip },
+        { type: "ExternalIP", address: masterNode?.ip },
+        { type: "Hostname", address: "admin-master" },
+      ]),
+    );
+    expect(status.conditions.find((condition) => condition.type === "Ready")?.status).toBe("True");
+    expect(status.nodeInfo.kubeletVersion).toBe("v1.32.4");
+    const worker = fixture.store.require("nodes", undefined, "admin-node-0");
+    expect(worker.metadata.labels?.["node-role.kubernetes.io/control-plane"]).toBeUndefined();
+  });
+
+  it("puts each node in its own network namespace that the host reaches", async () => {
+    for (const node of fixture.runtime.nodes) {
+      const ping = await runCommand("ip", [
+        "netns",
+        "exec",
+        node.netns,
+        "ip",
+        "-4",
+        "-o",
+        "addr",
+        "show",
+        "eth0",
+      ]);
+      expect(ping.stdout).toContain(`${node.ip}/24`);
+      // The host holds the gateway on the bridge: a TCP connect from the host to a listener
+      // in the node namespace must succeed (the SSH tests need this for admin-master).
+    }
+    const master = fixture.runtime.nodes[0];
+    const reached = await runCommand(
+      "bash",
+      [
+        "-c",
+        `ip netns exec ${master?.netns} timeout 5 bash -c 'exec 3<>/dev/tcp/${fixture.runtime.network.gateway}/1 ' 2>&1; ip netns exec ${master?.netns} ip route`,
+      ],
+      { allowFailure: true },
+    );
+    expect(reached.stdout).toContain(`default via ${fixture.runtime.network.gateway}`);
+  });
+});
+
+describe("a pod", () => {
+  it("runs in its own network namespace with its IP and sees its volumes at their paths", async () => {
+    createClaim("data-kube-etcd-0");
+    const certificate = "-----BEGIN CERTIFICATE-----\nsandbox\n-----END CERTIFICATE-----\n";
+    fixture.store.create("secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "kube-etcd-certs", namespace: NS },
+      data: {
+        "etcd.crt": Buffer.from(certificate).toString("base64"),
+        "etcd.key": Buffer.from("key").toString("base64"),
+      },
+    });
+    fixture.store.create("configmaps", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "settings", namespace: NS },
+      data: { "mode.conf": "restore=false\n" },
+    });
+    const nodeRoot =
+      fixture.runtime.nodes.find((node) => node.name === "admin-node-0")?.rootDir ?? "";
+    mkdirSync(join(nodeRoot, "etc/kubernetes/pki"), { recursive: true });
+    writeFileSync(join(nodeRoot, "etc/kubernetes/pki/ca.crt"), "node ca\n");
+    fixture.store.create(
+      "pods",
+      pod(NS, "volumes", {
+        nodeSelector: { "kubernetes.io/hostname": "admin-node-0" },
+        containers: [
+          {
+            ...sleeper(),
+            env: [
+              { name: "MEMBER", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+              { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+              { name: "NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+              { name: "ADVERTISE", value: "https://$(POD_IP):2379,$$(LITERAL)" },
+            ],
+            volumeMounts: [
+              { name: "data", mountPath: "/var/lib/etcd" },
+              { name: "etcd-certs", mountPath: "/etcd.local.config/certificates", readOnly: true },
+              { name: "settings", mountPath: "/etc/settings" },
+              { name: "pki", mountPath: "/etc/kubernetes/pki" },
+              { name: "scratch", mountPath: "/scratch" },
+            ],
+          },
+        ],
+        volumes: [
+          { name: "data", persistentVolumeClaim: { claimName: "data-kube-etcd-0" } },
+          { name: "etcd-certs", secret: { secretName: "kube-etcd-certs", defaultMode: 0o400 } },
+          { name: "settings", configMap: { name: "settings" } },
+          { name: "pki", hostPath: { path: "/etc/kubernetes/pki", type: "Directory" } },
+          { name: "scratch", emptyDir: {} },
+        ],
+      }),
+    );
+    const status = await waitForReady(fixture.store, NS, "volumes");
+    expect(status.podIP).toMatch(/^10\.213\.\d+\.\d+$/);
+    expect(status.podIP).not.toBe(status.hostIP);
+    expect(fixture.runtime.podIP(NS, "volumes")).toBe(status.podIP);
+
+    const address = await execIn(fixture.runtime, NS, "volumes", [
+      "ip",
+      "-4",
+      "-o",
+      "addr",
+      "show",
+      "eth0",
+    ]);
+    expect(address.stdout).toContain(`${status.podIP}/24`);
+    const certificates = await execIn(fixture.runtime, NS, "volumes", [
+      "sh",
+      "-c",
+      "cat /etcd.local.config/certificates/etcd.crt; stat -c %a /etcd.local.config/certificates/etcd.key",
+    ]);
+    expect(certificates.stdout).toBe(`${certificate}400\n`);
+    const readOnly = await execIn(fixture.runtime, NS, "volumes", [
+      "sh",
+      "-c",
+      "echo x > /etcd.local.config/certificates/new",
+    ]);
+    expect(readOnly.exitCode).not.toBe(0);
+    expect(readOnly.stderr).toMatch(/Read-only file system/);
+    const others = await execIn(fixture.runtime, NS, "volumes", [
+      "sh",
+      "-c",
+      "cat /etc/settings/mode.conf /etc/kubernetes/pki/ca.crt; echo member > /var/lib/etcd/marker; echo $MEMBER $POD_IP $NODE $ADVERTISE",
+    ]);
+    expect(others.stdout).toBe(
+      `restore=false\nnode ca\nvolumes ${status.podIP} admin-node-0 https://${status.podIP}:2379,$(LITERAL)\n`,
+    );
+    // The PVC folder on the host is what the pod wrote to /var/lib/etcd.
+    expect(
+      readFileSync(join(fixture.runtime.pvcPath(NS, "data-kube-etcd-0"), "marker"), "utf8"),
+    ).toBe("member\n");
+    // The first pod scheduled with the claim bound it to its node.
+    const claim = fixture.store.require("persistentvolumeclaims", NS, "data-kube-etcd-0");
+    expect(claim.metadata.annotations?.["volume.kubernetes.io/selected-node"]).toBe("admin-node-0");
+    expect((claim.status as { phase: string }).phase).toBe("Bound");
+  });
+
+  it("keeps files written by one exec for the next, as a container's writable layer does", async () => {
+    await waitForReady(fixture.store, NS, "volumes");
+    expect(
+      (await execIn(fixture.runtime, NS, "volumes", ["sh", "-c", "echo kept > /snapshot.db"]))
+        .exitCode,
+    ).toBe(0);
+    expect((await execIn(fixture.runtime, NS, "volumes", ["cat", "/snapshot.db"])).stdout).toBe(
+      "kept\n",
+    );
+  });
+
+  it("reaches a peer pod by its headless-service name over the bridge", async () => {
+    const etcdPod = (hostname: string) =>
+      pod(NS, hostname, {
+        hostname,
+        subdomain: "kube-etcd",
+        containers: [
+          {
+            name: "kube-etcd",
+            image: ETCD_IMAGE,
+            env: [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }],
+            args: [
+              "--name=$(HOSTNAME)",
+              "--data-dir=/var/lib/etcd",
+              "--listen-client-urls=http://$(POD_IP):2379,http://127.0.0.1:2379",
+              "--advertise-client-urls=http://$(POD_IP):2379",
+              "--listen-peer-urls=http://127.0.0.1:2380",
+            ],
+            readinessProbe: {
+              exec: {
+                command: [
+                  "sh",
+                  "-c",
+                  "ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:2379 endpoint health",
+                ],
+              },
+              periodSeconds: 5,
+            },
+          },
+        ],
+      });
+    fixture.store.create("pods", etcdPod("kube-etcd-0"));
+    const server = await waitForReady(fixture.store, NS, "kube-etcd-0");
+    expect(server.containerStatuses?.[0]?.ready).toBe(true);
+    fixture.store.create("pods", {
+      ...pod(NS, "kube-etcd-1", {
+        hostname: "kube-etcd-1",
+        subdomain: "kube-etcd",
+        containers: [sleeper("kube-etcd")],
+      }),
+    });
+    await waitForReady(fixture.store, NS, "kube-etcd-1");
+    const health = await execIn(fixture.runtime, NS, "kube-etcd-1", [
+      "etcdctl",
+      "--endpoints=http://kube-etcd-0.kube-etcd:2379",
+      "endpoint",
+      "health",
+    ]);
+    expect(health.stderr + health.stdout).toContain("http://kube-etcd-0.kube-etcd:2379 is healthy");
+    expect(health.exitCode).toBe(0);
+    // The earlier pod learns of the later one: its /etc/hosts lists the new peer too.
+    const hosts = await execIn(fixture.runtime, NS, "kube-etcd-0", ["cat", "/etc/hosts"]);
+    const peerIP = statusOf(fixture.store, NS, "kube-etcd-1")?.podIP;
+    expect(hosts.stdout).toContain(
+      `${peerIP}\tkube-etcd-1.kube-etcd.${NS}.svc.cluster.local\tkube-etcd-1.kube-etcd`,
+    );
+  });
+
+  it("is Running but not Ready while its readiness probe fails", async () => {
+    fixture.store.create(
+      "pods",
+      pod(NS, "unready", {
+        containers: [{ ...sleeper(), readinessProbe: { exec: { command: ["false"] } } }],
+      }),
+    );
+    const status = await waitFor("pod unready to run", () => {
+      const current = statusOf(fixture.store, NS, "unready");
+      return current?.phase === "Running" && current;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const later = statusOf(fixture.store, NS, "unready");
+    expect(status.containerStatuses?.[0]?.started).toBe(true);
+    expect(later?.containerStatuses?.[0]?.ready).toBe(false);
+    expect(later?.conditions?.find((condition) => condition.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "ContainersNotReady",
+      message: "containers with unready status: [main]",
+    });
+    requestPodDeletion(fixture.store, NS, "unready", 0);
+  });
+});
+
+describe("exec", () => {
+  it("streams 50 MB through stdin and back out byte-identical", async () => {
+    await waitForReady(fixture.store, NS, "volumes");
+    const payload = randomBytes(50 * 1024 * 1024);
+    const expected = createHash("sha256").update(payload).digest("hex");
+    const upload = await fixture.runtime.exec(
+      {
+        namespace: NS,
+        pod: "volumes",
+        container: "main",
+        command: ["sh", "-c", "cat > /tmp/blob"],
+        tty: false,
+      },
+      { stdin: Readable.from(chunks(payload, 1 << 20)), stdout: null, stderr: null },
+    );
+    expect(upload.exitCode).toBe(0);
+    const hash = createHash("sha256");
+    let received = 0;
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        received += chunk.length;
+        done();
+      },
+    });
+    const download = await fixture.runtime.exec(
+      {
+        namespace: NS,
+        pod: "volumes",
+        container: "main",
+        command: ["cat", "/tmp/blob"],
+        tty: false,
+      },
+      { stdin: null, stdout, stderr: null },
+    );
+    expect(download.exitCode).toBe(0);
+    expect(received).toBe(payload.length);
+    expect(hash.digest("hex")).toBe(expected);
+  });
+
+  it("holds the command's output while a slow consumer catches up, in bounded memory", async () => {
+    const total = 256 * 1024 * 1024;
+    let received = 0;
+    let peakRss = process.memoryUsage().rss;
+    const startRss = peakRss;
+    const slowConsumer = new Writable({
+      highWaterMark: 64 * 1024,
+      write(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        setImmediate(done);
+      },
+    });
+    const result = await fixture.runtime.exec(
+      {
+        namespace: NS,
+        pod: "volumes",
+        container: "",
+        command: ["head", "-c", String(total), "/dev/zero"],
+        tty: false,
+      },
+      { stdin: null, stdout: slowConsumer, stderr: null },
+    );
+    expect(result.exitCode).toBe(0);
+    expect(received).toBe(total);
+    // Buffering the whole output would add 256 MiB; streaming keeps it to pipe-sized chunks.
+    expect(peakRss - startRss).toBeLessThan(96 * 1024 * 1024);
+  });
+
+  it("passes exit codes and stderr through", async () => {
+    const failed = await execIn(fixture.runtime, NS, "volumes", [
+      "sh",
+      "-c",
+      "echo oops >&2; exit 42",
+    ]);
+    expect(failed).toEqual({ exitCode: 42, stdout: "", stderr: "oops\n" });
+    expect((await execIn(fixture.runtime, NS, "volumes", ["true"])).exitCode).toBe(0);
+    const missing = await execIn(fixture.runtime, NS, "volumes", ["no-such-command"]);
+    expect(missing.exitCode).not.toBe(0);
+  });
+
+  it("refuses a missing pod, an unknown container and a container that is not running", async () => {
+    const streams = { stdin: null, stdout: new PassThrough(), stderr: new PassThrough() };
+    const request = { namespace: NS, pod: "nope", container: "", command: ["true"], tty: false };
+    await expect(fixture.runtime.exec(request, streams)).rejects.toMatchObject({
+      reason: "NotFound",
+      message: 'pods "nope" not found',
+    });
+    await expect(
+      fixture.runtime.exec({ ...request, pod: "volumes", container: "sidecar" }, streams),
+    ).rejects.toMatchObject({
+      reason: "Invalid",
+      message: "container sidecar is not valid for pod volumes",
+    });
+    fixture.store.create(
+      "pods",
+      pod(NS, "no-image", { containers: [{ name: "app", image: "docker.io/library/nginx:1.27" }] }),
+    );
+    await waitFor(
+      "pod no-image to be seen by its kubelet",
+      () => statusOf(fixture.store, NS, "no-image")?.containerStatuses,
+    );
+    const notRunning = fixture.runtime.exec({ ...request, pod: "no-image" }, streams);
+    await expect(notRunning).rejects.toBeInstanceOf(StoreError);
+    await expect(notRunning).rejects.toMatchObject({
+      reason: "Invalid",
+      message: 'container not found ("app")',
+    });
+  });
+});
+
+describe("container lifecycle", () => {
+  it("leaves a container with an unknown image waiting in ImagePullBackOff and the pod Pending", async () => {
+    if (!fixture.store.get("pods", NS, "no-image")) {
+      fixture.store.create(
+        "pods",
+        pod(NS, "no-image", {
+          containers: [{ name: "app", image: "docker.io/library/nginx:1.27" }],
+        }),
+      );
+    }
+    const status = await waitFor("ImagePullBackOff", () => {
+      const current = statusOf(fixture.store, NS, "no-image");
+      return (
+        current?.containerStatuses?.[0]?.state.waiting?.reason === "ImagePullBackOff" && current
+      );
+    });
+    expect(status.phase).toBe("Pending");
+    expect(status.containerStatuses?.[0]).toMatchObject({
+      ready: false,
+      started: false,
+      restartCount: 0,
+      imageID: "",
+    });
+    expect(eventsFor("no-image").map((event) => event.reason)).toEqual(
+      expect.arrayContaining(["Failed", "BackOff"]),
+    );
+    expect(eventsFor("no-image").find((event) => event.reason === "Failed")?.message).toContain(
+      "ErrImagePull".length ? "docker.io/library/nginx:1.27" : "",
+    );
+  });
+
+  it("restarts a container whose process exits, with CrashLoopBackOff and a rising restartCount", async () => {
+    fixture.store.create(
+      "pods",
+      pod(NS, "crasher", {
+        containers: [
+          { name: "app", image: UTIL_IMAGE, command: ["/bin/sh", "-c", "echo started; exit 3"] },
+        ],
+      }),
+    );
+    const status = await waitFor(
+      "crasher to be restarted twice",
+      () => {
+        const current = statusOf(fixture.store, NS, "crasher");
+        const container = current?.containerStatuses?.[0];
+        return (
+          container &&
+          container.restartCount >= 2 &&
+          container.state.waiting?.reason === "CrashLoopBackOff" &&
+          current
+        );
+      },
+      30_000,
+    );
+    const container = status.containerStatuses?.[0];
+    expect(container?.lastState.terminated).toMatchObject({ exitCode: 3, reason: "Error" });
+    expect(container?.ready).toBe(false);
+    expect(status.phase).toBe("Running");
+    expect(eventsFor("crasher").some((event) => event.reason === "BackOff")).toBe(true);
+    const logDir = fixture.runtime.logDir(NS, "crasher", "app") ?? "";
+    expect(readFileSync(join(logDir, "0.log"), "utf8")).toBe("started\n");
+  });
+});
+
+describe("scheduling", () => {
+  it("keeps a pod whose PVC is bound to another node Pending with a FailedScheduling event", async () => {
+    createClaim("data-kube-etcd-2", "admin-node-1");
+    fixture.store.create(
+      "pods",
+      pod(NS, "etcd-utility-2", {
+        nodeSelector: { "kubernetes.io/hostname": "admin-node-0" },
+        containers: [sleeper()],
+        volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-kube-etcd-2" } }],
+      }),
+    );
+    const condition = await waitFor("PodScheduled=False", () =>
+      statusOf(fixture.store, NS, "etcd-utility-2")?.conditions?.find(
+        (candidate) => candidate.type === "PodScheduled" && candidate.status === "False",
+      ),
+    );
+    expect(condition.reason).toBe("Unschedulable");
+    expect(condition.message).toMatch(
+      /^0\/3 nodes are available: .*1 node\(s\) had volume node affinity conflict/,
+    );
+    const pending = fixture.store.require("pods", NS, "etcd-utility-2");
+    expect((pending.spec as { nodeName?: string }).nodeName).toBeUndefined();
+    expect((pending.status as { phase: string }).phase).toBe("Pending");
+    expect(eventsFor("etcd-utility-2")).toContainEqual({
+      reason: "FailedScheduling",
+      message: condition.message,
+    });
+  });
+
+  it("keeps a pod whose PVC does not exist Pending with an event naming the claim", async () => {
+    fixture.store.create(
+      "pods",
+      pod(NS, "orphan", {
+        containers: [sleeper()],
+        volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-gone" } }],
+      }),
+    );
+    const event = await waitFor("FailedScheduling for a missing claim", () =>
+      eventsFor("orphan").find((candidate) => candidate.reason === "FailedScheduling"),
+    );
+    expect(event.message).toContain('persistentvolumeclaim "data-gone" not found');
+    requestPodDeletion(fixture.store, NS, "orphan");
+    expect(fixture.store.get("pods", NS, "orphan")).toBeUndefined();
+  });
+
+  it("spreads pods of one owner over the worker nodes, never the control-plane node", async () => {
+    const owner = {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      name: "spread",
+      uid: "spread-uid",
+      controller: true,
+    };
+    for (const name of ["spread-0", "spread-1"]) {
+      fixture.store.create(
+        "pods",
+        pod(NS, name, { containers: [sleeper()] }, { ownerReferences: [owner] }),
+      );
+    }
+    const nodes = await waitFor("both spread pods to be bound", () => {
+      const bound = ["spread-0", "spread-1"].map(
+        (name) =>
+          (fixture.store.get("pods", NS, name)?.spec as { nodeName?: string } | undefined)
+            ?.nodeName,
+      );
+      return bound.every(Boolean) && bound;
+    });
+    expect(new Set(nodes)).toEqual(new Set(["admin-node-0", "admin-node-1"]));
+    for (const name of ["spread-0", "spread-1"]) requestPodDeletion(fixture.store, NS, name, 0);
+  });
+});
+
+describe("deletion", () => {
+  it("stops a pod with SIGTERM, removes its namespace and folders, keeps its PVC, then deletes it", async () => {
+    createClaim("data-graceful");
+    fixture.store.create(
+      "pods",
+      pod(NS, "graceful", {
+        containers: [
+          {
+            name: "app",
+            image: UTIL_IMAGE,
+            command: [
+              "/bin/sh",
+              "-c",
+              "trap 'echo terminated > /data/goodbye; exit 0' TERM; while :; do sleep 0.1; done",
+            ],
+            volumeMounts: [{ name: "data", mountPath: "/data" }],
+          },
+        ],
+        volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-graceful" } }],
+      }),
+    );
+    const status = await waitForReady(fixture.store, NS, "graceful");
+    const uid = fixture.store.require("pods", NS, "graceful").metadata.uid;
+    const podDir = join(fixture.dir, "pods", `${NS}_graceful_${uid}`);
+    expect(existsSync(podDir)).toBe(true);
+    const namespacesBefore = (await runCommand("ip", ["netns", "list"])).stdout;
+    const octet = status.podIP?.split(".")[3];
+    expect(namespacesBefore).toContain(`esb-${fixture.sandboxId}-${octet}`);
+
+    requestPodDeletion(fixture.store, NS, "graceful", 30);
+    expect(fixture.store.get("pods", NS, "graceful")?.metadata.deletionTimestamp).toBeDefined();
+    await waitFor("pod graceful to disappear", () => !fixture.store.get("pods", NS, "graceful"));
+    expect(
+      readFileSync(join(fixture.runtime.pvcPath(NS, "data-graceful"), "goodbye"), "utf8"),
+    ).toBe("terminated\n");
+    expect(existsSync(podDir)).toBe(false);
+    expect((await runCommand("ip", ["netns", "list"])).stdout).not.toContain(
+      `esb-${fixture.sandboxId}-${octet}`,
+    );
+    expect((await runCommand("ip", ["link", "show"])).stdout).not.toContain(
+      `esb${fixture.sandboxId}-${octet}:`,
+    );
+  });
+
+  it("kills a pod that ignores SIGTERM once the capped grace period is over", async () => {
+    fixture.store.create(
+      "pods",
+      pod(NS, "stubborn", {
+        containers: [
+          {
+            name: "app",
+            image: UTIL_IMAGE,
+            command: ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"],
+          },
+        ],
+      }),
+    );
+    const status = await waitForReady(fixture.store, NS, "stubborn");
+    requestPodDeletion(fixture.store, NS, "stubborn", 600);
+    await waitFor(
+      "pod stubborn to disappear",
+      () => !fixture.store.get("pods", NS, "stubborn"),
+      15_000,
+    );
+    // A pod recreated under the same name gets its old address back.
+    fixture.store.create("pods", pod(NS, "stubborn", { containers: [sleeper()] }));
+    const again = await waitForReady(fixture.store, NS, "stubborn");
+    expect(again.podIP).toBe(status.podIP);
+  });
+});
+
+function* chunks(buffer: Buffer, size: number): Generator<Buffer> {
+  for (let offset = 0; offset < buffer.length; offset += size)
+    yield buffer.subarray(offset, offset + size);
+}
