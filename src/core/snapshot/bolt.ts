@@ -1,0 +1,618 @@
+/**
+ * A read-only bbolt (bolt v2) image reader, as etcd writes it in a snapshot. It reads
+ * pages with positional reads, never the whole file, and walks bucket trees in key order.
+ * Layout and rules: shared/reference/etcd-snapshot-format.md and etcd-io/bbolt 1.3.6.
+ *
+ * Reads are synchronous on purpose: a walk reads one small page after another, and a
+ * synchronous positional read costs a fraction of an async one per page.
+ */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { snapshotError, SnapshotError } from "./errors.ts";
+
+export const PAGE_HEADER_SIZE = 16;
+const ELEMENT_SIZE = 16;
+const BUCKET_HEADER_SIZE = 16;
+const META_MAGIC = 0xed0cdaed;
+const META_VERSION = 2;
+/** Bytes of the meta struct the checksum covers (everything before the checksum). */
+const META_CHECKSUMMED_BYTES = 56;
+const NO_FREELIST = 0xffffffffffffffffn;
+const BUCKET_LEAF_FLAG = 0x01;
+/** The page sizes bolt is created with on the platforms etcd runs on. */
+const CANDIDATE_PAGE_SIZES = [4096, 8192, 16384, 32768, 65536];
+/** Pages up to this span are read in one go when the whole page is needed. */
+const EAGER_SPAN_LIMIT = 4 * 1024 * 1024;
+/** The sha256 of the bolt image that `etcdctl snapshot save` appends. */
+export const TRAILER_SIZE = 32;
+
+export const PageFlag = { branch: 0x01, leaf: 0x02, meta: 0x04, freelist: 0x10 } as const;
+
+export function pageTypeName(flags: number): string {
+  if (flags & PageFlag.branch) return "branch";
+  if (flags & PageFlag.leaf) return "leaf";
+  if (flags & PageFlag.meta) return "meta";
+  if (flags & PageFlag.freelist) return "freelist";
+  return `unknown (flags 0x${flags.toString(16).padStart(2, "0")})`;
+}
+
+/** One of the two meta pages, parsed, with whether bolt would accept it. */
+export interface MetaPage {
+  pageId: 0 | 1;
+  /** Why bolt would reject this meta page; undefined when it is valid. */
+  problem?: string;
+  pageSize: number;
+  rootPageId: number;
+  /** undefined when etcd did not sync a freelist (NoFreelistSync, the normal case). */
+  freelistPageId?: number;
+  /** Number of pages in the image (bolt's `pgid` high-water mark). */
+  pageCount: number;
+  txid: bigint;
+}
+
+/** Where a bucket's tree starts: a page of the image, or a page inline in its parent's value. */
+export type BucketRoot =
+  { kind: "page"; pageId: number; name: string } | { kind: "inline"; page: Page; name: string };
+
+/** What a walk should load of each leaf page. */
+export type ReadMode =
+  /** The whole page (values included) when it is not huge: for hashing every byte. */
+  | "eager"
+  /** The first page only; values are read piecemeal when asked for: for listing keys. */
+  | "lazy";
+
+/** Called for every page a walk reaches, before it is used: tx.Check's bookkeeping. */
+export interface PageObserver {
+  onPage(page: Page, bucketName: string, depth: number): void;
+}
+
+function fnv1a64(bytes: Uint8Array): bigint {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of bytes) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash;
+}
+
+function safeNumber(value: bigint, what: string, file: string, page?: number): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw snapshotError(
+      file,
+      `${what} ${value} is too large to be real: the file is damaged.`,
+      page,
+    );
+  }
+  return Number(value);
+}
+
+/** Parses the meta struct at page offset 16 of `page`, judging it as bolt's validate() does. */
+function parseMeta(page: Buffer, pageId: 0 | 1, file: string): MetaPage {
+  const at = PAGE_HEADER_SIZE;
+  const magic = page.readUInt32LE(at);
+  const version = page.readUInt32LE(at + 4);
+  const stored = page.readBigUInt64LE(at + 56);
+  const computed = fnv1a64(page.subarray(at, at + META_CHECKSUMMED_BYTES));
+  const freelist = page.readBigUInt64LE(at + 32);
+  let problem: string | undefined;
+  if (magic !== META_MAGIC) {
+    problem = `meta page ${pageId} has magic 0x${magic.toString(16)}, not the bolt magic 0xed0cdaed`;
+  } else if (version !== META_VERSION) {
+    problem = `meta page ${pageId} has bolt version ${version}, expected ${META_VERSION}`;
+  } else if (stored !== computed) {
+    problem =
+      `meta page ${pageId} fails its checksum (stored 0x${stored.toString(16)}, ` +
+      `computed 0x${computed.toString(16)}): the page was altered after bolt wrote it`;
+  }
+  const pageCount = page.readBigUInt64LE(at + 40);
+  const rootPageId = page.readBigUInt64LE(at + 16);
+  return {
+    pageId,
+    ...(problem === undefined ? {} : { problem }),
+    pageSize: page.readUInt32LE(at + 8),
+    rootPageId: problem ? 0 : safeNumber(rootPageId, "root page id", file, pageId),
+    ...(freelist === NO_FREELIST || problem
+      ? {}
+      : { freelistPageId: safeNumber(freelist, "freelist page id", file, pageId) }),
+    pageCount: problem ? 0 : safeNumber(pageCount, "page count", file, pageId),
+    txid: page.readBigUInt64LE(at + 48),
+  };
+}
+
+/**
+ * A loaded page: its header and the bytes read so far (a prefix of its span). Offsets
+ * are relative to the page start; `bytes` reads past the loaded prefix from the file.
+ */
+export class Page {
+  constructor(
+    private readonly image: BoltImage,
+    readonly id: number,
+    /** File offset of the page's first byte (for an inline page: inside its parent). */
+    readonly fileOffset: number,
+    readonly flags: number,
+    readonly count: number,
+    readonly overflow: number,
+    /** Bytes the page covers: (overflow + 1) * pageSize, or the inline value's size. */
+    readonly span: number,
+    readonly loaded: Buffer,
+    readonly inline: boolean,
+  ) {}
+
+  get type(): string {
+    return pageTypeName(this.flags);
+  }
+
+  bytes(offset: number, length: number): Buffer {
+    if (offset + length <= this.loaded.length) return this.loaded.subarray(offset, offset + length);
+    return this.image.read(this.fileOffset + offset, length, this.id);
+  }
+
+  /** Describes where this page is for error messages. */
+  get where(): string {
+    return this.inline ? `inline bucket page inside page ${this.id}` : `${this.type} page`;
+  }
+}
+
+/** One key/value of a leaf page. Valid only during the callback that receives it. */
+export class LeafEntry {
+  constructor(
+    readonly page: Page,
+    readonly index: number,
+    readonly flags: number,
+    /** Offset of the key within the page; the value follows the key. */
+    readonly keyOffset: number,
+    readonly key: Buffer,
+    readonly valueLength: number,
+  ) {}
+
+  get isBucket(): boolean {
+    return (this.flags & BUCKET_LEAF_FLAG) !== 0;
+  }
+
+  get valueOffset(): number {
+    return this.keyOffset + this.key.length;
+  }
+
+  /** File offset of the value's first byte, to read it again later without a walk. */
+  get valueFileOffset(): number {
+    return this.page.fileOffset + this.valueOffset;
+  }
+
+  /** Key and value as one contiguous run of bytes, when the page holds them loaded. */
+  loadedKeyAndValue(): Buffer | undefined {
+    const end = this.valueOffset + this.valueLength;
+    return end <= this.page.loaded.length
+      ? this.page.loaded.subarray(this.keyOffset, end)
+      : undefined;
+  }
+
+  value(): Buffer {
+    return this.page.bytes(this.valueOffset, this.valueLength);
+  }
+
+  /** `length` bytes of the value from `offset` (clipped to the value's end). */
+  valueRange(offset: number, length: number): Buffer {
+    const clipped = Math.max(0, Math.min(length, this.valueLength - offset));
+    return this.page.bytes(this.valueOffset + offset, clipped);
+  }
+}
+
+/** An open snapshot file: its meta pages, its size, and page-by-page access. */
+export class BoltImage {
+  readonly metas: MetaPage[];
+  /** The meta page bolt would use: the valid one with the higher txid. */
+  readonly meta: MetaPage;
+  readonly pageSize: number;
+  /** Bytes of the bolt image: pageCount * pageSize; excludes the sha256 trailer. */
+  readonly imageSize: number;
+  readonly fileSize: number;
+  /** The 32-byte sha256 trailer, when the file has one (size = image + 32). */
+  readonly trailer?: Buffer;
+  /** Problems of the file's shape (truncation, stray bytes); empty for a sound file. */
+  readonly layoutProblems: string[] = [];
+
+  private constructor(
+    readonly file: string,
+    private readonly fd: number,
+  ) {
+    this.fileSize = fstatSync(fd).size;
+    const { metas, pageSize } = this.readMetas();
+    this.metas = metas;
+    this.pageSize = pageSize;
+    this.meta = this.chooseMeta(metas);
+    this.imageSize = this.meta.pageCount * pageSize;
+    this.trailer = this.readTrailer();
+  }
+
+  static open(file: string): BoltImage {
+    let fd: number;
+    try {
+      fd = openSync(file, "r");
+    } catch (error) {
+      throw new SnapshotError(
+        `Cannot open snapshot ${file}: ${(error as Error).message}. Check the path and permissions.`,
+        file,
+      );
+    }
+    try {
+      return new BoltImage(file, fd);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
+
+  /** Opens, runs `body`, and always closes the file. */
+  static with<T>(file: string, body: (image: BoltImage) => T): T {
+    const image = BoltImage.open(file);
+    try {
+      return body(image);
+    } finally {
+      image.close();
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  get pageCount(): number {
+    return this.meta.pageCount;
+  }
+
+  /** Throws the first layout problem (truncation, stray bytes): walks need a whole image. */
+  assertComplete(): void {
+    const first = this.layoutProblems[0];
+    if (first !== undefined) throw snapshotError(this.file, first);
+  }
+
+  /** Reads exactly `length` bytes at `offset`, or explains that the file ends early. */
+  read(offset: number, length: number, page?: number): Buffer {
+    const buffer = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const got = readSync(this.fd, buffer, done, length - done, offset + done);
+      if (got === 0) {
+        throw snapshotError(
+          this.file,
+          `the file ends at byte ${offset + done}, but this page needs bytes up to ${offset + length}: ` +
+            `the snapshot is truncated (an interrupted download or copy?).`,
+          page,
+        );
+      }
+      done += got;
+    }
+    return buffer;
+  }
+
+  private readMetas(): { metas: MetaPage[]; pageSize: number } {
+    const minimum = PAGE_HEADER_SIZE + 64;
+    if (this.fileSize < minimum) {
+      throw snapshotError(
+        this.file,
+        `is ${this.fileSize} bytes long, too short to be an etcd snapshot (a bolt database starts with two meta pages).`,
+      );
+    }
+    const first = this.read(0, Math.min(this.fileSize, CANDIDATE_PAGE_SIZES[0]!));
+    const meta0 = parseMeta(first, 0, this.file);
+    // Like bolt: the page size comes from meta page 0; if that page is damaged, find
+    // meta page 1 at each page size bolt could have used.
+    const sizes = meta0.problem === undefined ? [meta0.pageSize] : CANDIDATE_PAGE_SIZES;
+    let meta1: MetaPage | undefined;
+    for (const size of sizes) {
+      if (this.fileSize < size + minimum) continue;
+      const candidate = parseMeta(this.read(size, minimum), 1, this.file);
+      if (candidate.problem === undefined && candidate.pageSize === size) {
+        meta1 = candidate;
+        break;
+      }
+      meta1 ??= candidate;
+    }
+    const metas = meta1 ? [meta0, meta1] : [meta0];
+    const pageSize = meta0.problem === undefined ? meta0.pageSize : (meta1?.pageSize ?? 0);
+    return { metas, pageSize };
+  }
+
+  private chooseMeta(metas: MetaPage[]): MetaPage {
+    const valid = metas.filter((meta) => meta.problem === undefined);
+    if (valid.length === 0) {
+      const noMagic = metas.every((meta) => meta.problem?.includes("not the bolt magic"));
+      throw snapshotError(
+        this.file,
+        noMagic
+          ? `is not an etcd snapshot: it does not start with a bolt meta page (magic 0xed0cdaed). ` +
+              `Check that this is the file \`etcdctl snapshot save\` wrote, decrypted and decompressed.`
+          : `both meta pages are damaged, so the snapshot cannot be read: ` +
+              metas.map((meta) => meta.problem).join("; ") +
+              ".",
+      );
+    }
+    const chosen = valid.reduce((best, meta) => (meta.txid > best.txid ? meta : best));
+    if (!CANDIDATE_PAGE_SIZES.includes(chosen.pageSize)) {
+      throw snapshotError(
+        this.file,
+        `meta page ${chosen.pageId} gives page size ${chosen.pageSize}, expected one of ${CANDIDATE_PAGE_SIZES.join(", ")}.`,
+        chosen.pageId,
+      );
+    }
+    if (chosen.pageCount < 2) {
+      throw snapshotError(
+        this.file,
+        `meta page ${chosen.pageId} says the image has ${chosen.pageCount} pages.`,
+      );
+    }
+    return chosen;
+  }
+
+  private readTrailer(): Buffer | undefined {
+    const pageSize = this.pageSize;
+    const expected = `${this.imageSize} bytes (${this.pageCount} pages of ${pageSize})`;
+    if (this.fileSize < this.imageSize) {
+      this.layoutProblems.push(
+        `the file is truncated: its bolt image needs ${expected} but the file has only ${this.fileSize} bytes ` +
+          `(an interrupted download or copy?).`,
+      );
+      return undefined;
+    }
+    if (this.fileSize === this.imageSize) return undefined;
+    if (this.fileSize === this.imageSize + TRAILER_SIZE)
+      return this.read(this.imageSize, TRAILER_SIZE);
+    this.layoutProblems.push(
+      `the file has ${this.fileSize - this.imageSize} unexpected bytes after its bolt image of ${expected}; ` +
+        `a snapshot ends right after the image or after a 32-byte sha256 trailer.`,
+    );
+    return undefined;
+  }
+
+  /** The top-level bucket of buckets. */
+  rootBucket(): BucketRoot {
+    return { kind: "page", pageId: this.meta.rootPageId, name: "(root)" };
+  }
+
+  /** Reads page `id` (header checked), loading what `mode` asks for. */
+  readPage(id: number, mode: ReadMode): Page {
+    if (!Number.isSafeInteger(id) || id < 2 || id >= this.pageCount) {
+      throw snapshotError(
+        this.file,
+        `a branch or bucket points to page ${id}, outside the image's data pages 2..${this.pageCount - 1}: the file is damaged.`,
+      );
+    }
+    const fileOffset = id * this.pageSize;
+    const first = this.read(fileOffset, this.pageSize, id);
+    const headerId = first.readBigUInt64LE(0);
+    if (headerId !== BigInt(id)) {
+      throw snapshotError(
+        this.file,
+        `the page header says it is page ${headerId}: the page is damaged or was overwritten.`,
+        id,
+      );
+    }
+    const flags = first.readUInt16LE(8);
+    const count = first.readUInt16LE(10);
+    const overflow = first.readUInt32LE(12);
+    if (id + overflow >= this.pageCount) {
+      throw snapshotError(
+        this.file,
+        `the ${pageTypeName(flags)} page claims ${overflow} overflow pages, past the image's last page ${this.pageCount - 1}.`,
+        id,
+      );
+    }
+    const span = (overflow + 1) * this.pageSize;
+    let loaded = first;
+    const elementTableEnd = PAGE_HEADER_SIZE + count * ELEMENT_SIZE;
+    if (span > loaded.length && mode === "eager" && span <= EAGER_SPAN_LIMIT) {
+      loaded = Buffer.concat([
+        first,
+        this.read(fileOffset + first.length, span - first.length, id),
+      ]);
+    } else if (elementTableEnd > loaded.length && elementTableEnd <= span) {
+      loaded = Buffer.concat([
+        first,
+        this.read(fileOffset + first.length, elementTableEnd - first.length, id),
+      ]);
+    }
+    return new Page(this, id, fileOffset, flags, count, overflow, span, loaded, false);
+  }
+
+  /** The bucket a leaf entry opens: a page of the image, or an inline page in the value. */
+  bucketOf(entry: LeafEntry): BucketRoot {
+    const where = `bucket "${printable(entry.key)}" on ${entry.page.where} ${entry.page.id}`;
+    if (entry.valueLength < BUCKET_HEADER_SIZE) {
+      throw snapshotError(
+        this.file,
+        `${where} has a ${entry.valueLength}-byte header, expected at least ${BUCKET_HEADER_SIZE}.`,
+        entry.page.id,
+      );
+    }
+    const header = entry.valueRange(0, BUCKET_HEADER_SIZE);
+    const rootPageId = header.readBigUInt64LE(0);
+    const name = printable(entry.key);
+    if (rootPageId !== 0n) {
+      return {
+        kind: "page",
+        pageId: safeNumber(rootPageId, `${where}: root page`, this.file, entry.page.id),
+        name,
+      };
+    }
+    const inline = entry.valueRange(BUCKET_HEADER_SIZE, entry.valueLength - BUCKET_HEADER_SIZE);
+    if (inline.length < PAGE_HEADER_SIZE) {
+      throw snapshotError(
+        this.file,
+        `${where} is inline but too short to hold a page.`,
+        entry.page.id,
+      );
+    }
+    const page = new Page(
+      this,
+      entry.page.id,
+      entry.valueFileOffset + BUCKET_HEADER_SIZE,
+      inline.readUInt16LE(8),
+      inline.readUInt16LE(10),
+      0,
+      inline.length,
+      inline,
+      true,
+    );
+    if (!(page.flags & PageFlag.leaf)) {
+      throw snapshotError(
+        this.file,
+        `${where} is inline but its page is ${page.type}, not leaf.`,
+        entry.page.id,
+      );
+    }
+    return { kind: "inline", page, name };
+  }
+
+  /** Finds a top-level bucket by name (etcd's `key`, `meta`, `lease`, ...). */
+  findBucket(name: string): BucketRoot | undefined {
+    let found: BucketRoot | undefined;
+    const wanted = Buffer.from(name);
+    this.walk(this.rootBucket(), "lazy", (entry) => {
+      if (entry.isBucket && entry.key.equals(wanted)) {
+        found = this.bucketOf(entry);
+        return "stop";
+      }
+      return undefined;
+    });
+    return found;
+  }
+
+  /**
+   * Calls `onEntry` for every entry of the bucket in key order, checking each page's
+   * structure on the way (types, element bounds, strictly increasing keys). Return
+   * "stop" from `onEntry` to end the walk early.
+   */
+  walk(
+    bucket: BucketRoot,
+    mode: ReadMode,
+    onEntry: (entry: LeafEntry) => "stop" | void,
+    observer?: PageObserver,
+  ): void {
+    const state = { previousKey: undefined as Buffer | undefined, stopped: false };
+    if (bucket.kind === "inline") {
+      this.walkLeaf(bucket.page, bucket.name, state, onEntry);
+      return;
+    }
+    this.walkPage(bucket.pageId, 1, bucket.name, mode, state, onEntry, observer);
+  }
+
+  private walkPage(
+    pageId: number,
+    depth: number,
+    bucketName: string,
+    mode: ReadMode,
+    state: { previousKey: Buffer | undefined; stopped: boolean },
+    onEntry: (entry: LeafEntry) => "stop" | void,
+    observer?: PageObserver,
+  ): void {
+    const page = this.readPage(pageId, mode);
+    observer?.onPage(page, bucketName, depth);
+    if (page.flags & PageFlag.branch) {
+      for (const child of this.branchChildren(page, bucketName)) {
+        this.walkPage(child, depth + 1, bucketName, mode, state, onEntry, observer);
+        if (state.stopped) return;
+      }
+    } else if (page.flags & PageFlag.leaf) {
+      this.walkLeaf(page, bucketName, state, onEntry);
+    } else {
+      throw snapshotError(
+        this.file,
+        `bucket "${bucketName}" reaches a ${page.type} page where only branch or leaf pages may be: the file is damaged.`,
+        page.id,
+      );
+    }
+  }
+
+  private branchChildren(page: Page, bucketName: string): number[] {
+    if (page.count === 0) {
+      throw snapshotError(
+        this.file,
+        `the branch page of bucket "${bucketName}" has no elements.`,
+        page.id,
+      );
+    }
+    const children: number[] = [];
+    let previousKey: Buffer | undefined;
+    for (let index = 0; index < page.count; index++) {
+      const element = PAGE_HEADER_SIZE + index * ELEMENT_SIZE;
+      const header = page.bytes(element, ELEMENT_SIZE);
+      const keyOffset = element + header.readUInt32LE(0);
+      const keySize = header.readUInt32LE(4);
+      this.checkBounds(page, index, keyOffset, keySize, 0, bucketName);
+      const key = page.bytes(keyOffset, keySize);
+      if (previousKey !== undefined && Buffer.compare(previousKey, key) >= 0) {
+        throw snapshotError(
+          this.file,
+          `branch element ${index} of bucket "${bucketName}" is out of key order: the page is damaged.`,
+          page.id,
+        );
+      }
+      previousKey = key;
+      children.push(
+        safeNumber(
+          header.readBigUInt64LE(8),
+          `branch element ${index}: child page`,
+          this.file,
+          page.id,
+        ),
+      );
+    }
+    return children;
+  }
+
+  private walkLeaf(
+    page: Page,
+    bucketName: string,
+    state: { previousKey: Buffer | undefined; stopped: boolean },
+    onEntry: (entry: LeafEntry) => "stop" | void,
+  ): void {
+    for (let index = 0; index < page.count; index++) {
+      const element = PAGE_HEADER_SIZE + index * ELEMENT_SIZE;
+      const header = page.bytes(element, ELEMENT_SIZE);
+      const flags = header.readUInt32LE(0);
+      const keyOffset = element + header.readUInt32LE(4);
+      const keySize = header.readUInt32LE(8);
+      const valueSize = header.readUInt32LE(12);
+      this.checkBounds(page, index, keyOffset, keySize, valueSize, bucketName);
+      const key = page.bytes(keyOffset, keySize);
+      if (state.previousKey !== undefined && Buffer.compare(state.previousKey, key) >= 0) {
+        throw snapshotError(
+          this.file,
+          `leaf element ${index} of bucket "${bucketName}" (${page.where}) is out of key order: ` +
+            `key ${printable(key)} does not sort after ${printable(state.previousKey)}; the page is damaged.`,
+          page.id,
+        );
+      }
+      state.previousKey = key;
+      if (onEntry(new LeafEntry(page, index, flags, keyOffset, key, valueSize)) === "stop") {
+        state.stopped = true;
+        return;
+      }
+    }
+  }
+
+  private checkBounds(
+    page: Page,
+    index: number,
+    keyOffset: number,
+    keySize: number,
+    valueSize: number,
+    bucketName: string,
+  ): void {
+    const tableEnd = PAGE_HEADER_SIZE + page.count * ELEMENT_SIZE;
+    const end = keyOffset + keySize + valueSize;
+    if (tableEnd > page.span || keyOffset < tableEnd || end > page.span) {
+      throw snapshotError(
+        this.file,
+        `element ${index} of the ${page.where} of bucket "${bucketName}" points to bytes ${keyOffset}..${end}, ` +
+          `outside the page's ${page.span} bytes: the page is damaged.`,
+        page.id,
+      );
+    }
+  }
+}
+
+/** A key for messages: text when it is text, hex otherwise. */
+export function printable(key: Buffer): string {
+  const text = key.toString("utf8");
+  return /^[\x20-\x7e]*$/.test(text) ? text : `0x${key.toString("hex")}`;
+}

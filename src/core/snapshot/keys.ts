@@ -1,0 +1,263 @@
+/**
+ * The store as etcd serves it at the snapshot's revision: every live key with its latest
+ * KeyValue, tombstones and superseded revisions resolved (per key, the highest revision
+ * wins and a tombstone removes the key), in key byte order.
+ */
+import { createHash } from "node:crypto";
+import { BoltImage, printable, type LeafEntry } from "./bolt.ts";
+import { snapshotError } from "./errors.ts";
+import {
+  detectEncoding,
+  parseRegistryKey,
+  resourceMatches,
+  type EncryptionInfo,
+  type ValueEncoding,
+} from "./kubernetes.ts";
+import {
+  parseRevisionKey,
+  readKeyValueHeader,
+  type KeyValueHeader,
+  type Revision,
+} from "./mvcc.ts";
+import { ProtobufError } from "./protobuf.ts";
+
+/** One live key, as `snapshot ls` shows it. */
+export interface SnapshotKey {
+  key: string;
+  /** The Kubernetes resource, namespace and name, for `/registry/...` keys. */
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  /** Lease id (hex, as `etcdctl lease list` shows it) the key is attached to. */
+  lease?: string;
+  valueSize: number;
+  encoding: ValueEncoding;
+  encryption?: EncryptionInfo;
+  /** sha256 of the value, when asked for (diff). */
+  valueSha256?: string;
+}
+
+export interface ListOptions {
+  /** Only keys of this resource (`configmaps`, `nodes`/`minions`, `widgets.example.com`). */
+  resource?: string;
+  namespace?: string;
+  /** Only keys starting with this. */
+  prefix?: string;
+  /** Where Kubernetes keys start (kube-apiserver --etcd-prefix); `/registry/` by default. */
+  registryPrefix?: string;
+  /** Also compute each value's sha256 (reads every live value). */
+  digest?: boolean;
+}
+
+export interface ResourceCount {
+  /** `(none)` for keys that are not Kubernetes objects. */
+  resource: string;
+  count: number;
+  valueBytes: number;
+}
+
+export interface SnapshotListing {
+  /** The snapshot's revision (the last revision in bucket `key`). */
+  revision: number;
+  /** Revisions at or below this were compacted away; 0 if never compacted. */
+  compactRevision: number;
+  keys: SnapshotKey[];
+  /** Counts of the listed keys per resource, by resource name. */
+  resources: ResourceCount[];
+}
+
+export const NOT_KUBERNETES = "(none)";
+
+/** The latest KeyValue of one key, and where its value sits in the file. */
+interface LatestEntry {
+  revision: Revision;
+  header: KeyValueHeader;
+  valueFileOffset: number;
+}
+
+/**
+ * Walks bucket `key` once, keeping the latest entry of each key `wanted` accepts. Reads
+ * only the first page of each leaf and a few bytes around each KeyValue's fields.
+ */
+function latestEntries(
+  image: BoltImage,
+  wanted: (key: Buffer) => boolean,
+): { entries: Map<string, LatestEntry>; revision: number } {
+  image.assertComplete();
+  const keyBucket = image.findBucket("key");
+  if (!keyBucket) {
+    throw snapshotError(
+      image.file,
+      `has no bucket "key", so it is a bolt file but not an etcd v3 snapshot.`,
+    );
+  }
+  const entries = new Map<string, LatestEntry>();
+  let revision = 0;
+  image.walk(keyBucket, "lazy", (entry) => {
+    const entryRevision = revisionOf(image, entry);
+    revision = entryRevision.main;
+    const header = keyValueOf(image, entry, entryRevision);
+    if (!wanted(header.key)) return;
+    const mapKey = header.key.toString("latin1");
+    if (entryRevision.tombstone) {
+      entries.delete(mapKey);
+      return;
+    }
+    entries.set(mapKey, {
+      revision: entryRevision,
+      header,
+      valueFileOffset: entry.valueFileOffset + header.valueOffset,
+    });
+  });
+  return { entries, revision };
+}
+
+function revisionOf(image: BoltImage, entry: LeafEntry): Revision {
+  const revision = parseRevisionKey(entry.key);
+  if (!revision) {
+    throw snapshotError(
+      image.file,
+      `bucket "key" holds key ${printable(entry.key)}, which is not an etcd revision ` +
+        `(17 bytes: main, "_", sub; 18 with a trailing "t"): the page is damaged.`,
+      entry.page.id,
+    );
+  }
+  return revision;
+}
+
+function keyValueOf(image: BoltImage, entry: LeafEntry, revision: Revision): KeyValueHeader {
+  try {
+    return readKeyValueHeader(entry);
+  } catch (error) {
+    if (!(error instanceof ProtobufError)) throw error;
+    throw snapshotError(
+      image.file,
+      `the value of revision ${revision.main}.${revision.sub} in bucket "key" is not an etcd KeyValue ` +
+        `(${error.message}): the page is damaged.`,
+      entry.page.id,
+    );
+  }
+}
+
+/** The compaction revision etcd recorded in bucket `meta` (key `finishedCompactRev`). */
+function compactRevisionOf(image: BoltImage): number {
+  const metaBucket = image.findBucket("meta");
+  if (!metaBucket) return 0;
+  let compactRevision = 0;
+  const wanted = Buffer.from("finishedCompactRev");
+  image.walk(metaBucket, "lazy", (entry) => {
+    if (!entry.key.equals(wanted)) return undefined;
+    compactRevision = parseRevisionKey(entry.value())?.main ?? 0;
+    return "stop";
+  });
+  return compactRevision;
+}
+
+/** Lists the live keys of the snapshot at `file`, filtered as asked, sorted by key. */
+export function listSnapshotKeys(file: string, options: ListOptions = {}): SnapshotListing {
+  return BoltImage.with(file, (image) => listKeysOf(image, options));
+}
+
+export function listKeysOf(image: BoltImage, options: ListOptions = {}): SnapshotListing {
+  const prefix = options.prefix === undefined ? undefined : Buffer.from(options.prefix);
+  const { entries, revision } = latestEntries(
+    image,
+    (key) => prefix === undefined || key.subarray(0, prefix.length).equals(prefix),
+  );
+  const keys: SnapshotKey[] = [];
+  for (const [, latest] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const summary = summarize(latest, options.registryPrefix);
+    if (
+      options.resource !== undefined &&
+      !resourceMatches(parseRegistryKey(summary.key, options.registryPrefix), options.resource)
+    )
+      continue;
+    if (options.namespace !== undefined && summary.namespace !== options.namespace) continue;
+    if (options.digest) summary.valueSha256 = sha256Of(image, latest);
+    keys.push(summary);
+  }
+  return {
+    revision,
+    compactRevision: compactRevisionOf(image),
+    keys,
+    resources: countByResource(keys),
+  };
+}
+
+function summarize(latest: LatestEntry, registryPrefix?: string): SnapshotKey {
+  const { header } = latest;
+  const key = header.key.toString("utf8");
+  const registryKey = parseRegistryKey(key, registryPrefix);
+  const { encoding, encryption } = detectEncoding(header.valueHead);
+  return {
+    key,
+    ...(registryKey
+      ? {
+          resource: registryKey.resource,
+          ...(registryKey.namespace ? { namespace: registryKey.namespace } : {}),
+          name: registryKey.name,
+        }
+      : {}),
+    createRevision: header.createRevision,
+    modRevision: header.modRevision,
+    version: header.version,
+    ...(header.lease ? { lease: header.lease } : {}),
+    valueSize: header.valueLength,
+    encoding,
+    ...(encryption ? { encryption } : {}),
+  };
+}
+
+const DIGEST_CHUNK = 1024 * 1024;
+
+function sha256Of(image: BoltImage, latest: LatestEntry): string {
+  const hash = createHash("sha256");
+  const length = latest.header.valueLength;
+  for (let offset = 0; offset < length; offset += DIGEST_CHUNK) {
+    hash.update(
+      image.read(latest.valueFileOffset + offset, Math.min(DIGEST_CHUNK, length - offset)),
+    );
+  }
+  return hash.digest("hex");
+}
+
+export function countByResource(keys: SnapshotKey[]): ResourceCount[] {
+  const counts = new Map<string, ResourceCount>();
+  for (const key of keys) {
+    const resource = key.resource ?? NOT_KUBERNETES;
+    const count = counts.get(resource) ?? { resource, count: 0, valueBytes: 0 };
+    count.count++;
+    count.valueBytes += key.valueSize;
+    counts.set(resource, count);
+  }
+  return [...counts.values()].sort((a, b) => a.resource.localeCompare(b.resource));
+}
+
+/** One key at the snapshot's revision, with its raw value bytes. */
+export interface SnapshotValue extends SnapshotKey {
+  value: Buffer;
+}
+
+/** The latest value of `key`, or undefined when the key is not live in the snapshot. */
+export function readSnapshotKey(
+  file: string,
+  key: string | Buffer,
+  options: { registryPrefix?: string } = {},
+): SnapshotValue | undefined {
+  return BoltImage.with(file, (image) => {
+    const wanted = typeof key === "string" ? Buffer.from(key) : key;
+    const { entries } = latestEntries(image, (candidate) => candidate.equals(wanted));
+    const latest = entries.get(wanted.toString("latin1"));
+    if (!latest) return undefined;
+    return {
+      ...summarize(latest, options.registryPrefix),
+      value:
+        latest.header.valueLength === 0
+          ? Buffer.alloc(0)
+          : image.read(latest.valueFileOffset, latest.header.valueLength),
+    };
+  });
+}
