@@ -297,7 +297,7 @@ export function pod(seed: PodSeed): KubeObject {
         ...(seed.restarts
           ? {
               lastState: {
-                terminated: { exitCode: 1, reason: "Error", finishedAt: minutesAgo(1) },
+                terminated: { exitCode: 1, reason: "Error", finishedAt: minutesAgo(20) },
               },
             }
           : {}),

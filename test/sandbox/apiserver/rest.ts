@@ -259,7 +259,9 @@ function storeUpdate(
       if (current.status === undefined) delete updated.status;
       else updated.status = current.status;
     }
-    applyDefaults(route.type, updated);
+    // Defaults are filled on create only: objects the sandbox seeds straight into the store
+    // lack them, and filling them in on a later update would look like a template change
+    // to the controllers (a rollout nobody asked for).
     validateObject(route.type, updated);
   }
   if (isDryRun(request.query)) return updated;
