@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { Writable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { formatBytes } from "../format.ts";
 import { execChecked, execInPod } from "../kube/exec.ts";
 import { snapshotSave } from "./etcdctl.ts";
 import type { EtcdClusterProfile } from "./profiles.ts";
@@ -121,15 +122,4 @@ export async function streamFileFromPod(
 /** Removes the temporary snapshot; reports whether the pod confirms it is gone. */
 export async function removeFromPod(target: PodTarget, path: string): Promise<void> {
   await exec(target, ["rm", "-f", path]);
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

@@ -1,0 +1,67 @@
+/**
+ * The job summary: one row per cluster, what an operator checks the morning after. Built
+ * as Markdown here (no Actions dependency); the action writes it to GITHUB_STEP_SUMMARY.
+ */
+import { formatBytes } from "../format.ts";
+
+export interface SummaryRow {
+  cluster: string;
+  result: "stored" | "failed" | "planned";
+  member?: string;
+  node?: string;
+  revision?: number;
+  keys?: number;
+  size?: number;
+  storedSize?: number;
+  durationMs: number;
+  destination: string;
+  uri?: string;
+  error?: string;
+}
+
+export function backupSummaryMarkdown(title: string, rows: SummaryRow[], runUrl?: string): string {
+  const header =
+    "| cluster | result | member (node) | revision | keys | size | stored | duration | throughput | destination |";
+  const lines = [
+    `### ${title}`,
+    "",
+    header,
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...rows.map((row) =>
+      [
+        row.cluster,
+        row.result === "stored"
+          ? "✅ stored"
+          : row.result === "planned"
+            ? "📝 planned"
+            : "❌ failed",
+        row.member ? `${row.member}${row.node ? ` (${row.node})` : ""}` : "",
+        row.revision ?? "",
+        row.keys ?? "",
+        row.size !== undefined ? formatBytes(row.size) : "",
+        row.storedSize !== undefined ? formatBytes(row.storedSize) : "",
+        `${(row.durationMs / 1000).toFixed(1)} s`,
+        row.size !== undefined && row.result === "stored" && row.durationMs > 0
+          ? `${formatBytes(row.size / (row.durationMs / 1000))}/s`
+          : "",
+        row.uri ? `\`${row.uri}\`` : row.destination,
+      ]
+        .map((cell) => escapeCell(String(cell)))
+        .join(" | ")
+        .replace(/^/, "| ")
+        .replace(/$/, " |"),
+    ),
+  ];
+  const failures = rows.filter((row) => row.error);
+  if (failures.length) {
+    lines.push("", "**Failures**", "");
+    for (const row of failures)
+      lines.push(`- **${escapeCell(row.cluster)}**: ${escapeCell(row.error ?? "")}`);
+  }
+  if (runUrl) lines.push("", `Run: ${runUrl}`);
+  return lines.join("\n") + "\n";
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
