@@ -106,7 +106,7 @@ export function startRemoteCommand(
   const fail = (error: Error) => {
     if (finished) return;
     finished = true;
-    context.client.removeListener("close", onConnectionLost);
+    stopWatchingConnection();
     stdout.destroy(error);
     channel?.destroy();
     settle.reject(error);
@@ -114,7 +114,7 @@ export function startRemoteCommand(
   const succeed = (outcome: RemoteCommandOutcome) => {
     if (finished) return;
     finished = true;
-    context.client.removeListener("close", onConnectionLost);
+    stopWatchingConnection();
     stdout.end();
     settle.resolve(outcome);
   };
@@ -126,7 +126,14 @@ export function startRemoteCommand(
           `what was received is incomplete and must not be used. Check the node and the network, then run again.`,
       ),
     );
+  // Through a jump host the node's side of the link may only half-close ("end"): that is a
+  // drop too, and waiting for "close" could wait until the next keep-alive fails.
+  context.client.once("end", onConnectionLost);
   context.client.once("close", onConnectionLost);
+  const stopWatchingConnection = () => {
+    context.client.removeListener("end", onConnectionLost);
+    context.client.removeListener("close", onConnectionLost);
+  };
 
   context.client.exec(command, (error, openedChannel) => {
     if (error) {

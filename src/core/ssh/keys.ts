@@ -2,7 +2,8 @@
  * Client keys are held in memory only (the action reads them from a Secret or an input and
  * never writes them to disk). Only the PUBLIC half's fingerprint ever reaches a message.
  */
-import { utils, type ParsedKey } from "ssh2";
+// ssh2 is CommonJS: Node's ESM loader sees only its default export.
+import ssh2, { type ParsedKey } from "ssh2";
 import { sha256Fingerprint } from "./host-keys.ts";
 import { SshError } from "./errors.ts";
 
@@ -48,7 +49,7 @@ export function loadPrivateKey(
         `or PEM private key, or its base64 encoding as stored in secret kube-system/sshkeys.`,
     );
   }
-  const parsed = utils.parseKey(material, passphrase);
+  const parsed = ssh2.utils.parseKey(material, passphrase);
   const first: ParsedKey | Error | undefined = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!first || first instanceof Error) {
     // ssh2's parse errors describe the format ("Unsupported key format"), never the key.

@@ -215,5 +215,7 @@ export async function streamPkiArchive(
     describe: `tar of ${paths.join(", ")}`,
     interpretFailure: (outcome) => refusal(session, outcome, paths, sudo),
   });
-  return { archive: remote.stdout, completed: remote.completed.then(() => undefined), command };
+  const completed = remote.completed.then(() => undefined);
+  completed.catch(() => undefined); // the archive stream carries the same error
+  return { archive: remote.stdout, completed, command };
 }

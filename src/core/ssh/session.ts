@@ -4,7 +4,8 @@
  * without its `StrictHostKeyChecking=no`: every host key is checked against what the
  * operator pinned before any credential or command is sent.
  */
-import { Client, type ConnectConfig } from "ssh2";
+// ssh2 is CommonJS: Node's ESM loader sees only its default export.
+import ssh2, { type Client, type ConnectConfig } from "ssh2";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log/logger.ts";
 import { SshError } from "./errors.ts";
@@ -198,7 +199,7 @@ function openHop(
   logger: Logger,
 ): Promise<{ client: Client; hostKey: SeenHostKey }> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     let seenHostKey: SeenHostKey | undefined;
     let refusal: SshError | undefined;
     let settled = false;
