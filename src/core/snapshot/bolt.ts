@@ -530,13 +530,13 @@ export class BoltImage {
         page.id,
       );
     }
+    const table = this.elementTable(page, bucketName);
     const children: number[] = [];
     let previousKey: Buffer | undefined;
     for (let index = 0; index < page.count; index++) {
       const element = PAGE_HEADER_SIZE + index * ELEMENT_SIZE;
-      const header = page.bytes(element, ELEMENT_SIZE);
-      const keyOffset = element + header.readUInt32LE(0);
-      const keySize = header.readUInt32LE(4);
+      const keyOffset = element + table.readUInt32LE(element);
+      const keySize = table.readUInt32LE(element + 4);
       this.checkBounds(page, index, keyOffset, keySize, 0, bucketName);
       const key = page.bytes(keyOffset, keySize);
       if (previousKey !== undefined && Buffer.compare(previousKey, key) >= 0) {
@@ -549,7 +549,7 @@ export class BoltImage {
       previousKey = key;
       children.push(
         safeNumber(
-          header.readBigUInt64LE(8),
+          table.readBigUInt64LE(element + 8),
           `branch element ${index}: child page`,
           this.file,
           page.id,
@@ -565,13 +565,13 @@ export class BoltImage {
     state: { previousKey: Buffer | undefined; stopped: boolean },
     onEntry: (entry: LeafEntry) => "stop" | void,
   ): void {
+    const table = this.elementTable(page, bucketName);
     for (let index = 0; index < page.count; index++) {
       const element = PAGE_HEADER_SIZE + index * ELEMENT_SIZE;
-      const header = page.bytes(element, ELEMENT_SIZE);
-      const flags = header.readUInt32LE(0);
-      const keyOffset = element + header.readUInt32LE(4);
-      const keySize = header.readUInt32LE(8);
-      const valueSize = header.readUInt32LE(12);
+      const flags = table.readUInt32LE(element);
+      const keyOffset = element + table.readUInt32LE(element + 4);
+      const keySize = table.readUInt32LE(element + 8);
+      const valueSize = table.readUInt32LE(element + 12);
       this.checkBounds(page, index, keyOffset, keySize, valueSize, bucketName);
       const key = page.bytes(keyOffset, keySize);
       if (state.previousKey !== undefined && Buffer.compare(state.previousKey, key) >= 0) {
@@ -588,6 +588,20 @@ export class BoltImage {
         return;
       }
     }
+  }
+
+  /** The loaded bytes holding the element table (readPage loads it whenever it fits the page). */
+  private elementTable(page: Page, bucketName: string): Buffer {
+    const tableEnd = PAGE_HEADER_SIZE + page.count * ELEMENT_SIZE;
+    if (tableEnd > page.span || tableEnd > page.loaded.length) {
+      throw snapshotError(
+        this.file,
+        `the ${page.where} of bucket "${bucketName}" claims ${page.count} elements, ` +
+          `more than its ${page.span} bytes can hold: the page is damaged.`,
+        page.id,
+      );
+    }
+    return page.loaded;
   }
 
   private checkBounds(

@@ -73,9 +73,14 @@ export const NOT_KUBERNETES = "(none)";
 
 /** The latest KeyValue of one key, and where its value sits in the file. */
 interface LatestEntry {
-  revision: Revision;
-  header: KeyValueHeader;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  lease: string;
+  valueLength: number;
   valueFileOffset: number;
+  encoding: ValueEncoding;
+  encryption?: EncryptionInfo;
 }
 
 /**
@@ -106,10 +111,17 @@ function latestEntries(
       entries.delete(mapKey);
       return;
     }
+    // Keep only small facts: the page's bytes are gone after this callback.
+    const { encoding, encryption } = detectEncoding(header.valueHead);
     entries.set(mapKey, {
-      revision: entryRevision,
-      header,
+      createRevision: header.createRevision,
+      modRevision: header.modRevision,
+      version: header.version,
+      lease: header.lease,
+      valueLength: header.valueLength,
       valueFileOffset: entry.valueFileOffset + header.valueOffset,
+      encoding,
+      ...(encryption ? { encryption } : {}),
     });
   });
   return { entries, revision };
@@ -168,8 +180,9 @@ export function listKeysOf(image: BoltImage, options: ListOptions = {}): Snapsho
     (key) => prefix === undefined || key.subarray(0, prefix.length).equals(prefix),
   );
   const keys: SnapshotKey[] = [];
-  for (const [, latest] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const summary = summarize(latest, options.registryPrefix);
+  // Latin1 strings compare like the bytes they hold: the order etcd lists keys in.
+  for (const [mapKey, latest] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const summary = summarize(mapKey, latest, options.registryPrefix);
     if (
       options.resource !== undefined &&
       !resourceMatches(parseRegistryKey(summary.key, options.registryPrefix), options.resource)
@@ -187,11 +200,9 @@ export function listKeysOf(image: BoltImage, options: ListOptions = {}): Snapsho
   };
 }
 
-function summarize(latest: LatestEntry, registryPrefix?: string): SnapshotKey {
-  const { header } = latest;
-  const key = header.key.toString("utf8");
+function summarize(mapKey: string, latest: LatestEntry, registryPrefix?: string): SnapshotKey {
+  const key = Buffer.from(mapKey, "latin1").toString("utf8");
   const registryKey = parseRegistryKey(key, registryPrefix);
-  const { encoding, encryption } = detectEncoding(header.valueHead);
   return {
     key,
     ...(registryKey
@@ -201,13 +212,13 @@ function summarize(latest: LatestEntry, registryPrefix?: string): SnapshotKey {
           name: registryKey.name,
         }
       : {}),
-    createRevision: header.createRevision,
-    modRevision: header.modRevision,
-    version: header.version,
-    ...(header.lease ? { lease: header.lease } : {}),
-    valueSize: header.valueLength,
-    encoding,
-    ...(encryption ? { encryption } : {}),
+    createRevision: latest.createRevision,
+    modRevision: latest.modRevision,
+    version: latest.version,
+    ...(latest.lease ? { lease: latest.lease } : {}),
+    valueSize: latest.valueLength,
+    encoding: latest.encoding,
+    ...(latest.encryption ? { encryption: latest.encryption } : {}),
   };
 }
 
@@ -215,7 +226,7 @@ const DIGEST_CHUNK = 1024 * 1024;
 
 function sha256Of(image: BoltImage, latest: LatestEntry): string {
   const hash = createHash("sha256");
-  const length = latest.header.valueLength;
+  const length = latest.valueLength;
   for (let offset = 0; offset < length; offset += DIGEST_CHUNK) {
     hash.update(
       image.read(latest.valueFileOffset + offset, Math.min(DIGEST_CHUNK, length - offset)),
@@ -253,11 +264,11 @@ export function readSnapshotKey(
     const latest = entries.get(wanted.toString("latin1"));
     if (!latest) return undefined;
     return {
-      ...summarize(latest, options.registryPrefix),
+      ...summarize(wanted.toString("latin1"), latest, options.registryPrefix),
       value:
-        latest.header.valueLength === 0
+        latest.valueLength === 0
           ? Buffer.alloc(0)
-          : image.read(latest.valueFileOffset, latest.header.valueLength),
+          : image.read(latest.valueFileOffset, latest.valueLength),
     };
   });
 }

@@ -17,14 +17,22 @@ export interface Revision {
 export function parseRevisionKey(key: Buffer): Revision | undefined {
   const tombstone = key.length === 18 && key[17] === 0x74; // 't'
   if (!(key.length === 17 || tombstone) || key[8] !== 0x5f /* '_' */) return undefined;
-  return { main: Number(key.readBigUInt64BE(0)), sub: Number(key.readBigUInt64BE(9)), tombstone };
+  return { main: uint64At(key, 0), sub: uint64At(key, 9), tombstone };
+}
+
+/** A big-endian u64 as a number (revisions stay far below 2^53). */
+export function uint64At(bytes: Buffer, offset: number): number {
+  return bytes.readUInt32BE(offset) * 0x1_0000_0000 + bytes.readUInt32BE(offset + 4);
 }
 
 export function compareRevisions(a: Revision, b: Revision): number {
   return a.main - b.main || a.sub - b.sub;
 }
 
-/** A KeyValue without its value: what listing needs, read without loading big values. */
+/**
+ * A KeyValue without its value: what listing needs, read without loading big values.
+ * `key` and `valueHead` may share the page's memory: copy them to keep them.
+ */
 export interface KeyValueHeader {
   key: Buffer;
   createRevision: number;
@@ -78,11 +86,11 @@ export function readKeyValueHeader(entry: LeafEntry, headSize = 256): KeyValueHe
           `field ${number} (${length} bytes) runs past the end of the KeyValue`,
         );
       }
-      if (number === 1) header.key = Buffer.from(cursor.bytes(length));
+      if (number === 1) header.key = cursor.bytes(length);
       if (number === 5) {
         header.valueLength = length;
         header.valueOffset = cursor.position;
-        header.valueHead = Buffer.from(cursor.bytes(Math.min(length, headSize)));
+        header.valueHead = cursor.bytes(Math.min(length, headSize));
       }
       cursor.position += length;
     } else if (wireType === WireType.fixed64) {

@@ -7,6 +7,7 @@ import { BoltImage } from "./bolt.ts";
 import { PageTracker, walkChecked } from "./check.ts";
 import { Crc32c } from "./crc32c.ts";
 import { SnapshotError } from "./errors.ts";
+import { uint64At } from "./mvcc.ts";
 
 /** Exactly the fields and meaning of `etcdctl snapshot status -w json`. */
 export interface SnapshotStatus {
@@ -41,7 +42,7 @@ export function statusOf(image: BoltImage): SnapshotStatus {
         totalKey++;
         hashEntry(hash, entry);
         if (bucketName.equals(KEY_BUCKET) && entry.key.length >= 8) {
-          revision = Number(entry.key.readBigUInt64BE(0));
+          revision = uint64At(entry.key, 0);
         }
       },
     });
