@@ -170,9 +170,13 @@ class NodeRuntime implements Runtime {
     const { store, dir } = this.options;
     const network = await SandboxNetwork.create(this.state);
     this.networkHandle = network;
+    // Node namespaces come up together: each costs a couple of `ip` runs.
+    const attachments = await Promise.all(
+      this.options.nodes.map((_, index) => network.attach(network.nodeAddress(index))),
+    );
     for (const [index, nodeOptions] of this.options.nodes.entries()) {
-      const ip = network.nodeAddress(index);
-      const attachment = await network.attach(ip);
+      const attachment = attachments[index] as Attachment;
+      const ip = attachment.ip;
       const node = this.prepareNode(nodeOptions, ip, attachment);
       this.nodes.push(node);
       const registered = registerNode(store, {
@@ -257,6 +261,7 @@ class NodeRuntime implements Runtime {
   private async tearDown(): Promise<void> {
     this.scheduler?.stop();
     for (const source of this.staticSources) source.stop();
+    this.networkHandle?.beginClosing();
     await Promise.all(
       [...this.kubelets.values()].map((kubelet) => kubelet.stop(STOP_GRACE_SECONDS)),
     );

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 
-import { ip, ipQuiet } from "./commands.ts";
+import { ipBatch } from "./commands.ts";
 import type { SandboxState } from "./state.ts";
 import { subnetLockPath } from "./state.ts";
 
@@ -35,6 +35,7 @@ export class SandboxNetwork {
   /** Stable pod addresses: "namespace/name" -> last octet, for the sandbox's life. */
   private readonly podOctets = new Map<string, number>();
   private readonly attachments = new Map<number, Attachment>();
+  private closing = false;
 
   private constructor(
     private readonly state: SandboxState,
@@ -54,9 +55,11 @@ export class SandboxNetwork {
     const network = new SandboxNetwork(state, octet);
     const { bridge, gateway } = network.info;
     state.update((record) => (record.bridge = bridge));
-    await ip("link", "add", bridge, "type", "bridge");
-    await ip("addr", "add", `${gateway}/24`, "dev", bridge);
-    await ip("link", "set", bridge, "up");
+    await ipBatch([
+      `link add ${bridge} type bridge`,
+      `addr add ${gateway}/24 dev ${bridge}`,
+      `link set ${bridge} up`,
+    ]);
     return network;
   }
 
@@ -98,30 +101,61 @@ export class SandboxNetwork {
     this.state.add("netns", attachment.netns);
     this.state.add("links", attachment.veth);
     const ns = attachment.netns;
-    await ip("netns", "add", ns);
-    await ip("link", "add", attachment.veth, "type", "veth", "peer", "name", "eth0", "netns", ns);
-    await ip("link", "set", attachment.veth, "master", this.info.bridge, "up");
-    await ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
-    await ip("-n", ns, "link", "set", "lo", "up");
-    await ip("-n", ns, "link", "set", "eth0", "up");
-    await ip("-n", ns, "route", "add", "default", "via", this.info.gateway);
+    await ipBatch([
+      `netns add ${ns}`,
+      `link add ${attachment.veth} type veth peer name eth0 netns ${ns}`,
+      `link set ${attachment.veth} master ${this.info.bridge} up`,
+    ]);
+    await ipBatch(
+      [
+        `addr add ${address}/24 dev eth0`,
+        "link set lo up",
+        "link set eth0 up",
+        `route add default via ${this.info.gateway}`,
+      ],
+      { netns: ns },
+    );
     this.attachments.set(octet, attachment);
     return attachment;
   }
 
   /** Removes the veth (its peer goes with it) and the namespace. */
   async detach(attachment: Attachment): Promise<void> {
-    await ipQuiet("link", "del", attachment.veth);
-    await ipQuiet("netns", "del", attachment.netns);
+    // While the whole sandbox goes down, destroy() removes every namespace in one batch.
+    if (this.closing) return;
+    await ipBatch([`link del ${attachment.veth}`, `netns del ${attachment.netns}`], {
+      force: true,
+    });
     this.state.remove("links", attachment.veth);
     this.state.remove("netns", attachment.netns);
     this.attachments.delete(Number(attachment.ip.split(".")[3]));
   }
 
+  /** From now on detach() leaves the namespaces to destroy(). */
+  beginClosing(): void {
+    this.closing = true;
+  }
+
   async destroy(): Promise<void> {
-    for (const attachment of [...this.attachments.values()]) await this.detach(attachment);
-    await ipQuiet("link", "del", this.info.bridge);
-    this.state.update((record) => delete record.bridge);
+    const attachments = [...this.attachments.values()];
+    await ipBatch(
+      [
+        ...attachments.map((attachment) => `link del ${attachment.veth}`),
+        ...attachments.map((attachment) => `netns del ${attachment.netns}`),
+        `link del ${this.info.bridge}`,
+      ],
+      { force: true },
+    );
+    this.state.update((record) => {
+      record.links = record.links.filter(
+        (link) => !attachments.some((attachment) => attachment.veth === link),
+      );
+      record.netns = record.netns.filter(
+        (name) => !attachments.some((attachment) => attachment.netns === name),
+      );
+      delete record.bridge;
+    });
+    this.attachments.clear();
   }
 
   private address(octet: number): string {
@@ -171,9 +205,8 @@ async function claimSubnet(state: SandboxState): Promise<number> {
 
 async function subnetsInUse(): Promise<Set<number>> {
   const used = new Set<number>();
-  const addresses = await ip("-4", "-o", "addr");
-  const routes = await ip("-4", "route");
-  for (const match of `${addresses.stdout}\n${routes.stdout}`.matchAll(/\b10\.213\.(\d+)\./g)) {
+  const { stdout } = await ipBatch(["addr show", "route show"]);
+  for (const match of stdout.matchAll(/\b10\.213\.(\d+)\./g)) {
     used.add(Number(match[1]));
   }
   return used;

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from "node:path";
 
 import type { Logger } from "../../../src/core/log/logger.ts";
-import { ipQuiet } from "./commands.ts";
+import { ipBatch } from "./commands.ts";
 import { isAlive, killGroup, pidsInNetns, processStat, signal } from "./processes.ts";
 
 export const STATE_DIR = "/run/etcd-backup-sandbox";
@@ -148,9 +148,12 @@ export async function removeSandboxResources(record: SandboxRecord): Promise<voi
       signal(pid, "SIGKILL");
     }
   }
-  for (const link of record.links) await ipQuiet("link", "del", link);
-  for (const name of record.netns) await ipQuiet("netns", "del", name);
-  if (record.bridge) await ipQuiet("link", "del", record.bridge);
+  const removals = [
+    ...record.links.map((link) => `link del ${link}`),
+    ...record.netns.map((name) => `netns del ${name}`),
+    ...(record.bridge ? [`link del ${record.bridge}`] : []),
+  ];
+  if (removals.length > 0) await ipBatch(removals, { force: true });
   if (record.subnetOctet !== undefined) {
     const lock = subnetLockPath(record.subnetOctet);
     try {
