@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
+import { registerSnapshotCommands } from "./cli/snapshot.ts";
 
 const packageJson = JSON.parse(
   readFileSync(new URL("../package.json", import.meta.url), "utf8"),
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .version(packageJson.version)
     .showHelpAfterError();
   // Subcommand groups register here, one line each.
+  registerSnapshotCommands(program);
   return program;
 }
 

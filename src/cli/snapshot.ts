@@ -1,0 +1,323 @@
+/**
+ * `etcd-backup-actions snapshot status|verify|ls|get|diff`: look into snapshot files
+ * without etcd, from a runner or a laptop. Tables for people by default, `--output json`
+ * for scripts; data goes to stdout, errors to stderr.
+ */
+import { Option, type Command } from "commander";
+import { stringify } from "yaml";
+import {
+  decodeValue,
+  diffSnapshots,
+  listSnapshotKeys,
+  readSnapshotKey,
+  readSnapshotStatus,
+  SnapshotError,
+  verifySnapshot,
+  type DecodedValue,
+  type SnapshotKey,
+  type SnapshotValue,
+} from "../core/snapshot/index.ts";
+
+type OutputFormat = "table" | "json";
+
+interface FilterOptions {
+  resource?: string;
+  namespace?: string;
+  prefix?: string;
+}
+
+function outputOption(): Option {
+  return new Option("-o, --output <format>", "table for people, json for scripts")
+    .choices(["table", "json"])
+    .default("table");
+}
+
+function addFilters(command: Command): Command {
+  return command
+    .option("--resource <resource>", "only this resource (configmaps, nodes, widgets.example.com)")
+    .option("--namespace <namespace>", "only objects in this namespace")
+    .option("--prefix <prefix>", "only keys starting with this");
+}
+
+export function registerSnapshotCommands(program: Command): void {
+  const snapshot = program
+    .command("snapshot")
+    .description("Look into etcd snapshot files without etcd: status, verify, ls, get, diff.");
+
+  snapshot
+    .command("status")
+    .description("Hash, revision, key count and size, as `etcdctl snapshot status` reports them.")
+    .argument("<file...>", "snapshot files")
+    .addOption(outputOption())
+    .action((files: string[], options: { output: OutputFormat }) =>
+      run(() => printStatus(files, options.output)),
+    );
+
+  snapshot
+    .command("verify")
+    .description(
+      "Check meta pages, the bolt tree, every revision and the sha256 trailer; exits 1 if any file is damaged.",
+    )
+    .argument("<file...>", "snapshot files")
+    .addOption(outputOption())
+    .action((files: string[], options: { output: OutputFormat }) =>
+      run(() => printVerification(files, options.output)),
+    );
+
+  addFilters(
+    snapshot
+      .command("ls")
+      .description("Every live key at the snapshot's revision, with per-resource counts.")
+      .argument("<file>", "snapshot file"),
+  )
+    .addOption(outputOption())
+    .action((file: string, options: FilterOptions & { output: OutputFormat }) =>
+      run(() => printListing(file, options)),
+    );
+
+  snapshot
+    .command("get")
+    .description(
+      "One key's object, decoded (protobuf metadata, JSON as stored, encryption reported).",
+    )
+    .argument("<file>", "snapshot file")
+    .argument("<key>", "the etcd key, e.g. /registry/configmaps/default/my-config")
+    .option("--raw", "write the raw value bytes to stdout (to put back with etcdctl put)")
+    .addOption(outputOption())
+    .action((file: string, key: string, options: { raw?: boolean; output: OutputFormat }) =>
+      run(() => printKey(file, key, options)),
+    );
+
+  addFilters(
+    snapshot
+      .command("diff")
+      .description("Keys added, removed and changed from snapshot A to snapshot B, per resource.")
+      .argument("<from>", "the older snapshot (A)")
+      .argument("<to>", "the newer snapshot (B)"),
+  )
+    .addOption(outputOption())
+    .action((from: string, to: string, options: FilterOptions & { output: OutputFormat }) =>
+      run(() => printDiff(from, to, options)),
+    );
+}
+
+/** Turns a SnapshotError into one line on stderr and exit code 1; anything else is a bug. */
+function run(body: () => void): void {
+  try {
+    body();
+  } catch (error) {
+    if (!(error instanceof SnapshotError)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Left-aligned columns, two spaces apart, like kubectl. */
+function renderTable(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((row) => row.map(String))];
+  const widths = headers.map((_, column) =>
+    Math.max(...cells.map((row) => (row[column] ?? "").length)),
+  );
+  return (
+    cells
+      .map((row) =>
+        row
+          .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+          .join("  "),
+      )
+      .join("\n") + "\n"
+  );
+}
+
+function humanBytes(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+function printStatus(files: string[], output: OutputFormat): void {
+  const statuses = files.map((file) => ({ file, ...readSnapshotStatus(file) }));
+  if (output === "json") return printJson(statuses);
+  process.stdout.write(
+    renderTable(
+      ["FILE", "HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE"],
+      statuses.map((status) => [
+        status.file,
+        status.hash.toString(16).padStart(8, "0"),
+        status.revision,
+        status.totalKey,
+        humanBytes(status.totalSize),
+      ]),
+    ),
+  );
+}
+
+function printVerification(files: string[], output: OutputFormat): void {
+  const reports = files.map((file) => verifySnapshot(file));
+  if (reports.some((report) => !report.ok)) process.exitCode = 1;
+  if (output === "json") return printJson(reports);
+  const trailerText = { verified: "sha256 verified", mismatch: "sha256 MISMATCH", absent: "none" };
+  process.stdout.write(
+    renderTable(
+      ["FILE", "RESULT", "REVISION", "PAGES", "TRAILER"],
+      reports.map((report) => [
+        report.file,
+        report.ok ? "ok" : "DAMAGED",
+        report.revision ?? "-",
+        report.pageCount ?? "-",
+        report.trailer ? trailerText[report.trailer] : "-",
+      ]),
+    ),
+  );
+  for (const report of reports) {
+    for (const problem of report.problems) process.stdout.write(`\n${problem.message}`);
+  }
+  if (reports.some((report) => !report.ok)) process.stdout.write("\n");
+}
+
+function encodingText(key: SnapshotKey): string {
+  return key.encryption ? `encrypted (${key.encryption.prefix})` : key.encoding;
+}
+
+function printListing(file: string, options: FilterOptions & { output: OutputFormat }): void {
+  const listing = listSnapshotKeys(file, filtersOf(options));
+  if (options.output === "json") return printJson({ file, ...listing });
+  process.stdout.write(
+    renderTable(
+      ["KEY", "RESOURCE", "NAMESPACE", "MOD REV", "SIZE", "ENCODING"],
+      listing.keys.map((key) => [
+        key.key,
+        key.resource ?? "-",
+        key.namespace ?? "-",
+        key.modRevision,
+        key.valueSize,
+        encodingText(key),
+      ]),
+    ),
+  );
+  process.stdout.write(`\n${listing.keys.length} keys at revision ${listing.revision}`);
+  process.stdout.write(
+    listing.compactRevision ? `, compacted at ${listing.compactRevision}\n\n` : "\n\n",
+  );
+  process.stdout.write(
+    renderTable(
+      ["RESOURCE", "KEYS", "VALUE BYTES"],
+      listing.resources.map((count) => [count.resource, count.count, humanBytes(count.valueBytes)]),
+    ),
+  );
+}
+
+function filtersOf(options: FilterOptions): FilterOptions {
+  return {
+    ...(options.resource !== undefined ? { resource: options.resource } : {}),
+    ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+    ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+  };
+}
+
+/** The decoded object, with resourceVersion filled in as the API server would. */
+export function readableObject(value: SnapshotValue): DecodedValue {
+  const decoded = decodeValue(value.value);
+  if (decoded.encoding === "protobuf") {
+    decoded.metadata = { ...decoded.metadata, resourceVersion: String(value.modRevision) };
+  }
+  return decoded;
+}
+
+function printKey(
+  file: string,
+  key: string,
+  options: { raw?: boolean; output: OutputFormat },
+): void {
+  const value = readSnapshotKey(file, key);
+  if (!value) {
+    throw new SnapshotError(
+      `${file}: key ${key} is not in this snapshot (it never existed, or was deleted before the snapshot). ` +
+        `List what is there with: snapshot ls ${file} --prefix <start of the key>`,
+      file,
+    );
+  }
+  if (options.raw) {
+    process.stdout.write(value.value);
+    return;
+  }
+  const { value: bytes, ...facts } = value;
+  const decoded = readableObject(value);
+  if (options.output === "json") return printJson({ ...facts, decoded });
+  process.stdout.write(
+    `# ${facts.key}\n# create revision ${facts.createRevision}, mod revision ${facts.modRevision}, ` +
+      `version ${facts.version}${facts.lease ? `, lease ${facts.lease}` : ""}, ${bytes.length} bytes, ${encodingText(facts)}\n`,
+  );
+  process.stdout.write(readableText(decoded));
+}
+
+function readableText(decoded: DecodedValue): string {
+  switch (decoded.encoding) {
+    case "json":
+      return stringify(decoded.object);
+    case "protobuf": {
+      const { apiVersion, kind, metadata, undecodedFields } = decoded;
+      const fields = undecodedFields
+        .map((field) => `field ${field.field} (${field.bytes} bytes)`)
+        .join(", ");
+      return (
+        stringify({ apiVersion, kind, metadata }) +
+        (fields ? `# not decoded (needs the ${kind} schema): ${fields}\n` : "")
+      );
+    }
+    case "encrypted":
+      return (
+        `# encrypted at rest by provider ${decoded.encryption.provider} ${decoded.encryption.version}` +
+        `${decoded.encryption.keyName ? `, key ${decoded.encryption.keyName}` : ""}; ` +
+        `${decoded.ciphertextBytes} bytes of ciphertext, not decoded\n`
+      );
+    case "other":
+      if (decoded.problem) return `# ${decoded.problem}\n`;
+      return decoded.text !== undefined
+        ? `${decoded.text}\n`
+        : `# ${decoded.bytes} bytes of binary data; use --raw\n`;
+  }
+}
+
+function printDiff(
+  from: string,
+  to: string,
+  options: FilterOptions & { output: OutputFormat },
+): void {
+  const diff = diffSnapshots(from, to, filtersOf(options));
+  if (options.output === "json") return printJson(diff);
+  process.stdout.write(
+    `from ${diff.from.file} (revision ${diff.from.revision}, ${diff.from.keys} keys)\n` +
+      `to   ${diff.to.file} (revision ${diff.to.revision}, ${diff.to.keys} keys)\n\n`,
+  );
+  const rows: Array<Array<string | number>> = [
+    ...diff.added.map((entry) => ["added", entry.key, "-", entry.modRevision]),
+    ...diff.removed.map((entry) => ["removed", entry.key, entry.modRevision, "-"]),
+    ...diff.changed.map((entry) => [
+      entry.valueChanged ? "changed" : "rewritten",
+      entry.key,
+      entry.fromModRevision,
+      entry.toModRevision,
+    ]),
+  ];
+  if (rows.length > 0)
+    process.stdout.write(renderTable(["CHANGE", "KEY", "REV IN A", "REV IN B"], rows) + "\n");
+  process.stdout.write(
+    renderTable(
+      ["RESOURCE", "ADDED", "REMOVED", "CHANGED"],
+      diff.resources.map((count) => [count.resource, count.added, count.removed, count.changed]),
+    ),
+  );
+  process.stdout.write(
+    `\n${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged} unchanged\n`,
+  );
+}
