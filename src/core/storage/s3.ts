@@ -1,0 +1,471 @@
+/**
+ * The S3-compatible backend (`s3://bucket/prefix`): AWS S3, MinIO, GCS interop and the like.
+ *
+ * Layout: `<prefix>/<cluster>/<kind>/<timestamp>/<payloadName>` and, written last,
+ * `.../manifest.json`. Listing reads object names and manifests only, never payloads.
+ * The payload goes up as a multipart upload with a bounded part size and queue, so memory
+ * stays constant whatever the snapshot size.
+ */
+import { PassThrough, type Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import type { Logger } from "../log/logger.ts";
+import type { BackupKind, BackupLocation, PutOptions, SnapshotStore } from "./types.ts";
+
+export interface S3StoreOptions {
+  /** The destination, `s3://bucket` or `s3://bucket/prefix`. */
+  url: string;
+  /** A non-AWS service, e.g. `http://127.0.0.1:9000` for MinIO; AWS S3 when unset. */
+  endpoint?: string;
+  /** Defaults to AWS_REGION, then AWS_DEFAULT_REGION, then `us-east-1`. */
+  region?: string;
+  /** `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key` (MinIO needs it). */
+  forcePathStyle?: boolean;
+  /** When unset, the usual AWS chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profile, role. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  logger: Logger;
+  /** Size of one multipart part. Memory held is about (queueSize + 1) x partSize. */
+  partSizeBytes?: number;
+  /** Parts in flight at once. */
+  queueSize?: number;
+}
+
+const MANIFEST_NAME = "manifest.json";
+const BACKUP_KINDS: readonly BackupKind[] = ["user-etcd", "admin-etcd", "admin-pki"];
+const TIMESTAMP_PATTERN = /^\d{8}T\d{6}Z$/;
+const CLUSTER_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+// 8 MiB parts, 4 in flight: ~40 MiB held, and 10,000 parts still cover an 80 GB payload.
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_QUEUE_SIZE = 4;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MANIFEST_READS_IN_PARALLEL = 8;
+
+/** `s3://bucket/some/prefix` -> { bucket, prefix: "some/prefix" }. */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)(\/.*)?$/.exec(url.trim());
+  const bucket = match?.[1];
+  if (!match || !bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new Error(
+      `S3 destination "${url}" is not valid: expected s3://<bucket>[/<prefix>] with a bucket name of 3-63 lower-case letters, digits, dots or hyphens.`,
+    );
+  }
+  const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((segment) => segment === "." || segment === "..")) {
+    throw new Error(
+      `S3 destination "${url}" is not valid: the prefix must not contain "." or ".." segments.`,
+    );
+  }
+  return { bucket, prefix };
+}
+
+export function createS3Store(options: S3StoreOptions): S3SnapshotStore {
+  return new S3SnapshotStore(options);
+}
+
+export class S3SnapshotStore implements SnapshotStore {
+  readonly description: string;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly endpointName: string;
+  private readonly client: S3Client;
+  private readonly logger: Logger;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  constructor(options: S3StoreOptions) {
+    const { bucket, prefix } = parseS3Url(options.url);
+    this.bucket = bucket;
+    this.prefix = prefix;
+    this.logger = options.logger;
+    this.partSize = checkPartSize(options.partSizeBytes ?? DEFAULT_PART_SIZE);
+    this.queueSize = checkQueueSize(options.queueSize ?? DEFAULT_QUEUE_SIZE);
+    const region =
+      options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1";
+    this.endpointName = options.endpoint ?? `AWS S3 (${region})`;
+    this.description = `s3://${bucket}${prefix ? `/${prefix}` : ""} at ${this.endpointName}`;
+    this.client = new S3Client(clientConfig(options, region));
+  }
+
+  async putPayload(
+    options: PutOptions,
+    payload: Readable,
+  ): Promise<{ location: BackupLocation; storedBytes: number }> {
+    checkPutOptions(options);
+    const location = this.locationOf(options.cluster, options.kind, options.timestamp);
+    const key = this.keyOf(location, options.payloadName);
+    const counter = byteCounter();
+    const counted = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: counted },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      // An interrupted upload must not leave parts behind that the bucket bills for.
+      leavePartsOnError: false,
+    });
+    this.logger.info(`Uploading ${options.payloadName} to ${this.uriOf(key)}`);
+    const uploading = upload.done();
+    const feeding = pipeline(payload, counter, counted);
+    try {
+      await Promise.all([uploading, feeding]);
+    } catch (firstFailure) {
+      // The source and the upload fail together: whichever breaks first stops the other.
+      // The upload is left to settle on its own before aborting it, because a part that
+      // failed on the network reports its cause only after the SDK's retries.
+      payload.destroy();
+      counted.destroy(new Error("upload cancelled"));
+      const outcomes = await Promise.allSettled([uploading, feeding]);
+      // No partial object or orphaned parts may stay in the bucket.
+      await upload.abort().catch(() => undefined);
+      const cause = rootCause(firstFailure, ...outcomes);
+      throw this.failure(`upload of the payload to ${this.uriOf(key)}`, cause);
+    }
+    const storedBytes = counter.bytesSeen();
+    this.logger.info(`Stored ${storedBytes} bytes at ${this.uriOf(key)}`);
+    return { location, storedBytes };
+  }
+
+  async putManifest(location: BackupLocation, manifest: Buffer): Promise<void> {
+    const key = this.keyOf(location, MANIFEST_NAME);
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: manifest,
+          ContentType: "application/json",
+        }),
+      );
+    } catch (error) {
+      throw this.failure(`writing the manifest ${this.uriOf(key)}`, error);
+    }
+  }
+
+  async list(
+    filter: { cluster?: string; kind?: BackupKind } = {},
+  ): Promise<Array<{ location: BackupLocation; manifest: Buffer }>> {
+    const manifestKeys = (await this.keysUnder(this.listPrefix(filter))).filter((key) =>
+      key.endsWith(`/${MANIFEST_NAME}`),
+    );
+    const locations = manifestKeys
+      .map((key) => this.locationFromManifestKey(key))
+      .filter((location): location is BackupLocation => location !== undefined)
+      .filter(
+        (location) =>
+          (!filter.cluster || location.cluster === filter.cluster) &&
+          (!filter.kind || location.kind === filter.kind),
+      );
+    const backups = await mapInBatches(locations, MANIFEST_READS_IN_PARALLEL, async (location) => {
+      const manifest = await this.readManifest(location);
+      return manifest ? { location, manifest } : undefined;
+    });
+    return backups
+      .filter((backup) => backup !== undefined)
+      .sort((a, b) => compareNewestFirst(a.location, b.location));
+  }
+
+  async getPayload(location: BackupLocation, payloadName: string): Promise<Readable> {
+    const key = this.keyOf(location, payloadName);
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+      );
+      return response.Body as Readable;
+    } catch (error) {
+      if (errorName(error) === "NoSuchKey") {
+        throw new Error(
+          `Backup payload ${this.uriOf(key)} does not exist at ${this.endpointName}: list the backups to find one that does.`,
+          { cause: error },
+        );
+      }
+      throw this.failure(`download of ${this.uriOf(key)}`, error);
+    }
+  }
+
+  async delete(location: BackupLocation): Promise<void> {
+    const folder = `${this.folderOf(location)}/`;
+    const keys = await this.keysUnder(folder);
+    // The manifest goes first, so a backup interrupted half-deleted is no longer listed
+    // as complete; the payload left behind is cleaned up by the next delete.
+    const manifestFirst = [...keys].sort(
+      (a, b) => Number(b.endsWith(`/${MANIFEST_NAME}`)) - Number(a.endsWith(`/${MANIFEST_NAME}`)),
+    );
+    for (const key of manifestFirst) {
+      try {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      } catch (error) {
+        throw this.failure(`deleting ${this.uriOf(key)}`, error);
+      }
+    }
+    this.logger.info(`Deleted ${keys.length} object(s) of backup ${location.uri}`);
+  }
+
+  private async readManifest(location: BackupLocation): Promise<Buffer | undefined> {
+    const key = this.keyOf(location, MANIFEST_NAME);
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+      );
+      return Buffer.from(await response.Body!.transformToByteArray());
+    } catch (error) {
+      // Deleted between listing and reading (retention running elsewhere): not a backup.
+      if (errorName(error) === "NoSuchKey") return undefined;
+      throw this.failure(`reading the manifest ${this.uriOf(key)}`, error);
+    }
+  }
+
+  private async keysUnder(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let continuationToken: string | undefined;
+    do {
+      try {
+        const page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ContinuationToken: continuationToken,
+          }),
+        );
+        for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+        continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } catch (error) {
+        throw this.failure(`listing ${this.uriOf(prefix)}`, error);
+      }
+    } while (continuationToken);
+    return keys;
+  }
+
+  private listPrefix(filter: { cluster?: string; kind?: BackupKind }): string {
+    const segments = [this.prefix];
+    if (filter.cluster) {
+      segments.push(filter.cluster);
+      if (filter.kind) segments.push(filter.kind);
+    }
+    const joined = segments.filter(Boolean).join("/");
+    return joined ? `${joined}/` : "";
+  }
+
+  private locationFromManifestKey(key: string): BackupLocation | undefined {
+    const relative = this.prefix ? key.slice(this.prefix.length + 1) : key;
+    const [cluster, kind, timestamp, name, ...rest] = relative.split("/");
+    if (
+      rest.length > 0 ||
+      name !== MANIFEST_NAME ||
+      !cluster ||
+      !BACKUP_KINDS.includes(kind as BackupKind) ||
+      !TIMESTAMP_PATTERN.test(timestamp ?? "")
+    ) {
+      return undefined;
+    }
+    return this.locationOf(cluster, kind as BackupKind, timestamp!);
+  }
+
+  private locationOf(cluster: string, kind: BackupKind, timestamp: string): BackupLocation {
+    const location = { cluster, kind, timestamp, uri: "" };
+    location.uri = this.uriOf(this.folderOf(location));
+    return location;
+  }
+
+  private folderOf(location: Pick<BackupLocation, "cluster" | "kind" | "timestamp">): string {
+    return [this.prefix, location.cluster, location.kind, location.timestamp]
+      .filter(Boolean)
+      .join("/");
+  }
+
+  private keyOf(location: BackupLocation, name: string): string {
+    return `${this.folderOf(location)}/${name}`;
+  }
+
+  private uriOf(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  /** One sentence an operator can act on, for each way S3 says no. */
+  private failure(action: string, error: unknown): Error {
+    const name = errorName(error);
+    const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata
+      ?.httpStatusCode;
+    const networkCode = networkErrorCode(error);
+    let message: string;
+    if (name === "NoSuchBucket") {
+      message = `S3 bucket "${this.bucket}" does not exist at ${this.endpointName}: create it, or correct the destination s3://${this.bucket}/${this.prefix}.`;
+    } else if (
+      name === "InvalidAccessKeyId" ||
+      name === "SignatureDoesNotMatch" ||
+      name === "AccessDenied" ||
+      name === "InvalidToken" ||
+      name === "ExpiredToken" ||
+      name === "CredentialsProviderError" ||
+      status === 403
+    ) {
+      message = `${this.endpointName} refused the credentials for bucket "${this.bucket}" during the ${action} (${name}): check the access key and secret (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the inputs) and the bucket policy.`;
+    } else if (networkCode) {
+      message = `Cannot reach the S3 endpoint ${this.endpointName} for bucket "${this.bucket}" during the ${action} (${networkCode}): check the endpoint address and that the service is up and reachable from this runner.`;
+    } else {
+      const detail = error instanceof Error ? error.message : String(error);
+      message = `S3 ${action} at ${this.endpointName} failed: ${detail}`;
+    }
+    return new Error(message, { cause: error });
+  }
+}
+
+function clientConfig(options: S3StoreOptions, region: string): S3ClientConfig {
+  return {
+    region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    // Checksums only where S3 demands them: the streaming checksum trailers the SDK sends
+    // by default are not understood by many S3-compatible services, and the pipeline
+    // hashes every byte itself anyway.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    // Fail fast on an endpoint that does not answer rather than hang the job,
+    // and a connection that goes silent (120 s without a byte) counts as broken.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+    maxAttempts: 3,
+  };
+}
+
+function checkPutOptions(options: PutOptions): void {
+  if (!CLUSTER_PATTERN.test(options.cluster)) {
+    throw new Error(
+      `Cluster name "${options.cluster}" is not valid: expected lower-case letters, digits, dots and hyphens, as in a Kubernetes object name.`,
+    );
+  }
+  if (!BACKUP_KINDS.includes(options.kind)) {
+    throw new Error(
+      `Backup kind "${options.kind}" is not valid: expected one of ${BACKUP_KINDS.join(", ")}.`,
+    );
+  }
+  if (!TIMESTAMP_PATTERN.test(options.timestamp)) {
+    throw new Error(
+      `Backup timestamp "${options.timestamp}" is not valid: expected UTC as YYYYMMDDTHHMMSSZ, e.g. 20260131T235959Z.`,
+    );
+  }
+  if (
+    !options.payloadName ||
+    options.payloadName.includes("/") ||
+    options.payloadName === MANIFEST_NAME ||
+    options.payloadName.startsWith(".")
+  ) {
+    throw new Error(
+      `Payload name "${options.payloadName}" is not valid: expected a plain file name such as snapshot.db.zst.age, not "${MANIFEST_NAME}" and without "/".`,
+    );
+  }
+}
+
+function checkPartSize(bytes: number): number {
+  if (!Number.isInteger(bytes) || bytes < MIN_PART_SIZE) {
+    throw new Error(
+      `S3 part size ${bytes} is not valid: expected a whole number of bytes of at least ${MIN_PART_SIZE} (5 MiB, the S3 minimum).`,
+    );
+  }
+  return bytes;
+}
+
+function checkQueueSize(parts: number): number {
+  if (!Number.isInteger(parts) || parts < 1 || parts > 64) {
+    throw new Error(
+      `S3 upload queue size ${parts} is not valid: expected a whole number of parts from 1 to 64.`,
+    );
+  }
+  return parts;
+}
+
+/**
+ * Regroups the payload into whole parts, each filled in one buffer, and counts the bytes.
+ * The uploader then sends each part as it is instead of gluing small chunks together, which
+ * would leave a copy of every part behind as garbage and let memory swell with the size.
+ */
+/** Passes the payload through unchanged, counting the bytes that reach the uploader. */
+function byteCounter(): Transform & { bytesSeen(): number } {
+  let bytesSeen = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytesSeen += chunk.length;
+      done(null, chunk);
+    },
+  });
+  return Object.assign(counter, { bytesSeen: () => bytesSeen });
+}
+
+/**
+ * When one side of an upload fails, the other side reports only that it was aborted: the
+ * operator needs the failure that started it (the refused connection, the broken source).
+ */
+function rootCause(
+  firstFailure: unknown,
+  ...outcomes: Array<PromiseSettledResult<unknown>>
+): unknown {
+  const failures = [firstFailure].concat(
+    outcomes.filter((outcome) => outcome.status === "rejected").map((outcome) => outcome.reason),
+  );
+  return failures.find((reason) => !isKnockOnFailure(reason)) ?? firstFailure;
+}
+
+function isKnockOnFailure(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  const message = error instanceof Error ? error.message : "";
+  return (
+    errorName(error) === "AbortError" ||
+    code === "ERR_STREAM_PREMATURE_CLOSE" ||
+    code === "ABORT_ERR" ||
+    message === "upload cancelled"
+  );
+}
+
+function compareNewestFirst(a: BackupLocation, b: BackupLocation): number {
+  return (
+    b.timestamp.localeCompare(a.timestamp) ||
+    a.cluster.localeCompare(b.cluster) ||
+    a.kind.localeCompare(b.kind)
+  );
+}
+
+function errorName(error: unknown): string {
+  return (error as { name?: string })?.name ?? "";
+}
+
+/** ECONNREFUSED and friends, wherever the SDK or Node tucked the code. */
+function networkErrorCode(error: unknown): string | undefined {
+  const candidates = [error, (error as { cause?: unknown })?.cause];
+  for (const aggregate of candidates) {
+    const nested = (aggregate as { errors?: unknown[] })?.errors;
+    if (Array.isArray(nested)) candidates.push(...nested);
+  }
+  for (const candidate of candidates) {
+    const code = (candidate as { code?: unknown })?.code;
+    if (
+      typeof code === "string" &&
+      /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)$/.test(
+        code,
+      )
+    ) {
+      return code;
+    }
+    const name = errorName(candidate);
+    if (name === "TimeoutError") return "timed out";
+  }
+  return undefined;
+}
+
+async function mapInBatches<T, R>(
+  items: T[],
+  batchSize: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += batchSize) {
+    results.push(...(await Promise.all(items.slice(start, start + batchSize).map(work))));
+  }
+  return results;
+}
