@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { X25519Recipient } from "../../src/core/crypto/age.ts";
 import {
   AgeDecryptionError,
   createAgeDecryptStream,
@@ -12,7 +13,6 @@ import {
   parseIdentities,
   parseRecipients,
   X25519Identity,
-  X25519Recipient,
 } from "../../src/core/crypto/age.ts";
 import { sha256Hex } from "../../src/core/crypto/hash.ts";
 import { ageDecrypt, ageEncrypt, ageKeygen, recipientOfSecret } from "./support/age-cli.ts";

@@ -42,6 +42,7 @@ export class X25519Recipient {
     } catch (error) {
       throw new Error(
         `The age recipient "${trimmed}" is not valid: ${(error as Error).message}; expected a public key like age1... as printed by age-keygen.`,
+        { cause: error },
       );
     }
     if (
