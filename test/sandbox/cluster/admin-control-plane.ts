@@ -204,7 +204,8 @@ async function makeSshKey(nodeRoot: string, workDir: string): Promise<KubeObject
 const ADMIN_ETCD_ARGS = [
   "--name=admin-master",
   "--data-dir=/var/lib/etcd",
-  "--listen-client-urls=https://127.0.0.1:2379",
+  // The node address too, as kubeadm does: the sandbox seeds content through it.
+  "--listen-client-urls=https://127.0.0.1:2379,https://$(HOST_IP):2379",
   "--advertise-client-urls=https://127.0.0.1:2379",
   "--listen-peer-urls=https://127.0.0.1:2380",
   "--initial-advertise-peer-urls=https://127.0.0.1:2380",
@@ -242,7 +243,10 @@ export function etcdManifest(): KubeObject {
           name: "etcd",
           image: IMAGES.etcd,
           command: ["/usr/bin/etcd", ...ADMIN_ETCD_ARGS],
-          env: [{ name: "ETCDCTL_API", value: "3" }],
+          env: [
+            { name: "HOST_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
+            { name: "ETCDCTL_API", value: "3" },
+          ],
           volumeMounts: [
             { name: "etcd-data", mountPath: "/var/lib/etcd" },
             { name: "etcd-certs", mountPath: "/etc/kubernetes/pki/etcd" },
