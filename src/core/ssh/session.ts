@@ -255,6 +255,12 @@ function openHop(
   });
 }
 
+/** "(SSH) Channel open failure: Connection refused" -> "connection refused". */
+function forwardFailure(error: Error): string {
+  const detail = error.message.replace(/^\(SSH\) /, "").replace(/^Channel open failure: /, "");
+  return detail.charAt(0).toLowerCase() + detail.slice(1);
+}
+
 /** Asks the jump host to open a TCP connection to the node (ssh -J does the same). */
 function forwardThroughJump(jump: Client, jumpLabel: string, target: SshEndpoint): Promise<Duplex> {
   return new Promise((resolve, reject) => {
@@ -263,7 +269,7 @@ function forwardThroughJump(jump: Client, jumpLabel: string, target: SshEndpoint
         reject(
           new SshError(
             "jump-forward",
-            `the jump host ${jumpLabel} could not open a connection to ${endpointLabel(target)}: ${error.message.replace(/^\(SSH\) /, "")}; ` +
+            `the jump host ${jumpLabel} could not open a connection to ${endpointLabel(target)}: ${forwardFailure(error)}; ` +
               `check the node's address and port, and that the jump host allows TCP forwarding.`,
           ),
         );

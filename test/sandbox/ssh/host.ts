@@ -371,11 +371,15 @@ export async function startSshHost(options: SshHostOptions): Promise<SshHost> {
   ];
   const script = mountScript({ stateDir, binds, hostname: options.id, configPath });
 
-  // nsenter joins the node's network namespace and execs unshare; unshare forks the
-  // namespace's PID 1 (the script, then sshd) and takes it down with it if it dies.
+  // setpriv --pdeathsig: if the test process itself is killed, the host dies with it.
+  // setpriv execs nsenter, which joins the node's network namespace and execs unshare;
+  // unshare forks the namespace's PID 1 (the script, then sshd) and takes it down with it.
   const child = spawn(
-    "nsenter",
+    "setpriv",
     [
+      "--pdeathsig",
+      "KILL",
+      "nsenter",
       `--net=/run/netns/${options.netns}`,
       "unshare",
       "--mount",
