@@ -90,7 +90,15 @@ describe("nodes", () => {
 
   it("puts each node in its own network namespace that the host reaches over TCP", async () => {
     for (const node of fixture.runtime.nodes) {
-      const address = await runCommand("ip", ["-n", node.netns, "-4", "-o", "addr", "show", "eth0"]);
+      const address = await runCommand("ip", [
+        "-n",
+        node.netns,
+        "-4",
+        "-o",
+        "addr",
+        "show",
+        "eth0",
+      ]);
       expect(address.stdout).toContain(`${node.ip}/24`);
     }
     // A listener inside admin-master's namespace, dialled from the host (as SSH will be).
@@ -393,6 +401,24 @@ describe("exec", () => {
     expect(missing.exitCode).not.toBe(0);
   });
 
+  it("ends the command when the consumer of its output goes away", async () => {
+    const stdout = new PassThrough();
+    const running = fixture.runtime.exec(
+      {
+        namespace: NS,
+        pod: "volumes",
+        container: "",
+        command: ["sh", "-c", "echo started; exec sleep 600"],
+        tty: false,
+      },
+      { stdin: null, stdout, stderr: null },
+    );
+    await new Promise((resolve) => stdout.once("data", resolve));
+    stdout.destroy();
+    const { exitCode } = await running;
+    expect(exitCode).toBe(137);
+  });
+
   it("refuses a missing pod, an unknown container and a container that is not running", async () => {
     const streams = { stdin: null, stdout: new PassThrough(), stderr: new PassThrough() };
     const request = { namespace: NS, pod: "nope", container: "", command: ["true"], tty: false };
@@ -484,6 +510,25 @@ describe("container lifecycle", () => {
     expect(eventsFor("crasher").some((event) => event.reason === "BackOff")).toBe(true);
     const logDir = fixture.runtime.logDir(NS, "crasher", "app") ?? "";
     expect(readFileSync(join(logDir, "0.log"), "utf8")).toBe("started\n");
+  });
+});
+
+describe("container configuration errors", () => {
+  it("waits in CreateContainerConfigError, naming the problem, when a mount names no volume", async () => {
+    fixture.store.create(
+      "pods",
+      pod(NS, "bad-mount", {
+        containers: [{ ...sleeper(), volumeMounts: [{ name: "certs", mountPath: "/certs" }] }],
+      }),
+    );
+    const waiting = await waitFor("CreateContainerConfigError", () => {
+      const state = statusOf(fixture.store, NS, "bad-mount")?.containerStatuses?.[0]?.state.waiting;
+      return state?.reason === "CreateContainerConfigError" && (state as { message?: string });
+    });
+    expect(waiting.message).toBe(
+      'pod bad-mount: volumeMount "certs" names no volume of the pod: expected one of (none)',
+    );
+    requestPodDeletion(fixture.store, NS, "bad-mount", 0);
   });
 });
 
@@ -601,6 +646,26 @@ describe("deletion", () => {
     expect((await runCommand("ip", ["link", "show"])).stdout).not.toContain(
       `esb${fixture.sandboxId}-${octet}:`,
     );
+  });
+
+  it("cleans up a pod deleted while it is still being set up, and runs its successor", async () => {
+    fixture.store.create("pods", pod(NS, "hasty", { containers: [sleeper()] }));
+    await waitFor(
+      "hasty to be bound",
+      () => (fixture.store.get("pods", NS, "hasty")?.spec as { nodeName?: string }).nodeName,
+    );
+    requestPodDeletion(fixture.store, NS, "hasty", 30);
+    await waitFor("hasty to disappear", () => !fixture.store.get("pods", NS, "hasty"));
+    const address = fixture.runtime.podIP(NS, "hasty");
+    if (address) {
+      const octet = address.split(".")[3];
+      expect((await runCommand("ip", ["netns", "list"])).stdout).not.toMatch(
+        new RegExp(`^esb-${fixture.sandboxId}-${octet}\\b`, "m"),
+      );
+    }
+    fixture.store.create("pods", pod(NS, "hasty", { containers: [sleeper()] }));
+    await waitForReady(fixture.store, NS, "hasty");
+    requestPodDeletion(fixture.store, NS, "hasty", 0);
   });
 
   it("kills a pod that ignores SIGTERM once the capped grace period is over", async () => {

@@ -154,10 +154,21 @@ export class ContainerRunner {
 
   private launch(): void {
     if (this.stopping || !this.rule) return;
-    const argv = this.host.mainArgv(this.spec, this.rule);
-    if (!argv || argv.length === 0) {
-      const message = `container "${this.spec.name}": neither the pod nor image rule "${this.rule.pattern}" gives a command to run`;
-      this.state = { waiting: { reason: "CreateContainerError", message } };
+    let argv: string[] | undefined;
+    let spawnArgv: string[];
+    try {
+      argv = this.host.mainArgv(this.spec, this.rule);
+      if (!argv || argv.length === 0) {
+        throw new Error(
+          `container "${this.spec.name}": neither the pod nor image rule "${this.rule.pattern}" gives a command to run`,
+        );
+      }
+      spawnArgv = this.host.podCommand(this.spec, argv);
+    } catch (error) {
+      // A spec the sandbox cannot run (no command, an unknown volume, an unsupported
+      // fieldRef) waits as a real kubelet's CreateContainerConfigError does.
+      const message = error instanceof Error ? error.message : String(error);
+      this.state = { waiting: { reason: "CreateContainerConfigError", message } };
       this.host.event("Warning", "Failed", `Error: ${message}`);
       this.host.changed();
       return;
@@ -166,7 +177,7 @@ export class ContainerRunner {
     const logPath = this.host.logPath(this.spec, this.restartCount);
     mkdirSync(dirname(logPath), { recursive: true });
     const log = openSync(logPath, "a");
-    const [command, ...args] = this.host.podCommand(this.spec, argv) as [string, ...string[]];
+    const [command, ...args] = spawnArgv as [string, ...string[]];
     const child = spawn(command, args, { detached: true, stdio: ["ignore", log, log] });
     closeSync(log);
     const startedAt = timestamp();

@@ -65,7 +65,14 @@ export class Kubelet {
     }
     if (pod.metadata.deletionTimestamp) {
       // Bound here but never started (the kubelet was not running): nothing to stop.
-      this.context.store.delete(POD_RESOURCE, pod.metadata.namespace, pod.metadata.name);
+      const current = this.context.store.get(
+        POD_RESOURCE,
+        pod.metadata.namespace,
+        pod.metadata.name,
+      );
+      if (current?.metadata.uid === pod.metadata.uid) {
+        this.context.store.delete(POD_RESOURCE, pod.metadata.namespace, pod.metadata.name);
+      }
       return;
     }
     const worker = new PodWorker(pod, this.context);

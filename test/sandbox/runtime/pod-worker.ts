@@ -73,6 +73,7 @@ export class PodWorker {
   private readonly startTime = timestamp();
   private stopped = false;
   private termination: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
 
   constructor(
     private pod: KubeObject,
@@ -98,11 +99,19 @@ export class PodWorker {
     return this.termination !== undefined;
   }
 
-  async start(): Promise<void> {
+  /** Sets the pod up and starts its containers; a termination waits for this to settle. */
+  start(): Promise<void> {
+    this.starting ??= this.setUp();
+    return this.starting;
+  }
+
+  private async setUp(): Promise<void> {
+    if (this.stopped) return;
     this.syncStatus();
     try {
       await this.createSandbox();
       if (!(await this.mountVolumes())) return;
+      if (this.stopped) return;
       for (const container of this.containers) container.start();
     } catch (error) {
       if (this.stopped) return;
@@ -158,12 +167,24 @@ export class PodWorker {
     // pipe() pauses the command's output while the consumer is full: constant memory.
     if (streams.stdout && child.stdout) child.stdout.pipe(streams.stdout, { end: false });
     if (streams.stderr && child.stderr) child.stderr.pipe(streams.stderr, { end: false });
+    // A consumer that goes away (the client hung up) ends the command: nobody reads its output.
+    const consumerGone = () => {
+      if (pgid && child.exitCode === null && child.signalCode === null) killGroup(pgid);
+    };
+    for (const stream of [streams.stdout, streams.stderr]) {
+      stream?.once("close", consumerGone);
+      stream?.once("error", consumerGone);
+    }
     return new Promise((resolve, reject) => {
       child.once("error", (error) => {
         if (pgid) this.untrackExec(pgid);
         reject(error);
       });
       child.once("close", (code, signal) => {
+        for (const stream of [streams.stdout, streams.stderr]) {
+          stream?.off("close", consumerGone);
+          stream?.off("error", consumerGone);
+        }
         if (streams.stdin && child.stdin) streams.stdin.unpipe(child.stdin);
         if (pgid) {
           killGroup(pgid);
@@ -236,6 +257,8 @@ export class PodWorker {
 
   private async tearDown(graceSeconds: number, deleteObject: boolean): Promise<void> {
     this.stopped = true;
+    // A set-up still in flight (a namespace being created) must finish before it is undone.
+    await this.starting;
     const graceMs = Math.max(0, Math.min(graceSeconds, MAX_GRACE_SECONDS)) * 1000;
     if (this.containers.some((container) => container.isRunning())) {
       this.event(
@@ -331,12 +354,14 @@ export class PodWorker {
     const [program, ...args] = this.podCommand(container, command) as [string, ...string[]];
     const child = spawn(program, args, { detached: true, stdio: "ignore" });
     const pgid = child.pid;
-    if (pgid) this.trackExec(pgid);
+    // Probes live in the pod's namespace, which stale clean-up empties anyway: they are
+    // not written to the state file, once a second per pod.
+    if (pgid) this.execGroups.add(pgid);
     return new Promise((resolve) => {
       const timer = setTimeout(() => pgid && killGroup(pgid), timeoutMs);
       const done = (exitCode: number) => {
         clearTimeout(timer);
-        if (pgid) this.untrackExec(pgid);
+        if (pgid) this.execGroups.delete(pgid);
         resolve(exitCode);
       };
       child.once("error", () => done(1));
