@@ -17,7 +17,7 @@ import { formatLabelSelector, toTable, type TableRowObject } from "./printers.ts
 import { apiVersionOf, type ResourceType } from "./registry.ts";
 import type { ResourceRoute } from "./routes.ts";
 import { parseSelectors } from "./selectors.ts";
-import { ApiError, badRequest, invalid, notFound, toApiError } from "./status.ts";
+import { ApiError, badRequest, invalid, notFound, successStatus, toApiError } from "./status.ts";
 
 export interface RestRequest {
   route: ResourceRoute;
@@ -324,6 +324,8 @@ export function patchObject(store: ObjectStore, request: RestRequest): KubeObjec
 
 // ---------------------------------------------------------------- DELETE
 
+const RETURNS_DELETED_OBJECT = new Set(["pods", "namespaces"]);
+
 interface DeleteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -382,10 +384,16 @@ export function deleteObject(store: ObjectStore, request: RestRequest): unknown 
         requestPodDeletion(store, current.metadata.namespace ?? "", current.metadata.name, grace),
       );
     }
-    return withTypeMeta(
-      route.type,
-      store.delete(route.type.key, current.metadata.namespace, current.metadata.name),
-    );
+    const deleted = store.delete(route.type.key, current.metadata.namespace, current.metadata.name);
+    // Pods and namespaces answer with the object, everything else with a Status, as the
+    // generic registry's ReturnDeletedObject decides on a real API server.
+    if (RETURNS_DELETED_OBJECT.has(route.type.key)) return withTypeMeta(route.type, deleted);
+    return successStatus({
+      name: deleted.metadata.name,
+      ...(route.type.group ? { group: route.type.group } : {}),
+      kind: route.type.plural,
+      uid: deleted.metadata.uid,
+    });
   } catch (error) {
     throw toApiError(error, route.type);
   }

@@ -22,6 +22,7 @@ export interface StatusDetails {
   name?: string;
   group?: string;
   kind?: string;
+  uid?: string;
   causes?: Array<{ reason?: string; message: string; field?: string }>;
 }
 
