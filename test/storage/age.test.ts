@@ -127,7 +127,8 @@ describe("age decryption failures", () => {
 
   it("refuses a payload with one changed byte, naming the chunk", async () => {
     const tampered = Buffer.from(encrypted);
-    tampered[tampered.length - CHUNK] ^= 0x01; // inside the third chunk, number 2
+    const offset = tampered.length - CHUNK; // inside the third chunk, number 2
+    tampered[offset] = tampered[offset]! ^ 0x01;
     await expect(decrypt(tampered, [owner])).rejects.toThrow(
       /chunk number 2 does not authenticate/,
     );

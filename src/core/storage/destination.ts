@@ -1,0 +1,137 @@
+/**
+ * Where backups go, as the user writes it: `file:///path`, `s3://bucket/prefix`, or
+ * `artifact`. parseDestination checks the text (one clear sentence when it is wrong);
+ * openStore builds the backend, loading the S3 and artifact code only when used.
+ */
+import { isAbsolute } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "../log/logger.ts";
+import { FileStore } from "./file.ts";
+import { checkClusterName, parseBackupKind, parseTimestamp } from "./layout.ts";
+import type { BackupKind, SnapshotStore } from "./types.ts";
+
+export type Destination =
+  | { type: "file"; path: string; uri: string }
+  | { type: "s3"; bucket: string; prefix: string; uri: string }
+  | { type: "artifact"; uri: "artifact" };
+
+const EXPECTED = "expected file:///absolute/folder, s3://bucket[/prefix] or artifact";
+
+export function parseDestination(text: string): Destination {
+  const trimmed = text.trim();
+  if (trimmed === "artifact" || trimmed === "artifact:")
+    return { type: "artifact", uri: "artifact" };
+  if (trimmed.startsWith("file:")) return parseFileDestination(trimmed);
+  if (trimmed.startsWith("s3:")) return parseS3Destination(trimmed);
+  if (isAbsolute(trimmed)) {
+    throw new Error(
+      `The destination "${text}" is a bare path; write it as a URL, file://${trimmed}.`,
+    );
+  }
+  throw new Error(`The destination "${text}" is not understood; ${EXPECTED}.`);
+}
+
+function parseFileDestination(text: string): Destination {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(
+      `The destination "${text}" is not a valid file URL; expected file:///absolute/folder.`,
+    );
+  }
+  if (url.host !== "" || !text.startsWith("file:///")) {
+    throw new Error(
+      `The destination "${text}" names a host or a relative path; expected a local absolute folder with three slashes, file:///var/backups/etcd.`,
+    );
+  }
+  if (url.search || url.hash) {
+    throw new Error(
+      `The destination "${text}" has a query or fragment; expected only a folder, file:///var/backups/etcd.`,
+    );
+  }
+  const path = fileURLToPath(url).replace(/(.)\/+$/, "$1");
+  return { type: "file", path, uri: `file://${path}` };
+}
+
+function parseS3Destination(text: string): Destination {
+  const match = /^s3:\/\/([^/?#]*)(\/[^?#]*)?$/.exec(text);
+  const bucket = match?.[1] ?? "";
+  if (!match || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes("..")) {
+    throw new Error(
+      `The destination "${text}" is not a valid S3 location; expected s3://bucket[/prefix] with a bucket name of 3-63 lower-case letters, digits, '.' or '-'.`,
+    );
+  }
+  const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (
+    prefix.split("/").some((segment) => segment === "." || segment === "..") ||
+    /\/\//.test(prefix)
+  ) {
+    throw new Error(
+      `The destination "${text}" has an S3 prefix with empty, "." or ".." parts; expected e.g. s3://bucket/etcd-backups.`,
+    );
+  }
+  return { type: "s3", bucket, prefix, uri: `s3://${bucket}${prefix ? `/${prefix}` : ""}` };
+}
+
+/**
+ * A backup's URI, as printed after a backup and pasted into a restore:
+ * `<destination>/<cluster>/<kind>/<timestamp>/`. Splits it into the destination and the backup.
+ */
+export function parseBackupUri(text: string): {
+  destination: Destination;
+  cluster: string;
+  kind: BackupKind;
+  timestamp: string;
+} {
+  const trimmed = text.trim().replace(/\/+$/, "");
+  const parts = trimmed.split("/");
+  const [cluster, kind, timestamp] = parts.slice(-3);
+  const prefix = parts.slice(0, -3).join("/");
+  if (parts.length < 4 || !cluster || !kind || !timestamp || !/^(file|s3):\/\/./.test(prefix)) {
+    throw new Error(
+      `The backup URI "${text}" is not complete; expected <destination>/<cluster>/<kind>/<timestamp>/, e.g. s3://bucket/prefix/uc1/user-etcd/20260131T235959Z/ as printed by the backup.`,
+    );
+  }
+  try {
+    return {
+      destination: parseDestination(prefix),
+      cluster: checkClusterName(cluster),
+      kind: parseBackupKind(kind),
+      timestamp: (parseTimestamp(timestamp), timestamp),
+    };
+  } catch (error) {
+    throw new Error(`The backup URI "${text}" is not valid: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+export interface StoreOptions {
+  logger: Logger;
+  s3?: {
+    endpoint?: string;
+    region?: string;
+    forcePathStyle?: boolean;
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  };
+}
+
+/** Builds the backend for a destination. */
+export async function openStore(
+  destination: Destination,
+  options: StoreOptions,
+): Promise<SnapshotStore> {
+  switch (destination.type) {
+    case "file":
+      return new FileStore(destination.path);
+    case "s3": {
+      const { createS3Store } = await import("./s3.ts");
+      return createS3Store({ url: destination.uri, logger: options.logger, ...options.s3 });
+    }
+    case "artifact":
+      throw new Error(
+        "The artifact destination is not available in this build yet; use file:///folder or s3://bucket/prefix.",
+      );
+  }
+}
