@@ -1,0 +1,182 @@
+/**
+ * `npm run demo`: brings the sandbox admin cluster up, shows its clusters (namespaces,
+ * members, nodes) and the health of every etcd member, asked the way the runbook asks
+ * (`kubectl exec ... -- etcdctl ... endpoint health` and `endpoint status -w table`, with
+ * the runbook's certificate paths), and tears it all down. Later issues make it back up
+ * every cluster too.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { consoleLogger } from "../src/core/log/logger.ts";
+import { startSandbox, type Sandbox } from "../test/sandbox/index.ts";
+
+const run = promisify(execFile);
+
+const USER_CLUSTER_FLAGS = [
+  "--cacert=/etcd.local.config/certificates/etcdCA.crt",
+  "--cert=/etcd.local.config/certificates/etcd.crt",
+  "--key=/etcd.local.config/certificates/etcd.key",
+];
+const ADMIN_FLAGS = [
+  "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
+  "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt",
+  "--key=/etc/kubernetes/pki/etcd/healthcheck-client.key",
+];
+
+async function kubectl(sandbox: Sandbox, ...args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run("kubectl", ["--kubeconfig", sandbox.kubeconfigPath, ...args]);
+    return stdout;
+  } catch (error) {
+    const failure = error as { stdout?: string; stderr?: string };
+    return `${failure.stdout ?? ""}${failure.stderr ?? ""}`;
+  }
+}
+
+/** etcdctl in a member's pod, as runbook section 1 runs it. */
+function etcdctl(
+  sandbox: Sandbox,
+  namespace: string,
+  pod: string,
+  container: string,
+  flags: string[],
+  ...command: string[]
+): Promise<string> {
+  return kubectl(
+    sandbox,
+    "exec",
+    "-n",
+    namespace,
+    pod,
+    "-c",
+    container,
+    "--",
+    "/bin/sh",
+    "-ec",
+    `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 ${flags.join(" ")} ${command.join(" ")} 2>&1`,
+  );
+}
+
+function heading(title: string): void {
+  process.stdout.write(`\n=== ${title} ===\n`);
+}
+
+async function showCluster(sandbox: Sandbox): Promise<void> {
+  const { layout } = sandbox;
+  heading("nodes");
+  process.stdout.write(await kubectl(sandbox, "get", "nodes", "-o", "wide"));
+  heading("namespaces");
+  process.stdout.write(await kubectl(sandbox, "get", "namespaces"));
+
+  for (const cluster of layout.userClusters) {
+    heading(
+      `user cluster ${cluster.name} (namespace ${cluster.namespace}, ${cluster.members.length} etcd member${cluster.members.length === 1 ? "" : "s"})`,
+    );
+    for (const member of cluster.members) {
+      process.stdout.write(
+        `  ${member.pod} on ${member.node} (${member.podIP}), data in PVC ${member.pvc}\n`,
+      );
+    }
+    process.stdout.write(
+      await kubectl(sandbox, "get", "pods", "-n", cluster.namespace, "-o", "wide"),
+    );
+    for (const member of cluster.members) {
+      process.stdout.write(`\n${cluster.name}/${member.pod}: `);
+      process.stdout.write(
+        await etcdctl(
+          sandbox,
+          cluster.namespace,
+          member.pod,
+          "kube-etcd",
+          USER_CLUSTER_FLAGS,
+          "endpoint",
+          "health",
+        ),
+      );
+      process.stdout.write(
+        await etcdctl(
+          sandbox,
+          cluster.namespace,
+          member.pod,
+          "kube-etcd",
+          USER_CLUSTER_FLAGS,
+          "endpoint",
+          "status",
+          "-w",
+          "table",
+        ),
+      );
+    }
+  }
+
+  heading(
+    `admin cluster (node ${layout.admin.node}, static pods from ${layout.admin.manifestsDir})`,
+  );
+  process.stdout.write(
+    await kubectl(
+      sandbox,
+      "get",
+      "pods",
+      "-n",
+      "kube-system",
+      "-l",
+      "component=etcd,tier=control-plane",
+      "-o",
+      "wide",
+    ),
+  );
+  process.stdout.write(`\nkube-system/${layout.admin.etcdPod}: `);
+  process.stdout.write(
+    await etcdctl(
+      sandbox,
+      "kube-system",
+      layout.admin.etcdPod,
+      "etcd",
+      ADMIN_FLAGS,
+      "endpoint",
+      "health",
+    ),
+  );
+  process.stdout.write(
+    await etcdctl(
+      sandbox,
+      "kube-system",
+      layout.admin.etcdPod,
+      "etcd",
+      ADMIN_FLAGS,
+      "endpoint",
+      "status",
+      "-w",
+      "table",
+    ),
+  );
+
+  heading("content");
+  for (const [cluster, summary] of Object.entries(layout.content)) {
+    process.stdout.write(
+      `  ${cluster}: ${summary.keys} keys (${summary.deleted} deleted, ${summary.leased} under a lease), ${(summary.bytes / 1024).toFixed(0)} KiB of values\n`,
+    );
+  }
+}
+
+async function demo(): Promise<void> {
+  const logger = consoleLogger();
+  const sandbox = await startSandbox({ logger });
+  const stopOnSignal = () => {
+    void sandbox.stop().then(() => process.exit(130));
+  };
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  try {
+    await showCluster(sandbox);
+  } finally {
+    heading("tearing down");
+    await sandbox.stop();
+    process.stdout.write("sandbox stopped and torn down\n");
+  }
+}
+
+demo().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${(error as Error).message}\n`);
+  process.exit(1);
+});

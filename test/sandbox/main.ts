@@ -1,0 +1,82 @@
+/**
+ * `npm run sandbox -- --dir DIR [--user-clusters uc1:3,uc2:1] [--etcd-data-mb N]`: runs the
+ * sandbox admin cluster in the foreground until SIGINT or SIGTERM, then tears it down.
+ * Ready when DIR/ready exists; DIR/admin.kubeconfig and DIR/sandbox.json say how to reach it.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { consoleLogger } from "../../src/core/log/logger.ts";
+import { parseUserClusters, startSandbox, type Sandbox } from "./index.ts";
+
+interface Flags {
+  dir: string;
+  userClusters?: string;
+  etcdDataMb?: number;
+  verbose?: boolean;
+}
+
+function parseDataMb(value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidArgumentError(`expected a whole number of MB, e.g. 500; got "${value}".`);
+  }
+  return Number(value);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command("sandbox")
+    .description("Run the sandbox admin cluster in the foreground until SIGINT or SIGTERM.")
+    .requiredOption(
+      "--dir <dir>",
+      "the sandbox folder (created if missing; must be empty or an old sandbox's)",
+    )
+    .option(
+      "--user-clusters <list>",
+      "user clusters and their etcd member counts, e.g. uc1:3,uc2:1",
+    )
+    .option("--etcd-data-mb <mb>", "grow uc1's etcd to about this many MB", parseDataMb)
+    .option("--verbose", "print debug lines")
+    .showHelpAfterError()
+    .parse(argv);
+  const flags = program.opts<Flags>();
+  const logger = consoleLogger({ verbose: Boolean(flags.verbose) });
+
+  let userClusters;
+  try {
+    userClusters = flags.userClusters ? parseUserClusters(flags.userClusters) : undefined;
+  } catch (error) {
+    program.error(`error: ${(error as Error).message}`);
+  }
+
+  // A signal during start-up is kept and acted on as soon as the sandbox is up.
+  let stopRequested = false;
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopRequested) return;
+      stopRequested = true;
+      logger.info(`sandbox: ${signal} received, tearing down`);
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+
+  const sandbox: Sandbox = await startSandbox({
+    dir: flags.dir,
+    ...(userClusters ? { userClusters } : {}),
+    ...(flags.etcdDataMb !== undefined ? { etcdDataMb: flags.etcdDataMb } : {}),
+    logger,
+  });
+  logger.info(`sandbox: API server ${sandbox.layout.apiServerUrl}`);
+  logger.info(`sandbox: export KUBECONFIG=${sandbox.kubeconfigPath}`);
+  logger.info(`sandbox: layout in ${sandbox.dir}/sandbox.json; Ctrl-C to stop`);
+  await stopped;
+  await sandbox.stop();
+  logger.info("sandbox: stopped");
+}
+
+main(process.argv).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`sandbox: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
