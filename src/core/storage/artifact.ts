@@ -1,0 +1,395 @@
+/**
+ * The GitHub artifact backend (`artifact`), the default inside GitHub Actions.
+ *
+ * Each backup is two artifacts of the current workflow run, named after the same facts as
+ * the folder layout of the other backends:
+ *   `etcd-backup.<cluster>.<kind>.<timestamp>.<payloadName>`   the payload, one raw file
+ *   `etcd-backup.<cluster>.<kind>.<timestamp>.manifest.json`   uploaded last
+ * Both go up without a zip layer (`skipArchive`): the payload is already compressed and
+ * encrypted, and a restore can fetch it as it is. Listing looks at manifest artifacts only,
+ * so a backup whose manifest never arrived is not a backup.
+ *
+ * @actions/artifact uploads and downloads files, not streams: the payload is staged in a
+ * private temporary folder (RUNNER_TEMP inside Actions) on its way, in constant memory, and
+ * removed as soon as it has been sent or read.
+ *
+ * Reading another run's backups (a restore workflow reading what a scheduled backup stored)
+ * goes through the REST API with a token that has `actions:read` (`findBy`).
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { type Artifact, type ArtifactClient, DefaultArtifactClient } from "@actions/artifact";
+import type { Logger } from "../log/logger.ts";
+import {
+  BACKUP_KINDS,
+  checkClusterName,
+  checkPayloadName,
+  MANIFEST_NAME,
+  parseBackupKind,
+  parseTimestamp,
+} from "./layout.ts";
+import type { BackupKind, BackupLocation, PutOptions, SnapshotStore } from "./types.ts";
+
+/** The workflow run whose artifacts to read, when it is not the current one. */
+export interface OtherWorkflowRun {
+  /** A token with `actions:read` on the repository (GITHUB_TOKEN or a fine-grained PAT). */
+  token: string;
+  workflowRunId: number;
+  repositoryOwner: string;
+  repositoryName: string;
+}
+
+export interface ArtifactStoreOptions {
+  logger: Logger;
+  /** Days GitHub keeps the backup (1-90, capped by the repository's setting); repository default when unset. */
+  retentionDays?: number;
+  /** Read (and delete) the backups of another run or repository; such a store takes no new backups. */
+  otherRun?: OtherWorkflowRun;
+  /** Where payloads are staged; default RUNNER_TEMP, else the system temporary folder. */
+  stagingDir?: string;
+  /** Default: @actions/artifact's client. */
+  client?: ArtifactClient;
+}
+
+const NAME_PREFIX = "etcd-backup";
+const MANIFESTS_DOWNLOADED_IN_PARALLEL = 4;
+const KIND_ALTERNATIVES = BACKUP_KINDS.join("|");
+// Cluster names are DNS labels (no dots), so the first dot-separated fields are unambiguous.
+const ARTIFACT_NAME = new RegExp(
+  `^${NAME_PREFIX}\\.([a-z0-9-]+)\\.(${KIND_ALTERNATIVES})\\.(\\d{8}T\\d{6}Z)\\.(.+)$`,
+);
+
+export function createArtifactStore(options: ArtifactStoreOptions): ArtifactSnapshotStore {
+  return new ArtifactSnapshotStore(options);
+}
+
+/** The artifact name of one file of a backup. */
+export function backupArtifactName(
+  location: Pick<BackupLocation, "cluster" | "kind" | "timestamp">,
+  fileName: string,
+): string {
+  return `${NAME_PREFIX}.${location.cluster}.${location.kind}.${location.timestamp}.${fileName}`;
+}
+
+export class ArtifactSnapshotStore implements SnapshotStore {
+  readonly description: string;
+  private readonly client: ArtifactClient;
+  private readonly logger: Logger;
+  private readonly retentionDays: number | undefined;
+  private readonly otherRun: OtherWorkflowRun | undefined;
+  private readonly stagingRoot: string;
+
+  constructor(options: ArtifactStoreOptions) {
+    this.client = options.client ?? new DefaultArtifactClient();
+    this.logger = options.logger;
+    this.retentionDays = checkRetentionDays(options.retentionDays);
+    this.otherRun = options.otherRun ? checkOtherRun(options.otherRun) : undefined;
+    this.stagingRoot = options.stagingDir ?? process.env.RUNNER_TEMP ?? tmpdir();
+    this.description = this.otherRun
+      ? `GitHub artifacts of run ${this.otherRun.workflowRunId} in ${this.otherRun.repositoryOwner}/${this.otherRun.repositoryName}`
+      : "GitHub artifacts of this workflow run";
+  }
+
+  async putPayload(
+    options: PutOptions,
+    payload: Readable,
+  ): Promise<{ location: BackupLocation; storedBytes: number }> {
+    this.checkWritable();
+    const location = locationOf(
+      checkClusterName(options.cluster),
+      parseBackupKind(options.kind),
+      (parseTimestamp(options.timestamp), options.timestamp),
+    );
+    const name = backupArtifactName(location, checkPayloadName(options.payloadName));
+    return this.withStagingFolder(async (folder) => {
+      const file = path.join(folder, name);
+      const staged = await stageStream(payload, file).catch((error: unknown) => {
+        throw new Error(
+          `Reading the backup payload for artifact ${name} failed before anything was uploaded: ${messageOf(error)}`,
+          { cause: error },
+        );
+      });
+      await this.upload(name, file, staged);
+      return { location, storedBytes: staged.bytes };
+    });
+  }
+
+  async putManifest(location: BackupLocation, manifest: Buffer): Promise<void> {
+    this.checkWritable();
+    const name = backupArtifactName(location, MANIFEST_NAME);
+    await this.withStagingFolder(async (folder) => {
+      const file = path.join(folder, name);
+      await writeFile(file, manifest, { mode: 0o600 });
+      await this.upload(name, file, { bytes: manifest.length, sha256: sha256Hex(manifest) });
+    });
+  }
+
+  async list(
+    filter: { cluster?: string; kind?: BackupKind } = {},
+  ): Promise<Array<{ location: BackupLocation; manifest: Buffer }>> {
+    const manifests = (await this.allArtifacts())
+      .map((artifact) => ({ artifact, parsed: parseArtifactName(artifact.name) }))
+      .filter(({ parsed }) => parsed?.fileName === MANIFEST_NAME)
+      .map(({ artifact, parsed }) => ({ artifact, location: parsed!.location }))
+      .filter(
+        ({ location }) =>
+          (!filter.cluster || location.cluster === filter.cluster) &&
+          (!filter.kind || location.kind === filter.kind),
+      );
+    const backups: Array<{ location: BackupLocation; manifest: Buffer }> = [];
+    for (let start = 0; start < manifests.length; start += MANIFESTS_DOWNLOADED_IN_PARALLEL) {
+      const batch = manifests.slice(start, start + MANIFESTS_DOWNLOADED_IN_PARALLEL);
+      backups.push(
+        ...(await Promise.all(
+          batch.map(async ({ artifact, location }) => ({
+            location,
+            manifest: await this.withStagingFolder(async (folder) =>
+              readFile(await this.download(artifact, folder)),
+            ),
+          })),
+        )),
+      );
+    }
+    return backups.sort((a, b) => compareNewestFirst(a.location, b.location));
+  }
+
+  async getPayload(location: BackupLocation, payloadName: string): Promise<Readable> {
+    const name = backupArtifactName(location, payloadName);
+    const artifact = (await this.allArtifacts()).find((candidate) => candidate.name === name);
+    if (!artifact) {
+      throw new Error(
+        `Backup payload artifact ${name} is not among the ${this.description}: it may have expired or been deleted; list the backups to find one that exists.`,
+      );
+    }
+    const folder = await this.newStagingFolder();
+    try {
+      return readThenRemove(await this.download(artifact, folder), folder);
+    } catch (error) {
+      await rm(folder, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  async delete(location: BackupLocation): Promise<void> {
+    const prefix = backupArtifactName(location, "");
+    const names = (await this.allArtifacts())
+      .map((artifact) => artifact.name)
+      .filter((name) => name.startsWith(prefix));
+    // The manifest goes first, so a backup interrupted half-deleted is no longer listed.
+    const manifestFirst = names.sort(
+      (a, b) => Number(b.endsWith(MANIFEST_NAME)) - Number(a.endsWith(MANIFEST_NAME)),
+    );
+    for (const name of manifestFirst) {
+      try {
+        await this.client.deleteArtifact(name, this.findBy());
+      } catch (error) {
+        throw new Error(
+          `Deleting artifact ${name} from the ${this.description} failed: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+    }
+    this.logger.info(`Deleted ${names.length} artifact(s) of backup ${location.uri}`);
+  }
+
+  private async upload(name: string, file: string, staged: StagedFile): Promise<void> {
+    this.logger.info(`Uploading artifact ${name} (${staged.bytes} bytes)`);
+    let uploaded: { size?: number; digest?: string; id?: number };
+    try {
+      uploaded = await this.client.uploadArtifact(name, [file], path.dirname(file), {
+        skipArchive: true,
+        ...(this.retentionDays ? { retentionDays: this.retentionDays } : {}),
+      });
+    } catch (error) {
+      throw new Error(
+        `Uploading artifact ${name} to the ${this.description} failed: ${messageOf(error)}${runtimeHint()}`,
+        { cause: error },
+      );
+    }
+    // The client hashes what it sent; a different digest means the bytes changed on the way.
+    if (uploaded.digest && uploaded.digest.replace(/^sha256:/, "") !== staged.sha256) {
+      throw new Error(
+        `Artifact ${name} was uploaded with sha256 ${uploaded.digest}, but the staged file has ${staged.sha256}: the upload is not trustworthy; run the backup again.`,
+      );
+    }
+    this.logger.info(`Artifact ${name} stored (id ${uploaded.id ?? "unknown"})`);
+  }
+
+  /** Downloads one artifact into `folder` and checks it; returns the file's path. */
+  private async download(artifact: Artifact, folder: string): Promise<string> {
+    let digestMismatch: boolean | undefined;
+    try {
+      ({ digestMismatch } = await this.client.downloadArtifact(artifact.id, {
+        path: folder,
+        skipDecompress: true,
+        ...(artifact.digest ? { expectedHash: normaliseDigest(artifact.digest) } : {}),
+        ...this.findBy(),
+      }));
+    } catch (error) {
+      throw new Error(
+        `Downloading artifact ${artifact.name} from the ${this.description} failed: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    const [fileName, ...others] = await readdir(folder);
+    const file = path.join(folder, fileName ?? "");
+    const bytes = fileName ? (await stat(file)).size : -1;
+    if (!fileName || others.length > 0 || bytes !== artifact.size) {
+      throw new Error(
+        `Artifact ${artifact.name} arrived incomplete: ${Math.max(bytes, 0)} of ${artifact.size} bytes; run the restore again, and if it repeats, pick another backup.`,
+      );
+    }
+    if (digestMismatch) {
+      throw new Error(
+        `Artifact ${artifact.name} does not match the sha256 GitHub recorded when it was uploaded (${artifact.digest}): it was corrupted on the way; run the restore again.`,
+      );
+    }
+    return file;
+  }
+
+  private async allArtifacts(): Promise<Artifact[]> {
+    try {
+      const { artifacts } = await this.client.listArtifacts({ latest: true, ...this.findBy() });
+      return artifacts;
+    } catch (error) {
+      throw new Error(
+        `Listing the ${this.description} failed: ${messageOf(error)}${this.otherRun ? "; check that the token has actions:read on the repository and that the run id is right" : runtimeHint()}`,
+        { cause: error },
+      );
+    }
+  }
+
+  private findBy(): { findBy?: OtherWorkflowRun } {
+    return this.otherRun ? { findBy: this.otherRun } : {};
+  }
+
+  private checkWritable(): void {
+    if (this.otherRun) {
+      throw new Error(
+        `Backups are uploaded to the artifacts of the run that makes them, not to ${this.description}: drop the run id and token to store a new backup.`,
+      );
+    }
+  }
+
+  private newStagingFolder(): Promise<string> {
+    return mkdtemp(path.join(this.stagingRoot, "etcd-backup-artifact-"));
+  }
+
+  private async withStagingFolder<T>(work: (folder: string) => Promise<T>): Promise<T> {
+    const folder = await this.newStagingFolder();
+    try {
+      return await work(folder);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+}
+
+interface StagedFile {
+  bytes: number;
+  sha256: string;
+}
+
+/** Writes the stream to a new private file, counting and hashing what passes. */
+async function stageStream(payload: Readable, file: string): Promise<StagedFile> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  await pipeline(payload, meter, createWriteStream(file, { flags: "wx", mode: 0o600 }));
+  return { bytes, sha256: hash.digest("hex") };
+}
+
+/**
+ * A stream of the staged file that removes its folder when the caller has read it or given
+ * up on it; the removal is done before the stream reports `close`.
+ */
+function readThenRemove(file: string, folder: string): Readable {
+  const stream = createReadStream(file);
+  const destroyFile = stream._destroy.bind(stream);
+  stream._destroy = (error, callback) => {
+    destroyFile(error, (destroyError) => {
+      void rm(folder, { recursive: true, force: true }).finally(() => callback(destroyError));
+    });
+  };
+  return stream;
+}
+
+function parseArtifactName(
+  name: string,
+): { location: BackupLocation; fileName: string } | undefined {
+  const match = ARTIFACT_NAME.exec(name);
+  if (!match) return undefined;
+  const [, cluster, kind, timestamp, fileName] = match;
+  return { location: locationOf(cluster!, kind as BackupKind, timestamp!), fileName: fileName! };
+}
+
+function locationOf(cluster: string, kind: BackupKind, timestamp: string): BackupLocation {
+  return { cluster, kind, timestamp, uri: `artifact/${cluster}/${kind}/${timestamp}` };
+}
+
+function compareNewestFirst(a: BackupLocation, b: BackupLocation): number {
+  return (
+    b.timestamp.localeCompare(a.timestamp) ||
+    a.cluster.localeCompare(b.cluster) ||
+    a.kind.localeCompare(b.kind)
+  );
+}
+
+function checkRetentionDays(days: number | undefined): number | undefined {
+  if (days === undefined) return undefined;
+  if (!Number.isInteger(days) || days < 1 || days > 90) {
+    throw new Error(
+      `Artifact retention of ${days} days is not valid: expected a whole number of days from 1 to 90.`,
+    );
+  }
+  return days;
+}
+
+function checkOtherRun(run: OtherWorkflowRun): OtherWorkflowRun {
+  if (!Number.isInteger(run.workflowRunId) || run.workflowRunId <= 0) {
+    throw new Error(
+      `Workflow run id "${run.workflowRunId}" is not valid: expected the number in the run's URL, .../actions/runs/<id>.`,
+    );
+  }
+  if (!run.repositoryOwner || !run.repositoryName) {
+    throw new Error(
+      `Repository "${run.repositoryOwner}/${run.repositoryName}" is not valid: expected owner/name of the repository whose run made the backup.`,
+    );
+  }
+  if (!run.token) {
+    throw new Error(
+      `Reading the artifacts of run ${run.workflowRunId} needs a token with actions:read on ${run.repositoryOwner}/${run.repositoryName}; none was given.`,
+    );
+  }
+  return run;
+}
+
+/** The REST API gives digests with the `sha256:` prefix, the results service without. */
+function normaliseDigest(digest: string): string {
+  return digest.startsWith("sha256:") ? digest : `sha256:${digest}`;
+}
+
+/** Outside a job step the runtime variables are missing; say so instead of a JWT error. */
+function runtimeHint(): string {
+  if (process.env.ACTIONS_RUNTIME_TOKEN && process.env.ACTIONS_RESULTS_URL) return "";
+  return " (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set: GitHub artifacts work only inside a GitHub Actions job; use a file:// or s3:// destination elsewhere)";
+}
+
+function sha256Hex(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,328 @@
+/**
+ * The GitHub artifact backend through the real @actions/artifact client, against Azurite
+ * (the blob store) and a stand-in for GitHub's results service and REST API on 127.0.0.1.
+ */
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { recordingLogger } from "../../src/core/log/logger.ts";
+import type {
+  ArtifactStoreOptions,
+  ArtifactSnapshotStore,
+} from "../../src/core/storage/artifact.ts";
+import type { BackupLocation, PutOptions } from "../../src/core/storage/types.ts";
+import {
+  startArtifactService,
+  type ArtifactService,
+  type WorkflowRun,
+} from "../support/artifact-service.ts";
+import { startAzurite, type AzuriteBlob } from "../support/azurite.ts";
+import {
+  generatedPayload,
+  payloadFailingAfter,
+  sha256AndSizeOf,
+} from "../support/s3-artifact-streams.ts";
+
+// Measured here: 256 MiB up and back through Azurite took 53 s on two busy cores, so 1 GiB
+// would take minutes; 128 MiB keeps this file near a minute (the S3 tests carry 1 GiB).
+const LARGE_BYTES = 128 * 1024 * 1024;
+
+let azurite: AzuriteBlob;
+let service: ArtifactService;
+let stagingDir: string;
+let createArtifactStore: (options: ArtifactStoreOptions) => ArtifactSnapshotStore;
+const savedEnvironment = { ...process.env };
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  service = await startArtifactService({ azuriteAccountUrl: azurite.accountUrl });
+  process.env.ACTIONS_RESULTS_URL = `${service.url}/`;
+  // @actions/github fixes its API base URL when first imported: set it before that.
+  process.env.GITHUB_API_URL = service.url;
+  delete process.env.GITHUB_SERVER_URL;
+  delete process.env.GITHUB_RETENTION_DAYS;
+  ({ createArtifactStore } = await import("../../src/core/storage/artifact.ts"));
+});
+
+afterAll(async () => {
+  process.env = savedEnvironment;
+  await service?.close();
+  await azurite?.stop();
+});
+
+beforeEach(async () => {
+  stagingDir = await mkdtemp(path.join(tmpdir(), "artifact-test-staging-"));
+});
+
+afterEach(async () => {
+  await rm(stagingDir, { recursive: true, force: true });
+});
+
+/** Becomes a step of a new workflow run, as the runner would set it up. */
+function enterNewRun(): WorkflowRun {
+  const run = service.newRun();
+  enterRun(run);
+  return run;
+}
+
+function enterRun(run: WorkflowRun): void {
+  process.env.ACTIONS_RUNTIME_TOKEN = run.runtimeToken;
+}
+
+function store(options: Partial<ArtifactStoreOptions> = {}) {
+  return createArtifactStore({ logger: recordingLogger(), stagingDir, ...options });
+}
+
+function putOptions(overrides: Partial<PutOptions> = {}): PutOptions {
+  return {
+    cluster: "uc1",
+    kind: "user-etcd",
+    timestamp: "20261127T120000Z",
+    payloadName: "snapshot.db.zst.age",
+    ...overrides,
+  };
+}
+
+async function storeBackup(options: PutOptions, content = "payload"): Promise<BackupLocation> {
+  const backups = store();
+  const { location } = await backups.putPayload(options, Readable.from([Buffer.from(content)]));
+  await backups.putManifest(
+    location,
+    Buffer.from(JSON.stringify({ timestamp: options.timestamp })),
+  );
+  return location;
+}
+
+async function stagingLeftovers(): Promise<string[]> {
+  return readdir(stagingDir);
+}
+
+describe("artifact backend round trips", () => {
+  it.each([
+    ["0 bytes", 0],
+    ["1 byte", 1],
+    [`${LARGE_BYTES / 1024 / 1024} MiB`, LARGE_BYTES],
+  ])("stores and reads back %s byte-identical as two raw artifacts", async (_label, size) => {
+    const run = enterNewRun();
+    const backups = store({ retentionDays: 7 });
+    const payload = generatedPayload(size);
+    const { location, storedBytes } = await backups.putPayload(putOptions(), payload);
+    await backups.putManifest(location, Buffer.from('{"cluster":"uc1"}'));
+
+    expect(storedBytes).toBe(size);
+    expect(location.uri).toBe("artifact/uc1/user-etcd/20261127T120000Z");
+    const listed = await backups.list();
+    expect(listed.map((backup) => backup.manifest.toString())).toEqual(['{"cluster":"uc1"}']);
+    const readBack = await sha256AndSizeOf(
+      await backups.getPayload(location, "snapshot.db.zst.age"),
+    );
+    expect(readBack).toEqual({ sha256: payload.sha256(), bytes: size });
+
+    const artifacts = service.artifactsOf(run);
+    expect(artifacts.map((artifact) => [artifact.name, artifact.finalized])).toEqual([
+      ["etcd-backup.uc1.user-etcd.20261127T120000Z.snapshot.db.zst.age", true],
+      ["etcd-backup.uc1.user-etcd.20261127T120000Z.manifest.json", true],
+    ]);
+    // Retention days reach the service as an expiry date a week out.
+    const expiresInDays =
+      (Date.parse(artifacts[0]!.expiresAt!) - Date.now()) / (24 * 60 * 60 * 1000);
+    expect(expiresInDays).toBeGreaterThan(6.9);
+    expect(expiresInDays).toBeLessThan(7.1);
+    expect(await stagingLeftovers()).toEqual([]);
+  });
+});
+
+describe("artifact backend listing and delete", () => {
+  it("lists complete backups of this run newest first, and never one without a manifest", async () => {
+    enterNewRun();
+    for (const timestamp of ["20261101T010000Z", "20261103T010000Z", "20261102T010000Z"]) {
+      await storeBackup(putOptions({ timestamp }));
+    }
+    await storeBackup(
+      putOptions({
+        cluster: "admin",
+        kind: "admin-pki",
+        timestamp: "20261104T010000Z",
+        payloadName: "pki.tar.zst.age",
+      }),
+    );
+    // An interrupted backup: the payload arrived, the manifest never did.
+    await store().putPayload(putOptions({ timestamp: "20261105T010000Z" }), Readable.from(["x"]));
+
+    const all = await store().list();
+    expect(all.map((backup) => backup.location.uri)).toEqual([
+      "artifact/admin/admin-pki/20261104T010000Z",
+      "artifact/uc1/user-etcd/20261103T010000Z",
+      "artifact/uc1/user-etcd/20261102T010000Z",
+      "artifact/uc1/user-etcd/20261101T010000Z",
+    ]);
+    expect(JSON.parse(all[1]!.manifest.toString())).toEqual({ timestamp: "20261103T010000Z" });
+    const userOnly = await store().list({ cluster: "uc1", kind: "user-etcd" });
+    expect(userOnly).toHaveLength(3);
+    expect(await store().list({ kind: "admin-etcd" })).toEqual([]);
+    expect(await stagingLeftovers()).toEqual([]);
+  });
+
+  it("does not see the backups of another run without being pointed at it", async () => {
+    enterNewRun();
+    await storeBackup(putOptions());
+    enterNewRun();
+    expect(await store().list()).toEqual([]);
+  });
+
+  it("delete removes both artifacts of one backup and keeps the others", async () => {
+    const run = enterNewRun();
+    const older = await storeBackup(putOptions({ timestamp: "20261001T000000Z" }));
+    await storeBackup(putOptions({ timestamp: "20261002T000000Z" }));
+
+    await store().delete(older);
+
+    expect(service.artifactsOf(run).map((artifact) => artifact.name)).toEqual([
+      "etcd-backup.uc1.user-etcd.20261002T000000Z.snapshot.db.zst.age",
+      "etcd-backup.uc1.user-etcd.20261002T000000Z.manifest.json",
+    ]);
+    expect((await store().list()).map((backup) => backup.location.timestamp)).toEqual([
+      "20261002T000000Z",
+    ]);
+  });
+
+  it("reading a payload that is not there names the artifact", async () => {
+    enterNewRun();
+    const location = await storeBackup(putOptions());
+    await expect(store().getPayload(location, "snapshot.db")).rejects.toThrow(
+      "Backup payload artifact etcd-backup.uc1.user-etcd.20261127T120000Z.snapshot.db is not among the GitHub artifacts of this workflow run",
+    );
+  });
+});
+
+describe("artifact backend failures", () => {
+  it("a source stream that breaks fails the put, uploads nothing and leaves nothing listed", async () => {
+    const run = enterNewRun();
+    await expect(
+      store().putPayload(putOptions(), payloadFailingAfter(3 * 1024 * 1024)),
+    ).rejects.toThrow(
+      "Reading the backup payload for artifact etcd-backup.uc1.user-etcd.20261127T120000Z.snapshot.db.zst.age failed before anything was uploaded: source broke off mid-stream",
+    );
+    expect(service.artifactsOf(run)).toEqual([]);
+    expect(await store().list()).toEqual([]);
+    expect(await stagingLeftovers()).toEqual([]);
+  });
+
+  it("a results service that goes down mid-upload fails the put, and nothing is listed once it is back", async () => {
+    const run = enterNewRun();
+    const payload = generatedPayload(32 * 1024 * 1024);
+    // Take the service down once the payload is on its way to the blob store, so that
+    // finalizing the artifact meets a refused connection.
+    const watcher = setInterval(() => {
+      if (service.artifactsOf(run).length > 0) {
+        clearInterval(watcher);
+        void service.goDown();
+      }
+    }, 2);
+    try {
+      await expect(store().putPayload(putOptions(), payload)).rejects.toThrow(
+        /^Uploading artifact etcd-backup\.uc1\.user-etcd\.20261127T120000Z\.snapshot\.db\.zst\.age to the GitHub artifacts of this workflow run failed: .*ECONNREFUSED/,
+      );
+    } finally {
+      clearInterval(watcher);
+      await service.comeBack();
+    }
+    expect(service.artifactsOf(run)).toEqual([expect.objectContaining({ finalized: false })]);
+    expect(await store().list()).toEqual([]);
+    expect(await stagingLeftovers()).toEqual([]);
+  });
+
+  it("says where artifacts work when the Actions runtime is missing", async () => {
+    const token = process.env.ACTIONS_RUNTIME_TOKEN;
+    delete process.env.ACTIONS_RUNTIME_TOKEN;
+    try {
+      await expect(store().list()).rejects.toThrow(
+        /ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set: GitHub artifacts work only inside a GitHub Actions job; use a file:\/\/ or s3:\/\/ destination elsewhere/,
+      );
+    } finally {
+      process.env.ACTIONS_RUNTIME_TOKEN = token;
+    }
+  });
+
+  it("rejects a retention outside 1-90 days and bad backup facts before uploading", async () => {
+    const run = enterNewRun();
+    expect(() => store({ retentionDays: 400 })).toThrow(
+      "Artifact retention of 400 days is not valid: expected a whole number of days from 1 to 90.",
+    );
+    await expect(
+      store().putPayload(putOptions({ timestamp: "yesterday" }), Readable.from(["x"])),
+    ).rejects.toThrow('The backup timestamp "yesterday" is not valid');
+    await expect(
+      store().putPayload(putOptions({ cluster: "uc1.evil" }), Readable.from(["x"])),
+    ).rejects.toThrow('The cluster name "uc1.evil" is not valid');
+    expect(service.artifactsOf(run)).toEqual([]);
+  });
+});
+
+describe("artifact backend reading another run (findBy, REST API with a token)", () => {
+  it("lists and downloads the backups of the run that made them, byte-identical", async () => {
+    const backupRun = enterNewRun();
+    const payload = generatedPayload(3 * 1024 * 1024 + 3);
+    const writer = store();
+    const { location } = await writer.putPayload(putOptions(), payload);
+    await writer.putManifest(location, Buffer.from('{"from":"backup run"}'));
+
+    enterNewRun(); // the restore workflow, a different run
+    const reader = store({
+      otherRun: {
+        token: service.restToken,
+        workflowRunId: backupRun.workflowRunId,
+        repositoryOwner: backupRun.repositoryOwner,
+        repositoryName: backupRun.repositoryName,
+      },
+    });
+    const listed = await reader.list();
+    expect(listed.map((backup) => [backup.location.uri, backup.manifest.toString()])).toEqual([
+      ["artifact/uc1/user-etcd/20261127T120000Z", '{"from":"backup run"}'],
+    ]);
+    const readBack = await sha256AndSizeOf(
+      await reader.getPayload(listed[0]!.location, "snapshot.db.zst.age"),
+    );
+    expect(readBack).toEqual({ sha256: payload.sha256(), bytes: 3 * 1024 * 1024 + 3 });
+    expect(reader.description).toBe(
+      `GitHub artifacts of run ${backupRun.workflowRunId} in example-org/etcd-backups`,
+    );
+    await expect(reader.putPayload(putOptions(), Readable.from(["x"]))).rejects.toThrow(
+      `Backups are uploaded to the artifacts of the run that makes them, not to GitHub artifacts of run ${backupRun.workflowRunId} in example-org/etcd-backups`,
+    );
+    expect(await stagingLeftovers()).toEqual([]);
+  });
+
+  it("a token the API refuses is reported with what to check", async () => {
+    const backupRun = enterNewRun();
+    await storeBackup(putOptions());
+    const reader = store({
+      otherRun: {
+        token: "ghp_wrong",
+        workflowRunId: backupRun.workflowRunId,
+        repositoryOwner: backupRun.repositoryOwner,
+        repositoryName: backupRun.repositoryName,
+      },
+    });
+    await expect(reader.list()).rejects.toThrow(
+      new RegExp(
+        `^Listing the GitHub artifacts of run ${backupRun.workflowRunId} in example-org/etcd-backups failed: .*Bad credentials.*; check that the token has actions:read on the repository and that the run id is right`,
+      ),
+    );
+  });
+
+  it("rejects a run id that is not a run number", () => {
+    expect(() =>
+      store({
+        otherRun: {
+          token: "t",
+          workflowRunId: Number.NaN,
+          repositoryOwner: "o",
+          repositoryName: "r",
+        },
+      }),
+    ).toThrow('Workflow run id "NaN" is not valid');
+  });
+});
