@@ -27,6 +27,8 @@ async function kubectlOk(args: string[], input?: string): Promise<string> {
   const result = await cluster.kubectl(args, input === undefined ? {} : { input });
   if (result.code !== 0)
     throw new Error(`kubectl ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
+  // kubectl warns on stderr about what it finds odd in a server (discovery, OpenAPI, ...).
+  expect(result.stderr).toBe("");
   return result.stdout;
 }
 
