@@ -55,6 +55,14 @@ function createClaim(name: string, selectedNode?: string) {
   });
 }
 
+/** A plain running pod for exec tests, created on first use so each test stands alone. */
+async function runningPod(name: string) {
+  if (!fixture.store.get("pods", NS, name))
+    fixture.store.create("pods", pod(NS, name, { containers: [sleeper()] }));
+  await waitForReady(fixture.store, NS, name);
+  return name;
+}
+
 function eventsFor(podName: string) {
   return fixture.store
     .list("events", NS)
@@ -229,12 +237,14 @@ describe("a pod", () => {
   });
 
   it("keeps files written by one exec for the next, as a container's writable layer does", async () => {
-    await waitForReady(fixture.store, NS, "volumes");
-    expect(
-      (await execIn(fixture.runtime, NS, "volumes", ["sh", "-c", "echo kept > /snapshot.db"]))
-        .exitCode,
-    ).toBe(0);
-    expect((await execIn(fixture.runtime, NS, "volumes", ["cat", "/snapshot.db"])).stdout).toBe(
+    const target = await runningPod("layer");
+    const write = await execIn(fixture.runtime, NS, target, [
+      "sh",
+      "-c",
+      "echo kept > /snapshot.db",
+    ]);
+    expect(write.exitCode).toBe(0);
+    expect((await execIn(fixture.runtime, NS, target, ["cat", "/snapshot.db"])).stdout).toBe(
       "kept\n",
     );
   });
@@ -322,13 +332,12 @@ describe("a pod", () => {
 
 describe("exec", () => {
   it("streams 50 MB through stdin and back out byte-identical", async () => {
-    await waitForReady(fixture.store, NS, "volumes");
     const payload = randomBytes(50 * 1024 * 1024);
     const expected = createHash("sha256").update(payload).digest("hex");
     const upload = await fixture.runtime.exec(
       {
         namespace: NS,
-        pod: "volumes",
+        pod: await runningPod("exec-target"),
         container: "main",
         command: ["sh", "-c", "cat > /tmp/blob"],
         tty: false,
@@ -348,7 +357,7 @@ describe("exec", () => {
     const download = await fixture.runtime.exec(
       {
         namespace: NS,
-        pod: "volumes",
+        pod: await runningPod("exec-target"),
         container: "main",
         command: ["cat", "/tmp/blob"],
         tty: false,
@@ -376,7 +385,7 @@ describe("exec", () => {
     const result = await fixture.runtime.exec(
       {
         namespace: NS,
-        pod: "volumes",
+        pod: await runningPod("exec-target"),
         container: "",
         command: ["head", "-c", String(total), "/dev/zero"],
         tty: false,
@@ -390,14 +399,18 @@ describe("exec", () => {
   });
 
   it("passes exit codes and stderr through", async () => {
-    const failed = await execIn(fixture.runtime, NS, "volumes", [
+    const failed = await execIn(fixture.runtime, NS, await runningPod("exec-target"), [
       "sh",
       "-c",
       "echo oops >&2; exit 42",
     ]);
     expect(failed).toEqual({ exitCode: 42, stdout: "", stderr: "oops\n" });
-    expect((await execIn(fixture.runtime, NS, "volumes", ["true"])).exitCode).toBe(0);
-    const missing = await execIn(fixture.runtime, NS, "volumes", ["no-such-command"]);
+    expect(
+      (await execIn(fixture.runtime, NS, await runningPod("exec-target"), ["true"])).exitCode,
+    ).toBe(0);
+    const missing = await execIn(fixture.runtime, NS, await runningPod("exec-target"), [
+      "no-such-command",
+    ]);
     expect(missing.exitCode).not.toBe(0);
   });
 
@@ -406,7 +419,7 @@ describe("exec", () => {
     const running = fixture.runtime.exec(
       {
         namespace: NS,
-        pod: "volumes",
+        pod: await runningPod("exec-target"),
         container: "",
         command: ["sh", "-c", "echo started; exec sleep 600"],
         tty: false,
@@ -427,10 +440,13 @@ describe("exec", () => {
       message: 'pods "nope" not found',
     });
     await expect(
-      fixture.runtime.exec({ ...request, pod: "volumes", container: "sidecar" }, streams),
+      fixture.runtime.exec(
+        { ...request, pod: await runningPod("exec-target"), container: "sidecar" },
+        streams,
+      ),
     ).rejects.toMatchObject({
       reason: "Invalid",
-      message: "container sidecar is not valid for pod volumes",
+      message: "container sidecar is not valid for pod exec-target",
     });
     fixture.store.create(
       "pods",
