@@ -228,6 +228,35 @@ describe("the exec WebSocket protocol", () => {
     expect(JSON.parse(status)).toEqual({ metadata: {}, status: "Success" });
   });
 
+  it("speaks base64.channel.k8s.io with text frames for older clients", async () => {
+    const socket = openExec("command=echo&command=old+client&stdout=true&stderr=true", [
+      "base64.channel.k8s.io",
+    ]);
+    const texts: string[] = [];
+    socket.on("message", (data: Buffer, isBinary: boolean) => {
+      expect(isBinary).toBe(false);
+      texts.push(data.toString());
+    });
+    const closeCode = await new Promise<number>((resolve) => socket.on("close", resolve));
+    expect(texts[0]).toBe("1");
+    const stdout = texts
+      .filter((text) => text.startsWith("1"))
+      .map((text) => Buffer.from(text.slice(1), "base64").toString())
+      .join("");
+    expect(stdout).toBe("old client\n");
+    expect(texts.some((text) => text.startsWith("3"))).toBe(false);
+    expect(closeCode).toBe(1000);
+  });
+
+  it("refuses an upgrade that offers none of the channel protocols", async () => {
+    const socket = openExec("command=true&stdout=true", ["chat"]);
+    const statusCode = await new Promise<number>((resolve) => {
+      socket.on("unexpected-response", (_request, response) => resolve(response.statusCode ?? 0));
+      socket.on("error", () => resolve(-1));
+    });
+    expect(statusCode).toBe(400);
+  });
+
   it("answers an exec request that is not an upgrade with 400 Upgrade request required", async () => {
     const { status, body } = await new Promise<{ status: number; body: string }>(
       (resolve, reject) => {
