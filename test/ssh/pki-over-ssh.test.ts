@@ -289,6 +289,26 @@ describe("PKI archive over SSH", () => {
     await expect(stream.completed).rejects.toThrow(/dropped/);
   });
 
+  it("errors (never ends) when the node kills the session of a direct connection mid-stream", async () => {
+    const session = await open(nodeOptions());
+    const stream = await streamPkiArchive(session, { paths: ["/opt/data"] });
+    await readAtLeast(stream.archive, 4 * 1024 * 1024);
+    let ended = false;
+    stream.archive.on("end", () => (ended = true));
+    expect(await node.killSessions()).toBeGreaterThan(0);
+    const error = await failure(async () => {
+      for await (const _chunk of stream.archive) {
+        // drain what arrived before the drop
+      }
+    });
+    expect(ended).toBe(false);
+    expect(error.reason).toBe("dropped");
+    expect(error.message).toBe(
+      `the SSH connection to ubuntu@${network.nodeAddress}:22 dropped while tar of /opt/data was running; ` +
+        "what was received is incomplete and must not be used. Check the node and the network, then run again.",
+    );
+  });
+
   it("lets the jump host forward but never run a command", async () => {
     const session = await open({
       host: jump.address,

@@ -2,7 +2,9 @@
  * Private-network mode: the node's LAN has no route from the runner; only the jump host,
  * which also has a leg on the runner's side, can reach it.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,7 +61,16 @@ async function failure(fn: () => Promise<unknown>) {
   return error;
 }
 
+/** The host's own account files: the sandbox must never change them. */
+const HOST_ETC_FILES = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/sudoers", "/etc/hosts"];
+const hostEtc = () =>
+  HOST_ETC_FILES.map((file) => createHash("sha256").update(readFileSync(file)).digest("hex"));
+let hostEtcBefore: string[];
+let hostHadEtcKubernetes: boolean;
+
 beforeAll(async () => {
+  hostEtcBefore = hostEtc();
+  hostHadEtcKubernetes = existsSync("/etc/kubernetes");
   dir = mkdtempSync(join(tmpdir(), "ssh-private-"));
   const nodeRoot = join(dir, "nodes", "admin-master");
   makeNodeRoot(nodeRoot);
@@ -154,10 +165,49 @@ describe("a node on a private network", () => {
     expect(error.message).toMatch(`host key mismatch for the jump host ${jump.address}:22`);
   });
 
+  it("leaves the host's own /etc as it was while the node's view has its own", () => {
+    expect(hostEtc()).toEqual(hostEtcBefore);
+    expect(existsSync("/etc/kubernetes")).toBe(hostHadEtcKubernetes);
+    expect(readFileSync("/etc/passwd", "utf8")).not.toMatch(/^ubuntu:x:1000:/m);
+  });
+
+  it("reports a configuration sshd -t rejects, and leaves nothing of that host behind", async () => {
+    const attempt = startSshHost({
+      id: "bad-port",
+      dir,
+      nodeRoot: join(dir, "nodes", "jump"),
+      netns: network.jumpNetns,
+      address: network.jumpAddress,
+      port: 70000,
+      users: [{ name: "jump", sudo: "none" }],
+    });
+    await expect(attempt).rejects.toThrow(
+      /^sshd for bad-port rejected its configuration .*sshd_config \(sshd -t\); its log:\n.*bad port number/s,
+    );
+    expect(existsSync(join(dir, "ssh", "bad-port"))).toBe(false);
+  });
+
   it("shows no key material in its messages or log", () => {
     const text = [...seenMessages, ...logger.lines].join("\n");
     expect(seenMessages).toHaveLength(4);
     for (const key of [nodeKey, jumpKey])
       for (const fragment of secretFragments(key)) expect(text).not.toContain(fragment);
+  });
+
+  it("stops without leaving a process, a namespace, a link or a route behind", async () => {
+    const pids = [node.pid, jump.pid];
+    const lanPrefix = network.nodeAddress.replace(/\.2$/, ".");
+    const jumpPrefix = network.jumpAddress.replace(/\.2$/, ".");
+    await node.stop();
+    await jump.stop();
+    await network.remove();
+    for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(existsSync(join(dir, "ssh", "admin-master"))).toBe(false);
+    const namespaces = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+    for (const netns of [network.nodeNetns, network.jumpNetns])
+      expect(namespaces).not.toContain(netns);
+    const routes = execFileSync("ip", ["-4", "route", "show"], { encoding: "utf8" });
+    expect(routes).not.toContain(lanPrefix);
+    expect(routes).not.toContain(jumpPrefix);
   });
 });

@@ -81,6 +81,8 @@ export interface SshHost {
 export const DEFAULT_NODE_PATHS = ["/etc/kubernetes", "/var/lib/etcd", "/opt", "/home", "/mnt"];
 
 const SSHD = "/usr/sbin/sshd";
+/** The mount script's exit status when `sshd -t` rejects the configuration (EX_CONFIG). */
+const CONFIG_REJECTED = 78;
 
 function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
@@ -161,7 +163,7 @@ function mountScript(plan: {
     lines.push(`mount --bind ${shellQuote(bind.source)} ${shellQuote(bind.target)}`);
   }
   lines.push(`hostname ${shellQuote(plan.hostname)}`);
-  lines.push(`${SSHD} -t -f ${shellQuote(plan.configPath)}`);
+  lines.push(`${SSHD} -t -f ${shellQuote(plan.configPath)} || exit ${CONFIG_REJECTED}`);
   lines.push(`exec ${SSHD} -D -e -f ${shellQuote(plan.configPath)}`);
   return lines.join("\n");
 }
@@ -265,6 +267,7 @@ function waitForListening(
   pattern: string,
   log: () => string,
   id: string,
+  configPath: string,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -279,9 +282,11 @@ function waitForListening(
     };
     const onExit = (code: number | null, signal: string | null) => {
       cleanup();
-      reject(
-        new Error(`sshd for ${id} did not start (exit ${code ?? signal}); its log:\n${log()}`),
-      );
+      const why =
+        code === CONFIG_REJECTED
+          ? `sshd for ${id} rejected its configuration ${configPath} (sshd -t)`
+          : `sshd for ${id} did not start (exit ${code ?? signal})`;
+      reject(new Error(`${why}; its log:\n${log()}`));
     };
     const cleanup = () => {
       clearTimeout(timer);
@@ -427,6 +432,7 @@ export async function startSshHost(options: SshHostOptions): Promise<SshHost> {
       `Server listening on ${options.address} port ${port}.`,
       log,
       options.id,
+      configPath,
     );
   } catch (error) {
     await stop();

@@ -6,7 +6,7 @@
  * the runner is on the LAN too. Every name carries the network's id, so teardown (and the
  * cleanup of a killed run) removes exactly what this created.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
@@ -79,41 +79,48 @@ async function freeSubnetOctet(): Promise<number> {
   return octet;
 }
 
-async function addNetns(name: string): Promise<void> {
-  await ip("netns", "add", name);
-  await ip("-n", name, "link", "set", "lo", "up");
-}
-
-/** A veth pair from namespace `from` (or the runner, when null) to `to`, each end named and addressed. */
-async function addVeth(
-  from: { netns: string | null; name: string; address?: string },
-  to: { netns: string; name: string; address?: string; bridge?: string },
-): Promise<void> {
-  const temporary = `v${createHash("sha1").update(`${from.name}${to.name}`).digest("hex").slice(0, 10)}`;
-  const fromArgs = from.netns ? ["-n", from.netns] : [];
-  await ip(...fromArgs, "link", "add", from.name, "type", "veth", "peer", "name", temporary);
-  await ip(...fromArgs, "link", "set", temporary, "netns", to.netns);
-  await ip("-n", to.netns, "link", "set", temporary, "name", to.name);
-  if (from.address) await ip(...fromArgs, "addr", "add", from.address, "dev", from.name);
-  if (to.address) await ip("-n", to.netns, "addr", "add", to.address, "dev", to.name);
-  if (to.bridge) await ip("-n", to.netns, "link", "set", to.name, "master", to.bridge);
-  await ip(...fromArgs, "link", "set", from.name, "up");
-  await ip("-n", to.netns, "link", "set", to.name, "up");
+/**
+ * Runs many `ip` commands in one process (`ip -batch -`), inside `netns` when given: under
+ * load every `ip` start costs tens to hundreds of milliseconds, a batch pays it once.
+ */
+function ipBatch(netns: string | null, commands: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const args = [...(netns ? ["-n", netns] : []), "-batch", "-"];
+    const child = spawn("ip", args, { stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code === 0) return resolve();
+      const failed = Number(/Command failed -:(\d+)/.exec(stderr)?.[1] ?? 0);
+      const where = netns ? ` in network namespace ${netns}` : "";
+      reject(
+        new Error(
+          `"ip ${commands[failed - 1] ?? commands.join("; ")}"${where} failed: ${stderr.trim()}`,
+        ),
+      );
+    });
+    child.stdin.end(`${commands.join("\n")}\n`);
+  });
 }
 
 /** Removes everything a network with this id may have left, including a killed run's. */
 export async function removeSshTestNetwork(id: string): Promise<void> {
   const names = namesFor(id);
-  for (const link of [names.runnerToLan, names.runnerToJump]) await ipQuiet("link", "del", link);
+  for (const link of [names.runnerToLan, names.runnerToJump]) {
+    if (existsSync(`/sys/class/net/${link}`)) await ipQuiet("link", "del", link);
+  }
   // The unreachable route of private-network mode carries this id's own metric.
   const routes = await ip("-4", "route", "show").catch(() => "");
   for (const match of routes.matchAll(/^unreachable (\S+) .*metric (\d+)/gm)) {
     if (Number(match[2]) === names.routeMetric)
       await ipQuiet("route", "del", "unreachable", match[1]!, "metric", String(names.routeMetric));
   }
-  for (const netns of [names.node, names.jump, names.lan]) {
-    if (existsSync(`/run/netns/${netns}`)) await ipQuiet("netns", "del", netns);
-  }
+  await Promise.all(
+    [names.node, names.jump, names.lan]
+      .filter((netns) => existsSync(`/run/netns/${netns}`))
+      .map((netns) => ipQuiet("netns", "del", netns)),
+  );
 }
 
 export async function createSshTestNetwork(options: {
@@ -134,29 +141,43 @@ export async function createSshTestNetwork(options: {
     remove: () => removeSshTestNetwork(options.id),
   };
   try {
-    for (const netns of [names.lan, names.node, names.jump]) await addNetns(netns);
-    await ip("-n", names.lan, "link", "add", "br0", "type", "bridge");
-    await ip("-n", names.lan, "link", "set", "br0", "up");
-    await addVeth(
-      { netns: names.node, name: "eth0", address: `${network.nodeAddress}/24` },
-      { netns: names.lan, name: "node", bridge: "br0" },
-    );
-    await addVeth(
-      { netns: names.jump, name: "eth1", address: `10.214.${octet}.3/24` },
-      { netns: names.lan, name: "jump", bridge: "br0" },
-    );
-    await addVeth(
-      { netns: null, name: names.runnerToJump, address: `10.213.${octet}.1/30` },
-      { netns: names.jump, name: "eth0", address: `${network.jumpAddress}/30` },
-    );
-    if (options.privateNetwork) {
-      await ip("route", "add", "unreachable", lanSubnet, "metric", String(names.routeMetric));
-    } else {
-      await addVeth(
-        { netns: null, name: names.runnerToLan, address: `10.214.${octet}.1/24` },
-        { netns: names.lan, name: "runner", bridge: "br0" },
-      );
-    }
+    const hostSide = [
+      ...[names.lan, names.node, names.jump].map((netns) => `netns add ${netns}`),
+      `link add eth0 netns ${names.node} type veth peer name node netns ${names.lan}`,
+      `link add eth1 netns ${names.jump} type veth peer name jump netns ${names.lan}`,
+      `link add ${names.runnerToJump} type veth peer name eth0 netns ${names.jump}`,
+      `addr add 10.213.${octet}.1/30 dev ${names.runnerToJump}`,
+      `link set ${names.runnerToJump} up`,
+      ...(options.privateNetwork
+        ? [`route add unreachable ${lanSubnet} metric ${names.routeMetric}`]
+        : [
+            `link add ${names.runnerToLan} type veth peer name runner netns ${names.lan}`,
+            `addr add 10.214.${octet}.1/24 dev ${names.runnerToLan}`,
+            `link set ${names.runnerToLan} up`,
+          ]),
+    ];
+    await ipBatch(null, hostSide);
+    const lanPorts = ["node", "jump", ...(options.privateNetwork ? [] : ["runner"])];
+    await Promise.all([
+      ipBatch(names.lan, [
+        "link set lo up",
+        "link add br0 type bridge",
+        "link set br0 up",
+        ...lanPorts.flatMap((port) => [`link set ${port} master br0`, `link set ${port} up`]),
+      ]),
+      ipBatch(names.node, [
+        "link set lo up",
+        `addr add ${network.nodeAddress}/24 dev eth0`,
+        "link set eth0 up",
+      ]),
+      ipBatch(names.jump, [
+        "link set lo up",
+        `addr add 10.214.${octet}.3/24 dev eth1`,
+        `addr add ${network.jumpAddress}/30 dev eth0`,
+        "link set eth1 up",
+        "link set eth0 up",
+      ]),
+    ]);
     return network;
   } catch (error) {
     await network.remove();
