@@ -64,6 +64,13 @@ afterAll(async () => {
   if (fixture) rmSync(fixture.dir, { recursive: true, force: true });
 });
 
+/** The etcd manifest in place and its mirror pod Ready, so each test can stand alone. */
+async function etcdRunning() {
+  const manifest = join(manifestsDir, "etcd.yaml");
+  if (!existsSync(manifest)) writeFileSync(manifest, stringify(etcdManifest()));
+  return waitForReady(fixture.store, "kube-system", MIRROR);
+}
+
 /** etcd of the node answering on the node's loopback, asked from the node namespace. */
 async function nodeEtcdHealthy(): Promise<boolean> {
   const master = fixture.runtime.nodes[0];
@@ -108,8 +115,15 @@ describe("static pods on the control-plane node", () => {
   });
 
   it("stops the pod when its manifest is moved out and starts it again when it comes back", async () => {
-    await waitForReady(fixture.store, "kube-system", MIRROR);
+    await etcdRunning();
     expect(await nodeEtcdHealthy()).toBe(true);
+    const etcdctl = ["etcdctl", "--endpoints=http://127.0.0.1:2379"];
+    await execIn(fixture.runtime, "kube-system", MIRROR, [
+      ...etcdctl,
+      "put",
+      "/registry/survives",
+      "yes",
+    ]);
     renameSync(join(manifestsDir, "etcd.yaml"), join(parkedDir, "etcd.yaml"));
     await waitFor(
       "the mirror pod to go",
@@ -122,16 +136,16 @@ describe("static pods on the control-plane node", () => {
     await waitForReady(fixture.store, "kube-system", MIRROR);
     expect(await nodeEtcdHealthy()).toBe(true);
     const get = await execIn(fixture.runtime, "kube-system", MIRROR, [
-      "etcdctl",
-      "--endpoints=http://127.0.0.1:2379",
+      ...etcdctl,
       "get",
-      "/registry/ok",
+      "/registry/survives",
       "--print-value-only",
     ]);
-    expect(get.stdout).toBe("kept\n");
+    expect(get.stdout).toBe("yes\n");
   });
 
   it("replaces the pod when its manifest changes", async () => {
+    await etcdRunning();
     const before = fixture.store.require("pods", "kube-system", MIRROR);
     writeFileSync(join(manifestsDir, "etcd.yaml"), stringify(etcdManifest("2")));
     const replaced = await waitFor(
@@ -150,6 +164,7 @@ describe("static pods on the control-plane node", () => {
   });
 
   it("warns about a manifest it cannot read and runs nothing for it", async () => {
+    await etcdRunning();
     writeFileSync(join(manifestsDir, "broken.yaml"), "kind: Pod\nmetadata: {}\n");
     await waitFor("a warning naming the manifest", () =>
       fixture.logger.lines.find(
