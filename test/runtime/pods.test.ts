@@ -179,6 +179,8 @@ describe("a pod", () => {
               { name: "settings", mountPath: "/etc/settings" },
               { name: "pki", mountPath: "/etc/kubernetes/pki" },
               { name: "scratch", mountPath: "/scratch" },
+              { name: "client-cert", mountPath: "/client" },
+              { name: "data", mountPath: "/member-only", subPath: "member" },
             ],
           },
         ],
@@ -188,6 +190,13 @@ describe("a pod", () => {
           { name: "settings", configMap: { name: "settings" } },
           { name: "pki", hostPath: { path: "/etc/kubernetes/pki", type: "Directory" } },
           { name: "scratch", emptyDir: {} },
+          {
+            name: "client-cert",
+            secret: {
+              secretName: "kube-etcd-certs",
+              items: [{ key: "etcd.crt", path: "pem/client.crt", mode: 0o444 }],
+            },
+          },
         ],
       }),
     );
@@ -226,6 +235,12 @@ describe("a pod", () => {
     expect(others.stdout).toBe(
       `restore=false\nnode ca\nvolumes ${status.podIP} admin-node-0 https://${status.podIP}:2379,$(LITERAL)\n`,
     );
+    const items = await execIn(fixture.runtime, NS, "volumes", [
+      "sh",
+      "-c",
+      "ls -R /client; stat -c %a /client/pem/client.crt; echo sub > /member-only/file; cat /var/lib/etcd/member/file",
+    ]);
+    expect(items.stdout).toBe("/client:\npem\n\n/client/pem:\nclient.crt\n444\nsub\n");
     // The PVC folder on the host is what the pod wrote to /var/lib/etcd.
     expect(
       readFileSync(join(fixture.runtime.pvcPath(NS, "data-kube-etcd-0"), "marker"), "utf8"),
