@@ -230,6 +230,8 @@ export class ExecEndpoint {
   ): void {
     this.server.handleUpgrade(request, socket, head, (webSocket) => {
       this.sockets.add(webSocket);
+      // A client that breaks the protocol or resets the connection ends its session, nothing more.
+      webSocket.on("error", () => webSocket.terminate());
       webSocket.once("close", () => this.sockets.delete(webSocket));
       this.run(
         webSocket,
@@ -282,8 +284,9 @@ export class ExecEndpoint {
         output.end();
       });
 
-    this.executor
-      .exec(request, { stdin, stdout, stderr })
+    // A runtime that throws instead of rejecting must not take the whole server down.
+    Promise.resolve()
+      .then(() => this.executor.exec(request, { stdin, stdout, stderr }))
       .then(async ({ exitCode }) => {
         await Promise.all([drained(stdout), drained(stderr)]);
         finish(channels, exitStatus(channels.protocol, request.command, exitCode));

@@ -155,6 +155,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   });
 
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // After an upgrade the socket is ours: a reset by the client must not be an uncaught error.
+    socket.on("error", () => socket.destroy());
     log?.(
       `${request.method} ${request.url} upgrade ${String(request.headers["sec-websocket-protocol"] ?? "")}`,
     );
