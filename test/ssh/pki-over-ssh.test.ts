@@ -4,7 +4,7 @@
  * directly and through a forwarding-only jump host.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -309,6 +309,21 @@ describe("PKI archive over SSH", () => {
     );
   });
 
+  it("stops tar on the node when the reader gives up, and the session stays usable", async () => {
+    const session = await open(nodeOptions());
+    const stream = await streamPkiArchive(session, { paths: ["/opt/data"] });
+    await readAtLeast(stream.archive, 1024 * 1024);
+    expect(await programsOnNode()).toContain("tar");
+
+    stream.archive.destroy();
+    await expect(stream.completed).rejects.toThrow(
+      `tar of /opt/data on ubuntu@${network.nodeAddress}:22 was stopped before it finished.`,
+    );
+    await waitUntil("tar ends on the node", async () => !(await programsOnNode()).includes("tar"));
+    const listing = await listNodeFiles(session, { paths: ["/etc/kubernetes/pki/etcd"] });
+    expect(listing).toHaveLength(4);
+  });
+
   it("lets the jump host forward but never run a command", async () => {
     const session = await open({
       host: jump.address,
@@ -330,6 +345,26 @@ describe("PKI archive over SSH", () => {
     }
   });
 });
+
+/** The programs the node's sessions run right now (tar, sudo, sshd, ...), by their pids. */
+async function programsOnNode(): Promise<string[]> {
+  const pids = await node.sessionPids();
+  return pids.map((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    } catch {
+      return "";
+    }
+  });
+}
+
+async function waitUntil(what: string, condition: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`gave up waiting until ${what}`);
+}
 
 async function readAtLeast(stream: Readable, bytes: number): Promise<number> {
   let received = 0;

@@ -135,6 +135,17 @@ export function startRemoteCommand(
     context.client.removeListener("close", onConnectionLost);
   };
 
+  // A reader that gives up (a failed upload downstream) must stop the command on the node
+  // too, not leave tar blocked on a full SSH window for the life of the session.
+  stdout.once("close", () =>
+    fail(
+      new SshError(
+        "command-failed",
+        `${describe} on ${context.target} was stopped before it finished.`,
+      ),
+    ),
+  );
+
   context.client.exec(command, (error, openedChannel) => {
     if (error) {
       fail(

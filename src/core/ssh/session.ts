@@ -111,11 +111,17 @@ interface HopOptions {
   keepaliveIntervalMs: number;
 }
 
+/** Where OpenSSH keeps the host key of this type, for the operator's check on the machine. */
+function hostKeyFileFor(keyType: string): string {
+  const name = keyType === "ssh-rsa" ? "rsa" : keyType.startsWith("ecdsa-") ? "ecdsa" : "ed25519";
+  return `/etc/ssh/ssh_host_${name}_key.pub`;
+}
+
 function unknownHostKeyError(hop: HopOptions, seen: SeenHostKey): SshError {
   return new SshError(
     "host-key-unknown",
     `refusing to send anything to ${hop.role} ${endpointLabel(hop.endpoint)}: its host key ${seen.fingerprint} (${seen.type}) ` +
-      `is not pinned. Check that fingerprint on the machine itself ("ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub"), ` +
+      `is not pinned. Check that fingerprint on the machine itself ("ssh-keygen -l -f ${hostKeyFileFor(seen.type)}"), ` +
       `then pin it with ssh-host-key-fingerprints: ${seen.fingerprint} ` +
       `(or the known_hosts line "${knownHostsLineFor(hop.endpoint, seen)}" in ssh-known-hosts); ` +
       `only if you accept the risk, set insecure-accept-unknown-host-key: true.`,
