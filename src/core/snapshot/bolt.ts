@@ -123,19 +123,42 @@ function parseMeta(page: Buffer, pageId: 0 | 1, file: string): MetaPage {
  * are relative to the page start; `bytes` reads past the loaded prefix from the file.
  */
 export class Page {
+  // Plain fields, not parameter properties: Node runs this file with type stripping alone.
+  private readonly image: BoltImage;
+  readonly id: number;
+  /** File offset of the page's first byte (for an inline page: inside its parent). */
+  readonly fileOffset: number;
+  readonly flags: number;
+  readonly count: number;
+  readonly overflow: number;
+  /** Bytes the page covers: (overflow + 1) * pageSize, or the inline value's size. */
+  readonly span: number;
+  readonly loaded: Buffer;
+  readonly inline: boolean;
+
   constructor(
-    private readonly image: BoltImage,
-    readonly id: number,
-    /** File offset of the page's first byte (for an inline page: inside its parent). */
-    readonly fileOffset: number,
-    readonly flags: number,
-    readonly count: number,
-    readonly overflow: number,
-    /** Bytes the page covers: (overflow + 1) * pageSize, or the inline value's size. */
-    readonly span: number,
-    readonly loaded: Buffer,
-    readonly inline: boolean,
-  ) {}
+    image: BoltImage,
+    header: {
+      id: number;
+      fileOffset: number;
+      flags: number;
+      count: number;
+      overflow: number;
+      span: number;
+    },
+    loaded: Buffer,
+    inline: boolean,
+  ) {
+    this.image = image;
+    this.id = header.id;
+    this.fileOffset = header.fileOffset;
+    this.flags = header.flags;
+    this.count = header.count;
+    this.overflow = header.overflow;
+    this.span = header.span;
+    this.loaded = loaded;
+    this.inline = inline;
+  }
 
   get type(): string {
     return pageTypeName(this.flags);
@@ -154,15 +177,29 @@ export class Page {
 
 /** One key/value of a leaf page. Valid only during the callback that receives it. */
 export class LeafEntry {
+  readonly page: Page;
+  readonly index: number;
+  readonly flags: number;
+  /** Offset of the key within the page; the value follows the key. */
+  readonly keyOffset: number;
+  readonly key: Buffer;
+  readonly valueLength: number;
+
   constructor(
-    readonly page: Page,
-    readonly index: number,
-    readonly flags: number,
-    /** Offset of the key within the page; the value follows the key. */
-    readonly keyOffset: number,
-    readonly key: Buffer,
-    readonly valueLength: number,
-  ) {}
+    page: Page,
+    index: number,
+    flags: number,
+    keyOffset: number,
+    key: Buffer,
+    valueLength: number,
+  ) {
+    this.page = page;
+    this.index = index;
+    this.flags = flags;
+    this.keyOffset = keyOffset;
+    this.key = key;
+    this.valueLength = valueLength;
+  }
 
   get isBucket(): boolean {
     return (this.flags & BUCKET_LEAF_FLAG) !== 0;
@@ -189,6 +226,19 @@ export class LeafEntry {
     return this.page.bytes(this.valueOffset, this.valueLength);
   }
 
+  /**
+   * Up to `length` bytes from the value's start without reading the file when the page
+   * already holds a good part of them (at least `minimum`); a read otherwise.
+   */
+  valuePrefix(length: number, minimum: number): Buffer {
+    const start = this.valueOffset;
+    const available = Math.min(this.page.loaded.length - start, this.valueLength, length);
+    if (available >= Math.min(minimum, this.valueLength)) {
+      return this.page.loaded.subarray(start, start + available);
+    }
+    return this.valueRange(0, length);
+  }
+
   /** `length` bytes of the value from `offset` (clipped to the value's end). */
   valueRange(offset: number, length: number): Buffer {
     const clipped = Math.max(0, Math.min(length, this.valueLength - offset));
@@ -210,10 +260,12 @@ export class BoltImage {
   /** Problems of the file's shape (truncation, stray bytes); empty for a sound file. */
   readonly layoutProblems: string[] = [];
 
-  private constructor(
-    readonly file: string,
-    private readonly fd: number,
-  ) {
+  readonly file: string;
+  private readonly fd: number;
+
+  private constructor(file: string, fd: number) {
+    this.file = file;
+    this.fd = fd;
     this.fileSize = fstatSync(fd).size;
     const { metas, pageSize } = this.readMetas();
     this.metas = metas;
@@ -268,9 +320,21 @@ export class BoltImage {
   /** Reads exactly `length` bytes at `offset`, or explains that the file ends early. */
   read(offset: number, length: number, page?: number): Buffer {
     const buffer = Buffer.allocUnsafe(length);
+    this.readInto(buffer, 0, length, offset, page);
+    return buffer;
+  }
+
+  /** Fills `target[targetOffset, +length)` from file offset `offset`. */
+  readInto(
+    target: Buffer,
+    targetOffset: number,
+    length: number,
+    offset: number,
+    page?: number,
+  ): void {
     let done = 0;
     while (done < length) {
-      const got = readSync(this.fd, buffer, done, length - done, offset + done);
+      const got = readSync(this.fd, target, targetOffset + done, length - done, offset + done);
       if (got === 0) {
         throw snapshotError(
           this.file,
@@ -281,7 +345,6 @@ export class BoltImage {
       }
       done += got;
     }
-    return buffer;
   }
 
   private readMetas(): { metas: MetaPage[]; pageSize: number } {
@@ -368,7 +431,11 @@ export class BoltImage {
     return { kind: "page", pageId: this.meta.rootPageId, name: "(root)" };
   }
 
-  /** Reads page `id` (header checked), loading what `mode` asks for. */
+  /**
+   * Reads page `id` (header checked), loading what `mode` asks for. Eager reads reuse one
+   * scratch buffer, so memory stays flat however big the file: an eagerly read page is
+   * valid until the next eager read (walks never hold two).
+   */
   readPage(id: number, mode: ReadMode): Page {
     if (!Number.isSafeInteger(id) || id < 2 || id >= this.pageCount) {
       throw snapshotError(
@@ -376,9 +443,12 @@ export class BoltImage {
         `a branch or bucket points to page ${id}, outside the image's data pages 2..${this.pageCount - 1}: the file is damaged.`,
       );
     }
-    const fileOffset = id * this.pageSize;
-    const first = this.read(fileOffset, this.pageSize, id);
-    const headerId = first.readBigUInt64LE(0);
+    const pageSize = this.pageSize;
+    const fileOffset = id * pageSize;
+    const eager = mode === "eager";
+    let buffer = eager ? this.scratchOf(pageSize) : Buffer.allocUnsafe(pageSize);
+    this.readInto(buffer, 0, pageSize, fileOffset, id);
+    const headerId = buffer.readBigUInt64LE(0);
     if (headerId !== BigInt(id)) {
       throw snapshotError(
         this.file,
@@ -386,9 +456,9 @@ export class BoltImage {
         id,
       );
     }
-    const flags = first.readUInt16LE(8);
-    const count = first.readUInt16LE(10);
-    const overflow = first.readUInt32LE(12);
+    const flags = buffer.readUInt16LE(8);
+    const count = buffer.readUInt16LE(10);
+    const overflow = buffer.readUInt32LE(12);
     if (id + overflow >= this.pageCount) {
       throw snapshotError(
         this.file,
@@ -396,21 +466,34 @@ export class BoltImage {
         id,
       );
     }
-    const span = (overflow + 1) * this.pageSize;
-    let loaded = first;
+    const span = (overflow + 1) * pageSize;
     const elementTableEnd = PAGE_HEADER_SIZE + count * ELEMENT_SIZE;
-    if (span > loaded.length && mode === "eager" && span <= EAGER_SPAN_LIMIT) {
-      loaded = Buffer.concat([
-        first,
-        this.read(fileOffset + first.length, span - first.length, id),
-      ]);
-    } else if (elementTableEnd > loaded.length && elementTableEnd <= span) {
-      loaded = Buffer.concat([
-        first,
-        this.read(fileOffset + first.length, elementTableEnd - first.length, id),
-      ]);
+    const wanted =
+      eager && span <= EAGER_SPAN_LIMIT
+        ? span
+        : Math.min(Math.max(elementTableEnd, pageSize), span);
+    if (wanted > pageSize) {
+      const bigger = eager ? this.scratchOf(wanted) : Buffer.allocUnsafe(wanted);
+      if (bigger !== buffer) buffer.copy(bigger, 0, 0, pageSize);
+      buffer = bigger;
+      this.readInto(buffer, pageSize, wanted - pageSize, fileOffset + pageSize, id);
     }
-    return new Page(this, id, fileOffset, flags, count, overflow, span, loaded, false);
+    return new Page(
+      this,
+      { id, fileOffset, flags, count, overflow, span },
+      buffer.subarray(0, wanted),
+      false,
+    );
+  }
+
+  private scratch = Buffer.alloc(0);
+
+  /** The scratch buffer, grown to at least `length` bytes. */
+  private scratchOf(length: number): Buffer {
+    if (this.scratch.length < length) {
+      this.scratch = Buffer.allocUnsafe(Math.max(length, this.scratch.length * 2, 64 * 1024));
+    }
+    return this.scratch;
   }
 
   /** The bucket a leaf entry opens: a page of the image, or an inline page in the value. */
@@ -443,12 +526,14 @@ export class BoltImage {
     }
     const page = new Page(
       this,
-      entry.page.id,
-      entry.valueFileOffset + BUCKET_HEADER_SIZE,
-      inline.readUInt16LE(8),
-      inline.readUInt16LE(10),
-      0,
-      inline.length,
+      {
+        id: entry.page.id,
+        fileOffset: entry.valueFileOffset + BUCKET_HEADER_SIZE,
+        flags: inline.readUInt16LE(8),
+        count: inline.readUInt16LE(10),
+        overflow: 0,
+        span: inline.length,
+      },
       inline,
       true,
     );
@@ -588,6 +673,8 @@ export class BoltImage {
         return;
       }
     }
+    // The next page may be read into the same scratch buffer: keep the last key's own copy.
+    if (state.previousKey) state.previousKey = Buffer.from(state.previousKey);
   }
 
   /** The loaded bytes holding the element table (readPage loads it whenever it fits the page). */

@@ -24,7 +24,10 @@ export class PageTracker implements PageObserver {
   private readonly freed: Uint8Array;
   readonly shapes = new Map<string, BucketShape>();
 
-  constructor(private readonly image: BoltImage) {
+  private readonly image: BoltImage;
+
+  constructor(image: BoltImage) {
+    this.image = image;
     this.reachable = new Uint8Array(image.pageCount);
     this.freed = new Uint8Array(image.pageCount);
     this.reachable[0] = 1;

@@ -4,14 +4,14 @@
  */
 export class SnapshotError extends Error {
   override readonly name = "SnapshotError";
+  readonly file: string;
+  /** The bolt page the problem was found on, when it is about one page. */
+  readonly page?: number;
 
-  constructor(
-    message: string,
-    readonly file: string,
-    /** The bolt page the problem was found on, when it is about one page. */
-    readonly page?: number,
-  ) {
+  constructor(message: string, file: string, page?: number) {
     super(message);
+    this.file = file;
+    if (page !== undefined) this.page = page;
   }
 }
 

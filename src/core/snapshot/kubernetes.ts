@@ -92,14 +92,28 @@ export function detectEncoding(head: Buffer): {
   encoding: ValueEncoding;
   encryption?: EncryptionInfo;
 } {
-  if (head.subarray(0, PROTOBUF_MAGIC.length).equals(PROTOBUF_MAGIC))
-    return { encoding: "protobuf" };
-  if (head.subarray(0, ENCRYPTED_PREFIX.length).toString("latin1") === ENCRYPTED_PREFIX) {
+  // Byte comparisons, no strings: this runs for every key of a listing.
+  if (startsWith(head, PROTOBUF_MAGIC)) return PROTOBUF;
+  if (startsWith(head, ENCRYPTED_PREFIX_BYTES)) {
     return { encoding: "encrypted", encryption: parseEncryptionPrefix(head) };
   }
-  const first = head.toString("latin1").trimStart()[0];
-  if (first === "{" || first === "[") return { encoding: "json" };
-  return { encoding: "other" };
+  let index = 0;
+  while (index < head.length && JSON_WHITESPACE.has(head[index]!)) index++;
+  const first = head[index];
+  if (first === 0x7b /* { */ || first === 0x5b /* [ */) return JSON_ENCODING;
+  return OTHER;
+}
+
+const PROTOBUF = { encoding: "protobuf" } as const;
+const JSON_ENCODING = { encoding: "json" } as const;
+const OTHER = { encoding: "other" } as const;
+const ENCRYPTED_PREFIX_BYTES = Buffer.from(ENCRYPTED_PREFIX, "latin1");
+const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+function startsWith(bytes: Buffer, prefix: Buffer): boolean {
+  return (
+    bytes.length >= prefix.length && bytes.compare(prefix, 0, prefix.length, 0, prefix.length) === 0
+  );
 }
 
 /** `k8s:enc:<provider>:<version>:<keyName>:` (identity and unknown shapes kept as found). */

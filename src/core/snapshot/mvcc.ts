@@ -114,8 +114,12 @@ class ValueCursor {
   private window: Buffer;
   private windowStart = 0;
 
-  constructor(private readonly entry: LeafEntry) {
-    this.window = entry.valueRange(0, WINDOW);
+  private readonly entry: LeafEntry;
+
+  constructor(entry: LeafEntry) {
+    this.entry = entry;
+    // The page usually holds the KeyValue's header already: no read for it.
+    this.window = entry.valuePrefix(WINDOW, 512);
   }
 
   private byteAt(position: number): number {

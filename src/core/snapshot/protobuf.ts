@@ -23,7 +23,11 @@ export interface Field {
 export class ProtoReader {
   position = 0;
 
-  constructor(readonly buffer: Buffer) {}
+  readonly buffer: Buffer;
+
+  constructor(buffer: Buffer) {
+    this.buffer = buffer;
+  }
 
   get done(): boolean {
     return this.position >= this.buffer.length;

@@ -138,8 +138,11 @@ function checkTree(image: BoltImage, report: SnapshotVerification): void {
 function checkTrailer(image: BoltImage, report: SnapshotVerification): void {
   if (!image.trailer || image.fileSize < image.imageSize + TRAILER_SIZE) return;
   const hash = createHash("sha256");
+  const chunk = Buffer.allocUnsafe(HASH_CHUNK);
   for (let offset = 0; offset < image.imageSize; offset += HASH_CHUNK) {
-    hash.update(image.read(offset, Math.min(HASH_CHUNK, image.imageSize - offset)));
+    const length = Math.min(HASH_CHUNK, image.imageSize - offset);
+    image.readInto(chunk, 0, length, offset);
+    hash.update(chunk.subarray(0, length));
   }
   const actual = hash.digest();
   report.imageSha256 = actual.toString("hex");
