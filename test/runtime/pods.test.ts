@@ -429,6 +429,26 @@ describe("exec", () => {
     expect(missing.exitCode).not.toBe(0);
   });
 
+  it("runs inside the container itself: it sees the container's processes and environment", async () => {
+    fixture.store.create(
+      "pods",
+      pod(NS, "exec-env", {
+        containers: [
+          { ...sleeper(), workingDir: "/var/lib", env: [{ name: "ETCDCTL_API", value: "3" }] },
+        ],
+      }),
+    );
+    await waitForReady(fixture.store, NS, "exec-env");
+    const inside = await execIn(fixture.runtime, NS, "exec-env", [
+      "sh",
+      "-c",
+      "ps -eo args; echo ETCDCTL_API=$ETCDCTL_API; pwd; hostname",
+    ]);
+    expect(inside.stdout).toContain("trap 'exit 0' TERM; while :; do sleep 0.2; done");
+    expect(inside.stdout).toContain("ETCDCTL_API=3\n/var/lib\nexec-env\n");
+    requestPodDeletion(fixture.store, NS, "exec-env", 0);
+  });
+
   it("ends the command when the consumer of its output goes away", async () => {
     const stdout = new PassThrough();
     const running = fixture.runtime.exec(

@@ -101,6 +101,11 @@ export class ContainerRunner {
     this.launch();
   }
 
+  /** The host pid of bwrap's monitor for the running container, if it runs. */
+  get bwrapPid(): number | undefined {
+    return this.process?.pid;
+  }
+
   /** A running main process, for "pod is not running" decisions. */
   isRunning(): boolean {
     return "running" in this.state;

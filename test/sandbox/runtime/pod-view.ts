@@ -141,3 +141,32 @@ export function containerMounts(
     return { hostPath, mountPath: mount.mountPath, readOnly: mount.readOnly ?? false };
   });
 }
+
+/**
+ * The argv that runs argv inside a running container's namespaces (mount, UTS, IPC, network,
+ * pid; its root and working directory) with the container's environment: what `kubectl exec`
+ * does, so the command sees the container's own /proc and processes.
+ */
+export function enterContainerCommand(
+  mainPid: number,
+  environment: Record<string, string>,
+  argv: string[],
+): string[] {
+  const assignments = Object.entries(environment).map(([name, value]) => `${name}=${value}`);
+  return [
+    "nsenter",
+    `--target=${mainPid}`,
+    "--mount",
+    "--uts",
+    "--ipc",
+    "--net",
+    "--pid",
+    "--root",
+    "--wd",
+    "--",
+    "/usr/bin/env",
+    "-i",
+    ...assignments,
+    ...argv,
+  ];
+}

@@ -24,8 +24,14 @@ import type { Container, PodSpec } from "./pod-spec.ts";
 import { POD_RESOURCE, podSpec, timestamp } from "./pod-spec.ts";
 import { podStatus } from "./pod-status.ts";
 import type { PodView } from "./pod-view.ts";
-import { containerMounts, podCommand, preparePodRoot, writeHostsFile } from "./pod-view.ts";
-import { killGroup, sleep } from "./processes.ts";
+import {
+  containerMounts,
+  enterContainerCommand,
+  podCommand,
+  preparePodRoot,
+  writeHostsFile,
+} from "./pod-view.ts";
+import { containerMainProcess, killGroup, sleep } from "./processes.ts";
 import type { SandboxState } from "./state.ts";
 import { materialiseVolumes, VolumeNotReady } from "./volumes.ts";
 
@@ -144,10 +150,14 @@ export class PodWorker {
         resource: POD_RESOURCE,
       });
     }
-    const [command, ...args] = this.podCommand(runner.spec, request.command) as [
-      string,
-      ...string[],
-    ];
+    const argv = await this.execCommand(runner, request.command);
+    if (this.stopped) {
+      throw new StoreError("Invalid", `container not found ("${runner.name}")`, {
+        name: this.name,
+        resource: POD_RESOURCE,
+      });
+    }
+    const [command, ...args] = argv as [string, ...string[]];
     const child = spawn(command, args, {
       detached: true,
       stdio: [
@@ -193,6 +203,17 @@ export class PodWorker {
         resolve({ exitCode: code ?? 128 + signalNumber(signal) });
       });
     });
+  }
+
+  /**
+   * Enters the running container's namespaces, as kubectl exec does; if its main process
+   * cannot be found (it is just starting or just gone), a fresh view with the same binds.
+   */
+  private async execCommand(runner: ContainerRunner, command: string[]): Promise<string[]> {
+    const bwrapPid = runner.bwrapPid;
+    const mainPid = bwrapPid === undefined ? undefined : await containerMainProcess(bwrapPid);
+    if (mainPid === undefined) return this.podCommand(runner.spec, command);
+    return enterContainerCommand(mainPid, this.environment(runner.spec), command);
   }
 
   containerFor(name: string): ContainerRunner {

@@ -77,3 +77,33 @@ export function killGroup(pgid: number): void {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .split(" ")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The container's main process as the host sees it: bwrap's monitor (pid) starts the pid-1
+ * reaper of the new pid namespace, which starts the command once the view is set up. Waits
+ * a moment for it, since a container counts as running from the moment bwrap is spawned.
+ */
+export async function containerMainProcess(
+  bwrapPid: number,
+  waitMs = 2_000,
+): Promise<number | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const reaper = childPids(bwrapPid)[0];
+    const main = reaper === undefined ? undefined : childPids(reaper)[0];
+    if (main !== undefined) return main;
+    if (Date.now() > deadline || !isAlive(bwrapPid)) return undefined;
+    await sleep(20);
+  }
+}
