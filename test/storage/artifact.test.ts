@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { X25519Identity } from "../../src/core/crypto/age.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
+import {
+  findBackup,
+  readBackup,
+  storeBackup,
+  verifyStoredBackup,
+} from "../../src/core/storage/pipeline.ts";
 import type {
   ArtifactStoreOptions,
   ArtifactSnapshotStore,
@@ -21,6 +28,7 @@ import {
 import { startAzurite, type AzuriteBlob } from "../support/azurite.ts";
 import {
   generatedPayload,
+  hashingDestination,
   payloadFailingAfter,
   sha256AndSizeOf,
 } from "../support/s3-artifact-streams.ts";
@@ -85,7 +93,7 @@ function putOptions(overrides: Partial<PutOptions> = {}): PutOptions {
   };
 }
 
-async function storeBackup(options: PutOptions, content = "payload"): Promise<BackupLocation> {
+async function storeRawBackup(options: PutOptions, content = "payload"): Promise<BackupLocation> {
   const backups = store();
   const { location } = await backups.putPayload(options, Readable.from([Buffer.from(content)]));
   await backups.putManifest(
@@ -138,9 +146,9 @@ describe("artifact backend listing and delete", () => {
   it("lists complete backups of this run newest first, and never one without a manifest", async () => {
     enterNewRun();
     for (const timestamp of ["20261101T010000Z", "20261103T010000Z", "20261102T010000Z"]) {
-      await storeBackup(putOptions({ timestamp }));
+      await storeRawBackup(putOptions({ timestamp }));
     }
-    await storeBackup(
+    await storeRawBackup(
       putOptions({
         cluster: "admin",
         kind: "admin-pki",
@@ -167,15 +175,15 @@ describe("artifact backend listing and delete", () => {
 
   it("does not see the backups of another run without being pointed at it", async () => {
     enterNewRun();
-    await storeBackup(putOptions());
+    await storeRawBackup(putOptions());
     enterNewRun();
     expect(await store().list()).toEqual([]);
   });
 
   it("delete removes both artifacts of one backup and keeps the others", async () => {
     const run = enterNewRun();
-    const older = await storeBackup(putOptions({ timestamp: "20261001T000000Z" }));
-    await storeBackup(putOptions({ timestamp: "20261002T000000Z" }));
+    const older = await storeRawBackup(putOptions({ timestamp: "20261001T000000Z" }));
+    await storeRawBackup(putOptions({ timestamp: "20261002T000000Z" }));
 
     await store().delete(older);
 
@@ -190,7 +198,7 @@ describe("artifact backend listing and delete", () => {
 
   it("reading a payload that is not there names the artifact", async () => {
     enterNewRun();
-    const location = await storeBackup(putOptions());
+    const location = await storeRawBackup(putOptions());
     await expect(store().getPayload(location, "snapshot.db")).rejects.toThrow(
       "Backup payload artifact etcd-backup.uc1.user-etcd.20261127T120000Z.snapshot.db is not among the GitHub artifacts of this workflow run",
     );
@@ -297,7 +305,7 @@ describe("artifact backend reading another run (findBy, REST API with a token)",
 
   it("a token the API refuses is reported with what to check", async () => {
     const backupRun = enterNewRun();
-    await storeBackup(putOptions());
+    await storeRawBackup(putOptions());
     const reader = store({
       otherRun: {
         token: "ghp_wrong",
@@ -324,5 +332,72 @@ describe("artifact backend reading another run (findBy, REST API with a token)",
         },
       }),
     ).toThrow('Workflow run id "NaN" is not valid');
+  });
+});
+
+describe("artifact backend under the storage pipeline", () => {
+  it.each([
+    ["0 bytes", 0],
+    ["1 byte", 1],
+    ["12 MiB", 12 * 1024 * 1024 + 7],
+  ])(
+    "stores %s zstd-compressed and age-encrypted, then a restore run verifies and restores it byte-identical",
+    async (_label, size) => {
+      const logger = recordingLogger();
+      const { identity } = X25519Identity.generate();
+      const backupRun = enterNewRun();
+      const source = generatedPayload(size);
+      const stored = await storeBackup(store({ retentionDays: 30 }), {
+        cluster: "uc1",
+        kind: "user-etcd",
+        source,
+        compression: "zstd",
+        recipients: [identity.recipient],
+        logger,
+      });
+      expect(stored.manifest.payload.name).toBe("snapshot.db.zst.age");
+      expect(service.artifactsOf(backupRun).map((artifact) => artifact.name)).toEqual([
+        `etcd-backup.uc1.user-etcd.${stored.location.timestamp}.snapshot.db.zst.age`,
+        `etcd-backup.uc1.user-etcd.${stored.location.timestamp}.manifest.json`,
+      ]);
+
+      // The same run verifies what it stored, as a backup job does before retention.
+      await verifyStoredBackup(store(), await findBackup(store(), stored.location));
+
+      // A restore workflow reads it from the backup's run with a token.
+      enterNewRun();
+      const fromBackupRun = store({
+        otherRun: {
+          token: service.restToken,
+          workflowRunId: backupRun.workflowRunId,
+          repositoryOwner: backupRun.repositoryOwner,
+          repositoryName: backupRun.repositoryName,
+        },
+      });
+      const listed = await findBackup(fromBackupRun, stored.location);
+      const restored = hashingDestination();
+      await readBackup(fromBackupRun, listed, restored.destination, {
+        identities: [identity],
+        logger,
+      });
+      expect(restored.received()).toEqual({ sha256: source.sha256(), bytes: size });
+      expect(await stagingLeftovers()).toEqual([]);
+    },
+  );
+
+  it("a backup whose source breaks is not listed and leaves no artifact", async () => {
+    const run = enterNewRun();
+    await expect(
+      storeBackup(store(), {
+        cluster: "uc1",
+        kind: "user-etcd",
+        source: payloadFailingAfter(2 * 1024 * 1024),
+        allowUnencrypted: true,
+        compression: "none",
+        logger: recordingLogger(),
+      }),
+    ).rejects.toThrow(/No backup was listed for it/);
+    expect(await store().list()).toEqual([]);
+    expect(service.artifactsOf(run)).toEqual([]);
   });
 });

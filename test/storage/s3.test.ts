@@ -3,13 +3,22 @@
  */
 import { createServer } from "node:net";
 import { Readable } from "node:stream";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { X25519Identity } from "../../src/core/crypto/age.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
+import {
+  BackupIntegrityError,
+  findBackup,
+  readBackup,
+  storeBackup,
+  verifyStoredBackup,
+} from "../../src/core/storage/pipeline.ts";
 import { createS3Store, parseS3Url, type S3StoreOptions } from "../../src/core/storage/s3.ts";
 import type { BackupLocation, PutOptions } from "../../src/core/storage/types.ts";
 import {
   generatedPayload,
+  hashingDestination,
   payloadFailingAfter,
   peakRssMiB,
   sha256AndSizeOf,
@@ -52,20 +61,25 @@ function putOptions(overrides: Partial<PutOptions> = {}): PutOptions {
   };
 }
 
-/** Every object key in the bucket under a prefix, as an operator would see with `aws s3 ls`. */
-async function objectKeysUnder(prefix: string): Promise<string[]> {
-  const client = new S3Client({
+/** A plain S3 client, as an operator with the AWS CLI would look at the bucket. */
+function operatorClient(): S3Client {
+  return new S3Client({
     endpoint: server.endpoint,
     region: "us-east-1",
     forcePathStyle: true,
     credentials: S3RVER_CREDENTIALS,
   });
+}
+
+/** Every object key in the bucket under a prefix, as `aws s3 ls --recursive` shows it. */
+async function objectKeysUnder(prefix: string): Promise<string[]> {
+  const client = operatorClient();
   const page = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
   client.destroy();
   return (page.Contents ?? []).map((object) => object.Key!).sort();
 }
 
-async function storeBackup(
+async function storeRawBackup(
   url: string,
   options: PutOptions,
   payload: Readable,
@@ -141,7 +155,8 @@ describe("S3 backend round trips", () => {
     expect(storedBytes).toBe(ONE_GIB);
     expect(readBack).toEqual({ sha256: payload.sha256(), bytes: ONE_GIB });
     await store.delete(location);
-  });
+    // About 30 s on an idle two-core machine; room for a machine shared with other jobs.
+  }, 360_000);
 });
 
 describe("S3 backend listing", () => {
@@ -156,7 +171,7 @@ describe("S3 backend listing", () => {
       ["admin", "admin-pki", "20261105T010000Z"],
     ];
     for (const [cluster, kind, timestamp] of backups) {
-      await storeBackup(url, putOptions({ cluster, kind, timestamp }), Readable.from(["x"]), {
+      await storeRawBackup(url, putOptions({ cluster, kind, timestamp }), Readable.from(["x"]), {
         cluster,
         kind,
         timestamp,
@@ -212,12 +227,12 @@ describe("S3 backend listing", () => {
 describe("S3 backend delete", () => {
   it("removes the payload and the manifest of one backup and leaves the others", async () => {
     const url = `s3://${BUCKET}/deleting`;
-    const older = await storeBackup(
+    const older = await storeRawBackup(
       url,
       putOptions({ timestamp: "20261001T000000Z" }),
       Readable.from(["a"]),
     );
-    await storeBackup(url, putOptions({ timestamp: "20261002T000000Z" }), Readable.from(["b"]));
+    await storeRawBackup(url, putOptions({ timestamp: "20261002T000000Z" }), Readable.from(["b"]));
 
     await storeAt(url).delete(older);
 
@@ -321,7 +336,7 @@ describe("S3 backend failures", () => {
     try {
       const url = `s3://${BUCKET}/from-env`;
       const fromEnvironment = { credentials: undefined, region: undefined };
-      const location = await storeBackup(url, putOptions(), Readable.from(["e"]));
+      const location = await storeRawBackup(url, putOptions(), Readable.from(["e"]));
       const backups = await storeAt(url, fromEnvironment).list();
       expect(backups.map((backup) => backup.location.uri)).toEqual([location.uri]);
       // s3rver checks the access key id but not SigV4 signatures, so a wrong key id is
@@ -361,15 +376,100 @@ describe("S3 backend failures", () => {
     await expect(
       store.putPayload(putOptions({ timestamp: "2026-11-27 12:00" }), Readable.from(["x"])),
     ).rejects.toThrow(
-      'Backup timestamp "2026-11-27 12:00" is not valid: expected UTC as YYYYMMDDTHHMMSSZ',
+      'The backup timestamp "2026-11-27 12:00" is not valid; expected UTC time as YYYYMMDDTHHMMSSZ',
     );
     await expect(
       store.putPayload(putOptions({ cluster: "UC 1" }), Readable.from(["x"])),
-    ).rejects.toThrow('Cluster name "UC 1" is not valid');
+    ).rejects.toThrow('The cluster name "UC 1" is not valid');
     await expect(
       store.putPayload(putOptions({ payloadName: "manifest.json" }), Readable.from(["x"])),
-    ).rejects.toThrow('Payload name "manifest.json" is not valid');
+    ).rejects.toThrow('The payload name "manifest.json" is not valid');
     expect(await objectKeysUnder("facts/")).toEqual([]);
+  });
+});
+
+describe("S3 backend under the storage pipeline", () => {
+  it.each([
+    ["0 bytes", 0],
+    ["1 byte", 1],
+    ["24 MiB", 24 * 1024 * 1024 + 5],
+  ])(
+    "stores %s zstd-compressed and age-encrypted, then verifies and restores it byte-identical",
+    async (_label, size) => {
+      const logger = recordingLogger();
+      const { identity } = X25519Identity.generate();
+      const store = storeAt(`s3://${BUCKET}/pipeline-${size}`);
+      const source = generatedPayload(size);
+      const stored = await storeBackup(store, {
+        cluster: "uc1",
+        kind: "user-etcd",
+        source,
+        compression: "zstd",
+        recipients: [identity.recipient],
+        logger,
+      });
+
+      expect(stored.manifest.payload.name).toBe("snapshot.db.zst.age");
+      const listed = await findBackup(store, stored.location);
+      await verifyStoredBackup(store, listed);
+      const restored = hashingDestination();
+      await readBackup(store, listed, restored.destination, { identities: [identity], logger });
+      expect(restored.received()).toEqual({ sha256: source.sha256(), bytes: size });
+      // What sits in the bucket is an age file, not the snapshot.
+      const storedHead = await sha256AndSizeOf(
+        await store.getPayload(listed.location, "snapshot.db.zst.age"),
+      );
+      expect(storedHead).toEqual(stored.manifest.payload.stored);
+      const keys = await objectKeysUnder(`pipeline-${size}/`);
+      expect(keys.map((key) => key.split("/").pop())).toEqual([
+        "manifest.json",
+        "snapshot.db.zst.age",
+      ]);
+    },
+  );
+
+  it("refuses to restore a payload that was replaced in the bucket", async () => {
+    const logger = recordingLogger();
+    const { identity } = X25519Identity.generate();
+    const store = storeAt(`s3://${BUCKET}/pipeline-tampered`);
+    const stored = await storeBackup(store, {
+      cluster: "uc1",
+      kind: "user-etcd",
+      source: generatedPayload(2 * 1024 * 1024),
+      recipients: [identity.recipient],
+      logger,
+    });
+    const client = operatorClient();
+    await client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: `pipeline-tampered/uc1/user-etcd/${stored.location.timestamp}/${stored.manifest.payload.name}`,
+        Body: Buffer.alloc(1000, 1),
+      }),
+    );
+    client.destroy();
+    const listed = await findBackup(store, stored.location);
+    await expect(verifyStoredBackup(store, listed)).rejects.toThrow(BackupIntegrityError);
+    const restored = hashingDestination();
+    await expect(
+      readBackup(store, listed, restored.destination, { identities: [identity], logger }),
+    ).rejects.toThrow(/s3:\/\/etcd-backups\/pipeline-tampered\/uc1\/user-etcd\/\d{8}T\d{6}Z/);
+  });
+
+  it("a backup whose source breaks is not listed and leaves no objects", async () => {
+    const store = storeAt(`s3://${BUCKET}/pipeline-broken`, { partSizeBytes: 5 * 1024 * 1024 });
+    await expect(
+      storeBackup(store, {
+        cluster: "uc1",
+        kind: "user-etcd",
+        source: payloadFailingAfter(12 * 1024 * 1024),
+        allowUnencrypted: true,
+        compression: "none",
+        logger: recordingLogger(),
+      }),
+    ).rejects.toThrow(/No backup was listed for it/);
+    expect(await store.list()).toEqual([]);
+    expect(await objectKeysUnder("pipeline-broken/")).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@
  * comes back.
  */
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -73,6 +73,27 @@ export async function sha256AndSizeOf(
     bytes += (chunk as Buffer).length;
   }
   return { sha256: hash.digest("hex"), bytes };
+}
+
+/** A destination that keeps nothing but the size and sha256 of what it was given. */
+export function hashingDestination(): {
+  destination: Writable;
+  received(): { sha256: string; bytes: number };
+} {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done();
+    },
+  });
+  let digest: string | undefined;
+  return {
+    destination,
+    received: () => ({ sha256: (digest ??= hash.digest("hex")), bytes }),
+  };
 }
 
 export function sha256Of(data: Buffer): string {

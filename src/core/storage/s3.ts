@@ -18,6 +18,14 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Logger } from "../log/logger.ts";
+import {
+  BACKUP_KINDS,
+  checkClusterName,
+  checkPayloadName,
+  MANIFEST_NAME,
+  parseBackupKind,
+  parseTimestamp,
+} from "./layout.ts";
 import type { BackupKind, BackupLocation, PutOptions, SnapshotStore } from "./types.ts";
 
 export interface S3StoreOptions {
@@ -38,10 +46,7 @@ export interface S3StoreOptions {
   queueSize?: number;
 }
 
-const MANIFEST_NAME = "manifest.json";
-const BACKUP_KINDS: readonly BackupKind[] = ["user-etcd", "admin-etcd", "admin-pki"];
 const TIMESTAMP_PATTERN = /^\d{8}T\d{6}Z$/;
-const CLUSTER_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 // 8 MiB parts, 4 in flight: ~40 MiB held, and 10,000 parts still cover an 80 GB payload.
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 4;
@@ -335,32 +340,12 @@ function clientConfig(options: S3StoreOptions, region: string): S3ClientConfig {
   };
 }
 
+/** Checks every part of the backup's name before anything is uploaded (layout.ts). */
 function checkPutOptions(options: PutOptions): void {
-  if (!CLUSTER_PATTERN.test(options.cluster)) {
-    throw new Error(
-      `Cluster name "${options.cluster}" is not valid: expected lower-case letters, digits, dots and hyphens, as in a Kubernetes object name.`,
-    );
-  }
-  if (!BACKUP_KINDS.includes(options.kind)) {
-    throw new Error(
-      `Backup kind "${options.kind}" is not valid: expected one of ${BACKUP_KINDS.join(", ")}.`,
-    );
-  }
-  if (!TIMESTAMP_PATTERN.test(options.timestamp)) {
-    throw new Error(
-      `Backup timestamp "${options.timestamp}" is not valid: expected UTC as YYYYMMDDTHHMMSSZ, e.g. 20260131T235959Z.`,
-    );
-  }
-  if (
-    !options.payloadName ||
-    options.payloadName.includes("/") ||
-    options.payloadName === MANIFEST_NAME ||
-    options.payloadName.startsWith(".")
-  ) {
-    throw new Error(
-      `Payload name "${options.payloadName}" is not valid: expected a plain file name such as snapshot.db.zst.age, not "${MANIFEST_NAME}" and without "/".`,
-    );
-  }
+  checkClusterName(options.cluster);
+  parseBackupKind(options.kind);
+  parseTimestamp(options.timestamp);
+  checkPayloadName(options.payloadName);
 }
 
 function checkPartSize(bytes: number): number {
