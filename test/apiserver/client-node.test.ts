@@ -99,6 +99,31 @@ describe("client-node CoreV1Api", () => {
     });
   });
 
+  it("names a pod from generateName and refuses a body whose namespace contradicts the path", async () => {
+    const body: V1Pod = {
+      metadata: { generateName: "etcd-backup-" },
+      spec: {
+        containers: [{ name: "backup", image: "gcr.io/gke-on-prem-release/etcd-util:1.32" }],
+      },
+    };
+    const created = await core.createNamespacedPod({ namespace: "uc1", body });
+    expect(created.metadata?.name).toMatch(/^etcd-backup-[a-z0-9]{5}$/);
+    expect(created.metadata?.namespace).toBe("uc1");
+
+    const elsewhere = await failure(
+      core.createNamespacedPod({
+        namespace: "uc1",
+        body: { ...body, metadata: { name: "misplaced", namespace: "kube-system" } },
+      }),
+    );
+    expect(elsewhere.code).toBe(400);
+    expect(elsewhere.status).toMatchObject({
+      reason: "BadRequest",
+      message:
+        "the namespace of the provided object (kube-system) does not match the namespace sent on the request (uc1)",
+    });
+  });
+
   it("patches a pod with a JSON patch (the default) and a merge patch", async () => {
     const jsonPatched = await core.patchNamespacedPod({
       name: "kube-etcd-0",

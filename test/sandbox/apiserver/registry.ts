@@ -168,8 +168,3 @@ export function findResource(
 export function apiVersionOf(type: { group: string; version: string }): string {
   return type.group ? `${type.group}/${type.version}` : type.version;
 }
-
-/** The name a resource has in messages: "pods", "statefulsets.apps". */
-export function qualifiedName(type: ResourceType): string {
-  return type.key;
-}

@@ -202,13 +202,23 @@ export function createObject(
   delete meta.managedFields;
   resetStatusForCreate(route.type, object);
   applyDefaults(route.type, object);
-  if (meta.name) validateObject(route.type, object);
+  if (!meta.name) meta.name = `${meta.generateName ?? ""}${generatedSuffix()}`;
+  validateObject(route.type, object);
   if (isDryRun(request.query)) return { code: 201, object };
   try {
     return { code: 201, object: withTypeMeta(route.type, store.create(route.type.key, object)) };
   } catch (error) {
     throw toApiError(error, route.type);
   }
+}
+
+/** Five characters from the alphabet Kubernetes uses for generateName (no vowels, no look-alikes). */
+function generatedSuffix(): string {
+  const alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  return Array.from(
+    { length: 5 },
+    () => alphabet[Math.floor(Math.random() * alphabet.length)],
+  ).join("");
 }
 
 // ---------------------------------------------------------------- PUT and PATCH
