@@ -80,24 +80,32 @@ beforeAll(async () => {
     id: `sshprv${process.pid % 100000}`,
     privateNetwork: true,
   });
-  node = await startSshHost({
-    id: "admin-master",
-    dir,
-    nodeRoot,
-    netns: network.nodeNetns,
-    address: network.nodeAddress,
-    users: [{ name: "ubuntu", authorizedKeys: nodeKey.publicLine, sudo: "nopasswd" }],
-  });
+
   mkdirSync(join(dir, "nodes", "jump"), { recursive: true });
-  jump = await startSshHost({
-    id: "jump",
-    dir,
-    nodeRoot: join(dir, "nodes", "jump"),
-    netns: network.jumpNetns,
-    address: network.jumpAddress,
-    users: [{ name: "jump", authorizedKeys: jumpKey.publicLine, sudo: "none" }],
-    forwardingOnly: true,
-  });
+  const starting = [
+    startSshHost({
+      id: "admin-master",
+      dir,
+      nodeRoot,
+      netns: network.nodeNetns,
+      address: network.nodeAddress,
+      users: [{ name: "ubuntu", authorizedKeys: nodeKey.publicLine, sudo: "nopasswd" }],
+    }),
+    startSshHost({
+      id: "jump",
+      dir,
+      nodeRoot: join(dir, "nodes", "jump"),
+      netns: network.jumpNetns,
+      address: network.jumpAddress,
+      users: [{ name: "jump", authorizedKeys: jumpKey.publicLine, sudo: "none" }],
+      forwardingOnly: true,
+    }),
+  ];
+  // Both start side by side; whichever started is stopped in afterAll even if the other failed.
+  const [nodeStart, jumpStart] = await Promise.allSettled(starting);
+  if (nodeStart?.status === "fulfilled") node = nodeStart.value;
+  if (jumpStart?.status === "fulfilled") jump = jumpStart.value;
+  for (const start of [nodeStart, jumpStart]) if (start?.status === "rejected") throw start.reason;
 });
 
 afterAll(async () => {
