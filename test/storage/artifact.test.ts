@@ -303,6 +303,26 @@ describe("artifact backend reading another run (findBy, REST API with a token)",
     expect(await stagingLeftovers()).toEqual([]);
   });
 
+  it("deletes a backup of the run that made it", async () => {
+    const backupRun = enterNewRun();
+    const doomed = await storeRawBackup(putOptions({ timestamp: "20261001T000000Z" }));
+    await storeRawBackup(putOptions({ timestamp: "20261002T000000Z" }));
+    enterNewRun();
+    const fromBackupRun = store({
+      otherRun: {
+        token: service.restToken,
+        workflowRunId: backupRun.workflowRunId,
+        repositoryOwner: backupRun.repositoryOwner,
+        repositoryName: backupRun.repositoryName,
+      },
+    });
+    await fromBackupRun.delete(doomed);
+    expect(service.artifactsOf(backupRun).map((artifact) => artifact.name)).toEqual([
+      "etcd-backup.uc1.user-etcd.20261002T000000Z.snapshot.db.zst.age",
+      "etcd-backup.uc1.user-etcd.20261002T000000Z.manifest.json",
+    ]);
+  });
+
   it("a token the API refuses is reported with what to check", async () => {
     const backupRun = enterNewRun();
     await storeRawBackup(putOptions());

@@ -350,6 +350,24 @@ describe("S3 backend failures", () => {
     }
   });
 
+  it("no credentials anywhere is reported as missing, not as refused", async () => {
+    const saved = { ...process.env };
+    for (const name of Object.keys(process.env))
+      if (name.startsWith("AWS_")) delete process.env[name];
+    // No profile files and no instance metadata service to fall back on.
+    process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials";
+    process.env.AWS_CONFIG_FILE = "/nonexistent/config";
+    process.env.AWS_EC2_METADATA_DISABLED = "true";
+    try {
+      const store = storeAt(`s3://${BUCKET}/x`, { credentials: undefined });
+      await expect(store.list()).rejects.toThrow(
+        `No S3 credentials were found for bucket "${BUCKET}" at ${server.endpoint} during the listing s3://${BUCKET}/x/: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+      );
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it("an unreachable endpoint is named with the bucket", async () => {
     const port = await unusedLoopbackPort();
     const store = storeAt(`s3://${BUCKET}/x`, { endpoint: `http://127.0.0.1:${port}` });

@@ -300,7 +300,9 @@ export class S3SnapshotStore implements SnapshotStore {
       ?.httpStatusCode;
     const networkCode = networkErrorCode(error);
     let message: string;
-    if (name === "NoSuchBucket") {
+    if (name === "CredentialsProviderError") {
+      message = `No S3 credentials were found for bucket "${this.bucket}" at ${this.endpointName} during the ${action}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or give the access key inputs), or run where an AWS profile or role provides them.`;
+    } else if (name === "NoSuchBucket") {
       message = `S3 bucket "${this.bucket}" does not exist at ${this.endpointName}: create it, or correct the destination s3://${this.bucket}/${this.prefix}.`;
     } else if (
       name === "InvalidAccessKeyId" ||
@@ -308,7 +310,6 @@ export class S3SnapshotStore implements SnapshotStore {
       name === "AccessDenied" ||
       name === "InvalidToken" ||
       name === "ExpiredToken" ||
-      name === "CredentialsProviderError" ||
       status === 403
     ) {
       message = `${this.endpointName} refused the credentials for bucket "${this.bucket}" during the ${action} (${name}): check the access key and secret (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the inputs) and the bucket policy.`;
