@@ -342,9 +342,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     });
   });
   const port = (server.address() as AddressInfo).port;
-  serverAddress = `${host}:${port}`;
+  serverAddress = `${urlHost(host)}:${port}`;
   return {
-    url: `https://${host}:${port}`,
+    url: `https://${serverAddress}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
@@ -353,6 +353,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         server.closeAllConnections();
       }),
   };
+}
+
+/** The host clients dial: a wildcard listen address is reached on loopback; IPv6 in brackets. */
+function urlHost(host: string): string {
+  const dialled = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return dialled.includes(":") ? `[${dialled}]` : dialled;
 }
 
 /** Answers a refused upgrade with a plain HTTP Status response, as before any WebSocket exists. */
