@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     }
     console.log(
       "\nratio = our time / etcdctl snapshot status (whole process); below 1.5x meets the goal." +
-        "\n'process' includes starting Node and tsx; 'operation' is the reader alone.",
+        "\n'process' includes starting Node; 'operation' is the reader alone.",
     );
   } finally {
     await cleanup();

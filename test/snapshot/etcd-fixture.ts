@@ -104,6 +104,9 @@ export class Etcd {
         `--initial-cluster=${name}=${peerUrl}`,
         "--logger=zap",
         "--log-level=warn",
+        // One member on loopback: elect itself at once instead of after the default 1 s.
+        "--heartbeat-interval=10",
+        "--election-timeout=100",
       ];
       if (options.quotaBackendBytes)
         args.push(`--quota-backend-bytes=${options.quotaBackendBytes}`);

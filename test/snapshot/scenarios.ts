@@ -12,7 +12,7 @@ export interface Scenario {
   fill(etcd: Etcd): Promise<void>;
 }
 
-export const MANY_KEYS = 30_000;
+export const MANY_KEYS = 20_000;
 
 export const scenarios: Scenario[] = [
   { name: "an empty store", fill: async () => {} },
