@@ -36,6 +36,7 @@ import { consoleLogger } from "../../../src/core/log/logger.ts";
 import type { ExecRequest, ExecStreams, PodExecutor } from "../exec.ts";
 import type { KubeObject, ObjectStore } from "../store.ts";
 import { StoreError } from "../store.ts";
+import { runCommand } from "./commands.ts";
 import { EventRecorder } from "./events.ts";
 import type { ImagePolicy } from "./images.ts";
 import { Kubelet } from "./kubelet.ts";
@@ -258,20 +259,47 @@ class NodeRuntime implements Runtime {
     return this.stopping;
   }
 
+  /**
+   * Every step runs even when an earlier one failed, so one stubborn pod folder never leaves
+   * namespaces behind; the state file goes only when nothing recorded is left on the host,
+   * otherwise the next start cleans up what remains. The first failure is rethrown at the end.
+   */
   private async tearDown(): Promise<void> {
+    const failures: unknown[] = [];
+    const attempt = async (step: () => unknown) => {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
     this.scheduler?.stop();
     for (const source of this.staticSources) source.stop();
     this.networkHandle?.beginClosing();
     await Promise.all(
-      [...this.kubelets.values()].map((kubelet) => kubelet.stop(STOP_GRACE_SECONDS)),
+      [...this.kubelets.values()].map((kubelet) => attempt(() => kubelet.stop(STOP_GRACE_SECONDS))),
     );
     // Anything else started in our namespaces (an sshd in a node, say) goes with them.
     for (const name of this.state.record.netns) {
       for (const pid of pidsInNetns(`/run/netns/${name}`)) signal(pid, "SIGKILL");
     }
-    await this.networkHandle?.destroy();
-    await removeSandboxResources(this.state.record);
-    this.state.discard();
+    await attempt(() => this.networkHandle?.destroy());
+    await attempt(() => removeSandboxResources(this.state.record));
+    const left = await leftOnHost(this.state.record.sandboxId);
+    if (left.length === 0) this.state.discard();
+    else
+      failures.push(
+        new Error(
+          `sandbox ${this.state.record.sandboxId}: could not remove ${left.join(", ")}; the next start cleans them up`,
+        ),
+      );
+    if (failures.length > 0) {
+      const first = failures[0];
+      this.logger.warning(
+        `sandbox ${this.state.record.sandboxId} teardown: ${failures.map((failure) => (failure instanceof Error ? failure.message : String(failure))).join("; ")}`,
+      );
+      throw first;
+    }
   }
 
   private prepareNode(
@@ -362,4 +390,18 @@ class NodeRuntime implements Runtime {
     }
     return `${lines.join("\n")}\n`;
   }
+}
+
+/** Network namespaces and links carrying the sandbox id that are still on the host. */
+async function leftOnHost(sandboxId: string): Promise<string[]> {
+  const { stdout: namespaces } = await runCommand("ip", ["netns", "list"], { allowFailure: true });
+  const { stdout: links } = await runCommand("ip", ["-o", "link", "show"], { allowFailure: true });
+  const left = namespaces
+    .split("\n")
+    .map((line) => line.split(" ")[0] ?? "")
+    .filter((name) => name.startsWith(`esb-${sandboxId}-`));
+  for (const match of links.matchAll(/^\d+: (esb[a-z0-9]+-[a-z0-9]+)[@:]/gm)) {
+    if (match[1]?.startsWith(`esb${sandboxId}-`)) left.push(match[1]);
+  }
+  return left;
 }

@@ -38,10 +38,12 @@ export class Kubelet {
   /** Stops every pod of the node (short grace), leaving the Pod objects in the store. */
   async stop(graceSeconds: number): Promise<void> {
     this.stopWatch?.();
-    await Promise.all(
+    const results = await Promise.allSettled(
       [...this.workers.values()].map((worker) => worker.terminate(graceSeconds, false)),
     );
     this.workers.clear();
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   private onEvent(event: WatchEvent): void {

@@ -291,7 +291,14 @@ export class PodWorker {
     await Promise.all(this.containers.map((container) => container.stop(graceMs)));
     for (const pgid of this.execGroups) killGroup(pgid);
     if (this.attachment) await this.context.network.detach(this.attachment);
-    rmSync(this.podDir, { recursive: true, force: true });
+    try {
+      rmSync(this.podDir, { recursive: true, force: true, maxRetries: 3 });
+    } catch (error) {
+      // A leftover folder under the sandbox dir harms nobody: the pod still goes away.
+      this.context.logger.warning(
+        `pod ${this.namespace}/${this.name}: could not remove ${this.podDir}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
     if (deleteObject) this.deleteObject();
   }
 
