@@ -10,7 +10,9 @@
  *   runtime.nodes        // [{ name, ip, rootDir, netns, netnsPath, controlPlane, manifestsDir? }]
  *   runtime.network      // { bridge, subnet, gateway }: the host holds the gateway address
  *   runtime.podIP(ns, name), runtime.pvcPath(ns, claim), runtime.logDir(ns, pod, container)
- *   await runtime.exec(request, streams)   // PodExecutor, for the API server's exec
+ *   await runtime.exec(request, streams)   // PodExecutor, for the API server's exec:
+ *     // enters the running container (its namespaces, root, env); tty is ignored; the
+ *     // caller's stdout/stderr are written with backpressure and never ended by exec
  *   await runtime.stop() // kills every process, removes netns, veths and bridge; keeps dir
  *
  * Once started, it works entirely through the store, as a real node does through the API:
@@ -27,6 +29,12 @@
  * What it creates on the host is recorded in /run/etcd-backup-sandbox/<id>.json; a start
  * first cleans up sandboxes whose owning process is dead (cleanupStaleSandboxes), by the
  * names in their records only. Needs root, `ip`, `nsenter` and `bwrap`.
+ *
+ * Sandbox-scale differences from a real kubelet: grace periods are capped at
+ * MAX_GRACE_SECONDS; back-off is 1 s doubling to 10 s; readiness probes run every second
+ * until ready, then at min(periodSeconds, 5); liveness and startup probes are not run; a
+ * static pod's mirror deleted through the API restarts the static pod; Secret volumes are
+ * written when the pod starts, not refreshed.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
