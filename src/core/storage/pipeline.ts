@@ -46,6 +46,7 @@ import {
   formatTimestamp,
   parseBackupKind,
 } from "./layout.ts";
+import { createMemoryPacer } from "./memory-pacer.ts";
 import type { BackupKind, BackupLocation, SnapshotStore } from "./types.ts";
 
 export interface BackupOptions {
@@ -63,6 +64,14 @@ export interface BackupOptions {
   payloadBaseName?: string;
   sourceInfo?: BackupSource;
   etcd?: { revision?: number; keyCount?: number };
+  /**
+   * Runs once the payload is stored and before the manifest is written: the caller's own
+   * verification of what it sent (an etcd snapshot checked by the snapshot reader). Facts it
+   * returns go into the manifest; if it throws, the payload is removed and nothing is listed.
+   */
+  beforeManifest?: (
+    plaintext: Digest,
+  ) => Promise<{ etcd?: { revision?: number; keyCount?: number } } | void>;
   /** Default now. Its UTC second names the backup's folder. */
   createdAt?: Date;
   /** Where GitHub run facts are read from; default process.env. */
@@ -149,6 +158,7 @@ export async function storeBackup(
   const stored = new HashingStream();
   const stages: Array<Readable | Transform> = [
     options.source,
+    createMemoryPacer(),
     plaintext,
     createCompressStream(compression),
   ];
@@ -171,12 +181,25 @@ export async function storeBackup(
       `${store.description} reports ${put.storedBytes} bytes stored for ${what}, but the pipeline sent ${storedDigest.bytes}; the incomplete backup was removed.`,
     );
   }
+  let etcd = options.etcd;
+  if (options.beforeManifest) {
+    try {
+      const facts = await options.beforeManifest(plaintextDigest);
+      if (facts?.etcd) etcd = { ...etcd, ...facts.etcd };
+    } catch (error) {
+      await removeQuietly(store, put.location, logger);
+      throw new BackupIntegrityError(
+        `Verifying ${what} failed: ${(error as Error).message} The stored payload was removed, so no unverified backup is listed.`,
+        { cause: error },
+      );
+    }
+  }
   const manifest = buildManifest({
     cluster,
     kind,
     createdAt,
     source: options.sourceInfo,
-    etcd: options.etcd,
+    etcd,
     payloadName,
     compression,
     encryption: plan.encryption,
@@ -371,6 +394,7 @@ export async function readBackup(
   );
   const stages: Array<Readable | Transform | Writable> = [
     payload,
+    createMemoryPacer(),
     new VerifyingStream(manifest.payload.stored, mismatch(backup, "stored payload")),
   ];
   if (manifest.payload.encryption.method === "age") {
