@@ -82,7 +82,7 @@ describe("connection failures", () => {
     const port = await listen((socket) => socket.end("SSH-2.0-OpenSSH_9.2\r\n"));
     const error = await attempt(port);
     expect(error.message).toBe(
-      `the node 127.0.0.1:${port} closed the connection before the SSH session was ready.`,
+      `the node 127.0.0.1:${port} closed the connection before the SSH session was ready; check its sshd log (it may turn this client away: AllowUsers, MaxStartups, a firewall).`,
     );
     expect(error.reason).toBe("handshake");
   });

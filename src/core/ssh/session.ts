@@ -253,7 +253,7 @@ function openHop(
         refusal ??
           new SshError(
             "handshake",
-            `${hop.role} ${endpointLabel(hop.endpoint)} closed the connection before the SSH session was ready.`,
+            `${hop.role} ${endpointLabel(hop.endpoint)} closed the connection before the SSH session was ready; check its sshd log (it may turn this client away: AllowUsers, MaxStartups, a firewall).`,
           ),
       ),
     );
