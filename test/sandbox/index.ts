@@ -144,6 +144,10 @@ async function bringUp(
 ): Promise<Sandbox> {
   const { logger, userClusters } = options;
   const started = Date.now();
+  const phase = (what: string) =>
+    logger.debug(
+      `sandbox ${sandboxId}: ${what} after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   const store = new ObjectStore();
   const token = randomBytes(24).toString("hex");
   const workDir = join(dir, "work");
@@ -169,6 +173,7 @@ async function bringUp(
     ...userClusters.map((cluster) => makeEtcdCertificates(join(workDir, "etcd-pki"), cluster.name)),
   ]);
 
+  phase("API server up, TLS material and node files written");
   for (const name of ["default", KUBE_SYSTEM, "kube-public", "kube-node-lease"]) {
     create(store, "namespaces", namespaceObject(name));
   }
@@ -200,12 +205,14 @@ async function bringUp(
     logger,
   });
   executor.attach(runtime);
+  phase("nodes registered");
   // Stop the pods before the controllers (added earlier, so run later) can recreate them.
   teardown.add(() => runtime.stop());
 
   await waitForCluster({ store, executor: runtime, userClusters, logger });
   logger.info(`sandbox ${sandboxId}: every pod is Ready and every etcd member healthy`);
 
+  phase("cluster healthy");
   const content = await seedAll(
     runtime,
     userClusters,
@@ -214,6 +221,7 @@ async function bringUp(
     options.etcdDataMb,
   );
 
+  phase("content written");
   const kubeconfigPath = join(dir, "admin.kubeconfig");
   await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
   const layout = describeLayout({

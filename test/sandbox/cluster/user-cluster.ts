@@ -233,7 +233,7 @@ function etcdStatefulSet(cluster: UserClusterSpec, quotaBackendBytes: number): K
                     `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 ${ETCDCTL_TLS_FLAGS} --command-timeout=3s endpoint health`,
                   ],
                 },
-                periodSeconds: 3,
+                periodSeconds: 10,
                 timeoutSeconds: 5,
                 failureThreshold: 3,
               },
