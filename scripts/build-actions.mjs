@@ -2,8 +2,14 @@
 // actions/<name>/dist/index.js, and src/actions/<name>/post.ts (when an action has a post
 // step) becomes actions/<name>/dist/post/index.js. With --out DIR the bundles are written
 // under DIR/<name>/dist instead, which is how the freshness check compares them.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+//
+// The sources import each other with .ts extensions (run directly by tsx and vitest), so
+// tsc first compiles src/ to JavaScript in a temporary folder (tsconfig.build.json rewrites
+// the extensions), and ncc bundles that JavaScript. The folder sits inside the project
+// (.build/, ignored by git) so that the compiled files still find node_modules.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import ncc from "@vercel/ncc";
 
 const outIndex = process.argv.indexOf("--out");
@@ -18,30 +24,53 @@ const actionNames = existsSync("actions")
       .sort()
   : [];
 
-for (const name of actionNames) {
-  const entries = [
-    ["main.ts", "dist"],
-    ["post.ts", "dist/post"],
-  ];
-  rmSync(join(outRoot, name, "dist"), { recursive: true, force: true });
-  for (const [entry, dir] of entries) {
-    const source = join("src", "actions", name, entry);
-    if (!existsSync(source)) {
-      if (entry === "main.ts") throw new Error(`action ${name}: ${source} is missing`);
-      continue;
-    }
-    const { code } = await ncc(join(process.cwd(), source), {
-      minify: false,
-      sourceMap: false,
-      quiet: true,
-      target: "es2023",
-    });
-    const outDir = join(outRoot, name, dir);
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, "index.js"), code);
-    // ncc emits ESM for an ESM entry; mark the folder so node24 loads it as a module.
-    writeFileSync(join(outDir, "package.json"), '{ "type": "module" }\n');
-  }
-  console.log(`built actions/${name}`);
+if (actionNames.length === 0) {
+  console.log("no actions to build");
+  process.exit(0);
 }
-if (actionNames.length === 0) console.log("no actions to build");
+
+mkdirSync(".build", { recursive: true });
+const compiled = mkdtempSync(join(".build", "compile-"));
+try {
+  execFileSync(
+    process.execPath,
+    [
+      join("node_modules", "typescript", "bin", "tsc"),
+      "-p",
+      "tsconfig.build.json",
+      "--outDir",
+      compiled,
+    ],
+    { stdio: "inherit" },
+  );
+  for (const name of actionNames) {
+    const entries = [
+      ["main", "dist"],
+      ["post", "dist/post"],
+    ];
+    rmSync(join(outRoot, name, "dist"), { recursive: true, force: true });
+    for (const [entry, dir] of entries) {
+      const source = resolve(compiled, "src", "actions", name, `${entry}.js`);
+      if (!existsSync(join("src", "actions", name, `${entry}.ts`))) {
+        if (entry === "main")
+          throw new Error(`action ${name}: src/actions/${name}/main.ts is missing`);
+        continue;
+      }
+      const { code } = await ncc(source, {
+        minify: false,
+        sourceMap: false,
+        quiet: true,
+        target: "es2023",
+        cache: false,
+      });
+      const outDir = join(outRoot, name, dir);
+      mkdirSync(outDir, { recursive: true });
+      writeFileSync(join(outDir, "index.js"), code);
+      // ncc emits ESM for an ESM entry; mark the folder so node24 loads it as a module.
+      writeFileSync(join(outDir, "package.json"), '{ "type": "module" }\n');
+    }
+    console.log(`built actions/${name}`);
+  }
+} finally {
+  rmSync(compiled, { recursive: true, force: true });
+}
