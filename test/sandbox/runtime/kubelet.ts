@@ -6,6 +6,7 @@
 import type { KubeObject, WatchEvent } from "../store.ts";
 import type { WorkerContext } from "./pod-worker.ts";
 import { PodWorker } from "./pod-worker.ts";
+import { guarded } from "./processes.ts";
 import { POD_RESOURCE, podKey, podSpec } from "./pod-spec.ts";
 
 export class Kubelet {
@@ -21,9 +22,11 @@ export class Kubelet {
   start(): void {
     const { store } = this.context;
     const fromVersion = store.currentResourceVersion();
-    for (const pod of store.list(POD_RESOURCE).items) this.onPod(pod);
+    const what = `kubelet ${this.context.node.name}`;
+    for (const pod of store.list(POD_RESOURCE).items)
+      guarded(what, this.context.logger, () => this.onPod(pod));
     this.stopWatch = store.watch(POD_RESOURCE, undefined, fromVersion, (event) =>
-      this.onEvent(event),
+      guarded(what, this.context.logger, () => this.onEvent(event)),
     );
   }
 

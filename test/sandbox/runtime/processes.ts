@@ -107,3 +107,22 @@ export async function containerMainProcess(
     await sleep(20);
   }
 }
+
+/**
+ * Runs a watch callback or timer tick so that its failure is logged, never thrown: a store
+ * watch runs inside whoever changed the store (an API request, a controller), and a timer
+ * that throws would end the whole process.
+ */
+export function guarded(
+  what: string,
+  logger: { error(message: string): void },
+  step: () => void,
+): void {
+  try {
+    step();
+  } catch (error) {
+    logger.error(
+      `${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+  }
+}

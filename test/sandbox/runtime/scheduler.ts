@@ -11,6 +11,7 @@ import type { KubeObject, ObjectStore } from "../store.ts";
 import { StoreError } from "../store.ts";
 import type { EventRecorder } from "./events.ts";
 import type { Condition, PodSpec, Taint, Toleration } from "./pod-spec.ts";
+import { guarded } from "./processes.ts";
 import {
   CONTROL_PLANE_LABEL,
   NODE_RESOURCE,
@@ -54,16 +55,20 @@ export class Scheduler {
     this.timer = setInterval(() => this.scheduleAll(), RETRY_MS);
   }
 
+  scheduleAll(): void {
+    for (const pod of this.store.list(POD_RESOURCE).items) this.schedule(pod);
+  }
+
   stop(): void {
     for (const stop of this.stopWatches) stop();
     clearInterval(this.timer);
   }
 
-  scheduleAll(): void {
-    for (const pod of this.store.list(POD_RESOURCE).items) this.schedule(pod);
+  private schedule(pod: KubeObject): void {
+    guarded("scheduler", this.logger, () => this.tryToSchedule(pod));
   }
 
-  private schedule(pod: KubeObject): void {
+  private tryToSchedule(pod: KubeObject): void {
     const spec = podSpec(pod);
     if (spec.nodeName || pod.metadata.deletionTimestamp) return;
     try {

@@ -15,6 +15,7 @@ import type { Logger } from "../../../src/core/log/logger.ts";
 import { requestPodDeletion } from "../pod-deletion.ts";
 import type { KubeObject, ObjectStore } from "../store.ts";
 import { POD_RESOURCE, timestamp } from "./pod-spec.ts";
+import { guarded } from "./processes.ts";
 
 const POLL_MS = 1_000;
 
@@ -37,8 +38,9 @@ export class StaticPodSource {
   ) {}
 
   start(): void {
-    this.poll();
-    this.timer = setInterval(() => this.poll(), POLL_MS);
+    const tick = () => guarded(`static pods of ${this.node.name}`, this.logger, () => this.poll());
+    tick();
+    this.timer = setInterval(tick, POLL_MS);
   }
 
   stop(): void {
