@@ -4,10 +4,13 @@
  * real etcd in the shapes kube-apiserver stores (protobuf, JSON, encrypted at rest).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync, writeFileSync } from "node:fs";
 import { readableObject } from "../../src/cli/snapshot.ts";
+import { recordingLogger } from "../../src/core/log/logger.ts";
 import {
   decodeValue,
   diffSnapshots,
+  inspectSnapshot,
   listSnapshotKeys,
   readSnapshotKey,
 } from "../../src/core/snapshot/index.ts";
@@ -205,6 +208,34 @@ describe("getting one object from a backup", () => {
   it("answers 'is the ConfigMap I deleted at 14:00 in the 12:00 backup?'", () => {
     expect(readSnapshotKey(noon, kubernetesObjects.configMap.key)).toBeDefined();
     expect(readSnapshotKey(afternoon, kubernetesObjects.configMap.key)).toBeUndefined();
+  });
+});
+
+describe("inspecting a backup before it is stored or restored", () => {
+  it("logs the revision, the verified trailer and what the store holds per resource", () => {
+    const logger = recordingLogger();
+    const summary = inspectSnapshot(noon, { logger });
+    expect(summary.verification.ok).toBe(true);
+    const lines = logger.lines.filter((line) => !line.startsWith("debug: "));
+    expect(lines[0]).toBe(`Verifying snapshot ${noon}`);
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `revision ${summary.status.revision}, 10 live keys \\(\\d+ entries\\), hash [0-9a-f]{8}, \\d+ bytes; sha256 trailer verified`,
+      ),
+    );
+    expect(lines[2]).toBe(
+      `${noon} holds: 1 (none), 2 configmaps, 1 customresourcedefinitions.apiextensions.k8s.io, 1 nodes, 1 pods, 2 secrets, 1 services, 1 widgets.example.com`,
+    );
+  });
+
+  it("refuses a damaged snapshot with the reason", () => {
+    const damaged = `${noon}.damaged`;
+    const bytes = readFileSync(noon);
+    bytes[bytes.length - 1]! ^= 0x01;
+    writeFileSync(damaged, bytes);
+    expect(() => inspectSnapshot(damaged, { logger: recordingLogger() })).toThrow(
+      /failed verification: .*sha256 trailer does not match/,
+    );
   });
 });
 

@@ -38,5 +38,6 @@ export {
   type ValueEncoding,
   type RegistryKey,
 } from "./kubernetes.ts";
+export { inspectSnapshot, type SnapshotSummary } from "./inspect.ts";
 export { SnapshotError } from "./errors.ts";
 export type { BucketShape } from "./check.ts";
