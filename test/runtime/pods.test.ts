@@ -483,6 +483,12 @@ describe("exec", () => {
       reason: "Invalid",
       message: "container sidecar is not valid for pod exec-target",
     });
+    await expect(
+      fixture.runtime.exec({ ...request, pod: "exec-target", command: [] }, streams),
+    ).rejects.toMatchObject({
+      reason: "Invalid",
+      message: "you must specify at least one command for the container",
+    });
     fixture.store.create(
       "pods",
       pod(NS, "no-image", { containers: [{ name: "app", image: "docker.io/library/nginx:1.27" }] }),

@@ -244,6 +244,9 @@ class NodeRuntime implements Runtime {
 
   async exec(request: ExecRequest, streams: ExecStreams): Promise<{ exitCode: number }> {
     const pod = this.options.store.require(POD_RESOURCE, request.namespace, request.pod);
+    if (request.command.length === 0) {
+      throw new StoreError("Invalid", "you must specify at least one command for the container");
+    }
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
     if (phase === "Succeeded" || phase === "Failed") {
       throw new StoreError(
