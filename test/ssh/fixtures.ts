@@ -1,5 +1,5 @@
 /** Shared pieces of the SSH tests: client keys from the real ssh-keygen, a fake node PKI, the truth on disk. */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -12,6 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 
 export interface ClientKey {
   privateKey: string;
@@ -36,6 +37,27 @@ export function generateClientKey(
     publicLine: readFileSync(`${path}.pub`, "utf8").trim(),
     publicFingerprint: fingerprint,
   };
+}
+
+/** Several keys at once: each ssh-keygen is a process start, and they need not wait for each other. */
+export async function generateClientKeys(
+  dir: string,
+  specs: { name: string; type?: "ed25519" | "rsa" }[],
+): Promise<ClientKey[]> {
+  const run = promisify(execFile);
+  return Promise.all(
+    specs.map(async ({ name, type = "ed25519" }) => {
+      const path = join(dir, name);
+      const args = type === "rsa" ? ["-t", "rsa", "-b", "2048", "-m", "PEM"] : ["-t", "ed25519"];
+      await run("ssh-keygen", ["-q", ...args, "-N", "", "-C", `${name}@test`, "-f", path]);
+      const { stdout } = await run("ssh-keygen", ["-l", "-E", "sha256", "-f", `${path}.pub`]);
+      return {
+        privateKey: readFileSync(path, "utf8"),
+        publicLine: readFileSync(`${path}.pub`, "utf8").trim(),
+        publicFingerprint: stdout.split(" ")[1]!,
+      };
+    }),
+  );
 }
 
 /** Strings that would betray a private key if they showed up in a message or a log line. */

@@ -28,7 +28,7 @@ import {
 import {
   diskTree,
   failureOf,
-  generateClientKey,
+  generateClientKeys,
   makeNodeRoot,
   secretFragments,
   type ClientKey,
@@ -93,10 +93,12 @@ beforeAll(async () => {
   execFileSync("truncate", ["-s", "4G", join(nodeRoot, "opt/data/big.img")]);
   const keysDir = join(dir, "client-keys");
   mkdirSync(keysDir);
-  ubuntuKey = generateClientKey(keysDir, "ubuntu");
-  auditorKey = generateClientKey(keysDir, "auditor", "rsa");
-  jumpKey = generateClientKey(keysDir, "jump");
-  strangerKey = generateClientKey(keysDir, "stranger");
+  [ubuntuKey, auditorKey, jumpKey, strangerKey] = (await generateClientKeys(keysDir, [
+    { name: "ubuntu" },
+    { name: "auditor", type: "rsa" },
+    { name: "jump" },
+    { name: "stranger" },
+  ])) as [ClientKey, ClientKey, ClientKey, ClientKey];
 
   network = await createSshTestNetwork({
     id: `sshpki${process.pid % 100000}`,

@@ -23,7 +23,7 @@ import {
 } from "../sandbox/ssh/index.ts";
 import {
   failureOf,
-  generateClientKey,
+  generateClientKeys,
   makeNodeRoot,
   PKI_FILES,
   secretFragments,
@@ -74,8 +74,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "ssh-private-"));
   const nodeRoot = join(dir, "nodes", "admin-master");
   makeNodeRoot(nodeRoot);
-  nodeKey = generateClientKey(dir, "node-key");
-  jumpKey = generateClientKey(dir, "jump-key");
+  [nodeKey, jumpKey] = (await generateClientKeys(dir, [
+    { name: "node-key" },
+    { name: "jump-key" },
+  ])) as [ClientKey, ClientKey];
   network = await createSshTestNetwork({
     id: `sshprv${process.pid % 100000}`,
     privateNetwork: true,
