@@ -196,6 +196,34 @@ describe("artifact backend listing and delete", () => {
     ]);
   });
 
+  it("a payload cut short in storage is refused with the sizes", async () => {
+    const run = enterNewRun();
+    const location = await storeRawBackup(putOptions(), "0123456789");
+    await service.damageBlob(
+      run,
+      "etcd-backup.uc1.user-etcd.20261127T120000Z.snapshot.db.zst.age",
+      Buffer.from("01234"),
+    );
+    await expect(store().getPayload(location, "snapshot.db.zst.age")).rejects.toThrow(
+      "Artifact etcd-backup.uc1.user-etcd.20261127T120000Z.snapshot.db.zst.age arrived incomplete: 5 of 10 bytes; run the restore again, and if it repeats, pick another backup.",
+    );
+    expect(await stagingLeftovers()).toEqual([]);
+  });
+
+  it("a payload altered in storage is refused against the digest recorded at upload", async () => {
+    const run = enterNewRun();
+    const location = await storeRawBackup(putOptions(), "0123456789");
+    await service.damageBlob(
+      run,
+      "etcd-backup.uc1.user-etcd.20261127T120000Z.snapshot.db.zst.age",
+      Buffer.from("9876543210"),
+    );
+    await expect(store().getPayload(location, "snapshot.db.zst.age")).rejects.toThrow(
+      /^Artifact etcd-backup\.uc1\.user-etcd\.20261127T120000Z\.snapshot\.db\.zst\.age does not match the sha256 GitHub recorded when it was uploaded \(sha256:[0-9a-f]{64}\)/,
+    );
+    expect(await stagingLeftovers()).toEqual([]);
+  });
+
   it("reading a payload that is not there names the artifact", async () => {
     enterNewRun();
     const location = await storeRawBackup(putOptions());

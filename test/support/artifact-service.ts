@@ -57,6 +57,8 @@ export interface ArtifactService {
   readonly restToken: string;
   /** What was created in a run, finalized or not, with what CreateArtifact was asked. */
   artifactsOf(run: WorkflowRun): Array<{ name: string; finalized: boolean; expiresAt?: string }>;
+  /** Overwrites the stored bytes of a finalized artifact, as damage in storage would. */
+  damageBlob(run: WorkflowRun, name: string, bytes: Buffer): Promise<void>;
   /** Stops accepting connections, as a service outage; state is kept. */
   goDown(): Promise<void>;
   /** Listens again on the same address after goDown. */
@@ -296,6 +298,15 @@ export async function startArtifactService(options: {
           finalized: a.finalized,
           ...(a.expiresAt ? { expiresAt: a.expiresAt } : {}),
         })),
+    damageBlob: async (run, name, bytes) => {
+      const artifact = finalizedIn(run.runBackendId).find((a) => a.name === name);
+      if (!artifact) throw new Error(`no finalized artifact ${name} in run ${run.workflowRunId}`);
+      await containerClient()
+        .getBlockBlobClient(artifact.blobName)
+        .upload(bytes, bytes.length, {
+          blobHTTPHeaders: { blobContentType: "application/octet-stream" },
+        });
+    },
     goDown: stopListening,
     comeBack: () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve)),
     close: stopListening,
