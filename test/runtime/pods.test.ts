@@ -564,7 +564,10 @@ describe("container lifecycle", () => {
     expect(container?.lastState.terminated).toMatchObject({ exitCode: 3, reason: "Error" });
     expect(container?.ready).toBe(false);
     expect(status.phase).toBe("Running");
-    expect(eventsFor("crasher").some((event) => event.reason === "BackOff")).toBe(true);
+    const reasons = eventsFor("crasher").map((event) => event.reason);
+    expect(reasons).toEqual(
+      expect.arrayContaining(["Scheduled", "Pulled", "Created", "Started", "BackOff"]),
+    );
     const logDir = fixture.runtime.logDir(NS, "crasher", "app") ?? "";
     expect(readFileSync(join(logDir, "0.log"), "utf8")).toBe("started\n");
   });

@@ -204,6 +204,13 @@ export class ContainerRunner {
         resolve();
       });
     });
+    // What `kubectl describe pod` lists for every (re)start on a real node.
+    this.host.event(
+      "Normal",
+      "Pulled",
+      `Container image "${this.spec.image}" already present on machine`,
+    );
+    this.host.event("Normal", "Created", `Created container ${this.spec.name}`);
     this.host.event("Normal", "Started", `Started container ${this.spec.name}`);
     this.host.changed();
     this.scheduleProbe(this.spec.readinessProbe?.initialDelaySeconds ?? 0, 0);
