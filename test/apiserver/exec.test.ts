@@ -2,9 +2,10 @@
  * Exec over WebSocket: the real kubectl (exec, cp) and the wire protocol itself, with
  * commands run as host processes by the test's PodExecutor.
  */
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
+import { open, readFile, stat, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -226,6 +227,38 @@ describe("the exec WebSocket protocol", () => {
     await done;
     expect(received).toBe(total);
     expect(JSON.parse(status)).toEqual({ metadata: {}, status: "Success" });
+  });
+
+  it("reads the client's stdin no faster than the command takes it", async () => {
+    const total = 64 * 1024 * 1024;
+    const input = join(cluster.dir, "stdin.bin");
+    await writeFile(input, Buffer.alloc(total, 7));
+    const kubectl = `exec kubectl --kubeconfig ${cluster.kubeconfigPath} --cache-dir ${join(cluster.dir, "kube-cache")}`;
+    const client = spawn(
+      "sh",
+      ["-c", `${kubectl} exec -i -n uc1 kube-etcd-0 -- sh -c 'sleep 8; wc -c' < ${input}`],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    client.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => client.on("close", resolve));
+    // kubectl's offset in its input file: how much of stdin it has managed to send.
+    const inputOffset = async () =>
+      Number(
+        /pos:\s+(\d+)/.exec(
+          await readFile(`/proc/${client.pid}/fdinfo/0`, "utf8").catch(() => ""),
+        )?.[1] ?? 0,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const sentWhileSleeping = await inputOffset();
+    expect(sentWhileSleeping).toBeGreaterThan(0);
+    // Without backpressure kubectl keeps sending into the server's memory; with it, only what
+    // the socket buffers and the pipe hold (a few MB) leaves kubectl while the command sleeps.
+    expect(sentWhileSleeping).toBeLessThan(12 * 1024 * 1024);
+    expect(await exited).toBe(0);
+    expect(stdout.trim()).toBe(String(total));
   });
 
   it("speaks base64.channel.k8s.io with text frames for older clients", async () => {
