@@ -334,6 +334,22 @@ describe("PKI archive over SSH", () => {
     expect(listing).toHaveLength(4);
   });
 
+  it("cuts an unread stream short, without an error event, when the caller closes the session", async () => {
+    const session = await open(nodeOptions());
+    const stream = await streamPkiArchive(session, { paths: ["/opt/data"] });
+    const events: string[] = [];
+    stream.archive.on("error", () => events.push("error"));
+    stream.archive.on("end", () => events.push("end"));
+    stream.archive.on("close", () => events.push("close"));
+    await session.close();
+    await expect(stream.completed).rejects.toThrow(
+      `tar of /opt/data on ubuntu@${network.nodeAddress}:22 was cut short: the session was closed before it finished.`,
+    );
+    expect(stream.archive.destroyed).toBe(true);
+    expect(events).not.toContain("end");
+    expect(events).not.toContain("error");
+  });
+
   it("lets the jump host forward but never run a command", async () => {
     const session = await open({
       host: jump.address,

@@ -37,6 +37,8 @@ export interface CommandContext {
   /** "ubuntu@10.0.0.2:22" (and the jump host, if any): where the command ran. */
   target: string;
   host: string;
+  /** True once the caller closed the session on purpose: not a drop, nobody to alarm. */
+  closedByCaller: () => boolean;
 }
 
 class BoundedText {
@@ -103,11 +105,14 @@ export function startRemoteCommand(
 
   let finished = false;
   let channel: ClientChannel | undefined;
-  const fail = (error: Error) => {
+  const fail = (error: Error, options: { quietly?: boolean } = {}) => {
     if (finished) return;
     finished = true;
     stopWatchingConnection();
-    stdout.destroy(error);
+    // Quietly: the stream is cut short (a premature close for any pipeline reading it) but
+    // raises no 'error' event that an abandoned, unread stream would turn into a crash.
+    if (options.quietly) stdout.destroy();
+    else stdout.destroy(error);
     channel?.destroy();
     settle.reject(error);
   };
@@ -118,7 +123,11 @@ export function startRemoteCommand(
     stdout.end();
     settle.resolve(outcome);
   };
-  const onConnectionLost = () =>
+  const onConnectionLost = () => {
+    if (context.closedByCaller()) {
+      const cutShort = `${describe} on ${context.target} was cut short: the session was closed before it finished.`;
+      return fail(new SshError("command-failed", cutShort), { quietly: true });
+    }
     fail(
       new SshError(
         "dropped",
@@ -126,6 +135,7 @@ export function startRemoteCommand(
           `what was received is incomplete and must not be used. Check the node and the network, then run again.`,
       ),
     );
+  };
   // Through a jump host the node's side of the link may only half-close ("end"): that is a
   // drop too, and waiting for "close" could wait until the next keep-alive fails.
   context.client.once("end", onConnectionLost);

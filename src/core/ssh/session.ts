@@ -295,6 +295,7 @@ export class SshSession {
   readonly jumpHostKeyFingerprint: string | undefined;
 
   private readonly closed: Promise<void>;
+  private closing = false;
 
   constructor(
     private readonly client: Client,
@@ -322,7 +323,12 @@ export class SshSession {
   /** Starts a command; its stdout streams with backpressure and errors unless it exits 0. */
   exec(command: string, options: RemoteCommandOptions = {}): RemoteCommand {
     return startRemoteCommand(
-      { client: this.client, target: this.target, host: this.host },
+      {
+        client: this.client,
+        target: this.target,
+        host: this.host,
+        closedByCaller: () => this.closing,
+      },
       command,
       options,
     );
@@ -340,6 +346,7 @@ export class SshSession {
 
   /** Ends the session (and the jump host's); resolves once both connections are closed. */
   close(): Promise<void> {
+    this.closing = true;
     this.client.end();
     this.jumpClient?.end();
     return this.closed;
