@@ -5,7 +5,8 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -77,13 +78,82 @@ async function liveKeys(cluster: string, pod: string): Promise<string[]> {
   return stdout.split("\n").filter(Boolean).sort();
 }
 
-async function snapshotFilesLeftIn(pod: string, namespace: string): Promise<string[]> {
+/** The host folder behind a running pod's root (`/`): <sandbox>/pods/<ns>_<pod>_<uid>/root. */
+async function podRootOf(namespace: string, pod: string): Promise<string> {
   const podsDir = join(sandbox.dir, "pods");
-  const podRoot = (await readdir(podsDir)).find((name) => name.startsWith(`${namespace}_${pod}_`));
-  if (!podRoot) return [];
-  const tmp = join(podsDir, podRoot, "tmp");
-  if (!existsSync(tmp)) return [];
+  const candidates = (await readdir(podsDir)).filter((name) =>
+    name.startsWith(`${namespace}_${pod}_`),
+  );
+  const withTimes = await Promise.all(
+    candidates.map(async (name) => ({ name, time: (await stat(join(podsDir, name))).mtimeMs })),
+  );
+  const newest = withTimes.sort((a, b) => b.time - a.time)[0];
+  if (!newest) throw new Error(`no pod folder for ${namespace}/${pod} under ${podsDir}`);
+  return join(podsDir, newest.name, "root");
+}
+
+/** Temporary snapshot files (and etcdctl's .part files) left in a pod's /tmp. */
+async function snapshotFilesLeftIn(pod: string, namespace: string): Promise<string[]> {
+  const tmp = join(await podRootOf(namespace, pod), "tmp");
   return (await readdir(tmp)).filter((name) => name.startsWith("etcd-backup-"));
+}
+
+/** The host pid of the etcd process serving a pod IP (each pod has its own network namespace). */
+async function etcdPidServing(podIP: string): Promise<number> {
+  const { stdout } = await run("pgrep", ["-x", "etcd"]).catch(() => ({ stdout: "" }));
+  for (const pid of stdout.split("\n").filter(Boolean)) {
+    const addresses = await run("nsenter", ["-t", pid, "-n", "ip", "-4", "-o", "addr"]).catch(
+      () => ({ stdout: "" }),
+    );
+    if (addresses.stdout.includes(`inet ${podIP}/`)) return Number(pid);
+  }
+  throw new Error(`no etcd process serves ${podIP}`);
+}
+
+/** A logger that records lines and calls `onStep` when a step of the procedure starts. */
+function steppingLogger(onStep: (step: string) => void) {
+  const logger = recordingLogger();
+  const info = logger.info;
+  logger.info = (message: string) => {
+    info(message);
+    const match = /^▶ ([A-Za-z]+)/.exec(message);
+    if (match) onStep(match[1]!);
+  };
+  return logger;
+}
+
+/**
+ * A TCP proxy in front of the API server that cuts any connection once it has carried more
+ * than `cutAfterBytes` towards the client: a network failure in the middle of a transfer.
+ */
+async function startCuttingProxy(target: URL, cutAfterBytes: number) {
+  let cuts = 0;
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    let sent = 0;
+    upstream.on("data", (chunk: Buffer) => {
+      sent += chunk.length;
+      if (sent > cutAfterBytes) {
+        cuts++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    client.on("data", (chunk: Buffer) => upstream.write(chunk));
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    cuts: () => cuts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe("etcd-backup against the sandbox admin cluster", () => {
@@ -192,6 +262,72 @@ describe("etcd-backup against the sandbox admin cluster", () => {
       await rm(wal, { force: true });
       await rename(`${wal}.aside`, wal);
       await shell("kubectl delete pod -n uc1 kube-etcd-0 --wait=true");
+    }
+  });
+  it("fails the cluster clearly when the exec stream is cut mid-transfer, leaving nothing behind", async () => {
+    const apiUrl = new URL(sandbox.layout.apiServerUrl);
+    const proxy = await startCuttingProxy(apiUrl, 16 * 1024);
+    try {
+      const store = new FileStore(join(work, "store-cut"));
+      const opts = await options({ store, clusters: ["uc2"] });
+      opts.config = await loadKubeconfig({
+        content: sandbox.kubeconfig.replaceAll(sandbox.layout.apiServerUrl, proxy.url),
+      });
+      const [result] = await runEtcdBackup(opts);
+      expect(proxy.cuts()).toBeGreaterThan(0);
+      expect(result?.outcome).toBe("failed");
+      expect(result?.error).toMatch(/stream was cut|connection|socket/i);
+      expect(await store.list()).toEqual([]);
+      expect(await snapshotFilesLeftIn("kube-etcd-0", "uc2")).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("fails the cluster clearly when the member stops answering during the backup", async () => {
+    const member = sandbox.layout.userClusters
+      .find((cluster) => cluster.name === "uc2")!
+      .members.find((candidate) => candidate.memberNumber === 0)!;
+    const pid = await etcdPidServing(member.podIP);
+    let stopped = false;
+    const store = new FileStore(join(work, "store-member-dies"));
+    const opts = await options({ store, clusters: ["uc2"], snapshotTimeoutMs: 8000 });
+    opts.logger = steppingLogger((step) => {
+      // Right after the health check chose it, the member freezes.
+      if (step === "checkRoom" && !stopped) {
+        process.kill(pid, "SIGSTOP");
+        stopped = true;
+      }
+    });
+    try {
+      const [result] = await runEtcdBackup(opts);
+      expect(stopped).toBe(true);
+      expect(result?.outcome).toBe("failed");
+      expect(result?.error).toMatch(
+        /snapshot save in uc2\/kube-etcd-0 did not finish within 8 s: the member stopped answering|snapshot save .* exited with code \d+/,
+      );
+      expect(await store.list()).toEqual([]);
+      expect(await snapshotFilesLeftIn("kube-etcd-0", "uc2")).toEqual([]);
+    } finally {
+      if (stopped) process.kill(pid, "SIGCONT");
+    }
+  });
+
+  it("refuses to snapshot into a pod without room, before writing anything", async () => {
+    const tmp = join(await podRootOf("uc2", "kube-etcd-0"), "tmp");
+    await run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", tmp]);
+    try {
+      const store = new FileStore(join(work, "store-full"));
+      const opts = await options({ store, clusters: ["uc2"] });
+      const [result] = await runEtcdBackup(opts);
+      expect(result?.outcome).toBe("failed");
+      expect(result?.error).toMatch(
+        /^no room for the snapshot in uc2\/kube-etcd-0: \/tmp has [\d.]+ KiB free, the database is .* \(needs .*\); free space in the container or snapshot another member\.$/,
+      );
+      expect(opts.logger.lines.join("\n")).not.toMatch(/▶ saveSnapshot/);
+      expect(await store.list()).toEqual([]);
+    } finally {
+      await run("umount", [tmp]);
     }
   });
 });

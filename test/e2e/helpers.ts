@@ -61,7 +61,7 @@ export function runbookShell(options: {
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
+  timeoutMs = 180_000,
   intervalMs = 250,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -49,7 +49,7 @@ function mountsUnder(dir: string): string[] {
     .filter((line) => line.includes(dir));
 }
 
-describe("sandbox life cycle", () => {
+describe("sandbox life cycle", { timeout: 300_000 }, () => {
   let dir: string | undefined;
   let child: ChildProcess | undefined;
   let sandbox: Sandbox | undefined;

@@ -29,7 +29,8 @@ export const ADMIN_ETCDCTL_TLS_FLAGS = [
 ].join(" ");
 
 export async function waitForCluster(options: WaitOptions): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  // Generous: a machine busy with other work can make start-up several times slower.
+  const deadline = Date.now() + (options.timeoutMs ?? 180_000);
   await waitUntil(deadline, () => notReadyYet(options), "pods not Ready");
   await waitUntil(deadline, () => unhealthyMembers(options), "etcd members not healthy");
 }
