@@ -127,9 +127,13 @@ describe("a damaged snapshot", () => {
     const file = damagedCopy("loop.db", (bytes) => {
       const flags = bytes.readUInt16LE(rootPageId * PAGE + 8);
       expect(flags & PageFlag.branch).toBeTruthy();
-      bytes.writeBigUInt64LE(BigInt(rootPageId), rootPageId * PAGE + 16 + 16 + 8); // child of element 1
+      bytes.writeBigUInt64LE(BigInt(rootPageId), rootPageId * PAGE + 16 + 8); // child of element 0
     });
     expect(messages(file)[0]).toMatch(new RegExp(`page ${rootPageId} is referenced twice`));
+    // list keeps no page bookkeeping: it stops on depth instead of overflowing the stack.
+    expect(() => listSnapshotKeys(file)).toThrow(
+      /goes deeper than 64 levels, so a branch points back into its own tree/,
+    );
   });
 
   it("a truncated file says how many bytes are missing", () => {

@@ -20,6 +20,8 @@ const NO_FREELIST = 0xffffffffffffffffn;
 const BUCKET_LEAF_FLAG = 0x01;
 /** The page sizes bolt is created with on the platforms etcd runs on. */
 const CANDIDATE_PAGE_SIZES = [4096, 8192, 16384, 32768, 65536];
+/** Far beyond any real bolt tree (a few levels per billion keys). */
+const MAX_TREE_DEPTH = 64;
 /** Pages up to this span are read in one go when the whole page is needed. */
 const EAGER_SPAN_LIMIT = 4 * 1024 * 1024;
 /** The sha256 of the bolt image that `etcdctl snapshot save` appends. */
@@ -589,6 +591,15 @@ export class BoltImage {
     onEntry: (entry: LeafEntry) => "stop" | void,
     observer?: PageObserver,
   ): void {
+    // A loop in a damaged tree would otherwise recurse until the stack runs out.
+    if (depth > MAX_TREE_DEPTH) {
+      throw snapshotError(
+        this.file,
+        `the tree of bucket "${bucketName}" goes deeper than ${MAX_TREE_DEPTH} levels, so a branch points back ` +
+          `into its own tree: the file is damaged.`,
+        pageId,
+      );
+    }
     const page = this.readPage(pageId, mode);
     observer?.onPage(page, bucketName, depth);
     if (page.flags & PageFlag.branch) {
