@@ -64,6 +64,12 @@ describe("destinations", () => {
       kind: "user-etcd",
       timestamp: "20261127T101010Z",
     });
+    expect(parseBackupUri("artifact/uc1/admin-pki/20261127T101010Z")).toEqual({
+      destination: { type: "artifact", uri: "artifact" },
+      cluster: "uc1",
+      kind: "admin-pki",
+      timestamp: "20261127T101010Z",
+    });
     expect(() => parseBackupUri("s3://etcd-backups/uc1/user-etcd/")).toThrow(
       'The backup URI "s3://etcd-backups/uc1/user-etcd/" is not complete; expected <destination>/<cluster>/<kind>/<timestamp>/',
     );
@@ -95,6 +101,21 @@ describe("destinations", () => {
       logger,
     });
     expect(sink.digest().bytes).toBe("admin snapshot".length);
+  });
+
+  it("builds the artifact backend for artifact, reading another run when told to", async () => {
+    const store = await openStore(parseDestination("artifact"), {
+      logger: recordingLogger(),
+      artifact: {
+        otherRun: {
+          token: "t",
+          workflowRunId: 42,
+          repositoryOwner: "example",
+          repositoryName: "infra",
+        },
+      },
+    });
+    expect(store.description).toBe("GitHub artifacts of run 42 in example/infra");
   });
 
   it("builds the S3 backend for s3:// without contacting it", async () => {

@@ -6,6 +6,7 @@
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../log/logger.ts";
+import type { ArtifactStoreOptions } from "./artifact.ts";
 import { FileStore } from "./file.ts";
 import { checkClusterName, parseBackupKind, parseTimestamp } from "./layout.ts";
 import type { BackupKind, SnapshotStore } from "./types.ts";
@@ -76,7 +77,7 @@ function parseS3Destination(text: string): Destination {
 
 /**
  * A backup's URI, as printed after a backup and pasted into a restore:
- * `<destination>/<cluster>/<kind>/<timestamp>/`. Splits it into the destination and the backup.
+ * `<destination>/<cluster>/<kind>/<timestamp>/` (for artifacts `artifact/<cluster>/<kind>/<timestamp>`). Splits it into the destination and the backup.
  */
 export function parseBackupUri(text: string): {
   destination: Destination;
@@ -88,7 +89,13 @@ export function parseBackupUri(text: string): {
   const parts = trimmed.split("/");
   const [cluster, kind, timestamp] = parts.slice(-3);
   const prefix = parts.slice(0, -3).join("/");
-  if (parts.length < 4 || !cluster || !kind || !timestamp || !/^(file|s3):\/\/./.test(prefix)) {
+  if (
+    parts.length < 4 ||
+    !cluster ||
+    !kind ||
+    !timestamp ||
+    !(/^(file|s3):\/\/./.test(prefix) || prefix === "artifact")
+  ) {
     throw new Error(
       `The backup URI "${text}" is not complete; expected <destination>/<cluster>/<kind>/<timestamp>/, e.g. s3://bucket/prefix/uc1/user-etcd/20260131T235959Z/ as printed by the backup.`,
     );
@@ -115,6 +122,8 @@ export interface StoreOptions {
     forcePathStyle?: boolean;
     credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   };
+  /** For `artifact`: retention days, another run to read from, staging folder. */
+  artifact?: Omit<ArtifactStoreOptions, "logger">;
 }
 
 /** Builds the backend for a destination. */
@@ -129,9 +138,9 @@ export async function openStore(
       const { createS3Store } = await import("./s3.ts");
       return createS3Store({ url: destination.uri, logger: options.logger, ...options.s3 });
     }
-    case "artifact":
-      throw new Error(
-        "The artifact destination is not available in this build yet; use file:///folder or s3://bucket/prefix.",
-      );
+    case "artifact": {
+      const { createArtifactStore } = await import("./artifact.ts");
+      return createArtifactStore({ logger: options.logger, ...options.artifact });
+    }
   }
 }
