@@ -1,0 +1,135 @@
+/**
+ * What `bench/etcd-backup.bench.ts` runs in a child process (through
+ * test/support/memory.ts, bundled to plain JavaScript), so the action's peak memory is
+ * its own: the procedure itself, and the same work taken apart step by step to see
+ * where its time goes. Arguments and results cross the process boundary as JSON.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
+import {
+  fileSizeInPod,
+  sha256InPod,
+  streamFileFromPod,
+  type PodTarget,
+} from "../../src/core/etcd/pod-snapshot.ts";
+import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
+import { recordingLogger } from "../../src/core/log/logger.ts";
+import { assertSnapshotVerified, listSnapshotKeys } from "../../src/core/snapshot/index.ts";
+import { FileStore } from "../../src/core/storage/file.ts";
+import { storeBackup, verifyStoredBackup } from "../../src/core/storage/pipeline.ts";
+import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
+
+export interface BackupArgs {
+  kubeconfigPath: string;
+  cluster: string;
+  storeDir: string;
+  workDir: string;
+  recipient: string;
+}
+
+export interface BackupReport {
+  wallMs: number;
+  outcome: string;
+  error?: string;
+  member?: string;
+  size?: number;
+  storedSize?: number;
+  steps: Array<{ step: string; durationMs: number }>;
+}
+
+/** The project's procedure, as the action runs it: one user cluster, zstd, age, a folder store. */
+export async function backUpCluster(args: BackupArgs): Promise<BackupReport> {
+  const config = await loadKubeconfig({ path: args.kubeconfigPath });
+  const started = performance.now();
+  const [result] = await runEtcdBackup({
+    config,
+    clusters: [args.cluster],
+    store: new FileStore(args.storeDir),
+    recipients: [args.recipient],
+    allowUnencrypted: false,
+    compression: "zstd",
+    retention: {},
+    dryRun: false,
+    workDir: args.workDir,
+    logger: recordingLogger(),
+  });
+  const wallMs = performance.now() - started;
+  return {
+    wallMs,
+    outcome: result?.outcome ?? "none",
+    ...(result?.error ? { error: result.error } : {}),
+    ...(result?.member ? { member: result.member } : {}),
+    ...(result?.size !== undefined ? { size: result.size } : {}),
+    ...(result?.storedSize !== undefined ? { storedSize: result.storedSize } : {}),
+    steps: (result?.journal ?? []).map(({ step, durationMs }) => ({ step, durationMs })),
+  };
+}
+
+export interface PartsArgs extends BackupArgs {
+  pod: string;
+  /** A snapshot already saved in the pod; left there (the caller removes it). */
+  podPath: string;
+}
+
+/** Each part of the procedure's transfer and checks, timed alone, in the procedure's order. */
+export async function timeParts(args: PartsArgs): Promise<Array<{ part: string; ms: number }>> {
+  const config = await loadKubeconfig({ path: args.kubeconfigPath });
+  const target: PodTarget = { config, profile: userClusterProfile(args.cluster), pod: args.pod };
+  const parts: Array<{ part: string; ms: number }> = [];
+  const time = async <T>(part: string, body: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await body();
+    parts.push({ part, ms: performance.now() - started });
+    return result;
+  };
+  const local = join(args.workDir, "parts-copy.db");
+  const storeDir = join(args.storeDir, "parts");
+  await mkdir(storeDir, { recursive: true });
+  try {
+    await time("stat in the pod (exec)", () => fileSizeInPod(target, args.podPath));
+    await time("sha256sum in the pod (exec, runs beside the transfer)", () =>
+      sha256InPod(target, args.podPath),
+    );
+    await time("exec cat -> discard", () => streamFileFromPod(target, args.podPath, discard()));
+    await time("exec cat -> local file", async () => {
+      const file = createWriteStream(local, { mode: 0o600 });
+      await streamFileFromPod(target, args.podPath, file);
+      await new Promise<void>((resolve, reject) =>
+        file.end((error?: Error | null) => (error ? reject(error) : resolve())),
+      );
+    });
+    const store = new FileStore(storeDir);
+    const stored = await time("local file -> zstd -> age -> FileStore", () =>
+      storeBackup(store, {
+        cluster: args.cluster,
+        kind: "user-etcd",
+        source: createReadStream(local, { highWaterMark: 1024 * 1024 }),
+        compression: "zstd",
+        recipients: [args.recipient],
+        logger: recordingLogger(),
+      }),
+    );
+    await time("snapshot reader: verify the copy", async () => assertSnapshotVerified(local));
+    await time("snapshot reader: list keys (revision, key count)", async () =>
+      listSnapshotKeys(local),
+    );
+    await time("verifyStoredBackup (read the payload back)", () =>
+      verifyStoredBackup(store, stored),
+    );
+    await time("read local copy -> discard (disk read speed)", () =>
+      pipeline(createReadStream(local, { highWaterMark: 1024 * 1024 }), discard()),
+    );
+  } finally {
+    await rm(local, { force: true });
+    await rm(storeDir, { recursive: true, force: true });
+  }
+  return parts;
+}
+
+function discard(): Writable {
+  return new Writable({ highWaterMark: 1024 * 1024, write: (_chunk, _encoding, done) => done() });
+}
