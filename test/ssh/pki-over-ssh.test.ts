@@ -13,6 +13,7 @@ import { recordingLogger } from "../../src/core/log/logger.ts";
 import {
   compareArchiveWithListing,
   connectSsh,
+  execWithSudo,
   listNodeFiles,
   readArchiveEntries,
   streamPkiArchive,
@@ -258,6 +259,23 @@ describe("PKI archive over SSH", () => {
     expect(error.reason).toBe("sudo-needs-password");
     expect(error.message).toMatch(
       `sudo on ${network.nodeAddress} needs a password for user auditor; give user auditor passwordless sudo for tar and find`,
+    );
+  });
+
+  it("runs other commands as root with sudo -n, and names the program sudo refused", async () => {
+    const session = await open(nodeOptions());
+    const asRoot = execWithSudo(session, ["id", "-u"]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of asRoot.stdout) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString("utf8")).toBe("0\n");
+
+    const auditor = await open(nodeOptions({ user: "auditor", privateKey: auditorKey.privateKey }));
+    const refused = execWithSudo(auditor, ["id", "-u"]);
+    refused.stdout.on("error", () => undefined).resume();
+    const error = await failure(() => refused.completed);
+    expect(error.reason).toBe("sudo-needs-password");
+    expect(error.message).toContain(
+      'give user auditor passwordless sudo for id (a sudoers line such as "auditor ALL=(root) NOPASSWD: /usr/bin/id")',
     );
   });
 

@@ -16,7 +16,7 @@ export {
 } from "./host-keys.ts";
 export { loadPrivateKey, type SshPrivateKey } from "./keys.ts";
 export type { RemoteCommand, RemoteCommandOutcome, RemoteCommandOptions } from "./command.ts";
-export { sudoCommand } from "./sudo.ts";
+export { sudoCommand, execWithSudo } from "./sudo.ts";
 export { shellQuote, shellCommand } from "./shell.ts";
 export {
   streamPkiArchive,

@@ -100,7 +100,7 @@ function refusal(
     const sudoError = sudoRefusal(outcome, {
       host: session.host,
       user: session.user,
-      programs: "tar and find",
+      programs: ["tar", "find"],
     });
     if (sudoError) return sudoError;
   }

@@ -3,7 +3,8 @@
  * job); when sudo wants a password, say so plainly instead of showing sudo's own words.
  */
 import { RemoteCommandError } from "./errors.ts";
-import type { RemoteCommandOutcome } from "./command.ts";
+import type { RemoteCommand, RemoteCommandOutcome } from "./command.ts";
+import type { SshSession } from "./session.ts";
 import { shellCommand } from "./shell.ts";
 
 export function sudoCommand(argv: string[]): string {
@@ -17,13 +18,15 @@ const SUDO_NOT_ALLOWED =
 /** Recognises sudo's own refusals in a failed command's stderr. */
 export function sudoRefusal(
   outcome: RemoteCommandOutcome,
-  where: { host: string; user: string; programs: string },
+  where: { host: string; user: string; programs: string[] },
 ): RemoteCommandError | undefined {
+  const programs = where.programs.join(" and ");
+  const sudoersLine = `${where.user} ALL=(root) NOPASSWD: ${where.programs.map((program) => `/usr/bin/${program}`).join(", ")}`;
   if (SUDO_WANTS_PASSWORD.test(outcome.stderr)) {
     return new RemoteCommandError(
       "sudo-needs-password",
       `sudo on ${where.host} needs a password for user ${where.user}; give user ${where.user} passwordless sudo for ` +
-        `${where.programs} (a sudoers line such as "${where.user} ALL=(root) NOPASSWD: /usr/bin/tar, /usr/bin/find"), ` +
+        `${programs} (a sudoers line such as "${sudoersLine}"), ` +
         `or connect as a user that has it.`,
       outcome,
     );
@@ -31,10 +34,27 @@ export function sudoRefusal(
   if (SUDO_NOT_ALLOWED.test(outcome.stderr)) {
     return new RemoteCommandError(
       "sudo-not-allowed",
-      `user ${where.user} may not run ${where.programs} with sudo on ${where.host}; allow it in the node's sudoers ` +
-        `("${where.user} ALL=(root) NOPASSWD: /usr/bin/tar, /usr/bin/find"), or connect as a user that may.`,
+      `user ${where.user} may not run ${programs} with sudo on ${where.host}; allow it in the node's sudoers ` +
+        `("${sudoersLine}"), or connect as a user that may.`,
       outcome,
     );
   }
   return undefined;
+}
+
+/**
+ * Runs `sudo -n <argv>` on the node: stdout streams as from `exec`, and sudo's own refusal
+ * becomes one clear error naming the host, the user and the programs needed.
+ */
+export function execWithSudo(
+  session: SshSession,
+  argv: string[],
+  options: { describe?: string } = {},
+): RemoteCommand {
+  const program = argv[0] ?? "";
+  return session.exec(sudoCommand(argv), {
+    describe: options.describe ?? `sudo ${program}`,
+    interpretFailure: (outcome) =>
+      sudoRefusal(outcome, { host: session.host, user: session.user, programs: [program] }),
+  });
 }
