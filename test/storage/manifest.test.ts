@@ -114,6 +114,9 @@ describe("backup manifest", () => {
     expect(parseEdited((m) => (m.payload.name = "../../etc/passwd"))).toThrow(
       /field payload.name should be valid/,
     );
+    expect(parseEdited((m) => (m.payload.encryption.recipients = ["age1notakey"]))).toThrow(
+      /field payload.encryption.recipients\[0\] should be valid \(The age recipient "age1notakey" is not valid/,
+    );
   });
 
   it("refuses an unencrypted manifest that lacks the explicit opt-in", () => {

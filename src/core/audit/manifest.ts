@@ -3,6 +3,7 @@
  * that a backup with a manifest is complete. Listing, verification, restore and retention
  * all work from it; it holds no secret (recipients are public keys).
  */
+import { X25519Recipient } from "../crypto/age-keys.ts";
 import { COMPRESSIONS, type Compression } from "../storage/compression.ts";
 import {
   BACKUP_KINDS,
@@ -224,7 +225,9 @@ function validateManifest(value: unknown, where: string): BackupManifest {
     encryption = {
       method: "age",
       recipients: recipients.map((recipient, index) =>
-        read.string(recipient, `payload.encryption.recipients[${index}]`),
+        read.string(recipient, `payload.encryption.recipients[${index}]`, (text) =>
+          X25519Recipient.parse(text),
+        ),
       ),
     };
   } else if (encryptionRecord.method === "none") {

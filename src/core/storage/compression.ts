@@ -48,7 +48,7 @@ export function createCompressStream(compression: Compression): Transform {
         chunkSize: CHUNK_SIZE,
         params: {
           [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
-          // Records the size-free frame checksum so `zstd -t` can check a downloaded payload too.
+          // zstd's own frame checksum, so `zstd -t` can check a downloaded payload by itself.
           [constants.ZSTD_c_checksumFlag]: 1,
         },
       });
