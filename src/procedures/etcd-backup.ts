@@ -24,6 +24,7 @@ import {
   fileSizeInPod,
   removeFromPod,
   saveSnapshotInPod,
+  snapshotSaveTimeoutMs,
   sha256InPod,
   streamFileFromPod,
   uniqueSnapshotPath,
@@ -60,6 +61,8 @@ export interface EtcdBackupOptions {
   workDir?: string;
   /** How often a long transfer reports its progress; default 5 s. */
   progressIntervalMs?: number;
+  /** How long `etcdctl snapshot save` may take; default 2 min + 1 s per 20 MB of database. */
+  snapshotTimeoutMs?: number;
   /** Told about transfer progress, e.g. for a terminal progress bar. */
   onProgress?: (progress: TransferProgress) => void;
 }
@@ -171,7 +174,7 @@ export function planClusterBackup(profile: EtcdClusterProfile, destination: stri
     {
       name: "removeTemporaryFile",
       description: "remove the snapshot from the member pod, whatever happened",
-      equivalent: `${exec} rm -f /tmp/etcd-backup-TIMESTAMP.db`,
+      equivalent: `${exec} rm -f /tmp/etcd-backup-TIMESTAMP.db /tmp/etcd-backup-TIMESTAMP.db.part`,
     },
     {
       name: "applyRetention",
@@ -302,7 +305,12 @@ async function backUpCluster(
         name: "saveSnapshot",
         description: `etcdctl snapshot save ${snapshotPath} in ${member.pod}`,
       },
-      () => saveSnapshotInPod(podTarget, snapshotPath),
+      () =>
+        saveSnapshotInPod(
+          podTarget,
+          snapshotPath,
+          options.snapshotTimeoutMs ?? snapshotSaveTimeoutMs(databaseBytes),
+        ),
     );
     const podFileSize = await fileSizeInPod(podTarget, snapshotPath);
     // The pod's own sha256 runs beside the transfer, so it costs no extra time.
@@ -355,12 +363,15 @@ async function backUpCluster(
       const snapshotPath = podPath;
       await journal
         .run(
-          { name: "removeTemporaryFile", description: `rm -f ${snapshotPath} in ${podTarget.pod}` },
+          {
+            name: "removeTemporaryFile",
+            description: `rm -f ${snapshotPath} ${snapshotPath}.part in ${podTarget.pod}`,
+          },
           () => removeFromPod(podTarget, snapshotPath),
         )
         .catch((error: Error) => {
           logger.warning(
-            `The temporary snapshot ${snapshotPath} could not be removed from ${podTarget.profile.namespace}/${podTarget.pod}: ${error.message}. Remove it by hand: kubectl exec -n ${podTarget.profile.namespace} ${podTarget.pod} -c ${podTarget.profile.container} -- rm -f ${snapshotPath}`,
+            `The temporary snapshot ${snapshotPath} could not be removed from ${podTarget.profile.namespace}/${podTarget.pod}: ${error.message}. Remove it by hand: kubectl exec -n ${podTarget.profile.namespace} ${podTarget.pod} -c ${podTarget.profile.container} -- rm -f ${snapshotPath} ${snapshotPath}.part`,
           );
         });
     }

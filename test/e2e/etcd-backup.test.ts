@@ -314,8 +314,12 @@ describe("etcd-backup against the sandbox admin cluster", () => {
   });
 
   it("refuses to snapshot into a pod without room, before writing anything", async () => {
-    const tmp = join(await podRootOf("uc2", "kube-etcd-0"), "tmp");
-    await run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", tmp]);
+    // A small /tmp inside the member's own mount namespace, as a nearly full container disk.
+    const member = sandbox.layout.userClusters
+      .find((cluster) => cluster.name === "uc2")!
+      .members.find((candidate) => candidate.memberNumber === 0)!;
+    const inPod = ["-t", String(await etcdPidServing(member.podIP)), "-m", "-r", "--"];
+    await run("nsenter", [...inPod, "mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", "/tmp"]);
     try {
       const store = new FileStore(join(work, "store-full"));
       const opts = await options({ store, clusters: ["uc2"] });
@@ -327,7 +331,7 @@ describe("etcd-backup against the sandbox admin cluster", () => {
       expect(opts.logger.lines.join("\n")).not.toMatch(/▶ saveSnapshot/);
       expect(await store.list()).toEqual([]);
     } finally {
-      await run("umount", [tmp]);
+      await run("nsenter", [...inPod, "umount", "/tmp"]);
     }
   });
 });

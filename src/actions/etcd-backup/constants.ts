@@ -9,6 +9,7 @@ export const Inputs = {
   Compression: "compression",
   RetentionCount: "retention-count",
   RetentionDays: "retention-days",
+  ArtifactRetentionDays: "artifact-retention-days",
   S3Endpoint: "s3-endpoint",
   S3Region: "s3-region",
   S3ForcePathStyle: "s3-force-path-style",

@@ -80,8 +80,10 @@ async function backup(): Promise<void> {
   const maxAgeDays = getInputAsInt(Inputs.RetentionDays, { min: 1, max: 36_500 });
   const dryRun = getInputAsBool(Inputs.DryRun, false);
   const s3Endpoint = getInput(Inputs.S3Endpoint);
+  const artifactRetentionDays = getInputAsInt(Inputs.ArtifactRetentionDays, { min: 1, max: 90 });
   const store = await openStore(destination, {
     logger,
+    artifact: artifactRetentionDays !== undefined ? { retentionDays: artifactRetentionDays } : {},
     s3: {
       ...(s3Endpoint ? { endpoint: s3Endpoint } : {}),
       ...(getInput(Inputs.S3Region) ? { region: getInput(Inputs.S3Region) } : {}),

@@ -66,8 +66,52 @@ export async function checkRoomForSnapshot(
   return available;
 }
 
-export async function saveSnapshotInPod(target: PodTarget, path: string): Promise<void> {
-  await exec(target, snapshotSave(target.profile, path));
+/**
+ * `etcdctl snapshot save`, bounded in time: etcdctl itself waits forever on a member that
+ * accepted the connection and then stopped answering. The pod's own `timeout` (when the
+ * image has one) kills it there, so no late snapshot appears after the clean-up; closing the
+ * exec stream a little later is the fallback.
+ */
+export async function saveSnapshotInPod(
+  target: PodTarget,
+  path: string,
+  timeoutMs: number,
+): Promise<void> {
+  const seconds = Math.ceil(timeoutMs / 1000);
+  const tooSlow = () =>
+    new Error(
+      `etcdctl snapshot save in ${target.profile.namespace}/${target.pod} did not finish within ${seconds} s: the member stopped answering; check its health and logs.`,
+    );
+  const result = await execInPod(target.config, {
+    namespace: target.profile.namespace,
+    pod: target.pod,
+    container: target.profile.container,
+    command: [
+      "sh",
+      "-c",
+      't=$1; shift; if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL "$t" "$@"; fi; exec "$@"',
+      "sh",
+      String(seconds),
+      ...snapshotSave(target.profile, path),
+    ],
+    signal: AbortSignal.timeout(timeoutMs + 10_000),
+  }).catch((error: Error) => {
+    throw error.name === "ExecStreamError" && /aborted/.test(error.message)
+      ? Object.assign(tooSlow(), { cause: error })
+      : error;
+  });
+  if (result.exitCode === 137) throw tooSlow();
+  if (result.exitCode !== 0) {
+    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
+    throw new Error(
+      `etcdctl snapshot save in ${target.profile.namespace}/${target.pod} exited with code ${result.exitCode}${detail ? `: ${detail}` : ""}`,
+    );
+  }
+}
+
+/** Time allowed for a snapshot save: 2 minutes, plus a second per 20 MB of database. */
+export function snapshotSaveTimeoutMs(databaseBytes: number): number {
+  return 120_000 + Math.ceil(databaseBytes / 20_000_000) * 1000;
 }
 
 export async function fileSizeInPod(target: PodTarget, path: string): Promise<number> {
@@ -119,7 +163,10 @@ export async function streamFileFromPod(
   });
 }
 
-/** Removes the temporary snapshot; reports whether the pod confirms it is gone. */
+/**
+ * Removes the temporary snapshot, and the `.part` file etcdctl writes before renaming it
+ * (left behind when a save fails half-way).
+ */
 export async function removeFromPod(target: PodTarget, path: string): Promise<void> {
-  await exec(target, ["rm", "-f", path]);
+  await exec(target, ["rm", "-f", path, `${path}.part`]);
 }

@@ -42,7 +42,9 @@ export interface ExecResult {
 }
 
 /** The exec ran, but the stream broke before the process reported how it ended. */
-export class ExecStreamError extends Error {}
+export class ExecStreamError extends Error {
+  override readonly name = "ExecStreamError";
+}
 
 export async function execInPod(config: KubeConfig, options: ExecOptions): Promise<ExecResult> {
   const cluster = config.getCurrentCluster();
