@@ -54,13 +54,18 @@ function compileReader(dir: string): string {
   return join(dir, "index.js");
 }
 
-/** The child's program: one operation, then its time and this process's peak memory. */
+/**
+ * The child's program: one operation, then its time and its peak memory. The peak is
+ * VmHWM from /proc/self/status, which starts afresh at exec; getrusage's maxRSS would
+ * carry over the size of the bench process that forked it.
+ */
 function childProgram(
   readerEntry: string,
   operation: Operation | "baseline",
   file: string,
 ): string {
   return `
+    import { readFileSync } from "node:fs";
     import { readSnapshotStatus, listSnapshotKeys, verifySnapshot } from ${JSON.stringify(readerEntry)};
     const operation = ${JSON.stringify(operation)};
     const file = ${JSON.stringify(file)};
@@ -70,7 +75,8 @@ function childProgram(
     else if (operation === "list") summary = listSnapshotKeys(file).keys.length;
     else if (operation === "verify") summary = verifySnapshot(file).ok;
     const operationMs = performance.now() - started;
-    process.stdout.write(JSON.stringify({ operationMs, maxRssKiB: process.resourceUsage().maxRSS, summary }) + "\\n");
+    const maxRssKiB = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))[1]);
+    process.stdout.write(JSON.stringify({ operationMs, maxRssKiB, summary }) + "\\n");
   `;
 }
 
@@ -172,7 +178,10 @@ function measure(command: string, args: string[]): Promise<Measurement> {
     let stdout = "";
     let peakKiB = 0;
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    const sampler = setInterval(() => (peakKiB = Math.max(peakKiB, vmHwmKiB(child.pid))), 5);
+    const sampler = setInterval(
+      () => (peakKiB = Math.max(peakKiB, vmHwmKiB(child.pid, command))),
+      5,
+    );
     child.on("error", reject);
     child.on("exit", (code) => {
       clearInterval(sampler);
@@ -182,14 +191,20 @@ function measure(command: string, args: string[]): Promise<Measurement> {
       resolve({
         processMs,
         ...(report?.operationMs !== undefined ? { operationMs: report.operationMs } : {}),
-        peakRssMiB: Math.max(peakKiB, report?.maxRssKiB ?? 0) / 1024,
+        peakRssMiB: (report?.maxRssKiB ?? peakKiB) / 1024,
       });
     });
   });
 }
 
-function vmHwmKiB(pid: number | undefined): number {
+/**
+ * The VmHWM of `pid`, once it runs `command`: between fork and exec the child still has
+ * the parent's memory, and a sample then would charge the bench's own size to the child.
+ */
+function vmHwmKiB(pid: number | undefined, command: string): number {
   try {
+    const program = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0")[0];
+    if (program !== command) return 0;
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
   } catch {
