@@ -11,7 +11,7 @@ import { toTable } from "./printers.ts";
 import type { RestRequest } from "./rest.ts";
 import { wantsTable, withTypeMeta } from "./rest.ts";
 import { parseSelectors } from "./selectors.ts";
-import { failureStatus, toApiError } from "./status.ts";
+import { badRequest, failureStatus, toApiError } from "./status.ts";
 
 /** Real API servers end a watch after 30-60 minutes; clients re-watch. */
 const DEFAULT_WATCH_SECONDS = 30 * 60;
@@ -19,6 +19,16 @@ const DEFAULT_WATCH_SECONDS = 30 * 60;
 export function isWatchRequest(query: URLSearchParams): boolean {
   const watch = query.get("watch");
   return watch === "true" || watch === "1";
+}
+
+function watchTimeoutSeconds(query: URLSearchParams): number {
+  const given = query.get("timeoutSeconds");
+  if (given === null || given === "") return DEFAULT_WATCH_SECONDS;
+  const seconds = Number(given);
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    throw badRequest(`timeoutSeconds "${given}" must be a whole number of seconds, 0 or more`);
+  }
+  return seconds === 0 ? DEFAULT_WATCH_SECONDS : seconds;
 }
 
 export function serveWatch(
@@ -31,7 +41,7 @@ export function serveWatch(
   const matches = (object: KubeObject) =>
     (name === undefined || object.metadata.name === name) && selected(object);
   const asTable = wantsTable(request.accept);
-  const timeoutSeconds = Number(request.query.get("timeoutSeconds") ?? DEFAULT_WATCH_SECONDS);
+  const timeoutSeconds = watchTimeoutSeconds(request.query);
 
   response.writeHead(200, {
     "Content-Type": "application/json",
@@ -109,6 +119,6 @@ export function serveWatch(
     stop();
     if (!response.writableEnded) response.end();
   };
-  const timer = setTimeout(finish, Math.max(0, timeoutSeconds) * 1000);
+  const timer = setTimeout(finish, timeoutSeconds * 1000);
   response.on("close", finish);
 }
