@@ -332,7 +332,7 @@ describe("a pod", () => {
       const current = statusOf(fixture.store, NS, "unready");
       return current?.phase === "Running" && current;
     });
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     const later = statusOf(fixture.store, NS, "unready");
     expect(status.containerStatuses?.[0]?.started).toBe(true);
     expect(later?.containerStatuses?.[0]?.ready).toBe(false);
@@ -385,7 +385,7 @@ describe("exec", () => {
   });
 
   it("holds the command's output while a slow consumer catches up, in bounded memory", async () => {
-    const total = 160 * 1024 * 1024;
+    const total = 128 * 1024 * 1024;
     let received = 0;
     let peakRss = process.memoryUsage().rss;
     const startRss = peakRss;
@@ -409,7 +409,7 @@ describe("exec", () => {
     );
     expect(result.exitCode).toBe(0);
     expect(received).toBe(total);
-    // Buffering the whole output would add 160 MiB; streaming keeps it to pipe-sized chunks.
+    // Buffering the whole output would add 128 MiB; streaming keeps it to pipe-sized chunks.
     expect(peakRss - startRss).toBeLessThan(64 * 1024 * 1024);
   });
 
