@@ -449,6 +449,24 @@ describe("exec", () => {
     requestPodDeletion(fixture.store, NS, "exec-env", 0);
   });
 
+  it("shows stderr on stdout for a terminal session, which asks for no stderr", async () => {
+    const stdout = new PassThrough();
+    let seen = "";
+    stdout.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+    const { exitCode } = await fixture.runtime.exec(
+      {
+        namespace: NS,
+        pod: await runningPod("exec-target"),
+        container: "",
+        command: ["sh", "-c", "echo out; sleep 0.1; echo err >&2"],
+        tty: true,
+      },
+      { stdin: null, stdout, stderr: null },
+    );
+    expect(exitCode).toBe(0);
+    expect(seen).toBe("out\nerr\n");
+  });
+
   it("ends the command when the consumer of its output goes away", async () => {
     const stdout = new PassThrough();
     const running = fixture.runtime.exec(

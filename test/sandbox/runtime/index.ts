@@ -11,8 +11,9 @@
  *   runtime.network      // { bridge, subnet, gateway }: the host holds the gateway address
  *   runtime.podIP(ns, name), runtime.pvcPath(ns, claim), runtime.logDir(ns, pod, container)
  *   await runtime.exec(request, streams)   // PodExecutor, for the API server's exec:
- *     // enters the running container (its namespaces, root, env); tty is ignored; the
- *     // caller's stdout/stderr are written with backpressure and never ended by exec
+ *     // enters the running container (its namespaces, root, env); no pty: with tty, stderr
+ *     // joins stdout as on a terminal; the caller's stdout/stderr are written with
+ *     // backpressure and never ended by exec
  *   await runtime.stop() // kills every process, removes netns, veths and bridge; keeps dir
  *
  * Once started, it works entirely through the store, as a real node does through the API:

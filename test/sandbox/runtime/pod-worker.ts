@@ -158,12 +158,15 @@ export class PodWorker {
       });
     }
     const [command, ...args] = argv as [string, ...string[]];
+    // With a terminal, kubectl asks for no stderr: a terminal shows both on one screen, so
+    // the command's stderr joins stdout rather than being lost.
+    const stderrTarget = streams.stderr ?? (request.tty ? streams.stdout : null);
     const child = spawn(command, args, {
       detached: true,
       stdio: [
         streams.stdin ? "pipe" : "ignore",
         streams.stdout ? "pipe" : "ignore",
-        streams.stderr ? "pipe" : "ignore",
+        stderrTarget ? "pipe" : "ignore",
       ],
     });
     const pgid = child.pid;
@@ -176,7 +179,7 @@ export class PodWorker {
     }
     // pipe() pauses the command's output while the consumer is full: constant memory.
     if (streams.stdout && child.stdout) child.stdout.pipe(streams.stdout, { end: false });
-    if (streams.stderr && child.stderr) child.stderr.pipe(streams.stderr, { end: false });
+    if (stderrTarget && child.stderr) child.stderr.pipe(stderrTarget, { end: false });
     // A consumer that goes away (the client hung up) ends the command: nobody reads its output.
     const consumerGone = () => {
       if (pgid && child.exitCode === null && child.signalCode === null) killGroup(pgid);
