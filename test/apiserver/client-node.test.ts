@@ -150,6 +150,21 @@ describe("client-node CoreV1Api", () => {
     });
   });
 
+  it("stores nothing for a patch that changes nothing: same resourceVersion, no watch event", async () => {
+    const before = await core.readNamespacedPod({ name: "kube-etcd-2", namespace: "uc1" });
+    const revisionBefore = cluster.store.currentResourceVersion();
+    const patched = await core.patchNamespacedPod(
+      {
+        name: "kube-etcd-2",
+        namespace: "uc1",
+        body: { metadata: { labels: before.metadata?.labels } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    expect(patched.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
+    expect(cluster.store.currentResourceVersion()).toBe(revisionBefore);
+  });
+
   it("answers a missing pod with a NotFound Status and a stale update with Conflict", async () => {
     const missing = await failure(
       core.readNamespacedPod({ name: "kube-etcd-7", namespace: "uc1" }),

@@ -275,11 +275,34 @@ function storeUpdate(
     validateObject(route.type, updated);
   }
   if (isDryRun(request.query)) return updated;
+  if (isNoOp(current, updated)) return withTypeMeta(route.type, current);
   try {
     return withTypeMeta(route.type, store.update(route.type.key, updated));
   } catch (error) {
     throw toApiError(error, route.type);
   }
+}
+
+/**
+ * A write that changes nothing is not stored, as on a real API server: no new
+ * resourceVersion, no MODIFIED event for the controllers to react to.
+ */
+function isNoOp(current: KubeObject, updated: KubeObject): boolean {
+  if (updated.metadata.resourceVersion !== current.metadata.resourceVersion) return false;
+  const comparable = (object: KubeObject) =>
+    canonicalJson({ ...object, apiVersion: undefined, kind: undefined });
+  return comparable(current) === comparable(updated);
+}
+
+/** JSON with object keys sorted, so two equal objects built in different orders compare equal. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, child: unknown) =>
+    child && typeof child === "object" && !Array.isArray(child)
+      ? Object.fromEntries(
+          Object.entries(child as Loose).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : child,
+  );
 }
 
 export function replaceObject(store: ObjectStore, request: RestRequest): KubeObject {
@@ -464,6 +487,7 @@ export function updateScale(
   if (typeof requestedVersion === "string" && requestedVersion)
     updated.metadata.resourceVersion = requestedVersion;
   if (isDryRun(request.query)) return scaleOf(updated);
+  if (isNoOp(current, updated)) return scaleOf(current);
   try {
     return scaleOf(store.update(route.type.key, updated));
   } catch (error) {
