@@ -380,9 +380,16 @@ export class PodWorker {
   }
 
   /** A readiness probe: the command in the pod's view; a time-out counts as a failure. */
-  private runProbe(container: Container, command: string[], timeoutMs: number): Promise<number> {
-    if (this.stopped) return Promise.resolve(1);
-    const [program, ...args] = this.podCommand(container, command) as [string, ...string[]];
+  private async runProbe(
+    container: Container,
+    command: string[],
+    timeoutMs: number,
+  ): Promise<number> {
+    const runner = this.containers.find((candidate) => candidate.spec === container);
+    if (this.stopped || !runner) return 1;
+    // Inside the container, as the kubelet's exec probe runs.
+    const [program, ...args] = (await this.execCommand(runner, command)) as [string, ...string[]];
+    if (this.stopped) return 1;
     const child = spawn(program, args, { detached: true, stdio: "ignore" });
     const pgid = child.pid;
     // Probes live in the pod's namespace, which stale clean-up empties anyway: they are
