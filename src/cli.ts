@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
+import { registerBackupCommands } from "./cli/backup.ts";
 import { registerSnapshotCommands } from "./cli/snapshot.ts";
 
 const packageJson = JSON.parse(
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // Subcommand groups register here, one line each.
   registerSnapshotCommands(program);
+  registerBackupCommands(program);
   return program;
 }
 

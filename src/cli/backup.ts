@@ -1,0 +1,374 @@
+/**
+ * `etcd-backup-actions backup`: the etcd-backup action from a terminal, for when GitHub
+ * Actions is down or an operator wants a backup now. Same procedure, same checks; logs and
+ * the progress bar go to stderr, the summary table (or JSON) to stdout. Exit codes: 0 all
+ * stored (or planned), 1 a cluster failed or the run could not start, 2 a bad flag.
+ */
+import { Option, type Command, type CommanderError } from "commander";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { parseRecipients } from "../core/crypto/age.ts";
+import { isValidClusterName } from "../core/etcd/profiles.ts";
+import { formatBytes } from "../core/format.ts";
+import { loadKubeconfig } from "../core/kube/kubeconfig.ts";
+import { consoleLogger, type Logger } from "../core/log/logger.ts";
+import { COMPRESSIONS, type Compression } from "../core/storage/compression.ts";
+import { openStore, parseDestination, type Destination } from "../core/storage/destination.ts";
+import { parseRetentionPolicy, type RetentionPolicy } from "../core/storage/retention.ts";
+import {
+  resolveClusters,
+  runEtcdBackup,
+  type ClusterBackupResult,
+  type TransferProgress,
+} from "../procedures/etcd-backup.ts";
+
+type OutputFormat = "table" | "json";
+
+interface BackupFlags {
+  kubeconfig?: string;
+  clusters?: string;
+  destination?: string;
+  recipient: string[];
+  allowUnencrypted?: boolean;
+  compression: Compression;
+  keepLast?: string;
+  maxAge?: string;
+  s3Endpoint?: string;
+  dryRun?: boolean;
+  output: OutputFormat;
+}
+
+/** Everything the flags say, checked: nothing here has touched a cluster yet. */
+export interface BackupRequest {
+  kubeconfigPath: string;
+  clusters: string[];
+  destination: Destination;
+  recipients: string[];
+  allowUnencrypted: boolean;
+  compression: Compression;
+  retention: RetentionPolicy;
+  s3Endpoint?: string;
+  dryRun: boolean;
+  output: OutputFormat;
+}
+
+/** A flag the operator must fix; exit code 2, as commander uses for its own usage errors. */
+export class FlagError extends Error {}
+
+const EXIT_FAILED = 1;
+const EXIT_BAD_FLAG = 2;
+
+export function registerBackupCommands(program: Command): void {
+  program
+    .command("backup")
+    .description(
+      "Back up the etcd of the admin cluster and user clusters: healthy member, streamed, verified, encrypted, with a manifest.",
+    )
+    .option("--kubeconfig <path>", "the admin cluster's kubeconfig (default: $KUBECONFIG)")
+    .option("--clusters <list>", "all, admin, or user cluster names, comma-separated (uc1,uc2)")
+    .option("--destination <uri>", "file:///absolute/folder or s3://bucket/prefix")
+    .option(
+      "--recipient <age1...>",
+      "age recipient (public key) to encrypt to; repeat for several",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("--allow-unencrypted", "store in clear text (a snapshot holds every Secret)")
+    .addOption(
+      new Option("--compression <name>", "payload compression")
+        .choices(COMPRESSIONS)
+        .default("zstd"),
+    )
+    .option("--keep-last <n>", "keep at most N backups per cluster (after the new one is verified)")
+    .option("--max-age <age>", "delete backups older than this: 30d, 12h, 2w, 90m")
+    .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
+    .option("--dry-run", "show which member of which cluster would be backed up; change nothing")
+    .addOption(
+      new Option("-o, --output <format>", "table for people, json for scripts")
+        .choices(["table", "json"])
+        .default("table"),
+    )
+    // Commander's own usage errors (unknown flag, bad choice) exit 2 like ours, not 1:
+    // 1 means a cluster's backup failed, which a scheduler must tell apart.
+    .exitOverride((error: CommanderError) => {
+      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
+    })
+    .action(async (flags: BackupFlags) => {
+      process.exitCode = await backupCommand(flags, process.env);
+    });
+}
+
+/** Runs the command and returns its exit code. */
+async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promise<number> {
+  let request: BackupRequest;
+  let config: KubeConfig;
+  try {
+    request = parseBackupFlags(flags, env);
+    config = await loadKubeconfigFlag(request.kubeconfigPath);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return EXIT_BAD_FLAG;
+  }
+  const progressBar = process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
+  const logger = progressBar ? progressBar.wrap(consoleLogger()) : consoleLogger();
+  try {
+    await checkClustersExist(config, request.clusters);
+  } catch (error) {
+    const flagProblem = error instanceof FlagError;
+    logger.error((error as Error).message);
+    return flagProblem ? EXIT_BAD_FLAG : EXIT_FAILED;
+  }
+  let results: ClusterBackupResult[];
+  try {
+    const store = await openStore(request.destination, {
+      logger,
+      s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
+    });
+    results = await runEtcdBackup({
+      config,
+      clusters: request.clusters,
+      store,
+      recipients: request.recipients,
+      allowUnencrypted: request.allowUnencrypted,
+      compression: request.compression,
+      retention: request.retention,
+      dryRun: request.dryRun,
+      logger,
+      ...(progressBar
+        ? { onProgress: (progress) => progressBar.show(progress), progressIntervalMs: 250 }
+        : {}),
+    });
+  } catch (error) {
+    logger.error(`The backup could not run: ${(error as Error).message}`);
+    return EXIT_FAILED;
+  } finally {
+    progressBar?.clear();
+  }
+  process.stdout.write(
+    request.output === "json"
+      ? `${JSON.stringify(results, null, 2)}\n`
+      : backupResultsTable(results, request.destination.uri),
+  );
+  const failed = results.filter((result) => result.outcome === "failed");
+  if (failed.length) {
+    logger.error(`The backup failed for ${failed.length} of ${results.length} cluster(s).`);
+    return EXIT_FAILED;
+  }
+  return 0;
+}
+
+/** Checks every flag without touching the network; each problem is one sentence naming the flag. */
+export function parseBackupFlags(flags: BackupFlags, env: NodeJS.ProcessEnv): BackupRequest {
+  const kubeconfigPath = kubeconfigPathFrom(flags.kubeconfig, env.KUBECONFIG);
+  const clusters = parseClustersFlag(flags.clusters);
+  if (!flags.destination?.trim()) {
+    throw new FlagError(
+      "--destination is required: expected file:///absolute/folder or s3://bucket/prefix.",
+    );
+  }
+  let destination: Destination;
+  try {
+    destination = parseDestination(flags.destination);
+  } catch (error) {
+    throw new FlagError(`--destination: ${(error as Error).message}`);
+  }
+  if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
+    throw new FlagError(
+      "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
+    );
+  }
+  const recipients = flags.recipient.map((recipient) => recipient.trim()).filter(Boolean);
+  try {
+    parseRecipients(recipients);
+  } catch (error) {
+    throw new FlagError(`--recipient: ${(error as Error).message}`);
+  }
+  const allowUnencrypted = Boolean(flags.allowUnencrypted);
+  if (recipients.length && allowUnencrypted) {
+    throw new FlagError(
+      "Give --recipient or --allow-unencrypted, not both: with a recipient the backup is encrypted.",
+    );
+  }
+  if (!recipients.length && !allowUnencrypted) {
+    throw new FlagError(
+      "--recipient is required: a snapshot holds every Secret of the cluster, so backups are encrypted; give an age public key (age1..., from age-keygen -y), or --allow-unencrypted to store them in clear text.",
+    );
+  }
+  return {
+    kubeconfigPath,
+    clusters,
+    destination,
+    recipients,
+    allowUnencrypted,
+    compression: flags.compression,
+    retention: {
+      ...retentionFlag("--keep-last", { keepLast: flags.keepLast }),
+      ...retentionFlag("--max-age", { maxAge: flags.maxAge }),
+    },
+    ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
+    dryRun: Boolean(flags.dryRun),
+    output: flags.output,
+  };
+}
+
+function kubeconfigPathFrom(flag: string | undefined, envValue: string | undefined): string {
+  if (flag?.trim()) return flag.trim();
+  const fromEnv = envValue?.trim();
+  if (!fromEnv) {
+    throw new FlagError(
+      "--kubeconfig is required (or set KUBECONFIG): expected the path of the admin cluster's kubeconfig.",
+    );
+  }
+  // kubectl merges a list of files; the backup needs the one admin cluster, so say which.
+  if (fromEnv.includes(":")) {
+    throw new FlagError(
+      `KUBECONFIG lists several files (${fromEnv}); give the admin cluster's kubeconfig with --kubeconfig.`,
+    );
+  }
+  return fromEnv;
+}
+
+function parseClustersFlag(text: string | undefined): string[] {
+  const names = (text ?? "")
+    .split(/[\s,]+/)
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (!names.length) {
+    throw new FlagError(
+      "--clusters is required: expected all, admin, or user cluster names separated by commas (uc1,uc2).",
+    );
+  }
+  const invalid = names.filter((name) => name !== "all" && !isValidClusterName(name));
+  if (invalid.length) {
+    throw new FlagError(
+      `--clusters: ${invalid.map((name) => `"${name}"`).join(", ")} is not a cluster name; expected all, admin, or user cluster names (their namespaces, lower-case letters, digits and '-').`,
+    );
+  }
+  return names;
+}
+
+function retentionFlag(
+  flag: string,
+  input: { keepLast?: string; maxAge?: string },
+): RetentionPolicy {
+  try {
+    return parseRetentionPolicy(input);
+  } catch (error) {
+    throw new FlagError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+/** Loads the kubeconfig; its messages name the action input, so they are reworded for the flag. */
+async function loadKubeconfigFlag(path: string): Promise<KubeConfig> {
+  try {
+    return await loadKubeconfig({ path });
+  } catch (error) {
+    throw new FlagError(
+      (error as Error).message.replace(/^admin-kubeconfig-path:? ?/, `--kubeconfig ${path}: `),
+    );
+  }
+}
+
+/** Unknown user cluster names are a flag to fix (exit 2), found before anything is touched. */
+async function checkClustersExist(config: KubeConfig, clusters: string[]): Promise<void> {
+  try {
+    await resolveClusters(config, clusters);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (message.startsWith("clusters")) throw new FlagError(`--${message}`);
+    throw new Error(`Cannot list the clusters: ${message}`, { cause: error });
+  }
+}
+
+/** The results as an operator reads them in a terminal: one row per cluster, then failures. */
+export function backupResultsTable(results: ClusterBackupResult[], destination: string): string {
+  const rows = results.map((result) => [
+    result.cluster,
+    result.outcome,
+    result.member ? `${result.member}${result.node ? ` (${result.node})` : ""}` : "-",
+    result.revision ?? "-",
+    result.keys ?? "-",
+    result.size !== undefined ? formatBytes(result.size) : "-",
+    result.storedSize !== undefined ? formatBytes(result.storedSize) : "-",
+    `${(result.durationMs / 1000).toFixed(1)} s`,
+    result.uri ?? destination,
+  ]);
+  let text = renderTable(
+    ["CLUSTER", "RESULT", "MEMBER (NODE)", "REVISION", "KEYS", "SIZE", "STORED", "DURATION", "URI"],
+    rows,
+  );
+  const failures = results.filter((result) => result.error);
+  if (failures.length) {
+    text += `\n${failures.map((result) => `${result.cluster}: ${result.error}`).join("\n")}\n`;
+  }
+  return text;
+}
+
+/** Left-aligned columns, two spaces apart, like kubectl. */
+function renderTable(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((row) => row.map(String))];
+  const widths = headers.map((_, column) =>
+    Math.max(...cells.map((row) => (row[column] ?? "").length)),
+  );
+  return cells
+    .map(
+      (row) =>
+        row
+          .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+          .join("  ") + "\n",
+    )
+    .join("");
+}
+
+// The procedure also logs progress as a line every interval, for job logs; on a terminal
+// the bar says the same in place, so those lines are dropped there.
+const PROGRESS_LINE = /^[a-z0-9-]+: [\d.]+ [KMGT]?i?B of [\d.]+ [KMGT]?i?B( \(\d+%\))? at /;
+
+/** One line on a terminal, redrawn in place: cluster, bar, bytes, percent, rate. */
+class ProgressBar {
+  private shown = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  show(progress: TransferProgress): void {
+    const fraction = progress.expectedBytes
+      ? Math.min(1, progress.bytes / progress.expectedBytes)
+      : 0;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const line =
+      `${progress.cluster} [${"#".repeat(filled)}${".".repeat(width - filled)}] ` +
+      `${formatBytes(progress.bytes)} / ${formatBytes(progress.expectedBytes)} ` +
+      `${(fraction * 100).toFixed(0)}% ${formatBytes(progress.bytesPerSecond)}/s`;
+    this.stream.write(`\r\x1b[K${line}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) this.stream.write("\r\x1b[K");
+    this.shown = false;
+  }
+
+  /** A logger that clears the bar before each line, so the two never mix. */
+  wrap(logger: Logger): Logger {
+    const before =
+      <T extends unknown[]>(write: (...args: T) => void) =>
+      (...args: T) => {
+        this.clear();
+        write(...args);
+      };
+    return {
+      debug: before(logger.debug),
+      info: (message) => {
+        if (PROGRESS_LINE.test(message)) return;
+        this.clear();
+        logger.info(message);
+      },
+      warning: before(logger.warning),
+      error: before(logger.error),
+      group: (title, body) => {
+        this.clear();
+        return logger.group(title, body);
+      },
+    };
+  }
+}
