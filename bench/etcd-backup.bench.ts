@@ -222,7 +222,7 @@ function printTable(
   );
   console.log(`| (c) action: runEtcdBackup (zstd + age, FileStore) | ${seconds(actionMs)} | | |`);
   console.log(
-    `\naction peak memory (child maxRSS): ${action.peakMiB.toFixed(0)} MiB (goal < ${MEMORY_GOAL_MIB} MiB: ${verdict(action.peakMiB < MEMORY_GOAL_MIB)}); Node with the code loaded, before the work: ${action.baselineMiB.toFixed(0)} MiB`,
+    `\naction peak memory (child VmHWM): ${action.peakMiB.toFixed(0)} MiB (goal < ${MEMORY_GOAL_MIB} MiB: ${verdict(action.peakMiB < MEMORY_GOAL_MIB)}); Node with the code loaded, before the work: ${action.baselineMiB.toFixed(0)} MiB`,
   );
   console.log(
     `snapshot: raw ${mb(raw.bytes)}, runbook copy ${mb(runbook.bytes)}, action plaintext ${mb(action.report.size ?? 0)}, stored (zstd + age) ${mb(action.report.storedSize ?? 0)}`,

@@ -1,6 +1,6 @@
 /**
  * Runs one exported function of a module in a fresh Node child and reports its result and
- * peak resident memory (getrusage maxRSS), like test/support/memory.ts, but the bundle gets
+ * peak resident memory (VmHWM), like test/support/memory.ts, but the bundle gets
  * a `require` of its own: the procedure pulls in CommonJS packages (ws, client-node) that
  * require Node's built-ins, which a plain ESM bundle cannot do. Bundled, not run through a
  * TypeScript loader, so the loader's own 30-50 MiB do not count.
@@ -14,7 +14,7 @@ import { build } from "esbuild";
 
 export interface ChildReport<T> {
   result: T;
-  /** Peak RSS of the child over its whole life, in bytes. */
+  /** Peak RSS (VmHWM) of the child over its whole life, in bytes. */
   peakRssBytes: number;
   /** Peak RSS just before the function ran: Node and the loaded code. */
   baselineRssBytes: number;
@@ -25,7 +25,11 @@ const REQUIRE_BANNER =
 
 const childSource = (modulePath: string, exportName: string) => `
 import * as work from ${JSON.stringify(modulePath)};
-const peakRss = () => process.resourceUsage().maxRSS * 1024;
+import { readFileSync } from "node:fs";
+// VmHWM, the high-water mark of this process's own memory map. Not getrusage maxRSS: on
+// Linux a forked child's maxRSS starts at its parent's RSS at fork time (kept across exec),
+// so a big parent would be counted as the child's.
+const peakRss = () => Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))[1]) * 1024;
 process.once("disconnect", () => process.exit(1));
 process.once("message", async (args) => {
   let reply;

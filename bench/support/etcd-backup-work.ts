@@ -7,7 +7,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Writable } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
 import {
@@ -103,6 +103,12 @@ export async function timeParts(args: PartsArgs): Promise<Array<{ part: string; 
       );
     });
     const store = new FileStore(storeDir);
+    for (const copyHighWaterMark of [16 * 1024, 8 * 1024 * 1024]) {
+      await time(
+        `exec cat -> tee(copy, hwm ${copyHighWaterMark / 1024} KiB; zstd -> age -> FileStore)`,
+        () => streamThroughTee(target, args, store, copyHighWaterMark, local),
+      );
+    }
     const stored = await time("local file -> zstd -> age -> FileStore", () =>
       storeBackup(store, {
         cluster: args.cluster,
@@ -132,4 +138,78 @@ export async function timeParts(args: PartsArgs): Promise<Array<{ part: string; 
 
 function discard(): Writable {
   return new Writable({ highWaterMark: 1024 * 1024, write: (_chunk, _encoding, done) => done() });
+}
+
+/**
+ * The procedure's streaming step, rebuilt here to time it with another high-water mark on
+ * the verification copy (the procedure opens it with the default 16 KiB): the pod's bytes
+ * go through a tee into the local copy and into the storage pipeline.
+ */
+async function streamThroughTee(
+  target: PodTarget,
+  args: PartsArgs,
+  store: FileStore,
+  copyHighWaterMark: number,
+  copyPath: string,
+): Promise<void> {
+  const source = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const copy = createWriteStream(`${copyPath}.tee`, {
+    mode: 0o600,
+    highWaterMark: copyHighWaterMark,
+  });
+  const tee = teeInto(source, copy);
+  const transfer = streamFileFromPod(target, args.podPath, tee).then(
+    () =>
+      new Promise<void>((resolve, reject) =>
+        tee.end((error?: Error | null) => (error ? reject(error) : resolve())),
+      ),
+  );
+  try {
+    await storeBackup(store, {
+      cluster: args.cluster,
+      kind: "user-etcd",
+      source,
+      compression: "zstd",
+      recipients: [args.recipient],
+      logger: recordingLogger(),
+      beforeManifest: async () => {
+        await transfer;
+      },
+    });
+  } finally {
+    await transfer.catch(() => undefined);
+    await rm(`${copyPath}.tee`, { force: true });
+  }
+}
+
+/** As src/procedures/etcd-backup.ts's teeInto: each chunk waits for both outputs. */
+function teeInto(primary: Writable, secondary: Writable): Writable {
+  const writeTo = (stream: Writable, chunk: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      if (stream.write(chunk)) resolve();
+      else {
+        const onDrain = () => {
+          stream.off("error", onError);
+          resolve();
+        };
+        const onError = (error: Error) => {
+          stream.off("drain", onDrain);
+          reject(error);
+        };
+        stream.once("drain", onDrain);
+        stream.once("error", onError);
+      }
+    });
+  return new Writable({
+    highWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _encoding, done) {
+      Promise.all([writeTo(primary, chunk), writeTo(secondary, chunk)]).then(() => done(), done);
+    },
+    final(done) {
+      secondary.end(() => {
+        primary.end();
+        done();
+      });
+    },
+  });
 }
