@@ -2,12 +2,19 @@
  * `npm run demo`: brings the sandbox admin cluster up, shows its clusters (namespaces,
  * members, nodes) and the health of every etcd member, asked the way the runbook asks
  * (`kubectl exec ... -- etcdctl ... endpoint health` and `endpoint status -w table`, with
- * the runbook's certificate paths), and tears it all down. Later issues make it back up
- * every cluster too.
+ * the runbook's certificate paths), backs up every cluster with the etcd-backup procedure
+ * (to a temporary folder, encrypted to an age key made for the run), and tears it all down.
  */
 import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { consoleLogger } from "../src/core/log/logger.ts";
+import { backupResultsTable } from "../src/cli/backup.ts";
+import { loadKubeconfig } from "../src/core/kube/kubeconfig.ts";
+import { consoleLogger, type Logger } from "../src/core/log/logger.ts";
+import { openStore, parseDestination } from "../src/core/storage/destination.ts";
+import { runEtcdBackup } from "../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../test/sandbox/index.ts";
 
 const run = promisify(execFile);
@@ -159,19 +166,48 @@ async function showCluster(sandbox: Sandbox): Promise<void> {
   }
 }
 
+/** Backs up every sandbox cluster to a folder in `work`, encrypted to a key made for this run. */
+async function backUpEveryCluster(sandbox: Sandbox, logger: Logger, work: string): Promise<void> {
+  heading("backing up every cluster (etcd-backup, clusters: all)");
+  const keyFile = join(work, "age-key.txt");
+  await run("age-keygen", ["-o", keyFile]);
+  const recipient = (await run("age-keygen", ["-y", keyFile])).stdout.trim();
+  const destination = parseDestination(`file://${join(work, "backups")}`);
+  const results = await runEtcdBackup({
+    config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
+    clusters: ["all"],
+    store: await openStore(destination, { logger }),
+    recipients: [recipient],
+    allowUnencrypted: false,
+    compression: "zstd",
+    retention: {},
+    dryRun: false,
+    logger,
+    workDir: work,
+  });
+  heading(`backups (encrypted to ${recipient})`);
+  process.stdout.write(backupResultsTable(results, destination.uri));
+}
+
 async function demo(): Promise<void> {
   const logger = consoleLogger();
   const sandbox = await startSandbox({ logger });
+  const work = await mkdtemp(join(tmpdir(), "etcd-backup-demo-"));
   const stopOnSignal = () => {
-    void sandbox.stop().then(() => process.exit(130));
+    void sandbox
+      .stop()
+      .then(() => rm(work, { recursive: true, force: true }))
+      .then(() => process.exit(130));
   };
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
   try {
     await showCluster(sandbox);
+    await backUpEveryCluster(sandbox, logger, work);
   } finally {
     heading("tearing down");
     await sandbox.stop();
+    await rm(work, { recursive: true, force: true });
     process.stdout.write("sandbox stopped and torn down\n");
   }
 }
