@@ -56,7 +56,7 @@ try {
           throw new Error(`action ${name}: src/actions/${name}/main.ts is missing`);
         continue;
       }
-      const { code } = await ncc(source, {
+      const { code, assets } = await ncc(source, {
         minify: false,
         sourceMap: false,
         quiet: true,
@@ -66,6 +66,12 @@ try {
       const outDir = join(outRoot, name, dir);
       mkdirSync(outDir, { recursive: true });
       writeFileSync(join(outDir, "index.js"), code);
+      // Chunks of dynamic imports (the S3 and artifact backends load on demand) and other
+      // assets ncc found go beside the entry.
+      for (const [fileName, asset] of Object.entries(assets ?? {})) {
+        mkdirSync(join(outDir, fileName, ".."), { recursive: true });
+        writeFileSync(join(outDir, fileName), asset.source, { mode: asset.permissions });
+      }
       // ncc emits ESM for an ESM entry; mark the folder so node24 loads it as a module.
       writeFileSync(join(outDir, "package.json"), '{ "type": "module" }\n');
     }

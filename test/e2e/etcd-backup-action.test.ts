@@ -1,0 +1,278 @@
+/**
+ * The bundled etcd-backup action (actions/etcd-backup/dist/index.js, as the runner runs it on
+ * Node 24) against the sandbox: inputs as INPUT_* variables, outputs and the job summary as
+ * files, each backend for real (a folder, s3rver, Azurite behind the artifact service
+ * stand-in), every stored snapshot restored into a scratch etcd, and the log scanned for
+ * secrets.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseIdentities } from "../../src/core/crypto/age.ts";
+import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
+import { adminClusterProfile, userClusterProfile } from "../../src/core/etcd/profiles.ts";
+import { execChecked } from "../../src/core/kube/exec.ts";
+import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
+import { recordingLogger } from "../../src/core/log/logger.ts";
+import { openStore, parseDestination } from "../../src/core/storage/destination.ts";
+import { findBackup, restoreBackupToFile } from "../../src/core/storage/pipeline.ts";
+import type { BackupKind, SnapshotStore } from "../../src/core/storage/types.ts";
+import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { cleanup as cleanupEtcdFixtures, keysOfRestoredEtcd } from "../snapshot/etcd-fixture.ts";
+import { startArtifactService, type ArtifactService } from "../support/artifact-service.ts";
+import { startAzurite, type AzuriteBlob } from "../support/azurite.ts";
+import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from "../support/s3-server.ts";
+
+const run = promisify(execFile);
+const NODE24 = join(process.cwd(), "node_modules", ".bin", "node");
+const BUNDLE = join(process.cwd(), "actions", "etcd-backup", "dist", "index.js");
+
+let sandbox: Sandbox;
+let work: string;
+let identityText: string;
+let recipient: string;
+let s3: S3TestServer;
+let azurite: AzuriteBlob;
+let artifacts: ArtifactService;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "etcd-backup-action-"));
+  [sandbox, s3, azurite] = await Promise.all([
+    startSandbox({}),
+    startS3Server({ buckets: ["etcd-backups"] }),
+    startAzurite(),
+  ]);
+  artifacts = await startArtifactService({ azuriteAccountUrl: azurite.accountUrl });
+  await run("age-keygen", ["-o", join(work, "key.txt")]);
+  recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
+  identityText = await readFile(join(work, "key.txt"), "utf8");
+});
+
+afterAll(async () => {
+  await Promise.all([sandbox?.stop(), s3?.stop(), artifacts?.close(), azurite?.stop()]);
+  await cleanupEtcdFixtures();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+interface ActionRun {
+  exitCode: number;
+  log: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** Runs the bundle as the runner would: inputs in INPUT_*, outputs and summary in files. */
+async function runAction(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<ActionRun> {
+  const folder = await mkdtemp(join(work, "run-"));
+  const outputFile = join(folder, "output");
+  const summaryFile = join(folder, "summary");
+  await writeFile(outputFile, "");
+  await writeFile(summaryFile, "");
+  const inputEnv = Object.fromEntries(
+    Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]),
+  );
+  const result = await new Promise<{ code: number; log: string }>((resolve) => {
+    execFile(
+      NODE24,
+      [BUNDLE],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          RUNNER_TEMP: folder,
+          GITHUB_OUTPUT: outputFile,
+          GITHUB_STEP_SUMMARY: summaryFile,
+          ...inputEnv,
+          ...env,
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, log: `${stdout}${stderr}` }),
+    );
+  });
+  return {
+    exitCode: result.code,
+    // The runner consumes ::add-mask:: commands and never shows them; everything else is the log.
+    log: result.log
+      .split("\n")
+      .filter((line) => !line.startsWith("::add-mask::"))
+      .join("\n"),
+    outputs: parseOutputFile(await readFile(outputFile, "utf8")),
+    summary: await readFile(summaryFile, "utf8"),
+  };
+}
+
+/** GITHUB_OUTPUT's `name<<delimiter` blocks. */
+function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const pattern = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
+  for (const match of text.matchAll(pattern)) outputs[match[1]!] = match[3]!;
+  return outputs;
+}
+
+async function liveKeys(cluster: string): Promise<string[]> {
+  const profile = cluster === "admin" ? adminClusterProfile() : userClusterProfile(cluster);
+  const pod = cluster === "admin" ? sandbox.layout.admin.etcdPod : "kube-etcd-0";
+  const { stdout } = await execChecked(await loadKubeconfig({ path: sandbox.kubeconfigPath }), {
+    namespace: profile.namespace,
+    pod,
+    container: profile.container,
+    command: etcdctl(profile, "get", "", "--prefix", "--keys-only"),
+  });
+  return stdout.split("\n").filter(Boolean).sort();
+}
+
+/** Every backup the action reported is listed, decrypts, and restores to the source's keys. */
+async function expectRestorable(
+  store: SnapshotStore,
+  backups: Array<{ cluster: string; kind: BackupKind; uri: string; keys: number }>,
+  expectedKeys: Record<string, string[]>,
+) {
+  expect(backups.map((backup) => backup.cluster).sort()).toEqual(["admin", "uc1", "uc2"]);
+  for (const reported of backups) {
+    const timestamp = reported.uri.split("/").filter(Boolean).pop()!;
+    const backup = await findBackup(store, { ...reported, timestamp });
+    const file = join(work, `${reported.cluster}-${timestamp}-${Math.random()}.db`);
+    await restoreBackupToFile(store, backup, file, {
+      identities: parseIdentities(identityText),
+      logger: recordingLogger(),
+    });
+    const keys = (await keysOfRestoredEtcd(file)).map((key) => key.key).sort();
+    expect(keys).toEqual(expectedKeys[reported.cluster]);
+    expect(reported.keys).toBe(keys.length);
+  }
+}
+
+describe("the etcd-backup action bundle", () => {
+  it("backs up every cluster to a folder, S3 and artifacts, each restorable to the source's keys", async () => {
+    const expectedKeys = {
+      admin: await liveKeys("admin"),
+      uc1: await liveKeys("uc1"),
+      uc2: await liveKeys("uc2"),
+    };
+    const common = {
+      "admin-kubeconfig": sandbox.kubeconfig,
+      clusters: "all",
+      "encryption-recipients": recipient,
+    };
+
+    const folder = join(work, "folder-backups");
+    const toFolder = await runAction({ ...common, destination: `file://${folder}` });
+    expect(toFolder.exitCode, toFolder.log).toBe(0);
+    await expectRestorable(
+      await openStore(parseDestination(`file://${folder}`), { logger: recordingLogger() }),
+      JSON.parse(toFolder.outputs.backups!),
+      expectedKeys,
+    );
+    expect(toFolder.summary).toMatch(/\| uc1 \| ✅ stored \| kube-etcd-\d \(admin-node-\d\) \|/);
+    expect(toFolder.summary).toMatch(
+      /\| admin \| ✅ stored \| etcd-admin-master \(admin-master\) \|/,
+    );
+
+    const s3Env = {
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_REGION: "us-east-1",
+    };
+    const toS3 = await runAction(
+      { ...common, destination: "s3://etcd-backups/nightly", "s3-endpoint": s3.endpoint },
+      s3Env,
+    );
+    expect(toS3.exitCode, toS3.log).toBe(0);
+    Object.assign(process.env, s3Env);
+    await expectRestorable(
+      await openStore(parseDestination("s3://etcd-backups/nightly"), {
+        logger: recordingLogger(),
+        s3: { endpoint: s3.endpoint, forcePathStyle: true, region: "us-east-1" },
+      }),
+      JSON.parse(toS3.outputs.backups!),
+      expectedKeys,
+    );
+
+    const workflowRun = artifacts.newRun();
+    const artifactEnv = {
+      ACTIONS_RUNTIME_TOKEN: workflowRun.runtimeToken,
+      ACTIONS_RESULTS_URL: `${artifacts.url}/`,
+      GITHUB_ACTIONS: "true",
+    };
+    const toArtifacts = await runAction(
+      { ...common, destination: "artifact", "artifact-retention-days": "7" },
+      artifactEnv,
+    );
+    expect(toArtifacts.exitCode, toArtifacts.log).toBe(0);
+    const saved = { ...process.env };
+    Object.assign(process.env, artifactEnv);
+    try {
+      await expectRestorable(
+        await openStore(parseDestination("artifact"), { logger: recordingLogger() }),
+        JSON.parse(toArtifacts.outputs.backups!),
+        expectedKeys,
+      );
+    } finally {
+      process.env = saved;
+    }
+
+    // No secret in any log: the API token, the etcd client key, the age identity.
+    const etcdKey = await readFile(
+      join(sandbox.layout.admin.pkiDir, "etcd", "healthcheck-client.key"),
+      "utf8",
+    );
+    for (const log of [toFolder.log, toS3.log, toArtifacts.log]) {
+      expect(log).not.toContain(sandbox.token);
+      expect(log).not.toContain(etcdKey.split("\n")[1]);
+      expect(log).not.toContain(identityText.trim().split("\n").pop());
+    }
+  });
+
+  it("gives one clear error for each bad input, before touching the cluster", async () => {
+    const base = {
+      "admin-kubeconfig": sandbox.kubeconfig,
+      destination: `file://${join(work, "never")}`,
+      "encryption-recipients": recipient,
+    };
+    const cases: Array<[Record<string, string>, string]> = [
+      [
+        { ...base, "admin-kubeconfig": "", "admin-kubeconfig-path": join(work, "missing") },
+        `admin-kubeconfig-path: cannot read ${join(work, "missing")} (ENOENT); expected a readable kubeconfig file.`,
+      ],
+      [
+        { ...base, "encryption-recipients": "" },
+        "Input encryption-recipients is empty: a snapshot holds every Secret of the cluster",
+      ],
+      [
+        { ...base, destination: "ftp://backups" },
+        'Input destination: The destination "ftp://backups" is not understood',
+      ],
+      [{ ...base, clusters: "uc9" }, "clusters: no user cluster named uc9"],
+      [
+        { ...base, compression: "lz4" },
+        'Input compression is "lz4": expected one of zstd, gzip, none.',
+      ],
+      [
+        {
+          ...base,
+          "admin-kubeconfig": sandbox.kubeconfig.replace(
+            sandbox.layout.apiServerUrl,
+            "https://127.0.0.1:1",
+          ),
+        },
+        "cannot reach the API server",
+      ],
+    ];
+    for (const [inputs, message] of cases) {
+      const result = await runAction(inputs);
+      expect(result.exitCode, result.log).toBe(1);
+      const errors = result.log.split("\n").filter((line) => line.startsWith("::error::"));
+      expect(errors, result.log).toHaveLength(1);
+      expect(errors[0]).toContain(message);
+      expect(result.log).not.toContain(sandbox.token);
+    }
+  });
+});
