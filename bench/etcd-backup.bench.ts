@@ -26,7 +26,12 @@ import { FileStore } from "../src/core/storage/file.ts";
 import { runEtcdBackup } from "../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../test/sandbox/index.ts";
 import { runInChild } from "./support/child-memory.ts";
-import type { BackupArgs, BackupReport, PartsArgs } from "./support/etcd-backup-work.ts";
+import type {
+  BackupArgs,
+  BackupReport,
+  PartsArgs,
+  PartTiming,
+} from "./support/etcd-backup-work.ts";
 
 const run = promisify(execFile);
 const CLUSTER = "uc1";
@@ -243,11 +248,15 @@ function printJournal(report: BackupReport): void {
 
 /** Each part of the work alone, on a snapshot already in the pod, in another child. */
 async function printParts(args: PartsArgs): Promise<void> {
-  const { result } = await runInChild<Array<{ part: string; ms: number }>>(WORK, "timeParts", [
-    args,
-  ]);
-  console.log("\neach part alone (same member, a snapshot already saved in the pod):");
-  for (const { part, ms } of result) console.log(`  ${part.padEnd(52)} ${seconds(ms).padStart(8)}`);
+  const { result, baselineRssBytes } = await runInChild<PartTiming[]>(WORK, "timeParts", [args]);
+  console.log(
+    `\neach part alone (same member, a snapshot already saved in the pod), with the child's peak memory after it (${(baselineRssBytes / MiB).toFixed(0)} MiB before the first):`,
+  );
+  for (const { part, ms, peakMiB } of result) {
+    console.log(
+      `  ${part.padEnd(62)} ${seconds(ms).padStart(8)}  peak ${peakMiB.toFixed(0).padStart(4)} MiB`,
+    );
+  }
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

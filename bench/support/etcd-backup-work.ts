@@ -4,7 +4,7 @@
  * its own: the procedure itself, and the same work taken apart step by step to see
  * where its time goes. Arguments and results cross the process boundary as JSON.
  */
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
@@ -75,15 +75,22 @@ export interface PartsArgs extends BackupArgs {
   podPath: string;
 }
 
+export interface PartTiming {
+  part: string;
+  ms: number;
+  /** This child's VmHWM once the part is done: a rise shows the part that raised it. */
+  peakMiB: number;
+}
+
 /** Each part of the procedure's transfer and checks, timed alone, in the procedure's order. */
-export async function timeParts(args: PartsArgs): Promise<Array<{ part: string; ms: number }>> {
+export async function timeParts(args: PartsArgs): Promise<PartTiming[]> {
   const config = await loadKubeconfig({ path: args.kubeconfigPath });
   const target: PodTarget = { config, profile: userClusterProfile(args.cluster), pod: args.pod };
-  const parts: Array<{ part: string; ms: number }> = [];
+  const parts: PartTiming[] = [];
   const time = async <T>(part: string, body: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     const result = await body();
-    parts.push({ part, ms: performance.now() - started });
+    parts.push({ part, ms: performance.now() - started, peakMiB: peakMiB() });
     return result;
   };
   const local = join(args.workDir, "parts-copy.db");
@@ -134,6 +141,11 @@ export async function timeParts(args: PartsArgs): Promise<Array<{ part: string; 
     await rm(storeDir, { recursive: true, force: true });
   }
   return parts;
+}
+
+function peakMiB(): number {
+  const status = readFileSync("/proc/self/status", "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 function discard(): Writable {
