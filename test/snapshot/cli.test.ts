@@ -11,23 +11,52 @@ import { cleanup, etcdctlStatus, makeTempDir } from "./etcd-fixture.ts";
 import { fillKubernetesObjects, kubernetesObjects, snapshotOf } from "./scenarios.ts";
 
 const BIN = new URL("../../bin/etcd-backup-actions.mjs", import.meta.url).pathname;
+const SNAPSHOT_COMMANDS = new URL("../../src/cli/snapshot.ts", import.meta.url).href;
 let before: string;
 let after: string;
 let workDir: string;
 
-function cli(...args: string[]): {
+interface CliResult {
   status: number | null;
   stdout: string;
   stderr: string;
   bytes: Buffer;
-} {
-  const result = spawnSync(process.execPath, [BIN, "snapshot", ...args], { encoding: "buffer" });
+}
+
+function resultOf(result: ReturnType<typeof spawnSync>): CliResult {
+  const stdout = result.stdout as Buffer;
   return {
     status: result.status,
-    stdout: result.stdout.toString("utf8"),
-    stderr: result.stderr.toString("utf8"),
-    bytes: result.stdout,
+    stdout: stdout.toString("utf8"),
+    stderr: (result.stderr as Buffer).toString("utf8"),
+    bytes: stdout,
   };
+}
+
+/** The whole command line, through the bin script users run. */
+function bin(...args: string[]): CliResult {
+  return resultOf(spawnSync(process.execPath, [BIN, "snapshot", ...args], { encoding: "buffer" }));
+}
+
+/**
+ * The same `snapshot` commands on a program that registers only them: what the bin runs
+ * for `snapshot ...`, without starting every other command group for each case.
+ */
+function cli(...args: string[]): CliResult {
+  const program = `
+    import { Command } from "commander";
+    import { registerSnapshotCommands } from ${JSON.stringify(SNAPSHOT_COMMANDS)};
+    const program = new Command("etcd-backup-actions");
+    registerSnapshotCommands(program);
+    await program.parseAsync(process.argv.slice(1), { from: "user" });
+  `;
+  return resultOf(
+    spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", program, "snapshot", ...args],
+      { encoding: "buffer" },
+    ),
+  );
 }
 
 beforeAll(async () => {
@@ -43,12 +72,12 @@ afterAll(cleanup);
 
 describe("etcd-backup-actions snapshot", () => {
   it("status prints a table, and with --output json the numbers etcdctl prints", async () => {
-    const table = cli("status", before);
+    const table = bin("status", before);
     expect(table.status).toBe(0);
     expect(table.stdout).toMatch(/^FILE\s+HASH\s+REVISION\s+TOTAL KEYS\s+TOTAL SIZE\n/);
     const expected = await etcdctlStatus(before);
     expect(table.stdout).toContain(expected.hash.toString(16).padStart(8, "0"));
-    const json = cli("status", before, after, "--output", "json");
+    const json = bin("status", before, after, "--output", "json");
     expect(JSON.parse(json.stdout)).toEqual([
       { file: before, ...expected },
       { file: after, ...(await etcdctlStatus(after)) },
