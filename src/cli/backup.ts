@@ -27,7 +27,7 @@ interface BackupFlags {
   kubeconfig?: string;
   clusters?: string;
   destination?: string;
-  recipient: string[];
+  recipient?: string[];
   allowUnencrypted?: boolean;
   compression: Compression;
   keepLast?: string;
@@ -69,8 +69,7 @@ export function registerBackupCommands(program: Command): void {
     .option(
       "--recipient <age1...>",
       "age recipient (public key) to encrypt to; repeat for several",
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option("--allow-unencrypted", "store in clear text (a snapshot holds every Secret)")
     .addOption(
@@ -176,7 +175,7 @@ export function parseBackupFlags(flags: BackupFlags, env: NodeJS.ProcessEnv): Ba
       "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
     );
   }
-  const recipients = flags.recipient.map((recipient) => recipient.trim()).filter(Boolean);
+  const recipients = (flags.recipient ?? []).map((recipient) => recipient.trim()).filter(Boolean);
   try {
     parseRecipients(recipients);
   } catch (error) {
