@@ -8,7 +8,7 @@
 // the extensions), and ncc bundles that JavaScript. The folder sits inside the project
 // (.build/, ignored by git) so that the compiled files still find node_modules.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import ncc from "@vercel/ncc";
 
@@ -29,8 +29,11 @@ if (actionNames.length === 0) {
   process.exit(0);
 }
 
-mkdirSync(".build", { recursive: true });
-const compiled = mkdtempSync(join(".build", "compile-"));
+// A fixed folder: its path shows in the bundle's module comments and ids, so a random name
+// would make every build differ and the freshness check fail.
+const compiled = join(".build", "compile");
+rmSync(compiled, { recursive: true, force: true });
+mkdirSync(compiled, { recursive: true });
 try {
   execFileSync(
     process.execPath,

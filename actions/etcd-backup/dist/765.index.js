@@ -1,8 +1,8 @@
-export const id = 783;
-export const ids = [783];
+export const id = 765;
+export const ids = [765];
 export const modules = {
 
-/***/ 10783:
+/***/ 58765:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -17,7 +17,7 @@ export const modules = {
 /* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(57075);
 /* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(46466);
 /* harmony import */ var _actions_artifact__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(60990);
-/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(66643);
+/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(50721);
 /**
  * The GitHub artifact backend (`artifact`), the default inside GitHub Actions.
  *
