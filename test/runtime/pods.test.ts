@@ -380,6 +380,8 @@ describe("exec", () => {
       { stdin: null, stdout, stderr: null },
     );
     expect(download.exitCode).toBe(0);
+    // The runtime has handed every byte to the consumer; let the consumer take them in.
+    await new Promise<void>((resolve) => stdout.end(resolve));
     expect(received).toBe(payload.length);
     expect(hash.digest("hex")).toBe(expected);
   });
@@ -408,6 +410,9 @@ describe("exec", () => {
       { stdin: null, stdout: slowConsumer, stderr: null },
     );
     expect(result.exitCode).toBe(0);
+    // The last chunks may still sit in the consumer's buffer; the API server ends and drains
+    // its output the same way before it sends the exit status.
+    await new Promise<void>((resolve) => slowConsumer.end(resolve));
     expect(received).toBe(total);
     // Buffering the whole output would add 128 MiB; streaming keeps it to pipe-sized chunks.
     expect(peakRss - startRss).toBeLessThan(64 * 1024 * 1024);
