@@ -32,7 +32,6 @@ export async function run(): Promise<void> {
 async function backup(): Promise<void> {
   const logger = actionsLogger();
   const kubeconfigContent = getInput(Inputs.AdminKubeconfig);
-  if (kubeconfigContent) core.setSecret(kubeconfigContent);
   const kubeconfigPath = getInput(Inputs.AdminKubeconfigPath);
   if (kubeconfigContent && kubeconfigPath) {
     throw new InputError(
@@ -47,6 +46,9 @@ async function backup(): Promise<void> {
   const config = await loadKubeconfig(
     kubeconfigContent ? { content: kubeconfigContent } : { path: kubeconfigPath },
   );
+  // Mask the credentials (token, password, client key in each encoding), not the whole file:
+  // the runner masks every line of a multi-line secret, and lines such as "kind: Config"
+  // would then vanish from the whole log. Errors never quote the kubeconfig's text.
   for (const secret of kubeconfigSecrets(config)) core.setSecret(secret);
 
   const clusters = getInputAsList(Inputs.Clusters);
