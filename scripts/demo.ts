@@ -11,6 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { backupResultsTable } from "../src/cli/backup.ts";
+import { endpointHealth, etcdctl } from "../src/core/etcd/etcdctl.ts";
+import {
+  adminClusterProfile,
+  userClusterProfile,
+  type EtcdClusterProfile,
+} from "../src/core/etcd/profiles.ts";
 import { loadKubeconfig } from "../src/core/kube/kubeconfig.ts";
 import { consoleLogger, type Logger } from "../src/core/log/logger.ts";
 import { openStore, parseDestination } from "../src/core/storage/destination.ts";
@@ -18,17 +24,6 @@ import { runEtcdBackup } from "../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../test/sandbox/index.ts";
 
 const run = promisify(execFile);
-
-const USER_CLUSTER_FLAGS = [
-  "--cacert=/etcd.local.config/certificates/etcdCA.crt",
-  "--cert=/etcd.local.config/certificates/etcd.crt",
-  "--key=/etcd.local.config/certificates/etcd.key",
-];
-const ADMIN_FLAGS = [
-  "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
-  "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt",
-  "--key=/etc/kubernetes/pki/etcd/healthcheck-client.key",
-];
 
 async function kubectl(sandbox: Sandbox, ...args: string[]): Promise<string> {
   try {
@@ -40,28 +35,19 @@ async function kubectl(sandbox: Sandbox, ...args: string[]): Promise<string> {
   }
 }
 
-/** etcdctl in a member's pod, as runbook section 1 runs it. */
-function etcdctl(
-  sandbox: Sandbox,
-  namespace: string,
-  pod: string,
-  container: string,
-  flags: string[],
-  ...command: string[]
-): Promise<string> {
-  return kubectl(
-    sandbox,
-    "exec",
-    "-n",
-    namespace,
-    pod,
-    "-c",
-    container,
-    "--",
-    "/bin/sh",
-    "-ec",
-    `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 ${flags.join(" ")} ${command.join(" ")} 2>&1`,
-  );
+/**
+ * `endpoint health` and `endpoint status -w table` in a member's pod, as runbook sections 1
+ * and 4 run them, with the certificate paths of the cluster's profile.
+ */
+async function memberHealth(sandbox: Sandbox, profile: EtcdClusterProfile, pod: string) {
+  for (const command of [
+    endpointHealth(profile),
+    etcdctl(profile, "endpoint", "status", "-w", "table"),
+  ]) {
+    const line = `ETCDCTL_API=3 ${command.join(" ")} 2>&1`;
+    const args = ["exec", "-n", profile.namespace, pod, "-c", profile.container, "--"];
+    process.stdout.write(await kubectl(sandbox, ...args, "/bin/sh", "-ec", line));
+  }
 }
 
 function heading(title: string): void {
@@ -89,30 +75,7 @@ async function showCluster(sandbox: Sandbox): Promise<void> {
     );
     for (const member of cluster.members) {
       process.stdout.write(`\n${cluster.name}/${member.pod}: `);
-      process.stdout.write(
-        await etcdctl(
-          sandbox,
-          cluster.namespace,
-          member.pod,
-          "kube-etcd",
-          USER_CLUSTER_FLAGS,
-          "endpoint",
-          "health",
-        ),
-      );
-      process.stdout.write(
-        await etcdctl(
-          sandbox,
-          cluster.namespace,
-          member.pod,
-          "kube-etcd",
-          USER_CLUSTER_FLAGS,
-          "endpoint",
-          "status",
-          "-w",
-          "table",
-        ),
-      );
+      await memberHealth(sandbox, userClusterProfile(cluster.namespace), member.pod);
     }
   }
 
@@ -133,30 +96,7 @@ async function showCluster(sandbox: Sandbox): Promise<void> {
     ),
   );
   process.stdout.write(`\nkube-system/${layout.admin.etcdPod}: `);
-  process.stdout.write(
-    await etcdctl(
-      sandbox,
-      "kube-system",
-      layout.admin.etcdPod,
-      "etcd",
-      ADMIN_FLAGS,
-      "endpoint",
-      "health",
-    ),
-  );
-  process.stdout.write(
-    await etcdctl(
-      sandbox,
-      "kube-system",
-      layout.admin.etcdPod,
-      "etcd",
-      ADMIN_FLAGS,
-      "endpoint",
-      "status",
-      "-w",
-      "table",
-    ),
-  );
+  await memberHealth(sandbox, adminClusterProfile(), layout.admin.etcdPod);
 
   heading("content");
   for (const [cluster, summary] of Object.entries(layout.content)) {

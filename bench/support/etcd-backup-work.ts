@@ -17,6 +17,7 @@ import {
   type PodTarget,
 } from "../../src/core/etcd/pod-snapshot.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
+import { teeInto } from "../../src/core/stream/tee.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import { assertSnapshotVerified, listSnapshotKeys } from "../../src/core/snapshot/index.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
@@ -192,36 +193,4 @@ async function streamThroughTee(
     await transfer.catch(() => undefined);
     await rm(`${copyPath}.tee`, { force: true });
   }
-}
-
-/** As src/procedures/etcd-backup.ts's teeInto: each chunk waits for both outputs. */
-function teeInto(primary: Writable, secondary: Writable): Writable {
-  const writeTo = (stream: Writable, chunk: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      if (stream.write(chunk)) resolve();
-      else {
-        const onDrain = () => {
-          stream.off("error", onError);
-          resolve();
-        };
-        const onError = (error: Error) => {
-          stream.off("drain", onDrain);
-          reject(error);
-        };
-        stream.once("drain", onDrain);
-        stream.once("error", onError);
-      }
-    });
-  return new Writable({
-    highWaterMark: 1024 * 1024,
-    write(chunk: Buffer, _encoding, done) {
-      Promise.all([writeTo(primary, chunk), writeTo(secondary, chunk)]).then(() => done(), done);
-    },
-    final(done) {
-      secondary.end(() => {
-        primary.end();
-        done();
-      });
-    },
-  });
 }

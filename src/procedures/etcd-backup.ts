@@ -9,7 +9,7 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, Writable } from "node:stream";
+import { PassThrough } from "node:stream";
 import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Digest } from "../core/crypto/hash.ts";
 import { endpointStatusJson, snapshotSave } from "../core/etcd/etcdctl.ts";
@@ -37,6 +37,7 @@ import {
   type EtcdClusterProfile,
 } from "../core/etcd/profiles.ts";
 import { formatBytes } from "../core/format.ts";
+import { teeInto } from "../core/stream/tee.ts";
 import { describeApiError } from "../core/kube/errors.ts";
 import type { Logger } from "../core/log/logger.ts";
 import { assertSnapshotVerified, listSnapshotKeys } from "../core/snapshot/index.ts";
@@ -470,39 +471,6 @@ function verifySnapshotCopy(
   }
   const listing = listSnapshotKeys(file);
   return { etcd: { revision: listing.revision, keyCount: listing.keys.length } };
-}
-
-/** A writable that forwards every chunk to both outputs, waiting for both (backpressure). */
-function teeInto(primary: Writable, secondary: Writable, count: (bytes: number) => void): Writable {
-  const writeTo = (stream: Writable, chunk: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      if (stream.write(chunk)) resolve();
-      else {
-        const onDrain = () => {
-          stream.off("error", onError);
-          resolve();
-        };
-        const onError = (error: Error) => {
-          stream.off("drain", onDrain);
-          reject(error);
-        };
-        stream.once("drain", onDrain);
-        stream.once("error", onError);
-      }
-    });
-  return new Writable({
-    highWaterMark: 1024 * 1024,
-    write(chunk: Buffer, _encoding, done) {
-      count(chunk.length);
-      Promise.all([writeTo(primary, chunk), writeTo(secondary, chunk)]).then(() => done(), done);
-    },
-    final(done) {
-      secondary.end(() => {
-        primary.end();
-        done();
-      });
-    },
-  });
 }
 
 function progressReporter(options: EtcdBackupOptions, cluster: string, expectedBytes: number) {
