@@ -5,6 +5,7 @@
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { registerBackupCommands } from "./cli/backup.ts";
+import { registerPkiBackupCommands } from "./cli/pki-backup.ts";
 import { registerSnapshotCommands } from "./cli/snapshot.ts";
 
 const packageJson = JSON.parse(
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   // Subcommand groups register here, one line each.
   registerSnapshotCommands(program);
   registerBackupCommands(program);
+  registerPkiBackupCommands(program);
   return program;
 }
 

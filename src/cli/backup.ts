@@ -54,8 +54,8 @@ export interface BackupRequest {
 /** A flag the operator must fix; exit code 2, as commander uses for its own usage errors. */
 export class FlagError extends Error {}
 
-const EXIT_FAILED = 1;
-const EXIT_BAD_FLAG = 2;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_FLAG = 2;
 
 export function registerBackupCommands(program: Command): void {
   program
@@ -159,28 +159,8 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
 export function parseBackupFlags(flags: BackupFlags, env: NodeJS.ProcessEnv): BackupRequest {
   const kubeconfigPath = kubeconfigPathFrom(flags.kubeconfig, env.KUBECONFIG);
   const clusters = parseClustersFlag(flags.clusters);
-  if (!flags.destination?.trim()) {
-    throw new FlagError(
-      "--destination is required: expected file:///absolute/folder or s3://bucket/prefix.",
-    );
-  }
-  let destination: Destination;
-  try {
-    destination = parseDestination(flags.destination);
-  } catch (error) {
-    throw new FlagError(`--destination: ${(error as Error).message}`);
-  }
-  if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
-    throw new FlagError(
-      "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
-    );
-  }
-  const recipients = (flags.recipient ?? []).map((recipient) => recipient.trim()).filter(Boolean);
-  try {
-    parseRecipients(recipients);
-  } catch (error) {
-    throw new FlagError(`--recipient: ${(error as Error).message}`);
-  }
+  const destination = destinationFlag(flags.destination, env);
+  const recipients = recipientFlags(flags.recipient);
   const allowUnencrypted = Boolean(flags.allowUnencrypted);
   if (recipients.length && allowUnencrypted) {
     throw new FlagError(
@@ -209,7 +189,39 @@ export function parseBackupFlags(flags: BackupFlags, env: NodeJS.ProcessEnv): Ba
   };
 }
 
-function kubeconfigPathFrom(flag: string | undefined, envValue: string | undefined): string {
+/** --destination, checked: file:// or s3:// from a terminal, artifact only inside Actions. */
+export function destinationFlag(text: string | undefined, env: NodeJS.ProcessEnv): Destination {
+  if (!text?.trim()) {
+    throw new FlagError(
+      "--destination is required: expected file:///absolute/folder or s3://bucket/prefix.",
+    );
+  }
+  let destination: Destination;
+  try {
+    destination = parseDestination(text);
+  } catch (error) {
+    throw new FlagError(`--destination: ${(error as Error).message}`);
+  }
+  if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
+    throw new FlagError(
+      "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
+    );
+  }
+  return destination;
+}
+
+/** --recipient, repeated: each must be an age public key. */
+export function recipientFlags(values: string[] | undefined): string[] {
+  const recipients = (values ?? []).map((recipient) => recipient.trim()).filter(Boolean);
+  try {
+    parseRecipients(recipients);
+  } catch (error) {
+    throw new FlagError(`--recipient: ${(error as Error).message}`);
+  }
+  return recipients;
+}
+
+export function kubeconfigPathFrom(flag: string | undefined, envValue: string | undefined): string {
   if (flag?.trim()) return flag.trim();
   const fromEnv = envValue?.trim();
   if (!fromEnv) {
@@ -245,7 +257,7 @@ function parseClustersFlag(text: string | undefined): string[] {
   return names;
 }
 
-function retentionFlag(
+export function retentionFlag(
   flag: string,
   input: { keepLast?: string; maxAge?: string },
 ): RetentionPolicy {
@@ -257,7 +269,7 @@ function retentionFlag(
 }
 
 /** Loads the kubeconfig; its messages name the action input, so they are reworded for the flag. */
-async function loadKubeconfigFlag(path: string): Promise<KubeConfig> {
+export async function loadKubeconfigFlag(path: string): Promise<KubeConfig> {
   try {
     return await loadKubeconfig({ path });
   } catch (error) {
@@ -303,7 +315,7 @@ export function backupResultsTable(results: ClusterBackupResult[], destination: 
 }
 
 /** Left-aligned columns, two spaces apart, like kubectl. */
-function renderTable(headers: string[], rows: Array<Array<string | number>>): string {
+export function renderTable(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((row) => row.map(String))];
   const widths = headers.map((_, column) =>
     Math.max(...cells.map((row) => (row[column] ?? "").length)),

@@ -38,6 +38,41 @@ export type Encryption =
   /** Stored in clear text because the operator explicitly allowed it. */
   | { method: "none"; allowUnencrypted: true };
 
+export type PkiFileType = "file" | "directory" | "symlink" | "other";
+
+/** One entry of a PKI archive as recorded: its name, owner, mode, size and hash, never its bytes. */
+export interface PkiFileRecord {
+  path: string;
+  type: PkiFileType;
+  /** Permission bits as four octal digits, e.g. "0600". */
+  mode: string;
+  uid: number;
+  gid: number;
+  size: number;
+  /** sha256 of a regular file's bytes. */
+  sha256?: string;
+  linkTarget?: string;
+}
+
+/** An SSH endpoint whose host key was verified before anything was sent to it. */
+export interface SshEndpointRecord {
+  host: string;
+  port: number;
+  user: string;
+  /** `SHA256:...` as `ssh-keygen -l` prints it. */
+  hostKeyFingerprint: string;
+}
+
+/** What an admin-pki backup holds and where it came from; checked against the node's listing. */
+export interface PkiRecord {
+  node: SshEndpointRecord;
+  jumpHost?: SshEndpointRecord;
+  /** The folders archived, as absolute paths on the node. */
+  paths: string[];
+  fileCount: number;
+  files: PkiFileRecord[];
+}
+
 export interface BackupManifest {
   format: typeof MANIFEST_FORMAT;
   cluster: string;
@@ -48,6 +83,7 @@ export interface BackupManifest {
   createdAt: string;
   source: BackupSource;
   etcd?: { revision?: number; keyCount?: number };
+  pki?: PkiRecord;
   payload: {
     name: string;
     compression: Compression;
@@ -66,6 +102,7 @@ export interface ManifestFacts {
   createdAt: Date;
   source?: BackupSource;
   etcd?: { revision?: number; keyCount?: number };
+  pki?: PkiRecord;
   payloadName: string;
   compression: Compression;
   encryption: Encryption;
@@ -89,6 +126,7 @@ export function buildManifest(facts: ManifestFacts): BackupManifest {
     createdAt: facts.createdAt.toISOString(),
     source: { ...facts.source },
     ...(etcd ? { etcd: { ...etcd } } : {}),
+    ...(facts.pki ? { pki: facts.pki } : {}),
     payload: {
       name: facts.payloadName,
       compression: facts.compression,
@@ -210,6 +248,7 @@ function validateManifest(value: unknown, where: string): BackupManifest {
     if (record.revision !== undefined) etcd.revision = read.count(record.revision, "etcd.revision");
     if (record.keyCount !== undefined) etcd.keyCount = read.count(record.keyCount, "etcd.keyCount");
   }
+  const pki = root.pki === undefined ? undefined : readPkiRecord(read, root.pki);
   const payload = read.object(root.payload, "payload");
   const encryptionRecord = read.object(payload.encryption, "payload.encryption");
   let encryption: Encryption;
@@ -265,6 +304,7 @@ function validateManifest(value: unknown, where: string): BackupManifest {
     createdAt,
     source,
     ...(etcd ? { etcd } : {}),
+    ...(pki ? { pki } : {}),
     payload: {
       name: read.string(payload.name, "payload.name", checkPayloadName),
       compression: read.oneOf(payload.compression, "payload.compression", COMPRESSIONS),
@@ -278,4 +318,79 @@ function validateManifest(value: unknown, where: string): BackupManifest {
     },
     ...(run ? { run } : {}),
   };
+}
+
+const PKI_FILE_TYPES: readonly PkiFileType[] = ["file", "directory", "symlink", "other"];
+
+function readEndpoint(read: ManifestReader, value: unknown, field: string): SshEndpointRecord {
+  const record = read.object(value, field);
+  const port = read.count(record.port, `${field}.port`);
+  if (port < 1 || port > 65535) read.fail(`${field}.port`, "a TCP port (1 to 65535)", port);
+  return {
+    host: read.string(record.host, `${field}.host`),
+    port,
+    user: read.string(record.user, `${field}.user`),
+    hostKeyFingerprint: read.string(
+      record.hostKeyFingerprint,
+      `${field}.hostKeyFingerprint`,
+      (text) => {
+        if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(text))
+          throw new Error("SHA256: and 43 base64 digits");
+      },
+    ),
+  };
+}
+
+function readPkiRecord(read: ManifestReader, value: unknown): PkiRecord {
+  const record = read.object(value, "pki");
+  const paths = record.paths;
+  if (!Array.isArray(paths) || paths.length === 0) {
+    read.fail("pki.paths", "a non-empty list of absolute paths", paths);
+  }
+  const files = record.files;
+  if (!Array.isArray(files)) read.fail("pki.files", "a list of files", files);
+  const fileCount = read.count(record.fileCount, "pki.fileCount");
+  if (fileCount !== files.length) {
+    read.fail("pki.fileCount", `the number of entries in pki.files (${files.length})`, fileCount);
+  }
+  return {
+    node: readEndpoint(read, record.node, "pki.node"),
+    ...(record.jumpHost !== undefined
+      ? { jumpHost: readEndpoint(read, record.jumpHost, "pki.jumpHost") }
+      : {}),
+    paths: paths.map((path, index) =>
+      read.string(path, `pki.paths[${index}]`, (text) => {
+        if (!text.startsWith("/")) throw new Error("an absolute path");
+      }),
+    ),
+    fileCount,
+    files: files.map((file, index) => readPkiFile(read, file, `pki.files[${index}]`)),
+  };
+}
+
+function readPkiFile(read: ManifestReader, value: unknown, field: string): PkiFileRecord {
+  const record = read.object(value, field);
+  const type = read.oneOf(record.type, `${field}.type`, PKI_FILE_TYPES);
+  const entry: PkiFileRecord = {
+    path: read.string(record.path, `${field}.path`),
+    type,
+    mode: read.string(record.mode, `${field}.mode`, (text) => {
+      if (!/^[0-7]{4}$/.test(text)) throw new Error("four octal digits such as 0600");
+    }),
+    uid: read.count(record.uid, `${field}.uid`),
+    gid: read.count(record.gid, `${field}.gid`),
+    size: read.count(record.size, `${field}.size`),
+  };
+  if (record.sha256 !== undefined) {
+    entry.sha256 = read.string(record.sha256, `${field}.sha256`, (text) => {
+      if (!/^[0-9a-f]{64}$/.test(text)) throw new Error("64 lower-case hex digits");
+    });
+  }
+  if (type === "file" && entry.sha256 === undefined) {
+    read.fail(`${field}.sha256`, "the file's sha256 (every regular file has one)", undefined);
+  }
+  if (record.linkTarget !== undefined) {
+    entry.linkTarget = read.string(record.linkTarget, `${field}.linkTarget`);
+  }
+  return entry;
 }

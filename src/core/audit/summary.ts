@@ -65,3 +65,43 @@ export function backupSummaryMarkdown(title: string, rows: SummaryRow[], runUrl?
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
+
+export interface PkiSummaryRow {
+  result: "stored" | "failed" | "planned";
+  node?: string;
+  target?: string;
+  hostKeyFingerprint?: string;
+  fileCount?: number;
+  size?: number;
+  storedSize?: number;
+  durationMs: number;
+  destination: string;
+  uri?: string;
+  error?: string;
+}
+
+/** The job summary of a PKI backup: one row, with the host key that was verified. */
+export function pkiSummaryMarkdown(title: string, row: PkiSummaryRow, runUrl?: string): string {
+  const result =
+    row.result === "stored" ? "✅ stored" : row.result === "planned" ? "📝 planned" : "❌ failed";
+  const cells = [
+    result,
+    row.target ? `${row.target}${row.node ? ` (${row.node})` : ""}` : (row.node ?? ""),
+    row.hostKeyFingerprint ? `\`${row.hostKeyFingerprint}\`` : "",
+    row.fileCount ?? "",
+    row.size !== undefined ? formatBytes(row.size) : "",
+    row.storedSize !== undefined ? formatBytes(row.storedSize) : "",
+    `${(row.durationMs / 1000).toFixed(1)} s`,
+    row.uri ? `\`${row.uri}\`` : row.destination,
+  ].map((cell) => escapeCell(String(cell)));
+  const lines = [
+    `### ${title}`,
+    "",
+    "| result | node | host key | files | archive | stored | duration | destination |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
+    `| ${cells.join(" | ")} |`,
+  ];
+  if (row.error) lines.push("", `**Failure**: ${escapeCell(row.error)}`);
+  if (runUrl) lines.push("", `Run: ${runUrl}`);
+  return lines.join("\n") + "\n";
+}

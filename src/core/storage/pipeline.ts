@@ -22,6 +22,7 @@ import {
   type BackupManifest,
   type BackupSource,
   type Encryption,
+  type PkiRecord,
 } from "../audit/manifest.ts";
 import {
   AgeDecryptionError,
@@ -69,14 +70,19 @@ export interface BackupOptions {
    * verification of what it sent (an etcd snapshot checked by the snapshot reader). Facts it
    * returns go into the manifest; if it throws, the payload is removed and nothing is listed.
    */
-  beforeManifest?: (
-    plaintext: Digest,
-  ) => Promise<{ etcd?: { revision?: number; keyCount?: number } } | void>;
+  beforeManifest?: (plaintext: Digest) => Promise<VerifiedFacts | void>;
   /** Default now. Its UTC second names the backup's folder. */
   createdAt?: Date;
   /** Where GitHub run facts are read from; default process.env. */
   environment?: NodeJS.ProcessEnv;
   logger: Logger;
+}
+
+/** What the caller's own verification learnt, recorded in the manifest. */
+export interface VerifiedFacts {
+  etcd?: { revision?: number; keyCount?: number };
+  /** The PKI archive's listing and the verified SSH endpoints it came from. */
+  pki?: PkiRecord;
 }
 
 /** A backup with its manifest, as listed by a backend. */
@@ -182,10 +188,12 @@ export async function storeBackup(
     );
   }
   let etcd = options.etcd;
+  let pki: PkiRecord | undefined;
   if (options.beforeManifest) {
     try {
       const facts = await options.beforeManifest(plaintextDigest);
       if (facts?.etcd) etcd = { ...etcd, ...facts.etcd };
+      pki = facts?.pki;
     } catch (error) {
       await removeQuietly(store, put.location, logger);
       throw new BackupIntegrityError(
@@ -200,6 +208,7 @@ export async function storeBackup(
     createdAt,
     source: options.sourceInfo,
     etcd,
+    ...(pki ? { pki } : {}),
     payloadName,
     compression,
     encryption: plan.encryption,

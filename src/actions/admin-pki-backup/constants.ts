@@ -1,0 +1,20 @@
+import { SharedInputs } from "../common/shared-inputs.ts";
+
+/** Every input and output name of the admin-pki-backup action, declared once. */
+export const Inputs = {
+  ...SharedInputs,
+  SshPrivateKey: "ssh-private-key",
+  SshUser: "ssh-user",
+  ControlPlaneAddress: "control-plane-address",
+  JumpHost: "jump-host",
+  JumpPrivateKey: "jump-private-key",
+  SshKnownHosts: "ssh-known-hosts",
+  SshHostKeyFingerprints: "ssh-host-key-fingerprints",
+  InsecureAcceptUnknownHostKey: "insecure-accept-unknown-host-key",
+  Paths: "paths",
+} as const;
+
+export const Outputs = {
+  Backup: "backup",
+  HostKeyFingerprint: "host-key-fingerprint",
+} as const;

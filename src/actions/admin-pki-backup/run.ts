@@ -1,0 +1,161 @@
+/**
+ * admin-pki-backup: typed inputs -> the PKI backup procedure -> outputs and the job
+ * summary. Every input is checked before anything connects; every key is masked at once
+ * and kept in memory only.
+ */
+import * as core from "@actions/core";
+import { runInfoFromEnvironment } from "../../core/audit/run.ts";
+import { pkiSummaryMarkdown } from "../../core/audit/summary.ts";
+import {
+  loadPrivateKey,
+  parseFingerprints,
+  parseJumpHostSpec,
+  parseKnownHosts,
+  validateNodePaths,
+} from "../../core/ssh/index.ts";
+import {
+  DEFAULT_PKI_PATHS,
+  DEFAULT_SSH_USER,
+  keySecretForms,
+  runAdminPkiBackup,
+  type JumpHostInput,
+} from "../../procedures/admin-pki-backup.ts";
+import { getInput, getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
+import { actionsLogger } from "../common/logger.ts";
+import {
+  readAdminKubeconfig,
+  readCompression,
+  readDestination,
+  readDryRun,
+  readRecipients,
+  readRetention,
+} from "../common/shared-inputs.ts";
+import { Inputs, Outputs } from "./constants.ts";
+
+export async function run(): Promise<void> {
+  try {
+    await backup();
+  } catch (error) {
+    core.setFailed((error as Error).message);
+  }
+}
+
+/** Masks a key in every form a log could show, then checks it parses (the error never quotes it). */
+function readKeyInput(name: string): string | undefined {
+  const key = getInput(name);
+  if (!key) return undefined;
+  for (const form of keySecretForms(key)) core.setSecret(form);
+  try {
+    loadPrivateKey(key, `the key in ${name}`);
+  } catch (error) {
+    throw new InputError(`Input ${name}: ${(error as Error).message}`);
+  }
+  return key;
+}
+
+function checked<T>(name: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new InputError(`Input ${name}: ${(error as Error).message}`);
+  }
+}
+
+async function backup(): Promise<void> {
+  const logger = actionsLogger();
+  const privateKey = readKeyInput(Inputs.SshPrivateKey);
+  const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
+  const host = getInput(Inputs.ControlPlaneAddress);
+  if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
+    throw new InputError(
+      `Input ${Inputs.ControlPlaneAddress} is "${host}": expected a host name or IP address, such as 10.0.0.10.`,
+    );
+  }
+  const config = await readAdminKubeconfig({ required: !(privateKey && host) });
+  const user = getInput(Inputs.SshUser) || DEFAULT_SSH_USER;
+  if (/[\s@:]/.test(user)) {
+    throw new InputError(
+      `Input ${Inputs.SshUser} is "${user}": expected a user name such as ubuntu.`,
+    );
+  }
+  let jumpHost: JumpHostInput | undefined;
+  const jumpSpec = getInput(Inputs.JumpHost);
+  if (jumpSpec) {
+    const endpoint = checked(Inputs.JumpHost, () => parseJumpHostSpec(jumpSpec));
+    jumpHost = { ...endpoint, ...(jumpPrivateKey ? { privateKey: jumpPrivateKey } : {}) };
+  } else if (jumpPrivateKey) {
+    throw new InputError(
+      `Input ${Inputs.JumpPrivateKey} is given without ${Inputs.JumpHost}: expected the jump host as user@host[:port] too.`,
+    );
+  }
+  const knownHosts = getInput(Inputs.SshKnownHosts)
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith("#"));
+  checked(Inputs.SshKnownHosts, () => parseKnownHosts(knownHosts));
+  const fingerprints = getInputAsList(Inputs.SshHostKeyFingerprints);
+  checked(Inputs.SshHostKeyFingerprints, () => parseFingerprints(fingerprints));
+  const acceptUnknownHostKey = getInputAsBool(Inputs.InsecureAcceptUnknownHostKey, false);
+  const pathsInput = getInputAsList(Inputs.Paths);
+  const paths = checked(Inputs.Paths, () =>
+    validateNodePaths(pathsInput.length ? pathsInput : DEFAULT_PKI_PATHS),
+  );
+  const destination = readDestination();
+  const recipients = readRecipients();
+  if (recipients.length === 0) {
+    throw new InputError(
+      `Input ${Inputs.EncryptionRecipients} is empty: the PKI archive holds the admin cluster's private keys, so it is always encrypted (there is no unencrypted option); give one or more age recipients (age1..., from age-keygen).`,
+    );
+  }
+  const compression = readCompression();
+  const retention = readRetention();
+  const dryRun = readDryRun();
+  const store = await destination.open(logger);
+
+  const result = await runAdminPkiBackup({
+    ...(config ? { config } : {}),
+    ...(privateKey ? { privateKey } : {}),
+    ...(host ? { host } : {}),
+    user,
+    ...(jumpHost ? { jumpHost } : {}),
+    hostKeys: { knownHosts, fingerprints },
+    acceptUnknownHostKey,
+    paths,
+    store,
+    recipients,
+    compression,
+    retention,
+    dryRun,
+    logger,
+    onSecret: (secret) => core.setSecret(secret),
+  });
+
+  if (result.hostKeyFingerprint) {
+    core.setOutput(Outputs.HostKeyFingerprint, result.hostKeyFingerprint);
+  }
+  if (result.outcome === "stored") {
+    core.setOutput(
+      Outputs.Backup,
+      JSON.stringify({
+        cluster: result.cluster,
+        kind: result.kind,
+        uri: result.uri,
+        files: result.fileCount,
+        size: result.size,
+        sha256: result.sha256,
+        hostKeyFingerprint: result.hostKeyFingerprint,
+      }),
+    );
+  }
+  const markdown = pkiSummaryMarkdown(
+    dryRun ? "Admin PKI backup plan (dry run)" : "Admin PKI backup",
+    { ...result, result: result.outcome, destination: store.description },
+    runInfoFromEnvironment()?.url,
+  );
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+  else logger.info(markdown);
+
+  if (result.outcome === "failed") {
+    throw new Error(`The PKI backup of the admin control plane failed: ${result.error}`);
+  }
+}

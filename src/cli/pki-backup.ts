@@ -1,0 +1,313 @@
+/**
+ * `etcd-backup-actions pki-backup`: the admin-pki-backup action from a terminal. Same
+ * procedure, same checks: host keys pinned, sudo tar streamed into encrypted storage, the
+ * archive checked against the node's files. Logs go to stderr, the result to stdout.
+ * Exit codes: 0 stored (or planned), 1 the backup failed, 2 a bad flag.
+ */
+import { readFile } from "node:fs/promises";
+import { Option, type Command, type CommanderError } from "commander";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { formatBytes } from "../core/format.ts";
+import { consoleLogger } from "../core/log/logger.ts";
+import {
+  loadPrivateKey,
+  parseFingerprints,
+  parseJumpHostSpec,
+  parseKnownHosts,
+  validateNodePaths,
+} from "../core/ssh/index.ts";
+import { COMPRESSIONS, type Compression } from "../core/storage/compression.ts";
+import { openStore, type Destination } from "../core/storage/destination.ts";
+import type { RetentionPolicy } from "../core/storage/retention.ts";
+import {
+  DEFAULT_PKI_PATHS,
+  DEFAULT_SSH_USER,
+  runAdminPkiBackup,
+  type JumpHostInput,
+  type PkiBackupResult,
+} from "../procedures/admin-pki-backup.ts";
+import {
+  destinationFlag,
+  EXIT_BAD_FLAG,
+  EXIT_FAILED,
+  FlagError,
+  kubeconfigPathFrom,
+  loadKubeconfigFlag,
+  recipientFlags,
+  renderTable,
+  retentionFlag,
+} from "./backup.ts";
+
+interface PkiBackupFlags {
+  kubeconfig?: string;
+  sshKeyFile?: string;
+  sshUser: string;
+  address?: string;
+  port: string;
+  jumpHost?: string;
+  jumpKeyFile?: string;
+  knownHosts?: string;
+  hostKeyFingerprint?: string[];
+  insecureAcceptUnknownHostKey?: boolean;
+  path?: string[];
+  destination?: string;
+  recipient?: string[];
+  compression: Compression;
+  keepLast?: string;
+  maxAge?: string;
+  s3Endpoint?: string;
+  dryRun?: boolean;
+  output: "table" | "json";
+}
+
+/** Everything the flags say, checked and read (key files in memory): nothing connected yet. */
+interface PkiBackupRequest {
+  kubeconfigPath?: string;
+  privateKey?: Buffer;
+  user: string;
+  host?: string;
+  port: number;
+  jumpHost?: JumpHostInput;
+  knownHosts: string[];
+  fingerprints: string[];
+  acceptUnknownHostKey: boolean;
+  paths: string[];
+  destination: Destination;
+  recipients: string[];
+  compression: Compression;
+  retention: RetentionPolicy;
+  s3Endpoint?: string;
+  dryRun: boolean;
+  output: "table" | "json";
+}
+
+const repeatable = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerPkiBackupCommands(program: Command): void {
+  program
+    .command("pki-backup")
+    .description(
+      "Back up the admin control plane's PKI over SSH: host key pinned, sudo tar streamed into encrypted storage, checked against the node's files.",
+    )
+    .option(
+      "--kubeconfig <path>",
+      "the admin cluster's kubeconfig, to find the node and its SSH key (default: $KUBECONFIG)",
+    )
+    .option(
+      "--ssh-key-file <path>",
+      "the node's SSH private key (default: secret kube-system/sshkeys, field vsphere_tmp)",
+    )
+    .option("--ssh-user <name>", "the user on the node (passwordless sudo)", DEFAULT_SSH_USER)
+    .option("--address <host>", "the node's address (default: the control-plane node's ExternalIP)")
+    .option("--port <n>", "the node's SSH port", "22")
+    .option("--jump-host <user@host[:port]>", "reach the node through this jump host")
+    .option("--jump-key-file <path>", "the jump host's private key (default: the node's key)")
+    .option("--known-hosts <file>", "a known_hosts file pinning the node's (and jump host's) key")
+    .option(
+      "--host-key-fingerprint <SHA256:...>",
+      "a pinned host key fingerprint; repeat for the jump host",
+      repeatable,
+    )
+    .option(
+      "--insecure-accept-unknown-host-key",
+      "accept a host key nothing pins (its fingerprint is logged)",
+    )
+    .option(
+      "--path <absolute path>",
+      `a folder on the node to back up; repeat for several (default ${DEFAULT_PKI_PATHS.join(", ")})`,
+      repeatable,
+    )
+    .option("--destination <uri>", "file:///absolute/folder or s3://bucket/prefix")
+    .option("--recipient <age1...>", "age recipient to encrypt to (required); repeat", repeatable)
+    .addOption(
+      new Option("--compression <name>", "payload compression")
+        .choices(COMPRESSIONS)
+        .default("zstd"),
+    )
+    .option("--keep-last <n>", "keep at most N PKI backups (after the new one is verified)")
+    .option("--max-age <age>", "delete PKI backups older than this: 30d, 12h, 2w, 90m")
+    .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
+    .option("--dry-run", "connect, check the host key and list the files; store nothing")
+    .addOption(
+      new Option("-o, --output <format>", "table for people, json for scripts")
+        .choices(["table", "json"])
+        .default("table"),
+    )
+    .exitOverride((error: CommanderError) => {
+      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
+    })
+    .action(async (flags: PkiBackupFlags) => {
+      process.exitCode = await pkiBackupCommand(flags, process.env);
+    });
+}
+
+async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): Promise<number> {
+  let request: PkiBackupRequest;
+  let config: KubeConfig | undefined;
+  try {
+    request = await parsePkiBackupFlags(flags, env);
+    if (request.kubeconfigPath) config = await loadKubeconfigFlag(request.kubeconfigPath);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return EXIT_BAD_FLAG;
+  }
+  const logger = consoleLogger();
+  let result: PkiBackupResult;
+  try {
+    const store = await openStore(request.destination, {
+      logger,
+      s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
+    });
+    result = await runAdminPkiBackup({
+      ...(config ? { config } : {}),
+      ...(request.privateKey ? { privateKey: request.privateKey } : {}),
+      user: request.user,
+      ...(request.host ? { host: request.host } : {}),
+      port: request.port,
+      ...(request.jumpHost ? { jumpHost: request.jumpHost } : {}),
+      hostKeys: { knownHosts: request.knownHosts, fingerprints: request.fingerprints },
+      acceptUnknownHostKey: request.acceptUnknownHostKey,
+      paths: request.paths,
+      store,
+      recipients: request.recipients,
+      compression: request.compression,
+      retention: request.retention,
+      dryRun: request.dryRun,
+      logger,
+    });
+  } catch (error) {
+    logger.error(`The PKI backup could not run: ${(error as Error).message}`);
+    return EXIT_FAILED;
+  }
+  process.stdout.write(
+    request.output === "json"
+      ? `${JSON.stringify(result, null, 2)}\n`
+      : pkiResultTable(result, request.destination.uri),
+  );
+  return result.outcome === "failed" ? EXIT_FAILED : 0;
+}
+
+async function readKeyFile(flag: string, path: string): Promise<Buffer> {
+  let key: Buffer;
+  try {
+    key = await readFile(path);
+  } catch (error) {
+    throw new FlagError(
+      `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+    );
+  }
+  try {
+    loadPrivateKey(key, `the key in ${path}`);
+  } catch (error) {
+    throw new FlagError(`${flag}: ${(error as Error).message}`);
+  }
+  return key;
+}
+
+function checkedFlag<T>(flag: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new FlagError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+/** Checks every flag and reads the key and known_hosts files; touches no network. */
+async function parsePkiBackupFlags(
+  flags: PkiBackupFlags,
+  env: NodeJS.ProcessEnv,
+): Promise<PkiBackupRequest> {
+  const privateKey = flags.sshKeyFile
+    ? await readKeyFile("--ssh-key-file", flags.sshKeyFile)
+    : undefined;
+  const host = flags.address?.trim() || undefined;
+  const needsCluster = !privateKey || !host;
+  const kubeconfigPath =
+    needsCluster || flags.kubeconfig?.trim()
+      ? kubeconfigPathFrom(flags.kubeconfig, env.KUBECONFIG)
+      : undefined;
+  const port = Number(flags.port);
+  if (!/^\d+$/.test(flags.port) || port < 1 || port > 65535) {
+    throw new FlagError(`--port ${flags.port}: expected a TCP port from 1 to 65535.`);
+  }
+  let jumpHost: JumpHostInput | undefined;
+  if (flags.jumpHost) {
+    const endpoint = checkedFlag("--jump-host", () => parseJumpHostSpec(flags.jumpHost!));
+    const jumpKey = flags.jumpKeyFile
+      ? await readKeyFile("--jump-key-file", flags.jumpKeyFile)
+      : undefined;
+    jumpHost = { ...endpoint, ...(jumpKey ? { privateKey: jumpKey } : {}) };
+  } else if (flags.jumpKeyFile) {
+    throw new FlagError("--jump-key-file is given without --jump-host: expected both.");
+  }
+  let knownHosts: string[] = [];
+  if (flags.knownHosts) {
+    let text: string;
+    try {
+      text = await readFile(flags.knownHosts, "utf8");
+    } catch (error) {
+      throw new FlagError(
+        `--known-hosts ${flags.knownHosts}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      );
+    }
+    knownHosts = text
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith("#"));
+    checkedFlag("--known-hosts", () => parseKnownHosts(knownHosts));
+  }
+  const fingerprints = (flags.hostKeyFingerprint ?? []).map((value) => value.trim());
+  checkedFlag("--host-key-fingerprint", () => parseFingerprints(fingerprints));
+  const paths = checkedFlag("--path", () =>
+    validateNodePaths(flags.path?.length ? flags.path : DEFAULT_PKI_PATHS),
+  );
+  const destination = destinationFlag(flags.destination, env);
+  const recipients = recipientFlags(flags.recipient);
+  if (recipients.length === 0) {
+    throw new FlagError(
+      "--recipient is required: the PKI archive holds the admin cluster's private keys and is always encrypted; give an age public key (age1..., from age-keygen -y).",
+    );
+  }
+  return {
+    ...(kubeconfigPath ? { kubeconfigPath } : {}),
+    ...(privateKey ? { privateKey } : {}),
+    user: flags.sshUser,
+    ...(host ? { host } : {}),
+    port,
+    ...(jumpHost ? { jumpHost } : {}),
+    knownHosts,
+    fingerprints,
+    acceptUnknownHostKey: Boolean(flags.insecureAcceptUnknownHostKey),
+    paths,
+    destination,
+    recipients,
+    compression: flags.compression,
+    retention: {
+      ...retentionFlag("--keep-last", { keepLast: flags.keepLast }),
+      ...retentionFlag("--max-age", { maxAge: flags.maxAge }),
+    },
+    ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
+    dryRun: Boolean(flags.dryRun),
+    output: flags.output,
+  };
+}
+
+export function pkiResultTable(result: PkiBackupResult, destination: string): string {
+  let text = renderTable(
+    ["RESULT", "NODE", "HOST KEY", "FILES", "ARCHIVE", "STORED", "DURATION", "URI"],
+    [
+      [
+        result.outcome,
+        result.target ?? result.node ?? "-",
+        result.hostKeyFingerprint ?? "-",
+        result.fileCount ?? "-",
+        result.size !== undefined ? formatBytes(result.size) : "-",
+        result.storedSize !== undefined ? formatBytes(result.storedSize) : "-",
+        `${(result.durationMs / 1000).toFixed(1)} s`,
+        result.uri ?? destination,
+      ],
+    ],
+  );
+  if (result.error) text += `\n${result.error}\n`;
+  return text;
+}
