@@ -6,7 +6,7 @@
  * secrets.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -21,14 +21,13 @@ import { openStore, parseDestination } from "../../src/core/storage/destination.
 import { findBackup, restoreBackupToFile } from "../../src/core/storage/pipeline.ts";
 import type { BackupKind, SnapshotStore } from "../../src/core/storage/types.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { runAction as runActionBundle } from "./action-runner.ts";
 import { cleanup as cleanupEtcdFixtures, keysOfRestoredEtcd } from "../snapshot/etcd-fixture.ts";
 import { startArtifactService, type ArtifactService } from "../support/artifact-service.ts";
 import { startAzurite, type AzuriteBlob } from "../support/azurite.ts";
 import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from "../support/s3-server.ts";
 
 const run = promisify(execFile);
-const NODE24 = join(process.cwd(), "node_modules", ".bin", "node");
-const BUNDLE = join(process.cwd(), "actions", "etcd-backup", "dist", "index.js");
 
 let sandbox: Sandbox;
 let work: string;
@@ -57,64 +56,9 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-interface ActionRun {
-  exitCode: number;
-  log: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-/** Runs the bundle as the runner would: inputs in INPUT_*, outputs and summary in files. */
-async function runAction(
-  inputs: Record<string, string>,
-  env: Record<string, string> = {},
-): Promise<ActionRun> {
-  const folder = await mkdtemp(join(work, "run-"));
-  const outputFile = join(folder, "output");
-  const summaryFile = join(folder, "summary");
-  await writeFile(outputFile, "");
-  await writeFile(summaryFile, "");
-  const inputEnv = Object.fromEntries(
-    Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]),
-  );
-  const result = await new Promise<{ code: number; log: string }>((resolve) => {
-    execFile(
-      NODE24,
-      [BUNDLE],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          RUNNER_TEMP: folder,
-          GITHUB_OUTPUT: outputFile,
-          GITHUB_STEP_SUMMARY: summaryFile,
-          ...inputEnv,
-          ...env,
-        },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, log: `${stdout}${stderr}` }),
-    );
-  });
-  return {
-    exitCode: result.code,
-    // The runner consumes ::add-mask:: commands and never shows them; everything else is the log.
-    log: result.log
-      .split("\n")
-      .filter((line) => !line.startsWith("::add-mask::"))
-      .join("\n"),
-    outputs: parseOutputFile(await readFile(outputFile, "utf8")),
-    summary: await readFile(summaryFile, "utf8"),
-  };
-}
-
-/** GITHUB_OUTPUT's `name<<delimiter` blocks. */
-function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const pattern = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
-  for (const match of text.matchAll(pattern)) outputs[match[1]!] = match[3]!;
-  return outputs;
+/** Runs the etcd-backup bundle as the runner would. */
+function runAction(inputs: Record<string, string>, env: Record<string, string> = {}) {
+  return runActionBundle("etcd-backup", work, inputs, env);
 }
 
 async function liveKeys(cluster: string): Promise<string[]> {
