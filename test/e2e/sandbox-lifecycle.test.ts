@@ -1,7 +1,8 @@
 /**
  * The sandbox's life cycle on the host: a sandbox whose process is killed outright leaves
- * network namespaces and links behind, and the next start removes them by that sandbox's
- * own ids; stop() leaves no process, network namespace, link or mount.
+ * network namespaces, links and (in private-network mode) a route behind, and the next start
+ * removes them by that sandbox's own ids; its sshds die with it; stop() leaves no process,
+ * network namespace, link, route or mount.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -43,6 +44,13 @@ function processesUsing(dir: string): number[] {
   return pids;
 }
 
+/** Private-network mode's route to nowhere for the node's address, if it is still there. */
+function unreachableRoute(nodeIP: string): string {
+  return execFileSync("ip", ["route", "show", "type", "unreachable", `${nodeIP}/32`], {
+    encoding: "utf8",
+  }).trim();
+}
+
 function mountsUnder(dir: string): string[] {
   return readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
@@ -66,7 +74,7 @@ describe("sandbox life cycle", { timeout: 300_000 }, () => {
     dir = await mkdtemp(join(tmpdir(), "sandbox-lifecycle-"));
     child = spawn(
       join(process.cwd(), "node_modules/.bin/tsx"),
-      ["test/sandbox/main.ts", "--dir", dir, "--user-clusters", "uc1:1"],
+      ["test/sandbox/main.ts", "--dir", dir, "--user-clusters", "uc1:1", "--private-network"],
       { cwd: process.cwd(), stdio: "ignore" },
     );
     const exited = new Promise((resolve) => child?.once("exit", resolve));
@@ -77,8 +85,14 @@ describe("sandbox life cycle", { timeout: 300_000 }, () => {
     );
     const killedLayout = JSON.parse(await readFile(join(dir, "sandbox.json"), "utf8")) as {
       sandboxId: string;
+      ssh: { node: { host: string }; privateNetwork: boolean };
     };
     const killedId = killedLayout.sandboxId;
+    const killedNodeIP = killedLayout.ssh.node.host;
+    const sshStateDirs = join(dir, "work", "ssh");
+    expect(killedLayout.ssh.privateNetwork).toBe(true);
+    expect(unreachableRoute(killedNodeIP)).not.toBe("");
+    expect(processesUsing(sshStateDirs).length).toBeGreaterThan(0);
     const record = JSON.parse(readFileSync(join(STATE_DIR, `${killedId}.json`), "utf8")) as {
       ownerPid: number;
     };
@@ -88,6 +102,13 @@ describe("sandbox life cycle", { timeout: 300_000 }, () => {
     const left = hostLeftovers(killedId);
     expect(left.netns.length).toBeGreaterThan(0);
     expect(left.record).toBe(true);
+    expect(unreachableRoute(killedNodeIP)).not.toBe("");
+    // The sshds go with their parent (parent-death signal), before any clean-up runs.
+    await waitFor(
+      "the killed sandbox's sshds to end",
+      () => (processesUsing(sshStateDirs).length === 0 ? true : undefined),
+      10_000,
+    );
 
     // The next start, in the same folder, removes the dead sandbox's namespaces and links.
     sandbox = await startSandbox({
@@ -96,6 +117,8 @@ describe("sandbox life cycle", { timeout: 300_000 }, () => {
       logger: recordingLogger(),
     });
     expect(hostLeftovers(killedId)).toEqual({ netns: [], links: [], record: false });
+    // This one runs without --private-network: no route to nowhere is left for that address.
+    expect(unreachableRoute(killedNodeIP)).toBe("");
     const liveId = sandbox.layout.sandboxId;
     expect(liveId).not.toBe(killedId);
     expect(hostLeftovers(liveId).netns.length).toBeGreaterThan(0);

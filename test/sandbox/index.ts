@@ -3,8 +3,9 @@
  * the demo. Brings up, in order: TLS material, the object store, the HTTPS API server on
  * 127.0.0.1, the admin control-plane node's files, the user clusters' objects, the
  * controllers, and the node runtime (network namespaces, kubelets, real etcd processes);
- * waits until every pod is Ready and every etcd member answers `endpoint health`; fills the
- * stores with realistic content; then writes DIR/admin.kubeconfig, DIR/sandbox.json and,
+ * waits until every pod is Ready and every etcd member answers `endpoint health` (meanwhile
+ * the node's sshd and the jump host start); fills the stores with realistic content; in
+ * private-network mode cuts the runner's direct route to the node; then writes DIR/admin.kubeconfig, DIR/sandbox.json and,
  * last, DIR/ready. `stop()` takes it all down again and is safe to call twice; a failed
  * start takes down whatever it had made.
  */
@@ -44,6 +45,7 @@ import {
 import type { ExecRequest, ExecStreams, PodExecutor } from "./exec.ts";
 import { createCertificateAuthority, issueCertificate } from "./pki.ts";
 import { startRuntime, type Runtime } from "./runtime/index.ts";
+import { startSandboxSsh, type SandboxSshLayout } from "./ssh/sandbox-ssh.ts";
 import { ObjectStore, type KubeObject } from "./store.ts";
 
 export interface SandboxOptions {
@@ -53,6 +55,11 @@ export interface SandboxOptions {
   userClusters?: UserClusterSpec[];
   /** Grow uc1's etcd to about this many MB, for benchmarks. */
   etcdDataMb?: number;
+  /**
+   * After seeding, the runner can no longer reach admin-master's address directly (an
+   * `unreachable` host route): its sshd is reachable only through the jump host.
+   */
+  privateNetwork?: boolean;
   logger?: Logger;
 }
 
@@ -95,6 +102,8 @@ export interface SandboxLayout {
     adminConfPath: string;
     sshKeySecret: { namespace: string; name: string; field: string };
   };
+  /** The node's sshd and the jump host (see ssh/README.md). */
+  ssh: SandboxSshLayout;
   content: Record<string, SeedSummary>;
 }
 
@@ -209,19 +218,45 @@ async function bringUp(
   // Stop the pods before the controllers (added earlier, so run later) can recreate them.
   teardown.add(() => runtime.stop());
 
-  await waitForCluster({ store, executor: runtime, userClusters, logger });
-  logger.info(`sandbox ${sandboxId}: every pod is Ready and every etcd member healthy`);
-
-  phase("cluster healthy");
-  const content = await seedAll(
+  // The SSH hosts start while the cluster settles; each is torn down before the runtime.
+  const sshStarting = startSandboxSsh({
     runtime,
-    userClusters,
-    etcdTls as EtcdTlsFiles[],
-    adminPlane.pkiDir,
-    options.etcdDataMb,
-  );
-
+    sandboxId,
+    workDir,
+    nodeName: ADMIN_MASTER,
+    nodeRoot,
+    onTeardown: (step) => teardown.add(step),
+  }).then((ssh) => {
+    phase("sshd on the node and the jump host listening");
+    return ssh;
+  });
+  const seeding = (async () => {
+    await waitForCluster({ store, executor: runtime, userClusters, logger });
+    logger.info(`sandbox ${sandboxId}: every pod is Ready and every etcd member healthy`);
+    phase("cluster healthy");
+    return seedAll(
+      runtime,
+      userClusters,
+      etcdTls as EtcdTlsFiles[],
+      adminPlane.pkiDir,
+      options.etcdDataMb,
+    );
+  })();
+  // Both settle before a failure is thrown, so teardown never races a start still running.
+  const [sshStart, seeded] = await Promise.allSettled([sshStarting, seeding]);
+  if (sshStart.status === "rejected") throw sshStart.reason;
+  if (seeded.status === "rejected") throw seeded.reason;
+  const ssh = sshStart.value;
+  const content = seeded.value;
   phase("content written");
+  if (options.privateNetwork) {
+    // Seeding reached the admin etcd at the node's address; from here on nothing may.
+    await ssh.closeDirectRoute();
+    logger.info(
+      `sandbox ${sandboxId}: private network: ${ssh.layout.node.host} is reachable only through the jump host ${ssh.layout.jumpHost.host}`,
+    );
+  }
+
   const kubeconfigPath = join(dir, "admin.kubeconfig");
   await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
   const layout = describeLayout({
@@ -233,6 +268,7 @@ async function bringUp(
     runtime,
     adminPlane,
     nodeRoot,
+    ssh: ssh.layout,
     content,
   });
   await writeFile(join(dir, "sandbox.json"), `${JSON.stringify(layout, null, 2)}\n`);
@@ -376,6 +412,7 @@ function describeLayout(input: {
   runtime: Runtime;
   adminPlane: { pkiDir: string; manifestsDir: string; etcdDataDir: string };
   nodeRoot: string;
+  ssh: SandboxSshLayout;
   content: Record<string, SeedSummary>;
 }): SandboxLayout {
   const { plan, runtime } = input;
@@ -421,6 +458,7 @@ function describeLayout(input: {
       adminConfPath: join(input.nodeRoot, "etc/kubernetes/admin.conf"),
       sshKeySecret: { namespace: KUBE_SYSTEM, name: SSH_KEYS_SECRET, field: SSH_KEY_FIELD },
     },
+    ssh: structuredClone(input.ssh),
     content: input.content,
   };
 }

@@ -1,16 +1,20 @@
 /**
- * `npm run sandbox -- --dir DIR [--user-clusters uc1:3,uc2:1] [--etcd-data-mb N]`: runs the
+ * `npm run sandbox -- --dir DIR [--user-clusters uc1:3,uc2:1] [--etcd-data-mb N]
+ * [--private-network]`: runs the
  * sandbox admin cluster in the foreground until SIGINT or SIGTERM, then tears it down.
- * Ready when DIR/ready exists; DIR/admin.kubeconfig and DIR/sandbox.json say how to reach it.
+ * Ready when DIR/ready exists; DIR/admin.kubeconfig and DIR/sandbox.json say how to reach it,
+ * and it prints how to ssh to admin-master (directly, and through the jump host).
  */
 import { Command, InvalidArgumentError } from "commander";
 import { consoleLogger } from "../../src/core/log/logger.ts";
 import { parseUserClusters, startSandbox, type Sandbox } from "./index.ts";
+import { sshInstructions } from "./ssh/sandbox-ssh.ts";
 
 interface Flags {
   dir: string;
   userClusters?: string;
   etcdDataMb?: number;
+  privateNetwork?: boolean;
   verbose?: boolean;
 }
 
@@ -33,6 +37,10 @@ export async function main(argv: string[]): Promise<void> {
       "user clusters and their etcd member counts, e.g. uc1:3,uc2:1",
     )
     .option("--etcd-data-mb <mb>", "grow uc1's etcd to about this many MB", parseDataMb)
+    .option(
+      "--private-network",
+      "reach admin-master's sshd only through the jump host (no direct route from this machine)",
+    )
     .option("--verbose", "print debug lines")
     .showHelpAfterError()
     .parse(argv);
@@ -63,10 +71,13 @@ export async function main(argv: string[]): Promise<void> {
     dir: flags.dir,
     ...(userClusters ? { userClusters } : {}),
     ...(flags.etcdDataMb !== undefined ? { etcdDataMb: flags.etcdDataMb } : {}),
+    privateNetwork: Boolean(flags.privateNetwork),
     logger,
   });
   logger.info(`sandbox: API server ${sandbox.layout.apiServerUrl}`);
   logger.info(`sandbox: export KUBECONFIG=${sandbox.kubeconfigPath}`);
+  for (const line of sshInstructions(sandbox.layout.ssh, sandbox.kubeconfigPath))
+    logger.info(`sandbox: ssh ${line}`);
   logger.info(`sandbox: layout in ${sandbox.dir}/sandbox.json; Ctrl-C to stop`);
   await stopped;
   await sandbox.stop();

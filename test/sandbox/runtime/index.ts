@@ -14,7 +14,9 @@
  *     // enters the running container (its namespaces, root, env); no pty: with tty, stderr
  *     // joins stdout as on a terminal; the caller's stdout/stderr are written with
  *     // backpressure and never ended by exec
- *   await runtime.stop() // kills every process, removes netns, veths and bridge; keeps dir
+ *   await runtime.attachHelper(name)       // a namespace on the bridge for a helper (SSH jump host)
+ *   runtime.recordHostResource("links" | "routes", spec) // made by the caller, removed by stop()
+ *   await runtime.stop() // kills every process, removes netns, veths, bridge, recorded routes; keeps dir
  *
  * Once started, it works entirely through the store, as a real node does through the API:
  * it registers a Node per node; the scheduler binds Pods created without spec.nodeName; each
@@ -63,13 +65,14 @@ import {
   readSandboxRecord,
   removeSandboxResources,
   SandboxState,
+  type SandboxRecord,
 } from "./state.ts";
 import { StaticPodSource } from "./static-pods.ts";
 import { pvcFolder } from "./volumes.ts";
 
 export { cleanupStaleSandboxes, readSandboxRecord, STATE_DIR } from "./state.ts";
 export type { ImagePolicy, ImageRule } from "./images.ts";
-export type { NetworkInfo } from "./network.ts";
+export type { Attachment, NetworkInfo } from "./network.ts";
 export { MAX_GRACE_SECONDS } from "./pod-worker.ts";
 
 export interface RuntimeNodeOptions {
@@ -108,6 +111,18 @@ export interface Runtime extends PodExecutor {
   pvcPath(namespace: string, claim: string): string;
   /** Folder of a container's logs (`<restartCount>.log` per run), if the pod runs here. */
   logDir(namespace: string, pod: string, container: string): string | undefined;
+  /**
+   * A network namespace on the bridge for a sandbox helper that is neither node nor pod (the
+   * SSH jump host): its address comes from the pod range and stays its own; stop() and the
+   * clean-up of a killed sandbox remove it with the others.
+   */
+  attachHelper(name: string): Promise<Attachment>;
+  /**
+   * Writes down, before the caller makes it, a host link (named `esb<id>-...`) or route
+   * (an `ip route` spec) made outside the runtime, so that stop() and the clean-up of a
+   * killed sandbox remove it.
+   */
+  recordHostResource(kind: "links" | "routes", value: string): void;
   stop(): Promise<void>;
 }
 
@@ -243,6 +258,23 @@ class NodeRuntime implements Runtime {
     return undefined;
   }
 
+  async attachHelper(name: string): Promise<Attachment> {
+    const network = this.networkHandle;
+    if (!network) throw new Error(`cannot attach helper ${name}: the sandbox network is not up`);
+    // Keyed by an empty namespace, which no pod has, so no pod is ever given this address.
+    return network.attach(network.podAddress("", name, () => true));
+  }
+
+  recordHostResource(kind: "links" | "routes", value: string): void {
+    const id = this.options.sandboxId;
+    if (kind === "links" && !value.startsWith(`esb${id}-`)) {
+      throw new Error(
+        `link "${value}" does not carry sandbox id ${id}: expected a name starting with esb${id}- so a stale sandbox's clean-up can find it.`,
+      );
+    }
+    this.state.add(kind, value);
+  }
+
   async exec(request: ExecRequest, streams: ExecStreams): Promise<{ exitCode: number }> {
     const pod = this.options.store.require(POD_RESOURCE, request.namespace, request.pod);
     if (request.command.length === 0) {
@@ -297,7 +329,7 @@ class NodeRuntime implements Runtime {
     }
     await attempt(() => this.networkHandle?.destroy());
     await attempt(() => removeSandboxResources(this.state.record));
-    const left = await leftOnHost(this.state.record.sandboxId);
+    const left = await leftOnHost(this.state.record);
     if (left.length === 0) this.state.discard();
     else
       failures.push(
@@ -404,8 +436,9 @@ class NodeRuntime implements Runtime {
   }
 }
 
-/** Network namespaces and links carrying the sandbox id that are still on the host. */
-async function leftOnHost(sandboxId: string): Promise<string[]> {
+/** Network namespaces and links carrying the sandbox id, and its recorded routes, still on the host. */
+async function leftOnHost(record: SandboxRecord): Promise<string[]> {
+  const { sandboxId } = record;
   const { stdout: namespaces } = await runCommand("ip", ["netns", "list"], { allowFailure: true });
   const { stdout: links } = await runCommand("ip", ["-o", "link", "show"], { allowFailure: true });
   const left = namespaces
@@ -414,6 +447,16 @@ async function leftOnHost(sandboxId: string): Promise<string[]> {
     .filter((name) => name.startsWith(`esb-${sandboxId}-`));
   for (const match of links.matchAll(/^\d+: (esb[a-z0-9]+-[a-z0-9]+)[@:]/gm)) {
     if (match[1]?.startsWith(`esb${sandboxId}-`)) left.push(match[1]);
+  }
+  for (const route of record.routes ?? []) {
+    // "unreachable 10.213.7.2/32 metric 213": ask for that destination and metric only.
+    const [type, destination, ...rest] = route.split(" ");
+    const { stdout } = await runCommand(
+      "ip",
+      ["route", "show", "type", type ?? "", destination ?? "", ...rest],
+      { allowFailure: true },
+    );
+    if (stdout.trim() !== "") left.push(`route ${route}`);
   }
   return left;
 }

@@ -27,6 +27,11 @@ export interface SandboxRecord {
   netns: string[];
   /** Process group ids of containers and execs. */
   processGroups: number[];
+  /**
+   * Host routes the sandbox added outside its bridge (`ip route` specs, e.g. private-network
+   * mode's `unreachable <node ip>/32`); optional because older records have none.
+   */
+  routes?: string[];
 }
 
 const SANDBOX_ID = /^[a-z0-9]{1,8}$/;
@@ -42,6 +47,8 @@ export function checkSandboxId(sandboxId: string): void {
 export function subnetLockPath(octet: number): string {
   return join(STATE_DIR, `subnet-10.213.${octet}.0.lock`);
 }
+
+type RecordList = "links" | "netns" | "processGroups" | "routes";
 
 /** The live record of this process's sandbox: every change is written through at once. */
 export class SandboxState {
@@ -60,6 +67,7 @@ export class SandboxState {
       links: [],
       netns: [],
       processGroups: [],
+      routes: [],
     };
     this.save();
   }
@@ -69,15 +77,15 @@ export class SandboxState {
     this.save();
   }
 
-  add(list: "links" | "netns" | "processGroups", value: string | number): void {
+  add(list: RecordList, value: string | number): void {
     this.update((record) => {
-      (record[list] as Array<string | number>).push(value);
+      ((record[list] ??= []) as Array<string | number>).push(value);
     });
   }
 
-  remove(list: "links" | "netns" | "processGroups", value: string | number): void {
+  remove(list: RecordList, value: string | number): void {
     this.update((record) => {
-      const values = record[list] as Array<string | number>;
+      const values = (record[list] ?? []) as Array<string | number>;
       const at = values.indexOf(value);
       if (at >= 0) values.splice(at, 1);
     });
@@ -116,7 +124,7 @@ export function ownerIsAlive(record: SandboxRecord): boolean {
  * Removes what a dead sandbox left behind, using only the names and ids in its record:
  * processes inside its network namespaces or in its recorded process groups (checked to
  * still be in one of its namespaces, so a reused pid is never touched), its veths, its
- * namespaces, its bridge and its subnet lock. Returns the ids cleaned up.
+ * namespaces, its bridge, its routes and its subnet lock. Returns the ids cleaned up.
  */
 export async function cleanupStaleSandboxes(logger?: Logger): Promise<string[]> {
   let files: string[];
@@ -139,7 +147,7 @@ export async function cleanupStaleSandboxes(logger?: Logger): Promise<string[]> 
   return cleaned;
 }
 
-/** Ends the processes in the record's namespaces, then removes links, namespaces, bridge. */
+/** Ends the processes in the record's namespaces, then removes links, namespaces, bridge, routes. */
 export async function removeSandboxResources(record: SandboxRecord): Promise<void> {
   for (const name of record.netns) {
     for (const pid of pidsInNetns(`/run/netns/${name}`)) {
@@ -152,6 +160,7 @@ export async function removeSandboxResources(record: SandboxRecord): Promise<voi
     ...record.links.map((link) => `link del ${link}`),
     ...record.netns.map((name) => `netns del ${name}`),
     ...(record.bridge ? [`link del ${record.bridge}`] : []),
+    ...(record.routes ?? []).map((route) => `route del ${route}`),
   ];
   if (removals.length > 0) await ipBatch(removals, { force: true });
   if (record.subnetOctet !== undefined) {

@@ -213,6 +213,8 @@ function sshdConfig(options: {
 function prepareHome(nodeRoot: string, user: NodeUser, authorizedKeys: string | undefined): void {
   const homes = join(nodeRoot, "home");
   if (!existsSync(homes)) mkdirSync(homes, { mode: 0o755 });
+  // /home as on any machine: the user must pass through it to reach its own home.
+  chmodSync(homes, 0o755);
   const home = join(homes, user.name);
   const sshDir = join(home, ".ssh");
   mkdirSync(sshDir, { recursive: true });
