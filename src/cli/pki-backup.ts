@@ -184,7 +184,11 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
       ? `${JSON.stringify(result, null, 2)}\n`
       : pkiResultTable(result, request.destination.uri),
   );
-  return result.outcome === "failed" ? EXIT_FAILED : 0;
+  if (result.outcome === "failed") {
+    logger.error(`The PKI backup of the admin control plane failed: ${result.error}`);
+    return EXIT_FAILED;
+  }
+  return 0;
 }
 
 async function readKeyFile(flag: string, path: string): Promise<Buffer> {

@@ -222,8 +222,8 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     }
   } catch (error) {
     result.outcome = "failed";
+    // The caller reports it, once: the action as its one error, the CLI with the result.
     result.error = (error as Error).message;
-    logger.error(`PKI backup of the admin control plane failed: ${result.error}`);
   } finally {
     await session?.close().catch(() => undefined);
   }

@@ -44,7 +44,8 @@ export class Journal {
     } catch (error) {
       const detail = (error as Error).message;
       this.record(step, "failed", startedAt, detail);
-      this.logger.error(`✘ ${step.name} (${elapsed(startedAt)}): ${detail}`);
+      // Logged, not annotated: the run reports each failure once, as one error, at its end.
+      this.logger.info(`✘ ${step.name} (${elapsed(startedAt)}): ${detail}`);
       throw error;
     }
   }
