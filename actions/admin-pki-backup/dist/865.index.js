@@ -1,0 +1,377 @@
+export const id = 865;
+export const ids = [865];
+export const modules = {
+
+/***/ 63865:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   createS3Store: () => (/* binding */ createS3Store)
+/* harmony export */ });
+/* unused harmony exports parseS3Url, S3SnapshotStore */
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(57075);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(46466);
+/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(53711);
+/* harmony import */ var _aws_sdk_lib_storage__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(22358);
+/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(50721);
+/**
+ * The S3-compatible backend (`s3://bucket/prefix`): AWS S3, MinIO, GCS interop and the like.
+ *
+ * Layout: `<prefix>/<cluster>/<kind>/<timestamp>/<payloadName>` and, written last,
+ * `.../manifest.json`. Listing reads object names and manifests only, never payloads.
+ * The payload goes up as a multipart upload with a bounded part size and queue, so memory
+ * stays constant whatever the snapshot size.
+ */
+
+
+
+
+
+const TIMESTAMP_PATTERN = /^\d{8}T\d{6}Z$/;
+// 8 MiB parts, 4 in flight: ~40 MiB held, and 10,000 parts still cover an 80 GB payload.
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_QUEUE_SIZE = 4;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MANIFEST_READS_IN_PARALLEL = 8;
+/** `s3://bucket/some/prefix` -> { bucket, prefix: "some/prefix" }. */
+function parseS3Url(url) {
+    const match = /^s3:\/\/([^/]+)(\/.*)?$/.exec(url.trim());
+    const bucket = match?.[1];
+    if (!match || !bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+        throw new Error(`S3 destination "${url}" is not valid: expected s3://<bucket>[/<prefix>] with a bucket name of 3-63 lower-case letters, digits, dots or hyphens.`);
+    }
+    const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
+    if (prefix.split("/").some((segment) => segment === "." || segment === "..")) {
+        throw new Error(`S3 destination "${url}" is not valid: the prefix must not contain "." or ".." segments.`);
+    }
+    return { bucket, prefix };
+}
+function createS3Store(options) {
+    return new S3SnapshotStore(options);
+}
+class S3SnapshotStore {
+    description;
+    bucket;
+    prefix;
+    endpointName;
+    client;
+    logger;
+    partSize;
+    queueSize;
+    constructor(options) {
+        const { bucket, prefix } = parseS3Url(options.url);
+        this.bucket = bucket;
+        this.prefix = prefix;
+        this.logger = options.logger;
+        this.partSize = checkPartSize(options.partSizeBytes ?? DEFAULT_PART_SIZE);
+        this.queueSize = checkQueueSize(options.queueSize ?? DEFAULT_QUEUE_SIZE);
+        const region = options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1";
+        this.endpointName = options.endpoint ?? `AWS S3 (${region})`;
+        this.description = `s3://${bucket}${prefix ? `/${prefix}` : ""} at ${this.endpointName}`;
+        this.client = new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.S3Client(clientConfig(options, region));
+    }
+    async putPayload(options, payload) {
+        checkPutOptions(options);
+        const location = this.locationOf(options.cluster, options.kind, options.timestamp);
+        const key = this.keyOf(location, options.payloadName);
+        const counter = byteCounter();
+        const counted = new node_stream__WEBPACK_IMPORTED_MODULE_0__.PassThrough({ highWaterMark: 1024 * 1024 });
+        const upload = new _aws_sdk_lib_storage__WEBPACK_IMPORTED_MODULE_2__/* .Upload */ ._({
+            client: this.client,
+            params: { Bucket: this.bucket, Key: key, Body: counted },
+            partSize: this.partSize,
+            queueSize: this.queueSize,
+            // An interrupted upload must not leave parts behind that the bucket bills for.
+            leavePartsOnError: false,
+        });
+        this.logger.info(`Uploading ${options.payloadName} to ${this.uriOf(key)}`);
+        const uploading = upload.done();
+        const feeding = (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_1__.pipeline)(payload, counter, counted);
+        try {
+            await Promise.all([uploading, feeding]);
+        }
+        catch (firstFailure) {
+            // The source and the upload fail together: whichever breaks first stops the other.
+            // The upload is left to settle on its own before aborting it, because a part that
+            // failed on the network reports its cause only after the SDK's retries.
+            payload.destroy();
+            counted.destroy(new Error("upload cancelled"));
+            const outcomes = await Promise.allSettled([uploading, feeding]);
+            // No partial object or orphaned parts may stay in the bucket.
+            await upload.abort().catch(() => undefined);
+            const cause = rootCause(firstFailure, ...outcomes);
+            throw this.failure(`upload of the payload to ${this.uriOf(key)}`, cause);
+        }
+        const storedBytes = counter.bytesSeen();
+        this.logger.info(`Stored ${storedBytes} bytes at ${this.uriOf(key)}`);
+        return { location, storedBytes };
+    }
+    async putManifest(location, manifest) {
+        const key = this.keyOf(location, _layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir);
+        try {
+            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.PutObjectCommand({
+                Bucket: this.bucket,
+                Key: key,
+                Body: manifest,
+                ContentType: "application/json",
+            }));
+        }
+        catch (error) {
+            throw this.failure(`writing the manifest ${this.uriOf(key)}`, error);
+        }
+    }
+    async list(filter = {}) {
+        const manifestKeys = (await this.keysUnder(this.listPrefix(filter))).filter((key) => key.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir}`));
+        const locations = manifestKeys
+            .map((key) => this.locationFromManifestKey(key))
+            .filter((location) => location !== undefined)
+            .filter((location) => (!filter.cluster || location.cluster === filter.cluster) &&
+            (!filter.kind || location.kind === filter.kind));
+        const backups = await mapInBatches(locations, MANIFEST_READS_IN_PARALLEL, async (location) => {
+            const manifest = await this.readManifest(location);
+            return manifest ? { location, manifest } : undefined;
+        });
+        return backups
+            .filter((backup) => backup !== undefined)
+            .sort((a, b) => compareNewestFirst(a.location, b.location));
+    }
+    async getPayload(location, payloadName) {
+        const key = this.keyOf(location, payloadName);
+        try {
+            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.GetObjectCommand({ Bucket: this.bucket, Key: key }));
+            return response.Body;
+        }
+        catch (error) {
+            if (errorName(error) === "NoSuchKey") {
+                throw new Error(`Backup payload ${this.uriOf(key)} does not exist at ${this.endpointName}: list the backups to find one that does.`, { cause: error });
+            }
+            throw this.failure(`download of ${this.uriOf(key)}`, error);
+        }
+    }
+    async delete(location) {
+        const folder = `${this.folderOf(location)}/`;
+        const keys = await this.keysUnder(folder);
+        // The manifest goes first, so a backup interrupted half-deleted is no longer listed
+        // as complete; the payload left behind is cleaned up by the next delete.
+        const manifestFirst = [...keys].sort((a, b) => Number(b.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir}`)) - Number(a.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir}`)));
+        for (const key of manifestFirst) {
+            try {
+                await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+            }
+            catch (error) {
+                throw this.failure(`deleting ${this.uriOf(key)}`, error);
+            }
+        }
+        this.logger.info(`Deleted ${keys.length} object(s) of backup ${location.uri}`);
+    }
+    async readManifest(location) {
+        const key = this.keyOf(location, _layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir);
+        try {
+            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.GetObjectCommand({ Bucket: this.bucket, Key: key }));
+            return Buffer.from(await response.Body.transformToByteArray());
+        }
+        catch (error) {
+            // Deleted between listing and reading (retention running elsewhere): not a backup.
+            if (errorName(error) === "NoSuchKey")
+                return undefined;
+            throw this.failure(`reading the manifest ${this.uriOf(key)}`, error);
+        }
+    }
+    async keysUnder(prefix) {
+        const keys = [];
+        let continuationToken;
+        do {
+            try {
+                const page = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.ListObjectsV2Command({
+                    Bucket: this.bucket,
+                    Prefix: prefix,
+                    ContinuationToken: continuationToken,
+                }));
+                for (const object of page.Contents ?? [])
+                    if (object.Key)
+                        keys.push(object.Key);
+                continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+            }
+            catch (error) {
+                throw this.failure(`listing ${this.uriOf(prefix)}`, error);
+            }
+        } while (continuationToken);
+        return keys;
+    }
+    listPrefix(filter) {
+        const segments = [this.prefix];
+        if (filter.cluster) {
+            segments.push(filter.cluster);
+            if (filter.kind)
+                segments.push(filter.kind);
+        }
+        const joined = segments.filter(Boolean).join("/");
+        return joined ? `${joined}/` : "";
+    }
+    locationFromManifestKey(key) {
+        const relative = this.prefix ? key.slice(this.prefix.length + 1) : key;
+        const [cluster, kind, timestamp, name, ...rest] = relative.split("/");
+        if (rest.length > 0 ||
+            name !== _layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir ||
+            !cluster ||
+            !_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .BACKUP_KINDS */ .NJ.includes(kind) ||
+            !TIMESTAMP_PATTERN.test(timestamp ?? "")) {
+            return undefined;
+        }
+        return this.locationOf(cluster, kind, timestamp);
+    }
+    locationOf(cluster, kind, timestamp) {
+        const location = { cluster, kind, timestamp, uri: "" };
+        location.uri = this.uriOf(this.folderOf(location));
+        return location;
+    }
+    folderOf(location) {
+        return [this.prefix, location.cluster, location.kind, location.timestamp]
+            .filter(Boolean)
+            .join("/");
+    }
+    keyOf(location, name) {
+        return `${this.folderOf(location)}/${name}`;
+    }
+    uriOf(key) {
+        return `s3://${this.bucket}/${key}`;
+    }
+    /** One sentence an operator can act on, for each way S3 says no. */
+    failure(action, error) {
+        const name = errorName(error);
+        const status = error?.$metadata
+            ?.httpStatusCode;
+        const networkCode = networkErrorCode(error);
+        let message;
+        if (name === "CredentialsProviderError") {
+            message = `No S3 credentials were found for bucket "${this.bucket}" at ${this.endpointName} during the ${action}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or give the access key inputs), or run where an AWS profile or role provides them.`;
+        }
+        else if (name === "NoSuchBucket") {
+            message = `S3 bucket "${this.bucket}" does not exist at ${this.endpointName}: create it, or correct the destination s3://${this.bucket}/${this.prefix}.`;
+        }
+        else if (name === "InvalidAccessKeyId" ||
+            name === "SignatureDoesNotMatch" ||
+            name === "AccessDenied" ||
+            name === "InvalidToken" ||
+            name === "ExpiredToken" ||
+            status === 403) {
+            message = `${this.endpointName} refused the credentials for bucket "${this.bucket}" during the ${action} (${name}): check the access key and secret (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the inputs) and the bucket policy.`;
+        }
+        else if (networkCode) {
+            message = `Cannot reach the S3 endpoint ${this.endpointName} for bucket "${this.bucket}" during the ${action} (${networkCode}): check the endpoint address and that the service is up and reachable from this runner.`;
+        }
+        else {
+            const detail = error instanceof Error ? error.message : String(error);
+            message = `S3 ${action} at ${this.endpointName} failed: ${detail}`;
+        }
+        return new Error(message, { cause: error });
+    }
+}
+function clientConfig(options, region) {
+    return {
+        region,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+        // Checksums only where S3 demands them: the streaming checksum trailers the SDK sends
+        // by default are not understood by many S3-compatible services, and the pipeline
+        // hashes every byte itself anyway.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+        // Fail fast on an endpoint that does not answer rather than hang the job,
+        // and a connection that goes silent (120 s without a byte) counts as broken.
+        requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+        maxAttempts: 3,
+    };
+}
+/** Checks every part of the backup's name before anything is uploaded (layout.ts). */
+function checkPutOptions(options) {
+    (0,_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .checkClusterName */ .YN)(options.cluster);
+    (0,_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .parseBackupKind */ .uS)(options.kind);
+    (0,_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .parseTimestamp */ .EH)(options.timestamp);
+    (0,_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .checkPayloadName */ .KC)(options.payloadName);
+}
+function checkPartSize(bytes) {
+    if (!Number.isInteger(bytes) || bytes < MIN_PART_SIZE) {
+        throw new Error(`S3 part size ${bytes} is not valid: expected a whole number of bytes of at least ${MIN_PART_SIZE} (5 MiB, the S3 minimum).`);
+    }
+    return bytes;
+}
+function checkQueueSize(parts) {
+    if (!Number.isInteger(parts) || parts < 1 || parts > 64) {
+        throw new Error(`S3 upload queue size ${parts} is not valid: expected a whole number of parts from 1 to 64.`);
+    }
+    return parts;
+}
+/**
+ * Regroups the payload into whole parts, each filled in one buffer, and counts the bytes.
+ * The uploader then sends each part as it is instead of gluing small chunks together, which
+ * would leave a copy of every part behind as garbage and let memory swell with the size.
+ */
+/** Passes the payload through unchanged, counting the bytes that reach the uploader. */
+function byteCounter() {
+    let bytesSeen = 0;
+    const counter = new node_stream__WEBPACK_IMPORTED_MODULE_0__.Transform({
+        transform(chunk, _encoding, done) {
+            bytesSeen += chunk.length;
+            done(null, chunk);
+        },
+    });
+    return Object.assign(counter, { bytesSeen: () => bytesSeen });
+}
+/**
+ * When one side of an upload fails, the other side reports only that it was aborted: the
+ * operator needs the failure that started it (the refused connection, the broken source).
+ */
+function rootCause(firstFailure, ...outcomes) {
+    const failures = [firstFailure].concat(outcomes.filter((outcome) => outcome.status === "rejected").map((outcome) => outcome.reason));
+    return failures.find((reason) => !isKnockOnFailure(reason)) ?? firstFailure;
+}
+function isKnockOnFailure(error) {
+    const code = error?.code;
+    const message = error instanceof Error ? error.message : "";
+    return (errorName(error) === "AbortError" ||
+        code === "ERR_STREAM_PREMATURE_CLOSE" ||
+        code === "ABORT_ERR" ||
+        message === "upload cancelled");
+}
+function compareNewestFirst(a, b) {
+    return (b.timestamp.localeCompare(a.timestamp) ||
+        a.cluster.localeCompare(b.cluster) ||
+        a.kind.localeCompare(b.kind));
+}
+function errorName(error) {
+    return error?.name ?? "";
+}
+/** ECONNREFUSED and friends, wherever the SDK or Node tucked the code. */
+function networkErrorCode(error) {
+    const candidates = [error, error?.cause];
+    for (const aggregate of candidates) {
+        const nested = aggregate?.errors;
+        if (Array.isArray(nested))
+            candidates.push(...nested);
+    }
+    for (const candidate of candidates) {
+        const code = candidate?.code;
+        if (typeof code === "string" &&
+            /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)$/.test(code)) {
+            return code;
+        }
+        const name = errorName(candidate);
+        if (name === "TimeoutError")
+            return "timed out";
+    }
+    return undefined;
+}
+async function mapInBatches(items, batchSize, work) {
+    const results = [];
+    for (let start = 0; start < items.length; start += batchSize) {
+        results.push(...(await Promise.all(items.slice(start, start + batchSize).map(work))));
+    }
+    return results;
+}
+
+
+/***/ })
+
+};
