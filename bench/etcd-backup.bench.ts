@@ -25,7 +25,7 @@ import { consoleLogger, recordingLogger } from "../src/core/log/logger.ts";
 import { FileStore } from "../src/core/storage/file.ts";
 import { runEtcdBackup } from "../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../test/sandbox/index.ts";
-import { runInChild } from "./support/child-memory.ts";
+import { measurePeakMemory as runInChild } from "../test/support/memory.ts";
 import type {
   BackupArgs,
   BackupReport,
