@@ -1,41 +1,208 @@
 /**
- * 1 GB backups and restores through the folder backend, generated on the fly, each in its
- * own child process so that its peak memory is measured alone.
+ * 1 GB backups and restores through the storage pipeline and each backend, generated on the
+ * fly, each in its own child process so that its peak memory is measured alone and held to
+ * the 128 MiB bound (S3 and artifacts: not yet met, see CEILING_UNTIL_FIXED_BYTES). The servers (s3rver, Azurite, the results-service stand-in) run in
+ * this process or their own; only the pipeline's process is measured.
+ *
+ * Every combination of zstd/none with age/clear runs on the folder backend; S3 and the
+ * artifact backend run the two ends (zstd + age, none + clear). 0 and 1 byte in every
+ * combination are in pipeline.test.ts, s3.test.ts and artifact.test.ts.
  */
-import { describe, expect, it } from "vitest";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Compression } from "../../src/core/storage/compression.ts";
+import {
+  startArtifactService,
+  type ArtifactService,
+  type WorkflowRun,
+} from "../support/artifact-service.ts";
+import { startAzurite, type AzuriteBlob } from "../support/azurite.ts";
 import { measurePeakMemory } from "../support/memory.ts";
-import type { RoundTripReport } from "./support/large-roundtrip.ts";
+import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from "../support/s3-server.ts";
+import { describeCase } from "./support/combinations.ts";
 import { temporaryFolders } from "./support/folders.ts";
+import type { BackendSpec, RoundTripReport } from "./support/large-roundtrip.ts";
 
 const GB = 1_000_000_000;
-const MEMORY_BOUND_BYTES = 128 * 1024 * 1024;
+const MiB = 1024 * 1024;
+const MEMORY_BOUND_BYTES = 128 * MiB;
+const ROUND_TRIP = new URL("./support/large-roundtrip.ts", import.meta.url);
 const newFolder = temporaryFolders("large-test");
 
-describe("1 GB round trips in constant memory", () => {
+const BOTH_ENDS: Array<readonly [Compression, boolean]> = [
+  ["zstd", true],
+  ["none", false],
+];
+
+/**
+ * Backends whose 1 GB round trip does NOT yet stay under the 128 MiB bound: the ceiling
+ * these tests hold them to until it does, so that they still catch a regression. Measured
+ * on 2026-11-27 (two busy cores), peaks were all in the write, in the backends' own upload
+ * buffering, not in the pipeline:
+ * - S3: 150-165 MiB with zstd + age, 195-235 MiB with none + clear. @aws-sdk/lib-storage
+ *   copies each 8 MiB part out of the stream (Buffer.concat), 4 parts in flight; smaller
+ *   parts or queue (5 MiB x 2) still peaked at 125-155 MiB.
+ * - artifact: 215-230 MiB. @actions/artifact uploads the staged file through
+ *   @azure/storage-blob's uploadStream with 8 MiB buffers, 5 at once, plus 8 MiB read and
+ *   watermark buffers (about 105 MiB of buffers); ACTIONS_ARTIFACT_UPLOAD_CONCURRENCY=2
+ *   still peaked at 185-230 MiB.
+ * Remove an entry once its backend meets the bound.
+ */
+const CEILING_UNTIL_FIXED_BYTES: Record<string, number> = {
+  s3: 256 * MiB,
+  artifact: 256 * MiB,
+};
+
+/** Runs one 1 GB round trip in a child process and checks what a user would check. */
+async function expectRoundTripInBound(
+  backend: string,
+  store: BackendSpec,
+  compression: Compression,
+  encrypted: boolean,
+  env?: Record<string, string>,
+): Promise<void> {
+  const started = performance.now();
+  const { result, peakRssBytes, baselineRssBytes } = await measurePeakMemory<RoundTripReport>(
+    ROUND_TRIP,
+    "roundTrip",
+    [{ store, bytes: GB, compression, encrypted }],
+    env ? { env } : {},
+  );
+  const wallSeconds = (performance.now() - started) / 1000;
+  console.info(
+    `1 GB through ${backend}, ${describeCase(compression, encrypted)}: peak RSS ${(peakRssBytes / MiB).toFixed(0)} MiB ` +
+      `(Node and code alone ${(baselineRssBytes / MiB).toFixed(0)} MiB, after the write ${(result.peakRssAfterWriteBytes / MiB).toFixed(0)} MiB); stored ${result.stored.bytes} bytes; ` +
+      `write ${result.writeSeconds.toFixed(1)} s, read ${result.readSeconds.toFixed(1)} s, ` +
+      `whole case ${wallSeconds.toFixed(1)} s`,
+  );
+  expect(result.source.bytes).toBe(GB);
+  expect(result.restored).toEqual(result.source);
+  expect(result.manifestPlaintext).toEqual(result.source);
+  if (compression !== "none") {
+    // The generated data is about 2:1 under zstd.
+    expect(result.stored.bytes).toBeLessThan(0.6 * GB);
+  } else if (encrypted) {
+    // age adds a header and 16 bytes per 64 KiB chunk, and changes every byte.
+    expect(result.stored.bytes).toBeGreaterThan(GB);
+    expect(result.stored.bytes).toBeLessThan(1.001 * GB);
+    expect(result.stored.sha256).not.toBe(result.source.sha256);
+  } else {
+    expect(result.stored).toEqual(result.source);
+  }
+  const ceiling = CEILING_UNTIL_FIXED_BYTES[store.backend];
+  if (ceiling === undefined) {
+    expect(peakRssBytes).toBeLessThan(MEMORY_BOUND_BYTES);
+  } else {
+    if (peakRssBytes >= MEMORY_BOUND_BYTES) {
+      console.warn(
+        `1 GB through ${backend}: peak RSS ${(peakRssBytes / MiB).toFixed(0)} MiB is OVER the 128 MiB bound (a known gap of this backend, see CEILING_UNTIL_FIXED_BYTES).`,
+      );
+    }
+    expect(peakRssBytes).toBeLessThan(ceiling);
+  }
+}
+
+describe("1 GB round trips through the folder backend in constant memory", () => {
   it.each([
     ["zstd", true],
+    ["zstd", false],
+    ["none", true],
     ["none", false],
   ] as const)(
-    "stores and restores 1 GB byte-identical (compression %s, encrypted %s) under 128 MiB peak",
+    "stores and restores 1 GB byte-identical (%s, encrypted %s) under 128 MiB peak",
     async (compression, encrypted) => {
       const folder = await newFolder();
-      const { result, peakRssBytes, baselineRssBytes } = await measurePeakMemory<RoundTripReport>(
-        new URL("./support/large-roundtrip.ts", import.meta.url),
-        "roundTripThroughFolder",
-        [{ folder: `${folder}/store`, bytes: GB, compression, encrypted }],
+      await expectRoundTripInBound(
+        "file://",
+        { backend: "folder", folder: `${folder}/store` },
+        compression,
+        encrypted,
       );
-      console.info(
-        `1 GB ${compression}/${encrypted ? "age" : "clear"}: peak RSS ${(peakRssBytes / 1048576).toFixed(0)} MiB ` +
-          `(Node and code alone ${(baselineRssBytes / 1048576).toFixed(0)} MiB); stored ${result.stored.bytes} bytes; ` +
-          `write ${result.writeSeconds.toFixed(1)} s, read ${result.readSeconds.toFixed(1)} s`,
-      );
-      expect(result.source.bytes).toBe(GB);
-      expect(result.restored).toEqual(result.source);
-      expect(result.manifestPlaintext).toEqual(result.source);
-      if (compression === "none" && !encrypted) expect(result.stored).toEqual(result.source);
-      else expect(result.stored.bytes).toBeLessThan(0.6 * GB);
-      expect(peakRssBytes).toBeLessThan(MEMORY_BOUND_BYTES);
     },
     300_000,
+  );
+});
+
+describe("1 GB round trips through the S3 backend in constant memory", () => {
+  const BUCKET = "etcd-backups";
+  let server: S3TestServer;
+
+  beforeAll(async () => {
+    server = await startS3Server({ buckets: [BUCKET] });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it.each(BOTH_ENDS)(
+    "stores and restores 1 GB byte-identical (%s, encrypted %s), peak memory measured",
+    async (compression, encrypted) => {
+      await expectRoundTripInBound(
+        "s3:// (s3rver)",
+        {
+          backend: "s3",
+          url: `s3://${BUCKET}/large-${compression}-${encrypted}`,
+          endpoint: server.endpoint,
+          credentials: S3RVER_CREDENTIALS,
+        },
+        compression,
+        encrypted,
+      );
+    },
+    400_000,
+  );
+});
+
+describe("1 GB round trips through the artifact backend in constant memory", () => {
+  let azurite: AzuriteBlob;
+  let service: ArtifactService;
+  let stagingDir: string;
+
+  beforeAll(async () => {
+    azurite = await startAzurite();
+    service = await startArtifactService({ azuriteAccountUrl: azurite.accountUrl });
+    stagingDir = await mkdtemp(path.join(tmpdir(), "large-artifact-staging-"));
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await azurite?.stop();
+    if (stagingDir) await rm(stagingDir, { recursive: true, force: true });
+  });
+
+  const restoreFrom = (backupRun: WorkflowRun) => ({
+    token: service.restToken,
+    workflowRunId: backupRun.workflowRunId,
+    repositoryOwner: backupRun.repositoryOwner,
+    repositoryName: backupRun.repositoryName,
+  });
+
+  it.each(BOTH_ENDS)(
+    "stores and restores 1 GB byte-identical (%s, encrypted %s) from another run, peak memory measured",
+    async (compression, encrypted) => {
+      const backupRun = service.newRun();
+      const restoreRun = service.newRun();
+      await expectRoundTripInBound(
+        "GitHub artifacts (Azurite)",
+        {
+          backend: "artifact",
+          stagingDir,
+          backupRunToken: backupRun.runtimeToken,
+          restoreRunToken: restoreRun.runtimeToken,
+          backupRun: restoreFrom(backupRun),
+        },
+        compression,
+        encrypted,
+        // @actions/github fixes its API base URL when it is loaded: set before the child starts.
+        { ACTIONS_RESULTS_URL: `${service.url}/`, GITHUB_API_URL: service.url },
+      );
+      // Deleted after the restore, and nothing left in staging.
+      expect(service.artifactsOf(backupRun)).toEqual([]);
+      expect(await readdir(stagingDir)).toEqual([]);
+    },
+    600_000,
   );
 });

@@ -99,8 +99,3 @@ export function hashingDestination(): {
 export function sha256Of(data: Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
-
-/** Peak resident memory of this process so far, in MiB (the kernel's high-water mark). */
-export function peakRssMiB(): number {
-  return process.resourceUsage().maxRSS / 1024;
-}
