@@ -3,7 +3,9 @@
  * members, nodes) and the health of every etcd member, asked the way the runbook asks
  * (`kubectl exec ... -- etcdctl ... endpoint health` and `endpoint status -w table`, with
  * the runbook's certificate paths), backs up every cluster with the etcd-backup procedure
- * (to a temporary folder, encrypted to an age key made for the run), and tears it all down.
+ * (to a temporary folder, encrypted to an age key made for the run), backs up the admin
+ * control plane's PKI over SSH with the admin-pki-backup procedure (the node's host key
+ * pinned, the archive listed back with age, zstd and tar), and tears it all down.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { backupResultsTable } from "../src/cli/backup.ts";
+import { pkiResultTable } from "../src/cli/pki-backup.ts";
 import { endpointHealth, etcdctl } from "../src/core/etcd/etcdctl.ts";
 import {
   adminClusterProfile,
@@ -20,6 +23,7 @@ import {
 import { loadKubeconfig } from "../src/core/kube/kubeconfig.ts";
 import { consoleLogger, type Logger } from "../src/core/log/logger.ts";
 import { openStore, parseDestination } from "../src/core/storage/destination.ts";
+import { runAdminPkiBackup } from "../src/procedures/admin-pki-backup.ts";
 import { runEtcdBackup } from "../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../test/sandbox/index.ts";
 
@@ -106,12 +110,21 @@ async function showCluster(sandbox: Sandbox): Promise<void> {
   }
 }
 
-/** Backs up every sandbox cluster to a folder in `work`, encrypted to a key made for this run. */
-async function backUpEveryCluster(sandbox: Sandbox, logger: Logger, work: string): Promise<void> {
-  heading("backing up every cluster (etcd-backup, clusters: all)");
+/** An age key made for this run: backups are encrypted to its public half. */
+async function ageKey(work: string): Promise<{ keyFile: string; recipient: string }> {
   const keyFile = join(work, "age-key.txt");
   await run("age-keygen", ["-o", keyFile]);
-  const recipient = (await run("age-keygen", ["-y", keyFile])).stdout.trim();
+  return { keyFile, recipient: (await run("age-keygen", ["-y", keyFile])).stdout.trim() };
+}
+
+/** Backs up every sandbox cluster to a folder in `work`. */
+async function backUpEveryCluster(
+  sandbox: Sandbox,
+  logger: Logger,
+  work: string,
+  recipient: string,
+): Promise<void> {
+  heading("backing up every cluster (etcd-backup, clusters: all)");
   const destination = parseDestination(`file://${join(work, "backups")}`);
   const results = await runEtcdBackup({
     config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
@@ -129,6 +142,45 @@ async function backUpEveryCluster(sandbox: Sandbox, logger: Logger, work: string
   process.stdout.write(backupResultsTable(results, destination.uri));
 }
 
+/**
+ * Backs up the admin control plane's PKI over SSH (admin-pki-backup): the node and its key
+ * come from the cluster, the host key is pinned; then lists the stored archive the way an
+ * operator would check it.
+ */
+async function backUpAdminPki(
+  sandbox: Sandbox,
+  logger: Logger,
+  work: string,
+  key: { keyFile: string; recipient: string },
+): Promise<void> {
+  heading("backing up the admin control plane's PKI over SSH (admin-pki-backup)");
+  const folder = join(work, "backups");
+  const destination = parseDestination(`file://${folder}`);
+  const result = await runAdminPkiBackup({
+    config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
+    hostKeys: { knownHosts: [sandbox.layout.ssh.node.knownHostsLine] },
+    acceptUnknownHostKey: false,
+    store: await openStore(destination, { logger }),
+    recipients: [key.recipient],
+    compression: "zstd",
+    retention: {},
+    dryRun: false,
+    logger,
+  });
+  process.stdout.write(pkiResultTable(result, destination.uri));
+  if (result.outcome !== "stored" || !result.uri) return;
+  const payload = join(new URL(result.uri).pathname, "pki.tar.zst.age");
+  heading(`age -d -i age-key.txt ${payload} | zstd -d | tar -tv`);
+  const { stdout } = await run("sh", [
+    "-c",
+    'age -d -i "$1" "$2" | zstd -d -q | tar --numeric-owner -tvf -',
+    "sh",
+    key.keyFile,
+    payload,
+  ]);
+  process.stdout.write(stdout);
+}
+
 async function demo(): Promise<void> {
   const logger = consoleLogger();
   const sandbox = await startSandbox({ logger });
@@ -143,7 +195,9 @@ async function demo(): Promise<void> {
   process.once("SIGTERM", stopOnSignal);
   try {
     await showCluster(sandbox);
-    await backUpEveryCluster(sandbox, logger, work);
+    const key = await ageKey(work);
+    await backUpEveryCluster(sandbox, logger, work, key.recipient);
+    await backUpAdminPki(sandbox, logger, work, key);
   } finally {
     heading("tearing down");
     await sandbox.stop();
