@@ -64,8 +64,8 @@ function listArchive(payloadPath: string): string[] {
 }
 
 /** What tar -tvf must show for the node's files: type and mode letters, owner, size, path. */
-function nodeListing(): string[] {
-  return diskTree(nodeRoot(), PKI)
+function nodeListing(root = nodeRoot()): string[] {
+  return diskTree(root, PKI)
     .map((entry) => {
       const letters = ["r", "w", "x", "r", "w", "x", "r", "w", "x"]
         .map((letter, bit) => (entry.mode & (0o400 >> bit) ? letter : "-"))
@@ -284,6 +284,48 @@ describe("the admin-pki-backup action bundle", () => {
       expect(await filesIn(folder), name).toEqual([]);
       expect(await filesIn(result.runnerTemp), name).toEqual([]);
     }
+  });
+});
+
+describe("a node reachable only through the jump host (private-network sandbox)", () => {
+  let privateSandbox: Sandbox;
+
+  beforeAll(async () => {
+    privateSandbox = await startSandbox({ privateNetwork: true });
+  });
+
+  afterAll(async () => {
+    await privateSandbox?.stop();
+  });
+
+  it("fails directly with one clear message, and succeeds through the jump host", async () => {
+    const { node, jumpHost, knownHostsPath } = privateSandbox.layout.ssh;
+    const base = {
+      "admin-kubeconfig": privateSandbox.kubeconfig,
+      "ssh-known-hosts": await readFile(knownHostsPath, "utf8"),
+      "encryption-recipients": recipient,
+    };
+    const directFolder = join(work, "private-direct");
+    const direct = await runAction({ ...base, destination: `file://${directFolder}` });
+    expect(direct.exitCode, direct.log).toBe(1);
+    const errors = errorLines(direct.log);
+    expect(errors, direct.log).toHaveLength(1);
+    expect(errors[0]).toContain(
+      `could not connect to the node ${node.host}:22: no route to that address; check the address, or reach it through a jump host.`,
+    );
+    expect(await filesIn(directFolder)).toEqual([]);
+
+    const folder = join(work, "private-jump");
+    const through = await runAction({
+      ...base,
+      "jump-host": `${jumpHost.user}@${jumpHost.host}:${jumpHost.port}`,
+      "jump-private-key": await readFile(jumpHost.privateKeyPath, "utf8"),
+      destination: `file://${folder}`,
+    });
+    expect(through.exitCode, through.log).toBe(0);
+    const payload = (await filesIn(folder)).find((file) => file.endsWith("pki.tar.zst.age"));
+    const root = privateSandbox.layout.admin.nodeRoot;
+    expect(listArchive(payload!)).toEqual(nodeListing(root));
   });
 });
 
