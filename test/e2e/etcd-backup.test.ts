@@ -3,7 +3,7 @@
  * real exec, the real storage pipeline, and the stored snapshots restored into a scratch
  * etcd to prove they hold exactly what the source held.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { connect, createServer, type AddressInfo } from "node:net";
@@ -192,6 +192,10 @@ describe("etcd-backup against the sandbox admin cluster", () => {
       expect(keys).toEqual(before[result.cluster as keyof typeof before]);
       expect(result.keys).toBe(keys.length);
       expect(result.revision).toBeGreaterThan(0);
+      // Streamed while etcdctl wrote it, and the same bytes as the pod's finished file.
+      expect(result.journal.find((entry) => entry.step === "saveAndStream")?.detail).toMatch(
+        /sha256 equal in the pod; \/tmp\/etcd-backup-\S+\.db removed from /,
+      );
       expect(await snapshotFilesLeftIn(result.member!, backup.manifest.source.namespace!)).toEqual(
         [],
       );
@@ -313,6 +317,43 @@ describe("etcd-backup against the sandbox admin cluster", () => {
     }
   });
 
+  it("fails the cluster with etcdctl's own message when the save fails half-way, leaving nothing behind", async () => {
+    // /tmp in the member's own mount namespace: room enough for the preflight, then filled
+    // to 32 KiB short of full as the save starts, so etcdctl runs out of space mid-file (the
+    // database is ~90 kB).
+    const member = sandbox.layout.userClusters
+      .find((cluster) => cluster.name === "uc2")!
+      .members.find((candidate) => candidate.memberNumber === 0)!;
+    const inPod = ["-t", String(await etcdPidServing(member.podIP)), "-m", "-r", "--"];
+    await run("nsenter", [...inPod, "mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", "/tmp"]);
+    let filled = false;
+    try {
+      const store = new FileStore(join(work, "store-fills-up"));
+      const opts = await options({ store, clusters: ["uc2"] });
+      opts.logger = steppingLogger((step) => {
+        if (step !== "saveAndStream" || filled) return;
+        execFileSync("nsenter", [
+          ...inPod,
+          "sh",
+          "-c",
+          "dd if=/dev/zero of=/tmp/filler bs=1M 2>/dev/null; truncate -s -32K /tmp/filler",
+        ]);
+        filled = true;
+      });
+      const [result] = await runEtcdBackup(opts);
+      expect(filled).toBe(true);
+      expect(result?.outcome).toBe("failed");
+      expect(result?.error).toMatch(
+        /etcdctl snapshot save in uc2\/kube-etcd-0 exited with code [1-9]\d*: .*no space left on device/,
+      );
+      expect(await store.list()).toEqual([]);
+      const { stdout } = await run("nsenter", [...inPod, "ls", "-A", "/tmp"]);
+      expect(stdout.split("\n").filter(Boolean)).toEqual(["filler"]);
+    } finally {
+      await run("nsenter", [...inPod, "umount", "/tmp"]);
+    }
+  });
+
   it("refuses to snapshot into a pod without room, before writing anything", async () => {
     // A small /tmp inside the member's own mount namespace, as a nearly full container disk.
     const member = sandbox.layout.userClusters
@@ -328,7 +369,7 @@ describe("etcd-backup against the sandbox admin cluster", () => {
       expect(result?.error).toMatch(
         /^no room for the snapshot in uc2\/kube-etcd-0: \/tmp has [\d.]+ KiB free, the database is .* \(needs .*\); free space in the container or snapshot another member\.$/,
       );
-      expect(opts.logger.lines.join("\n")).not.toMatch(/▶ saveSnapshot/);
+      expect(opts.logger.lines.join("\n")).not.toMatch(/▶ saveAndStream/);
       expect(await store.list()).toEqual([]);
     } finally {
       await run("nsenter", [...inPod, "umount", "/tmp"]);

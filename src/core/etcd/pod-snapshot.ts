@@ -1,8 +1,8 @@
 /**
  * The pod side of a backup (runbook 1.2-1.3, done safely): check there is room, save the
- * snapshot to a unique temporary path outside the data volume, read its size and sha256 in
- * the pod, stream it out through exec stdout (no tar, no TTY, no `kubectl cp`), and remove
- * it, whatever happened.
+ * snapshot to a unique temporary path outside the data volume, stream it out through exec
+ * stdout while etcdctl writes it (no tar, no TTY, no `kubectl cp`), read its size and
+ * sha256 in the pod, and remove it, whatever happened.
  */
 import { randomBytes } from "node:crypto";
 import type { Writable } from "node:stream";
@@ -66,47 +66,114 @@ export async function checkRoomForSnapshot(
   return available;
 }
 
+/** The streaming script prints this on stderr, with etcdctl's exit code, once etcdctl has ended. */
+const SAVE_ENDED = "etcd-backup-actions: snapshot save ended with code";
+
 /**
- * `etcdctl snapshot save`, bounded in time: etcdctl itself waits forever on a member that
- * accepted the connection and then stopped answering. The pod's own `timeout` (when the
- * image has one) kills it there, so no late snapshot appears after the clean-up; closing the
- * exec stream a little later is the fallback.
+ * `sh -c` script: `etcdctl snapshot save` in the background, its file streamed to stdout
+ * while it grows. Arguments: seconds allowed, the snapshot path, then etcdctl's argv.
+ *
+ * Why the streamed bytes are the snapshot: etcdctl 3.4 (clientv3/snapshot Save) opens
+ * `<path>.part` with O_CREATE|O_TRUNC (no O_EXCL), writes it front to back with io.Copy,
+ * fsyncs and renames it; it never seeks back. The script creates `.part` and opens it on fd
+ * 3 before etcdctl starts, so it reads the very file etcdctl fills whatever happens to its
+ * name. Each `cat <&3` copies from where the previous one stopped to the current end (fd 3's
+ * offset is shared); once etcdctl has ended, one last `cat` copies the rest. The caller
+ * still checks the size and the sha256 of the finished file in the pod, and the snapshot's
+ * own sha256 trailer, before it calls the copy good.
+ *
+ * It needs only sh, cat, sleep and /proc (to see that etcdctl has ended, even as a zombie).
+ * Without /proc or sleep it waits for etcdctl and then streams the whole file: the old
+ * save-then-copy way, in one exec. `timeout`, when the image has it, kills an etcdctl that
+ * waits forever on a frozen member (exit 137). If stdout breaks (the client went away),
+ * the script stops etcdctl and removes both files itself.
  */
-export async function saveSnapshotInPod(
+const SAVE_AND_STREAM_SCRIPT = `t=$1 p=$2; shift 2
+part="$p.part"
+true > "$part" || exit 125
+exec 3< "$part"
+if command -v timeout >/dev/null 2>&1; then timeout -s KILL "$t" "$@" >&2 & else "$@" >&2 & fi
+save=$!
+saving() {
+  read -r stat 2>/dev/null < "/proc/$save/stat" || return 1
+  case $stat in *") Z "*) return 1 ;; esac
+}
+gone() { kill -TERM "$save" 2>/dev/null; wait "$save"; rm -f "$part" "$p"; exit 141; }
+if command -v sleep >/dev/null 2>&1; then
+  while saving; do cat <&3 || gone; sleep 0.1 2>/dev/null || sleep 1; done
+fi
+wait "$save"; rc=$?
+echo "${SAVE_ENDED} $rc" >&2
+if [ "$rc" -ne 0 ]; then rm -f "$part" "$p"; exit "$rc"; fi
+cat <&3 || gone`;
+
+/** The streaming script's argv: `save` (etcdctl's argv) writes `path` within `seconds`. */
+export function saveAndStreamCommand(seconds: number, path: string, save: string[]): string[] {
+  return ["sh", "-c", SAVE_AND_STREAM_SCRIPT, "sh", String(seconds), path, ...save];
+}
+
+/**
+ * `etcdctl snapshot save` to `path` in the pod, streamed into `out` (with backpressure) while
+ * etcdctl writes it, in one exec; `out` is not ended. Rejects with etcdctl's own message when
+ * it fails (the bytes already in `out` are then worthless), and when it takes longer than
+ * `timeoutMs`: etcdctl waits forever on a member that accepted the connection and then
+ * stopped answering. The pod's `timeout` kills it there, so no late snapshot appears after
+ * the clean-up; closing the exec stream a little later is the fallback for images without
+ * one. The file stays in the pod for its size and sha256 (fileFactsInPod) and removal.
+ */
+export async function saveAndStreamSnapshot(
   target: PodTarget,
   path: string,
-  timeoutMs: number,
+  out: Writable,
+  options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<void> {
-  const seconds = Math.ceil(timeoutMs / 1000);
+  const where = `${target.profile.namespace}/${target.pod}`;
+  const seconds = Math.ceil(options.timeoutMs / 1000);
   const tooSlow = () =>
     new Error(
-      `etcdctl snapshot save in ${target.profile.namespace}/${target.pod} did not finish within ${seconds} s: the member stopped answering; check its health and logs.`,
+      `etcdctl snapshot save in ${where} did not finish within ${seconds} s: the member stopped answering; check its health and logs.`,
     );
-  const result = await execInPod(target.config, {
-    namespace: target.profile.namespace,
-    pod: target.pod,
-    container: target.profile.container,
-    command: [
-      "sh",
-      "-c",
-      't=$1; shift; if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL "$t" "$@"; fi; exec "$@"',
-      "sh",
-      String(seconds),
-      ...snapshotSave(target.profile, path),
-    ],
-    signal: AbortSignal.timeout(timeoutMs + 10_000),
-  }).catch((error: Error) => {
-    throw error.name === "ExecStreamError" && /aborted/.test(error.message)
+  // The fallback: the exec is closed if etcdctl has not ended 10 s after the pod's timeout.
+  const watchdog = new AbortController();
+  const timer = setTimeout(() => watchdog.abort(), options.timeoutMs + 10_000);
+  let stderrSeen = "";
+  const onStderr = (text: string) => {
+    stderrSeen = (stderrSeen + text).slice(-4096);
+    if (stderrSeen.includes(SAVE_ENDED)) clearTimeout(timer);
+  };
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, watchdog.signal])
+    : watchdog.signal;
+  let result;
+  try {
+    result = await execInPod(target.config, {
+      namespace: target.profile.namespace,
+      pod: target.pod,
+      container: target.profile.container,
+      command: saveAndStreamCommand(seconds, path, snapshotSave(target.profile, path)),
+      stdout: out,
+      signal,
+      onStderr,
+    });
+  } catch (error) {
+    throw watchdog.signal.aborted && !options.signal?.aborted
       ? Object.assign(tooSlow(), { cause: error })
       : error;
-  });
-  if (result.exitCode === 137) throw tooSlow();
-  if (result.exitCode !== 0) {
-    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
-    throw new Error(
-      `etcdctl snapshot save in ${target.profile.namespace}/${target.pod} exited with code ${result.exitCode}${detail ? `: ${detail}` : ""}`,
-    );
+  } finally {
+    clearTimeout(timer);
   }
+  if (result.exitCode === 0) return;
+  if (result.exitCode === 137) throw tooSlow();
+  const detail = result.stderr
+    .split("\n")
+    .filter((line) => line.trim() && !line.startsWith(SAVE_ENDED))
+    .slice(-3)
+    .join(" | ");
+  const what =
+    result.exitCode === 125
+      ? `cannot create ${path}.part in ${where}`
+      : `etcdctl snapshot save in ${where} exited with code ${result.exitCode}`;
+  throw new Error(`${what}${detail ? `: ${detail}` : ""}`);
 }
 
 /** Time allowed for a snapshot save: 2 minutes, plus a second per 20 MB of database. */
@@ -144,6 +211,60 @@ export async function sha256InPod(target: PodTarget, path: string): Promise<stri
   if (!/^[0-9a-f]{64}$/.test(hex))
     throw new Error(`sha256sum in ${target.pod} printed "${result.stdout.trim()}"`);
   return hex;
+}
+
+/** What the pod says of its finished snapshot file. */
+export interface PodFileFacts {
+  size: number;
+  /** Undefined when the image has no sha256sum. */
+  sha256?: string;
+}
+
+/**
+ * The finished file's size and sha256 (when the image has sha256sum), read in the pod in one
+ * exec that then removes the file: it is not needed once these are known. `started` settles
+ * once the command runs (or the exec failed), so the caller can do its own checks while the
+ * pod hashes; `facts` rejects when anything failed.
+ */
+export function fileFactsThenRemove(
+  target: PodTarget,
+  path: string,
+): { started: Promise<void>; facts: Promise<PodFileFacts> } {
+  let markStarted = () => {};
+  const opened = new Promise<void>((resolve) => (markStarted = resolve));
+  const facts = execChecked(target.config, {
+    namespace: target.profile.namespace,
+    pod: target.pod,
+    container: target.profile.container,
+    command: [
+      "sh",
+      "-c",
+      'stat -c %s "$1" || exit 1; if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" || exit 1; fi; rm -f "$1" "$1.part"',
+      "sh",
+      path,
+    ],
+    onOpen: markStarted,
+  }).then(({ stdout }) => parseFileFacts(stdout, path, target.pod));
+  const started = Promise.race([
+    opened,
+    facts.then(
+      () => undefined,
+      () => undefined,
+    ),
+  ]);
+  return { started, facts };
+}
+
+function parseFileFacts(stdout: string, path: string, pod: string): PodFileFacts {
+  const [sizeLine = "", hashLine] = stdout.trim().split("\n");
+  const size = Number(sizeLine.trim());
+  const sha256 = hashLine?.trim().split(/\s+/)[0];
+  if (!Number.isInteger(size) || (hashLine !== undefined && !/^[0-9a-f]{64}$/.test(sha256 ?? ""))) {
+    throw new Error(
+      `stat and sha256sum of ${path} in ${pod} printed "${stdout.trim()}"; expected a size and a sha256.`,
+    );
+  }
+  return sha256 === undefined ? { size } : { size, sha256 };
 }
 
 /** Streams the file out through exec stdout into `out` (with backpressure); `out` is not ended. */

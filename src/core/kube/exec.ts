@@ -31,6 +31,10 @@ export interface ExecOptions {
   stdin?: Readable;
   /** Abort the exec (the socket is closed and the call rejects). */
   signal?: AbortSignal;
+  /** Told each piece of stderr as it arrives (stderr is also kept for the result). */
+  onStderr?: (text: string) => void;
+  /** Told when the API server has accepted the exec and the command runs. */
+  onOpen?: () => void;
 }
 
 export interface ExecResult {
@@ -112,7 +116,9 @@ export async function execInPod(config: KubeConfig, options: ExecOptions): Promi
         options.stdout.once("drain", () => socket.resume());
       }
     } else if (channel === STDERR) {
-      stderrText = (stderrText + payload.toString("utf8")).slice(-STDERR_LIMIT);
+      const text = payload.toString("utf8");
+      stderrText = (stderrText + text).slice(-STDERR_LIMIT);
+      options.onStderr?.(text);
     } else if (channel === STATUS) {
       try {
         status = JSON.parse(payload.toString("utf8")) as Record<string, unknown>;
@@ -132,6 +138,7 @@ export async function execInPod(config: KubeConfig, options: ExecOptions): Promi
   });
 
   if (await opened) {
+    options.onOpen?.();
     if (options.stdin)
       feedStdin(socket, options.stdin, (error) => {
         failure ??= new ExecStreamError(`exec in ${where}: stdin failed: ${error.message}`);
