@@ -57,43 +57,55 @@ export class FlagError extends Error {}
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_FLAG = 2;
 
+export const repeatable = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * The flags every backup command shares: where backups go, how they are encrypted,
+ * compressed and kept, and the output format. `kept` names what retention counts.
+ */
+export function addStorageOptions(command: Command, kept: string): Command {
+  return (
+    command
+      .option("--destination <uri>", "file:///absolute/folder or s3://bucket/prefix")
+      .option(
+        "--recipient <age1...>",
+        "age recipient (public key) to encrypt to; repeat for several",
+        repeatable,
+      )
+      .addOption(
+        new Option("--compression <name>", "payload compression")
+          .choices(COMPRESSIONS)
+          .default("zstd"),
+      )
+      .option("--keep-last <n>", `keep at most N ${kept} (after the new one is verified)`)
+      .option("--max-age <age>", "delete backups older than this: 30d, 12h, 2w, 90m")
+      .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
+      .addOption(
+        new Option("-o, --output <format>", "table for people, json for scripts")
+          .choices(["table", "json"])
+          .default("table"),
+      )
+      // Commander's own usage errors (unknown flag, bad choice) exit 2 like ours, not 1:
+      // 1 means a backup failed, which a scheduler must tell apart.
+      .exitOverride((error: CommanderError) => {
+        process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
+      })
+  );
+}
+
 export function registerBackupCommands(program: Command): void {
-  program
+  const command = program
     .command("backup")
     .description(
       "Back up the etcd of the admin cluster and user clusters: healthy member, streamed, verified, encrypted, with a manifest.",
     )
     .option("--kubeconfig <path>", "the admin cluster's kubeconfig (default: $KUBECONFIG)")
     .option("--clusters <list>", "all, admin, or user cluster names, comma-separated (uc1,uc2)")
-    .option("--destination <uri>", "file:///absolute/folder or s3://bucket/prefix")
-    .option(
-      "--recipient <age1...>",
-      "age recipient (public key) to encrypt to; repeat for several",
-      (value: string, previous: string[] = []) => [...previous, value],
-    )
     .option("--allow-unencrypted", "store in clear text (a snapshot holds every Secret)")
-    .addOption(
-      new Option("--compression <name>", "payload compression")
-        .choices(COMPRESSIONS)
-        .default("zstd"),
-    )
-    .option("--keep-last <n>", "keep at most N backups per cluster (after the new one is verified)")
-    .option("--max-age <age>", "delete backups older than this: 30d, 12h, 2w, 90m")
-    .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
-    .option("--dry-run", "show which member of which cluster would be backed up; change nothing")
-    .addOption(
-      new Option("-o, --output <format>", "table for people, json for scripts")
-        .choices(["table", "json"])
-        .default("table"),
-    )
-    // Commander's own usage errors (unknown flag, bad choice) exit 2 like ours, not 1:
-    // 1 means a cluster's backup failed, which a scheduler must tell apart.
-    .exitOverride((error: CommanderError) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
-    .action(async (flags: BackupFlags) => {
-      process.exitCode = await backupCommand(flags, process.env);
-    });
+    .option("--dry-run", "show which member of which cluster would be backed up; change nothing");
+  addStorageOptions(command, "backups per cluster").action(async (flags: BackupFlags) => {
+    process.exitCode = await backupCommand(flags, process.env);
+  });
 }
 
 /** Runs the command and returns its exit code. */

@@ -5,7 +5,7 @@
  * Exit codes: 0 stored (or planned), 1 the backup failed, 2 a bad flag.
  */
 import { readFile } from "node:fs/promises";
-import { Option, type Command, type CommanderError } from "commander";
+import type { Command } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { formatBytes } from "../core/format.ts";
 import { consoleLogger } from "../core/log/logger.ts";
@@ -16,7 +16,7 @@ import {
   parseKnownHosts,
   validateNodePaths,
 } from "../core/ssh/index.ts";
-import { COMPRESSIONS, type Compression } from "../core/storage/compression.ts";
+import type { Compression } from "../core/storage/compression.ts";
 import { openStore, type Destination } from "../core/storage/destination.ts";
 import type { RetentionPolicy } from "../core/storage/retention.ts";
 import {
@@ -27,6 +27,8 @@ import {
   type PkiBackupResult,
 } from "../procedures/admin-pki-backup.ts";
 import {
+  addStorageOptions,
+  repeatable,
   destinationFlag,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
@@ -81,10 +83,8 @@ interface PkiBackupRequest {
   output: "table" | "json";
 }
 
-const repeatable = (value: string, previous: string[] = []) => [...previous, value];
-
 export function registerPkiBackupCommands(program: Command): void {
-  program
+  const command = program
     .command("pki-backup")
     .description(
       "Back up the admin control plane's PKI over SSH: host key pinned, sudo tar streamed into encrypted storage, checked against the node's files.",
@@ -117,28 +117,10 @@ export function registerPkiBackupCommands(program: Command): void {
       `a folder on the node to back up; repeat for several (default ${DEFAULT_PKI_PATHS.join(", ")})`,
       repeatable,
     )
-    .option("--destination <uri>", "file:///absolute/folder or s3://bucket/prefix")
-    .option("--recipient <age1...>", "age recipient to encrypt to (required); repeat", repeatable)
-    .addOption(
-      new Option("--compression <name>", "payload compression")
-        .choices(COMPRESSIONS)
-        .default("zstd"),
-    )
-    .option("--keep-last <n>", "keep at most N PKI backups (after the new one is verified)")
-    .option("--max-age <age>", "delete PKI backups older than this: 30d, 12h, 2w, 90m")
-    .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
-    .option("--dry-run", "connect, check the host key and list the files; store nothing")
-    .addOption(
-      new Option("-o, --output <format>", "table for people, json for scripts")
-        .choices(["table", "json"])
-        .default("table"),
-    )
-    .exitOverride((error: CommanderError) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
-    .action(async (flags: PkiBackupFlags) => {
-      process.exitCode = await pkiBackupCommand(flags, process.env);
-    });
+    .option("--dry-run", "connect, check the host key and list the files; store nothing");
+  addStorageOptions(command, "PKI backups").action(async (flags: PkiBackupFlags) => {
+    process.exitCode = await pkiBackupCommand(flags, process.env);
+  });
 }
 
 async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): Promise<number> {
