@@ -13,6 +13,12 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import {
+  startSshHost,
+  type SshHost,
+  type SshHostUser,
+  type SshTestNetwork,
+} from "../sandbox/ssh/index.ts";
 
 export interface ClientKey {
   privateKey: string;
@@ -159,4 +165,51 @@ export async function failureOf(fn: () => Promise<unknown>): Promise<Error & { r
     return error as Error & { reason?: string };
   }
   throw new Error("expected a failure, but it succeeded");
+}
+
+export interface NodeAndJump {
+  node: SshHost | undefined;
+  jump: SshHost | undefined;
+  /** The first start that failed; the other host may still be up and needs stopping. */
+  failure: unknown;
+}
+
+/**
+ * The node's sshd and a forwarding-only jump host (user `jump`), started side by side in a
+ * test network. Both settle before this returns, so a test stops whichever started even
+ * when the other failed.
+ */
+export async function startNodeAndJump(options: {
+  dir: string;
+  network: SshTestNetwork;
+  nodeRoot: string;
+  nodeUsers: SshHostUser[];
+  jumpKey: ClientKey;
+}): Promise<NodeAndJump> {
+  const jumpRoot = join(options.dir, "nodes", "jump");
+  mkdirSync(jumpRoot, { recursive: true });
+  const [nodeStart, jumpStart] = await Promise.allSettled([
+    startSshHost({
+      id: "admin-master",
+      dir: options.dir,
+      nodeRoot: options.nodeRoot,
+      netns: options.network.nodeNetns,
+      address: options.network.nodeAddress,
+      users: options.nodeUsers,
+    }),
+    startSshHost({
+      id: "jump",
+      dir: options.dir,
+      nodeRoot: jumpRoot,
+      netns: options.network.jumpNetns,
+      address: options.network.jumpAddress,
+      users: [{ name: "jump", authorizedKeys: options.jumpKey.publicLine, sudo: "none" }],
+      forwardingOnly: true,
+    }),
+  ]);
+  return {
+    node: nodeStart.status === "fulfilled" ? nodeStart.value : undefined,
+    jump: jumpStart.status === "fulfilled" ? jumpStart.value : undefined,
+    failure: [nodeStart, jumpStart].find((start) => start.status === "rejected")?.reason,
+  };
 }

@@ -15,12 +15,7 @@ import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
 import { checkedManifest } from "../../src/core/storage/pipeline.ts";
 import { runAdminPkiBackup, type PkiBackupOptions } from "../../src/procedures/admin-pki-backup.ts";
-import {
-  createSshTestNetwork,
-  startSshHost,
-  type SshHost,
-  type SshTestNetwork,
-} from "../sandbox/ssh/index.ts";
+import { createSshTestNetwork, type SshHost, type SshTestNetwork } from "../sandbox/ssh/index.ts";
 import { ageKeygen } from "../storage/support/age-cli.ts";
 import { filesUnder } from "../storage/support/folders.ts";
 import {
@@ -30,6 +25,7 @@ import {
   PKI_FILES,
   secretFragments,
   type ClientKey,
+  startNodeAndJump,
 } from "./fixtures.ts";
 
 let dir: string;
@@ -145,33 +141,18 @@ beforeAll(async () => {
     id: `pkiproc${process.pid % 10000}`,
     privateNetwork: false,
   });
-  const jumpRoot = join(dir, "nodes", "jump");
-  mkdirSync(jumpRoot, { recursive: true });
-  const [nodeStart, jumpStart] = await Promise.allSettled([
-    startSshHost({
-      id: "admin-master",
-      dir,
-      nodeRoot,
-      netns: network.nodeNetns,
-      address: network.nodeAddress,
-      users: [
-        { name: "ubuntu", authorizedKeys: ubuntuKey.publicLine, sudo: "nopasswd" },
-        { name: "auditor", authorizedKeys: auditorKey.publicLine, sudo: "password" },
-      ],
-    }),
-    startSshHost({
-      id: "jump",
-      dir,
-      nodeRoot: jumpRoot,
-      netns: network.jumpNetns,
-      address: network.jumpAddress,
-      users: [{ name: "jump", authorizedKeys: jumpKey.publicLine, sudo: "none" }],
-      forwardingOnly: true,
-    }),
-  ]);
-  if (nodeStart.status === "fulfilled") node = nodeStart.value;
-  if (jumpStart.status === "fulfilled") jump = jumpStart.value;
-  for (const start of [nodeStart, jumpStart]) if (start.status === "rejected") throw start.reason;
+  const started = await startNodeAndJump({
+    dir,
+    network,
+    nodeRoot: nodeRoot,
+    nodeUsers: [
+      { name: "ubuntu", authorizedKeys: ubuntuKey.publicLine, sudo: "nopasswd" },
+      { name: "auditor", authorizedKeys: auditorKey.publicLine, sudo: "password" },
+    ],
+    jumpKey,
+  });
+  ({ node, jump } = started as { node: SshHost; jump: SshHost });
+  if (started.failure) throw started.failure;
 });
 
 afterAll(async () => {

@@ -20,12 +20,7 @@ import {
   type SshConnectOptions,
   type SshSession,
 } from "../../src/core/ssh/index.ts";
-import {
-  createSshTestNetwork,
-  startSshHost,
-  type SshHost,
-  type SshTestNetwork,
-} from "../sandbox/ssh/index.ts";
+import { createSshTestNetwork, type SshHost, type SshTestNetwork } from "../sandbox/ssh/index.ts";
 import {
   diskTree,
   failureOf,
@@ -33,6 +28,7 @@ import {
   makeNodeRoot,
   secretFragments,
   type ClientKey,
+  startNodeAndJump,
 } from "./fixtures.ts";
 
 const logger = recordingLogger();
@@ -106,35 +102,18 @@ beforeAll(async () => {
     privateNetwork: false,
   });
 
-  const jumpRoot = join(dir, "nodes", "jump");
-  mkdirSync(jumpRoot, { recursive: true });
-  const starting = [
-    startSshHost({
-      id: "admin-master",
-      dir,
-      nodeRoot,
-      netns: network.nodeNetns,
-      address: network.nodeAddress,
-      users: [
-        { name: "ubuntu", authorizedKeys: ubuntuKey.publicLine, sudo: "nopasswd" },
-        { name: "auditor", authorizedKeys: auditorKey.publicLine, sudo: "password" },
-      ],
-    }),
-    startSshHost({
-      id: "jump",
-      dir,
-      nodeRoot: jumpRoot,
-      netns: network.jumpNetns,
-      address: network.jumpAddress,
-      users: [{ name: "jump", authorizedKeys: jumpKey.publicLine, sudo: "none" }],
-      forwardingOnly: true,
-    }),
-  ];
-  // Both start side by side; whichever started is stopped in afterAll even if the other failed.
-  const [nodeStart, jumpStart] = await Promise.allSettled(starting);
-  if (nodeStart?.status === "fulfilled") node = nodeStart.value;
-  if (jumpStart?.status === "fulfilled") jump = jumpStart.value;
-  for (const start of [nodeStart, jumpStart]) if (start?.status === "rejected") throw start.reason;
+  const started = await startNodeAndJump({
+    dir,
+    network,
+    nodeRoot: nodeRoot,
+    nodeUsers: [
+      { name: "ubuntu", authorizedKeys: ubuntuKey.publicLine, sudo: "nopasswd" },
+      { name: "auditor", authorizedKeys: auditorKey.publicLine, sudo: "password" },
+    ],
+    jumpKey,
+  });
+  ({ node, jump } = started as { node: SshHost; jump: SshHost });
+  if (started.failure) throw started.failure;
 });
 
 afterAll(async () => {

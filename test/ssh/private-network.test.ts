@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +28,7 @@ import {
   PKI_FILES,
   secretFragments,
   type ClientKey,
+  startNodeAndJump,
 } from "./fixtures.ts";
 
 const logger = recordingLogger();
@@ -83,31 +84,15 @@ beforeAll(async () => {
     privateNetwork: true,
   });
 
-  mkdirSync(join(dir, "nodes", "jump"), { recursive: true });
-  const starting = [
-    startSshHost({
-      id: "admin-master",
-      dir,
-      nodeRoot,
-      netns: network.nodeNetns,
-      address: network.nodeAddress,
-      users: [{ name: "ubuntu", authorizedKeys: nodeKey.publicLine, sudo: "nopasswd" }],
-    }),
-    startSshHost({
-      id: "jump",
-      dir,
-      nodeRoot: join(dir, "nodes", "jump"),
-      netns: network.jumpNetns,
-      address: network.jumpAddress,
-      users: [{ name: "jump", authorizedKeys: jumpKey.publicLine, sudo: "none" }],
-      forwardingOnly: true,
-    }),
-  ];
-  // Both start side by side; whichever started is stopped in afterAll even if the other failed.
-  const [nodeStart, jumpStart] = await Promise.allSettled(starting);
-  if (nodeStart?.status === "fulfilled") node = nodeStart.value;
-  if (jumpStart?.status === "fulfilled") jump = jumpStart.value;
-  for (const start of [nodeStart, jumpStart]) if (start?.status === "rejected") throw start.reason;
+  const started = await startNodeAndJump({
+    dir,
+    network,
+    nodeRoot: nodeRoot,
+    nodeUsers: [{ name: "ubuntu", authorizedKeys: nodeKey.publicLine, sudo: "nopasswd" }],
+    jumpKey,
+  });
+  ({ node, jump } = started as { node: SshHost; jump: SshHost });
+  if (started.failure) throw started.failure;
 });
 
 afterAll(async () => {
