@@ -3,20 +3,22 @@
  *
  * Layout: `<prefix>/<cluster>/<kind>/<timestamp>/<payloadName>` and, written last,
  * `.../manifest.json`. Listing reads object names and manifests only, never payloads.
- * The payload goes up as a multipart upload with a bounded part size and queue, so memory
- * stays constant whatever the snapshot size.
+ * The payload goes up as a multipart upload through a few reused part buffers
+ * (part-uploader.ts), so memory stays constant whatever the snapshot size.
  */
-import { PassThrough, type Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import type { Logger } from "../log/logger.ts";
 import {
   BACKUP_KINDS,
@@ -26,6 +28,7 @@ import {
   parseBackupKind,
   parseTimestamp,
 } from "./layout.ts";
+import { type Part, uploadInParts } from "./part-uploader.ts";
 import type { BackupKind, BackupLocation, PutOptions, SnapshotStore } from "./types.ts";
 
 export interface S3StoreOptions {
@@ -40,16 +43,17 @@ export interface S3StoreOptions {
   /** When unset, the usual AWS chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profile, role. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   logger: Logger;
-  /** Size of one multipart part. Memory held is about (queueSize + 1) x partSize. */
+  /** Size of one multipart part. Memory held is (queueSize + 1) x partSize. */
   partSizeBytes?: number;
   /** Parts in flight at once. */
   queueSize?: number;
 }
 
 const TIMESTAMP_PATTERN = /^\d{8}T\d{6}Z$/;
-// 8 MiB parts, 4 in flight: ~40 MiB held, and 10,000 parts still cover an 80 GB payload.
+// 8 MiB parts, 2 in flight and 1 filling: 24 MiB held, and 10,000 parts still cover an
+// 80 GB payload.
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-const DEFAULT_QUEUE_SIZE = 4;
+const DEFAULT_QUEUE_SIZE = 2;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MANIFEST_READS_IN_PARALLEL = 8;
 
@@ -106,34 +110,23 @@ export class S3SnapshotStore implements SnapshotStore {
     checkPutOptions(options);
     const location = this.locationOf(options.cluster, options.kind, options.timestamp);
     const key = this.keyOf(location, options.payloadName);
-    const counter = byteCounter();
-    const counted = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: counted },
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-      // An interrupted upload must not leave parts behind that the bucket bills for.
-      leavePartsOnError: false,
-    });
     this.logger.info(`Uploading ${options.payloadName} to ${this.uriOf(key)}`);
-    const uploading = upload.done();
-    const feeding = pipeline(payload, counter, counted);
+    const upload = new MultipartUpload(this.client, this.bucket, key);
+    let storedBytes: number;
     try {
-      await Promise.all([uploading, feeding]);
-    } catch (firstFailure) {
-      // The source and the upload fail together: whichever breaks first stops the other.
-      // The upload is left to settle on its own before aborting it, because a part that
-      // failed on the network reports its cause only after the SDK's retries.
+      ({ bytes: storedBytes } = await uploadInParts(payload, {
+        partSizeBytes: this.partSize,
+        partsInFlight: this.queueSize,
+        sendPart: (part) => upload.send(part),
+      }));
+      await upload.complete();
+    } catch (error) {
       payload.destroy();
-      counted.destroy(new Error("upload cancelled"));
-      const outcomes = await Promise.allSettled([uploading, feeding]);
-      // No partial object or orphaned parts may stay in the bucket.
-      await upload.abort().catch(() => undefined);
-      const cause = rootCause(firstFailure, ...outcomes);
-      throw this.failure(`upload of the payload to ${this.uriOf(key)}`, cause);
+      // No partial object or orphaned parts may stay in the bucket (uploadInParts has
+      // waited for the parts in flight, so none arrives after the abort).
+      await upload.abort();
+      throw this.failure(`upload of the payload to ${this.uriOf(key)}`, error);
     }
-    const storedBytes = counter.bytesSeen();
     this.logger.info(`Stored ${storedBytes} bytes at ${this.uriOf(key)}`);
     return { location, storedBytes };
   }
@@ -368,45 +361,67 @@ function checkQueueSize(parts: number): number {
 }
 
 /**
- * Regroups the payload into whole parts, each filled in one buffer, and counts the bytes.
- * The uploader then sends each part as it is instead of gluing small chunks together, which
- * would leave a copy of every part behind as garbage and let memory swell with the size.
+ * One object's upload, part by part: a payload that fits in one part goes up as a plain
+ * PutObject; a bigger one as a multipart upload, started with its first part. Each part
+ * is sent as the Buffer it is, with its exact length, so the SDK neither copies nor
+ * re-buffers it.
  */
-/** Passes the payload through unchanged, counting the bytes that reach the uploader. */
-function byteCounter(): Transform & { bytesSeen(): number } {
-  let bytesSeen = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      bytesSeen += chunk.length;
-      done(null, chunk);
-    },
-  });
-  return Object.assign(counter, { bytesSeen: () => bytesSeen });
-}
+class MultipartUpload {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly key: string;
+  private uploadId: Promise<string> | undefined;
+  private readonly etags: string[] = [];
 
-/**
- * When one side of an upload fails, the other side reports only that it was aborted: the
- * operator needs the failure that started it (the refused connection, the broken source).
- */
-function rootCause(
-  firstFailure: unknown,
-  ...outcomes: Array<PromiseSettledResult<unknown>>
-): unknown {
-  const failures = [firstFailure].concat(
-    outcomes.filter((outcome) => outcome.status === "rejected").map((outcome) => outcome.reason),
-  );
-  return failures.find((reason) => !isKnockOnFailure(reason)) ?? firstFailure;
-}
+  constructor(client: S3Client, bucket: string, key: string) {
+    this.client = client;
+    this.bucket = bucket;
+    this.key = key;
+  }
 
-function isKnockOnFailure(error: unknown): boolean {
-  const code = (error as { code?: string })?.code;
-  const message = error instanceof Error ? error.message : "";
-  return (
-    errorName(error) === "AbortError" ||
-    code === "ERR_STREAM_PREMATURE_CLOSE" ||
-    code === "ABORT_ERR" ||
-    message === "upload cancelled"
-  );
+  async send(part: Part): Promise<void> {
+    const { Bucket, Key } = { Bucket: this.bucket, Key: this.key };
+    const body = { Body: part.data, ContentLength: part.data.length };
+    if (part.number === 1 && part.last) {
+      await this.client.send(new PutObjectCommand({ Bucket, Key, ...body }));
+      return;
+    }
+    this.uploadId ??= this.client
+      .send(new CreateMultipartUploadCommand({ Bucket, Key }))
+      .then(({ UploadId }) => {
+        if (!UploadId) throw new Error(`S3 started no multipart upload for ${Key}: no UploadId.`);
+        return UploadId;
+      });
+    const UploadId = await this.uploadId;
+    const { ETag } = await this.client.send(
+      new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: part.number, ...body }),
+    );
+    if (!ETag) throw new Error(`S3 returned no ETag for part ${part.number} of ${Key}.`);
+    this.etags[part.number - 1] = ETag;
+  }
+
+  async complete(): Promise<void> {
+    if (!this.uploadId) return;
+    await this.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: this.key,
+        UploadId: await this.uploadId,
+        MultipartUpload: {
+          Parts: this.etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })),
+        },
+      }),
+    );
+  }
+
+  /** Best effort: the failure that led here is the one to report. */
+  async abort(): Promise<void> {
+    const UploadId = await this.uploadId?.catch(() => undefined);
+    if (!UploadId) return;
+    await this.client
+      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId }))
+      .catch(() => undefined);
+  }
 }
 
 function compareNewestFirst(a: BackupLocation, b: BackupLocation): number {
