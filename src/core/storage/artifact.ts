@@ -5,13 +5,15 @@
  * the folder layout of the other backends:
  *   `etcd-backup.<cluster>.<kind>.<timestamp>.<payloadName>`   the payload, one raw file
  *   `etcd-backup.<cluster>.<kind>.<timestamp>.manifest.json`   uploaded last
- * Both go up without a zip layer (`skipArchive`): the payload is already compressed and
+ * Both go up without a zip layer (as `skipArchive` does): the payload is already compressed and
  * encrypted, and a restore can fetch it as it is. Listing looks at manifest artifacts only,
  * so a backup whose manifest never arrived is not a backup.
  *
- * @actions/artifact uploads and downloads files, not streams: the payload is staged in a
- * private temporary folder (RUNNER_TEMP inside Actions) on its way, in constant memory, and
- * removed as soon as it has been sent or read.
+ * The payload is staged in a private temporary folder (RUNNER_TEMP inside Actions) on its
+ * way, in constant memory, and removed as soon as it has been sent or read: a source that
+ * breaks leaves no artifact behind. Uploads go through artifact-upload.ts (the same protocol
+ * as @actions/artifact, with a blob upload in constant memory); listing, downloads and
+ * deletes through @actions/artifact's client.
  *
  * Reading another run's backups (a restore workflow reading what a scheduled backup stored)
  * goes through the REST API with a token that has `actions:read` (`findBy`).
@@ -25,6 +27,7 @@ import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type Artifact, type ArtifactClient, DefaultArtifactClient } from "@actions/artifact";
 import type { Logger } from "../log/logger.ts";
+import { type UploadedArtifact, uploadArtifactFile } from "./artifact-upload.ts";
 import {
   BACKUP_KINDS,
   checkClusterName,
@@ -52,7 +55,7 @@ export interface ArtifactStoreOptions {
   otherRun?: OtherWorkflowRun;
   /** Where payloads are staged; default RUNNER_TEMP, else the system temporary folder. */
   stagingDir?: string;
-  /** Default: @actions/artifact's client. */
+  /** Lists, downloads and deletes; default: @actions/artifact's client. */
   client?: ArtifactClient;
 }
 
@@ -199,10 +202,11 @@ export class ArtifactSnapshotStore implements SnapshotStore {
 
   private async upload(name: string, file: string, staged: StagedFile): Promise<void> {
     this.logger.info(`Uploading artifact ${name} (${staged.bytes} bytes)`);
-    let uploaded: { size?: number; digest?: string; id?: number };
+    let uploaded: UploadedArtifact;
     try {
-      uploaded = await this.client.uploadArtifact(name, [file], path.dirname(file), {
-        skipArchive: true,
+      uploaded = await uploadArtifactFile({
+        name,
+        file,
         ...(this.retentionDays ? { retentionDays: this.retentionDays } : {}),
       });
     } catch (error) {
@@ -211,13 +215,14 @@ export class ArtifactSnapshotStore implements SnapshotStore {
         { cause: error },
       );
     }
-    // The client hashes what it sent; a different digest means the bytes changed on the way.
-    if (uploaded.digest && uploaded.digest.replace(/^sha256:/, "") !== staged.sha256) {
+    // The upload hashes what it read back from the staged file: a different digest means the
+    // bytes changed on disk between staging and sending.
+    if (uploaded.bytes !== staged.bytes || uploaded.sha256 !== staged.sha256) {
       throw new Error(
-        `Artifact ${name} was uploaded with sha256 ${uploaded.digest}, but the staged file has ${staged.sha256}: the upload is not trustworthy; run the backup again.`,
+        `Artifact ${name} was uploaded as ${uploaded.bytes} bytes with sha256 ${uploaded.sha256}, but the staged file had ${staged.bytes} bytes with ${staged.sha256}: the upload is not trustworthy; run the backup again.`,
       );
     }
-    this.logger.info(`Artifact ${name} stored (id ${uploaded.id ?? "unknown"})`);
+    this.logger.info(`Artifact ${name} stored (id ${uploaded.id})`);
   }
 
   /** Downloads one artifact into `folder` and checks it; returns the file's path. */
