@@ -159,7 +159,7 @@ function blockIdOf(index: number): string {
 }
 
 /** The results service's Twirp API, as @actions/artifact calls it (JSON, proto field names). */
-class ResultsService {
+export class ResultsService {
   readonly token: string;
   private readonly origin: string;
 
@@ -209,7 +209,7 @@ class ResultsService {
 }
 
 /** The run and job ids in the runtime token's `Actions.Results:<run>:<job>` scope. */
-function backendIdsFromToken(token: string): { runBackendId: string; jobBackendId: string } {
+export function backendIdsFromToken(token: string): { runBackendId: string; jobBackendId: string } {
   let scopes = "";
   try {
     const payload = token.split(".")[1] ?? "";

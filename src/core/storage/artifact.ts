@@ -12,8 +12,8 @@
  * The payload is staged in a private temporary folder (RUNNER_TEMP inside Actions) on its
  * way, in constant memory, and removed as soon as it has been sent or read: a source that
  * breaks leaves no artifact behind. Uploads go through artifact-upload.ts (the same protocol
- * as @actions/artifact, with a blob upload in constant memory); listing, downloads and
- * deletes through @actions/artifact's client.
+ * as @actions/artifact, with a blob upload in constant memory), downloads through
+ * artifact-download.ts (likewise), listing and deletes through @actions/artifact's client.
  *
  * Reading another run's backups (a restore workflow reading what a scheduled backup stored)
  * goes through the REST API with a token that has `actions:read` (`findBy`).
@@ -27,6 +27,7 @@ import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type Artifact, type ArtifactClient, DefaultArtifactClient } from "@actions/artifact";
 import type { Logger } from "../log/logger.ts";
+import { downloadArtifactFile } from "./artifact-download.ts";
 import { type UploadedArtifact, uploadArtifactFile } from "./artifact-upload.ts";
 import {
   BACKUP_KINDS,
@@ -55,7 +56,7 @@ export interface ArtifactStoreOptions {
   otherRun?: OtherWorkflowRun;
   /** Where payloads are staged; default RUNNER_TEMP, else the system temporary folder. */
   stagingDir?: string;
-  /** Lists, downloads and deletes; default: @actions/artifact's client. */
+  /** Lists and deletes; default: @actions/artifact's client. */
   client?: ArtifactClient;
 }
 
@@ -227,20 +228,23 @@ export class ArtifactSnapshotStore implements SnapshotStore {
 
   /** Downloads one artifact into `folder` and checks it; returns the file's path. */
   private async download(artifact: Artifact, folder: string): Promise<string> {
-    let digestMismatch: boolean | undefined;
+    let received: { sha256: string };
     try {
-      ({ digestMismatch } = await this.client.downloadArtifact(artifact.id, {
-        path: folder,
-        skipDecompress: true,
-        ...(artifact.digest ? { expectedHash: normaliseDigest(artifact.digest) } : {}),
+      received = await downloadArtifactFile({
+        id: artifact.id,
+        name: artifact.name,
+        file: path.join(folder, path.basename(artifact.name)),
         ...this.findBy(),
-      }));
+      });
     } catch (error) {
       throw new Error(
         `Downloading artifact ${artifact.name} from the ${this.description} failed: ${messageOf(error)}`,
         { cause: error },
       );
     }
+    const digestMismatch =
+      artifact.digest !== undefined &&
+      normaliseDigest(artifact.digest) !== normaliseDigest(received.sha256);
     const [fileName, ...others] = await readdir(folder);
     const file = path.join(folder, fileName ?? "");
     const bytes = fileName ? (await stat(file)).size : -1;
