@@ -60,13 +60,10 @@ export async function uploadInParts(
       .finally(() => sending.delete(sent));
     sending.add(sent);
   };
-  const freeBuffer = async (): Promise<Buffer> => {
-    for (;;) {
-      if (failure) throw failure.error;
-      const buffer = pool.take();
-      if (buffer) return buffer;
-      await Promise.race(sending);
-    }
+  /** Waits until fewer than `partsInFlight` parts are on their way; throws the first failure. */
+  const roomToSend = async (): Promise<void> => {
+    while (!failure && sending.size >= partsInFlight) await Promise.race(sending);
+    if (failure) throw failure.error;
   };
 
   let filling: Buffer | undefined;
@@ -78,11 +75,13 @@ export async function uploadInParts(
         if (failure) throw failure.error;
         // A full part goes only once more data arrives, so the last part is known as such.
         if (filling && filled === partSizeBytes) {
+          await roomToSend();
           dispatch(filling, filled, false);
           filling = undefined;
         }
         if (!filling) {
-          filling = await freeBuffer();
+          // At most partsInFlight buffers are being sent, so one of the pool's is free.
+          filling = pool.take()!;
           filled = 0;
         }
         const copied = chunk.copy(filling, filled, offset, offset + partSizeBytes - filled);
@@ -91,6 +90,7 @@ export async function uploadInParts(
         bytes += copied;
       }
     }
+    await roomToSend();
     dispatch(filling ?? Buffer.alloc(0), filled, true);
     await Promise.all(sending);
     if (failure) throw failure.error;
