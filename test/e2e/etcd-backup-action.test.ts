@@ -173,7 +173,7 @@ describe("the etcd-backup action bundle", () => {
       expect(log).not.toContain(etcdKey.split("\n")[1]);
       expect(log).not.toContain(identityText.trim().split("\n").pop());
     }
-  });
+  }, 300_000); // nine backups and nine restores: minutes on two busy cores
 
   it("gives one clear error for each bad input, before touching the cluster", async () => {
     const base = {
