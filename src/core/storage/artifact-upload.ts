@@ -14,7 +14,8 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import path from "node:path";
-import { BlockBlobClient } from "@azure/storage-blob";
+import http from "node:http";
+import https from "node:https";
 import { PartBufferPool } from "./part-uploader.ts";
 
 export interface ArtifactFileUpload {
@@ -44,6 +45,10 @@ const DEFAULT_BLOCKS_IN_FLIGHT = 3;
 const TWIRP_ATTEMPTS = 5;
 const TWIRP_FIRST_RETRY_MS = 3000;
 const RETRIED_STATUSES = new Set([429, 500, 502, 503, 504]);
+// A Blob service version every Azure storage account and Azurite serve.
+const BLOB_API_VERSION = "2023-11-03";
+const BLOB_ATTEMPTS = 3;
+const BLOB_RETRY_MS = 2000;
 
 export async function uploadArtifactFile(upload: ArtifactFileUpload): Promise<UploadedArtifact> {
   const results = new ResultsService();
@@ -64,7 +69,7 @@ export async function uploadArtifactFile(upload: ArtifactFileUpload): Promise<Up
       `CreateArtifact answered without an upload address: ${JSON.stringify(created)}`,
     );
   }
-  const sent = await uploadBlob(new BlockBlobClient(signedUrl), upload, contentType);
+  const sent = await uploadBlob(new SignedBlockBlob(signedUrl, contentType), upload);
   const finalized = await results.call("FinalizeArtifact", {
     ...ids,
     name: upload.name,
@@ -79,13 +84,11 @@ export async function uploadArtifactFile(upload: ArtifactFileUpload): Promise<Up
 
 /** Sends the file in blocks through reused buffers; a file of one block goes up in one request. */
 async function uploadBlob(
-  blob: BlockBlobClient,
+  blob: SignedBlockBlob,
   upload: ArtifactFileUpload,
-  contentType: string,
 ): Promise<{ bytes: number; sha256: string }> {
   const blockSize = upload.blockSizeBytes ?? DEFAULT_BLOCK_SIZE;
   const pool = new PartBufferPool(blockSize, upload.blocksInFlight ?? DEFAULT_BLOCKS_IN_FLIGHT);
-  const headers = { blobHTTPHeaders: { blobContentType: contentType } };
   const hash = createHash("sha256");
   const file = await open(upload.file, "r");
   const sending = new Set<Promise<void>>();
@@ -97,7 +100,7 @@ async function uploadBlob(
     if (size <= blockSize) {
       const data = await readBlock(file, pool.take()!, size, 0);
       hash.update(data);
-      await blob.upload(data, data.length, headers);
+      await blob.putBlob(data);
       return { bytes: size, sha256: hash.digest("hex") };
     }
     while (bytes < size) {
@@ -113,7 +116,7 @@ async function uploadBlob(
       const blockId = blockIdOf(blockIds.length);
       blockIds.push(blockId);
       const staged: Promise<void> = blob
-        .stageBlock(blockId, data, data.length)
+        .putBlock(blockId, data)
         .then(
           () => pool.release(buffer!),
           (error: unknown) => {
@@ -125,7 +128,7 @@ async function uploadBlob(
     }
     await Promise.all(sending);
     if (failure) throw failure.error;
-    await blob.commitBlockList(blockIds, headers);
+    await blob.putBlockList(blockIds);
     return { bytes, sha256: hash.digest("hex") };
   } finally {
     await Promise.allSettled(sending);
@@ -151,6 +154,92 @@ async function readBlock(
     filled += bytesRead;
   }
   return buffer.subarray(0, length);
+}
+
+/**
+ * The three Blob service requests an upload needs, on a signed (SAS) address: Put Blob for
+ * a small file, Put Block and Put Block List for a big one. Plain HTTP rather than
+ * @azure/storage-blob, whose code alone weighs ~15 MiB in memory; each body is sent as the
+ * Buffer it is.
+ */
+class SignedBlockBlob {
+  private readonly url: string;
+  private readonly contentType: string;
+
+  constructor(signedUrl: string, contentType: string) {
+    this.url = signedUrl;
+    this.contentType = contentType;
+  }
+
+  putBlob(data: Buffer): Promise<void> {
+    return this.put("", data, {
+      "x-ms-blob-type": "BlockBlob",
+      "x-ms-blob-content-type": this.contentType,
+    });
+  }
+
+  putBlock(blockId: string, data: Buffer): Promise<void> {
+    return this.put(`comp=block&blockid=${encodeURIComponent(blockId)}`, data, {});
+  }
+
+  putBlockList(blockIds: string[]): Promise<void> {
+    const latest = blockIds.map((id) => `<Latest>${id}</Latest>`).join("");
+    const body = `<?xml version="1.0" encoding="utf-8"?><BlockList>${latest}</BlockList>`;
+    return this.put("comp=blocklist", Buffer.from(body), {
+      "Content-Type": "application/xml",
+      "x-ms-blob-content-type": this.contentType,
+    });
+  }
+
+  /** One PUT, tried again after a network error or a 5xx answer (the body is still here). */
+  private async put(query: string, body: Buffer, headers: Record<string, string>): Promise<void> {
+    const url = new URL(this.url);
+    if (query) url.search = `${url.search}&${query}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await putOnce(url, body, { ...headers, "x-ms-version": BLOB_API_VERSION });
+        return;
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        if (attempt === BLOB_ATTEMPTS || (status !== undefined && status < 500)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, BLOB_RETRY_MS * attempt));
+      }
+    }
+  }
+}
+
+function putOnce(url: URL, body: Buffer, headers: Record<string, string>): Promise<void> {
+  const client = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.request(
+      url,
+      { method: "PUT", headers: { ...headers, "Content-Length": String(body.length) } },
+      (response) => {
+        const answer: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => answer.push(chunk));
+        response.on("error", reject);
+        response.on("end", () => {
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            resolve();
+            return;
+          }
+          const code = response.headers["x-ms-error-code"] ?? "";
+          const detail = Buffer.concat(answer).toString("utf8").slice(0, 300);
+          reject(
+            Object.assign(
+              new Error(`blob storage answered HTTP ${status} ${code}: ${detail}`.trim()),
+              { status },
+            ),
+          );
+        });
+      },
+    );
+    request.once("error", reject);
+    // A blob store that takes no data for two minutes is broken, not slow.
+    request.setTimeout(120_000, () => request.destroy(new Error("no progress for 120 s")));
+    request.end(body);
+  });
 }
 
 /** Block ids must all have the same length: the block's index, zero-padded, in base64. */

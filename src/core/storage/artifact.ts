@@ -13,10 +13,11 @@
  * way, in constant memory, and removed as soon as it has been sent or read: a source that
  * breaks leaves no artifact behind. Uploads go through artifact-upload.ts (the same protocol
  * as @actions/artifact, with a blob upload in constant memory), downloads through
- * artifact-download.ts (likewise), listing and deletes through @actions/artifact's client.
+ * artifact-download.ts, listing and deletes through artifact-api.ts: the protocol
+ * @actions/artifact speaks, without its ~30 MiB of code in memory.
  *
  * Reading another run's backups (a restore workflow reading what a scheduled backup stored)
- * goes through the REST API with a token that has `actions:read` (`findBy`).
+ * goes through the REST API with a token that has `actions:read` (`otherRun`).
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -25,8 +26,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type Artifact, type ArtifactClient, DefaultArtifactClient } from "@actions/artifact";
 import type { Logger } from "../log/logger.ts";
+import { deleteArtifact, type ListedArtifact as Artifact, listArtifacts } from "./artifact-api.ts";
 import { downloadArtifactFile } from "./artifact-download.ts";
 import { type UploadedArtifact, uploadArtifactFile } from "./artifact-upload.ts";
 import {
@@ -56,8 +57,6 @@ export interface ArtifactStoreOptions {
   otherRun?: OtherWorkflowRun;
   /** Where payloads are staged; default RUNNER_TEMP, else the system temporary folder. */
   stagingDir?: string;
-  /** Lists and deletes; default: @actions/artifact's client. */
-  client?: ArtifactClient;
 }
 
 const NAME_PREFIX = "etcd-backup";
@@ -82,14 +81,12 @@ export function backupArtifactName(
 
 export class ArtifactSnapshotStore implements SnapshotStore {
   readonly description: string;
-  private readonly client: ArtifactClient;
   private readonly logger: Logger;
   private readonly retentionDays: number | undefined;
   private readonly otherRun: OtherWorkflowRun | undefined;
   private readonly stagingRoot: string;
 
   constructor(options: ArtifactStoreOptions) {
-    this.client = options.client ?? new DefaultArtifactClient();
     this.logger = options.logger;
     this.retentionDays = checkRetentionDays(options.retentionDays);
     this.otherRun = options.otherRun ? checkOtherRun(options.otherRun) : undefined;
@@ -190,7 +187,7 @@ export class ArtifactSnapshotStore implements SnapshotStore {
     );
     for (const name of manifestFirst) {
       try {
-        await this.client.deleteArtifact(name, this.findBy());
+        await deleteArtifact(name, this.otherRun);
       } catch (error) {
         throw new Error(
           `Deleting artifact ${name} from the ${this.description} failed: ${messageOf(error)}`,
@@ -234,7 +231,7 @@ export class ArtifactSnapshotStore implements SnapshotStore {
         id: artifact.id,
         name: artifact.name,
         file: path.join(folder, path.basename(artifact.name)),
-        ...this.findBy(),
+        ...(this.otherRun ? { findBy: this.otherRun } : {}),
       });
     } catch (error) {
       throw new Error(
@@ -263,18 +260,13 @@ export class ArtifactSnapshotStore implements SnapshotStore {
 
   private async allArtifacts(): Promise<Artifact[]> {
     try {
-      const { artifacts } = await this.client.listArtifacts({ latest: true, ...this.findBy() });
-      return artifacts;
+      return await listArtifacts(this.otherRun);
     } catch (error) {
       throw new Error(
         `Listing the ${this.description} failed: ${messageOf(error)}${this.otherRun ? "; check that the token has actions:read on the repository and that the run id is right" : runtimeHint()}`,
         { cause: error },
       );
     }
-  }
-
-  private findBy(): { findBy?: OtherWorkflowRun } {
-    return this.otherRun ? { findBy: this.otherRun } : {};
   }
 
   private checkWritable(): void {
