@@ -392,8 +392,16 @@ async function saveStreamAndStore(
     teeInto(source, copy, progress.count),
   );
   delivered.catch(() => undefined);
+  // The pod hashes its finished file (then removes it) while the rest is still on its way.
+  let podFacts: ReturnType<typeof fileFactsThenRemove> | undefined;
+  const readPodFacts = () => {
+    podFacts ??= fileFactsThenRemove(target, podPath);
+    podFacts.facts.catch(() => undefined);
+    return podFacts;
+  };
   const transfer = saveAndStreamSnapshot(target, podPath, received, {
     timeoutMs: facts.timeoutMs,
+    onSaved: readPodFacts,
   }).then(
     async () => {
       received.end();
@@ -425,9 +433,8 @@ async function saveStreamAndStore(
       logger: options.logger,
       beforeManifest: async (plaintext: Digest) => {
         await transfer;
-        const pod = fileFactsThenRemove(target, podPath);
-        pod.facts.catch(() => undefined);
-        // The pod hashes its file while the snapshot reader checks the local copy.
+        const pod = readPodFacts();
+        // The pod goes on hashing while the snapshot reader checks the local copy.
         await pod.started;
         const verified = verifySnapshotCopy(verifyCopy, target.pod);
         podFile = await pod.facts;
@@ -440,6 +447,7 @@ async function saveStreamAndStore(
   } finally {
     progress.stop();
     await transfer.catch(() => undefined);
+    await podFacts?.facts.catch(() => undefined);
   }
 }
 
