@@ -7,6 +7,7 @@
  * backup or restore keeps to (test/storage/large.test.ts).
  */
 import { backendIdsFromToken, ResultsService } from "./artifact-upload.ts";
+import { httpRequest } from "./http-request.ts";
 
 export interface ListedArtifact {
   id: number;
@@ -96,7 +97,7 @@ async function restCall(run: ArtifactsOfRun, method: string, route: string): Pro
   const api = (process.env.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, "");
   const url = `${api}/repos/${encodeURIComponent(run.repositoryOwner)}/${encodeURIComponent(run.repositoryName)}${route}`;
   for (let attempt = 1; ; attempt++) {
-    const response = await fetch(url, {
+    const answer = await httpRequest(url, {
       method,
       headers: {
         Authorization: `Bearer ${run.token}`,
@@ -104,25 +105,20 @@ async function restCall(run: ArtifactsOfRun, method: string, route: string): Pro
         "User-Agent": "etcd-backup-actions",
       },
     }).catch((error: unknown) => {
-      const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-      throw new Error(
-        `${method} ${api}${route} failed: ${cause?.code ?? cause?.message ?? String(error)}`,
-        { cause: error },
-      );
+      throw new Error(`${method} ${api}${route} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     });
-    const text = await response.text();
-    if (response.ok) return text ? (JSON.parse(text) as unknown) : undefined;
-    const retried = response.status === 429 || response.status >= 500;
-    if (!retried || attempt === API_ATTEMPTS) {
+    const { status, text } = answer;
+    if (status >= 200 && status < 300) return text ? (JSON.parse(text) as unknown) : undefined;
+    if (!(status === 429 || status >= 500) || attempt === API_ATTEMPTS) {
       let message = text.slice(0, 300);
       try {
         message = String((JSON.parse(text) as { message?: unknown }).message ?? message);
       } catch {
         // Not JSON: the text as it came.
       }
-      throw new Error(
-        `The GitHub API answered ${method} ${route} with HTTP ${response.status}: ${message}`,
-      );
+      throw new Error(`The GitHub API answered ${method} ${route} with HTTP ${status}: ${message}`);
     }
     await new Promise((resolve) => setTimeout(resolve, API_RETRY_MS * attempt));
   }

@@ -16,6 +16,7 @@ import https from "node:https";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { backendIdsFromToken, ResultsService } from "./artifact-upload.ts";
+import { httpRequest } from "./http-request.ts";
 import { createMemoryPacer } from "./memory-pacer.ts";
 
 export interface ArtifactFileDownload {
@@ -80,19 +81,18 @@ async function redirectOf(
 ): Promise<string> {
   const api = (process.env.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, "");
   const url = `${api}/repos/${encodeURIComponent(run.repositoryOwner)}/${encodeURIComponent(run.repositoryName)}/actions/artifacts/${id}/zip`;
-  const response = await fetch(url, {
+  const answer = await httpRequest(url, {
+    method: "GET",
     headers: {
-      Authorization: `token ${run.token}`,
+      Authorization: `Bearer ${run.token}`,
       Accept: "application/vnd.github+json",
       "User-Agent": "etcd-backup-actions",
     },
-    redirect: "manual",
   });
-  await response.body?.cancel();
-  const location = response.headers.get("location");
-  if (response.status !== 302 || !location) {
+  const location = answer.headers.location;
+  if (answer.status !== 302 || !location) {
     throw new Error(
-      `The GitHub API answered the download of artifact ${id} with HTTP ${response.status}, not a redirect to the artifact.`,
+      `The GitHub API answered the download of artifact ${id} with HTTP ${answer.status}, not a redirect to the artifact.`,
     );
   }
   return location;

@@ -14,8 +14,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import path from "node:path";
-import http from "node:http";
-import https from "node:https";
+import { httpRequest } from "./http-request.ts";
 import { PartBufferPool } from "./part-uploader.ts";
 
 export interface ArtifactFileUpload {
@@ -208,38 +207,22 @@ class SignedBlockBlob {
   }
 }
 
-function putOnce(url: URL, body: Buffer, headers: Record<string, string>): Promise<void> {
-  const client = url.protocol === "https:" ? https : http;
-  return new Promise((resolve, reject) => {
-    const request = client.request(
-      url,
-      { method: "PUT", headers: { ...headers, "Content-Length": String(body.length) } },
-      (response) => {
-        const answer: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => answer.push(chunk));
-        response.on("error", reject);
-        response.on("end", () => {
-          const status = response.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            resolve();
-            return;
-          }
-          const code = response.headers["x-ms-error-code"] ?? "";
-          const detail = Buffer.concat(answer).toString("utf8").slice(0, 300);
-          reject(
-            Object.assign(
-              new Error(`blob storage answered HTTP ${status} ${code}: ${detail}`.trim()),
-              { status },
-            ),
-          );
-        });
-      },
-    );
-    request.once("error", reject);
-    // A blob store that takes no data for two minutes is broken, not slow.
-    request.setTimeout(120_000, () => request.destroy(new Error("no progress for 120 s")));
-    request.end(body);
+async function putOnce(url: URL, body: Buffer, headers: Record<string, string>): Promise<void> {
+  const {
+    status,
+    headers: answerHeaders,
+    text,
+  } = await httpRequest(url, {
+    method: "PUT",
+    headers,
+    body,
   });
+  if (status >= 200 && status < 300) return;
+  const code = answerHeaders["x-ms-error-code"] ?? "";
+  throw Object.assign(
+    new Error(`blob storage answered HTTP ${status} ${code}: ${text.slice(0, 300)}`.trim()),
+    { status },
+  );
 }
 
 /** Block ids must all have the same length: the block's index, zero-padded, in base64. */
@@ -266,28 +249,20 @@ export class ResultsService {
   async call(method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const url = `${this.origin}/twirp/${SERVICE}/${method}`;
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method: "POST",
-          headers: {
-            "Content-Type": "application/json",
-            Authorization: `Bearer ${this.token}`,
-          },
-          body: JSON.stringify(body),
+      const answer = await httpRequest(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.token}` },
+        body: JSON.stringify(body),
+      }).catch((error: unknown) => {
+        throw new Error(`${method} at ${this.origin} failed: ${messageOf(error)}`, {
+          cause: error,
         });
-      } catch (error) {
-        // fetch says only "fetch failed"; the operator needs the network error under it.
-        const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-        throw new Error(
-          `${method} at ${this.origin} failed: ${cause?.code ?? cause?.message ?? String(error)}`,
-          { cause: error },
-        );
+      });
+      if (answer.status >= 200 && answer.status < 300) {
+        return JSON.parse(answer.text) as Record<string, unknown>;
       }
-      const text = await response.text();
-      if (response.ok) return JSON.parse(text) as Record<string, unknown>;
-      const failure = `${method} at ${this.origin} failed with HTTP ${response.status}: ${text.slice(0, 300)}`;
-      if (!RETRIED_STATUSES.has(response.status) || attempt === TWIRP_ATTEMPTS) {
+      const failure = `${method} at ${this.origin} failed with HTTP ${answer.status}: ${answer.text.slice(0, 300)}`;
+      if (!RETRIED_STATUSES.has(answer.status) || attempt === TWIRP_ATTEMPTS) {
         throw new Error(failure);
       }
       await new Promise((resolve) =>
@@ -339,4 +314,10 @@ function mimeTypeOf(name: string): string {
     ".txt": "text/plain",
   };
   return types[path.extname(name).toLowerCase()] ?? "application/octet-stream";
+}
+
+function messageOf(error: unknown): string {
+  const code = (error as { code?: string })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
 }
