@@ -119,7 +119,7 @@ export function saveAndStreamCommand(seconds: number, path: string, save: string
  * `timeoutMs`: etcdctl waits forever on a member that accepted the connection and then
  * stopped answering. The pod's `timeout` kills it there, so no late snapshot appears after
  * the clean-up; closing the exec stream a little later is the fallback for images without
- * one. The file stays in the pod for its size and sha256 (fileFactsInPod) and removal.
+ * one. The file stays in the pod for its size and sha256 (fileFactsThenRemove).
  */
 export async function saveAndStreamSnapshot(
   target: PodTarget,
