@@ -8,10 +8,8 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { join } from "node:path";
-import { PassThrough, Transform } from "node:stream";
+import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Digest } from "../core/crypto/hash.ts";
@@ -342,8 +340,8 @@ async function backUpCluster(
       result.deleted = retention.deleted.map((location) => location.uri);
     }
   } catch (error) {
+    // Reported once, by the caller (the action's one error, the CLI's summary).
     result.error = (error as Error).message;
-    logger.error(`Backup of ${profile.cluster} failed: ${result.error}`);
   } finally {
     if (target && podPath) {
       const podTarget = target;
@@ -385,12 +383,8 @@ async function saveStreamAndStore(
   const source = new PassThrough({ highWaterMark: 1024 * 1024 });
   const copy = createWriteStream(verifyCopy, { mode: 0o600, flags: "wx" });
   const progress = progressReporter(options, profile.cluster, facts.databaseBytes);
-  const received = createMemoryPacer();
-  const delivered = pipeline(
-    received,
-    fullCollectionPacer(),
-    teeInto(source, copy, progress.count),
-  );
+  const received = createMemoryPacer({ fullCollectionEveryBytes: FULL_COLLECTION_INTERVAL_BYTES });
+  const delivered = pipeline(received, teeInto(source, copy, progress.count));
   delivered.catch(() => undefined);
   // The pod hashes its finished file (then removes it) while the rest is still on its way.
   let podFacts: ReturnType<typeof fileFactsThenRemove> | undefined;
@@ -470,48 +464,13 @@ function withPacedReads(store: SnapshotStore): SnapshotStore {
   };
 }
 
-/** Bytes between two full collections: ~35 ms each, measured under load. */
-const FULL_COLLECTION_INTERVAL_BYTES = 16 * 1024 * 1024;
-
 /**
- * Keeps the received snapshot's spent buffers from piling up. The memory pacer in front of
- * it (memory-pacer.ts) frees the young ones, but here many 32 KiB exec frames wait in the
- * stream buffers long enough to be promoted to V8's old generation, which only a full
- * collection frees, and V8 starts one on its own only once ~64 MiB of them are held. Measured
- * on a 240 MB snapshot streamed into zstd, age and a folder: +68 MiB above the loaded
- * process without this, +31 MiB with a full collection every 16 MiB.
+ * Many 32 KiB exec frames wait in the stream buffers long enough to be promoted to V8's old
+ * generation, which only a full collection frees (V8 starts one on its own only once ~64 MiB
+ * of them are held). Measured on a 240 MB snapshot streamed into zstd, age and a folder:
+ * +68 MiB above the loaded process without it, +31 MiB with a full collection every 16 MiB.
  */
-function fullCollectionPacer(): Transform {
-  const collect = fullCollector();
-  let sinceLast = 0;
-  return new Transform({
-    transform(data: Buffer, _encoding, done) {
-      sinceLast += data.length;
-      if (collect && sinceLast >= FULL_COLLECTION_INTERVAL_BYTES) {
-        sinceLast = 0;
-        collect({ type: "major" });
-      }
-      done(null, data);
-    },
-  });
-}
-
-type Collector = (options: { type: "major" }) => void;
-let collector: Collector | null | undefined;
-
-/** V8's collector (what node --expose-gc exposes), or null when refused: then only less frugal. */
-function fullCollector(): Collector | null {
-  if (collector === undefined) {
-    try {
-      const exposed = (globalThis as { gc?: Collector }).gc;
-      if (!exposed) setFlagsFromString("--expose-gc");
-      collector = exposed ?? (runInNewContext("gc") as Collector);
-    } catch {
-      collector = null;
-    }
-  }
-  return collector;
-}
+const FULL_COLLECTION_INTERVAL_BYTES = 16 * 1024 * 1024;
 
 /** The bytes received are the pod's finished file: same size, and same sha256 when it has one. */
 function checkSameBytes(plaintext: Digest, podFile: PodFileFacts, pod: string): void {

@@ -13,11 +13,11 @@ import { runInNewContext } from "node:vm";
 
 const INTERVAL_BYTES = 1024 * 1024;
 
-type Collector = (options: { type: "minor" }) => void;
+type Collector = (options: { type: "minor" | "major" }) => void;
 let collector: Collector | null | undefined;
 
 /** V8's collector for this process (the switch node --expose-gc sets), or null if refused. */
-function youngGenerationCollector(): Collector | null {
+function v8Collector(): Collector | null {
   if (collector === undefined) {
     try {
       const exposed = (globalThis as { gc?: Collector }).gc;
@@ -31,14 +31,30 @@ function youngGenerationCollector(): Collector | null {
   return collector;
 }
 
+export interface MemoryPacerOptions {
+  /**
+   * Also ask for a full collection after this many bytes: for sources whose buffers wait
+   * long enough to reach V8's old generation (exec frames held in stream buffers), which
+   * only a full collection frees. Each costs ~35 ms under load.
+   */
+  fullCollectionEveryBytes?: number;
+}
+
 /** A pass-through that asks for a young-generation collection after every MiB. */
-export function createMemoryPacer(): Transform {
-  const collect = youngGenerationCollector();
+export function createMemoryPacer(options: MemoryPacerOptions = {}): Transform {
+  const collect = v8Collector();
+  const fullEvery = options.fullCollectionEveryBytes;
   let sinceLast = 0;
+  let sinceFull = 0;
   return new Transform({
     transform(data: Buffer, _encoding, done: TransformCallback) {
       sinceLast += data.length;
-      if (collect && sinceLast >= INTERVAL_BYTES) {
+      sinceFull += data.length;
+      if (collect && fullEvery !== undefined && sinceFull >= fullEvery) {
+        sinceFull = 0;
+        sinceLast = 0;
+        collect({ type: "major" });
+      } else if (collect && sinceLast >= INTERVAL_BYTES) {
         sinceLast = 0;
         collect({ type: "minor" });
       }
