@@ -1,7 +1,7 @@
 /**
  * 1 GB backups and restores through the storage pipeline and each backend, generated on the
  * fly, each in its own child process so that its peak memory is measured alone and held to
- * the 128 MiB bound (S3 and artifacts: not yet met, see CEILING_UNTIL_FIXED_BYTES). The servers (s3rver, Azurite, the results-service stand-in) run in
+ * the 128 MiB bound. The servers (s3rver, Azurite, the results-service stand-in) run in
  * this process or their own; only the pipeline's process is measured.
  *
  * Every combination of zstd/none with age/clear runs on the folder backend; S3 and the
@@ -35,25 +35,6 @@ const BOTH_ENDS: Array<readonly [Compression, boolean]> = [
   ["zstd", true],
   ["none", false],
 ];
-
-/**
- * Backends whose 1 GB round trip does NOT yet stay under the 128 MiB bound: the ceiling
- * these tests hold them to until it does, so that they still catch a regression. Measured
- * on 2026-11-27 (two busy cores), peaks were all in the write, in the backends' own upload
- * buffering, not in the pipeline:
- * - S3: 150-165 MiB with zstd + age, 195-235 MiB with none + clear. @aws-sdk/lib-storage
- *   copies each 8 MiB part out of the stream (Buffer.concat), 4 parts in flight; smaller
- *   parts or queue (5 MiB x 2) still peaked at 125-155 MiB.
- * - artifact: 215-250 MiB. @actions/artifact uploads the staged file through
- *   @azure/storage-blob's uploadStream with 8 MiB buffers, 5 at once, plus 8 MiB read and
- *   watermark buffers (about 105 MiB of buffers); ACTIONS_ARTIFACT_UPLOAD_CONCURRENCY=2
- *   still peaked at 185-230 MiB.
- * Remove an entry once its backend meets the bound.
- */
-const CEILING_UNTIL_FIXED_BYTES: Record<string, number> = {
-  s3: 320 * MiB,
-  artifact: 320 * MiB,
-};
 
 /** Runs one 1 GB round trip in a child process and checks what a user would check. */
 async function expectRoundTripInBound(
@@ -91,17 +72,7 @@ async function expectRoundTripInBound(
   } else {
     expect(result.stored).toEqual(result.source);
   }
-  const ceiling = CEILING_UNTIL_FIXED_BYTES[store.backend];
-  if (ceiling === undefined) {
-    expect(peakRssBytes).toBeLessThan(MEMORY_BOUND_BYTES);
-  } else {
-    if (peakRssBytes >= MEMORY_BOUND_BYTES) {
-      console.warn(
-        `1 GB through ${backend}: peak RSS ${(peakRssBytes / MiB).toFixed(0)} MiB is OVER the 128 MiB bound (a known gap of this backend, see CEILING_UNTIL_FIXED_BYTES).`,
-      );
-    }
-    expect(peakRssBytes).toBeLessThan(ceiling);
-  }
+  expect(peakRssBytes).toBeLessThan(MEMORY_BOUND_BYTES);
 }
 
 describe("1 GB round trips through the folder backend in constant memory", () => {
@@ -138,7 +109,7 @@ describe("1 GB round trips through the S3 backend in constant memory", () => {
   });
 
   it.each(BOTH_ENDS)(
-    "stores and restores 1 GB byte-identical (%s, encrypted %s), peak memory measured",
+    "stores and restores 1 GB byte-identical (%s, encrypted %s) under 128 MiB peak",
     async (compression, encrypted) => {
       await expectRoundTripInBound(
         "s3:// (s3rver)",
@@ -181,7 +152,7 @@ describe("1 GB round trips through the artifact backend in constant memory", () 
   });
 
   it.each(BOTH_ENDS)(
-    "stores and restores 1 GB byte-identical (%s, encrypted %s) from another run, peak memory measured",
+    "stores and restores 1 GB byte-identical (%s, encrypted %s) from another run under 128 MiB peak",
     async (compression, encrypted) => {
       const backupRun = service.newRun();
       const restoreRun = service.newRun();
