@@ -2,35 +2,129 @@ export const id = 865;
 export const ids = [865];
 export const modules = {
 
-/***/ 63865:
+/***/ 2341:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   S: () => (/* binding */ PartBufferPool),
+/* harmony export */   x: () => (/* binding */ uploadInParts)
+/* harmony export */ });
+/**
+ * Reads `source` to its end and sends it in parts; resolves with the bytes and parts sent.
+ * On the first failure (the source's or a part's) it stops reading, waits for the parts
+ * already on their way to settle, and rejects with that failure, so the caller can then
+ * clean up knowing no part is still arriving.
+ */
+async function uploadInParts(source, options) {
+    const { partSizeBytes, partsInFlight, sendPart } = options;
+    const pool = new PartBufferPool(partSizeBytes, partsInFlight + 1);
+    const sending = new Set();
+    let failure;
+    let parts = 0;
+    let bytes = 0;
+    const dispatch = (buffer, length, last) => {
+        parts += 1;
+        const part = { number: parts, data: buffer.subarray(0, length), last };
+        const sent = sendPart(part)
+            .then(() => pool.release(buffer), (error) => {
+            failure ??= { error };
+            // Stop a source that is waiting for its next chunk, rather than wait on it.
+            source.destroy(failure.error);
+        })
+            .finally(() => sending.delete(sent));
+        sending.add(sent);
+    };
+    /** Waits until fewer than `partsInFlight` parts are on their way; throws the first failure. */
+    const roomToSend = async () => {
+        while (!failure && sending.size >= partsInFlight)
+            await Promise.race(sending);
+        if (failure)
+            throw failure.error;
+    };
+    let filling;
+    let filled = 0;
+    try {
+        for await (const received of source) {
+            const chunk = typeof received === "string" ? Buffer.from(received) : received;
+            for (let offset = 0; offset < chunk.length;) {
+                if (failure)
+                    throw failure.error;
+                // A full part goes only once more data arrives, so the last part is known as such.
+                if (filling && filled === partSizeBytes) {
+                    await roomToSend();
+                    dispatch(filling, filled, false);
+                    filling = undefined;
+                }
+                if (!filling) {
+                    // At most partsInFlight buffers are being sent, so one of the pool's is free.
+                    filling = pool.take();
+                    filled = 0;
+                }
+                const copied = chunk.copy(filling, filled, offset, offset + partSizeBytes - filled);
+                filled += copied;
+                offset += copied;
+                bytes += copied;
+            }
+        }
+        await roomToSend();
+        dispatch(filling ?? Buffer.alloc(0), filled, true);
+        await Promise.all(sending);
+        if (failure)
+            throw failure.error;
+    }
+    catch (error) {
+        await Promise.allSettled(sending);
+        throw error;
+    }
+    return { bytes, parts };
+}
+/** Up to `limit` buffers of one size, allocated when first needed and then reused. */
+class PartBufferPool {
+    free = [];
+    size;
+    limit;
+    allocated = 0;
+    constructor(size, limit) {
+        this.size = size;
+        this.limit = limit;
+    }
+    take() {
+        const reused = this.free.pop();
+        if (reused)
+            return reused;
+        if (this.allocated >= this.limit)
+            return undefined;
+        this.allocated += 1;
+        // Outside Node's shared pool: each part buffer is its own allocation, freed with the pool.
+        return Buffer.allocUnsafeSlow(this.size);
+    }
+    release(buffer) {
+        this.free.push(buffer);
+    }
+}
+
+
+/***/ }),
+
+/***/ 3865:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   createS3Store: () => (/* binding */ createS3Store)
 /* harmony export */ });
 /* unused harmony exports parseS3Url, S3SnapshotStore */
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(57075);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(46466);
-/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(53711);
-/* harmony import */ var _aws_sdk_lib_storage__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(22358);
-/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(50721);
-/**
- * The S3-compatible backend (`s3://bucket/prefix`): AWS S3, MinIO, GCS interop and the like.
- *
- * Layout: `<prefix>/<cluster>/<kind>/<timestamp>/<payloadName>` and, written last,
- * `.../manifest.json`. Listing reads object names and manifests only, never payloads.
- * The payload goes up as a multipart upload with a bounded part size and queue, so memory
- * stays constant whatever the snapshot size.
- */
-
-
+/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3711);
+/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(721);
+/* harmony import */ var _part_uploader_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2341);
 
 
 
 const TIMESTAMP_PATTERN = /^\d{8}T\d{6}Z$/;
-// 8 MiB parts, 4 in flight: ~40 MiB held, and 10,000 parts still cover an 80 GB payload.
-const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-const DEFAULT_QUEUE_SIZE = 4;
+// 5 MiB parts (the S3 minimum), 2 in flight and 1 filling: 15 MiB held, and 10,000 parts
+// still cover a 50 GB payload (etcd's own limit is 8 GB). 1 GB with zstd + age peaked at
+// 115 MiB this way, at 125 MiB with 8 MiB parts.
+const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
+const DEFAULT_QUEUE_SIZE = 2;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MANIFEST_READS_IN_PARALLEL = 8;
 /** `s3://bucket/some/prefix` -> { bucket, prefix: "some/prefix" }. */
@@ -68,48 +162,37 @@ class S3SnapshotStore {
         const region = options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1";
         this.endpointName = options.endpoint ?? `AWS S3 (${region})`;
         this.description = `s3://${bucket}${prefix ? `/${prefix}` : ""} at ${this.endpointName}`;
-        this.client = new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.S3Client(clientConfig(options, region));
+        this.client = new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .S3Client */ .YxF(clientConfig(options, region));
     }
     async putPayload(options, payload) {
         checkPutOptions(options);
         const location = this.locationOf(options.cluster, options.kind, options.timestamp);
         const key = this.keyOf(location, options.payloadName);
-        const counter = byteCounter();
-        const counted = new node_stream__WEBPACK_IMPORTED_MODULE_0__.PassThrough({ highWaterMark: 1024 * 1024 });
-        const upload = new _aws_sdk_lib_storage__WEBPACK_IMPORTED_MODULE_2__/* .Upload */ ._({
-            client: this.client,
-            params: { Bucket: this.bucket, Key: key, Body: counted },
-            partSize: this.partSize,
-            queueSize: this.queueSize,
-            // An interrupted upload must not leave parts behind that the bucket bills for.
-            leavePartsOnError: false,
-        });
         this.logger.info(`Uploading ${options.payloadName} to ${this.uriOf(key)}`);
-        const uploading = upload.done();
-        const feeding = (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_1__.pipeline)(payload, counter, counted);
+        const upload = new MultipartUpload(this.client, this.bucket, key);
+        let storedBytes;
         try {
-            await Promise.all([uploading, feeding]);
+            ({ bytes: storedBytes } = await (0,_part_uploader_js__WEBPACK_IMPORTED_MODULE_1__/* .uploadInParts */ .x)(payload, {
+                partSizeBytes: this.partSize,
+                partsInFlight: this.queueSize,
+                sendPart: (part) => upload.send(part),
+            }));
+            await upload.complete();
         }
-        catch (firstFailure) {
-            // The source and the upload fail together: whichever breaks first stops the other.
-            // The upload is left to settle on its own before aborting it, because a part that
-            // failed on the network reports its cause only after the SDK's retries.
+        catch (error) {
             payload.destroy();
-            counted.destroy(new Error("upload cancelled"));
-            const outcomes = await Promise.allSettled([uploading, feeding]);
-            // No partial object or orphaned parts may stay in the bucket.
-            await upload.abort().catch(() => undefined);
-            const cause = rootCause(firstFailure, ...outcomes);
-            throw this.failure(`upload of the payload to ${this.uriOf(key)}`, cause);
+            // No partial object or orphaned parts may stay in the bucket (uploadInParts has
+            // waited for the parts in flight, so none arrives after the abort).
+            await upload.abort();
+            throw this.failure(`upload of the payload to ${this.uriOf(key)}`, error);
         }
-        const storedBytes = counter.bytesSeen();
         this.logger.info(`Stored ${storedBytes} bytes at ${this.uriOf(key)}`);
         return { location, storedBytes };
     }
     async putManifest(location, manifest) {
-        const key = this.keyOf(location, _layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir);
+        const key = this.keyOf(location, _layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir);
         try {
-            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.PutObjectCommand({
+            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .PutObjectCommand */ .wKZ({
                 Bucket: this.bucket,
                 Key: key,
                 Body: manifest,
@@ -121,7 +204,7 @@ class S3SnapshotStore {
         }
     }
     async list(filter = {}) {
-        const manifestKeys = (await this.keysUnder(this.listPrefix(filter))).filter((key) => key.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir}`));
+        const manifestKeys = (await this.keysUnder(this.listPrefix(filter))).filter((key) => key.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir}`));
         const locations = manifestKeys
             .map((key) => this.locationFromManifestKey(key))
             .filter((location) => location !== undefined)
@@ -138,7 +221,7 @@ class S3SnapshotStore {
     async getPayload(location, payloadName) {
         const key = this.keyOf(location, payloadName);
         try {
-            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.GetObjectCommand({ Bucket: this.bucket, Key: key }));
+            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .GetObjectCommand */ .jLs({ Bucket: this.bucket, Key: key }));
             return response.Body;
         }
         catch (error) {
@@ -153,10 +236,10 @@ class S3SnapshotStore {
         const keys = await this.keysUnder(folder);
         // The manifest goes first, so a backup interrupted half-deleted is no longer listed
         // as complete; the payload left behind is cleaned up by the next delete.
-        const manifestFirst = [...keys].sort((a, b) => Number(b.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir}`)) - Number(a.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir}`)));
+        const manifestFirst = [...keys].sort((a, b) => Number(b.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir}`)) - Number(a.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir}`)));
         for (const key of manifestFirst) {
             try {
-                await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+                await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .DeleteObjectCommand */ .k4j({ Bucket: this.bucket, Key: key }));
             }
             catch (error) {
                 throw this.failure(`deleting ${this.uriOf(key)}`, error);
@@ -165,9 +248,9 @@ class S3SnapshotStore {
         this.logger.info(`Deleted ${keys.length} object(s) of backup ${location.uri}`);
     }
     async readManifest(location) {
-        const key = this.keyOf(location, _layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir);
+        const key = this.keyOf(location, _layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir);
         try {
-            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.GetObjectCommand({ Bucket: this.bucket, Key: key }));
+            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .GetObjectCommand */ .jLs({ Bucket: this.bucket, Key: key }));
             return Buffer.from(await response.Body.transformToByteArray());
         }
         catch (error) {
@@ -182,7 +265,7 @@ class S3SnapshotStore {
         let continuationToken;
         do {
             try {
-                const page = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_3__.ListObjectsV2Command({
+                const page = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .ListObjectsV2Command */ .u6x({
                     Bucket: this.bucket,
                     Prefix: prefix,
                     ContinuationToken: continuationToken,
@@ -212,9 +295,9 @@ class S3SnapshotStore {
         const relative = this.prefix ? key.slice(this.prefix.length + 1) : key;
         const [cluster, kind, timestamp, name, ...rest] = relative.split("/");
         if (rest.length > 0 ||
-            name !== _layout_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_NAME */ .ir ||
+            name !== _layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir ||
             !cluster ||
-            !_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .BACKUP_KINDS */ .NJ.includes(kind) ||
+            !_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .BACKUP_KINDS */ .NJ.includes(kind) ||
             !TIMESTAMP_PATTERN.test(timestamp ?? "")) {
             return undefined;
         }
@@ -286,10 +369,10 @@ function clientConfig(options, region) {
 }
 /** Checks every part of the backup's name before anything is uploaded (layout.ts). */
 function checkPutOptions(options) {
-    (0,_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .checkClusterName */ .YN)(options.cluster);
-    (0,_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .parseBackupKind */ .uS)(options.kind);
-    (0,_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .parseTimestamp */ .EH)(options.timestamp);
-    (0,_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .checkPayloadName */ .KC)(options.payloadName);
+    (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .checkClusterName */ .YN)(options.cluster);
+    (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .parseBackupKind */ .uS)(options.kind);
+    (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .parseTimestamp */ .EH)(options.timestamp);
+    (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .checkPayloadName */ .KC)(options.payloadName);
 }
 function checkPartSize(bytes) {
     if (!Number.isInteger(bytes) || bytes < MIN_PART_SIZE) {
@@ -304,36 +387,63 @@ function checkQueueSize(parts) {
     return parts;
 }
 /**
- * Regroups the payload into whole parts, each filled in one buffer, and counts the bytes.
- * The uploader then sends each part as it is instead of gluing small chunks together, which
- * would leave a copy of every part behind as garbage and let memory swell with the size.
+ * One object's upload, part by part: a payload that fits in one part goes up as a plain
+ * PutObject; a bigger one as a multipart upload, started with its first part. Each part
+ * is sent as the Buffer it is, with its exact length, so the SDK neither copies nor
+ * re-buffers it.
  */
-/** Passes the payload through unchanged, counting the bytes that reach the uploader. */
-function byteCounter() {
-    let bytesSeen = 0;
-    const counter = new node_stream__WEBPACK_IMPORTED_MODULE_0__.Transform({
-        transform(chunk, _encoding, done) {
-            bytesSeen += chunk.length;
-            done(null, chunk);
-        },
-    });
-    return Object.assign(counter, { bytesSeen: () => bytesSeen });
-}
-/**
- * When one side of an upload fails, the other side reports only that it was aborted: the
- * operator needs the failure that started it (the refused connection, the broken source).
- */
-function rootCause(firstFailure, ...outcomes) {
-    const failures = [firstFailure].concat(outcomes.filter((outcome) => outcome.status === "rejected").map((outcome) => outcome.reason));
-    return failures.find((reason) => !isKnockOnFailure(reason)) ?? firstFailure;
-}
-function isKnockOnFailure(error) {
-    const code = error?.code;
-    const message = error instanceof Error ? error.message : "";
-    return (errorName(error) === "AbortError" ||
-        code === "ERR_STREAM_PREMATURE_CLOSE" ||
-        code === "ABORT_ERR" ||
-        message === "upload cancelled");
+class MultipartUpload {
+    client;
+    bucket;
+    key;
+    uploadId;
+    etags = [];
+    constructor(client, bucket, key) {
+        this.client = client;
+        this.bucket = bucket;
+        this.key = key;
+    }
+    async send(part) {
+        const { Bucket, Key } = { Bucket: this.bucket, Key: this.key };
+        const body = { Body: part.data, ContentLength: part.data.length };
+        if (part.number === 1 && part.last) {
+            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .PutObjectCommand */ .wKZ({ Bucket, Key, ...body }));
+            return;
+        }
+        this.uploadId ??= this.client
+            .send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .CreateMultipartUploadCommand */ .nG4({ Bucket, Key }))
+            .then(({ UploadId }) => {
+            if (!UploadId)
+                throw new Error(`S3 started no multipart upload for ${Key}: no UploadId.`);
+            return UploadId;
+        });
+        const UploadId = await this.uploadId;
+        const { ETag } = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .UploadPartCommand */ .iVK({ Bucket, Key, UploadId, PartNumber: part.number, ...body }));
+        if (!ETag)
+            throw new Error(`S3 returned no ETag for part ${part.number} of ${Key}.`);
+        this.etags[part.number - 1] = ETag;
+    }
+    async complete() {
+        if (!this.uploadId)
+            return;
+        await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .CompleteMultipartUploadCommand */ .Gym({
+            Bucket: this.bucket,
+            Key: this.key,
+            UploadId: await this.uploadId,
+            MultipartUpload: {
+                Parts: this.etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })),
+            },
+        }));
+    }
+    /** Best effort: the failure that led here is the one to report. */
+    async abort() {
+        const UploadId = await this.uploadId?.catch(() => undefined);
+        if (!UploadId)
+            return;
+        await this.client
+            .send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .AbortMultipartUploadCommand */ .tfP({ Bucket: this.bucket, Key: this.key, UploadId }))
+            .catch(() => undefined);
+    }
 }
 function compareNewestFirst(a, b) {
     return (b.timestamp.localeCompare(a.timestamp) ||
