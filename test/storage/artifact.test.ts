@@ -1,5 +1,5 @@
 /**
- * The GitHub artifact backend through the real @actions/artifact client, against Azurite
+ * The GitHub artifact backend (our client of the @actions/artifact protocol), against Azurite
  * (the blob store) and a stand-in for GitHub's results service and REST API on 127.0.0.1.
  */
 import { mkdtemp, readdir, rm } from "node:fs/promises";
