@@ -12,6 +12,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:
 import { join, resolve } from "node:path";
 import ncc from "@vercel/ncc";
 
+const OPTIONAL_NATIVE_ADDONS = ["cpu-features", "./crypto/build/Release/sshcrypto.node"];
+
 const outIndex = process.argv.indexOf("--out");
 const outRoot = outIndex >= 0 ? process.argv[outIndex + 1] : "actions";
 
@@ -65,6 +67,10 @@ try {
         quiet: true,
         target: "es2023",
         cache: false,
+        // ssh2's optional native add-ons: bundled only where they happen to be compiled (npm
+        // ci does not build them: allowScripts), which would make the bundle depend on the
+        // machine. Left out, ssh2 uses its pure-JS code, as it does after a clean install.
+        externals: OPTIONAL_NATIVE_ADDONS,
       });
       const outDir = join(outRoot, name, dir);
       mkdirSync(outDir, { recursive: true });
