@@ -9,17 +9,13 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { parseRecipients } from "../core/crypto/age.ts";
 import { isValidClusterName } from "../core/etcd/profiles.ts";
 import { formatBytes } from "../core/format.ts";
-import { loadKubeconfig } from "../core/kube/kubeconfig.ts";
 import { consoleLogger, type Logger } from "../core/log/logger.ts";
 import { COMPRESSIONS, type Compression } from "../core/storage/compression.ts";
 import { openStore, parseDestination, type Destination } from "../core/storage/destination.ts";
 import { parseRetentionPolicy, type RetentionPolicy } from "../core/storage/retention.ts";
-import {
-  resolveClusters,
-  runEtcdBackup,
-  type ClusterBackupResult,
-  type TransferProgress,
-} from "../procedures/etcd-backup.ts";
+// The procedures and the Kubernetes client load only when a command runs, so `--help` and a
+// bad flag answer at once.
+import type { ClusterBackupResult, TransferProgress } from "../procedures/etcd-backup.ts";
 
 type OutputFormat = "table" | "json";
 
@@ -134,6 +130,7 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
       logger,
       s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
     });
+    const { runEtcdBackup } = await import("../procedures/etcd-backup.ts");
     results = await runEtcdBackup({
       config,
       clusters: request.clusters,
@@ -283,6 +280,7 @@ export function retentionFlag(
 /** Loads the kubeconfig; its messages name the action input, so they are reworded for the flag. */
 export async function loadKubeconfigFlag(path: string): Promise<KubeConfig> {
   try {
+    const { loadKubeconfig } = await import("../core/kube/kubeconfig.ts");
     return await loadKubeconfig({ path });
   } catch (error) {
     throw new FlagError(
@@ -293,6 +291,7 @@ export async function loadKubeconfigFlag(path: string): Promise<KubeConfig> {
 
 /** Unknown user cluster names are a flag to fix (exit 2), found before anything is touched. */
 async function checkClustersExist(config: KubeConfig, clusters: string[]): Promise<void> {
+  const { resolveClusters } = await import("../procedures/etcd-backup.ts");
   try {
     await resolveClusters(config, clusters);
   } catch (error) {

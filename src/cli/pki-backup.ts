@@ -19,13 +19,9 @@ import {
 import type { Compression } from "../core/storage/compression.ts";
 import { openStore, type Destination } from "../core/storage/destination.ts";
 import type { RetentionPolicy } from "../core/storage/retention.ts";
-import {
-  DEFAULT_PKI_PATHS,
-  DEFAULT_SSH_USER,
-  runAdminPkiBackup,
-  type JumpHostInput,
-  type PkiBackupResult,
-} from "../procedures/admin-pki-backup.ts";
+import { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
+// The procedure (and the Kubernetes client) load only when the command runs.
+import type { JumpHostInput, PkiBackupResult } from "../procedures/admin-pki-backup.ts";
 import {
   addStorageOptions,
   repeatable,
@@ -140,6 +136,7 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
       logger,
       s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
     });
+    const { runAdminPkiBackup } = await import("../procedures/admin-pki-backup.ts");
     result = await runAdminPkiBackup({
       ...(config ? { config } : {}),
       ...(request.privateKey ? { privateKey: request.privateKey } : {}),

@@ -16,6 +16,7 @@ import {
   SSH_KEY_SECRET,
 } from "../core/kube/admin-node.ts";
 import type { Logger } from "../core/log/logger.ts";
+import { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
 import {
   compareArchiveWithListing,
   connectSsh,
@@ -37,9 +38,7 @@ import { applyRetention, type RetentionPolicy } from "../core/storage/retention.
 import type { SnapshotStore } from "../core/storage/types.ts";
 import { Journal, printPlan, type PlannedStep } from "./steps.ts";
 
-/** The runbook's PKI folder; more may be listed (e.g. the secrets-encryption keys). */
-export const DEFAULT_PKI_PATHS = ["/etc/kubernetes/pki"];
-export const DEFAULT_SSH_USER = "ubuntu";
+export { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
 
 export interface JumpHostInput {
   user: string;

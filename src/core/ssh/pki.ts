@@ -12,6 +12,11 @@ import type { SshSession } from "./session.ts";
 import { shellCommand } from "./shell.ts";
 import { sudoCommand, sudoRefusal } from "./sudo.ts";
 
+/** The runbook's PKI folder; more may be listed (e.g. the secrets-encryption keys). */
+export const DEFAULT_PKI_PATHS = ["/etc/kubernetes/pki"];
+/** The user Anthos admin nodes are reached as. */
+export const DEFAULT_SSH_USER = "ubuntu";
+
 export interface NodePathsOptions {
   /** Absolute paths on the node, e.g. /etc/kubernetes/pki. */
   paths: string[];
