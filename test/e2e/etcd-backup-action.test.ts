@@ -39,11 +39,13 @@ let artifacts: ArtifactService;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "etcd-backup-action-"));
-  [sandbox, s3, azurite] = await Promise.all([
-    startSandbox({}),
-    startS3Server({ buckets: ["etcd-backups"] }),
-    startAzurite(),
+  // All settle, and each is kept once up, so afterAll stops it even when another failed.
+  const starts = await Promise.allSettled([
+    startSandbox({}).then((started) => (sandbox = started)),
+    startS3Server({ buckets: ["etcd-backups"] }).then((started) => (s3 = started)),
+    startAzurite().then((started) => (azurite = started)),
   ]);
+  for (const start of starts) if (start.status === "rejected") throw start.reason;
   artifacts = await startArtifactService({ azuriteAccountUrl: azurite.accountUrl });
   await run("age-keygen", ["-o", join(work, "key.txt")]);
   recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
