@@ -13,18 +13,17 @@ import { consoleLogger, type Logger } from "../core/log/logger.ts";
 import { COMPRESSIONS, type Compression } from "../core/storage/compression.ts";
 import { openStore, parseDestination, type Destination } from "../core/storage/destination.ts";
 import { parseRetentionPolicy, type RetentionPolicy } from "../core/storage/retention.ts";
+import type { SnapshotStore } from "../core/storage/types.ts";
 // The procedures and the Kubernetes client load only when a command runs, so `--help` and a
 // bad flag answer at once.
 import type { ClusterBackupResult, TransferProgress } from "../procedures/etcd-backup.ts";
 
 type OutputFormat = "table" | "json";
 
-interface BackupFlags {
-  kubeconfig?: string;
-  clusters?: string;
+/** The flags addStorageOptions declares, and --dry-run, as commander hands them over. */
+export interface StorageFlags {
   destination?: string;
   recipient?: string[];
-  allowUnencrypted?: boolean;
   compression: Compression;
   keepLast?: string;
   maxAge?: string;
@@ -33,18 +32,52 @@ interface BackupFlags {
   output: OutputFormat;
 }
 
-/** Everything the flags say, checked: nothing here has touched a cluster yet. */
-export interface BackupRequest {
-  kubeconfigPath: string;
-  clusters: string[];
+/** Those flags, checked (whether recipients may be empty is each command's to say). */
+export interface StorageRequest {
   destination: Destination;
   recipients: string[];
-  allowUnencrypted: boolean;
   compression: Compression;
   retention: RetentionPolicy;
   s3Endpoint?: string;
   dryRun: boolean;
   output: OutputFormat;
+}
+
+interface BackupFlags extends StorageFlags {
+  kubeconfig?: string;
+  clusters?: string;
+  allowUnencrypted?: boolean;
+}
+
+/** Everything the flags say, checked: nothing here has touched a cluster yet. */
+export interface BackupRequest extends StorageRequest {
+  kubeconfigPath: string;
+  clusters: string[];
+  allowUnencrypted: boolean;
+}
+
+/** Checks the storage flags; each problem is one sentence naming the flag. */
+export function parseStorageFlags(flags: StorageFlags, env: NodeJS.ProcessEnv): StorageRequest {
+  return {
+    destination: destinationFlag(flags.destination, env),
+    recipients: recipientFlags(flags.recipient),
+    compression: flags.compression,
+    retention: {
+      ...retentionFlag("--keep-last", { keepLast: flags.keepLast }),
+      ...retentionFlag("--max-age", { maxAge: flags.maxAge }),
+    },
+    ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
+    dryRun: Boolean(flags.dryRun),
+    output: flags.output,
+  };
+}
+
+/** The store the checked flags name (an --s3-endpoint means path-style URLs). */
+export function openStoreFor(request: StorageRequest, logger: Logger): Promise<SnapshotStore> {
+  return openStore(request.destination, {
+    logger,
+    s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
+  });
 }
 
 /** A flag the operator must fix; exit code 2, as commander uses for its own usage errors. */
@@ -126,10 +159,7 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
   }
   let results: ClusterBackupResult[];
   try {
-    const store = await openStore(request.destination, {
-      logger,
-      s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-    });
+    const store = await openStoreFor(request, logger);
     const { runEtcdBackup } = await import("../procedures/etcd-backup.ts");
     results = await runEtcdBackup({
       config,
@@ -168,8 +198,8 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
 export function parseBackupFlags(flags: BackupFlags, env: NodeJS.ProcessEnv): BackupRequest {
   const kubeconfigPath = kubeconfigPathFrom(flags.kubeconfig, env.KUBECONFIG);
   const clusters = parseClustersFlag(flags.clusters);
-  const destination = destinationFlag(flags.destination, env);
-  const recipients = recipientFlags(flags.recipient);
+  const storage = parseStorageFlags(flags, env);
+  const { recipients } = storage;
   const allowUnencrypted = Boolean(flags.allowUnencrypted);
   if (recipients.length && allowUnencrypted) {
     throw new FlagError(
@@ -181,25 +211,11 @@ export function parseBackupFlags(flags: BackupFlags, env: NodeJS.ProcessEnv): Ba
       "--recipient is required: a snapshot holds every Secret of the cluster, so backups are encrypted; give an age public key (age1..., from age-keygen -y), or --allow-unencrypted to store them in clear text.",
     );
   }
-  return {
-    kubeconfigPath,
-    clusters,
-    destination,
-    recipients,
-    allowUnencrypted,
-    compression: flags.compression,
-    retention: {
-      ...retentionFlag("--keep-last", { keepLast: flags.keepLast }),
-      ...retentionFlag("--max-age", { maxAge: flags.maxAge }),
-    },
-    ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
-    dryRun: Boolean(flags.dryRun),
-    output: flags.output,
-  };
+  return { ...storage, kubeconfigPath, clusters, allowUnencrypted };
 }
 
 /** --destination, checked: file:// or s3:// from a terminal, artifact only inside Actions. */
-export function destinationFlag(text: string | undefined, env: NodeJS.ProcessEnv): Destination {
+function destinationFlag(text: string | undefined, env: NodeJS.ProcessEnv): Destination {
   if (!text?.trim()) {
     throw new FlagError(
       "--destination is required: expected file:///absolute/folder or s3://bucket/prefix.",
@@ -220,7 +236,7 @@ export function destinationFlag(text: string | undefined, env: NodeJS.ProcessEnv
 }
 
 /** --recipient, repeated: each must be an age public key. */
-export function recipientFlags(values: string[] | undefined): string[] {
+function recipientFlags(values: string[] | undefined): string[] {
   const recipients = (values ?? []).map((recipient) => recipient.trim()).filter(Boolean);
   try {
     parseRecipients(recipients);
@@ -266,7 +282,7 @@ function parseClustersFlag(text: string | undefined): string[] {
   return names;
 }
 
-export function retentionFlag(
+function retentionFlag(
   flag: string,
   input: { keepLast?: string; maxAge?: string },
 ): RetentionPolicy {

@@ -16,27 +16,25 @@ import {
   parseKnownHosts,
   validateNodePaths,
 } from "../core/ssh/index.ts";
-import type { Compression } from "../core/storage/compression.ts";
-import { openStore, type Destination } from "../core/storage/destination.ts";
-import type { RetentionPolicy } from "../core/storage/retention.ts";
 import { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
 // The procedure (and the Kubernetes client) load only when the command runs.
 import type { JumpHostInput, PkiBackupResult } from "../procedures/admin-pki-backup.ts";
 import {
   addStorageOptions,
+  openStoreFor,
+  parseStorageFlags,
+  type StorageFlags,
+  type StorageRequest,
   repeatable,
-  destinationFlag,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
   FlagError,
   kubeconfigPathFrom,
   loadKubeconfigFlag,
-  recipientFlags,
   renderTable,
-  retentionFlag,
 } from "./backup.ts";
 
-interface PkiBackupFlags {
+interface PkiBackupFlags extends StorageFlags {
   kubeconfig?: string;
   sshKeyFile?: string;
   sshUser: string;
@@ -48,18 +46,10 @@ interface PkiBackupFlags {
   hostKeyFingerprint?: string[];
   insecureAcceptUnknownHostKey?: boolean;
   path?: string[];
-  destination?: string;
-  recipient?: string[];
-  compression: Compression;
-  keepLast?: string;
-  maxAge?: string;
-  s3Endpoint?: string;
-  dryRun?: boolean;
-  output: "table" | "json";
 }
 
 /** Everything the flags say, checked and read (key files in memory): nothing connected yet. */
-interface PkiBackupRequest {
+interface PkiBackupRequest extends StorageRequest {
   kubeconfigPath?: string;
   privateKey?: Buffer;
   user: string;
@@ -70,13 +60,6 @@ interface PkiBackupRequest {
   fingerprints: string[];
   acceptUnknownHostKey: boolean;
   paths: string[];
-  destination: Destination;
-  recipients: string[];
-  compression: Compression;
-  retention: RetentionPolicy;
-  s3Endpoint?: string;
-  dryRun: boolean;
-  output: "table" | "json";
 }
 
 export function registerPkiBackupCommands(program: Command): void {
@@ -132,10 +115,7 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
   const logger = consoleLogger();
   let result: PkiBackupResult;
   try {
-    const store = await openStore(request.destination, {
-      logger,
-      s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-    });
+    const store = await openStoreFor(request, logger);
     const { runAdminPkiBackup } = await import("../procedures/admin-pki-backup.ts");
     result = await runAdminPkiBackup({
       ...(config ? { config } : {}),
@@ -244,9 +224,8 @@ async function parsePkiBackupFlags(
   const paths = checkedFlag("--path", () =>
     validateNodePaths(flags.path?.length ? flags.path : DEFAULT_PKI_PATHS),
   );
-  const destination = destinationFlag(flags.destination, env);
-  const recipients = recipientFlags(flags.recipient);
-  if (recipients.length === 0) {
+  const storage = parseStorageFlags(flags, env);
+  if (storage.recipients.length === 0) {
     throw new FlagError(
       "--recipient is required: the PKI archive holds the admin cluster's private keys and is always encrypted; give an age public key (age1..., from age-keygen -y).",
     );
@@ -262,16 +241,7 @@ async function parsePkiBackupFlags(
     fingerprints,
     acceptUnknownHostKey: Boolean(flags.insecureAcceptUnknownHostKey),
     paths,
-    destination,
-    recipients,
-    compression: flags.compression,
-    retention: {
-      ...retentionFlag("--keep-last", { keepLast: flags.keepLast }),
-      ...retentionFlag("--max-age", { maxAge: flags.maxAge }),
-    },
-    ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
-    dryRun: Boolean(flags.dryRun),
-    output: flags.output,
+    ...storage,
   };
 }
 

@@ -34,9 +34,9 @@ import {
 import { teeInto } from "../core/stream/tee.ts";
 import type { Compression } from "../core/storage/compression.ts";
 import { storeBackup, verifyStoredBackup, type StoredBackup } from "../core/storage/pipeline.ts";
-import { applyRetention, type RetentionPolicy } from "../core/storage/retention.ts";
+import type { RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { Journal, printPlan, type PlannedStep } from "./steps.ts";
+import { applyRetentionStep, Journal, printPlan, type PlannedStep } from "./steps.ts";
 
 export { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
 
@@ -211,14 +211,14 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
       sha256: stored.manifest.payload.plaintext.sha256,
       uri: stored.location.uri,
     });
-    if (options.retention.keepLast !== undefined || options.retention.maxAgeMs !== undefined) {
-      const retention = await journal.run(
-        { name: "applyRetention", description: "delete backups beyond the retention policy" },
-        () => applyRetention(options.store, verified, options.retention, { logger }),
-        (outcome) => `${outcome.deleted.length} deleted, ${outcome.kept.length} kept`,
-      );
-      result.deleted = retention.deleted.map((location) => location.uri);
-    }
+    const deleted = await applyRetentionStep(
+      journal,
+      options.store,
+      verified,
+      options.retention,
+      logger,
+    );
+    if (deleted) result.deleted = deleted;
   } catch (error) {
     result.outcome = "failed";
     // The caller reports it, once: the action as its one error, the CLI with the result.

@@ -44,9 +44,9 @@ import { assertSnapshotVerified, listSnapshotKeys } from "../core/snapshot/index
 import type { Compression } from "../core/storage/compression.ts";
 import { createMemoryPacer } from "../core/storage/memory-pacer.ts";
 import { storeBackup, verifyStoredBackup, type StoredBackup } from "../core/storage/pipeline.ts";
-import { applyRetention, type RetentionPolicy } from "../core/storage/retention.ts";
+import type { RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { Journal, printPlan, type PlannedStep } from "./steps.ts";
+import { applyRetentionStep, Journal, printPlan, type PlannedStep } from "./steps.ts";
 
 export interface EtcdBackupOptions {
   config: KubeConfig;
@@ -320,7 +320,7 @@ async function backUpCluster(
         name: "verifyStored",
         description: "read the stored bytes back and check them against the manifest",
       },
-      () => verifyStoredBackup(withPacedReads(options.store), stored),
+      () => verifyStoredBackup(options.store, stored),
     );
     Object.assign(result, {
       outcome: "stored",
@@ -331,14 +331,14 @@ async function backUpCluster(
       sha256: stored.manifest.payload.plaintext.sha256,
       uri: stored.location.uri,
     });
-    if (options.retention.keepLast !== undefined || options.retention.maxAgeMs !== undefined) {
-      const retention = await journal.run(
-        { name: "applyRetention", description: "delete backups beyond the retention policy" },
-        () => applyRetention(options.store, verified, options.retention, { logger }),
-        (outcome) => `${outcome.deleted.length} deleted, ${outcome.kept.length} kept`,
-      );
-      result.deleted = retention.deleted.map((location) => location.uri);
-    }
+    const deleted = await applyRetentionStep(
+      journal,
+      options.store,
+      verified,
+      options.retention,
+      logger,
+    );
+    if (deleted) result.deleted = deleted;
   } catch (error) {
     // Reported once, by the caller (the action's one error, the CLI's summary).
     result.error = (error as Error).message;
@@ -443,25 +443,6 @@ async function saveStreamAndStore(
     await transfer.catch(() => undefined);
     await podFacts?.facts.catch(() => undefined);
   }
-}
-
-/**
- * The store, with the memory pacer on every payload read back: verifyStoredBackup reads the
- * whole payload, and without it ~50 MiB of spent read buffers piled up (240 MB snapshot).
- */
-function withPacedReads(store: SnapshotStore): SnapshotStore {
-  return {
-    description: store.description,
-    putPayload: (put, payload) => store.putPayload(put, payload),
-    putManifest: (location, manifest) => store.putManifest(location, manifest),
-    list: (filter) => store.list(filter),
-    delete: (location) => store.delete(location),
-    getPayload: async (location, payloadName) => {
-      const paced = createMemoryPacer();
-      pipeline(await store.getPayload(location, payloadName), paced).catch(() => undefined);
-      return paced;
-    },
-  };
 }
 
 /**

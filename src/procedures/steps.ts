@@ -4,6 +4,9 @@
  * real run logs every step as it starts and ends and keeps a journal of what happened.
  */
 import type { Logger } from "../core/log/logger.ts";
+import type { VerifiedBackup } from "../core/storage/pipeline.ts";
+import { applyRetention, type RetentionPolicy } from "../core/storage/retention.ts";
+import type { SnapshotStore } from "../core/storage/types.ts";
 
 export interface PlannedStep {
   /** The step's name in the job log, e.g. `saveSnapshot(kube-etcd-1)`. */
@@ -78,4 +81,24 @@ export function printPlan(logger: Logger, title: string, steps: PlannedStep[]): 
 function elapsed(since: Date): string {
   const ms = Date.now() - since.getTime();
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * The last step of every backup: when a retention policy is set, delete the backups beyond
+ * it (only ever called with the new backup verified). Returns the URIs deleted.
+ */
+export async function applyRetentionStep(
+  journal: Journal,
+  store: SnapshotStore,
+  verified: VerifiedBackup,
+  retention: RetentionPolicy,
+  logger: Logger,
+): Promise<string[] | undefined> {
+  if (retention.keepLast === undefined && retention.maxAgeMs === undefined) return undefined;
+  const outcome = await journal.run(
+    { name: "applyRetention", description: "delete backups beyond the retention policy" },
+    () => applyRetention(store, verified, retention, { logger }),
+    (done) => `${done.deleted.length} deleted, ${done.kept.length} kept`,
+  );
+  return outcome.deleted.map((location) => location.uri);
 }

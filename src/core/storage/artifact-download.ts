@@ -9,12 +9,12 @@
  * socket buffers piled up until V8 happened to collect them: a 1 GB restore peaked 40 MiB
  * above its upload.
  */
-import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import { type Readable, Transform } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { HashingStream } from "../crypto/hash.ts";
 import { backendIdsFromToken, ResultsService } from "./artifact-upload.ts";
 import { httpRequest } from "./http-request.ts";
 import { createMemoryPacer } from "./memory-pacer.ts";
@@ -105,17 +105,9 @@ async function fetchInto(url: string, file: string): Promise<{ bytes: number; sh
     response.resume();
     throw new Error(`blob storage answered HTTP ${response.statusCode}`);
   }
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      bytes += chunk.length;
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  const meter = new HashingStream();
   await pipeline(response, createMemoryPacer(), meter, createWriteStream(file, { mode: 0o600 }));
-  return { bytes, sha256: hash.digest("hex") };
+  return meter.digest();
 }
 
 function get(url: string): Promise<http.IncomingMessage & Readable> {

@@ -24,8 +24,9 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Readable, Transform } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { HashingStream, type Digest } from "../crypto/hash.ts";
 import type { Logger } from "../log/logger.ts";
 import { deleteArtifact, type ListedArtifact as Artifact, listArtifacts } from "./artifact-api.ts";
 import { downloadArtifactFile } from "./artifact-download.ts";
@@ -198,7 +199,7 @@ export class ArtifactSnapshotStore implements SnapshotStore {
     this.logger.info(`Deleted ${names.length} artifact(s) of backup ${location.uri}`);
   }
 
-  private async upload(name: string, file: string, staged: StagedFile): Promise<void> {
+  private async upload(name: string, file: string, staged: Digest): Promise<void> {
     this.logger.info(`Uploading artifact ${name} (${staged.bytes} bytes)`);
     let uploaded: UploadedArtifact;
     try {
@@ -291,24 +292,11 @@ export class ArtifactSnapshotStore implements SnapshotStore {
   }
 }
 
-interface StagedFile {
-  bytes: number;
-  sha256: string;
-}
-
 /** Writes the stream to a new private file, counting and hashing what passes. */
-async function stageStream(payload: Readable, file: string): Promise<StagedFile> {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      bytes += chunk.length;
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+async function stageStream(payload: Readable, file: string): Promise<Digest> {
+  const meter = new HashingStream();
   await pipeline(payload, meter, createWriteStream(file, { flags: "wx", mode: 0o600 }));
-  return { bytes, sha256: hash.digest("hex") };
+  return meter.digest();
 }
 
 /**

@@ -348,6 +348,8 @@ export async function verifyStoredBackup(
   const payload = await store.getPayload(backup.location, backup.manifest.payload.name);
   await pipeline(
     payload,
+    // As on every other path: without it ~50 MiB of spent read buffers piled up (240 MB).
+    createMemoryPacer(),
     new VerifyingStream(backup.manifest.payload.stored, mismatch(backup, "stored payload")),
     new Writable({ write: (_data, _encoding, done) => done() }),
   );
