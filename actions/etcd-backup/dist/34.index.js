@@ -23,10 +23,10 @@ var promises_ = __webpack_require__(1455);
 var external_node_os_ = __webpack_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __webpack_require__(6466);
+// EXTERNAL MODULE: ./.build/compile/src/core/crypto/hash.js
+var hash = __webpack_require__(8959);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __webpack_require__(7067);
 // EXTERNAL MODULE: external "node:https"
@@ -472,7 +472,6 @@ var memory_pacer = __webpack_require__(2620);
 
 
 
-
 const ATTEMPTS = 5;
 const RETRY_DELAY_MS = 5000;
 /** Writes the artifact into `download.file`; resolves with its size and sha256 (hex). */
@@ -538,17 +537,9 @@ async function fetchInto(url, file) {
         response.resume();
         throw new Error(`blob storage answered HTTP ${response.statusCode}`);
     }
-    const hash = (0,external_node_crypto_.createHash)("sha256");
-    let bytes = 0;
-    const meter = new external_node_stream_.Transform({
-        transform(chunk, _encoding, done) {
-            bytes += chunk.length;
-            hash.update(chunk);
-            done(null, chunk);
-        },
-    });
+    const meter = new hash/* HashingStream */.$K();
     await (0,external_node_stream_promises_.pipeline)(response, (0,memory_pacer/* createMemoryPacer */.z)(), meter, (0,external_node_fs_.createWriteStream)(file, { mode: 0o600 }));
-    return { bytes, sha256: hash.digest("hex") };
+    return meter.digest();
 }
 function get(url) {
     const client = new URL(url).protocol === "https:" ? external_node_https_ : external_node_http_;
@@ -773,17 +764,9 @@ class ArtifactSnapshotStore {
 }
 /** Writes the stream to a new private file, counting and hashing what passes. */
 async function stageStream(payload, file) {
-    const hash = (0,external_node_crypto_.createHash)("sha256");
-    let bytes = 0;
-    const meter = new external_node_stream_.Transform({
-        transform(chunk, _encoding, done) {
-            bytes += chunk.length;
-            hash.update(chunk);
-            done(null, chunk);
-        },
-    });
+    const meter = new hash/* HashingStream */.$K();
     await (0,external_node_stream_promises_.pipeline)(payload, meter, (0,external_node_fs_.createWriteStream)(file, { flags: "wx", mode: 0o600 }));
-    return { bytes, sha256: hash.digest("hex") };
+    return meter.digest();
 }
 /**
  * A stream of the staged file that removes its folder when the caller has read it or given
