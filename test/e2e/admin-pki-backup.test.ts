@@ -6,7 +6,7 @@
  * listed with `tar -tvf`; the node's files are unchanged; each fault fails with one clear
  * message and stores nothing; no key material or file content reaches a log.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ import { recordingLogger } from "../../src/core/log/logger.ts";
 import { openStore, parseDestination } from "../../src/core/storage/destination.ts";
 import { checkedManifest } from "../../src/core/storage/pipeline.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { diskTree } from "../ssh/fixtures.ts";
+import { diskTree, expectedArchiveListing, listStoredArchive } from "../ssh/fixtures.ts";
 import { errorLines, NODE24, runAction as runActionBundle } from "./action-runner.ts";
 
 const run = promisify(execFile);
@@ -43,37 +43,12 @@ function nodeRoot(): string {
   return sandbox.layout.admin.nodeRoot;
 }
 
-/** `age -d | zstd -d | tar -tvf`: the stored archive as an operator lists it. */
 function listArchive(payloadPath: string): string[] {
-  const listing = execFileSync("sh", [
-    "-c",
-    'age -d -i "$1" "$2" | zstd -d -q | tar --numeric-owner -tvf -',
-    "sh",
-    identityPath,
-    payloadPath,
-  ]).toString("utf8");
-  return listing
-    .trim()
-    .split("\n")
-    .map((line) => {
-      const [permissions, owner, size, , , name] = line.split(/\s+/);
-      const directory = permissions!.startsWith("d");
-      return `${permissions} ${owner} ${directory ? 0 : size} /${name!.replace(/\/$/, "")}`;
-    })
-    .sort();
+  return listStoredArchive(identityPath, payloadPath);
 }
 
-/** What tar -tvf must show for the node's files: type and mode letters, owner, size, path. */
 function nodeListing(root = nodeRoot()): string[] {
-  return diskTree(root, PKI)
-    .map((entry) => {
-      const letters = ["r", "w", "x", "r", "w", "x", "r", "w", "x"]
-        .map((letter, bit) => (entry.mode & (0o400 >> bit) ? letter : "-"))
-        .join("");
-      const type = entry.type === "directory" ? "d" : "-";
-      return `${type}${letters} ${entry.uid}/${entry.gid} ${entry.size} ${entry.path}`;
-    })
-    .sort();
+  return expectedArchiveListing(root, PKI);
 }
 
 async function filesIn(folder: string): Promise<string[]> {

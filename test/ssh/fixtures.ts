@@ -213,3 +213,40 @@ export async function startNodeAndJump(options: {
     failure: [nodeStart, jumpStart].find((start) => start.status === "rejected")?.reason,
   };
 }
+
+/** One `tar -tvf` line as compared: mode letters, owner, size (0 for folders), absolute path. */
+function listingLine(permissions: string, owner: string, size: number | string, path: string) {
+  return `${permissions} ${owner} ${permissions.startsWith("d") ? 0 : size} ${path}`;
+}
+
+/** `age -d -i identity | zstd -d | tar -tvf`: a stored PKI archive as an operator lists it. */
+export function listStoredArchive(identityPath: string, payloadPath: string): string[] {
+  const listing = execFileSync("sh", [
+    "-c",
+    'age -d -i "$1" "$2" | zstd -d -q | tar --numeric-owner -tvf -',
+    "sh",
+    identityPath,
+    payloadPath,
+  ]).toString("utf8");
+  return listing
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const [permissions, owner, size, , , name] = line.split(/\s+/);
+      return listingLine(permissions!, owner!, size!, `/${name!.replace(/\/$/, "")}`);
+    })
+    .sort();
+}
+
+/** What `tar -tvf` must show for the node's files under `nodePath`, in the same form. */
+export function expectedArchiveListing(nodeRoot: string, nodePath: string): string[] {
+  return diskTree(nodeRoot, nodePath)
+    .map((entry) => {
+      const letters = ["r", "w", "x", "r", "w", "x", "r", "w", "x"]
+        .map((letter, bit) => (entry.mode & (0o400 >> bit) ? letter : "-"))
+        .join("");
+      const type = entry.type === "directory" ? "d" : "-";
+      return listingLine(`${type}${letters}`, `${entry.uid}/${entry.gid}`, entry.size, entry.path);
+    })
+    .sort();
+}

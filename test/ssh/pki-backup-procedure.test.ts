@@ -20,6 +20,8 @@ import { ageKeygen } from "../storage/support/age-cli.ts";
 import { filesUnder } from "../storage/support/folders.ts";
 import {
   diskTree,
+  expectedArchiveListing,
+  listStoredArchive,
   generateClientKeys,
   makeNodeRoot,
   PKI_FILES,
@@ -71,26 +73,11 @@ async function onlyManifest(store: FileStore) {
   return checkedManifest(listed[0]!.location, listed[0]!.manifest);
 }
 
-/** `age -d` then `zstd -d` then `tar -tvf`: the stored archive as an operator would list it. */
-function listStoredArchive(storeDir: string, uri: string): string[] {
+/** The stored archive, listed with age, zstd and tar. */
+function listStoredPayload(storeDir: string, uri: string): string[] {
   const payload = filesUnderSync(storeDir).find((file) => file.endsWith(".tar.zst.age"));
   expect(payload, `payload under ${storeDir} for ${uri}`).toBeDefined();
-  const tar = execFileSync("sh", [
-    "-c",
-    `age -d -i "$1" "$2" | zstd -d -q | tar --numeric-owner -tvf -`,
-    "sh",
-    identityPath,
-    join(storeDir, payload!),
-  ]).toString("utf8");
-  return tar
-    .trim()
-    .split("\n")
-    .map((line) => {
-      const [permissions, owner, size, , , name] = line.split(/\s+/);
-      const isDirectory = permissions!.startsWith("d");
-      return `${permissions} ${owner} ${isDirectory ? 0 : size} /${name!.replace(/\/$/, "")}`;
-    })
-    .sort();
+  return listStoredArchive(identityPath, join(storeDir, payload!));
 }
 
 function filesUnderSync(folder: string): string[] {
@@ -99,18 +86,6 @@ function filesUnderSync(folder: string): string[] {
     .trim()
     .split("\n")
     .filter(Boolean);
-}
-
-/** What `tar -tvf` must print for the node's files under a path. */
-function expectedListing(nodePath: string): string[] {
-  return diskTree(nodeRoot, nodePath)
-    .map((entry) => {
-      const letters = ["r", "w", "x", "r", "w", "x", "r", "w", "x"]
-        .map((letter, bit) => (entry.mode & (0o400 >> bit) ? letter : "-"))
-        .join("");
-      return `${entry.type === "directory" ? "d" : "-"}${letters} ${entry.uid}/${entry.gid} ${entry.size} ${entry.path}`;
-    })
-    .sort();
 }
 
 beforeAll(async () => {
@@ -171,8 +146,8 @@ describe("admin-pki-backup procedure over real SSH", () => {
     expect(result.outcome).toBe("stored");
     expect(result.hostKeyFingerprint).toBe(node.hostKeyFingerprint);
     expect(result.fileCount).toBe(before.length);
-    expect(listStoredArchive(storeDir, result.uri!)).toEqual(
-      expectedListing("/etc/kubernetes/pki"),
+    expect(listStoredPayload(storeDir, result.uri!)).toEqual(
+      expectedArchiveListing(nodeRoot, "/etc/kubernetes/pki"),
     );
     // No chmod, no copy: the node's files, modes and owners are as they were.
     expect(diskTree(nodeRoot, "/etc/kubernetes/pki")).toEqual(before);
