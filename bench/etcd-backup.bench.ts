@@ -8,7 +8,7 @@
  *       process so its peak memory is its own.
  * Prints wall times, the ratios action/raw (goal 1.25x or better) and action/runbook (goal
  * below 1), the action's peak memory (goal under 128 MiB), and where the action's time
- * goes (its journal, then each part of the work timed alone). Never fails on a number.
+ * goes (its step log, then each part of the work timed alone). Never fails on a number.
  * Starting the sandbox with 400 MB takes minutes: most of it is filling etcd.
  */
 import { execFile } from "node:child_process";
@@ -235,7 +235,7 @@ function printTable(
 }
 
 function printJournal(report: BackupReport): void {
-  console.log(`\nthe action's steps (its journal), ${seconds(report.wallMs)} in all:`);
+  console.log(`\nthe action's steps (its step log), ${seconds(report.wallMs)} in all:`);
   for (const { step, durationMs } of report.steps) {
     console.log(`  ${step.padEnd(28)} ${seconds(durationMs).padStart(8)}`);
   }

@@ -66,7 +66,7 @@ export async function backUpCluster(args: BackupArgs): Promise<BackupReport> {
     ...(result?.member ? { member: result.member } : {}),
     ...(result?.size !== undefined ? { size: result.size } : {}),
     ...(result?.storedSize !== undefined ? { storedSize: result.storedSize } : {}),
-    steps: (result?.journal ?? []).map(({ step, durationMs }) => ({ step, durationMs })),
+    steps: (result?.steps ?? []).map(({ step, durationMs }) => ({ step, durationMs })),
   };
 }
 

@@ -9,6 +9,7 @@
 import { PassThrough } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { PkiFileRecord, PkiRecord, SshEndpointRecord } from "../core/audit/manifest.ts";
+import { errorMessage } from "../core/errors.ts";
 import { formatBytes } from "../core/format.ts";
 import {
   findControlPlaneNode,
@@ -36,7 +37,8 @@ import type { Compression } from "../core/storage/compression.ts";
 import { storeBackup, verifyStoredBackup, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { applyRetentionStep, Journal, printPlan, type PlannedStep } from "./steps.ts";
+import { Plan, PlanRun, type StepRecord } from "./plan.ts";
+import { applyRetentionDeclaration, applyRetentionStep } from "./steps.ts";
 
 export { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
 
@@ -96,55 +98,54 @@ export interface PkiBackupResult {
   durationMs: number;
   deleted?: string[];
   error?: string;
-  journal: Journal["entries"];
+  /** Every planned step, in plan order, as done, failed or skipped. */
+  steps: StepRecord[];
 }
 
-/** The steps of the PKI backup, for the printed plan. */
-export function planPkiBackup(paths: string[], destination: string): PlannedStep[] {
+/** The PKI backup, declared once: `dry-run` prints it, a run executes it. */
+export function pkiBackupPlan(paths: string[], destination: string): Plan {
   const { namespace, name, field } = SSH_KEY_SECRET;
-  return [
+  const operands = paths.map((path) => path.replace(/^\/+/, "")).join(" ");
+  return new Plan(`back up the admin control plane's PKI (${paths.join(", ")}) to ${destination}`, [
     {
       name: "findControlPlaneNode",
-      description: "the admin control-plane node's ExternalIP (else InternalIP), unless given",
-      equivalent: "kubectl get nodes -o wide",
+      purpose: "the admin control-plane node's ExternalIP (else InternalIP)",
+      runbook: "kubectl get nodes -o wide",
+      effect: "reads",
+      onlyWhen: "when the node's address is not given",
     },
     {
       name: "readSshKey",
-      description: `the SSH key from secret ${namespace}/${name} (field ${field}), kept in memory only, unless given`,
-      equivalent: `kubectl get secret -n ${namespace} ${name} -o jsonpath='{.data.${field}}' | base64 -d`,
+      purpose: `the SSH key from secret ${namespace}/${name} (field ${field}), kept in memory only`,
+      runbook: `kubectl get secret -n ${namespace} ${name} -o jsonpath='{.data.${field}}' | base64 -d`,
+      effect: "reads",
+      onlyWhen: "when the SSH private key is not given",
     },
     {
       name: "connect",
-      description:
-        "SSH to the node (through the jump host when given); every host key must be pinned",
-      equivalent: "ssh -o StrictHostKeyChecking=yes ubuntu@NODE",
+      purpose: "SSH to the node (through the jump host when given); every host key must be pinned",
+      runbook: "ssh -o StrictHostKeyChecking=yes ubuntu@NODE",
+      effect: "reads",
     },
     {
       name: "listNodeFiles",
-      description: "what the archive must hold: names, types, modes, owners and sizes",
-      equivalent: `sudo -n find ${paths.join(" ")} -printf '%y %m %U %G %s %p\\n'`,
+      purpose: "what the archive must hold: names, types, modes, owners and sizes",
+      runbook: `sudo -n find ${paths.join(" ")} -printf '%y %m %U %G %s %p\\n'`,
+      effect: "reads",
     },
     {
       name: "streamAndStore",
-      description: `stream the archive over the SSH session into ${destination}, hashed, compressed, encrypted; no chmod, no copy on the node`,
-      equivalent: `sudo -n tar --create --numeric-owner --preserve-permissions -f - -C / ${paths
-        .map((path) => path.replace(/^\/+/, ""))
-        .join(" ")}`,
-    },
-    {
-      name: "verify",
-      description:
-        "the archive holds exactly the listed files with their modes, owners and sizes; then the manifest records the listing and the host key",
+      purpose: `stream the archive over the SSH session into ${destination}, hashed, compressed, encrypted (no chmod, no copy on the node); before the manifest is written, the archive must hold exactly the listed files with their modes, owners and sizes, and the manifest records that listing and the host key`,
+      runbook: `sudo -n tar --create --numeric-owner --preserve-permissions -f - -C / ${operands}`,
+      effect: "changes",
     },
     {
       name: "verifyStored",
-      description: "read the stored bytes back and check them against the manifest",
+      purpose: "read the stored bytes back and check them against the manifest",
+      effect: "reads",
     },
-    {
-      name: "applyRetention",
-      description: "only after the new backup is verified: delete backups beyond the retention",
-    },
-  ];
+    applyRetentionDeclaration,
+  ]);
 }
 
 export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiBackupResult> {
@@ -155,28 +156,23 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
       "no encryption recipient was given: the PKI archive holds the admin cluster's private keys, so it is always encrypted; give one or more age recipients (age1..., from age-keygen).",
     );
   }
-  if (options.dryRun) {
-    printPlan(
-      logger,
-      `back up the admin control plane's PKI (${paths.join(", ")}) to ${options.store.description}`,
-      planPkiBackup(paths, options.store.description),
-    );
-  }
+  const plan = pkiBackupPlan(paths, options.store.description);
+  if (options.dryRun) plan.print(logger);
   const started = Date.now();
-  const journal = new Journal(logger);
+  const run = await PlanRun.start(plan, { logger, dryRun: options.dryRun });
   const result: PkiBackupResult = {
     cluster: "admin",
     kind: "admin-pki",
     outcome: "failed",
     durationMs: 0,
-    journal: journal.entries,
+    steps: run.log,
   };
   let session: SshSession | undefined;
   try {
-    session = await connectToNode(options, journal, result);
+    session = await connectToNode(options, run, result);
     const connected = session;
-    const listing = await journal.run(
-      { name: "listNodeFiles", description: `sudo -n find ${paths.join(" ")}` },
+    const listing = await run.run(
+      "listNodeFiles",
       () => listNodeFiles(connected, { paths }),
       (entries) => describeListing(entries),
     );
@@ -189,21 +185,12 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
       );
       return result;
     }
-    const stored = await journal.run(
-      {
-        name: "streamAndStore",
-        description: `tar of ${paths.join(", ")} from ${connected.target} to ${options.store.description}`,
-      },
+    const stored = await run.run(
+      "streamAndStore",
       () => streamAndStore(options, connected, paths, listing, result.node),
-      (backup) => backup.location.uri,
+      (backup) => `tar of ${paths.join(", ")} from ${connected.target} to ${backup.location.uri}`,
     );
-    const verified = await journal.run(
-      {
-        name: "verifyStored",
-        description: "read the stored bytes back and check them against the manifest",
-      },
-      () => verifyStoredBackup(options.store, stored),
-    );
+    const verified = await run.run("verifyStored", () => verifyStoredBackup(options.store, stored));
     Object.assign(result, {
       outcome: "stored",
       size: stored.manifest.payload.plaintext.bytes,
@@ -212,7 +199,7 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
       uri: stored.location.uri,
     });
     const deleted = await applyRetentionStep(
-      journal,
+      run,
       options.store,
       verified,
       options.retention,
@@ -222,11 +209,12 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
   } catch (error) {
     result.outcome = "failed";
     // The caller reports it, once: the action as its one error, the CLI with the result.
-    result.error = (error as Error).message;
+    result.error = errorMessage(error);
   } finally {
     await session?.close().catch(() => undefined);
+    run.finish();
+    result.durationMs = Date.now() - started;
   }
-  result.durationMs = Date.now() - started;
   return result;
 }
 
@@ -241,7 +229,7 @@ function validatePaths(paths: string[]): string[] {
 /** Finds the node and the key (unless given), then connects with the host keys checked. */
 async function connectToNode(
   options: PkiBackupOptions,
-  journal: Journal,
+  run: PlanRun,
   result: PkiBackupResult,
 ): Promise<SshSession> {
   const { logger } = options;
@@ -252,9 +240,10 @@ async function connectToNode(
     );
   }
   let host = options.host;
-  if (!host) {
-    const node = await journal.run(
-      { name: "findControlPlaneNode", description: "the node with the control-plane role" },
+  if (host) run.skip("findControlPlaneNode", `the node's address ${host} is given`);
+  else {
+    const node = await run.run(
+      "findControlPlaneNode",
       () => findControlPlaneNode(options.config!),
       (found) => `${found.name} at ${found.address} (${found.addressType})`,
     );
@@ -262,13 +251,10 @@ async function connectToNode(
     result.node = node.name;
   }
   let privateKey = options.privateKey;
-  if (!privateKey) {
-    const { namespace, name, field } = SSH_KEY_SECRET;
-    privateKey = await journal.run(
-      {
-        name: "readSshKey",
-        description: `secret ${namespace}/${name}, field ${field} (kept in memory only)`,
-      },
+  if (privateKey) run.skip("readSshKey", "the SSH private key is given");
+  else {
+    privateKey = await run.run(
+      "readSshKey",
       async () => {
         const key = await readSshKeyFromSecret(options.config!);
         reportKeySecrets(key, options.onSecret);
@@ -279,13 +265,8 @@ async function connectToNode(
   }
   const nodeKey = privateKey;
   const nodeHost = host;
-  const session = await journal.run(
-    {
-      name: "connect",
-      description: `${options.user ?? DEFAULT_SSH_USER}@${nodeHost}${
-        options.jumpHost ? ` through ${options.jumpHost.user}@${options.jumpHost.host}` : ""
-      }`,
-    },
+  const session = await run.run(
+    "connect",
     () =>
       connectSsh(
         {

@@ -36,6 +36,7 @@ import {
   userClusterProfile,
   type EtcdClusterProfile,
 } from "../core/etcd/profiles.ts";
+import { errorMessage } from "../core/errors.ts";
 import { formatBytes } from "../core/format.ts";
 import { teeInto } from "../core/stream/tee.ts";
 import { describeApiError } from "../core/kube/errors.ts";
@@ -46,7 +47,8 @@ import { createMemoryPacer } from "../core/storage/memory-pacer.ts";
 import { storeBackup, verifyStoredBackup, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { applyRetentionStep, Journal, printPlan, type PlannedStep } from "./steps.ts";
+import { Plan, PlanRun, type StepRecord } from "./plan.ts";
+import { applyRetentionDeclaration, applyRetentionStep } from "./steps.ts";
 
 export interface EtcdBackupOptions {
   config: KubeConfig;
@@ -92,7 +94,8 @@ export interface ClusterBackupResult {
   durationMs: number;
   deleted?: string[];
   error?: string;
-  journal: Journal["entries"];
+  /** Every planned step, in plan order, as done, failed or skipped. */
+  steps: StepRecord[];
 }
 
 /** Turns the `clusters` input into profiles: `all` is the admin cluster and every kube-etcd namespace. */
@@ -134,105 +137,105 @@ export async function resolveClusters(
   return names.map((name) => (name === "admin" ? adminClusterProfile() : userClusterProfile(name)));
 }
 
-/** The steps of one cluster's backup, for the printed plan. */
-export function planClusterBackup(profile: EtcdClusterProfile, destination: string): PlannedStep[] {
+/** The backup of one cluster, declared once: `dry-run` prints it, a run executes it. */
+export function etcdBackupPlan(profile: EtcdClusterProfile, destination: string): Plan {
   const where = `-n ${profile.namespace}`;
   const selector = profile.statefulSet
     ? `(pods of statefulset ${profile.statefulSet})`
     : `-l ${profile.memberLabelSelector}`;
   const exec = `kubectl exec ${where} MEMBER -c ${profile.container} --`;
-  return [
+  const podFile = "/tmp/etcd-backup-TIMESTAMP.db";
+  return new Plan(`back up etcd of ${profile.cluster} to ${destination}`, [
     {
-      name: `findMembers(${profile.cluster})`,
-      description: `list the etcd member pods of ${profile.cluster}`,
-      equivalent: `kubectl get pods ${where} ${selector} -o wide`,
+      name: "findMembers",
+      purpose: `list the etcd member pods of ${profile.cluster}`,
+      runbook: `kubectl get pods ${where} ${selector} -o wide`,
+      effect: "reads",
     },
     {
-      name: `checkHealth(${profile.cluster})`,
-      description:
-        "ask every member for its status; choose a healthy member, a follower if possible",
-      equivalent: `${exec} ${endpointStatusJson(profile).join(" ")}`,
+      name: "checkHealth",
+      purpose: "ask every member for its status; choose a healthy member, a follower if possible",
+      runbook: `${exec} ${endpointStatusJson(profile).join(" ")}`,
+      effect: "reads",
     },
     {
       name: "checkRoom",
-      description: "the database must fit in the member's /tmp (never the data volume)",
-      equivalent: `${exec} df -Pk /tmp`,
+      purpose: "the database must fit in the member's /tmp (never the data volume)",
+      runbook: `${exec} df -Pk /tmp`,
+      effect: "reads",
     },
     {
       name: "saveAndStream",
-      description: `etcdctl snapshot save to a unique temporary file in the member pod, streamed out through exec stdout (no TTY, no tar) while etcdctl writes it, into ${destination}, hashed, compressed, encrypted`,
-      equivalent: `${exec} ${snapshotSave(profile, "/tmp/etcd-backup-TIMESTAMP.db").join(" ")}; ${exec} cat /tmp/etcd-backup-TIMESTAMP.db > snapshot.db`,
-    },
-    {
-      name: "verify",
-      description:
-        "sizes and sha256 equal at both ends (the pod hashes its finished file, then removes it), the snapshot's own sha256 trailer and structure check out; then the manifest is written",
-      equivalent: `${exec} sha256sum /tmp/etcd-backup-TIMESTAMP.db; sha256sum snapshot.db`,
+      purpose: `etcdctl snapshot save to a unique temporary file in the member pod, streamed out through exec stdout (no TTY, no tar) while etcdctl writes it, into ${destination}, hashed, compressed, encrypted; before the manifest is written, sizes and sha256 must be equal at both ends (the pod hashes its finished file, then removes it) and the snapshot's own sha256 trailer and structure must check out`,
+      runbook: `${exec} ${snapshotSave(profile, podFile).join(" ")}; ${exec} cat ${podFile} > snapshot.db; ${exec} sha256sum ${podFile}; sha256sum snapshot.db`,
+      effect: "changes",
     },
     {
       name: "removeTemporaryFile",
-      description: "if the snapshot is still in the member pod (a failure), remove it",
-      equivalent: `${exec} rm -f /tmp/etcd-backup-TIMESTAMP.db /tmp/etcd-backup-TIMESTAMP.db.part`,
+      purpose: "remove the snapshot from the member pod",
+      runbook: `${exec} rm -f ${podFile} ${podFile}.part`,
+      effect: "changes",
+      onlyWhen:
+        "when a failure left the snapshot in the pod (on success the pod removes it itself)",
     },
     {
-      name: "applyRetention",
-      description: "only after the new backup is verified: delete backups beyond the retention",
+      name: "verifyStored",
+      purpose: "read the stored bytes back and check them against the manifest",
+      effect: "reads",
     },
-  ];
+    applyRetentionDeclaration,
+  ]);
 }
 
 export async function runEtcdBackup(options: EtcdBackupOptions): Promise<ClusterBackupResult[]> {
   const { logger } = options;
   const profiles = await resolveClusters(options.config, options.clusters);
-  if (options.dryRun) {
-    const results: ClusterBackupResult[] = [];
-    for (const profile of profiles) {
-      printPlan(
-        logger,
-        `back up etcd of ${profile.cluster} to ${options.store.description}`,
-        planClusterBackup(profile, options.store.description),
-      );
-      results.push(await planOnly(options, profile));
-    }
-    return results;
-  }
   const results: ClusterBackupResult[] = [];
   for (const profile of profiles) {
-    results.push(
-      await logger.group(`Back up etcd of ${profile.cluster}`, () =>
-        backUpCluster(options, profile),
-      ),
-    );
+    const plan = etcdBackupPlan(profile, options.store.description);
+    if (options.dryRun) {
+      plan.print(logger);
+      results.push(await planOnly(options, profile, plan));
+    } else {
+      results.push(
+        await logger.group(`Back up etcd of ${profile.cluster}`, () =>
+          backUpCluster(options, profile, plan),
+        ),
+      );
+    }
   }
   return results;
 }
 
-/** Dry run: look, never touch. Shows which member would be used and why. */
+/** Dry run: the reading steps only. Shows which member would be used and why. */
 async function planOnly(
   options: EtcdBackupOptions,
   profile: EtcdClusterProfile,
+  plan: Plan,
 ): Promise<ClusterBackupResult> {
   const started = Date.now();
-  const journal = new Journal(options.logger);
+  const run = await PlanRun.start(plan, { logger: options.logger, dryRun: true });
   const result: ClusterBackupResult = {
     cluster: profile.cluster,
     kind: kindOf(profile),
     outcome: "planned",
     durationMs: 0,
-    journal: journal.entries,
+    steps: run.log,
   };
   try {
-    const chosen = await chooseMember(options, profile, journal);
+    const chosen = await chooseMember(options, profile, run);
     result.member = chosen.pod;
     result.node = chosen.node;
     result.size = chosen.status?.dbSize;
+    await checkRoom(run, { config: options.config, profile, pod: chosen.pod }, chosen);
     options.logger.info(
       `Dry run: would snapshot ${profile.cluster} from ${chosen.pod} on ${chosen.node} (database ${formatBytes(chosen.status?.dbSize ?? 0)}); nothing was changed.`,
     );
   } catch (error) {
     result.outcome = "failed";
-    result.error = (error as Error).message;
+    result.error = errorMessage(error);
   }
+  run.finish();
   result.durationMs = Date.now() - started;
   return result;
 }
@@ -240,15 +243,15 @@ async function planOnly(
 async function chooseMember(
   options: EtcdBackupOptions,
   profile: EtcdClusterProfile,
-  journal: Journal,
+  run: PlanRun,
 ): Promise<MemberHealth> {
-  const members = await journal.run(
-    { name: `findMembers(${profile.cluster})`, description: `etcd members of ${profile.cluster}` },
+  const members = await run.run(
+    "findMembers",
     () => findMembers(options.config, profile),
     (found) => found.map((member) => `${member.pod}@${member.node || "unscheduled"}`).join(", "),
   );
-  const health = await journal.run(
-    { name: `checkHealth(${profile.cluster})`, description: "endpoint status of every member" },
+  const health = await run.run(
+    "checkHealth",
     () => checkMemberHealth(options.config, profile, members),
     (checked) =>
       checked
@@ -267,43 +270,47 @@ async function chooseMember(
   return chosen;
 }
 
+async function checkRoom(run: PlanRun, target: PodTarget, member: MemberHealth): Promise<void> {
+  const databaseBytes = member.status?.dbSize ?? 0;
+  await run.run(
+    "checkRoom",
+    () => checkRoomForSnapshot(target, databaseBytes),
+    (available) =>
+      `${formatBytes(available)} free for ${formatBytes(databaseBytes)} in ${member.pod}`,
+  );
+}
+
 async function backUpCluster(
   options: EtcdBackupOptions,
   profile: EtcdClusterProfile,
+  plan: Plan,
 ): Promise<ClusterBackupResult> {
   const { logger } = options;
   const started = Date.now();
-  const journal = new Journal(logger);
+  const run = await PlanRun.start(plan, { logger });
   const result: ClusterBackupResult = {
     cluster: profile.cluster,
     kind: kindOf(profile),
     outcome: "failed",
     durationMs: 0,
-    journal: journal.entries,
+    steps: run.log,
   };
   const workDir = await mkdtemp(join(options.workDir ?? tmpdir(), "etcd-backup-"));
   const verifyCopy = join(workDir, `snapshot-${randomBytes(4).toString("hex")}.db`);
   let target: PodTarget | undefined;
   let podPath: string | undefined;
   try {
-    const member = await chooseMember(options, profile, journal);
+    const member = await chooseMember(options, profile, run);
     result.member = member.pod;
     result.node = member.node;
     target = { config: options.config, profile, pod: member.pod };
-    const databaseBytes = member.status?.dbSize ?? 0;
     const podTarget = target;
-    await journal.run(
-      { name: "checkRoom", description: `room for ${formatBytes(databaseBytes)} in ${member.pod}` },
-      () => checkRoomForSnapshot(podTarget, databaseBytes),
-      (available) => `${formatBytes(available)} free`,
-    );
+    await checkRoom(run, podTarget, member);
+    const databaseBytes = member.status?.dbSize ?? 0;
     podPath = uniqueSnapshotPath();
     const snapshotPath = podPath;
-    const stream = await journal.run(
-      {
-        name: "saveAndStream",
-        description: `etcdctl snapshot save ${snapshotPath} in ${member.pod}, streamed while it is written to ${options.store.description}`,
-      },
+    const stream = await run.run(
+      "saveAndStream",
       () =>
         saveStreamAndStore(options, profile, podTarget, snapshotPath, verifyCopy, {
           member,
@@ -311,17 +318,12 @@ async function backUpCluster(
           timeoutMs: options.snapshotTimeoutMs ?? snapshotSaveTimeoutMs(databaseBytes),
         }),
       ({ stored, podFile }) =>
-        `${formatBytes(stored.manifest.payload.plaintext.bytes)} to ${stored.location.uri}; ${podFile.sha256 ? "sha256 equal in the pod" : "no sha256sum in the pod, checked by the snapshot's trailer"}; ${snapshotPath} removed from ${member.pod}`,
+        `etcdctl snapshot save ${snapshotPath} in ${member.pod}: ${formatBytes(stored.manifest.payload.plaintext.bytes)} to ${stored.location.uri}; ${podFile.sha256 ? "sha256 equal in the pod" : "no sha256sum in the pod, checked by the snapshot's trailer"}; ${snapshotPath} removed from ${member.pod}`,
     );
     const stored = stream.stored;
     podPath = undefined;
-    const verified = await journal.run(
-      {
-        name: "verifyStored",
-        description: "read the stored bytes back and check them against the manifest",
-      },
-      () => verifyStoredBackup(options.store, stored),
-    );
+    run.skip("removeTemporaryFile", `the pod removed ${snapshotPath} itself`);
+    const verified = await run.run("verifyStored", () => verifyStoredBackup(options.store, stored));
     Object.assign(result, {
       outcome: "stored",
       revision: stored.manifest.etcd?.revision,
@@ -332,7 +334,7 @@ async function backUpCluster(
       uri: stored.location.uri,
     });
     const deleted = await applyRetentionStep(
-      journal,
+      run,
       options.store,
       verified,
       options.retention,
@@ -341,29 +343,35 @@ async function backUpCluster(
     if (deleted) result.deleted = deleted;
   } catch (error) {
     // Reported once, by the caller (the action's one error, the CLI's summary).
-    result.error = (error as Error).message;
+    result.error = errorMessage(error);
   } finally {
-    if (target && podPath) {
-      const podTarget = target;
-      const snapshotPath = podPath;
-      await journal
-        .run(
-          {
-            name: "removeTemporaryFile",
-            description: `rm -f ${snapshotPath} ${snapshotPath}.part in ${podTarget.pod}`,
-          },
-          () => removeFromPod(podTarget, snapshotPath),
-        )
-        .catch((error: Error) => {
-          logger.warning(
-            `The temporary snapshot ${snapshotPath} could not be removed from ${podTarget.profile.namespace}/${podTarget.pod}: ${error.message}. Remove it by hand: kubectl exec -n ${podTarget.profile.namespace} ${podTarget.pod} -c ${podTarget.profile.container} -- rm -f ${snapshotPath} ${snapshotPath}.part`,
-          );
-        });
-    }
+    if (target && podPath) await removeTemporaryFile(run, target, podPath, logger);
     await rm(workDir, { recursive: true, force: true });
   }
+  run.finish();
   result.durationMs = Date.now() - started;
   return result;
+}
+
+/** After a failure: the snapshot must not stay in the pod; if it cannot go, say how to remove it. */
+async function removeTemporaryFile(
+  run: PlanRun,
+  target: PodTarget,
+  podPath: string,
+  logger: Logger,
+): Promise<void> {
+  await run
+    .run(
+      "removeTemporaryFile",
+      () => removeFromPod(target, podPath),
+      () => `${podPath} removed from ${target.pod}`,
+    )
+    .catch((error: unknown) => {
+      const { namespace, container } = target.profile;
+      logger.warning(
+        `The temporary snapshot ${podPath} could not be removed from ${namespace}/${target.pod}: ${errorMessage(error)}. Remove it by hand: kubectl exec -n ${namespace} ${target.pod} -c ${container} -- rm -f ${podPath} ${podPath}.part`,
+      );
+    });
 }
 
 /**

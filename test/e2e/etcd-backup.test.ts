@@ -20,7 +20,12 @@ import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
 import { findBackup, restoreBackupToFile } from "../../src/core/storage/pipeline.ts";
 import type { SnapshotStore } from "../../src/core/storage/types.ts";
-import { runEtcdBackup, type EtcdBackupOptions } from "../../src/procedures/etcd-backup.ts";
+import {
+  etcdBackupPlan,
+  runEtcdBackup,
+  type ClusterBackupResult,
+  type EtcdBackupOptions,
+} from "../../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { cleanup as cleanupEtcdFixtures, keysOfRestoredEtcd } from "../snapshot/etcd-fixture.ts";
 import { FailingAfterBytesStore } from "../storage/support/failing-store.ts";
@@ -64,6 +69,16 @@ async function options(
     ...overrides,
     logger,
   };
+}
+
+/** Each reported step and its outcome, in the order the run reported them. */
+function outcomes(result: ClusterBackupResult): [string, string][] {
+  return result.steps.map(({ step, outcome }) => [step, outcome]);
+}
+
+function plannedNames(cluster: string): string[] {
+  const profile = cluster === "admin" ? adminClusterProfile() : userClusterProfile(cluster);
+  return etcdBackupPlan(profile, "anywhere").steps.map((step) => step.name);
 }
 
 /** The live keys of a cluster, as its chosen member's own etcdctl lists them. */
@@ -193,7 +208,7 @@ describe("etcd-backup against the sandbox admin cluster", () => {
       expect(result.keys).toBe(keys.length);
       expect(result.revision).toBeGreaterThan(0);
       // Streamed while etcdctl wrote it, and the same bytes as the pod's finished file.
-      expect(result.journal.find((entry) => entry.step === "saveAndStream")?.detail).toMatch(
+      expect(result.steps.find((entry) => entry.step === "saveAndStream")?.detail).toMatch(
         /sha256 equal in the pod; \/tmp\/etcd-backup-\S+\.db removed from /,
       );
       expect(await snapshotFilesLeftIn(result.member!, backup.manifest.source.namespace!)).toEqual(
@@ -202,6 +217,18 @@ describe("etcd-backup against the sandbox admin cluster", () => {
     }
     // The member used is a healthy follower of a three-member cluster, found by asking.
     expect(results.find((result) => result.cluster === "uc1")?.member).toMatch(/^kube-etcd-[012]$/);
+    // The run executed its declared plan, step for step, in order.
+    for (const result of results) {
+      expect(outcomes(result)).toEqual(
+        plannedNames(result.cluster).map((step) =>
+          step === "removeTemporaryFile"
+            ? [step, "skipped"]
+            : step === "applyRetention"
+              ? [step, "skipped"]
+              : [step, "done"],
+        ),
+      );
+    }
   });
 
   it("prints the plan and changes nothing in a dry run", async () => {
@@ -213,6 +240,15 @@ describe("etcd-backup against the sandbox admin cluster", () => {
     expect(log).toContain("snapshot save /tmp/etcd-backup-TIMESTAMP.db");
     expect(log).toMatch(/Dry run: would snapshot uc1 from kube-etcd-\d/);
     expect(existsSync(folder) ? await readdir(folder) : []).toEqual([]);
+    // The printed plan is the declaration a real run executes; the dry run ran its reads only.
+    const plan = etcdBackupPlan(userClusterProfile("uc1"), opts.store.description);
+    for (const line of plan.lines()) expect(opts.logger.lines).toContain(line);
+    expect(outcomes(results[0]!)).toEqual(
+      plan.steps.map((step) => [
+        step.name,
+        step.effect === "reads" && step.name !== "verifyStored" ? "done" : "skipped",
+      ]),
+    );
   });
 
   it("rejects an unknown cluster before touching anything", async () => {
@@ -231,6 +267,15 @@ describe("etcd-backup against the sandbox admin cluster", () => {
     expect(result?.error).toMatch(/failed/);
     expect(await inner.list()).toEqual([]);
     expect(await snapshotFilesLeftIn("kube-etcd-0", "uc2")).toEqual([]);
+    expect(outcomes(result!)).toEqual([
+      ["findMembers", "done"],
+      ["checkHealth", "done"],
+      ["checkRoom", "done"],
+      ["saveAndStream", "failed"],
+      ["removeTemporaryFile", "done"],
+      ["verifyStored", "skipped"],
+      ["applyRetention", "skipped"],
+    ]);
   });
 
   it("backs up uc1 from another member while kube-etcd-0 is down", async () => {

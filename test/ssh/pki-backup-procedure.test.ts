@@ -14,7 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
 import { checkedManifest } from "../../src/core/storage/pipeline.ts";
-import { runAdminPkiBackup, type PkiBackupOptions } from "../../src/procedures/admin-pki-backup.ts";
+import {
+  pkiBackupPlan,
+  runAdminPkiBackup,
+  type PkiBackupOptions,
+} from "../../src/procedures/admin-pki-backup.ts";
 import { createSshTestNetwork, type SshHost, type SshTestNetwork } from "../sandbox/ssh/index.ts";
 import { ageKeygen } from "../storage/support/age-cli.ts";
 import { filesUnder } from "../storage/support/folders.ts";
@@ -145,6 +149,15 @@ describe("admin-pki-backup procedure over real SSH", () => {
     expect(result.error).toBeUndefined();
     expect(result.outcome).toBe("stored");
     expect(result.hostKeyFingerprint).toBe(node.hostKeyFingerprint);
+    // The run executed its declared plan in order; the node and key were given, no retention.
+    expect(result.steps.map(({ step, outcome }) => [step, outcome])).toEqual(
+      pkiBackupPlan(["/etc/kubernetes/pki"], store.description).steps.map(({ name }) => [
+        name,
+        ["findControlPlaneNode", "readSshKey", "applyRetention"].includes(name)
+          ? "skipped"
+          : "done",
+      ]),
+    );
     expect(result.fileCount).toBe(before.length);
     expect(listStoredPayload(storeDir, result.uri!)).toEqual(
       expectedArchiveListing(nodeRoot, "/etc/kubernetes/pki"),
@@ -220,6 +233,14 @@ describe("admin-pki-backup procedure over real SSH", () => {
     expect(result.fileCount).toBe(diskTree(nodeRoot, "/etc/kubernetes/pki").length);
     expect(logger.lines.join("\n")).toContain("Plan: back up the admin control plane's PKI");
     expect(await filesUnder(storeDir)).toEqual([]);
+    const plan = pkiBackupPlan(["/etc/kubernetes/pki"], `folder ${storeDir}`);
+    expect(result.steps.map(({ step, outcome, detail }) => [step, outcome, detail])).toEqual([
+      ["findControlPlaneNode", "skipped", `the node's address ${network.nodeAddress} is given`],
+      ["readSshKey", "skipped", "the SSH private key is given"],
+      ["connect", "done", expect.stringContaining(node.hostKeyFingerprint)],
+      ["listNodeFiles", "done", expect.stringMatching(/ entries \(/)],
+      ...plan.steps.slice(4).map(({ name }) => [name, "skipped", "dry run: nothing is changed"]),
+    ]);
   });
 
   const faults: Array<{
