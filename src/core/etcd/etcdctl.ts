@@ -2,6 +2,7 @@
  * etcdctl command lines, built as argv arrays (never shell strings) so that no path or name
  * can be misread by a shell. Each mirrors a runbook command, with the profile's certificates.
  */
+import type { EtcdMemberConfig } from "./member-config.ts";
 import type { EtcdClusterProfile } from "./profiles.ts";
 
 /** `etcdctl --endpoints=... --cacert=... --cert=... --key=... <args>` */
@@ -65,4 +66,52 @@ export function parseEndpointStatus(json: string): EndpointStatus {
     raftTerm: Number(header.raft_term),
     version: String(status.version),
   };
+}
+
+/** The tool that restores a snapshot: `etcdctl` up to 3.5 (deprecated there), `etcdutl` from 3.5 on. */
+export type RestoreTool = "etcdctl" | "etcdutl";
+
+/** What etcd's recovery guide and OpenShift bump by, so every watch cache relists. */
+export const DEFAULT_REVISION_BUMP = 1_000_000_000;
+
+export interface SnapshotRestoreOptions {
+  /** The member's own name, token, cluster and peer URLs, read from its pod (member-config.ts). */
+  member: Pick<EtcdMemberConfig, "name" | "initialCluster" | "initialClusterToken" | "peerUrls">;
+  /** A new, absent folder: restore refuses a non-empty one and writes straight into it. */
+  dataDir: string;
+  /** Revisions to bump by, with `--mark-compacted`; absent: no bump. */
+  bumpRevision?: number;
+}
+
+/**
+ * `snapshot restore` for one member, with every value that decides its member and cluster
+ * ID given explicitly (the runbook's nameless single-member restore leaves
+ * `http://localhost:2380` as the peer URL). Never `--skip-hash-check`: a file from
+ * `snapshot save` carries a sha256 trailer, and restore must check it.
+ */
+export function snapshotRestore(
+  tool: RestoreTool,
+  snapshotPath: string,
+  options: SnapshotRestoreOptions,
+): string[] {
+  const { member } = options;
+  return [
+    tool,
+    "snapshot",
+    "restore",
+    snapshotPath,
+    `--name=${member.name}`,
+    `--initial-cluster=${member.initialCluster}`,
+    `--initial-cluster-token=${member.initialClusterToken}`,
+    `--initial-advertise-peer-urls=${member.peerUrls.join(",")}`,
+    `--data-dir=${options.dataDir}`,
+    ...(options.bumpRevision
+      ? [`--bump-revision=${options.bumpRevision}`, "--mark-compacted"]
+      : []),
+  ];
+}
+
+/** Whether a restore tool offers the revision bump, from its `snapshot restore --help`. */
+export function restoreHelpOffersBump(help: string): boolean {
+  return /--bump-revision\b/.test(help) && /--mark-compacted\b/.test(help);
 }
