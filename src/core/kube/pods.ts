@@ -60,7 +60,7 @@ export async function createPodAndWait(
   } catch (error) {
     if (options.keepOnFailure) throw error;
     const cleanup = await deleteQuietly(config, ref);
-    const message = `${errorMessage(error)}${cleanup}`;
+    const message = `${errorMessage(error).replace(/\.$/, "")}${cleanup}`;
     throw error instanceof CancelledError
       ? new CancelledError(message, { cause: error })
       : new Error(message, { cause: error });
