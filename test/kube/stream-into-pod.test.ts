@@ -213,19 +213,20 @@ describe.each(["v5", "v4"] as const)("exec protocol %s", (protocol) => {
         this.push(Buffer.alloc(256 * 1024, 1));
       },
     });
+    let check: NodeJS.Timeout | undefined;
     const counting = execInPod(config(), {
       ...MEMBER,
       command: ["sh", "-c", `sleep 3; touch ${marker}; head -c ${total} | wc -c`],
       stdin: source,
       stdinEndsItself: true,
       onOpen: () => {
-        const check = setInterval(() => {
+        check = setInterval(() => {
           if (existsSync(marker)) clearInterval(check);
           else takenWhileAsleep = handedOut;
         }, 50);
       },
     });
-    const result = await counting;
+    const result = await counting.finally(() => clearInterval(check));
     expect(result.exitCode).toBe(0);
     expect(result.stdout.trim()).toBe(String(total));
     expect(takenWhileAsleep).toBeGreaterThan(0);

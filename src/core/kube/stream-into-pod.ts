@@ -2,8 +2,9 @@
  * Streaming a file into a pod through exec stdin, for restores (the snapshot into a utility
  * pod): the pod reads exactly the expected number of bytes into `<path>.part` (it never
  * waits for an end of input, which the v4 exec protocol cannot send), checks the sha256
- * there, and renames the file into place only when it matches. Whatever goes wrong, no
- * `.part` file is left behind (a rerun also removes a stale one first).
+ * there, and renames the file into place only when it matches. Whatever goes wrong,
+ * `<path>.part` is removed (by the pod's script, else by a clean-up exec); when the pod is
+ * gone and that cannot run, the error says so, and a rerun removes the stale file first.
  */
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
