@@ -277,6 +277,27 @@ describe("utility pods and streaming into them", () => {
   });
 });
 
+describe("deletePodAndWait", () => {
+  it("counts a StatefulSet member gone once the old pod is, though a new one takes its name", async () => {
+    const before = await core.readNamespacedPod({ namespace: "uc1", name: "kube-etcd-1" });
+    await deletePodAndWait(
+      config,
+      { namespace: "uc1", name: "kube-etcd-1" },
+      { timeoutMs: 120_000 },
+    );
+    const now = await core.readNamespacedPod({ namespace: "uc1", name: "kube-etcd-1" }).then(
+      (pod) => pod,
+      () => undefined,
+    );
+    expect(now?.metadata?.uid).not.toBe(before.metadata?.uid);
+  });
+
+  it("is content with a pod that does not exist", async () => {
+    await deletePodAndWait(config, { namespace: "uc1", name: "no-such-pod" }, { timeoutMs: 5000 });
+    expect(await podExists("no-such-pod")).toBe(false);
+  });
+});
+
 describe("PodDisruptionBudget", () => {
   const ref = { namespace: "uc1", name: "kube-apiserver-pdb" };
 
