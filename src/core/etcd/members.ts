@@ -4,6 +4,7 @@
  * control-plane labels (admin), and then asking each member itself.
  */
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { errorMessage } from "../errors.ts";
 import { execInPod } from "../kube/exec.ts";
 import { describeApiError } from "../kube/errors.ts";
 import { endpointStatusJson, parseEndpointStatus, type EndpointStatus } from "./etcdctl.ts";
@@ -111,7 +112,7 @@ export async function checkMemberHealth(
         }
         return { ...member, healthy: true, status: parseEndpointStatus(result.stdout) };
       } catch (error) {
-        return { ...member, healthy: false, problem: (error as Error).message };
+        return { ...member, healthy: false, problem: errorMessage(error) };
       }
     }),
   );

@@ -9,25 +9,34 @@ import type { Writable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { formatBytes } from "../format.ts";
 import { execChecked, execInPod } from "../kube/exec.ts";
+import type { PodTarget as ContainerTarget } from "../kube/pod-target.ts";
 import { snapshotSave } from "./etcdctl.ts";
 import type { EtcdClusterProfile } from "./profiles.ts";
 
 /** Where snapshots are written inside the pod: the container's own filesystem, never /var/lib/etcd. */
 export const POD_SNAPSHOT_DIR = "/tmp";
 
-export interface PodTarget {
+/** An etcd member pod and how to reach it: what every exec of a backup runs in. */
+export interface EtcdMemberTarget {
   config: KubeConfig;
   profile: EtcdClusterProfile;
   pod: string;
 }
 
-const exec = (target: PodTarget, command: string[]) =>
-  execChecked(target.config, {
+/** The name the backup procedure still imports. */
+export type PodTarget = EtcdMemberTarget;
+
+/** The member's etcd container, as core/kube addresses it. */
+export function memberContainer(target: EtcdMemberTarget): ContainerTarget {
+  return {
     namespace: target.profile.namespace,
     pod: target.pod,
     container: target.profile.container,
-    command,
-  });
+  };
+}
+
+const exec = (target: PodTarget, command: string[]) =>
+  execChecked(target.config, { ...memberContainer(target), command });
 
 /** A path no other backup run can collide with. */
 export function uniqueSnapshotPath(): string {
@@ -158,9 +167,7 @@ export async function saveAndStreamSnapshot(
   let result;
   try {
     result = await execInPod(target.config, {
-      namespace: target.profile.namespace,
-      pod: target.pod,
-      container: target.profile.container,
+      ...memberContainer(target),
       command: saveAndStreamCommand(seconds, path, snapshotSave(target.profile, path)),
       stdout: out,
       signal,
@@ -203,9 +210,7 @@ export async function fileSizeInPod(target: PodTarget, path: string): Promise<nu
 /** sha256 computed in the pod, or undefined when the image has no sha256sum. */
 export async function sha256InPod(target: PodTarget, path: string): Promise<string | undefined> {
   const result = await execInPod(target.config, {
-    namespace: target.profile.namespace,
-    pod: target.pod,
-    container: target.profile.container,
+    ...memberContainer(target),
     command: [
       "sh",
       "-c",
@@ -254,9 +259,7 @@ export function fileFactsThenRemove(
   let markStarted = () => {};
   const opened = new Promise<void>((resolve) => (markStarted = resolve));
   const facts = execChecked(target.config, {
-    namespace: target.profile.namespace,
-    pod: target.pod,
-    container: target.profile.container,
+    ...memberContainer(target),
     command: ["sh", "-c", FILE_FACTS_SCRIPT, "sh", path],
     onOpen: markStarted,
   }).then(({ stdout }) => parseFileFacts(stdout, path, target.pod));
@@ -290,9 +293,7 @@ export async function streamFileFromPod(
   signal?: AbortSignal,
 ): Promise<void> {
   await execChecked(target.config, {
-    namespace: target.profile.namespace,
-    pod: target.pod,
-    container: target.profile.container,
+    ...memberContainer(target),
     command: ["cat", path],
     stdout: out,
     signal,

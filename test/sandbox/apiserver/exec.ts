@@ -24,7 +24,7 @@ export const EXEC_PROTOCOLS = [
   "channel.k8s.io",
   "base64.channel.k8s.io",
 ] as const;
-type ExecProtocol = (typeof EXEC_PROTOCOLS)[number];
+export type ExecProtocol = (typeof EXEC_PROTOCOLS)[number];
 
 const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const;
 const MAX_FRAME_PAYLOAD = 32 * 1024;
@@ -67,8 +67,11 @@ export function parseExecQuery(query: URLSearchParams): ExecOptions | string {
 }
 
 /** The first protocol of ours the client offers; kubectl offers only v5. */
-export function chooseProtocol(offered: Set<string>): ExecProtocol | false {
-  for (const protocol of EXEC_PROTOCOLS) if (offered.has(protocol)) return protocol;
+export function chooseProtocol(
+  offered: Set<string>,
+  served: readonly ExecProtocol[] = EXEC_PROTOCOLS,
+): ExecProtocol | false {
+  for (const protocol of served) if (offered.has(protocol)) return protocol;
   return false;
 }
 
@@ -210,15 +213,21 @@ function finish(channels: ChannelSocket, status: StatusObject | string | undefin
 }
 
 export class ExecEndpoint {
-  private readonly server = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    maxPayload: 16 * 1024 * 1024,
-    handleProtocols: (offered) => chooseProtocol(offered),
-  });
+  private readonly server: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
 
-  constructor(private readonly executor: PodExecutor) {}
+  /** `protocols`: the ones served, in order of preference (an older API server lacks v5). */
+  constructor(
+    private readonly executor: PodExecutor,
+    readonly protocols: readonly ExecProtocol[] = EXEC_PROTOCOLS,
+  ) {
+    this.server = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: 16 * 1024 * 1024,
+      handleProtocols: (offered) => chooseProtocol(offered, protocols),
+    });
+  }
 
   /** Completes the upgrade of a request already checked (authenticated, pod exists). */
   upgrade(

@@ -20,7 +20,7 @@ import {
   legacyResourceList,
   wantsAggregatedDiscovery,
 } from "./discovery.ts";
-import { EXEC_PROTOCOLS, ExecEndpoint, parseExecQuery } from "./exec.ts";
+import { ExecEndpoint, parseExecQuery, type ExecProtocol } from "./exec.ts";
 import { openApiDocumentFor, openApiRoot } from "./openapi.ts";
 import {
   createObject,
@@ -49,6 +49,11 @@ export interface ApiServerOptions {
   port?: number;
   /** Called with one line per request; set SANDBOX_APISERVER_LOG=1 to print them to stderr. */
   onRequest?: (line: string) => void;
+  /**
+   * The exec subprotocols served, in order of preference; all by default. Without
+   * `v5.channel.k8s.io` it behaves as an API server before Kubernetes 1.30.
+   */
+  execProtocols?: readonly ExecProtocol[];
 }
 
 export interface RunningApiServer {
@@ -136,7 +141,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     (process.env.SANDBOX_APISERVER_LOG
       ? (line: string) => process.stderr.write(`apiserver: ${line}\n`)
       : undefined);
-  const exec = new ExecEndpoint(options.executor);
+  const exec = new ExecEndpoint(options.executor, options.execProtocols);
   const server: Server = createServer({ key, cert });
   let serverAddress = "";
 
@@ -320,9 +325,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const offered = String(request.headers["sec-websocket-protocol"] ?? "")
       .split(",")
       .map((protocol) => protocol.trim());
-    if (!offered.some((protocol) => (EXEC_PROTOCOLS as readonly string[]).includes(protocol))) {
+    if (!offered.some((protocol) => (exec.protocols as readonly string[]).includes(protocol))) {
       throw badRequest(
-        `none of the offered WebSocket subprotocols (${offered.join(", ") || "none"}) is one of ${EXEC_PROTOCOLS.join(", ")}`,
+        `none of the offered WebSocket subprotocols (${offered.join(", ") || "none"}) is one of ${exec.protocols.join(", ")}`,
       );
     }
     exec.upgrade(
