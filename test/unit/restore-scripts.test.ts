@@ -6,6 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import {
+  chmodSync,
   chownSync,
   existsSync,
   mkdirSync,
