@@ -3,22 +3,23 @@
  * what to check. client-node 2.x throws ApiException with `code` and `body` (a Status).
  */
 
-export function describeApiError(error: unknown, what: string): string {
+/** `action` is the verb for messages: reading (the default), creating, deleting, scaling... */
+export function describeApiError(error: unknown, what: string, action = "reading"): string {
   const apiError = error as { code?: number; body?: unknown; message?: string; cause?: unknown };
   const status = parseStatus(apiError.body);
   if (apiError.code === 401) {
-    return `the API server refused the credentials while reading ${what} (401 Unauthorized); check the kubeconfig's token or client certificate.`;
+    return `the API server refused the credentials while ${action} ${what} (401 Unauthorized); check the kubeconfig's token or client certificate.`;
   }
   if (apiError.code === 403) {
     return `not allowed to access ${what} (403 Forbidden: ${status?.message ?? "no details"}); check the kubeconfig user's RBAC.`;
   }
   if (apiError.code === 404) return `${what} not found (404).`;
   if (apiError.code) {
-    return `reading ${what} failed with HTTP ${apiError.code}: ${status?.message ?? String(apiError.body ?? "").slice(0, 200)}`;
+    return `${action} ${what} failed with HTTP ${apiError.code}: ${status?.message ?? String(apiError.body ?? "").slice(0, 200)}`;
   }
   const cause = apiError.cause as { code?: string; message?: string } | undefined;
   const reason = cause?.code ?? cause?.message ?? apiError.message ?? String(error);
-  return `cannot reach the API server while reading ${what} (${reason}); check the kubeconfig's server address and that this runner can reach it.`;
+  return `cannot reach the API server while ${action} ${what} (${reason}); check the kubeconfig's server address and that this runner can reach it.`;
 }
 
 function parseStatus(body: unknown): { message?: string; reason?: string } | undefined {

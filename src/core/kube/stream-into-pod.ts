@@ -171,6 +171,11 @@ function describeFailure(outcome: Outcome): Error {
         `cannot write ${path} in ${where}${said ? `: ${said}` : ""}; check the folder exists and has room for ${formatBytes(expected.bytes)}.`,
       );
     default:
+      if (result.exitCode > 128) {
+        return new Error(
+          `receiving ${path} in ${where} was killed (signal ${result.exitCode - 128}) before it finished: the pod or its container stopped; check that the pod is still running.`,
+        );
+      }
       return new Error(
         `receiving ${path} in ${where} exited with code ${result.exitCode}${said ? `: ${said}` : ""}.`,
       );

@@ -181,13 +181,6 @@ export function createObject(
   const object = parseObjectBody(request);
   placeInNamespace(route, object);
   const meta = object.metadata;
-  if (meta.resourceVersion) {
-    throw new ApiError(
-      500,
-      "InternalError",
-      "resourceVersion should not be set on objects to be created",
-    );
-  }
   if (!meta.name && !meta.generateName) {
     throw invalid(
       route.type,
@@ -205,11 +198,25 @@ export function createObject(
   if (!meta.name) meta.name = `${meta.generateName ?? ""}${generatedSuffix()}`;
   validateObject(route.type, object);
   if (isDryRun(request.query)) return { code: 201, object };
+  refuseResourceVersionOnCreate(meta.resourceVersion);
   try {
     return { code: 201, object: withTypeMeta(route.type, store.create(route.type.key, object)) };
   } catch (error) {
     throw toApiError(error, route.type);
   }
+}
+
+/**
+ * What etcd3's store.Create answers an object that carries a resourceVersion (typically one
+ * read back with `kubectl get -o yaml` and created again): the storage error
+ * ErrResourceVersionSetOnCreate, which reaches the client as a Status with code 500 and no
+ * reason. As upstream, it comes after admission and validation and before AlreadyExists, only
+ * for a version that parses as a number other than 0 (kubernetes#113847), and not on dry runs
+ * (the dry-run storage never gets that far).
+ */
+function refuseResourceVersionOnCreate(resourceVersion: string | undefined): void {
+  if (!resourceVersion || !/^\d+$/.test(resourceVersion) || /^0+$/.test(resourceVersion)) return;
+  throw new ApiError(500, "", "resourceVersion should not be set on objects to be created");
 }
 
 /** Five characters from the alphabet Kubernetes uses for generateName (no vowels, no look-alikes). */

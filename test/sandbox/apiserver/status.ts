@@ -16,7 +16,9 @@ export type StatusReason =
   | "MethodNotAllowed"
   | "NotAcceptable"
   | "UnsupportedMediaType"
-  | "InternalError";
+  | "InternalError"
+  /** StatusReasonUnknown: what an error that is no API status becomes (sent without a reason). */
+  | "";
 
 export interface StatusDetails {
   name?: string;
@@ -65,7 +67,7 @@ export function failureStatus(
     metadata: {},
     status: "Failure",
     message,
-    reason,
+    ...(reason ? { reason } : {}),
     ...(details ? { details } : {}),
     code,
   };
