@@ -18,7 +18,6 @@ import {
   CoreV1Api,
   type KubeConfig,
   type V1Pod,
-  type V1PodDisruptionBudget,
   type V1StatefulSet,
 } from "@kubernetes/client-node";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
@@ -49,24 +48,30 @@ import { describeApiError } from "../core/kube/errors.ts";
 import { execInPod } from "../core/kube/exec.ts";
 import type { PodTarget } from "../core/kube/pod-target.ts";
 import {
-  createPodAndWait,
-  deletePdb,
-  deletePodAndWait,
-  readPdbManifest,
-  readWorkload,
-  recreatePdb,
-  scaleAndWait,
-  type WorkloadRef,
-} from "../core/kube/restore-ops.ts";
+  deletePodDisruptionBudget,
+  recreatePodDisruptionBudget,
+  savePodDisruptionBudget,
+  type SavedPodDisruptionBudget,
+} from "../core/kube/pdb.ts";
+import { createPodAndWait, deletePodAndWait } from "../core/kube/pods.ts";
+import { describeWorkload, scaleWorkload, type WorkloadRef } from "../core/kube/scale.ts";
 import { streamFileIntoPod } from "../core/kube/stream-into-pod.ts";
 import type { Logger } from "../core/log/logger.ts";
-import { readBackup, type StoredBackup } from "../core/storage/pipeline.ts";
+import { AgeDecryptionError } from "../core/crypto/age.ts";
+import {
+  BackupIntegrityError,
+  checkIdentities,
+  readBackup,
+  type StoredBackup,
+} from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
 import { Plan, PlanRun, type StepRecord } from "./plan.ts";
 
 export const API_SERVER = "kube-apiserver";
 export const MAINTENANCE = "gke-master-etcd-maintenance";
 export const API_SERVER_PDB = "kube-apiserver-pdb";
+/** On each utility pod: the member's data dir, so a clean-up knows where its files are. */
+const DATA_DIR_ANNOTATION = "etcd-backup-actions/data-dir";
 /** How many pre-restore folders a member keeps; older ones go once the restore is proven. */
 export const PRE_RESTORE_KEEP = 2;
 
@@ -272,6 +277,14 @@ export function etcdRestorePlan(cluster: string, backupUri: string): Plan {
       runbook: `kubectl delete configmap -n ${cluster} etcd-backup-actions-restore`,
       effect: "changes",
     },
+    {
+      name: "putBackAfterFailure",
+      purpose:
+        "members, API server, maintenance job and PDB back as the journal recorded them, the restore's files and utility pods removed, the lock released",
+      effect: "changes",
+      onlyWhen:
+        "when a step before the swap failed (after the swap nothing is put back: rerun to finish, or undo)",
+    },
   ]);
 }
 
@@ -315,6 +328,11 @@ class UserClusterRestore {
         `must be the cluster's name, ${options.cluster}, for the restore to change anything (it is ${options.confirm ? `"${options.confirm}"` : "empty"}); a dry run needs no confirmation.`,
       );
     }
+    try {
+      checkIdentities(options.backup, options.identities);
+    } catch (error) {
+      throw new ConfigurationError("identity", errorMessage(error), { cause: error });
+    }
     const plan = etcdRestorePlan(options.cluster, options.backup.location.uri);
     plan.print(logger);
     const journal = options.dryRun
@@ -332,6 +350,7 @@ class UserClusterRestore {
       this.result.outcome = options.dryRun ? "planned" : "restored";
     } catch (error) {
       this.result.error = errorMessage(error);
+      if (journal) await this.afterFailure(run, journal);
     } finally {
       run.finish();
       this.result.durationMs = Date.now() - this.started;
@@ -339,9 +358,116 @@ class UserClusterRestore {
     return this.result;
   }
 
+  /**
+   * Before the swap, a failure changes nothing for good: everything is put back as the
+   * journal recorded it. After the swap began, nothing is put back (the old data is safe in
+   * pre-restore folders); the log says how to finish or undo.
+   */
+  private async afterFailure(run: PlanRun, journal: ConfigMapJournal): Promise<void> {
+    if (run.hasStarted("swapMembers")) {
+      this.logger.warning(
+        `The restore of ${this.options.cluster} stopped after the swap began; the displaced data is kept in pre-restore folders on every member's volume, and the journal ${journal.description} holds the lock. Rerun the restore with the same backup to finish it, or run it with undo to put the old data back.`,
+      );
+      return;
+    }
+    await run
+      .run(
+        "putBackAfterFailure",
+        () => this.putBack(run, journal),
+        (done) => done.join("; "),
+      )
+      .catch((error: unknown) => {
+        this.logger.warning(
+          `Putting ${this.options.cluster} back after the failure did not finish: ${errorMessage(error)}. The journal ${journal.description} records what was changed; rerun the restore to continue, or put it back by hand.`,
+        );
+      });
+  }
+
+  /** Undoes, from the journal's records, every change made before the swap. */
+  private async putBack(run: PlanRun, journal: ConfigMapJournal): Promise<string[]> {
+    const { config } = this.options;
+    const done: string[] = [];
+    const stopped = run.intentOf("stopMembers") as { replicas: number } | undefined;
+    if (stopped) {
+      await scaleWorkload(
+        config,
+        this.workload("StatefulSet", "kube-etcd"),
+        stopped.replicas,
+        this.waits(),
+      );
+      done.push(`kube-etcd back to ${stopped.replicas}`);
+    }
+    const scaled = run.intentOf("scaleDownApiServer") as
+      { apiServer: number; maintenance: number } | undefined;
+    if (scaled) {
+      await Promise.all([
+        scaleWorkload(
+          config,
+          this.workload("StatefulSet", API_SERVER),
+          scaled.apiServer,
+          this.waits(),
+        ),
+        scaleWorkload(
+          config,
+          this.workload("Deployment", MAINTENANCE),
+          scaled.maintenance,
+          this.waits(),
+        ),
+      ]);
+      done.push(
+        `${API_SERVER} back to ${scaled.apiServer}, ${MAINTENANCE} back to ${scaled.maintenance}`,
+      );
+    }
+    const pdb = run.intentOf("savePdb") as
+      { manifest: SavedPodDisruptionBudget | null } | undefined;
+    if (pdb?.manifest) {
+      await recreatePodDisruptionBudget(config, pdb.manifest, this.options.signal);
+      done.push(`${API_SERVER_PDB} re-created`);
+    }
+    const created = run.intentOf("createUtilityPods") as { stamp: string } | undefined;
+    if (created) {
+      done.push(await this.removeRestoreFiles(created.stamp));
+    }
+    await journal.remove();
+    done.push("lock released");
+    return done;
+  }
+
+  /** Removes restore-<stamp> and its snapshot from every volume, then the utility pods. */
+  private async removeRestoreFiles(stamp: string): Promise<string> {
+    const { config } = this.options;
+    const namespace = this.profile.namespace;
+    const core = config.makeApiClient(CoreV1Api);
+    const pods = await core.listNamespacedPod({
+      namespace,
+      labelSelector: "etcd-backup-actions/role=restore-utility",
+    });
+    for (const pod of pods.items) {
+      const name = pod.metadata!.name!;
+      const dataDir = pod.metadata?.annotations?.[DATA_DIR_ANNOTATION];
+      if (dataDir && pod.status?.phase === "Running") {
+        await this.exec({ namespace, pod: name, container: "etcd-utility" }, [
+          "sh",
+          "-c",
+          'rm -rf "$1/restore-$2" "$1/restore-$2.db" "$1/restore-$2.db.part"',
+          "sh",
+          dataDir,
+          stamp,
+        ]);
+      }
+      await deletePodAndWait(config, { namespace, name }, this.waits());
+    }
+    return `restore-${stamp} removed and ${pods.items.length} utility pod(s) deleted`;
+  }
+
   private async restore(run: PlanRun, journal: ConfigMapJournal | undefined): Promise<void> {
     const { options } = this;
-    const topology = await run.run("readTopology", () => this.readTopology(), describeTopology);
+    const recorded = run.intentOf("stopMembers") as { replicas: number } | undefined;
+    const topology = await run.run(
+      "readTopology",
+      () => this.readTopology(recorded?.replicas),
+      describeTopology,
+    );
     this.result.members = topology.members.map((member) => member.pod);
     await run.run(
       "checkBackup",
@@ -394,11 +520,12 @@ class UserClusterRestore {
     const pdb = await run.run(
       "savePdb",
       async (step) => {
-        const saved = await step.intend<{ manifest: V1PodDisruptionBudget | null }>({
+        const saved = await step.intend<{ manifest: SavedPodDisruptionBudget | null }>({
           manifest:
-            (await readPdbManifest(options.config, topology.namespace, API_SERVER_PDB)) ?? null,
+            (await savePodDisruptionBudget(options.config, this.pdbRef(), options.signal)) ?? null,
         });
-        if (saved.manifest) await deletePdb(options.config, topology.namespace, API_SERVER_PDB);
+        if (saved.manifest)
+          await deletePodDisruptionBudget(options.config, this.pdbRef(), this.waits());
         return saved;
       },
       (saved) =>
@@ -410,15 +537,12 @@ class UserClusterRestore {
       "scaleDownApiServer",
       async (step) => {
         const replicas = await step.intend({
-          apiServer: (await readWorkload(options.config, this.workload("statefulset", API_SERVER)))
-            .replicas,
-          maintenance: (
-            await readWorkload(options.config, this.workload("deployment", MAINTENANCE))
-          ).replicas,
+          apiServer: await this.replicasOf(this.workload("StatefulSet", API_SERVER)),
+          maintenance: await this.replicasOf(this.workload("Deployment", MAINTENANCE)),
         });
         await Promise.all([
-          scaleAndWait(options.config, this.workload("statefulset", API_SERVER), 0, this.waits()),
-          scaleAndWait(options.config, this.workload("deployment", MAINTENANCE), 0, this.waits()),
+          scaleWorkload(options.config, this.workload("StatefulSet", API_SERVER), 0, this.waits()),
+          scaleWorkload(options.config, this.workload("Deployment", MAINTENANCE), 0, this.waits()),
         ]);
         return replicas;
       },
@@ -429,9 +553,9 @@ class UserClusterRestore {
       "stopMembers",
       async (step) => {
         const recorded = await step.intend({ replicas: topology.replicas });
-        await scaleAndWait(
+        await scaleWorkload(
           options.config,
-          this.workload("statefulset", "kube-etcd"),
+          this.workload("StatefulSet", "kube-etcd"),
           0,
           this.waits(),
         );
@@ -449,9 +573,9 @@ class UserClusterRestore {
     await run.run(
       "startMembers",
       async () =>
-        scaleAndWait(
+        scaleWorkload(
           options.config,
-          this.workload("statefulset", "kube-etcd"),
+          this.workload("StatefulSet", "kube-etcd"),
           stopped.replicas,
           this.waits(),
         ),
@@ -468,15 +592,15 @@ class UserClusterRestore {
       "scaleUpApiServer",
       async () => {
         await Promise.all([
-          scaleAndWait(
+          scaleWorkload(
             options.config,
-            this.workload("statefulset", API_SERVER),
+            this.workload("StatefulSet", API_SERVER),
             scaledDown.apiServer,
             this.waits(),
           ),
-          scaleAndWait(
+          scaleWorkload(
             options.config,
-            this.workload("deployment", MAINTENANCE),
+            this.workload("Deployment", MAINTENANCE),
             scaledDown.maintenance,
             this.waits(),
           ),
@@ -490,7 +614,7 @@ class UserClusterRestore {
       const manifest = pdb.manifest;
       await run.run(
         "recreatePdb",
-        () => recreatePdb(options.config, manifest),
+        () => recreatePodDisruptionBudget(options.config, manifest, options.signal),
         () => `${API_SERVER_PDB} re-created as saved`,
       );
     } else run.skip("recreatePdb", "the cluster had no PDB to put back");
@@ -513,11 +637,13 @@ class UserClusterRestore {
     );
     this.result.removedPreRestoreFolders = removed;
     await run.run("releaseLock", async () => journal?.remove());
+    run.skip("putBackAfterFailure", "the restore succeeded");
   }
 
   // ------------------------------------------------------------------ reading
 
-  private async readTopology(): Promise<RestoreTopology> {
+  /** `recordedReplicas`: the member count a stopped restore recorded before scaling to 0. */
+  private async readTopology(recordedReplicas?: number): Promise<RestoreTopology> {
     const { config, cluster } = this.options;
     const namespace = this.profile.namespace;
     const apps = config.makeApiClient(AppsV1Api);
@@ -548,7 +674,7 @@ class UserClusterRestore {
         `statefulset ${namespace}/kube-etcd has no data volume claim mounted in its container, or no certificates secret: this is not the layout the runbook restores.`,
       );
     }
-    const replicas = spec.replicas ?? 1;
+    const replicas = spec.replicas || recordedReplicas || 0;
     if (replicas < 1) {
       throw new Error(
         `statefulset ${namespace}/kube-etcd has 0 replicas: a restore that was interrupted after stopping the members is continued by a rerun with the same backup (its journal records the replicas); otherwise scale it back first.`,
@@ -659,8 +785,7 @@ class UserClusterRestore {
         // A rerun after an interruption may find the pod already there.
         await deletePodAndWait(
           this.options.config,
-          topology.namespace,
-          member.utilityPod,
+          { namespace: topology.namespace, name: member.utilityPod },
           this.waits(),
         );
         await createPodAndWait(
@@ -752,17 +877,27 @@ class UserClusterRestore {
         options.signal ? { signal: options.signal } : {},
       ),
     );
-    const fanOut = fanOutTo(feeds);
-    const read = readBackup(options.store, options.backup, fanOut, {
+    const read = readBackup(options.store, options.backup, fanOutTo(feeds), {
       identities: options.identities,
       logger: this.logger,
+    }).catch((error: unknown) => {
+      // Every member's receiver stops at once, removing its partial file.
+      for (const feed of feeds) feed.destroy(error as Error);
+      throw error;
     });
-    const outcomes = await Promise.allSettled([read, ...deliveries]);
-    const failed = outcomes.find((outcome) => outcome.status === "rejected");
-    if (failed) {
-      for (const feed of feeds) feed.destroy();
-      throw (failed as PromiseRejectedResult).reason;
+    const [readOutcome, ...deliveryOutcomes] = await Promise.allSettled([read, ...deliveries]);
+    const deliveryFailure = deliveryOutcomes.find((outcome) => outcome.status === "rejected");
+    if (readOutcome!.status === "rejected") {
+      const cause = readOutcome!.reason as unknown;
+      // A damaged or undecryptable backup is the root cause; a closed feed is a member's failure.
+      if (
+        cause instanceof BackupIntegrityError ||
+        cause instanceof AgeDecryptionError ||
+        !deliveryFailure
+      )
+        throw cause;
     }
+    if (deliveryFailure) throw (deliveryFailure as PromiseRejectedResult).reason;
   }
 
   private async restoreMembers(
@@ -822,7 +957,11 @@ class UserClusterRestore {
   private async deleteUtilityPods(topology: RestoreTopology): Promise<void> {
     await Promise.all(
       topology.members.map((member) =>
-        deletePodAndWait(this.options.config, topology.namespace, member.utilityPod, this.waits()),
+        deletePodAndWait(
+          this.options.config,
+          { namespace: topology.namespace, name: member.utilityPod },
+          this.waits(),
+        ),
       ),
     );
   }
@@ -920,12 +1059,12 @@ class UserClusterRestore {
     ]);
     return [
       ...statefulSets.items.map((item) => ({
-        kind: "statefulset" as const,
+        kind: "StatefulSet" as const,
         namespace,
         name: item.metadata!.name!,
       })),
       ...deployments.items.map((item) => ({
-        kind: "deployment" as const,
+        kind: "Deployment" as const,
         namespace,
         name: item.metadata!.name!,
       })),
@@ -937,7 +1076,7 @@ class UserClusterRestore {
     const restartedAt = new Date().toISOString();
     for (const ref of refs) {
       const body =
-        ref.kind === "statefulset"
+        ref.kind === "StatefulSet"
           ? await apps.readNamespacedStatefulSet({ name: ref.name, namespace: ref.namespace })
           : await apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace });
       const template = body.spec!.template;
@@ -948,7 +1087,7 @@ class UserClusterRestore {
           "kubectl.kubernetes.io/restartedAt": restartedAt,
         },
       };
-      if (ref.kind === "statefulset") {
+      if (ref.kind === "StatefulSet") {
         await apps.replaceNamespacedStatefulSet({
           name: ref.name,
           namespace: ref.namespace,
@@ -992,7 +1131,24 @@ class UserClusterRestore {
     return { kind, namespace: this.profile.namespace, name };
   }
 
-  private waits() {
+  private pdbRef() {
+    return { namespace: this.profile.namespace, name: API_SERVER_PDB };
+  }
+
+  /** The workload's replicas now: what a scale-down records before it acts. */
+  private async replicasOf(ref: WorkloadRef): Promise<number> {
+    const apps = this.options.config.makeApiClient(AppsV1Api);
+    const read =
+      ref.kind === "StatefulSet"
+        ? apps.readNamespacedStatefulSet({ name: ref.name, namespace: ref.namespace })
+        : apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace });
+    const object = await read.catch((error: unknown) => {
+      throw new Error(describeApiError(error, describeWorkload(ref)), { cause: error });
+    });
+    return object.spec?.replicas ?? 1;
+  }
+
+  private waits(): { timeoutMs: number; signal?: AbortSignal } {
     return {
       timeoutMs: this.options.waitTimeoutMs ?? 300_000,
       ...(this.options.signal ? { signal: this.options.signal } : {}),
@@ -1044,6 +1200,7 @@ export function utilityPodManifest(
         "app.kubernetes.io/managed-by": "etcd-backup-actions",
         "etcd-backup-actions/role": "restore-utility",
       },
+      annotations: { [DATA_DIR_ANNOTATION]: member.config.dataDir },
     },
     spec: {
       restartPolicy: "Never",
@@ -1108,7 +1265,7 @@ function describeImage(facts: UtilityImageFacts): string {
 }
 
 function describeRef(ref: WorkloadRef): string {
-  return `${ref.kind} ${ref.name}`;
+  return describeWorkload(ref);
 }
 
 /** One writable that hands every chunk to each target, waiting for the slowest. */
@@ -1138,7 +1295,7 @@ function fanOutTo(targets: PassThrough[]): Writable {
       done();
     },
     destroy(error, done) {
-      for (const target of targets) target.destroy(error ?? undefined);
+      for (const target of targets) if (!target.destroyed) target.destroy(error ?? undefined);
       done(error);
     },
   });

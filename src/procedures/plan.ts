@@ -120,6 +120,7 @@ export class PlanRun {
   private cursor = 0;
   private failure: string | undefined;
   private readonly earlier: JournalEntry[];
+  private readonly intents = new Map<string, unknown>();
 
   private constructor(
     readonly plan: Plan,
@@ -161,6 +162,19 @@ export class PlanRun {
 
   get failed(): boolean {
     return this.failure !== undefined;
+  }
+
+  /** What this run or an earlier one recorded it was about to change in `step`, if any. */
+  intentOf(step: string): unknown {
+    return this.intents.get(step) ?? this.earlierEntry(step, "intent")?.data;
+  }
+
+  /** Whether an earlier run, or this one, began `step` (a change step: it journals its start). */
+  hasStarted(step: string): boolean {
+    return (
+      this.earlierEntry(step, "started") !== undefined ||
+      this.log.some((record) => record.step === step && record.outcome !== "skipped")
+    );
   }
 
   /** Runs one planned step: logs its start and end, journals it, rethrows a failure. */
@@ -280,6 +294,7 @@ export class PlanRun {
       intend: async <Intent>(intent: Intent): Promise<Intent> => {
         if (earlierIntent !== undefined) return earlierIntent as Intent;
         await this.append({ step: name, event: "intent", data: intent });
+        this.intents.set(name, intent);
         return intent;
       },
     };

@@ -6,10 +6,11 @@
  * nothing of the restore left behind (utility pods, journal, snapshot files).
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, PolicyV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -131,6 +132,37 @@ async function clusterState(cluster: string) {
   };
 }
 
+/** Every file and folder on the cluster's member volumes, with sizes: what a restore may touch. */
+function volumeListing(cluster: string): string[] {
+  const members = sandbox.layout.userClusters.find((item) => item.name === cluster)!.members;
+  const listing: string[] = [];
+  const walk = (root: string, path: string) => {
+    for (const entry of readdirSync(join(root, path), { withFileTypes: true })) {
+      const relative = join(path, entry.name);
+      if (entry.isDirectory()) {
+        listing.push(`${relative}/`);
+        walk(root, relative);
+      } else listing.push(`${relative} ${statSync(join(root, relative)).size}`);
+    }
+  };
+  for (const member of members) {
+    listing.push(`== ${member.pod}`);
+    walk(member.pvcPath, "");
+  }
+  return listing;
+}
+
+async function journalExists(cluster: string): Promise<boolean> {
+  const core = config.makeApiClient(CoreV1Api);
+  return core
+    .readNamespacedConfigMap({ name: RESTORE_JOURNAL_NAME, namespace: cluster })
+    .then(() => true)
+    .catch((error: { code?: number }) => {
+      if (error.code === 404) return false;
+      throw error;
+    });
+}
+
 describe("etcd-restore of a user cluster in the sandbox", () => {
   it("restores all three members of a healthy uc1 from one snapshot: A back, B gone, one cluster", async () => {
     await etcdctlIn("uc1", "kube-etcd-0", "put", "/restore-test/A", "before the backup");
@@ -177,11 +209,7 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
     expect(result.steps.map(({ step, outcome }) => [step, outcome])).toEqual(
       etcdRestorePlan("uc1", backup.location.uri).steps.map(({ name }) => [
         name,
-        ["recreatePdb", "restartWatchers"].includes(name)
-          ? name === "recreatePdb"
-            ? "done"
-            : "skipped"
-          : "done",
+        ["restartWatchers", "putBackAfterFailure"].includes(name) ? "skipped" : "done",
       ]),
     );
     expect(result.bump).toBe(0);
@@ -214,6 +242,75 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
     await expect(
       core.readNamespacedConfigMap({ name: RESTORE_JOURNAL_NAME, namespace: "uc2" }),
     ).rejects.toMatchObject({ code: 404 });
+  });
+
+  it("changes nothing in a dry run: objects and every data folder as before", async () => {
+    const backup = await backUp("uc1");
+    const before = { state: await clusterState("uc1"), volumes: volumeListing("uc1") };
+    const options = await restoreOptions("uc1", { backup, dryRun: true, confirm: undefined });
+    const result = await runEtcdRestore(options);
+    expect(result.error).toBeUndefined();
+    expect(result.outcome).toBe("planned");
+    const plan = etcdRestorePlan("uc1", backup.location.uri);
+    for (const line of plan.lines()) expect(options.logger.lines).toContain(line);
+    expect(result.steps.map(({ step, outcome }) => [step, outcome])).toEqual(
+      plan.steps.map(({ name }) => [
+        name,
+        ["readTopology", "checkBackup", "checkNodes"].includes(name) ? "done" : "skipped",
+      ]),
+    );
+    expect({ state: await clusterState("uc1"), volumes: volumeListing("uc1") }).toEqual(before);
+    expect(await journalExists("uc1")).toBe(false);
+  });
+
+  it("puts everything back when the payload turns out tampered with, before any outage", async () => {
+    const backup = await backUp("uc2");
+    const payload = join(fileURLToPath(backup.location.uri), backup.manifest.payload.name);
+    const bytes = readFileSync(payload);
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
+    writeFileSync(payload, bytes);
+    const before = { state: await clusterState("uc2"), volumes: volumeListing("uc2") };
+    const options = await restoreOptions("uc2", { backup });
+    const result = await runEtcdRestore(options);
+    expect(result.outcome).toBe("failed");
+    expect(result.error).toMatch(/sha256|damaged|authentication|decrypt/i);
+    expect(result.steps.find((step) => step.step === "streamSnapshot")?.outcome).toBe("failed");
+    expect(result.steps.find((step) => step.step === "putBackAfterFailure")).toMatchObject({
+      outcome: "done",
+      detail: expect.stringMatching(/utility pod\(s\) deleted; lock released/),
+    });
+    expect({ state: await clusterState("uc2"), volumes: volumeListing("uc2") }).toEqual(before);
+    expect(await journalExists("uc2")).toBe(false);
+  });
+
+  it("refuses before any change: wrong identity, a restore already running", async () => {
+    const backup = await backUp("uc1");
+    const before = { state: await clusterState("uc1"), volumes: volumeListing("uc1") };
+    await run("age-keygen", ["-o", join(work, "other.txt")]);
+    const otherIdentity = (await run("cat", [join(work, "other.txt")])).stdout;
+    await expect(
+      runEtcdRestore(
+        await restoreOptions("uc1", { backup, identities: parseIdentities(otherIdentity) }),
+      ),
+    ).rejects.toThrow(/^identity: None of the given age identities/);
+    expect(await journalExists("uc1")).toBe(false);
+    // Another restore's journal (of another backup) holds the lock.
+    const core = config.makeApiClient(CoreV1Api);
+    await core.createNamespacedConfigMap({
+      namespace: "uc1",
+      body: {
+        metadata: { name: RESTORE_JOURNAL_NAME, namespace: "uc1" },
+        data: {
+          journal: `${JSON.stringify({ step: "", event: "begin", at: "2026-12-07T00:00:00Z", data: { cluster: "uc1", backup: "s3://elsewhere/uc1/user-etcd/20261201T000000Z/" } })}\n`,
+        },
+      },
+    });
+    await expect(runEtcdRestore(await restoreOptions("uc1", { backup }))).rejects.toThrow(
+      /belongs to other work \(backup s3:\/\/elsewhere\/uc1\/user-etcd\/20261201T000000Z\/, cluster uc1\)/,
+    );
+    await core.deleteNamespacedConfigMap({ name: RESTORE_JOURNAL_NAME, namespace: "uc1" });
+    expect({ state: await clusterState("uc1"), volumes: volumeListing("uc1") }).toEqual(before);
   });
 
   it("refuses before any change: wrong confirm, a backup of another cluster", async () => {
