@@ -30,6 +30,7 @@ import {
   type EtcdRestoreOptions,
 } from "../../src/procedures/etcd-restore.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { waitFor } from "./helpers.ts";
 
 const run = promisify(execFile);
 
@@ -215,6 +216,46 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
     expect(result.bump).toBe(0);
     expect(options.logger.lines.join("\n")).toContain("cannot bump the revision");
     expect(result.outageMs).toBeGreaterThan(0);
+  });
+
+  it("brings back uc1 whose two members crash-loop on corrupted data", async () => {
+    await etcdctlIn("uc1", "kube-etcd-0", "put", "/restore-test/C", "before the backup");
+    const backup = await backUp("uc1");
+    await etcdctlIn("uc1", "kube-etcd-0", "put", "/restore-test/D", "after the backup");
+    const before = await clusterState("uc1");
+    const members = sandbox.layout.userClusters.find((cluster) => cluster.name === "uc1")!.members;
+    const core = config.makeApiClient(CoreV1Api);
+    // Two members' databases overwritten, then their pods restarted: quorum is lost.
+    for (const member of members.slice(1)) {
+      writeFileSync(join(member.pvcPath, "member", "snap", "db"), Buffer.alloc(64 * 1024, 0x5a));
+      await core.deleteNamespacedPod({ name: member.pod, namespace: "uc1", gracePeriodSeconds: 0 });
+    }
+    await waitFor(
+      "two members crash-looping",
+      async () => {
+        const pods = await core.listNamespacedPod({
+          namespace: "uc1",
+          labelSelector: "component=kube-etcd",
+        });
+        const restarts = pods.items
+          .filter((pod) => ["kube-etcd-1", "kube-etcd-2"].includes(pod.metadata!.name!))
+          .map((pod) => pod.status?.containerStatuses?.[0]?.restartCount ?? 0);
+        return restarts.length === 2 && restarts.every((count) => count > 0) ? true : undefined;
+      },
+      90_000,
+    );
+
+    const options = await restoreOptions("uc1", { backup });
+    const result = await runEtcdRestore(options);
+    expect(result.error, options.logger.lines.join("\n")).toBeUndefined();
+    for (const member of members) {
+      expect(
+        await etcdctlIn("uc1", member.pod, "get", "/restore-test/C", "--print-value-only"),
+      ).toBe("before the backup\n");
+      expect(await etcdctlIn("uc1", member.pod, "get", "/restore-test/D", "--keys-only")).toBe("");
+    }
+    const state = await clusterState("uc1");
+    expect(state).toEqual(before);
   });
 
   it("restores single-member uc2 with its member's real peer URL", async () => {
