@@ -85,15 +85,15 @@ export interface StepRecord {
 }
 
 /** What a running step can ask of the journal. */
-export interface StepContext<Intent> {
+export interface StepContext {
   /** What an earlier, interrupted run recorded it was about to do in this step, if anything. */
-  readonly earlierIntent: Intent | undefined;
+  readonly earlierIntent: unknown;
   /**
    * Records, before acting, what the step is about to change (e.g. the replica count it
    * scales from). If an earlier run recorded an intent for this step, that one is kept and
    * returned: the first record is the truth about the state before the change.
    */
-  intend(intent: Intent): Promise<Intent>;
+  intend<Intent>(intent: Intent): Promise<Intent>;
 }
 
 /** The journal could not be written: the run stops, so that it never acts unrecorded. */
@@ -120,6 +120,7 @@ export class PlanRun {
   private cursor = 0;
   private failure: string | undefined;
   private readonly earlier: JournalEntry[];
+  private readonly intents = new Map<string, unknown>();
 
   private constructor(
     readonly plan: Plan,
@@ -163,10 +164,23 @@ export class PlanRun {
     return this.failure !== undefined;
   }
 
+  /** What this run or an earlier one recorded it was about to change in `step`, if any. */
+  intentOf(step: string): unknown {
+    return this.intents.get(step) ?? this.earlierEntry(step, "intent")?.data;
+  }
+
+  /** Whether an earlier run, or this one, began `step` (a change step: it journals its start). */
+  hasStarted(step: string): boolean {
+    return (
+      this.earlierEntry(step, "started") !== undefined ||
+      this.log.some((record) => record.step === step && record.outcome !== "skipped")
+    );
+  }
+
   /** Runs one planned step: logs its start and end, journals it, rethrows a failure. */
-  async run<Result, Intent = unknown>(
+  async run<Result>(
     name: string,
-    body: (step: StepContext<Intent>) => Promise<Result>,
+    body: (step: StepContext) => Promise<Result>,
     describe?: (result: Result) => string,
   ): Promise<Result> {
     const declaration = this.advanceTo(name);
@@ -187,7 +201,7 @@ export class PlanRun {
     logger.info(`▶ ${name}: ${declaration.purpose}`);
     const changes = declaration.effect !== "reads";
     if (changes) await this.append({ step: name, event: "started" });
-    const context = this.contextFor<Intent>(name);
+    const context = this.contextFor(name);
     let result: Result;
     try {
       result = await body(context);
@@ -273,13 +287,14 @@ export class PlanRun {
     });
   }
 
-  private contextFor<Intent>(name: string): StepContext<Intent> {
-    const earlierIntent = this.earlierEntry(name, "intent")?.data as Intent | undefined;
+  private contextFor(name: string): StepContext {
+    const earlierIntent = this.earlierEntry(name, "intent")?.data;
     return {
       earlierIntent,
-      intend: async (intent: Intent) => {
-        if (earlierIntent !== undefined) return earlierIntent;
+      intend: async <Intent>(intent: Intent): Promise<Intent> => {
+        if (earlierIntent !== undefined) return earlierIntent as Intent;
         await this.append({ step: name, event: "intent", data: intent });
+        this.intents.set(name, intent);
         return intent;
       },
     };

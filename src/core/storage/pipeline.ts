@@ -362,7 +362,8 @@ export interface ReadOptions {
   logger: Logger;
 }
 
-function checkIdentities(backup: StoredBackup, identities: readonly X25519Identity[]): void {
+/** Refuses identities that cannot open the backup, before anything is read or changed. */
+export function checkIdentities(backup: StoredBackup, identities: readonly X25519Identity[]): void {
   const encryption = backup.manifest.payload.encryption;
   if (encryption.method !== "age") return;
   if (identities.length === 0) {

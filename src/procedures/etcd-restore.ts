@@ -1,0 +1,1304 @@
+/**
+ * The runbook's user-cluster restore (PROCEDURES.md sections 2 and 3), HA or single member,
+ * made safe: everything that can be proven is proven while the cluster still serves
+ * (the backup verified, every member's data restored into a new folder on its own volume
+ * from the same checksummed bytes), and only then does the outage begin: the PDB saved and
+ * removed, the API server and the maintenance job scaled to 0, every member stopped and
+ * proven stopped, each member's live data moved aside (never deleted) and the restored data
+ * swapped in, then everything started again and each phase gated on health.
+ *
+ * Every step is journalled, write-ahead, in a ConfigMap of the admin cluster (which the
+ * restore does not roll back); the journal is also the lock. A rerun with the same backup
+ * continues where an interrupted run stopped.
+ */
+import { Writable, type Readable } from "node:stream";
+import { PassThrough } from "node:stream";
+import {
+  AppsV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type V1Pod,
+  type V1StatefulSet,
+} from "@kubernetes/client-node";
+import type { X25519Identity } from "../core/crypto/age-keys.ts";
+import { ConfigurationError, errorMessage } from "../core/errors.ts";
+import {
+  etcdctl,
+  snapshotRestore,
+  DEFAULT_REVISION_BUMP,
+  type RestoreTool,
+} from "../core/etcd/etcdctl.ts";
+import { memberConfigFromContainer, type EtcdMemberConfig } from "../core/etcd/member-config.ts";
+import { userClusterProfile, type EtcdClusterProfile } from "../core/etcd/profiles.ts";
+import {
+  parseProbe,
+  PROBE_SCRIPT,
+  PRUNE_SCRIPT,
+  RESTORE_EXIT,
+  RESTORE_SCRIPT,
+  restoreStamp,
+  ROOM_SCRIPT,
+  shellCommand,
+  SWAP_SCRIPT,
+  type UtilityImageFacts,
+} from "../core/etcd/restore-scripts.ts";
+import { formatBytes } from "../core/format.ts";
+import { ConfigMapJournal } from "../core/kube/configmap-journal.ts";
+import { describeApiError } from "../core/kube/errors.ts";
+import { execInPod } from "../core/kube/exec.ts";
+import type { PodTarget } from "../core/kube/pod-target.ts";
+import {
+  deletePodDisruptionBudget,
+  recreatePodDisruptionBudget,
+  savePodDisruptionBudget,
+  type SavedPodDisruptionBudget,
+} from "../core/kube/pdb.ts";
+import { createPodAndWait, deletePodAndWait } from "../core/kube/pods.ts";
+import { describeWorkload, scaleWorkload, type WorkloadRef } from "../core/kube/scale.ts";
+import { streamFileIntoPod } from "../core/kube/stream-into-pod.ts";
+import type { Logger } from "../core/log/logger.ts";
+import { AgeDecryptionError } from "../core/crypto/age.ts";
+import {
+  BackupIntegrityError,
+  checkIdentities,
+  readBackup,
+  type StoredBackup,
+} from "../core/storage/pipeline.ts";
+import type { SnapshotStore } from "../core/storage/types.ts";
+import { Plan, PlanRun, type StepRecord } from "./plan.ts";
+
+export const API_SERVER = "kube-apiserver";
+export const MAINTENANCE = "gke-master-etcd-maintenance";
+export const API_SERVER_PDB = "kube-apiserver-pdb";
+/** On each utility pod: the member's data dir, so a clean-up knows where its files are. */
+const DATA_DIR_ANNOTATION = "etcd-backup-actions/data-dir";
+/** How many pre-restore folders a member keeps; older ones go once the restore is proven. */
+export const PRE_RESTORE_KEEP = 2;
+
+export type RevisionBump = "auto" | "none" | number;
+
+export interface EtcdRestoreOptions {
+  config: KubeConfig;
+  /** The user cluster: its namespace in the admin cluster. */
+  cluster: string;
+  store: SnapshotStore;
+  /** A backup found in `store` (by URI, or the newest verified one), of this cluster. */
+  backup: StoredBackup;
+  identities: readonly X25519Identity[];
+  /** Must equal `cluster` for anything to change (not needed for a dry run). */
+  confirm?: string;
+  /** Default: the image of the cluster's own kube-etcd container. */
+  utilityImage?: string;
+  revisionBump: RevisionBump;
+  dryRun: boolean;
+  logger: Logger;
+  signal?: AbortSignal;
+  /** How long each wait for pods may take; default 5 minutes. */
+  waitTimeoutMs?: number;
+  /** The restore's stamp (folder names); default now. A rerun takes it from the journal. */
+  now?: Date;
+}
+
+/** One etcd member as the restore sees it. */
+export interface RestoreMember {
+  memberNumber: number;
+  pod: string;
+  pvc: string;
+  node: string;
+  config: EtcdMemberConfig;
+  utilityPod: string;
+}
+
+export interface RestoreTopology {
+  cluster: string;
+  namespace: string;
+  replicas: number;
+  image: string;
+  podManagementPolicy: string;
+  /** The data volume's mount path in the member container (the utility pod mounts it there too). */
+  dataMount: string;
+  certificatesSecret: string;
+  certificatesMount: string;
+  nodeSelector: Record<string, string>;
+  members: RestoreMember[];
+}
+
+export interface EtcdRestoreResult {
+  cluster: string;
+  outcome: "restored" | "planned" | "failed";
+  backup: string;
+  revision?: number;
+  keys?: number;
+  members: string[];
+  bump?: number;
+  preRestoreFolders: string[];
+  removedPreRestoreFolders: string[];
+  /** From the first scale-down to the API server Ready again. */
+  outageMs?: number;
+  durationMs: number;
+  error?: string;
+  steps: StepRecord[];
+}
+
+/** The restore, declared once: `dry-run` prints it, a run executes it. */
+export function etcdRestorePlan(cluster: string, backupUri: string): Plan {
+  const ns = `-n ${cluster}`;
+  const utility = "kubectl exec -n " + cluster + " etcd-utility-N --";
+  return new Plan(`restore etcd of ${cluster} from ${backupUri}`, [
+    {
+      name: "readTopology",
+      purpose:
+        "the kube-etcd StatefulSet (replicas, image, each member's name, initial cluster, token, peer URLs, data dir), each member's PVC and node, the API server, the maintenance job and the PDB",
+      runbook: `kubectl get statefulset kube-etcd ${ns} -o yaml; kubectl get pods,pvc ${ns} -o wide; kubectl get pdb ${API_SERVER_PDB} ${ns} -o yaml`,
+      effect: "reads",
+    },
+    {
+      name: "checkBackup",
+      purpose:
+        "the backup is of this cluster, from the same etcd major.minor version as the members' image",
+      effect: "reads",
+    },
+    {
+      name: "checkNodes",
+      purpose:
+        "every member's PVC is bound to a node that exists and is Ready; PVCs are not deleted on scale-down",
+      runbook: `kubectl get pvc ${ns} -o wide; kubectl get nodes`,
+      effect: "reads",
+    },
+    {
+      name: "createUtilityPods",
+      purpose:
+        "one utility pod per member on its PVC's node, with its PVC and the certificates (the runbook's etcd-utility-N), the cluster's own etcd image",
+      runbook: `kubectl apply -f etcd-utility-N.yaml`,
+      effect: "changes",
+    },
+    {
+      name: "probeUtilityImage",
+      purpose:
+        "the image has a shell, etcdctl or etcdutl, flock and a sha256 tool; whether it can bump the revision",
+      runbook: `${utility} etcdctl snapshot restore --help`,
+      effect: "reads",
+    },
+    {
+      name: "checkRoom",
+      purpose:
+        "room on every member's volume for the snapshot and the restored data beside the live data",
+      runbook: `${utility} df -Pk /var/lib/etcd`,
+      effect: "reads",
+    },
+    {
+      name: "streamSnapshot",
+      purpose:
+        "decrypt once on the runner (plaintext never on its disk) and stream the same bytes to every member in parallel through exec stdin; sha256 checked in each pod",
+      runbook: `kubectl cp snapshot.db ${cluster}/etcd-utility-N:/var/lib/etcd/`,
+      effect: "changes",
+    },
+    {
+      name: "restoreMembers",
+      purpose:
+        "snapshot restore on every member with its own name and peer URL and the cluster's token, into a new folder on its volume, while the cluster still runs",
+      runbook: `${utility} etcdctl snapshot restore snapshot.db --name=kube-etcd-N --initial-cluster=... --initial-cluster-token=... --initial-advertise-peer-urls=...`,
+      effect: "changes",
+    },
+    {
+      name: "savePdb",
+      purpose: `save then delete the PDB ${API_SERVER_PDB} (the outage begins here)`,
+      runbook: `kubectl get pdb ${API_SERVER_PDB} ${ns} -o yaml > pdb.yaml; kubectl delete pdb ${API_SERVER_PDB} ${ns}`,
+      effect: "changes",
+    },
+    {
+      name: "scaleDownApiServer",
+      purpose: `scale ${API_SERVER} and ${MAINTENANCE} to 0 and wait until their pods are gone, so nothing uses etcd`,
+      runbook: `kubectl scale statefulset ${API_SERVER} ${ns} --replicas=0; kubectl scale deployment ${MAINTENANCE} ${ns} --replicas=0`,
+      effect: "changes",
+    },
+    {
+      name: "stopMembers",
+      purpose:
+        "scale kube-etcd to 0 and wait until every member pod is gone: no etcd may write into a folder being swapped",
+      runbook: `kubectl scale statefulset kube-etcd ${ns} --replicas=0`,
+      effect: "changes",
+    },
+    {
+      name: "swapMembers",
+      purpose:
+        "on every member, prove no process holds member/snap/db, then move the live member folder to pre-restore-<stamp>/member and the restored one into its place (owner and mode kept; nothing deleted)",
+      runbook: `${utility} sh -c 'mv /var/lib/etcd/member /var/lib/etcd/pre-restore-STAMP/member && mv /var/lib/etcd/restore-STAMP/member /var/lib/etcd/member'`,
+      effect: "point of no return",
+    },
+    {
+      name: "deleteUtilityPods",
+      purpose: "delete the utility pods",
+      runbook: `kubectl delete pod ${ns} etcd-utility-N`,
+      effect: "changes",
+    },
+    {
+      name: "startMembers",
+      purpose: "scale kube-etcd back to its replicas and wait until every member is Ready",
+      runbook: `kubectl scale statefulset kube-etcd ${ns} --replicas=REPLICAS`,
+      effect: "changes",
+    },
+    {
+      name: "checkMembers",
+      purpose:
+        "every member healthy, one cluster ID, the expected names and peer URLs, and the snapshot's revision and key count",
+      runbook: `kubectl exec ${ns} kube-etcd-0 -- etcdctl endpoint health --cluster; ... member list; ... endpoint status`,
+      effect: "reads",
+    },
+    {
+      name: "scaleUpApiServer",
+      purpose: `${API_SERVER} and ${MAINTENANCE} back to their replicas, their pods Ready (the outage ends here)`,
+      runbook: `kubectl scale statefulset ${API_SERVER} ${ns} --replicas=3; kubectl scale deployment ${MAINTENANCE} ${ns} --replicas=1`,
+      effect: "changes",
+    },
+    {
+      name: "recreatePdb",
+      purpose: `re-create ${API_SERVER_PDB} exactly as saved (no server-set fields)`,
+      runbook: `kubectl create -f pdb.yaml`,
+      effect: "changes",
+      onlyWhen: "when the cluster had the PDB",
+    },
+    {
+      name: "restartWatchers",
+      purpose:
+        "rollout restart of every other workload in the namespace that watches the user cluster's API, so nothing serves state from after the backup",
+      runbook: `kubectl rollout restart deployment,statefulset ${ns} (all but kube-etcd, ${API_SERVER}, ${MAINTENANCE})`,
+      effect: "changes",
+      onlyWhen: "when the namespace has such workloads",
+    },
+    {
+      name: "prunePreRestore",
+      purpose: `remove pre-restore folders beyond the newest ${PRE_RESTORE_KEEP} on every member, now that the restored cluster is proven`,
+      effect: "changes",
+    },
+    {
+      name: "releaseLock",
+      purpose: "remove the restore's journal, which is also its lock",
+      runbook: `kubectl delete configmap -n ${cluster} etcd-backup-actions-restore`,
+      effect: "changes",
+    },
+    {
+      name: "putBackAfterFailure",
+      purpose:
+        "members, API server, maintenance job and PDB back as the journal recorded them, the restore's files and utility pods removed, the lock released",
+      effect: "changes",
+      onlyWhen:
+        "when a step before the swap failed (after the swap nothing is put back: rerun to finish, or undo)",
+    },
+  ]);
+}
+
+export async function runEtcdRestore(options: EtcdRestoreOptions): Promise<EtcdRestoreResult> {
+  return new UserClusterRestore(options).run();
+}
+
+class UserClusterRestore {
+  private readonly logger: Logger;
+  private readonly profile: EtcdClusterProfile;
+  private readonly started = Date.now();
+  private outageStarted: number | undefined;
+  private readonly result: EtcdRestoreResult;
+
+  constructor(private readonly options: EtcdRestoreOptions) {
+    this.logger = options.logger;
+    this.profile = userClusterProfile(options.cluster);
+    this.result = {
+      cluster: options.cluster,
+      outcome: "failed",
+      backup: options.backup.location.uri,
+      members: [],
+      preRestoreFolders: [],
+      removedPreRestoreFolders: [],
+      durationMs: 0,
+      steps: [],
+    };
+  }
+
+  async run(): Promise<EtcdRestoreResult> {
+    const { options, logger } = this;
+    if (options.backup.manifest.cluster !== options.cluster) {
+      throw new ConfigurationError(
+        "backup",
+        `${options.backup.location.uri} is a backup of ${options.backup.manifest.cluster}, not of ${options.cluster}; expected a backup of the cluster being restored.`,
+      );
+    }
+    if (!options.dryRun && options.confirm !== options.cluster) {
+      throw new ConfigurationError(
+        "confirm",
+        `must be the cluster's name, ${options.cluster}, for the restore to change anything (it is ${options.confirm ? `"${options.confirm}"` : "empty"}); a dry run needs no confirmation.`,
+      );
+    }
+    try {
+      checkIdentities(options.backup, options.identities);
+    } catch (error) {
+      throw new ConfigurationError("identity", errorMessage(error), { cause: error });
+    }
+    const plan = etcdRestorePlan(options.cluster, options.backup.location.uri);
+    plan.print(logger);
+    const journal = options.dryRun
+      ? undefined
+      : new ConfigMapJournal(options.config, this.profile.namespace);
+    const run = await PlanRun.start(plan, {
+      logger,
+      ...(journal ? { journal } : {}),
+      identity: { cluster: options.cluster, backup: options.backup.location.uri },
+      dryRun: options.dryRun,
+    });
+    this.result.steps = run.log;
+    try {
+      await this.restore(run, journal);
+      this.result.outcome = options.dryRun ? "planned" : "restored";
+    } catch (error) {
+      this.result.error = errorMessage(error);
+      if (journal) await this.afterFailure(run, journal);
+    } finally {
+      run.finish();
+      this.result.durationMs = Date.now() - this.started;
+    }
+    return this.result;
+  }
+
+  /**
+   * Before the swap, a failure changes nothing for good: everything is put back as the
+   * journal recorded it. After the swap began, nothing is put back (the old data is safe in
+   * pre-restore folders); the log says how to finish or undo.
+   */
+  private async afterFailure(run: PlanRun, journal: ConfigMapJournal): Promise<void> {
+    if (run.hasStarted("swapMembers")) {
+      this.logger.warning(
+        `The restore of ${this.options.cluster} stopped after the swap began; the displaced data is kept in pre-restore folders on every member's volume, and the journal ${journal.description} holds the lock. Rerun the restore with the same backup to finish it, or run it with undo to put the old data back.`,
+      );
+      return;
+    }
+    await run
+      .run(
+        "putBackAfterFailure",
+        () => this.putBack(run, journal),
+        (done) => done.join("; "),
+      )
+      .catch((error: unknown) => {
+        this.logger.warning(
+          `Putting ${this.options.cluster} back after the failure did not finish: ${errorMessage(error)}. The journal ${journal.description} records what was changed; rerun the restore to continue, or put it back by hand.`,
+        );
+      });
+  }
+
+  /** Undoes, from the journal's records, every change made before the swap. */
+  private async putBack(run: PlanRun, journal: ConfigMapJournal): Promise<string[]> {
+    const { config } = this.options;
+    const done: string[] = [];
+    const stopped = run.intentOf("stopMembers") as { replicas: number } | undefined;
+    if (stopped) {
+      await scaleWorkload(
+        config,
+        this.workload("StatefulSet", "kube-etcd"),
+        stopped.replicas,
+        this.waits(),
+      );
+      done.push(`kube-etcd back to ${stopped.replicas}`);
+    }
+    const scaled = run.intentOf("scaleDownApiServer") as
+      { apiServer: number; maintenance: number } | undefined;
+    if (scaled) {
+      await Promise.all([
+        scaleWorkload(
+          config,
+          this.workload("StatefulSet", API_SERVER),
+          scaled.apiServer,
+          this.waits(),
+        ),
+        scaleWorkload(
+          config,
+          this.workload("Deployment", MAINTENANCE),
+          scaled.maintenance,
+          this.waits(),
+        ),
+      ]);
+      done.push(
+        `${API_SERVER} back to ${scaled.apiServer}, ${MAINTENANCE} back to ${scaled.maintenance}`,
+      );
+    }
+    const pdb = run.intentOf("savePdb") as
+      { manifest: SavedPodDisruptionBudget | null } | undefined;
+    if (pdb?.manifest) {
+      await recreatePodDisruptionBudget(config, pdb.manifest, this.options.signal);
+      done.push(`${API_SERVER_PDB} re-created`);
+    }
+    const created = run.intentOf("createUtilityPods") as { stamp: string } | undefined;
+    if (created) {
+      done.push(await this.removeRestoreFiles(created.stamp));
+    }
+    await journal.remove();
+    done.push("lock released");
+    return done;
+  }
+
+  /** Removes restore-<stamp> and its snapshot from every volume, then the utility pods. */
+  private async removeRestoreFiles(stamp: string): Promise<string> {
+    const { config } = this.options;
+    const namespace = this.profile.namespace;
+    const core = config.makeApiClient(CoreV1Api);
+    const pods = await core.listNamespacedPod({
+      namespace,
+      labelSelector: "etcd-backup-actions/role=restore-utility",
+    });
+    for (const pod of pods.items) {
+      const name = pod.metadata!.name!;
+      const dataDir = pod.metadata?.annotations?.[DATA_DIR_ANNOTATION];
+      if (dataDir && pod.status?.phase === "Running") {
+        await this.exec({ namespace, pod: name, container: "etcd-utility" }, [
+          "sh",
+          "-c",
+          'rm -rf "$1/restore-$2" "$1/restore-$2.db" "$1/restore-$2.db.part"',
+          "sh",
+          dataDir,
+          stamp,
+        ]);
+      }
+      await deletePodAndWait(config, { namespace, name }, this.waits());
+    }
+    return `restore-${stamp} removed and ${pods.items.length} utility pod(s) deleted`;
+  }
+
+  private async restore(run: PlanRun, journal: ConfigMapJournal | undefined): Promise<void> {
+    const { options } = this;
+    const recorded = run.intentOf("stopMembers") as { replicas: number } | undefined;
+    const topology = await run.run(
+      "readTopology",
+      () => this.readTopology(recorded?.replicas),
+      describeTopology,
+    );
+    this.result.members = topology.members.map((member) => member.pod);
+    await run.run(
+      "checkBackup",
+      async () => this.checkBackup(topology),
+      (text) => text,
+    );
+    await run.run(
+      "checkNodes",
+      () => this.checkNodes(topology),
+      (text) => text,
+    );
+    if (options.dryRun) {
+      this.logger.info(
+        `Dry run: would restore ${topology.members.length} member(s) of ${options.cluster} (${topology.members.map((member) => `${member.pod} on ${member.node}`).join(", ")}) from ${options.backup.location.uri}; nothing was changed.`,
+      );
+      return;
+    }
+    // The stamp of this restore's folders: recorded once, so a rerun uses the same folders.
+    const { stamp } = await run.run("createUtilityPods", async (step) => {
+      const recorded = await step.intend({ stamp: restoreStamp(options.now ?? new Date()) });
+      await this.createUtilityPods(topology, options.utilityImage ?? topology.image);
+      return recorded;
+    });
+    const image = await run.run(
+      "probeUtilityImage",
+      () => this.probeUtilityImage(topology),
+      describeImage,
+    );
+    const bump = this.chooseBump(image);
+    this.result.bump = bump ?? 0;
+    await run.run(
+      "checkRoom",
+      () => this.checkRoom(topology),
+      (text) => text,
+    );
+    await run.run(
+      "streamSnapshot",
+      () => this.streamSnapshot(topology, stamp),
+      () =>
+        `${formatBytes(options.backup.manifest.payload.plaintext.bytes)} to ${topology.members.length} member(s), sha256 equal in each`,
+    );
+    await run.run(
+      "restoreMembers",
+      () => this.restoreMembers(topology, stamp, image, bump),
+      (text) => text,
+    );
+
+    // The outage begins: from here on every step records what it changes before it acts.
+    this.outageStarted = Date.now();
+    const pdb = await run.run(
+      "savePdb",
+      async (step) => {
+        const saved = await step.intend<{ manifest: SavedPodDisruptionBudget | null }>({
+          manifest:
+            (await savePodDisruptionBudget(options.config, this.pdbRef(), options.signal)) ?? null,
+        });
+        if (saved.manifest)
+          await deletePodDisruptionBudget(options.config, this.pdbRef(), this.waits());
+        return saved;
+      },
+      (saved) =>
+        saved.manifest
+          ? `${API_SERVER_PDB} saved in the journal and deleted`
+          : "the cluster has no such PDB",
+    );
+    const scaledDown = await run.run(
+      "scaleDownApiServer",
+      async (step) => {
+        const replicas = await step.intend({
+          apiServer: await this.replicasOf(this.workload("StatefulSet", API_SERVER)),
+          maintenance: await this.replicasOf(this.workload("Deployment", MAINTENANCE)),
+        });
+        await Promise.all([
+          scaleWorkload(options.config, this.workload("StatefulSet", API_SERVER), 0, this.waits()),
+          scaleWorkload(options.config, this.workload("Deployment", MAINTENANCE), 0, this.waits()),
+        ]);
+        return replicas;
+      },
+      (replicas) =>
+        `${API_SERVER} ${replicas.apiServer} -> 0, ${MAINTENANCE} ${replicas.maintenance} -> 0`,
+    );
+    const stopped = await run.run(
+      "stopMembers",
+      async (step) => {
+        const recorded = await step.intend({ replicas: topology.replicas });
+        await scaleWorkload(
+          options.config,
+          this.workload("StatefulSet", "kube-etcd"),
+          0,
+          this.waits(),
+        );
+        return recorded;
+      },
+      (recorded) => `kube-etcd ${recorded.replicas} -> 0, every member pod gone`,
+    );
+    const swaps = await run.run(
+      "swapMembers",
+      () => this.swapMembers(topology, stamp),
+      (done) => done.join("; "),
+    );
+    this.result.preRestoreFolders = swaps.map((line) => line.split(": ")[0]!);
+    await run.run("deleteUtilityPods", () => this.deleteUtilityPods(topology));
+    await run.run(
+      "startMembers",
+      async () =>
+        scaleWorkload(
+          options.config,
+          this.workload("StatefulSet", "kube-etcd"),
+          stopped.replicas,
+          this.waits(),
+        ),
+      () => `kube-etcd 0 -> ${stopped.replicas}, every member Ready`,
+    );
+    const proof = await run.run(
+      "checkMembers",
+      () => this.checkMembers(topology, bump),
+      (facts) => facts.summary,
+    );
+    this.result.revision = proof.revision;
+    this.result.keys = proof.keys;
+    await run.run(
+      "scaleUpApiServer",
+      async () => {
+        await Promise.all([
+          scaleWorkload(
+            options.config,
+            this.workload("StatefulSet", API_SERVER),
+            scaledDown.apiServer,
+            this.waits(),
+          ),
+          scaleWorkload(
+            options.config,
+            this.workload("Deployment", MAINTENANCE),
+            scaledDown.maintenance,
+            this.waits(),
+          ),
+        ]);
+      },
+      () =>
+        `${API_SERVER} 0 -> ${scaledDown.apiServer}, ${MAINTENANCE} 0 -> ${scaledDown.maintenance}, their pods Ready`,
+    );
+    this.result.outageMs = Date.now() - this.outageStarted;
+    if (pdb.manifest) {
+      const manifest = pdb.manifest;
+      await run.run(
+        "recreatePdb",
+        () => recreatePodDisruptionBudget(options.config, manifest, options.signal),
+        () => `${API_SERVER_PDB} re-created as saved`,
+      );
+    } else run.skip("recreatePdb", "the cluster had no PDB to put back");
+    const watchers = await this.otherWorkloads(topology);
+    if (watchers.length) {
+      await run.run(
+        "restartWatchers",
+        () => this.restartWorkloads(watchers),
+        () => watchers.map(describeRef).join(", "),
+      );
+    } else
+      run.skip(
+        "restartWatchers",
+        `nothing else in ${topology.namespace} watches the user cluster's API`,
+      );
+    const removed = await run.run(
+      "prunePreRestore",
+      () => this.prunePreRestore(topology),
+      (names) => (names.length ? `removed ${names.join(", ")}` : "nothing to remove"),
+    );
+    this.result.removedPreRestoreFolders = removed;
+    await run.run("releaseLock", async () => journal?.remove());
+    run.skip("putBackAfterFailure", "the restore succeeded");
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  /** `recordedReplicas`: the member count a stopped restore recorded before scaling to 0. */
+  private async readTopology(recordedReplicas?: number): Promise<RestoreTopology> {
+    const { config, cluster } = this.options;
+    const namespace = this.profile.namespace;
+    const apps = config.makeApiClient(AppsV1Api);
+    const core = config.makeApiClient(CoreV1Api);
+    const statefulSet: V1StatefulSet = await apps
+      .readNamespacedStatefulSet({ name: "kube-etcd", namespace })
+      .catch((error: unknown) => {
+        throw new Error(
+          `cluster ${cluster}: ${describeApiError(error, `statefulset ${namespace}/kube-etcd`)}`,
+          {
+            cause: error,
+          },
+        );
+      });
+    const spec = statefulSet.spec!;
+    const podSpec = spec.template.spec!;
+    const container =
+      podSpec.containers.find((candidate) => candidate.name === this.profile.container) ??
+      podSpec.containers[0]!;
+    const claimName = spec.volumeClaimTemplates?.[0]?.metadata?.name ?? "data";
+    const dataMount = container.volumeMounts?.find((mount) => mount.name === claimName)?.mountPath;
+    const certificatesVolume = podSpec.volumes?.find((volume) => volume.secret);
+    const certificatesMount = container.volumeMounts?.find(
+      (mount) => mount.name === certificatesVolume?.name,
+    )?.mountPath;
+    if (!dataMount || !certificatesVolume?.secret?.secretName || !certificatesMount) {
+      throw new Error(
+        `statefulset ${namespace}/kube-etcd has no data volume claim mounted in its container, or no certificates secret: this is not the layout the runbook restores.`,
+      );
+    }
+    const replicas = spec.replicas || recordedReplicas || 0;
+    if (replicas < 1) {
+      throw new Error(
+        `statefulset ${namespace}/kube-etcd has 0 replicas: a restore that was interrupted after stopping the members is continued by a rerun with the same backup (its journal records the replicas); otherwise scale it back first.`,
+      );
+    }
+    const claims = await core
+      .listNamespacedPersistentVolumeClaim({ namespace })
+      .catch((error: unknown) => {
+        throw new Error(describeApiError(error, `persistentvolumeclaims in ${namespace}`), {
+          cause: error,
+        });
+      });
+    const pods = await core.listNamespacedPod({ namespace }).catch((error: unknown) => {
+      throw new Error(describeApiError(error, `pods in ${namespace}`), { cause: error });
+    });
+    const members: RestoreMember[] = [];
+    for (let memberNumber = 0; memberNumber < replicas; memberNumber++) {
+      const pod = `kube-etcd-${memberNumber}`;
+      const pvc = `${claimName}-${pod}`;
+      const claim = claims.items.find((item) => item.metadata?.name === pvc);
+      if (!claim)
+        throw new Error(
+          `member ${pod} of ${cluster} has no PVC ${pvc}: its data cannot be restored in place.`,
+        );
+      const node =
+        claim.metadata?.annotations?.["volume.kubernetes.io/selected-node"] ??
+        pods.items.find((item) => item.metadata?.name === pod)?.spec?.nodeName;
+      if (!node)
+        throw new Error(
+          `the PVC ${namespace}/${pvc} of ${pod} is bound to no node, and ${pod} runs nowhere: the utility pod has no node to go to.`,
+        );
+      members.push({
+        memberNumber,
+        pod,
+        pvc,
+        node,
+        config: memberConfigFromContainer(
+          container,
+          { name: pod, namespace },
+          `statefulset ${namespace}/kube-etcd (member ${pod})`,
+        ),
+        utilityPod: `etcd-utility-${memberNumber}`,
+      });
+    }
+    return {
+      cluster,
+      namespace,
+      replicas,
+      image: container.image!,
+      podManagementPolicy: spec.podManagementPolicy ?? "OrderedReady",
+      dataMount,
+      certificatesSecret: certificatesVolume.secret.secretName,
+      certificatesMount,
+      nodeSelector: podSpec.nodeSelector ?? {},
+      members,
+      ...(spec.persistentVolumeClaimRetentionPolicy?.whenScaled === "Delete"
+        ? { pvcDeletedOnScaleDown: true }
+        : {}),
+    };
+  }
+
+  private checkBackup(topology: RestoreTopology): string {
+    const { manifest, location } = this.options.backup;
+    if (manifest.kind !== "user-etcd") {
+      throw new Error(
+        `${location.uri} is a ${manifest.kind} backup; a user cluster is restored from a user-etcd backup.`,
+      );
+    }
+    const imageVersion = etcdVersionOfImage(topology.image);
+    const backupVersion = (manifest.etcd as { version?: string } | undefined)?.version;
+    if (backupVersion && imageVersion && minor(backupVersion) !== minor(imageVersion)) {
+      throw new Error(
+        `${location.uri} was taken from etcd ${backupVersion}, but the members run ${topology.image} (etcd ${imageVersion}): a snapshot restores only into the same etcd major.minor version.`,
+      );
+    }
+    return `${manifest.cluster}, revision ${manifest.etcd?.revision ?? "?"}, ${manifest.etcd?.keyCount ?? "?"} keys, ${formatBytes(manifest.payload.plaintext.bytes)}${backupVersion ? `, etcd ${backupVersion}` : ""}`;
+  }
+
+  private async checkNodes(topology: RestoreTopology): Promise<string> {
+    const core = this.options.config.makeApiClient(CoreV1Api);
+    if ((topology as { pvcDeletedOnScaleDown?: boolean }).pvcDeletedOnScaleDown) {
+      throw new Error(
+        `statefulset ${topology.namespace}/kube-etcd deletes its PVCs when scaled down (persistentVolumeClaimRetentionPolicy.whenScaled: Delete): stopping the members would delete their data; set it to Retain first.`,
+      );
+    }
+    for (const member of topology.members) {
+      const node = await core.readNode({ name: member.node }).catch((error: unknown) => {
+        throw new Error(
+          `the node ${member.node} of ${member.pod}'s PVC ${member.pvc}: ${describeApiError(error, `node ${member.node}`)} The member's data lives there; bring the node back first.`,
+          { cause: error },
+        );
+      });
+      const ready = node.status?.conditions?.find((condition) => condition.type === "Ready");
+      if (ready?.status !== "True") {
+        throw new Error(
+          `the node ${member.node} of ${member.pod}'s PVC ${member.pvc} is not Ready (${ready?.reason ?? "no Ready condition"}): a utility pod cannot run there; bring the node back first.`,
+        );
+      }
+    }
+    return topology.members.map((member) => `${member.pvc} on ${member.node} (Ready)`).join(", ");
+  }
+
+  // ------------------------------------------------------------------ utility pods
+
+  private async createUtilityPods(topology: RestoreTopology, image: string): Promise<void> {
+    await Promise.all(
+      topology.members.map(async (member) => {
+        // A rerun after an interruption may find the pod already there.
+        await deletePodAndWait(
+          this.options.config,
+          { namespace: topology.namespace, name: member.utilityPod },
+          this.waits(),
+        );
+        await createPodAndWait(
+          this.options.config,
+          utilityPodManifest(topology, member, image),
+          this.waits(),
+        ).catch((error: unknown) => {
+          throw new Error(
+            `the utility pod ${topology.namespace}/${member.utilityPod} on ${member.node} did not start: ${errorMessage(error)}`,
+            { cause: error },
+          );
+        });
+      }),
+    );
+  }
+
+  private async probeUtilityImage(topology: RestoreTopology): Promise<UtilityImageFacts> {
+    const output = await this.inUtilityPod(
+      topology,
+      topology.members[0]!,
+      shellCommand(PROBE_SCRIPT),
+    );
+    const facts = parseProbe(output.stdout);
+    const missing = ["flock", "mv", "stat", "df"].filter((tool) => !facts.tools[tool]);
+    if (!facts.restoreTool) missing.unshift("etcdctl or etcdutl");
+    if (!facts.tools.sha256sum && !facts.tools.openssl) missing.push("sha256sum or openssl");
+    if (missing.length) {
+      throw new Error(
+        `the utility image ${this.options.utilityImage ?? topology.image} lacks ${missing.join(", ")}: give utility-image the runbook's gcr.io/gke-on-prem-release/etcd-util:<version> for this cluster's release.`,
+      );
+    }
+    return facts;
+  }
+
+  private chooseBump(image: UtilityImageFacts): number | undefined {
+    const wanted = this.options.revisionBump;
+    if (wanted === "none") return undefined;
+    if (!image.bump) {
+      if (typeof wanted === "number") {
+        throw new ConfigurationError(
+          "revision-bump",
+          `is ${wanted}, but ${image.restoreTool} ${image.version ?? ""} in the utility image has no --bump-revision; use auto or none, or a utility image of etcd 3.4.26+ / 3.5.10+.`,
+        );
+      }
+      this.logger.warning(
+        `${image.restoreTool} ${image.version ?? ""} cannot bump the revision: the restored cluster's revision goes back to the snapshot's, so every client watching the user cluster's API is restarted afterwards.`,
+      );
+      return undefined;
+    }
+    return typeof wanted === "number" ? wanted : DEFAULT_REVISION_BUMP;
+  }
+
+  private async checkRoom(topology: RestoreTopology): Promise<string> {
+    const snapshotKiB = Math.ceil(this.options.backup.manifest.payload.plaintext.bytes / 1024);
+    // The snapshot, and the restored data (about the snapshot's size), beside the live data.
+    const neededKiB = 2 * snapshotKiB + 1024;
+    const lines = await Promise.all(
+      topology.members.map(async (member) => {
+        const { code, stdout } = await this.inUtilityPod(
+          topology,
+          member,
+          shellCommand(ROOM_SCRIPT, member.config.dataDir, String(neededKiB)),
+          [0, RESTORE_EXIT.noRoom],
+        );
+        const free = Number(/free=(\d+)/.exec(stdout)?.[1] ?? 0) * 1024;
+        if (code === RESTORE_EXIT.noRoom) {
+          throw new Error(
+            `the volume ${member.pvc} of ${member.pod} has ${formatBytes(free)} free, but the restore needs ${formatBytes(neededKiB * 1024)} for the snapshot and the restored data beside the live data; grow the volume or free room first.`,
+          );
+        }
+        return `${member.pvc} ${formatBytes(free)} free`;
+      }),
+    );
+    return lines.join(", ");
+  }
+
+  /** Decrypts once; the same bytes go to every member, each checking the manifest's sha256. */
+  private async streamSnapshot(topology: RestoreTopology, stamp: string): Promise<void> {
+    const { options } = this;
+    const plaintext = options.backup.manifest.payload.plaintext;
+    const feeds = topology.members.map(() => new PassThrough({ highWaterMark: 1024 * 1024 }));
+    const deliveries = topology.members.map((member, index) =>
+      streamFileIntoPod(
+        options.config,
+        this.utilityTarget(topology, member),
+        snapshotPath(member, stamp),
+        feeds[index]!,
+        { bytes: plaintext.bytes, sha256: plaintext.sha256 },
+        options.signal ? { signal: options.signal } : {},
+      ),
+    );
+    const read = readBackup(options.store, options.backup, fanOutTo(feeds), {
+      identities: options.identities,
+      logger: this.logger,
+    }).catch((error: unknown) => {
+      // Every member's receiver stops at once, removing its partial file.
+      for (const feed of feeds) feed.destroy(error as Error);
+      throw error;
+    });
+    const [readOutcome, ...deliveryOutcomes] = await Promise.allSettled([read, ...deliveries]);
+    const deliveryFailure = deliveryOutcomes.find((outcome) => outcome.status === "rejected");
+    if (readOutcome!.status === "rejected") {
+      const cause = readOutcome!.reason as unknown;
+      // A damaged or undecryptable backup is the root cause; a closed feed is a member's failure.
+      if (
+        cause instanceof BackupIntegrityError ||
+        cause instanceof AgeDecryptionError ||
+        !deliveryFailure
+      )
+        throw cause;
+    }
+    if (deliveryFailure) throw (deliveryFailure as PromiseRejectedResult).reason;
+  }
+
+  private async restoreMembers(
+    topology: RestoreTopology,
+    stamp: string,
+    image: UtilityImageFacts,
+    bump: number | undefined,
+  ): Promise<string> {
+    const lines = await Promise.all(
+      topology.members.map(async (member) => {
+        const argv = snapshotRestore(
+          image.restoreTool as RestoreTool,
+          snapshotPath(member, stamp),
+          {
+            member: member.config,
+            dataDir: `${member.config.dataDir}/restore-${stamp}`,
+            ...(bump ? { bumpRevision: bump } : {}),
+          },
+        );
+        const { stdout } = await this.inUtilityPod(
+          topology,
+          member,
+          shellCommand(RESTORE_SCRIPT, member.config.dataDir, stamp, ...argv),
+        );
+        const size = Number(stdout.split("\n").pop());
+        return `${member.pod}: ${Number.isFinite(size) ? formatBytes(size * 1024) : stdout}`;
+      }),
+    );
+    return `restored into restore-${stamp}: ${lines.join(", ")}`;
+  }
+
+  private async swapMembers(topology: RestoreTopology, stamp: string): Promise<string[]> {
+    const done: string[] = [];
+    // One member at a time, each proven stopped immediately before its own swap.
+    for (const member of topology.members) {
+      const { code, stdout, stderr } = await this.inUtilityPod(
+        topology,
+        member,
+        shellCommand(SWAP_SCRIPT, member.config.dataDir, stamp),
+        [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.noFlock, RESTORE_EXIT.restoredMissing],
+      );
+      if (code === RESTORE_EXIT.dataInUse) {
+        throw new Error(
+          `a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`,
+        );
+      }
+      if (code !== 0) {
+        throw new Error(
+          `the swap on ${member.pod} (${member.pvc}) failed with exit ${code}: ${stderr.trim() || stdout.trim()}`,
+        );
+      }
+      done.push(`pre-restore-${stamp}: ${member.pod} ${stdout.trim()}`);
+    }
+    return done;
+  }
+
+  private async deleteUtilityPods(topology: RestoreTopology): Promise<void> {
+    await Promise.all(
+      topology.members.map((member) =>
+        deletePodAndWait(
+          this.options.config,
+          { namespace: topology.namespace, name: member.utilityPod },
+          this.waits(),
+        ),
+      ),
+    );
+  }
+
+  // ------------------------------------------------------------------ proof
+
+  private async checkMembers(
+    topology: RestoreTopology,
+    bump: number | undefined,
+  ): Promise<{ revision: number; keys: number; summary: string }> {
+    const { manifest } = this.options.backup;
+    const first = topology.members[0]!;
+    const target: PodTarget = {
+      namespace: topology.namespace,
+      pod: first.pod,
+      container: this.profile.container,
+    };
+    const health = await this.exec(
+      target,
+      etcdctl(this.profile, "endpoint", "health", "--cluster", "-w", "json"),
+    );
+    const unhealthy = (
+      JSON.parse(health.stdout) as { endpoint: string; health: boolean; error?: string }[]
+    ).filter((entry) => !entry.health);
+    if (unhealthy.length) {
+      throw new Error(
+        `after the restore, ${unhealthy.map((entry) => `${entry.endpoint}: ${entry.error ?? "unhealthy"}`).join("; ")}`,
+      );
+    }
+    const list = JSON.parse(
+      (await this.exec(target, etcdctl(this.profile, "member", "list", "-w", "json"))).stdout,
+    ) as {
+      header: { cluster_id: number };
+      members: { name: string; peerURLs: string[] }[];
+    };
+    const expected = first.config.initialClusterMembers
+      .map((member) => `${member.name}=${member.peerUrls.join(",")}`)
+      .sort();
+    const actual = list.members
+      .map((member) => `${member.name}=${member.peerURLs.join(",")}`)
+      .sort();
+    if (JSON.stringify(expected) !== JSON.stringify(actual)) {
+      throw new Error(
+        `after the restore, the members are ${actual.join(" ")}, but ${expected.join(" ")} were expected.`,
+      );
+    }
+    const clusterIds = new Set<string>();
+    for (const member of topology.members) {
+      const status = await this.exec(
+        { ...target, pod: member.pod },
+        etcdctl(this.profile, "endpoint", "status", "-w", "json"),
+      );
+      clusterIds.add(/"cluster_id":(\d+)/.exec(status.stdout)?.[1] ?? "?");
+    }
+    if (clusterIds.size !== 1) {
+      throw new Error(
+        `after the restore, the members report ${clusterIds.size} cluster IDs (${[...clusterIds].join(", ")}): they did not form one cluster.`,
+      );
+    }
+    const count = JSON.parse(
+      (
+        await this.exec(
+          target,
+          etcdctl(this.profile, "get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"),
+        )
+      ).stdout,
+    ) as { header: { revision: number }; count?: number };
+    const revision = Number(count.header.revision);
+    const keys = Number(count.count ?? 0);
+    const expectedRevision = (manifest.etcd?.revision ?? 0) + (bump ?? 0);
+    if (manifest.etcd?.revision !== undefined && revision !== expectedRevision) {
+      throw new Error(
+        `after the restore, the revision is ${revision}, but the snapshot's is ${expectedRevision}${bump ? ` (with the bump of ${bump})` : ""}.`,
+      );
+    }
+    if (manifest.etcd?.keyCount !== undefined && keys !== manifest.etcd.keyCount) {
+      throw new Error(
+        `after the restore, etcd holds ${keys} keys, but the snapshot held ${manifest.etcd.keyCount}.`,
+      );
+    }
+    return {
+      revision,
+      keys,
+      summary: `${topology.members.length} member(s) healthy, one cluster ID, names and peer URLs as expected, revision ${revision}, ${keys} keys as in the snapshot`,
+    };
+  }
+
+  private async otherWorkloads(topology: RestoreTopology): Promise<WorkloadRef[]> {
+    const apps = this.options.config.makeApiClient(AppsV1Api);
+    const namespace = topology.namespace;
+    const known = new Set(["kube-etcd", API_SERVER, MAINTENANCE]);
+    const [statefulSets, deployments] = await Promise.all([
+      apps.listNamespacedStatefulSet({ namespace }),
+      apps.listNamespacedDeployment({ namespace }),
+    ]);
+    return [
+      ...statefulSets.items.map((item) => ({
+        kind: "StatefulSet" as const,
+        namespace,
+        name: item.metadata!.name!,
+      })),
+      ...deployments.items.map((item) => ({
+        kind: "Deployment" as const,
+        namespace,
+        name: item.metadata!.name!,
+      })),
+    ].filter((ref) => !known.has(ref.name));
+  }
+
+  private async restartWorkloads(refs: WorkloadRef[]): Promise<void> {
+    const apps = this.options.config.makeApiClient(AppsV1Api);
+    const restartedAt = new Date().toISOString();
+    for (const ref of refs) {
+      const body =
+        ref.kind === "StatefulSet"
+          ? await apps.readNamespacedStatefulSet({ name: ref.name, namespace: ref.namespace })
+          : await apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace });
+      const template = body.spec!.template;
+      template.metadata = {
+        ...template.metadata,
+        annotations: {
+          ...template.metadata?.annotations,
+          "kubectl.kubernetes.io/restartedAt": restartedAt,
+        },
+      };
+      if (ref.kind === "StatefulSet") {
+        await apps.replaceNamespacedStatefulSet({
+          name: ref.name,
+          namespace: ref.namespace,
+          body: body as V1StatefulSet,
+        });
+      } else {
+        await apps.replaceNamespacedDeployment({
+          name: ref.name,
+          namespace: ref.namespace,
+          body: body as never,
+        });
+      }
+    }
+  }
+
+  private async prunePreRestore(topology: RestoreTopology): Promise<string[]> {
+    // The utility pods are gone; the members' own containers run the same image.
+    const removed = await Promise.all(
+      topology.members.map(async (member) => {
+        const target: PodTarget = {
+          namespace: topology.namespace,
+          pod: member.pod,
+          container: this.profile.container,
+        };
+        const { stdout } = await this.exec(
+          target,
+          shellCommand(PRUNE_SCRIPT, member.config.dataDir, String(PRE_RESTORE_KEEP)),
+        );
+        return stdout
+          .split("\n")
+          .filter(Boolean)
+          .map((name) => `${member.pod}:${name}`);
+      }),
+    );
+    return removed.flat();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private workload(kind: WorkloadRef["kind"], name: string): WorkloadRef {
+    return { kind, namespace: this.profile.namespace, name };
+  }
+
+  private pdbRef() {
+    return { namespace: this.profile.namespace, name: API_SERVER_PDB };
+  }
+
+  /** The workload's replicas now: what a scale-down records before it acts. */
+  private async replicasOf(ref: WorkloadRef): Promise<number> {
+    const apps = this.options.config.makeApiClient(AppsV1Api);
+    const read =
+      ref.kind === "StatefulSet"
+        ? apps.readNamespacedStatefulSet({ name: ref.name, namespace: ref.namespace })
+        : apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace });
+    const object = await read.catch((error: unknown) => {
+      throw new Error(describeApiError(error, describeWorkload(ref)), { cause: error });
+    });
+    return object.spec?.replicas ?? 1;
+  }
+
+  private waits(): { timeoutMs: number; signal?: AbortSignal } {
+    return {
+      timeoutMs: this.options.waitTimeoutMs ?? 300_000,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    };
+  }
+
+  private utilityTarget(topology: RestoreTopology, member: RestoreMember): PodTarget {
+    return { namespace: topology.namespace, pod: member.utilityPod, container: "etcd-utility" };
+  }
+
+  private async inUtilityPod(
+    topology: RestoreTopology,
+    member: RestoreMember,
+    command: string[],
+    allowedCodes: number[] = [0],
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    return this.exec(this.utilityTarget(topology, member), command, allowedCodes);
+  }
+
+  private async exec(
+    target: PodTarget,
+    command: string[],
+    allowedCodes: number[] = [0],
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const result = await execInPod(this.options.config, { ...target, command });
+    const code = result.exitCode ?? -1;
+    if (!allowedCodes.includes(code)) {
+      throw new Error(
+        `${command[0] === "sh" ? "the step's script" : command.slice(0, 3).join(" ")} in ${target.namespace}/${target.pod} failed (exit ${code}): ${result.stderr.trim().split("\n").slice(-3).join(" ") || result.stdout.trim()}`,
+      );
+    }
+    return { code, stdout: result.stdout, stderr: result.stderr };
+  }
+}
+
+/** The runbook's utility pod (section 2.1), on the member's PVC's node, with its PVC and certificates. */
+export function utilityPodManifest(
+  topology: RestoreTopology,
+  member: RestoreMember,
+  image: string,
+): V1Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: member.utilityPod,
+      namespace: topology.namespace,
+      labels: {
+        "app.kubernetes.io/managed-by": "etcd-backup-actions",
+        "etcd-backup-actions/role": "restore-utility",
+      },
+      annotations: { [DATA_DIR_ANNOTATION]: member.config.dataDir },
+    },
+    spec: {
+      restartPolicy: "Never",
+      terminationGracePeriodSeconds: 5,
+      nodeSelector: { ...topology.nodeSelector, "kubernetes.io/hostname": member.node },
+      tolerations: [
+        {
+          key: "node.kubernetes.io/not-ready",
+          operator: "Exists",
+          effect: "NoExecute",
+          tolerationSeconds: 300,
+        },
+        {
+          key: "node.kubernetes.io/unreachable",
+          operator: "Exists",
+          effect: "NoExecute",
+          tolerationSeconds: 300,
+        },
+        { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
+      ],
+      containers: [
+        {
+          name: "etcd-utility",
+          image,
+          command: ["/bin/sh", "-ec", "while :; do echo '.'; sleep 5 ; done"],
+          volumeMounts: [
+            { name: "data", mountPath: topology.dataMount },
+            { name: "etcd-certs", mountPath: topology.certificatesMount },
+          ],
+        },
+      ],
+      volumes: [
+        { name: "data", persistentVolumeClaim: { claimName: member.pvc } },
+        {
+          name: "etcd-certs",
+          secret: { secretName: topology.certificatesSecret, defaultMode: 420 },
+        },
+      ],
+    },
+  };
+}
+
+function snapshotPath(member: RestoreMember, stamp: string): string {
+  return `${member.config.dataDir}/restore-${stamp}.db`;
+}
+
+/** `gcr.io/.../etcd:v3.4.13-0-gke.0` -> `3.4.13`. */
+export function etcdVersionOfImage(image: string): string | undefined {
+  return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
+}
+
+function minor(version: string): string {
+  return version.split(".").slice(0, 2).join(".");
+}
+
+function describeTopology(topology: RestoreTopology): string {
+  return `${topology.replicas} member(s) (${topology.members.map((member) => `${member.pod}: ${member.pvc} on ${member.node}`).join(", ")}), image ${topology.image}, podManagementPolicy ${topology.podManagementPolicy}, token ${topology.members[0]?.config.initialClusterToken}`;
+}
+
+function describeImage(facts: UtilityImageFacts): string {
+  return `${facts.restoreTool} ${facts.version ?? ""}, ${facts.bump ? "can" : "cannot"} bump the revision`;
+}
+
+function describeRef(ref: WorkloadRef): string {
+  return describeWorkload(ref);
+}
+
+/** One writable that hands every chunk to each target, waiting for the slowest. */
+function fanOutTo(targets: PassThrough[]): Writable {
+  const write = (target: PassThrough, chunk: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      if (target.destroyed) return reject(new Error("a member's stream was closed"));
+      if (target.write(chunk)) return resolve();
+      const onDrain = () => {
+        target.off("close", onClose);
+        resolve();
+      };
+      const onClose = () => {
+        target.off("drain", onDrain);
+        reject(new Error("a member's stream was closed"));
+      };
+      target.once("drain", onDrain);
+      target.once("close", onClose);
+    });
+  return new Writable({
+    highWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _encoding, done) {
+      Promise.all(targets.map((target) => write(target, chunk))).then(() => done(), done);
+    },
+    final(done) {
+      for (const target of targets) target.end();
+      done();
+    },
+    destroy(error, done) {
+      for (const target of targets) if (!target.destroyed) target.destroy(error ?? undefined);
+      done(error);
+    },
+  });
+}
+
+export type { Readable };
