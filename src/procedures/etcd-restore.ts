@@ -40,6 +40,7 @@ import {
   ROOM_SCRIPT,
   shellCommand,
   SWAP_SCRIPT,
+  UNDO_SCRIPT,
   type UtilityImageFacts,
 } from "../core/etcd/restore-scripts.ts";
 import { formatBytes } from "../core/format.ts";
@@ -65,7 +66,7 @@ import {
   type StoredBackup,
 } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { Plan, PlanRun, type StepRecord } from "./plan.ts";
+import { Plan, PlanRun, type StepDeclaration, type StepRecord } from "./plan.ts";
 
 export const API_SERVER = "kube-apiserver";
 export const MAINTENANCE = "gke-master-etcd-maintenance";
@@ -77,19 +78,15 @@ export const PRE_RESTORE_KEEP = 2;
 
 export type RevisionBump = "auto" | "none" | number;
 
-export interface EtcdRestoreOptions {
+/** What an undo needs; a restore needs more (EtcdRestoreOptions). */
+export interface EtcdUndoOptions {
   config: KubeConfig;
   /** The user cluster: its namespace in the admin cluster. */
   cluster: string;
-  store: SnapshotStore;
-  /** A backup found in `store` (by URI, or the newest verified one), of this cluster. */
-  backup: StoredBackup;
-  identities: readonly X25519Identity[];
   /** Must equal `cluster` for anything to change (not needed for a dry run). */
   confirm?: string;
   /** Default: the image of the cluster's own kube-etcd container. */
   utilityImage?: string;
-  revisionBump: RevisionBump;
   dryRun: boolean;
   logger: Logger;
   signal?: AbortSignal;
@@ -97,6 +94,22 @@ export interface EtcdRestoreOptions {
   waitTimeoutMs?: number;
   /** The restore's stamp (folder names); default now. A rerun takes it from the journal. */
   now?: Date;
+}
+
+export interface EtcdRestoreOptions extends EtcdUndoOptions {
+  store: SnapshotStore;
+  /** A backup found in `store` (by URI, or the newest verified one), of this cluster. */
+  backup: StoredBackup;
+  identities: readonly X25519Identity[];
+  revisionBump: RevisionBump;
+}
+
+/** What the outage phase recorded, to put back afterwards. */
+interface OutOfService {
+  pdb: SavedPodDisruptionBudget | null;
+  apiServer: number;
+  maintenance: number;
+  members: number;
 }
 
 /** One etcd member as the restore sees it. */
@@ -140,11 +153,11 @@ export interface EtcdRestoreResult {
   steps: StepRecord[];
 }
 
-/** The restore, declared once: `dry-run` prints it, a run executes it. */
-export function etcdRestorePlan(cluster: string, backupUri: string): Plan {
+/** Every step a restore or an undo can take, declared once. */
+function restoreSteps(cluster: string): Map<string, StepDeclaration> {
   const ns = `-n ${cluster}`;
   const utility = "kubectl exec -n " + cluster + " etcd-utility-N --";
-  return new Plan(`restore etcd of ${cluster} from ${backupUri}`, [
+  const steps: StepDeclaration[] = [
     {
       name: "readTopology",
       purpose:
@@ -227,6 +240,13 @@ export function etcdRestorePlan(cluster: string, backupUri: string): Plan {
       effect: "point of no return",
     },
     {
+      name: "undoSwap",
+      purpose:
+        "on every member, prove no process holds member/snap/db, then move the live member folder to pre-undo-<stamp>/member and the newest pre-restore data back into its place (nothing deleted)",
+      runbook: `${utility} sh -c 'mv /var/lib/etcd/member /var/lib/etcd/pre-undo-STAMP/member && mv /var/lib/etcd/pre-restore-STAMP/member /var/lib/etcd/member'`,
+      effect: "point of no return",
+    },
+    {
       name: "deleteUtilityPods",
       purpose: "delete the utility pods",
       runbook: `kubectl delete pod ${ns} etcd-utility-N`,
@@ -241,7 +261,7 @@ export function etcdRestorePlan(cluster: string, backupUri: string): Plan {
     {
       name: "checkMembers",
       purpose:
-        "every member healthy, one cluster ID, the expected names and peer URLs, and the snapshot's revision and key count",
+        "every member healthy, one cluster ID, the expected names and peer URLs, and (for a restore) the snapshot's revision and key count",
       runbook: `kubectl exec ${ns} kube-etcd-0 -- etcdctl endpoint health --cluster; ... member list; ... endpoint status`,
       effect: "reads",
     },
@@ -285,11 +305,78 @@ export function etcdRestorePlan(cluster: string, backupUri: string): Plan {
       onlyWhen:
         "when a step before the swap failed (after the swap nothing is put back: rerun to finish, or undo)",
     },
-  ]);
+  ];
+  return new Map(steps.map((step) => [step.name, step]));
+}
+
+const RESTORE_ORDER = [
+  "readTopology",
+  "checkBackup",
+  "checkNodes",
+  "createUtilityPods",
+  "probeUtilityImage",
+  "checkRoom",
+  "streamSnapshot",
+  "restoreMembers",
+  "savePdb",
+  "scaleDownApiServer",
+  "stopMembers",
+  "swapMembers",
+  "deleteUtilityPods",
+  "startMembers",
+  "checkMembers",
+  "scaleUpApiServer",
+  "recreatePdb",
+  "restartWatchers",
+  "prunePreRestore",
+  "releaseLock",
+  "putBackAfterFailure",
+];
+
+/** Undo: the same gated phases, the newest pre-restore data swapped back instead. */
+const UNDO_ORDER = [
+  "readTopology",
+  "checkNodes",
+  "savePdb",
+  "scaleDownApiServer",
+  "stopMembers",
+  "createUtilityPods",
+  "undoSwap",
+  "deleteUtilityPods",
+  "startMembers",
+  "checkMembers",
+  "scaleUpApiServer",
+  "recreatePdb",
+  "restartWatchers",
+  "releaseLock",
+  "putBackAfterFailure",
+];
+
+/** The restore, declared once: `dry-run` prints it, a run executes it. */
+export function etcdRestorePlan(cluster: string, backupUri: string): Plan {
+  const steps = restoreSteps(cluster);
+  return new Plan(
+    `restore etcd of ${cluster} from ${backupUri}`,
+    RESTORE_ORDER.map((name) => steps.get(name)!),
+  );
+}
+
+/** The undo of a restore, declared once. */
+export function etcdUndoPlan(cluster: string): Plan {
+  const steps = restoreSteps(cluster);
+  return new Plan(
+    `undo the last restore of ${cluster}: put the newest pre-restore data back`,
+    UNDO_ORDER.map((name) => steps.get(name)!),
+  );
 }
 
 export async function runEtcdRestore(options: EtcdRestoreOptions): Promise<EtcdRestoreResult> {
-  return new UserClusterRestore(options).run();
+  return new UserClusterRestore(options, options).run();
+}
+
+/** Puts the newest pre-restore data back on every member, through the same gated phases. */
+export async function runEtcdUndo(options: EtcdUndoOptions): Promise<EtcdRestoreResult> {
+  return new UserClusterRestore(options, undefined).undo();
 }
 
 class UserClusterRestore {
@@ -299,13 +386,17 @@ class UserClusterRestore {
   private outageStarted: number | undefined;
   private readonly result: EtcdRestoreResult;
 
-  constructor(private readonly options: EtcdRestoreOptions) {
+  constructor(
+    private readonly options: EtcdUndoOptions,
+    /** Set for a restore, absent for an undo. */
+    private readonly restoring: EtcdRestoreOptions | undefined,
+  ) {
     this.logger = options.logger;
     this.profile = userClusterProfile(options.cluster);
     this.result = {
       cluster: options.cluster,
       outcome: "failed",
-      backup: options.backup.location.uri,
+      backup: restoring?.backup.location.uri ?? "",
       members: [],
       preRestoreFolders: [],
       removedPreRestoreFolders: [],
@@ -314,20 +405,32 @@ class UserClusterRestore {
     };
   }
 
+  /** The restore's own options; an undo never reaches the code that asks. */
+  private get source(): EtcdRestoreOptions {
+    if (!this.restoring) throw new Error("an undo has no backup to read");
+    return this.restoring;
+  }
+
+  private checkConfirm(): void {
+    const { options } = this;
+    if (!options.dryRun && options.confirm !== options.cluster) {
+      throw new ConfigurationError(
+        "confirm",
+        `must be the cluster's name, ${options.cluster}, for the ${this.restoring ? "restore" : "undo"} to change anything (it is ${options.confirm ? `"${options.confirm}"` : "empty"}); a dry run needs no confirmation.`,
+      );
+    }
+  }
+
   async run(): Promise<EtcdRestoreResult> {
-    const { options, logger } = this;
+    const { logger } = this;
+    const options = this.source;
     if (options.backup.manifest.cluster !== options.cluster) {
       throw new ConfigurationError(
         "backup",
         `${options.backup.location.uri} is a backup of ${options.backup.manifest.cluster}, not of ${options.cluster}; expected a backup of the cluster being restored.`,
       );
     }
-    if (!options.dryRun && options.confirm !== options.cluster) {
-      throw new ConfigurationError(
-        "confirm",
-        `must be the cluster's name, ${options.cluster}, for the restore to change anything (it is ${options.confirm ? `"${options.confirm}"` : "empty"}); a dry run needs no confirmation.`,
-      );
-    }
+    this.checkConfirm();
     try {
       checkIdentities(options.backup, options.identities);
     } catch (error) {
@@ -358,13 +461,143 @@ class UserClusterRestore {
     return this.result;
   }
 
+  /** The undo: the newest pre-restore data back on every member, by the same gated phases. */
+  async undo(): Promise<EtcdRestoreResult> {
+    const { options, logger } = this;
+    this.checkConfirm();
+    const plan = etcdUndoPlan(options.cluster);
+    plan.print(logger);
+    const journal = options.dryRun
+      ? undefined
+      : new ConfigMapJournal(options.config, this.profile.namespace);
+    if (journal) await this.takeOverUnfinishedRestore(journal);
+    const run = await PlanRun.start(plan, {
+      logger,
+      ...(journal ? { journal } : {}),
+      identity: { cluster: options.cluster, undo: "newest pre-restore data" },
+      dryRun: options.dryRun,
+    });
+    this.result.steps = run.log;
+    try {
+      await this.undoSteps(run, journal);
+      this.result.outcome = options.dryRun ? "planned" : "restored";
+    } catch (error) {
+      this.result.error = errorMessage(error);
+      if (journal) await this.afterFailure(run, journal, "undoSwap");
+    } finally {
+      run.finish();
+      this.result.durationMs = Date.now() - this.started;
+    }
+    return this.result;
+  }
+
+  /**
+   * An undo may follow a restore that stopped after its swap: its journal holds the lock.
+   * The undo takes the lock over, keeping what the restore recorded about the state before
+   * it (replicas, PDB), which is what the undo must put back.
+   */
+  private async takeOverUnfinishedRestore(journal: ConfigMapJournal): Promise<void> {
+    const entries = await journal.read();
+    const begun = entries.find((entry) => entry.event === "begin");
+    const restoreOf = (begun?.data as { backup?: string } | undefined)?.backup;
+    if (!restoreOf) return;
+    this.logger.warning(
+      `Taking over the lock of the unfinished restore of ${this.options.cluster} from ${restoreOf}; the state it recorded before its changes is kept.`,
+    );
+    const kept = entries.filter(
+      (entry) =>
+        entry.event === "intent" &&
+        ["savePdb", "scaleDownApiServer", "stopMembers"].includes(entry.step),
+    );
+    await journal.remove();
+    journal.reopen();
+    await journal.append({
+      step: "",
+      event: "begin",
+      at: new Date().toISOString(),
+      data: { cluster: this.options.cluster, undo: "newest pre-restore data" },
+    });
+    for (const entry of kept) await journal.append(entry);
+  }
+
+  private async undoSteps(run: PlanRun, journal: ConfigMapJournal | undefined): Promise<void> {
+    const { options } = this;
+    const recorded = run.intentOf("stopMembers") as { replicas: number } | undefined;
+    const topology = await run.run(
+      "readTopology",
+      () => this.readTopology(recorded?.replicas),
+      describeTopology,
+    );
+    this.result.members = topology.members.map((member) => member.pod);
+    await run.run(
+      "checkNodes",
+      () => this.checkNodes(topology),
+      (text) => text,
+    );
+    if (options.dryRun) {
+      logDryRun(
+        this.logger,
+        `would put the newest pre-restore data back on ${topology.members.map((member) => member.pod).join(", ")} of ${options.cluster}`,
+      );
+      return;
+    }
+    const service = await this.takeOutOfService(run, topology);
+    const { stamp } = await run.run("createUtilityPods", async (step) => {
+      const intent = await step.intend({ stamp: restoreStamp(options.now ?? new Date()) });
+      await this.createUtilityPods(topology, options.utilityImage ?? topology.image);
+      return intent;
+    });
+    const undone = await run.run(
+      "undoSwap",
+      () => this.undoMembers(topology, stamp),
+      (lines) => lines.join("; "),
+    );
+    this.result.preRestoreFolders = undone;
+    await run.run("deleteUtilityPods", () => this.deleteUtilityPods(topology));
+    await this.bringBackIntoService(run, topology, service, { undo: true });
+    await run.run("releaseLock", async () => journal?.remove());
+    run.skip("putBackAfterFailure", "the undo succeeded");
+  }
+
+  private async undoMembers(topology: RestoreTopology, stamp: string): Promise<string[]> {
+    const done: string[] = [];
+    for (const member of topology.members) {
+      const { code, stdout } = await this.inUtilityPod(
+        topology,
+        member,
+        shellCommand(UNDO_SCRIPT, member.config.dataDir, stamp),
+        [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.nothingToUndo],
+      );
+      if (code === RESTORE_EXIT.dataInUse) {
+        throw new Error(
+          `a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was put back on it; check the node ${member.node}, then rerun.`,
+        );
+      }
+      if (code === RESTORE_EXIT.nothingToUndo) {
+        // A rerun after this member was already put back: its pre-undo folder says so.
+        done.push(`${member.pod}: nothing left to put back (already done, or never restored)`);
+        continue;
+      }
+      done.push(
+        stdout.trim() === "already undone"
+          ? `${member.pod}: already put back`
+          : `${member.pod}: ${stdout.trim()} put back, the data it replaced kept in pre-undo-${stamp}`,
+      );
+    }
+    return done;
+  }
+
   /**
    * Before the swap, a failure changes nothing for good: everything is put back as the
    * journal recorded it. After the swap began, nothing is put back (the old data is safe in
    * pre-restore folders); the log says how to finish or undo.
    */
-  private async afterFailure(run: PlanRun, journal: ConfigMapJournal): Promise<void> {
-    if (run.hasStarted("swapMembers")) {
+  private async afterFailure(
+    run: PlanRun,
+    journal: ConfigMapJournal,
+    swapStep = "swapMembers",
+  ): Promise<void> {
+    if (run.hasStarted(swapStep)) {
       this.logger.warning(
         `The restore of ${this.options.cluster} stopped after the swap began; the displaced data is kept in pre-restore folders on every member's volume, and the journal ${journal.description} holds the lock. Rerun the restore with the same backup to finish it, or run it with undo to put the old data back.`,
       );
@@ -461,7 +694,7 @@ class UserClusterRestore {
   }
 
   private async restore(run: PlanRun, journal: ConfigMapJournal | undefined): Promise<void> {
-    const { options } = this;
+    const options = this.source;
     const recorded = run.intentOf("stopMembers") as { replicas: number } | undefined;
     const topology = await run.run(
       "readTopology",
@@ -480,8 +713,9 @@ class UserClusterRestore {
       (text) => text,
     );
     if (options.dryRun) {
-      this.logger.info(
-        `Dry run: would restore ${topology.members.length} member(s) of ${options.cluster} (${topology.members.map((member) => `${member.pod} on ${member.node}`).join(", ")}) from ${options.backup.location.uri}; nothing was changed.`,
+      logDryRun(
+        this.logger,
+        `would restore ${topology.members.length} member(s) of ${options.cluster} (${topology.members.map((member) => `${member.pod} on ${member.node}`).join(", ")}) from ${options.backup.location.uri}`,
       );
       return;
     }
@@ -515,7 +749,31 @@ class UserClusterRestore {
       (text) => text,
     );
 
-    // The outage begins: from here on every step records what it changes before it acts.
+    const service = await this.takeOutOfService(run, topology);
+    const swaps = await run.run(
+      "swapMembers",
+      () => this.swapMembers(topology, stamp),
+      (done) => done.join("; "),
+    );
+    this.result.preRestoreFolders = swaps.map((line) => line.split(": ")[0]!);
+    await run.run("deleteUtilityPods", () => this.deleteUtilityPods(topology));
+    await this.bringBackIntoService(run, topology, service, { bump });
+    const removed = await run.run(
+      "prunePreRestore",
+      () => this.prunePreRestore(topology),
+      (names) => (names.length ? `removed ${names.join(", ")}` : "nothing to remove"),
+    );
+    this.result.removedPreRestoreFolders = removed;
+    await run.run("releaseLock", async () => journal?.remove());
+    run.skip("putBackAfterFailure", "the restore succeeded");
+  }
+
+  /**
+   * The outage begins: the PDB saved and removed, the API server and the maintenance job
+   * scaled to 0, every member stopped. Each step records what it changes before it acts.
+   */
+  private async takeOutOfService(run: PlanRun, topology: RestoreTopology): Promise<OutOfService> {
+    const { options } = this;
     this.outageStarted = Date.now();
     const pdb = await run.run(
       "savePdb",
@@ -563,31 +821,39 @@ class UserClusterRestore {
       },
       (recorded) => `kube-etcd ${recorded.replicas} -> 0, every member pod gone`,
     );
-    const swaps = await run.run(
-      "swapMembers",
-      () => this.swapMembers(topology, stamp),
-      (done) => done.join("; "),
-    );
-    this.result.preRestoreFolders = swaps.map((line) => line.split(": ")[0]!);
-    await run.run("deleteUtilityPods", () => this.deleteUtilityPods(topology));
+    return { pdb: pdb.manifest, ...scaledDown, members: stopped.replicas };
+  }
+
+  /**
+   * Back in service, each phase gated on health: the members, proven one healthy cluster
+   * (with the snapshot's revision and key count after a restore); then the API server and
+   * the maintenance job; the PDB as saved; every other watcher of the API restarted.
+   */
+  private async bringBackIntoService(
+    run: PlanRun,
+    topology: RestoreTopology,
+    service: OutOfService,
+    proof: { bump?: number | undefined; undo?: boolean },
+  ): Promise<void> {
+    const { options } = this;
     await run.run(
       "startMembers",
       async () =>
         scaleWorkload(
           options.config,
           this.workload("StatefulSet", "kube-etcd"),
-          stopped.replicas,
+          service.members,
           this.waits(),
         ),
-      () => `kube-etcd 0 -> ${stopped.replicas}, every member Ready`,
+      () => `kube-etcd 0 -> ${service.members}, every member Ready`,
     );
-    const proof = await run.run(
+    const facts = await run.run(
       "checkMembers",
-      () => this.checkMembers(topology, bump),
-      (facts) => facts.summary,
+      () => this.checkMembers(topology, proof),
+      (checked) => checked.summary,
     );
-    this.result.revision = proof.revision;
-    this.result.keys = proof.keys;
+    this.result.revision = facts.revision;
+    this.result.keys = facts.keys;
     await run.run(
       "scaleUpApiServer",
       async () => {
@@ -595,23 +861,23 @@ class UserClusterRestore {
           scaleWorkload(
             options.config,
             this.workload("StatefulSet", API_SERVER),
-            scaledDown.apiServer,
+            service.apiServer,
             this.waits(),
           ),
           scaleWorkload(
             options.config,
             this.workload("Deployment", MAINTENANCE),
-            scaledDown.maintenance,
+            service.maintenance,
             this.waits(),
           ),
         ]);
       },
       () =>
-        `${API_SERVER} 0 -> ${scaledDown.apiServer}, ${MAINTENANCE} 0 -> ${scaledDown.maintenance}, their pods Ready`,
+        `${API_SERVER} 0 -> ${service.apiServer}, ${MAINTENANCE} 0 -> ${service.maintenance}, their pods Ready`,
     );
-    this.result.outageMs = Date.now() - this.outageStarted;
-    if (pdb.manifest) {
-      const manifest = pdb.manifest;
+    if (this.outageStarted !== undefined) this.result.outageMs = Date.now() - this.outageStarted;
+    if (service.pdb) {
+      const manifest = service.pdb;
       await run.run(
         "recreatePdb",
         () => recreatePodDisruptionBudget(options.config, manifest, options.signal),
@@ -625,19 +891,12 @@ class UserClusterRestore {
         () => this.restartWorkloads(watchers),
         () => watchers.map(describeRef).join(", "),
       );
-    } else
+    } else {
       run.skip(
         "restartWatchers",
         `nothing else in ${topology.namespace} watches the user cluster's API`,
       );
-    const removed = await run.run(
-      "prunePreRestore",
-      () => this.prunePreRestore(topology),
-      (names) => (names.length ? `removed ${names.join(", ")}` : "nothing to remove"),
-    );
-    this.result.removedPreRestoreFolders = removed;
-    await run.run("releaseLock", async () => journal?.remove());
-    run.skip("putBackAfterFailure", "the restore succeeded");
+    }
   }
 
   // ------------------------------------------------------------------ reading
@@ -737,7 +996,7 @@ class UserClusterRestore {
   }
 
   private checkBackup(topology: RestoreTopology): string {
-    const { manifest, location } = this.options.backup;
+    const { manifest, location } = this.source.backup;
     if (manifest.kind !== "user-etcd") {
       throw new Error(
         `${location.uri} is a ${manifest.kind} backup; a user cluster is restored from a user-etcd backup.`,
@@ -821,7 +1080,7 @@ class UserClusterRestore {
   }
 
   private chooseBump(image: UtilityImageFacts): number | undefined {
-    const wanted = this.options.revisionBump;
+    const wanted = this.source.revisionBump;
     if (wanted === "none") return undefined;
     if (!image.bump) {
       if (typeof wanted === "number") {
@@ -839,7 +1098,7 @@ class UserClusterRestore {
   }
 
   private async checkRoom(topology: RestoreTopology): Promise<string> {
-    const snapshotKiB = Math.ceil(this.options.backup.manifest.payload.plaintext.bytes / 1024);
+    const snapshotKiB = Math.ceil(this.source.backup.manifest.payload.plaintext.bytes / 1024);
     // The snapshot, and the restored data (about the snapshot's size), beside the live data.
     const neededKiB = 2 * snapshotKiB + 1024;
     const lines = await Promise.all(
@@ -864,7 +1123,7 @@ class UserClusterRestore {
 
   /** Decrypts once; the same bytes go to every member, each checking the manifest's sha256. */
   private async streamSnapshot(topology: RestoreTopology, stamp: string): Promise<void> {
-    const { options } = this;
+    const options = this.source;
     const plaintext = options.backup.manifest.payload.plaintext;
     const feeds = topology.members.map(() => new PassThrough({ highWaterMark: 1024 * 1024 }));
     const deliveries = topology.members.map((member, index) =>
@@ -970,9 +1229,9 @@ class UserClusterRestore {
 
   private async checkMembers(
     topology: RestoreTopology,
-    bump: number | undefined,
+    proof: { bump?: number | undefined; undo?: boolean },
   ): Promise<{ revision: number; keys: number; summary: string }> {
-    const { manifest } = this.options.backup;
+    const { bump } = proof;
     const first = topology.members[0]!;
     const target: PodTarget = {
       namespace: topology.namespace,
@@ -1031,6 +1290,14 @@ class UserClusterRestore {
     ) as { header: { revision: number }; count?: number };
     const revision = Number(count.header.revision);
     const keys = Number(count.count ?? 0);
+    if (proof.undo) {
+      return {
+        revision,
+        keys,
+        summary: `${topology.members.length} member(s) healthy, one cluster ID, names and peer URLs as expected, revision ${revision}, ${keys} keys`,
+      };
+    }
+    const { manifest } = this.source.backup;
     const expectedRevision = (manifest.etcd?.revision ?? 0) + (bump ?? 0);
     if (manifest.etcd?.revision !== undefined && revision !== expectedRevision) {
       throw new Error(
@@ -1241,6 +1508,10 @@ export function utilityPodManifest(
       ],
     },
   };
+}
+
+function logDryRun(logger: Logger, what: string): void {
+  logger.info(`Dry run: ${what}; nothing was changed.`);
 }
 
 function snapshotPath(member: RestoreMember, stamp: string): string {

@@ -26,7 +26,9 @@ import { findBackup } from "../../src/core/storage/pipeline.ts";
 import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import {
   etcdRestorePlan,
+  etcdUndoPlan,
   runEtcdRestore,
+  runEtcdUndo,
   type EtcdRestoreOptions,
 } from "../../src/procedures/etcd-restore.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
@@ -283,6 +285,46 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
     await expect(
       core.readNamespacedConfigMap({ name: RESTORE_JOURNAL_NAME, namespace: "uc2" }),
     ).rejects.toMatchObject({ code: 404 });
+  });
+
+  it("undo after a restore brings back the keys written after the backup and removes nothing", async () => {
+    await etcdctlIn("uc2", "kube-etcd-0", "put", "/undo-test/A", "before");
+    const backup = await backUp("uc2");
+    await etcdctlIn("uc2", "kube-etcd-0", "put", "/undo-test/B", "after");
+    const before = await clusterState("uc2");
+    const restored = await runEtcdRestore(await restoreOptions("uc2", { backup }));
+    expect(restored.error).toBeUndefined();
+    expect(await etcdctlIn("uc2", "kube-etcd-0", "get", "/undo-test/B", "--keys-only")).toBe("");
+    const member = sandbox.layout.userClusters.find((cluster) => cluster.name === "uc2")!
+      .members[0]!;
+    const preRestore = readdirSync(member.pvcPath).filter((name) =>
+      name.startsWith("pre-restore-"),
+    );
+
+    const options = await restoreOptions("uc2", {});
+    const undone = await runEtcdUndo({ ...options, confirm: "uc2" });
+    expect(undone.error, options.logger.lines.join("\n")).toBeUndefined();
+    expect(undone.outcome).toBe("restored");
+    expect(await etcdctlIn("uc2", "kube-etcd-0", "get", "/undo-test/B", "--print-value-only")).toBe(
+      "after\n",
+    );
+    expect(await etcdctlIn("uc2", "kube-etcd-0", "get", "/undo-test/A", "--print-value-only")).toBe(
+      "before\n",
+    );
+    expect(await clusterState("uc2")).toEqual(before);
+    // The newest pre-restore folder went back into place; the restored data is kept aside.
+    const after = readdirSync(member.pvcPath);
+    expect(after).not.toContain(preRestore.sort().at(-1));
+    const preUndo = after.filter((name) => name.startsWith("pre-undo-"));
+    expect(preUndo).toHaveLength(1);
+    expect(existsSync(join(member.pvcPath, preUndo[0]!, "member", "snap", "db"))).toBe(true);
+    expect(undone.steps.map(({ step, outcome }) => [step, outcome])).toEqual(
+      etcdUndoPlan("uc2").steps.map(({ name }) => [
+        name,
+        ["restartWatchers", "putBackAfterFailure"].includes(name) ? "skipped" : "done",
+      ]),
+    );
+    expect(await journalExists("uc2")).toBe(false);
   });
 
   it("changes nothing in a dry run: objects and every data folder as before", async () => {

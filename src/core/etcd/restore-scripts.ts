@@ -107,17 +107,24 @@ echo "$result"`;
  * pre-restore folder it put back.
  */
 export const UNDO_SCRIPT = `data=$1 stamp=$2
+undo="$data/pre-undo-$stamp"
+if [ -f "$undo/.done" ]; then echo "already undone"; exit 0; fi
+if [ -d "$undo" ] && [ -d "$data/member" ] && { [ -d "$undo/member" ] || [ -f "$undo/.no-member" ]; }; then
+  : > "$undo/.done"; echo "already undone"; exit 0
+fi
 newest=$(ls -1d "$data"/pre-restore-*/member 2>/dev/null | sort | tail -n 1)
 [ -n "$newest" ] || exit ${RESTORE_EXIT.nothingToUndo}
 command -v flock >/dev/null 2>&1 || exit ${RESTORE_EXIT.noFlock}
 if [ -f "$data/member/snap/db" ] && ! flock -n -x "$data/member/snap/db" true; then exit ${RESTORE_EXIT.dataInUse}; fi
-if [ -d "$data/member" ]; then mkdir -p "$data/pre-undo-$stamp"; mv "$data/member" "$data/pre-undo-$stamp/member"; fi
+mkdir -p "$undo"
+if [ -d "$data/member" ]; then mv "$data/member" "$undo/member"; elif [ ! -d "$undo/member" ]; then : > "$undo/.no-member"; fi
 folder=$(dirname "$newest")
 mv "$newest" "$data/member"
 rm -f "$folder/.no-member"
 rmdir "$folder"
+: > "$undo/.done"
 sync
-basename "$(dirname "$newest")"`;
+basename "$folder"`;
 
 /**
  * Removes pre-restore folders beyond the newest `keep` (run only once the restored cluster is

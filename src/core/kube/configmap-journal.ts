@@ -87,6 +87,11 @@ export class ConfigMapJournal implements Journal {
     this.removed = true;
   }
 
+  /** After remove(): the journal takes entries again (a new piece of work takes the lock). */
+  reopen(): void {
+    this.removed = false;
+  }
+
   private async fetch(): Promise<V1ConfigMap | undefined> {
     const core = this.config.makeApiClient(CoreV1Api);
     try {
