@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { X25519Identity } from "../../src/core/crypto/age.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
+import { runContextFromEnvironment } from "../../src/core/run-context.ts";
 import {
   findBackup,
   readBackup,
@@ -81,7 +82,13 @@ function enterRun(run: WorkflowRun): void {
 }
 
 function store(options: Partial<ArtifactStoreOptions> = {}) {
-  return createArtifactStore({ logger: recordingLogger(), stagingDir, ...options });
+  // As the front door does: the runner's facts read when the store is made.
+  return createArtifactStore({
+    logger: recordingLogger(),
+    context: runContextFromEnvironment(process.env),
+    stagingDir,
+    ...options,
+  });
 }
 
 function putOptions(overrides: Partial<PutOptions> = {}): PutOptions {
