@@ -8,6 +8,7 @@
  * Plain HTTP through http-request.ts rather than @actions/artifact: its code (with Octokit
  * and the Azure SDK) weighs ~30 MiB in memory, a quarter of the bound a backup keeps to.
  */
+import { TOOL_NAME, TOOL_VERSION } from "../audit/version.ts";
 import type { ArtifactRuntime } from "../run-context.ts";
 import {
   HttpStatusError,
@@ -37,6 +38,8 @@ export interface RepositoryAccess {
 }
 
 const SERVICE = "github.actions.results.api.v1.ArtifactService";
+/** Who is calling, in every request to GitHub and the blob store (as @actions/artifact names itself). */
+export const ARTIFACT_USER_AGENT = `${TOOL_NAME}/${TOOL_VERSION}`;
 // As @actions/artifact's Twirp client: these statuses, 5 attempts, 3 s growing 1.5 times.
 const TWIRP_RETRIED_STATUSES = new Set([429, 500, 502, 503, 504]);
 const TWIRP_RETRIES = { attempts: 5, delayMs: (attempt: number) => 3000 * 1.5 ** (attempt - 1) };
@@ -67,7 +70,11 @@ export class ResultsService {
     return withRetries({ ...TWIRP_RETRIES, retryable }, async () => {
       const answer = await httpRequest(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.token}` },
+        headers: {
+          "Content-Type": "application/json",
+          "User-Agent": ARTIFACT_USER_AGENT,
+          Authorization: `Bearer ${this.token}`,
+        },
         body: JSON.stringify(body),
       }).catch((error: unknown) => {
         throw new Error(`${method} at ${this.origin} failed: ${networkErrorMessage(error)}`, {
@@ -121,10 +128,11 @@ export class RepositoryApi {
     return withRetries({ ...REST_RETRIES, retryable: isBusyAnswer }, async () => {
       const answer = await httpRequest(url, {
         method,
+        // As Octokit sends them for @actions/artifact.
         headers: {
-          Authorization: `Bearer ${this.access.token}`,
-          Accept: "application/vnd.github+json",
-          "User-Agent": "etcd-backup-actions",
+          Authorization: `token ${this.access.token}`,
+          Accept: "application/vnd.github.v3+json",
+          "User-Agent": ARTIFACT_USER_AGENT,
         },
       }).catch((error: unknown) => {
         throw new Error(`${method} ${this.apiUrl}${route} failed: ${networkErrorMessage(error)}`, {
@@ -161,29 +169,41 @@ export async function listArtifacts(source: ArtifactSource): Promise<ListedArtif
   return newestOfEachName(await listThroughRest(source));
 }
 
-/**
- * The artifacts called `name` in every run of the repository, newest first: how a restore
- * finds backups an earlier run stored. GET /repos/{owner}/{repo}/actions/artifacts?name=.
- */
-export async function listRepositoryArtifactsNamed(
-  api: RepositoryApi,
-  name: string,
-): Promise<ListedArtifact[]> {
-  const listed = await listPages(api, `/actions/artifacts?name=${encodeURIComponent(name)}`);
-  return listed.sort((a, b) => b.id - a.id);
-}
-
-/** Deletes the (newest) artifact called `name`. */
+/** Deletes the newest artifact called `name`, found by name first as @actions/artifact does. */
 export async function deleteArtifact(name: string, source: ArtifactSource): Promise<void> {
   if (source instanceof ResultsService) {
-    await source.call("DeleteArtifact", { ...source.ids, name });
+    const listed = await source.call("ListArtifacts", { ...source.ids, name_filter: name });
+    const [newest] = ((listed.artifacts ?? []) as Array<Record<string, unknown>>).sort(
+      (a, b) => Number(b.database_id) - Number(a.database_id),
+    );
+    if (!newest) throw new Error(`No artifact named ${name} in this workflow run.`);
+    await source.call("DeleteArtifact", {
+      workflow_run_backend_id: newest.workflow_run_backend_id,
+      workflow_job_run_backend_id: newest.workflow_job_run_backend_id,
+      name: newest.name,
+    });
     return;
   }
-  const artifact = (await listArtifacts(source)).find((candidate) => candidate.name === name);
+  const [artifact] = await artifactsNamed(source, name);
   if (!artifact) {
     throw new Error(`No artifact named ${name} in ${describeAccess(source.access)}.`);
   }
   await source.call("DELETE", `/actions/artifacts/${artifact.id}`);
+}
+
+/**
+ * The artifacts called `name`, newest first: in one run as @actions/artifact's
+ * `getArtifact(name, { findBy })` asks (one page, which a name fills with one or two), or
+ * in every run of the repository, page by page.
+ */
+export async function artifactsNamed(api: RepositoryApi, name: string): Promise<ListedArtifact[]> {
+  const runId = api.access.workflowRunId;
+  const query = `name=${encodeURIComponent(name)}`;
+  const listed =
+    runId === undefined
+      ? await listPages(api, `/actions/artifacts?${query}`)
+      : artifactsOfPage(await api.call("GET", `/actions/runs/${runId}/artifacts?${query}`));
+  return listed.sort((a, b) => b.id - a.id);
 }
 
 export function describeAccess(access: RepositoryAccess): string {
@@ -216,24 +236,25 @@ async function listPages(api: RepositoryApi, route: string): Promise<ListedArtif
   const artifacts: ListedArtifact[] = [];
   const separator = route.includes("?") ? "&" : "?";
   for (let page = 1; artifacts.length < MAX_LISTED; page++) {
-    const answer = (await api.call(
-      "GET",
-      `${route}${separator}per_page=${PAGE_SIZE}&page=${page}`,
-    )) as { artifacts?: Array<Record<string, unknown>> };
-    const batch = answer.artifacts ?? [];
-    for (const artifact of batch) {
-      // An expired artifact is still listed by the REST API, but its bytes are gone.
-      if (artifact.expired === true) continue;
-      artifacts.push({
-        id: Number(artifact.id),
-        name: String(artifact.name),
-        size: Number(artifact.size_in_bytes ?? 0),
-        ...(typeof artifact.digest === "string" ? { digest: artifact.digest } : {}),
-      });
-    }
-    if (batch.length < PAGE_SIZE) break;
+    const answer = await api.call("GET", `${route}${separator}per_page=${PAGE_SIZE}&page=${page}`);
+    const batch = ((answer as { artifacts?: unknown[] } | undefined)?.artifacts ?? []).length;
+    artifacts.push(...artifactsOfPage(answer));
+    if (batch < PAGE_SIZE) break;
   }
   return artifacts;
+}
+
+/** The artifacts of one REST answer; an expired one is still listed, but its bytes are gone. */
+function artifactsOfPage(answer: unknown): ListedArtifact[] {
+  const listed = (answer as { artifacts?: Array<Record<string, unknown>> } | undefined)?.artifacts;
+  return (listed ?? [])
+    .filter((artifact) => artifact.expired !== true)
+    .map((artifact) => ({
+      id: Number(artifact.id),
+      name: String(artifact.name),
+      size: Number(artifact.size_in_bytes ?? 0),
+      ...(typeof artifact.digest === "string" ? { digest: artifact.digest } : {}),
+    }));
 }
 
 /** Of the artifacts that share a name (uploaded again), the newest, as `latest: true` keeps. */

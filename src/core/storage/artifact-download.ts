@@ -13,7 +13,12 @@ import https from "node:https";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HashingStream } from "../crypto/hash.ts";
-import { RepositoryApi, type ArtifactSource, type ResultsService } from "./artifact-api.ts";
+import {
+  ARTIFACT_USER_AGENT,
+  RepositoryApi,
+  type ArtifactSource,
+  type ResultsService,
+} from "./artifact-api.ts";
 import { networkErrorMessage, withRetries } from "./backend-kit.ts";
 import { createMemoryPacer } from "./memory-pacer.ts";
 
@@ -76,7 +81,7 @@ async function fetchInto(url: string, file: string): Promise<{ bytes: number; sh
 function get(url: string): Promise<http.IncomingMessage & Readable> {
   const client = new URL(url).protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
-    const request = client.get(url, resolve);
+    const request = client.get(url, { headers: { "User-Agent": ARTIFACT_USER_AGENT } }, resolve);
     request.once("error", reject);
     // A blob store that stops sending for a minute is broken, not slow.
     request.setTimeout(60_000, () => request.destroy(new Error("no data for 60 s")));

@@ -10,9 +10,9 @@
  * stays flat whatever the file's size, which @azure/storage-blob's uploadStream, with fresh
  * buffers for every block, does not.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
-import { type ResultsService } from "./artifact-api.ts";
+import { ARTIFACT_USER_AGENT, type ResultsService } from "./artifact-api.ts";
 import { HttpStatusError, statusOf, withRetries } from "./backend-kit.ts";
 import { httpRequest } from "./http-request.ts";
 import { type Part, uploadFileInParts } from "./part-uploader.ts";
@@ -42,8 +42,8 @@ export interface UploadedArtifact {
 const ARTIFACT_VERSION = 7;
 const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
 const DEFAULT_BLOCKS_IN_FLIGHT = 3;
-// A Blob service version every Azure storage account and Azurite serve.
-const BLOB_API_VERSION = "2023-11-03";
+// The Blob service version @azure/storage-blob 12.32 (inside @actions/artifact 6.2) speaks.
+const BLOB_API_VERSION = "2026-04-06";
 // A network failure or a 5xx is worth another try: the block is still in its buffer.
 const BLOB_RETRIES = {
   attempts: 3,
@@ -83,7 +83,7 @@ export async function uploadArtifactFile(
   return { id: Number(finalized.artifact_id), ...sent };
 }
 
-/** Sends the file in blocks; a file of one block goes up in one request (Put Blob). */
+/** Sends the file in blocks and commits them, as @azure/storage-blob's uploadStream does (even for one block). */
 async function uploadBlob(
   blob: SignedBlockBlob,
   upload: ArtifactFileUpload,
@@ -93,25 +93,24 @@ async function uploadBlob(
   const blockIds: string[] = [];
   const sendPart = (part: Part): Promise<void> => {
     hash.update(part.data);
-    if (part.number === 1 && part.last) return blob.putBlob(part.data);
     const blockId = blockIdOf(blockIds.length);
     blockIds.push(blockId);
     return blob.putBlock(blockId, part.data);
   };
-  const { bytes, parts } = await uploadFileInParts(upload.file, {
+  const { bytes } = await uploadFileInParts(upload.file, {
     partSizeBytes: upload.blockSizeBytes ?? DEFAULT_BLOCK_SIZE,
     partsInFlight: upload.blocksInFlight ?? DEFAULT_BLOCKS_IN_FLIGHT,
     sendPart,
   });
-  if (parts > 1) await blob.putBlockList(blockIds);
+  await blob.putBlockList(blockIds);
   return { bytes, sha256: hash.digest("hex") };
 }
 
 /**
- * The three Blob service requests an upload needs, on a signed (SAS) address: Put Blob for
- * a small file, Put Block and Put Block List for a big one. Plain HTTP rather than
- * @azure/storage-blob, whose code alone weighs ~15 MiB in memory; each body is sent as the
- * Buffer it is.
+ * The two Blob service requests an upload needs, on a signed (SAS) address: Put Block for
+ * each block, then Put Block List, with the headers @azure/storage-blob sends. Plain HTTP
+ * rather than that SDK, whose code alone weighs ~15 MiB in memory; each body is sent as
+ * the Buffer it is.
  */
 class SignedBlockBlob {
   private readonly url: string;
@@ -122,20 +121,15 @@ class SignedBlockBlob {
     this.contentType = contentType;
   }
 
-  putBlob(data: Buffer): Promise<void> {
-    return this.put("", data, {
-      "x-ms-blob-type": "BlockBlob",
-      "x-ms-blob-content-type": this.contentType,
-    });
-  }
-
   putBlock(blockId: string, data: Buffer): Promise<void> {
-    return this.put(`comp=block&blockid=${encodeURIComponent(blockId)}`, data, {});
+    return this.put(`comp=block&blockid=${encodeURIComponent(blockId)}`, data, {
+      "Content-Type": "application/octet-stream",
+    });
   }
 
   putBlockList(blockIds: string[]): Promise<void> {
     const latest = blockIds.map((id) => `<Latest>${id}</Latest>`).join("");
-    const body = `<?xml version="1.0" encoding="utf-8"?><BlockList>${latest}</BlockList>`;
+    const body = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><BlockList>${latest}</BlockList>`;
     return this.put("comp=blocklist", Buffer.from(body), {
       "Content-Type": "application/xml",
       "x-ms-blob-content-type": this.contentType,
@@ -147,7 +141,14 @@ class SignedBlockBlob {
     const url = new URL(this.url);
     if (query) url.search = `${url.search}&${query}`;
     return withRetries(BLOB_RETRIES, () =>
-      putOnce(url, body, { ...headers, "x-ms-version": BLOB_API_VERSION }),
+      putOnce(url, body, {
+        ...headers,
+        Accept: "application/xml",
+        "x-ms-version": BLOB_API_VERSION,
+        "User-Agent": ARTIFACT_USER_AGENT,
+        // Names the attempt in Azure's logs, should support ever need to trace one.
+        "x-ms-client-request-id": randomUUID(),
+      }),
     );
   }
 }

@@ -30,11 +30,11 @@ import type { Logger } from "../log/logger.ts";
 import type { RunContext } from "../run-context.ts";
 import {
   type ArtifactSource,
+  artifactsNamed,
   deleteArtifact,
   describeAccess,
   type ListedArtifact as Artifact,
   listArtifacts,
-  listRepositoryArtifactsNamed,
   RepositoryApi,
   type RepositoryAccess,
   ResultsService,
@@ -275,7 +275,7 @@ export class ArtifactSnapshotStore implements SnapshotStore {
   private async artifactNamed(name: string): Promise<Artifact | undefined> {
     if (this.rest && this.rest.access.workflowRunId === undefined) {
       const rest = this.rest;
-      return (await this.listing(() => listRepositoryArtifactsNamed(rest, name)))[0];
+      return (await this.listing(() => artifactsNamed(rest, name)))[0];
     }
     return (await this.allArtifacts()).find((candidate) => candidate.name === name);
   }
