@@ -235,6 +235,40 @@ function expectBlockListCommitsStagedBlocks(requests: RecordedRequest[]): void {
   expect([...committed].sort()).toEqual([...staged].sort());
 }
 
+type OfficialClient = Awaited<ReturnType<typeof officialClient>>;
+
+/**
+ * Runs the same work with each client, each on a run of its own that `prepare` sets up,
+ * and gives both records normalised. The work deletes what `prepare` made: checked.
+ */
+async function recordBothClients(scenario: {
+  prepare: () => Promise<WorkflowRun>;
+  official: (client: OfficialClient, run: WorkflowRun) => Promise<void>;
+  ours: (run: WorkflowRun) => Promise<void>;
+}): Promise<{ official: NormalisedRequest[]; ours: NormalisedRequest[] }> {
+  const client = await officialClient();
+  const normalisedRecords: NormalisedRequest[][] = [];
+  for (const work of [(run: WorkflowRun) => scenario.official(client, run), scenario.ours]) {
+    const run = await scenario.prepare();
+    const requests = await recordRequests(() => work(run));
+    expect(service.artifactsOf(run)).toEqual([]);
+    normalisedRecords.push(normalise(requests, [run]));
+  }
+  return { official: normalisedRecords[0]!, ours: normalisedRecords[1]! };
+}
+
+/** Our download of a listed artifact into a new folder. */
+async function downloadIn(
+  source: ResultsService | RepositoryApi,
+  artifact: { id: number; name: string },
+): Promise<void> {
+  await downloadArtifactFile(source, {
+    id: artifact.id,
+    name: artifact.name,
+    file: path.join(await downloadFolder(), artifact.name),
+  });
+}
+
 describe("the artifact protocol: our requests are the official @actions/artifact client's", () => {
   it("uploads a small and a multi-block file with the same requests (skipArchive)", async () => {
     const officialRun = enterNewRun();
@@ -275,39 +309,25 @@ describe("the artifact protocol: our requests are the official @actions/artifact
   });
 
   it("lists, downloads and deletes this run's artifacts with the same requests", async () => {
-    const runs: WorkflowRun[] = [];
-    const records: RecordedRequest[][] = [];
-    for (const client of ["official", "ours"] as const) {
-      const run = enterNewRun();
-      runs.push(run);
-      const results = ourResultsService();
-      await uploadArtifactFile(results, { name: MANIFEST_NAME, file: manifestFile });
-      if (client === "official") {
-        const official = await officialClient();
-        records.push(
-          await recordRequests(async () => {
-            const { artifacts } = await official.listArtifacts({ latest: true });
-            await official.downloadArtifact(artifacts[0]!.id, { path: await downloadFolder() });
-            await official.deleteArtifact(MANIFEST_NAME);
-          }),
-        );
-      } else {
-        records.push(
-          await recordRequests(async () => {
-            const [listed] = await listArtifacts(results);
-            await downloadArtifactFile(results, {
-              id: listed!.id,
-              name: listed!.name,
-              file: path.join(await downloadFolder(), listed!.name),
-            });
-            await deleteArtifact(MANIFEST_NAME, results);
-          }),
-        );
-      }
-      expect(service.artifactsOf(run)).toEqual([]);
-    }
-    const expected = normalise(records[0]!, [runs[0]!]);
-    expect(expected.map((request) => `${request.api} ${request.method} ${request.path}`)).toEqual([
+    const { official, ours } = await recordBothClients({
+      prepare: async () => {
+        const run = enterNewRun();
+        await uploadArtifactFile(ourResultsService(), { name: MANIFEST_NAME, file: manifestFile });
+        return run;
+      },
+      official: async (client) => {
+        const { artifacts } = await client.listArtifacts({ latest: true });
+        await client.downloadArtifact(artifacts[0]!.id, { path: await downloadFolder() });
+        await client.deleteArtifact(MANIFEST_NAME);
+      },
+      ours: async () => {
+        const results = ourResultsService();
+        const [listed] = await listArtifacts(results);
+        await downloadIn(results, listed!);
+        await deleteArtifact(MANIFEST_NAME, results);
+      },
+    });
+    expect(official.map((request) => `${request.api} ${request.method} ${request.path}`)).toEqual([
       "twirp POST /twirp/github.actions.results.api.v1.ArtifactService/ListArtifacts",
       "twirp POST /twirp/github.actions.results.api.v1.ArtifactService/ListArtifacts",
       "twirp POST /twirp/github.actions.results.api.v1.ArtifactService/GetSignedArtifactURL",
@@ -315,50 +335,33 @@ describe("the artifact protocol: our requests are the official @actions/artifact
       "twirp POST /twirp/github.actions.results.api.v1.ArtifactService/ListArtifacts",
       "twirp POST /twirp/github.actions.results.api.v1.ArtifactService/DeleteArtifact",
     ]);
-    expect(normalise(records[1]!, [runs[1]!])).toEqual(expected);
+    expect(ours).toEqual(official);
   });
 
   it("lists, finds, downloads and deletes another run's artifacts through the REST API with the same requests", async () => {
-    const runs: WorkflowRun[] = [];
-    const records: RecordedRequest[][] = [];
-    for (const client of ["official", "ours"] as const) {
-      const backupRun = enterNewRun();
-      runs.push(backupRun);
-      await uploadArtifactFile(ourResultsService(), { name: PAYLOAD_NAME, file: payloadFile });
-      enterNewRun(); // the restore: another run, with a token for the REST API
-      if (client === "official") {
-        const official = await officialClient();
+    const { official, ours } = await recordBothClients({
+      prepare: async () => {
+        const backupRun = enterNewRun();
+        await uploadArtifactFile(ourResultsService(), { name: PAYLOAD_NAME, file: payloadFile });
+        enterNewRun(); // the restore: another run, with a token for the REST API
+        return backupRun;
+      },
+      official: async (client, backupRun) => {
         const where = { findBy: findBy(backupRun) };
-        records.push(
-          await recordRequests(async () => {
-            await official.listArtifacts({ ...where, latest: true });
-            const { artifact } = await official.getArtifact(PAYLOAD_NAME, where);
-            await official.downloadArtifact(artifact.id, {
-              ...where,
-              path: await downloadFolder(),
-            });
-            await official.deleteArtifact(PAYLOAD_NAME, where);
-          }),
-        );
-      } else {
+        await client.listArtifacts({ ...where, latest: true });
+        const { artifact } = await client.getArtifact(PAYLOAD_NAME, where);
+        await client.downloadArtifact(artifact.id, { ...where, path: await downloadFolder() });
+        await client.deleteArtifact(PAYLOAD_NAME, where);
+      },
+      ours: async (backupRun) => {
         const api = new RepositoryApi(service.url, findBy(backupRun));
-        records.push(
-          await recordRequests(async () => {
-            await listArtifacts(api);
-            const [artifact] = await artifactsNamed(api, PAYLOAD_NAME);
-            await downloadArtifactFile(api, {
-              id: artifact!.id,
-              name: artifact!.name,
-              file: path.join(await downloadFolder(), artifact!.name),
-            });
-            await deleteArtifact(PAYLOAD_NAME, api);
-          }),
-        );
-      }
-      expect(service.artifactsOf(backupRun)).toEqual([]);
-    }
-    const expected = normalise(records[0]!, [runs[0]!]);
-    expect(expected.map((request) => `${request.api} ${request.method} ${request.path}`)).toEqual([
+        await listArtifacts(api);
+        const [artifact] = await artifactsNamed(api, PAYLOAD_NAME);
+        await downloadIn(api, artifact!);
+        await deleteArtifact(PAYLOAD_NAME, api);
+      },
+    });
+    expect(official.map((request) => `${request.api} ${request.method} ${request.path}`)).toEqual([
       "rest GET /repos/example-org/etcd-backups/actions/runs/<run number 0>/artifacts",
       "rest GET /repos/example-org/etcd-backups/actions/runs/<run number 0>/artifacts",
       "rest GET /repos/example-org/etcd-backups/actions/artifacts/<artifact id>/zip",
@@ -366,7 +369,7 @@ describe("the artifact protocol: our requests are the official @actions/artifact
       "rest GET /repos/example-org/etcd-backups/actions/runs/<run number 0>/artifacts",
       "rest DELETE /repos/example-org/etcd-backups/actions/artifacts/<artifact id>",
     ]);
-    expect(normalise(records[1]!, [runs[1]!])).toEqual(expected);
+    expect(ours).toEqual(official);
   });
 
   it("lists a repository's artifacts by name as the official client looks one up by name, every run, page by page", async () => {

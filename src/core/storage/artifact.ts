@@ -41,20 +41,8 @@ import {
 } from "./artifact-api.ts";
 import { downloadArtifactFile } from "./artifact-download.ts";
 import { type UploadedArtifact, uploadArtifactFile } from "./artifact-upload.ts";
-import {
-  backupPlaceOf,
-  deleteManifestFirst,
-  mapInBatches,
-  matchesFilter,
-  newestFirst,
-} from "./backend-kit.ts";
-import {
-  checkClusterName,
-  checkPayloadName,
-  MANIFEST_NAME,
-  parseBackupKind,
-  parseTimestamp,
-} from "./layout.ts";
+import { backupPlaceOf, deleteManifestFirst, readListedBackups } from "./backend-kit.ts";
+import { checkPutOptions, MANIFEST_NAME } from "./layout.ts";
 import type { BackupKind, BackupLocation, ListFilter, PutOptions, SnapshotStore } from "./types.ts";
 
 /**
@@ -116,12 +104,9 @@ export class ArtifactSnapshotStore implements SnapshotStore {
     payload: Readable,
   ): Promise<{ location: BackupLocation; storedBytes: number }> {
     this.checkWritable();
-    const location = locationOf(
-      checkClusterName(options.cluster),
-      parseBackupKind(options.kind),
-      (parseTimestamp(options.timestamp), options.timestamp),
-    );
-    const name = backupArtifactName(location, checkPayloadName(options.payloadName));
+    const { cluster, kind, timestamp, payloadName } = checkPutOptions(options);
+    const location = locationOf(cluster, kind, timestamp);
+    const name = backupArtifactName(location, payloadName);
     return this.withStagingFolder(async (folder) => {
       const file = path.join(folder, name);
       const staged = await stageStream(payload, file).catch((error: unknown) => {
@@ -148,23 +133,13 @@ export class ArtifactSnapshotStore implements SnapshotStore {
   async list(
     filter: ListFilter = {},
   ): Promise<Array<{ location: BackupLocation; manifest: Buffer }>> {
-    const manifests = (await this.allArtifacts()).flatMap((artifact) => {
+    const found = (await this.allArtifacts()).flatMap((artifact) => {
       const parsed = parseArtifactName(artifact.name);
-      return parsed?.fileName === MANIFEST_NAME && matchesFilter(parsed.location, filter)
-        ? [{ artifact, location: parsed.location }]
-        : [];
+      return parsed?.fileName === MANIFEST_NAME ? [{ artifact, location: parsed.location }] : [];
     });
-    const backups = await mapInBatches(
-      manifests,
-      MANIFESTS_DOWNLOADED_IN_PARALLEL,
-      async ({ artifact, location }) => ({
-        location,
-        manifest: await this.withStagingFolder(async (folder) =>
-          readFile(await this.download(artifact, folder)),
-        ),
-      }),
+    return readListedBackups(found, filter, MANIFESTS_DOWNLOADED_IN_PARALLEL, ({ artifact }) =>
+      this.withStagingFolder(async (folder) => readFile(await this.download(artifact, folder))),
     );
-    return newestFirst(backups);
   }
 
   async getPayload(location: BackupLocation, payloadName: string): Promise<Readable> {

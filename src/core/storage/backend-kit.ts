@@ -29,6 +29,25 @@ export function matchesFilter(location: BackupLocation, filter: ListFilter): boo
 }
 
 /**
+ * The complete backups among the manifests a backend found by name: those `filter` asks
+ * for, each manifest read by `readManifest` (a few at a time; undefined when it vanished
+ * since the listing, e.g. retention running elsewhere), newest first.
+ */
+export async function readListedBackups<T extends { location: BackupLocation }>(
+  manifests: readonly T[],
+  filter: ListFilter,
+  readsInParallel: number,
+  readManifest: (found: T) => Promise<Buffer | undefined>,
+): Promise<Array<{ location: BackupLocation; manifest: Buffer }>> {
+  const wanted = manifests.filter((found) => matchesFilter(found.location, filter));
+  const read = await mapInBatches(wanted, readsInParallel, async (found) => {
+    const manifest = await readManifest(found);
+    return manifest ? { location: found.location, manifest } : undefined;
+  });
+  return newestFirst(read.filter((backup) => backup !== undefined));
+}
+
+/**
  * The place of a backup named by an object's path or an artifact's name, or undefined when
  * the name is not one of ours (listing skips what it does not recognise).
  */

@@ -4,7 +4,7 @@
  * can be talked into writing outside its root.
  */
 import { ConfigurationError } from "../errors.ts";
-import type { BackupKind } from "./types.ts";
+import type { BackupKind, PutOptions } from "./types.ts";
 
 export const BACKUP_KINDS: readonly BackupKind[] = ["user-etcd", "admin-etcd", "admin-pki"];
 export const MANIFEST_NAME = "manifest.json";
@@ -81,6 +81,15 @@ export function backupFolder(cluster: string, kind: BackupKind, timestamp: strin
   parseBackupKind(kind);
   parseTimestamp(timestamp);
   return `${cluster}/${kind}/${timestamp}`;
+}
+
+/** Checks every part of a backup's name before anything is stored; returns the options. */
+export function checkPutOptions(options: PutOptions): PutOptions {
+  checkClusterName(options.cluster);
+  parseBackupKind(options.kind);
+  parseTimestamp(options.timestamp);
+  checkPayloadName(options.payloadName);
+  return options;
 }
 
 /** The payload's default base name by kind, before compression and encryption suffixes. */

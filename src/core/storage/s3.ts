@@ -21,21 +21,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import {
-  backupPlaceOf,
-  deleteManifestFirst,
-  mapInBatches,
-  matchesFilter,
-  newestFirst,
-} from "./backend-kit.ts";
-import {
-  checkClusterName,
-  checkPayloadName,
-  MANIFEST_NAME,
-  parseBackupKind,
-  parseS3Location,
-  parseTimestamp,
-} from "./layout.ts";
+import { backupPlaceOf, deleteManifestFirst, readListedBackups } from "./backend-kit.ts";
+import { checkPutOptions, MANIFEST_NAME, parseS3Location } from "./layout.ts";
 import { type Part, uploadInParts } from "./part-uploader.ts";
 import type { BackupKind, BackupLocation, ListFilter, PutOptions, SnapshotStore } from "./types.ts";
 
@@ -143,15 +130,13 @@ export class S3SnapshotStore implements SnapshotStore {
     const manifestKeys = (await this.keysUnder(this.listPrefix(filter))).filter((key) =>
       key.endsWith(`/${MANIFEST_NAME}`),
     );
-    const locations = manifestKeys
-      .map((key) => this.locationFromManifestKey(key))
-      .filter((location) => location !== undefined && matchesFilter(location, filter))
-      .map((location) => location!);
-    const backups = await mapInBatches(locations, MANIFEST_READS_IN_PARALLEL, async (location) => {
-      const manifest = await this.readManifest(location);
-      return manifest ? { location, manifest } : undefined;
+    const found = manifestKeys.flatMap((key) => {
+      const location = this.locationFromManifestKey(key);
+      return location ? [{ location }] : [];
     });
-    return newestFirst(backups.filter((backup) => backup !== undefined));
+    return readListedBackups(found, filter, MANIFEST_READS_IN_PARALLEL, ({ location }) =>
+      this.readManifest(location),
+    );
   }
 
   async getPayload(location: BackupLocation, payloadName: string): Promise<Readable> {
@@ -305,14 +290,6 @@ function clientConfig(options: S3StoreOptions, region: string): S3ClientConfig {
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
     maxAttempts: 3,
   };
-}
-
-/** Checks every part of the backup's name before anything is uploaded (layout.ts). */
-function checkPutOptions(options: PutOptions): void {
-  checkClusterName(options.cluster);
-  parseBackupKind(options.kind);
-  parseTimestamp(options.timestamp);
-  checkPayloadName(options.payloadName);
 }
 
 function checkPartSize(bytes: number): number {
