@@ -17,7 +17,9 @@
  * @actions/artifact speaks, without its ~30 MiB of code in memory.
  *
  * Reading another run's backups (a restore workflow reading what a scheduled backup stored)
- * goes through the REST API with a token that has `actions:read` (`otherRun`).
+ * goes through the REST API with a token that has `actions:read` (`otherRun`); without a
+ * run id, through every run of the repository, so `latest` finds the newest backup
+ * whichever run stored it (a payload is then looked up by its artifact name).
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
