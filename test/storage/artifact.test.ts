@@ -341,9 +341,13 @@ describe("artifact backend reading another run (findBy, REST API with a token)",
   });
 
   it("without a run id, finds the backups of every earlier run of the repository, newest first", async () => {
-    const firstRun = enterNewRun();
+    // A repository of its own: the other tests' runs are in the default one.
+    const ownRepository = { owner: "example-org", name: "repository-wide" };
+    const firstRun = service.newRun(ownRepository);
+    enterRun(firstRun);
     const older = await storeRawBackup(putOptions({ timestamp: "20261001T000000Z" }), "first run");
-    const secondRun = enterNewRun();
+    const secondRun = service.newRun(ownRepository);
+    enterRun(secondRun);
     const newer = await storeRawBackup(putOptions({ timestamp: "20261002T000000Z" }), "second run");
     // Another repository's backup of the same cluster is not this repository's.
     enterRun(service.newRun({ owner: "example-org", name: "other-repository" }));
@@ -358,7 +362,7 @@ describe("artifact backend reading another run (findBy, REST API with a token)",
       },
     });
     expect(repository.description).toBe(
-      "GitHub artifacts of every run of example-org/etcd-backups",
+      "GitHub artifacts of every run of example-org/repository-wide",
     );
     const listed = await repository.list({ cluster: "uc1", kind: "user-etcd" });
     expect(listed.map((backup) => backup.location.uri)).toEqual([newer.uri, older.uri]);
