@@ -22,6 +22,7 @@ import {
 } from "../src/core/etcd/profiles.ts";
 import { loadKubeconfig } from "../src/core/kube/kubeconfig.ts";
 import { consoleLogger, type Logger } from "../src/core/log/logger.ts";
+import { runContextFromEnvironment } from "../src/core/run-context.ts";
 import { openStore, parseDestination } from "../src/core/storage/destination.ts";
 import { runAdminPkiBackup } from "../src/procedures/admin-pki-backup.ts";
 import { runEtcdBackup } from "../src/procedures/etcd-backup.ts";
@@ -129,7 +130,10 @@ async function backUpEveryCluster(
   const results = await runEtcdBackup({
     config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
     clusters: ["all"],
-    store: await openStore(destination, { logger }),
+    store: await openStore(destination, {
+      logger,
+      context: runContextFromEnvironment(process.env),
+    }),
     recipients: [recipient],
     allowUnencrypted: false,
     compression: "zstd",
@@ -160,7 +164,10 @@ async function backUpAdminPki(
     config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
     hostKeys: { knownHosts: [sandbox.layout.ssh.node.knownHostsLine] },
     acceptUnknownHostKey: false,
-    store: await openStore(destination, { logger }),
+    store: await openStore(destination, {
+      logger,
+      context: runContextFromEnvironment(process.env),
+    }),
     recipients: [key.recipient],
     compression: "zstd",
     retention: {},

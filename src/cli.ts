@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { registerBackupCommands } from "./cli/backup.ts";
 import { registerPkiBackupCommands } from "./cli/pki-backup.ts";
 import { registerSnapshotCommands } from "./cli/snapshot.ts";
+import { exposeGarbageCollector } from "./expose-gc.ts";
 
 const packageJson = JSON.parse(
   readFileSync(new URL("../package.json", import.meta.url), "utf8"),
@@ -24,4 +25,6 @@ export function buildProgram(): Command {
   return program;
 }
 
+// Before any stream flows: the storage pipeline paces V8's collector (memory-pacer.ts).
+exposeGarbageCollector();
 await buildProgram().parseAsync(process.argv);

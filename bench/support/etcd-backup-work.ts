@@ -22,6 +22,7 @@ import { recordingLogger } from "../../src/core/log/logger.ts";
 import { assertSnapshotVerified, listSnapshotKeys } from "../../src/core/snapshot/index.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
 import { storeBackup, verifyStoredBackup } from "../../src/core/storage/pipeline.ts";
+import { exposeGarbageCollector } from "../../src/expose-gc.ts";
 import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 
 export interface BackupArgs {
@@ -44,6 +45,8 @@ export interface BackupReport {
 
 /** The project's procedure, as the action runs it: one user cluster, zstd, age, a folder store. */
 export async function backUpCluster(args: BackupArgs): Promise<BackupReport> {
+  // As the action's entry does before anything flows (memory-pacer.ts).
+  exposeGarbageCollector();
   const config = await loadKubeconfig({ path: args.kubeconfigPath });
   const started = performance.now();
   const [result] = await runEtcdBackup({
@@ -85,6 +88,7 @@ export interface PartTiming {
 
 /** Each part of the procedure's transfer and checks, timed alone, in the procedure's order. */
 export async function timeParts(args: PartsArgs): Promise<PartTiming[]> {
+  exposeGarbageCollector();
   const config = await loadKubeconfig({ path: args.kubeconfigPath });
   const target: PodTarget = { config, profile: userClusterProfile(args.cluster), pod: args.pod };
   const parts: PartTiming[] = [];

@@ -11,6 +11,7 @@ import { isValidClusterName } from "../core/etcd/profiles.ts";
 import { formatBytes } from "../core/format.ts";
 import { consoleLogger, type Logger } from "../core/log/logger.ts";
 import { COMPRESSIONS, type Compression } from "../core/storage/compression.ts";
+import { runContextFromEnvironment, type RunContext } from "../core/run-context.ts";
 import { openStore, parseDestination, type Destination } from "../core/storage/destination.ts";
 import { parseRetentionPolicy, type RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
@@ -73,9 +74,14 @@ export function parseStorageFlags(flags: StorageFlags, env: NodeJS.ProcessEnv): 
 }
 
 /** The store the checked flags name (an --s3-endpoint means path-style URLs). */
-export function openStoreFor(request: StorageRequest, logger: Logger): Promise<SnapshotStore> {
+export function openStoreFor(
+  request: StorageRequest,
+  logger: Logger,
+  context: RunContext,
+): Promise<SnapshotStore> {
   return openStore(request.destination, {
     logger,
+    context,
     s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
   });
 }
@@ -159,7 +165,8 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
   }
   let results: ClusterBackupResult[];
   try {
-    const store = await openStoreFor(request, logger);
+    const context = runContextFromEnvironment(process.env);
+    const store = await openStoreFor(request, logger, context);
     const { runEtcdBackup } = await import("../procedures/etcd-backup.ts");
     results = await runEtcdBackup({
       config,
@@ -171,6 +178,8 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
       retention: request.retention,
       dryRun: request.dryRun,
       logger,
+      workDir: context.tempDir,
+      ...(context.run ? { run: context.run } : {}),
       ...(progressBar
         ? { onProgress: (progress) => progressBar.show(progress), progressIntervalMs: 250 }
         : {}),

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { formatBytes } from "../core/format.ts";
 import { consoleLogger } from "../core/log/logger.ts";
+import { runContextFromEnvironment } from "../core/run-context.ts";
 import {
   loadPrivateKey,
   parseFingerprints,
@@ -115,7 +116,8 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
   const logger = consoleLogger();
   let result: PkiBackupResult;
   try {
-    const store = await openStoreFor(request, logger);
+    const context = runContextFromEnvironment(process.env);
+    const store = await openStoreFor(request, logger, context);
     const { runAdminPkiBackup } = await import("../procedures/admin-pki-backup.ts");
     result = await runAdminPkiBackup({
       ...(config ? { config } : {}),
@@ -133,6 +135,7 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
       retention: request.retention,
       dryRun: request.dryRun,
       logger,
+      ...(context.run ? { run: context.run } : {}),
     });
   } catch (error) {
     logger.error(`The PKI backup could not run: ${(error as Error).message}`);

@@ -8,8 +8,8 @@
  */
 import { PassThrough } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { PkiFileRecord, PkiRecord, SshEndpointRecord } from "../core/audit/manifest.ts";
 import { errorMessage } from "../core/errors.ts";
+import { pkiFileRecord, type PkiRecord, type SshEndpointRecord } from "../core/storage/manifest.ts";
 import { formatBytes } from "../core/format.ts";
 import {
   findControlPlaneNode,
@@ -17,6 +17,7 @@ import {
   SSH_KEY_SECRET,
 } from "../core/kube/admin-node.ts";
 import type { Logger } from "../core/log/logger.ts";
+import type { RunInfo } from "../core/run-context.ts";
 import { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
 import {
   compareArchiveWithListing,
@@ -27,7 +28,6 @@ import {
   SshError,
   streamPkiArchive,
   validateNodePaths,
-  type ArchiveEntry,
   type HostKeyPins,
   type NodeFileEntry,
   type SshSession,
@@ -72,6 +72,8 @@ export interface PkiBackupOptions {
   retention: RetentionPolicy;
   dryRun: boolean;
   logger: Logger;
+  /** The GitHub run doing this (the run context's), recorded in each manifest. */
+  run?: RunInfo;
   /**
    * Told every secret this procedure reads (the SSH key from the cluster, in each form a
    * log line could show it) before anything else happens, so the action can mask them.
@@ -365,6 +367,7 @@ async function streamAndStore(
     source,
     compression: options.compression,
     recipients: options.recipients,
+    ...(options.run ? { run: options.run } : {}),
     allowUnencrypted: false,
     sourceInfo: { ...(nodeName ? { node: nodeName } : {}) },
     logger: options.logger,
@@ -388,7 +391,7 @@ function pkiRecord(
   session: SshSession,
   options: PkiBackupOptions,
   paths: string[],
-  archived: ArchiveEntry[],
+  archived: NodeFileEntry[],
 ): PkiRecord {
   const node: SshEndpointRecord = {
     host: session.host,
@@ -397,16 +400,7 @@ function pkiRecord(
     hostKeyFingerprint: session.hostKeyFingerprint,
   };
   const jump = options.jumpHost;
-  const files: PkiFileRecord[] = archived.map((entry) => ({
-    path: entry.path,
-    type: entry.type,
-    mode: entry.mode.toString(8).padStart(4, "0"),
-    uid: entry.uid,
-    gid: entry.gid,
-    size: entry.size,
-    ...(entry.sha256 ? { sha256: entry.sha256 } : {}),
-    ...(entry.linkTarget ? { linkTarget: entry.linkTarget } : {}),
-  }));
+  const files = archived.map(pkiFileRecord);
   return {
     node,
     ...(jump && session.jumpHostKeyFingerprint

@@ -41,6 +41,7 @@ import { formatBytes } from "../core/format.ts";
 import { teeInto } from "../core/stream/tee.ts";
 import { describeApiError } from "../core/kube/errors.ts";
 import type { Logger } from "../core/log/logger.ts";
+import type { RunInfo } from "../core/run-context.ts";
 import { assertSnapshotVerified, listSnapshotKeys } from "../core/snapshot/index.ts";
 import type { Compression } from "../core/storage/compression.ts";
 import { createMemoryPacer } from "../core/storage/memory-pacer.ts";
@@ -61,6 +62,8 @@ export interface EtcdBackupOptions {
   retention: RetentionPolicy;
   dryRun: boolean;
   logger: Logger;
+  /** The GitHub run doing this (the run context's), recorded in each manifest. */
+  run?: RunInfo;
   /** Where the runner keeps the verification copy while it checks it; default os.tmpdir(). */
   workDir?: string;
   /** How often a long transfer reports its progress; default 5 s. */
@@ -425,6 +428,7 @@ async function saveStreamAndStore(
       source,
       compression: options.compression,
       recipients: options.recipients,
+      ...(options.run ? { run: options.run } : {}),
       allowUnencrypted: options.allowUnencrypted,
       sourceInfo: {
         namespace: profile.namespace,

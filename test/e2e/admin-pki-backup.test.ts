@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordingLogger } from "../../src/core/log/logger.ts";
+import { localRunContext } from "../../src/core/run-context.ts";
 import { openStore, parseDestination } from "../../src/core/storage/destination.ts";
 import { checkedManifest } from "../../src/core/storage/pipeline.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
@@ -64,6 +65,7 @@ async function filesIn(folder: string): Promise<string[]> {
 async function onlyManifest(folder: string) {
   const store = await openStore(parseDestination(`file://${folder}`), {
     logger: recordingLogger(),
+    context: localRunContext(),
   });
   const listed = await store.list({ cluster: "admin", kind: "admin-pki" });
   expect(listed).toHaveLength(1);

@@ -17,6 +17,7 @@ import { adminClusterProfile, userClusterProfile } from "../../src/core/etcd/pro
 import { execChecked } from "../../src/core/kube/exec.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
+import { localRunContext, runContextFromEnvironment } from "../../src/core/run-context.ts";
 import { openStore, parseDestination } from "../../src/core/storage/destination.ts";
 import { findBackup, restoreBackupToFile } from "../../src/core/storage/pipeline.ts";
 import type { BackupKind, SnapshotStore } from "../../src/core/storage/types.ts";
@@ -113,7 +114,10 @@ describe("the etcd-backup action bundle", () => {
     const toFolder = await runAction({ ...common, destination: `file://${folder}` });
     expect(toFolder.exitCode, toFolder.log).toBe(0);
     await expectRestorable(
-      await openStore(parseDestination(`file://${folder}`), { logger: recordingLogger() }),
+      await openStore(parseDestination(`file://${folder}`), {
+        logger: recordingLogger(),
+        context: localRunContext(),
+      }),
       JSON.parse(toFolder.outputs.backups!),
       expectedKeys,
     );
@@ -136,6 +140,7 @@ describe("the etcd-backup action bundle", () => {
     await expectRestorable(
       await openStore(parseDestination("s3://etcd-backups/nightly"), {
         logger: recordingLogger(),
+        context: localRunContext(),
         s3: { endpoint: s3.endpoint, forcePathStyle: true, region: "us-east-1" },
       }),
       JSON.parse(toS3.outputs.backups!),
@@ -157,7 +162,10 @@ describe("the etcd-backup action bundle", () => {
     Object.assign(process.env, artifactEnv);
     try {
       await expectRestorable(
-        await openStore(parseDestination("artifact"), { logger: recordingLogger() }),
+        await openStore(parseDestination("artifact"), {
+          logger: recordingLogger(),
+          context: runContextFromEnvironment(process.env),
+        }),
         JSON.parse(toArtifacts.outputs.backups!),
         expectedKeys,
       );

@@ -12,6 +12,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordingLogger } from "../../src/core/log/logger.ts";
+import { runContextFromEnvironment } from "../../src/core/run-context.ts";
 import type { ArtifactSnapshotStore } from "../../src/core/storage/artifact.ts";
 import { startArtifactService, type ArtifactService } from "../support/artifact-service.ts";
 import { startAzurite, type AzuriteBlob } from "../support/azurite.ts";
@@ -45,7 +46,12 @@ beforeAll(async () => {
   delete process.env.GITHUB_SERVER_URL;
   delete process.env.GITHUB_RETENTION_DAYS;
   const { createArtifactStore } = await import("../../src/core/storage/artifact.ts");
-  ourStore = () => createArtifactStore({ logger: recordingLogger(), stagingDir: work });
+  ourStore = () =>
+    createArtifactStore({
+      logger: recordingLogger(),
+      context: runContextFromEnvironment(process.env),
+      stagingDir: work,
+    });
 });
 
 afterAll(async () => {

@@ -8,7 +8,9 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { X25519Identity } from "../../src/core/crypto/age.ts";
+import { sha256Hex } from "../../src/core/crypto/hash.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
+import { runContextFromEnvironment } from "../../src/core/run-context.ts";
 import {
   findBackup,
   readBackup,
@@ -81,7 +83,13 @@ function enterRun(run: WorkflowRun): void {
 }
 
 function store(options: Partial<ArtifactStoreOptions> = {}) {
-  return createArtifactStore({ logger: recordingLogger(), stagingDir, ...options });
+  // As the front door does: the runner's facts read when the store is made.
+  return createArtifactStore({
+    logger: recordingLogger(),
+    context: runContextFromEnvironment(process.env),
+    stagingDir,
+    ...options,
+  });
 }
 
 function putOptions(overrides: Partial<PutOptions> = {}): PutOptions {
@@ -330,6 +338,42 @@ describe("artifact backend reading another run (findBy, REST API with a token)",
       `Backups are uploaded to the artifacts of the run that makes them, not to GitHub artifacts of run ${backupRun.workflowRunId} in example-org/etcd-backups`,
     );
     expect(await stagingLeftovers()).toEqual([]);
+  });
+
+  it("without a run id, finds the backups of every earlier run of the repository, newest first", async () => {
+    // A repository of its own: the other tests' runs are in the default one.
+    const ownRepository = { owner: "example-org", name: "repository-wide" };
+    const firstRun = service.newRun(ownRepository);
+    enterRun(firstRun);
+    const older = await storeRawBackup(putOptions({ timestamp: "20261001T000000Z" }), "first run");
+    const secondRun = service.newRun(ownRepository);
+    enterRun(secondRun);
+    const newer = await storeRawBackup(putOptions({ timestamp: "20261002T000000Z" }), "second run");
+    // Another repository's backup of the same cluster is not this repository's.
+    enterRun(service.newRun({ owner: "example-org", name: "other-repository" }));
+    await storeRawBackup(putOptions({ timestamp: "20261003T000000Z" }), "elsewhere");
+
+    enterNewRun(); // the restore workflow
+    const repository = store({
+      otherRun: {
+        token: service.restToken,
+        repositoryOwner: firstRun.repositoryOwner,
+        repositoryName: firstRun.repositoryName,
+      },
+    });
+    expect(repository.description).toBe(
+      "GitHub artifacts of every run of example-org/repository-wide",
+    );
+    const listed = await repository.list({ cluster: "uc1", kind: "user-etcd" });
+    expect(listed.map((backup) => backup.location.uri)).toEqual([newer.uri, older.uri]);
+    const latest = await sha256AndSizeOf(
+      await repository.getPayload(listed[0]!.location, "snapshot.db.zst.age"),
+    );
+    expect(latest).toEqual({ sha256: sha256Hex("second run"), bytes: "second run".length });
+    await repository.delete(older);
+    expect(service.artifactsOf(firstRun)).toEqual([]);
+    expect(service.artifactsOf(secondRun)).toHaveLength(2);
+    expect((await repository.list()).map((backup) => backup.location.uri)).toEqual([newer.uri]);
   });
 
   it("deletes a backup of the run that made it", async () => {

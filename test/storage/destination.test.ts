@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { X25519Identity } from "../../src/core/crypto/age.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
+import { localRunContext } from "../../src/core/run-context.ts";
 import { openStore, parseBackupUri, parseDestination } from "../../src/core/storage/destination.ts";
 import { findBackup, readBackup, storeBackup } from "../../src/core/storage/pipeline.ts";
 import { hashingSink } from "./support/data.ts";
@@ -84,7 +85,10 @@ describe("destinations", () => {
   it("opens the folder backend from a file:// URL, and a backup back from its printed URI", async () => {
     const folder = await newFolder();
     const logger = recordingLogger();
-    const store = await openStore(parseDestination(`file://${folder}`), { logger });
+    const store = await openStore(parseDestination(`file://${folder}`), {
+      logger,
+      context: localRunContext(),
+    });
     const owner = X25519Identity.generate().identity;
     const backup = await storeBackup(store, {
       cluster: "admin",
@@ -94,7 +98,7 @@ describe("destinations", () => {
       logger,
     });
     const place = parseBackupUri(backup.location.uri);
-    const reopened = await openStore(place.destination, { logger });
+    const reopened = await openStore(place.destination, { logger, context: localRunContext() });
     const sink = hashingSink();
     await readBackup(reopened, await findBackup(reopened, place), sink.sink, {
       identities: [owner],
@@ -106,6 +110,7 @@ describe("destinations", () => {
   it("builds the artifact backend for artifact, reading another run when told to", async () => {
     const store = await openStore(parseDestination("artifact"), {
       logger: recordingLogger(),
+      context: localRunContext(),
       artifact: {
         otherRun: {
           token: "t",
@@ -121,6 +126,7 @@ describe("destinations", () => {
   it("builds the S3 backend for s3:// without contacting it", async () => {
     const store = await openStore(parseDestination("s3://etcd-backups/prod"), {
       logger: recordingLogger(),
+      context: localRunContext(),
       s3: { endpoint: "http://127.0.0.1:9", region: "us-east-1", forcePathStyle: true },
     });
     expect(store.description).toMatch(/^s3:\/\/etcd-backups\/prod/);

@@ -4,8 +4,8 @@ import {
   parseManifest,
   serializeManifest,
   type ManifestFacts,
-} from "../../src/core/audit/manifest.ts";
-import { runInfoFromEnvironment } from "../../src/core/audit/run.ts";
+} from "../../src/core/storage/manifest.ts";
+import { runInfoFromEnvironment } from "../../src/core/run-context.ts";
 import { TOOL_VERSION } from "../../src/core/audit/version.ts";
 
 const facts: ManifestFacts = {
@@ -22,7 +22,6 @@ const facts: ManifestFacts = {
   },
   plaintext: { bytes: 1000, sha256: "a".repeat(64) },
   stored: { bytes: 600, sha256: "b".repeat(64) },
-  environment: {},
 };
 
 const actionsEnvironment = {
@@ -39,7 +38,7 @@ const actionsEnvironment = {
 
 describe("backup manifest", () => {
   it("records what an auditor needs and reads back the same", () => {
-    const manifest = buildManifest({ ...facts, environment: actionsEnvironment });
+    const manifest = buildManifest({ ...facts, run: runInfoFromEnvironment(actionsEnvironment)! });
     expect(manifest).toMatchObject({
       cluster: "uc1",
       kind: "user-etcd",
@@ -68,7 +67,7 @@ describe("backup manifest", () => {
     const manifest = buildManifest({
       ...facts,
       etcd: {},
-      environment: { GITHUB_ACTOR: "someone" },
+      run: runInfoFromEnvironment({ GITHUB_ACTOR: "someone" }),
     });
     expect(manifest.run).toBeUndefined();
     expect(manifest.etcd).toBeUndefined();

@@ -1,12 +1,19 @@
 /**
- * The part uploader under the S3 and artifact uploads: parts in order with the last one
- * marked, a fixed set of buffers reused for any length, and a failure that stops the
- * source and waits for the parts already on their way.
+ * The part uploader under the S3 (a stream) and artifact (a staged file) uploads: parts in
+ * order with the last one marked, a fixed set of buffers reused for any length, and a
+ * failure that stops the source and waits for the parts already on their way.
  */
 import { createHash } from "node:crypto";
+import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Readable } from "node:stream";
-import { describe, expect, it } from "vitest";
-import { type Part, uploadInParts } from "../../src/core/storage/part-uploader.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Part,
+  uploadFileInParts,
+  uploadInParts,
+} from "../../src/core/storage/part-uploader.ts";
 
 const KiB = 1024;
 
@@ -119,5 +126,76 @@ describe("uploadInParts", () => {
     ).rejects.toThrow("source broke off");
     // 192 KiB arrived: parts 1 and 2 went out, part 3 was still filling when the source broke.
     expect(settled.sort()).toEqual([1, 2]);
+  });
+});
+
+describe("uploadFileInParts", () => {
+  let folder: string;
+  beforeAll(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), "part-uploader-"));
+  });
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it.each([
+    ["0 bytes", 0],
+    ["1 byte", 1],
+    ["exactly one part", 64 * KiB],
+    ["many parts and a short last one", 1000 * KiB + 5],
+  ])(
+    "sends a file of %s in order, the last part marked, through at most 2 buffers",
+    async (_label, total) => {
+      const file = path.join(folder, `file-${total}`);
+      const content = Buffer.concat(await countingSource(total, 7 * KiB).toArray());
+      await writeFile(file, content);
+      const sent: Array<{ number: number; bytes: Buffer; last: boolean }> = [];
+      const buffersSeen = new Set<ArrayBufferLike>();
+      let inFlight = 0;
+      let mostInFlight = 0;
+      const result = await uploadFileInParts(file, {
+        partSizeBytes: 64 * KiB,
+        partsInFlight: 2,
+        sendPart: async (part: Part) => {
+          inFlight += 1;
+          mostInFlight = Math.max(mostInFlight, inFlight);
+          if (part.data.length > 0) buffersSeen.add(part.data.buffer);
+          sent.push({ number: part.number, bytes: Buffer.from(part.data), last: part.last });
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          inFlight -= 1;
+        },
+      });
+
+      const parts = Math.max(1, Math.ceil(total / (64 * KiB)));
+      expect(result).toEqual({ bytes: total, parts });
+      const ordered = sent.sort((a, b) => a.number - b.number);
+      expect(ordered.map((part) => part.number)).toEqual(
+        Array.from({ length: parts }, (_, index) => index + 1),
+      );
+      expect(ordered.filter((part) => part.last).map((part) => part.number)).toEqual([parts]);
+      expect(sha256(Buffer.concat(ordered.map((part) => part.bytes)))).toBe(sha256(content));
+      expect(mostInFlight).toBeLessThanOrEqual(2);
+      // The file is read into the buffers being sent: no third one fills meanwhile.
+      expect(buffersSeen.size).toBeLessThanOrEqual(2);
+    },
+  );
+
+  it("a file cut short during the upload fails with the sizes, after the parts on their way settle", async () => {
+    const file = path.join(folder, "shrinking");
+    await writeFile(file, Buffer.alloc(4 * 64 * KiB, 1));
+    const settled: number[] = [];
+    await expect(
+      uploadFileInParts(file, {
+        partSizeBytes: 64 * KiB,
+        partsInFlight: 1,
+        sendPart: async (part) => {
+          if (part.number === 1) await truncate(file, 100 * KiB);
+          settled.push(part.number);
+        },
+      }),
+    ).rejects.toThrow(
+      `The file ended at ${100 * KiB} bytes, before the ${2 * 64 * KiB} it had when the upload started.`,
+    );
+    expect(settled).toEqual([1]);
   });
 });

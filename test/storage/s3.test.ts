@@ -14,7 +14,9 @@ import {
   storeBackup,
   verifyStoredBackup,
 } from "../../src/core/storage/pipeline.ts";
-import { createS3Store, parseS3Url, type S3StoreOptions } from "../../src/core/storage/s3.ts";
+import { ConfigurationError } from "../../src/core/errors.ts";
+import { parseS3Location } from "../../src/core/storage/layout.ts";
+import { createS3Store, type S3StoreOptions } from "../../src/core/storage/s3.ts";
 import type { BackupLocation, PutOptions } from "../../src/core/storage/types.ts";
 import {
   generatedPayload,
@@ -100,19 +102,24 @@ async function unusedLoopbackPort(): Promise<number> {
 
 describe("S3 destination URLs", () => {
   it("splits s3://bucket/prefix into bucket and prefix", () => {
-    expect(parseS3Url("s3://etcd-backups/site-a/prod/")).toEqual({
+    expect(parseS3Location("s3://etcd-backups/site-a/prod/")).toEqual({
       bucket: "etcd-backups",
       prefix: "site-a/prod",
     });
-    expect(parseS3Url("s3://etcd-backups")).toEqual({ bucket: "etcd-backups", prefix: "" });
+    expect(parseS3Location("s3://etcd-backups")).toEqual({ bucket: "etcd-backups", prefix: "" });
   });
 
   it("rejects a destination that is not s3://bucket[/prefix] with a sentence naming it", () => {
-    expect(() => parseS3Url("https://etcd-backups/x")).toThrow(
-      'S3 destination "https://etcd-backups/x" is not valid: expected s3://<bucket>[/<prefix>]',
+    expect(() => parseS3Location("https://etcd-backups/x")).toThrow(
+      'destination: "https://etcd-backups/x" is not a valid S3 location; expected s3://bucket[/prefix]',
     );
-    expect(() => parseS3Url("s3://Bad_Bucket")).toThrow(/"s3:\/\/Bad_Bucket" is not valid/);
-    expect(() => parseS3Url("s3://etcd-backups/a/../b")).toThrow(/"\." or "\.\." segments/);
+    expect(() => parseS3Location("s3://Bad_Bucket")).toThrow(
+      /"s3:\/\/Bad_Bucket" is not a valid S3 location/,
+    );
+    expect(() => parseS3Location("s3://etcd-backups/a/../b")).toThrow(
+      /has an S3 prefix with empty, "\." or "\.\." parts/,
+    );
+    expect(() => parseS3Location("s3://etcd-backups/a//b")).toThrow(ConfigurationError);
   });
 });
 

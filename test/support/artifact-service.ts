@@ -9,9 +9,20 @@
  *
  * Blobs go to Azurite through signed (SAS) URLs, exactly as they go to Azure from a runner;
  * only finalized artifacts are listed, as on GitHub. State lives in memory.
+ *
+ * Every request to the stand-in is recorded (`requests`), and with `recordBlobRequests` the
+ * signed URLs lead through a recording proxy in front of Azurite, so a test can compare what
+ * two clients send for the same work (test/storage/artifact-protocol.test.ts).
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   BlobSASPermissions,
@@ -48,9 +59,26 @@ export interface WorkflowRun {
   runtimeToken: string;
 }
 
+/** One request as it reached the stand-in or the blob store. */
+export interface RecordedRequest {
+  api: "twirp" | "rest" | "blob";
+  method: string;
+  /** The path without the query. */
+  path: string;
+  query: Record<string, string>;
+  /** Lower-case names, as Node gives them. */
+  headers: IncomingHttpHeaders;
+  /** Twirp and REST: the parsed JSON body, if any. Blob: the byte count, and the text of XML bodies. */
+  body?: unknown;
+}
+
 export interface ArtifactService {
   /** ACTIONS_RESULTS_URL, and GITHUB_API_URL for the REST endpoints. */
   url: string;
+  /** Every request so far, oldest first (blob requests only with recordBlobRequests). */
+  readonly requests: RecordedRequest[];
+  /** Forgets the recorded requests. */
+  clearRequests(): void;
   /** Makes a new workflow run with one job. */
   newRun(repository?: { owner: string; name: string }): WorkflowRun;
   /** The token the REST endpoints accept (a PAT or GITHUB_TOKEN with actions:read). */
@@ -68,8 +96,16 @@ export interface ArtifactService {
 
 export async function startArtifactService(options: {
   azuriteAccountUrl: string;
+  /** Lead signed URLs through a proxy that records each blob request. */
+  recordBlobRequests?: boolean;
 }): Promise<ArtifactService> {
   const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key);
+  const requests: RecordedRequest[] = [];
+  const blobProxy = options.recordBlobRequests
+    ? await startRecordingProxy(options.azuriteAccountUrl, requests)
+    : undefined;
+  // The signature covers the blob's path, not the host, so the proxy's address signs alike.
+  const signedAccountUrl = blobProxy?.accountUrl ?? options.azuriteAccountUrl;
   const accountUrl = options.azuriteAccountUrl;
   const containerClient = () =>
     new BlobServiceClient(accountUrl, credential).getContainerClient(CONTAINER);
@@ -92,7 +128,7 @@ export async function startArtifactService(options: {
       },
       credential,
     ).toString();
-    return `${accountUrl}/${CONTAINER}/${encodeURIComponent(blobName)}?${query}`;
+    return `${signedAccountUrl}/${CONTAINER}/${encodeURIComponent(blobName)}?${query}`;
   }
 
   function runOfToken(request: IncomingMessage): WorkflowRun | undefined {
@@ -180,6 +216,7 @@ export async function startArtifactService(options: {
     const handler = twirp[method];
     if (!handler) throw new TwirpError(404, "bad_route", `no method ${method}`);
     const body = JSON.parse((await readBody(request)) || "{}") as Record<string, string>;
+    requests.push(recorded("twirp", request, body));
     if (body.workflow_run_backend_id && body.workflow_run_backend_id !== run.runBackendId) {
       throw new TwirpError(403, "permission_denied", "token is for another run");
     }
@@ -187,6 +224,8 @@ export async function startArtifactService(options: {
   }
 
   async function serveRest(request: IncomingMessage, response: ServerResponse, url: URL) {
+    const text = await readBody(request);
+    requests.push(recorded("rest", request, text ? (JSON.parse(text) as unknown) : undefined));
     const token = /^(?:token|Bearer) (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
     if (token !== restToken) {
       sendJson(response, 401, { message: "Bad credentials" });
@@ -198,6 +237,21 @@ export async function startArtifactService(options: {
     const artifactRoute = /^\/repos\/([^/]+)\/([^/]+)\/actions\/artifacts\/(\d+)(\/zip)?$/.exec(
       url.pathname,
     );
+    const repositoryRoute = /^\/repos\/([^/]+)\/([^/]+)\/actions\/artifacts$/.exec(url.pathname);
+    if (repositoryRoute && request.method === "GET") {
+      // Every run's artifacts of the repository, newest first, as GitHub lists them.
+      const [, owner, repo] = repositoryRoute;
+      const backendIds = new Set(
+        runs
+          .filter((r) => r.repositoryOwner === owner && r.repositoryName === repo)
+          .map((r) => r.runBackendId),
+      );
+      const matching = artifacts
+        .filter((a) => a.finalized && backendIds.has(a.runBackendId))
+        .sort((a, b) => b.id - a.id);
+      sendArtifactPage(response, url, matching);
+      return;
+    }
     if (listRoute && request.method === "GET") {
       const [, owner, repo, runId] = listRoute;
       const run = runs.find(
@@ -210,21 +264,7 @@ export async function startArtifactService(options: {
         sendJson(response, 404, { message: "Not Found" });
         return;
       }
-      const name = url.searchParams.get("name");
-      const page = Number(url.searchParams.get("page") ?? 1);
-      const perPage = Number(url.searchParams.get("per_page") ?? 30);
-      const matching = finalizedIn(run.runBackendId).filter((a) => !name || a.name === name);
-      sendJson(response, 200, {
-        total_count: matching.length,
-        artifacts: matching.slice((page - 1) * perPage, page * perPage).map((a) => ({
-          id: a.id,
-          name: a.name,
-          size_in_bytes: a.size,
-          created_at: a.createdAt.toISOString(),
-          expired: false,
-          ...(a.digest ? { digest: a.digest } : {}),
-        })),
-      });
+      sendArtifactPage(response, url, finalizedIn(run.runBackendId));
       return;
     }
     if (artifactRoute) {
@@ -248,6 +288,29 @@ export async function startArtifactService(options: {
       }
     }
     sendJson(response, 404, { message: "Not Found" });
+  }
+
+  /** One page of a REST listing, filtered by `name` (exact, as GitHub filters it). */
+  function sendArtifactPage(response: ServerResponse, url: URL, listed: StoredArtifact[]) {
+    const name = url.searchParams.get("name");
+    const page = Number(url.searchParams.get("page") ?? 1);
+    const perPage = Math.min(Number(url.searchParams.get("per_page") ?? 30), 100);
+    const matching = listed.filter((a) => !name || a.name === name);
+    sendJson(response, 200, {
+      total_count: matching.length,
+      artifacts: matching.slice((page - 1) * perPage, page * perPage).map((a) => {
+        const run = runs.find((r) => r.runBackendId === a.runBackendId);
+        return {
+          id: a.id,
+          name: a.name,
+          size_in_bytes: a.size,
+          created_at: a.createdAt.toISOString(),
+          expired: false,
+          ...(a.digest ? { digest: a.digest } : {}),
+          workflow_run: { id: run?.workflowRunId },
+        };
+      }),
+    });
   }
 
   const server = createServer((request, response) => {
@@ -275,6 +338,10 @@ export async function startArtifactService(options: {
 
   return {
     url,
+    requests,
+    clearRequests: () => {
+      requests.length = 0;
+    },
     restToken,
     newRun(repository = { owner: "example-org", name: "etcd-backups" }) {
       const runBackendId = randomUUID();
@@ -309,7 +376,10 @@ export async function startArtifactService(options: {
     },
     goDown: stopListening,
     comeBack: () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve)),
-    close: stopListening,
+    close: async () => {
+      await stopListening();
+      await blobProxy?.close();
+    },
   };
 }
 
@@ -349,4 +419,72 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   if (response.headersSent) return;
   response.writeHead(status, { "content-type": "application/json" });
   response.end(JSON.stringify(body));
+}
+
+function recorded(
+  api: RecordedRequest["api"],
+  request: IncomingMessage,
+  body: unknown,
+): RecordedRequest {
+  const url = new URL(request.url ?? "/", "http://127.0.0.1");
+  return {
+    api,
+    method: request.method ?? "",
+    path: decodeURIComponent(url.pathname),
+    query: Object.fromEntries(url.searchParams),
+    headers: { ...request.headers },
+    ...(body !== undefined ? { body } : {}),
+  };
+}
+
+/**
+ * An HTTP proxy in front of Azurite that records each request (bodies are counted, not
+ * kept, except XML such as a block list) and passes request and answer through unchanged.
+ */
+async function startRecordingProxy(
+  azuriteAccountUrl: string,
+  requests: RecordedRequest[],
+): Promise<{ accountUrl: string; close: () => Promise<void> }> {
+  const target = new URL(azuriteAccountUrl);
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.once("error", () => response.destroy());
+    request.once("end", () => {
+      const body = Buffer.concat(chunks);
+      const isXml = /xml/.test(String(request.headers["content-type"] ?? ""));
+      requests.push(
+        recorded(
+          "blob",
+          request,
+          isXml ? { bytes: body.length, text: body.toString() } : { bytes: body.length },
+        ),
+      );
+      const forwarded = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: request.method,
+          path: request.url,
+          headers: { ...request.headers, host: target.host },
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      forwarded.once("error", () => response.destroy());
+      forwarded.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    accountUrl: `http://127.0.0.1:${port}${target.pathname}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

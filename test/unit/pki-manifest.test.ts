@@ -6,7 +6,7 @@ import {
   serializeManifest,
   type ManifestFacts,
   type PkiRecord,
-} from "../../src/core/audit/manifest.ts";
+} from "../../src/core/storage/manifest.ts";
 
 const pki: PkiRecord = {
   node: {
@@ -60,7 +60,6 @@ const facts: ManifestFacts = {
   },
   plaintext: { bytes: 10240, sha256: "a".repeat(64) },
   stored: { bytes: 2000, sha256: "b".repeat(64) },
-  environment: {},
 };
 
 /** The manifest as JSON with one change made by `edit`, parsed back. */

@@ -4,8 +4,8 @@
  * and kept in memory only.
  */
 import * as core from "@actions/core";
-import { runInfoFromEnvironment } from "../../core/audit/run.ts";
 import { pkiSummaryMarkdown } from "../../core/audit/summary.ts";
+import { runContextFromEnvironment } from "../../core/run-context.ts";
 import {
   loadPrivateKey,
   parseFingerprints,
@@ -110,7 +110,9 @@ async function backup(): Promise<void> {
   const compression = readCompression();
   const retention = readRetention();
   const dryRun = readDryRun();
-  const store = await destination.open(logger);
+  // The runner's facts, read once here and handed to everything that needs them.
+  const context = runContextFromEnvironment(process.env);
+  const store = await destination.open(logger, context);
 
   const result = await runAdminPkiBackup({
     ...(config ? { config } : {}),
@@ -127,6 +129,7 @@ async function backup(): Promise<void> {
     retention,
     dryRun,
     logger,
+    ...(context.run ? { run: context.run } : {}),
     onSecret: (secret) => core.setSecret(secret),
   });
 
@@ -150,7 +153,7 @@ async function backup(): Promise<void> {
   const markdown = pkiSummaryMarkdown(
     dryRun ? "Admin PKI backup plan (dry run)" : "Admin PKI backup",
     { ...result, result: result.outcome, destination: store.description },
-    runInfoFromEnvironment()?.url,
+    context.run?.url,
   );
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
   else logger.info(markdown);

@@ -9,6 +9,7 @@ import { parseRecipients } from "../../core/crypto/age.ts";
 import { kubeconfigSecrets, loadKubeconfig } from "../../core/kube/kubeconfig.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import { COMPRESSIONS, type Compression } from "../../core/storage/compression.ts";
+import type { RunContext } from "../../core/run-context.ts";
 import { openStore, parseDestination } from "../../core/storage/destination.ts";
 import type { RetentionPolicy } from "../../core/storage/retention.ts";
 import type { SnapshotStore } from "../../core/storage/types.ts";
@@ -96,7 +97,9 @@ export function readDryRun(): boolean {
  * other input has been checked too. `artifact` is the default inside GitHub Actions;
  * outside it a destination must be given.
  */
-export function readDestination(): { open: (logger: Logger) => Promise<SnapshotStore> } {
+export function readDestination(): {
+  open: (logger: Logger, context: RunContext) => Promise<SnapshotStore>;
+} {
   const destinationText =
     getInput(SharedInputs.Destination) || (process.env.GITHUB_ACTIONS === "true" ? "artifact" : "");
   if (!destinationText) {
@@ -118,9 +121,10 @@ export function readDestination(): { open: (logger: Logger) => Promise<SnapshotS
     max: 90,
   });
   return {
-    open: (logger) =>
+    open: (logger, context) =>
       openStore(destination, {
         logger,
+        context,
         artifact:
           artifactRetentionDays !== undefined ? { retentionDays: artifactRetentionDays } : {},
         s3: {

@@ -1,3 +1,5 @@
+import { exposeGarbageCollector } from "../../expose-gc.ts";
 import { run } from "./run.ts";
 
+exposeGarbageCollector();
 await run();

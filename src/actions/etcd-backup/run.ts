@@ -3,7 +3,7 @@
  * Every input is checked before anything in a cluster is touched.
  */
 import * as core from "@actions/core";
-import { runInfoFromEnvironment } from "../../core/audit/run.ts";
+import { runContextFromEnvironment } from "../../core/run-context.ts";
 import { backupSummaryMarkdown } from "../../core/audit/summary.ts";
 import { runEtcdBackup } from "../../procedures/etcd-backup.ts";
 import { getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
@@ -41,7 +41,9 @@ async function backup(): Promise<void> {
   const compression = readCompression();
   const retention = readRetention();
   const dryRun = readDryRun();
-  const store = await destination.open(logger);
+  // The runner's facts, read once here and handed to everything that needs them.
+  const context = runContextFromEnvironment(process.env);
+  const store = await destination.open(logger, context);
 
   const results = await runEtcdBackup({
     config,
@@ -53,7 +55,8 @@ async function backup(): Promise<void> {
     retention,
     dryRun,
     logger,
-    workDir: process.env.RUNNER_TEMP || undefined,
+    ...(context.run ? { run: context.run } : {}),
+    workDir: context.tempDir,
   });
 
   core.setOutput(
@@ -79,7 +82,7 @@ async function backup(): Promise<void> {
       result: result.outcome,
       destination: store.description,
     })),
-    runInfoFromEnvironment()?.url,
+    context.run?.url,
   );
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
   else logger.info(markdown);

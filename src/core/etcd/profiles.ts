@@ -2,6 +2,7 @@
  * Where each kind of etcd lives and which certificates its etcdctl uses, exactly as the
  * runbook names them (PROCEDURES.md sections 1 and 4).
  */
+import { isClusterName } from "../storage/layout.ts";
 
 export type EtcdClusterKind = "user" | "admin";
 
@@ -63,9 +64,7 @@ export function adminClusterProfile(): EtcdClusterProfile {
   };
 }
 
-/** A Kubernetes namespace name (RFC 1123 label), which is what a user cluster name must be. */
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
+/** `admin`, or a user cluster's namespace (the pattern the storage layout checks too). */
 export function isValidClusterName(name: string): boolean {
-  return name === "admin" || NAMESPACE_NAME.test(name);
+  return name === "admin" || isClusterName(name);
 }

@@ -8,27 +8,15 @@ import type { Readable } from "node:stream";
 import tarStream from "tar-stream";
 import type { NodeFileEntry, NodeFileType } from "./pki.ts";
 
-export interface ArchiveEntry {
-  /** Absolute path on the node ("etc/kubernetes/pki/ca.key" in the tar -> "/etc/kubernetes/pki/ca.key"). */
-  path: string;
-  type: NodeFileType;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  sha256?: string;
-  linkTarget?: string;
-}
-
 const TAR_TYPES: Record<string, NodeFileType> = {
   file: "file",
   directory: "directory",
   symlink: "symlink",
 };
 
-export async function readArchiveEntries(archive: Readable): Promise<ArchiveEntry[]> {
+export async function readArchiveEntries(archive: Readable): Promise<NodeFileEntry[]> {
   const extract = tarStream.extract();
-  const entries: ArchiveEntry[] = [];
+  const entries: NodeFileEntry[] = [];
   const done = new Promise<void>((resolve, reject) => {
     extract.on("entry", (header, body, next) => {
       const hash = createHash("sha256");
@@ -65,7 +53,7 @@ export async function readArchiveEntries(archive: Readable): Promise<ArchiveEntr
 
 /** Differences between the archive and the node's listing, one sentence each; empty when they agree. */
 export function compareArchiveWithListing(
-  archive: ArchiveEntry[],
+  archive: NodeFileEntry[],
   listing: NodeFileEntry[],
 ): string[] {
   const differences: string[] = [];

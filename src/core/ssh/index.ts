@@ -24,6 +24,7 @@ export {
   checkNodePathsExist,
   validateNodePaths,
   type NodeFileEntry,
+  type NodeFileType,
   type PkiArchiveStream,
 } from "./pki.ts";
-export { readArchiveEntries, compareArchiveWithListing, type ArchiveEntry } from "./archive.ts";
+export { readArchiveEntries, compareArchiveWithListing } from "./archive.ts";

@@ -26,8 +26,12 @@ export interface NodePathsOptions {
 
 export type NodeFileType = "file" | "directory" | "symlink" | "other";
 
-/** One file as `find` saw it on the node: what the archive must hold. */
+/**
+ * One file of the node's PKI: as `find` lists it on the node, as the tar archive holds it
+ * (with the sha256 of its bytes) and, with its mode in octal digits, as the manifest records it.
+ */
 export interface NodeFileEntry {
+  /** Absolute path on the node ("etc/kubernetes/pki/ca.key" in the tar -> "/etc/kubernetes/pki/ca.key"). */
   path: string;
   type: NodeFileType;
   /** Permission bits (e.g. 0o600), without the file type. */
@@ -36,6 +40,8 @@ export interface NodeFileEntry {
   gid: number;
   /** Bytes for regular files; 0 for everything else (tar stores no size for them). */
   size: number;
+  /** sha256 of a regular file's bytes, once read from the archive. */
+  sha256?: string;
   linkTarget?: string;
 }
 

@@ -17,56 +17,56 @@
  * @actions/artifact speaks, without its ~30 MiB of code in memory.
  *
  * Reading another run's backups (a restore workflow reading what a scheduled backup stored)
- * goes through the REST API with a token that has `actions:read` (`otherRun`).
+ * goes through the REST API with a token that has `actions:read` (`otherRun`); without a
+ * run id, through every run of the repository, so `latest` finds the newest backup
+ * whichever run stored it (a payload is then looked up by its artifact name).
  */
-import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { HashingStream, type Digest } from "../crypto/hash.ts";
+import { errorMessage } from "../errors.ts";
+import { HashingStream, sha256Hex, type Digest } from "../crypto/hash.ts";
 import type { Logger } from "../log/logger.ts";
-import { deleteArtifact, type ListedArtifact as Artifact, listArtifacts } from "./artifact-api.ts";
+import type { RunContext } from "../run-context.ts";
+import {
+  type ArtifactSource,
+  artifactsNamed,
+  deleteArtifact,
+  describeAccess,
+  type ListedArtifact as Artifact,
+  listArtifacts,
+  RepositoryApi,
+  type RepositoryAccess,
+  ResultsService,
+} from "./artifact-api.ts";
 import { downloadArtifactFile } from "./artifact-download.ts";
 import { type UploadedArtifact, uploadArtifactFile } from "./artifact-upload.ts";
-import {
-  BACKUP_KINDS,
-  checkClusterName,
-  checkPayloadName,
-  MANIFEST_NAME,
-  parseBackupKind,
-  parseTimestamp,
-} from "./layout.ts";
-import type { BackupKind, BackupLocation, PutOptions, SnapshotStore } from "./types.ts";
+import { backupPlaceOf, deleteManifestFirst, readListedBackups } from "./backend-kit.ts";
+import { checkPutOptions, MANIFEST_NAME } from "./layout.ts";
+import type { BackupKind, BackupLocation, ListFilter, PutOptions, SnapshotStore } from "./types.ts";
 
-/** The workflow run whose artifacts to read, when it is not the current one. */
-export interface OtherWorkflowRun {
-  /** A token with `actions:read` on the repository (GITHUB_TOKEN or a fine-grained PAT). */
-  token: string;
-  workflowRunId: number;
-  repositoryOwner: string;
-  repositoryName: string;
-}
+/**
+ * The artifacts to read when they are not the current run's: one workflow run's, or (without
+ * `workflowRunId`) every run's of the repository, for a restore that looks for the latest.
+ */
+export type OtherWorkflowRun = RepositoryAccess;
 
 export interface ArtifactStoreOptions {
   logger: Logger;
+  /** The run's facts: the job's artifact runtime, the REST API's address, the staging folder. */
+  context: RunContext;
   /** Days GitHub keeps the backup (1-90, capped by the repository's setting); repository default when unset. */
   retentionDays?: number;
   /** Read (and delete) the backups of another run or repository; such a store takes no new backups. */
   otherRun?: OtherWorkflowRun;
-  /** Where payloads are staged; default RUNNER_TEMP, else the system temporary folder. */
+  /** Where payloads are staged; default the context's temporary folder (RUNNER_TEMP). */
   stagingDir?: string;
 }
 
-const NAME_PREFIX = "etcd-backup";
+const NAME_PREFIX = "etcd-backup.";
 const MANIFESTS_DOWNLOADED_IN_PARALLEL = 4;
-const KIND_ALTERNATIVES = BACKUP_KINDS.join("|");
-// Cluster names are DNS labels (no dots), so the first dot-separated fields are unambiguous.
-const ARTIFACT_NAME = new RegExp(
-  `^${NAME_PREFIX}\\.([a-z0-9-]+)\\.(${KIND_ALTERNATIVES})\\.(\\d{8}T\\d{6}Z)\\.(.+)$`,
-);
 
 export function createArtifactStore(options: ArtifactStoreOptions): ArtifactSnapshotStore {
   return new ArtifactSnapshotStore(options);
@@ -77,23 +77,27 @@ export function backupArtifactName(
   location: Pick<BackupLocation, "cluster" | "kind" | "timestamp">,
   fileName: string,
 ): string {
-  return `${NAME_PREFIX}.${location.cluster}.${location.kind}.${location.timestamp}.${fileName}`;
+  return `${NAME_PREFIX}${location.cluster}.${location.kind}.${location.timestamp}.${fileName}`;
 }
 
 export class ArtifactSnapshotStore implements SnapshotStore {
   readonly description: string;
   private readonly logger: Logger;
   private readonly retentionDays: number | undefined;
-  private readonly otherRun: OtherWorkflowRun | undefined;
+  private readonly context: RunContext;
+  private readonly rest: RepositoryApi | undefined;
   private readonly stagingRoot: string;
 
   constructor(options: ArtifactStoreOptions) {
     this.logger = options.logger;
+    this.context = options.context;
     this.retentionDays = checkRetentionDays(options.retentionDays);
-    this.otherRun = options.otherRun ? checkOtherRun(options.otherRun) : undefined;
-    this.stagingRoot = options.stagingDir ?? process.env.RUNNER_TEMP ?? tmpdir();
-    this.description = this.otherRun
-      ? `GitHub artifacts of run ${this.otherRun.workflowRunId} in ${this.otherRun.repositoryOwner}/${this.otherRun.repositoryName}`
+    this.rest = options.otherRun
+      ? new RepositoryApi(options.context.githubApiUrl, checkOtherRun(options.otherRun))
+      : undefined;
+    this.stagingRoot = options.stagingDir ?? options.context.tempDir;
+    this.description = this.rest
+      ? `GitHub artifacts of ${describeAccess(this.rest.access)}`
       : "GitHub artifacts of this workflow run";
   }
 
@@ -102,17 +106,14 @@ export class ArtifactSnapshotStore implements SnapshotStore {
     payload: Readable,
   ): Promise<{ location: BackupLocation; storedBytes: number }> {
     this.checkWritable();
-    const location = locationOf(
-      checkClusterName(options.cluster),
-      parseBackupKind(options.kind),
-      (parseTimestamp(options.timestamp), options.timestamp),
-    );
-    const name = backupArtifactName(location, checkPayloadName(options.payloadName));
+    const { cluster, kind, timestamp, payloadName } = checkPutOptions(options);
+    const location = locationOf(cluster, kind, timestamp);
+    const name = backupArtifactName(location, payloadName);
     return this.withStagingFolder(async (folder) => {
       const file = path.join(folder, name);
       const staged = await stageStream(payload, file).catch((error: unknown) => {
         throw new Error(
-          `Reading the backup payload for artifact ${name} failed before anything was uploaded: ${messageOf(error)}`,
+          `Reading the backup payload for artifact ${name} failed before anything was uploaded: ${errorMessage(error)}`,
           { cause: error },
         );
       });
@@ -132,37 +133,20 @@ export class ArtifactSnapshotStore implements SnapshotStore {
   }
 
   async list(
-    filter: { cluster?: string; kind?: BackupKind } = {},
+    filter: ListFilter = {},
   ): Promise<Array<{ location: BackupLocation; manifest: Buffer }>> {
-    const manifests = (await this.allArtifacts())
-      .map((artifact) => ({ artifact, parsed: parseArtifactName(artifact.name) }))
-      .filter(({ parsed }) => parsed?.fileName === MANIFEST_NAME)
-      .map(({ artifact, parsed }) => ({ artifact, location: parsed!.location }))
-      .filter(
-        ({ location }) =>
-          (!filter.cluster || location.cluster === filter.cluster) &&
-          (!filter.kind || location.kind === filter.kind),
-      );
-    const backups: Array<{ location: BackupLocation; manifest: Buffer }> = [];
-    for (let start = 0; start < manifests.length; start += MANIFESTS_DOWNLOADED_IN_PARALLEL) {
-      const batch = manifests.slice(start, start + MANIFESTS_DOWNLOADED_IN_PARALLEL);
-      backups.push(
-        ...(await Promise.all(
-          batch.map(async ({ artifact, location }) => ({
-            location,
-            manifest: await this.withStagingFolder(async (folder) =>
-              readFile(await this.download(artifact, folder)),
-            ),
-          })),
-        )),
-      );
-    }
-    return backups.sort((a, b) => compareNewestFirst(a.location, b.location));
+    const found = (await this.allArtifacts()).flatMap((artifact) => {
+      const parsed = parseArtifactName(artifact.name);
+      return parsed?.fileName === MANIFEST_NAME ? [{ artifact, location: parsed.location }] : [];
+    });
+    return readListedBackups(found, filter, MANIFESTS_DOWNLOADED_IN_PARALLEL, ({ artifact }) =>
+      this.withStagingFolder(async (folder) => readFile(await this.download(artifact, folder))),
+    );
   }
 
   async getPayload(location: BackupLocation, payloadName: string): Promise<Readable> {
     const name = backupArtifactName(location, payloadName);
-    const artifact = (await this.allArtifacts()).find((candidate) => candidate.name === name);
+    const artifact = await this.artifactNamed(name);
     if (!artifact) {
       throw new Error(
         `Backup payload artifact ${name} is not among the ${this.description}: it may have expired or been deleted; list the backups to find one that exists.`,
@@ -182,20 +166,16 @@ export class ArtifactSnapshotStore implements SnapshotStore {
     const names = (await this.allArtifacts())
       .map((artifact) => artifact.name)
       .filter((name) => name.startsWith(prefix));
-    // The manifest goes first, so a backup interrupted half-deleted is no longer listed.
-    const manifestFirst = names.sort(
-      (a, b) => Number(b.endsWith(MANIFEST_NAME)) - Number(a.endsWith(MANIFEST_NAME)),
-    );
-    for (const name of manifestFirst) {
-      try {
-        await deleteArtifact(name, this.otherRun);
-      } catch (error) {
-        throw new Error(
-          `Deleting artifact ${name} from the ${this.description} failed: ${messageOf(error)}`,
+    await deleteManifestFirst(
+      names,
+      (name) => name.endsWith(MANIFEST_NAME),
+      async (name) => deleteArtifact(name, this.source()),
+      (name, error) =>
+        new Error(
+          `Deleting artifact ${name} from the ${this.description} failed: ${errorMessage(error)}`,
           { cause: error },
-        );
-      }
-    }
+        ),
+    );
     this.logger.info(`Deleted ${names.length} artifact(s) of backup ${location.uri}`);
   }
 
@@ -203,14 +183,17 @@ export class ArtifactSnapshotStore implements SnapshotStore {
     this.logger.info(`Uploading artifact ${name} (${staged.bytes} bytes)`);
     let uploaded: UploadedArtifact;
     try {
-      uploaded = await uploadArtifactFile({
+      uploaded = await uploadArtifactFile(new ResultsService(this.context.artifactRuntime), {
         name,
         file,
         ...(this.retentionDays ? { retentionDays: this.retentionDays } : {}),
+        ...(this.context.maxArtifactRetentionDays !== undefined
+          ? { maxRetentionDays: this.context.maxArtifactRetentionDays }
+          : {}),
       });
     } catch (error) {
       throw new Error(
-        `Uploading artifact ${name} to the ${this.description} failed: ${messageOf(error)}${runtimeHint()}`,
+        `Uploading artifact ${name} to the ${this.description} failed: ${errorMessage(error)}${this.runtimeHint()}`,
         { cause: error },
       );
     }
@@ -228,15 +211,14 @@ export class ArtifactSnapshotStore implements SnapshotStore {
   private async download(artifact: Artifact, folder: string): Promise<string> {
     let received: { sha256: string };
     try {
-      received = await downloadArtifactFile({
+      received = await downloadArtifactFile(this.source(), {
         id: artifact.id,
         name: artifact.name,
         file: path.join(folder, path.basename(artifact.name)),
-        ...(this.otherRun ? { findBy: this.otherRun } : {}),
       });
     } catch (error) {
       throw new Error(
-        `Downloading artifact ${artifact.name} from the ${this.description} failed: ${messageOf(error)}`,
+        `Downloading artifact ${artifact.name} from the ${this.description} failed: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -260,18 +242,45 @@ export class ArtifactSnapshotStore implements SnapshotStore {
   }
 
   private async allArtifacts(): Promise<Artifact[]> {
+    return this.listing(() => listArtifacts(this.source()));
+  }
+
+  /**
+   * The newest artifact called `name`. Across a repository's runs it is looked up by name
+   * (one short listing) rather than by listing every artifact of the repository.
+   */
+  private async artifactNamed(name: string): Promise<Artifact | undefined> {
+    if (this.rest && this.rest.access.workflowRunId === undefined) {
+      const rest = this.rest;
+      return (await this.listing(() => artifactsNamed(rest, name)))[0];
+    }
+    return (await this.allArtifacts()).find((candidate) => candidate.name === name);
+  }
+
+  private async listing(list: () => Promise<Artifact[]>): Promise<Artifact[]> {
     try {
-      return await listArtifacts(this.otherRun);
+      return await list();
     } catch (error) {
       throw new Error(
-        `Listing the ${this.description} failed: ${messageOf(error)}${this.otherRun ? "; check that the token has actions:read on the repository and that the run id is right" : runtimeHint()}`,
+        `Listing the ${this.description} failed: ${errorMessage(error)}${this.rest ? "; check that the token has actions:read on the repository and that the run id is right" : this.runtimeHint()}`,
         { cause: error },
       );
     }
   }
 
+  /** This run's results service, or the REST API for another run or the repository. */
+  private source(): ArtifactSource {
+    return this.rest ?? new ResultsService(this.context.artifactRuntime);
+  }
+
+  /** Outside a job step the runtime variables are missing; say so instead of a JWT error. */
+  private runtimeHint(): string {
+    if (this.context.artifactRuntime) return "";
+    return " (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set: GitHub artifacts work only inside a GitHub Actions job; use a file:// or s3:// destination elsewhere)";
+  }
+
   private checkWritable(): void {
-    if (this.otherRun) {
+    if (this.rest) {
       throw new Error(
         `Backups are uploaded to the artifacts of the run that makes them, not to ${this.description}: drop the run id and token to store a new backup.`,
       );
@@ -314,25 +323,22 @@ function readThenRemove(file: string, folder: string): Readable {
   return stream;
 }
 
+/** `etcd-backup.<cluster>.<kind>.<timestamp>.<file>`: cluster names have no dots, so the fields split cleanly. */
 function parseArtifactName(
   name: string,
 ): { location: BackupLocation; fileName: string } | undefined {
-  const match = ARTIFACT_NAME.exec(name);
-  if (!match) return undefined;
-  const [, cluster, kind, timestamp, fileName] = match;
-  return { location: locationOf(cluster!, kind as BackupKind, timestamp!), fileName: fileName! };
+  if (!name.startsWith(NAME_PREFIX)) return undefined;
+  const [cluster, kind, timestamp, ...file] = name.slice(NAME_PREFIX.length).split(".");
+  const place = backupPlaceOf(cluster, kind, timestamp);
+  if (!place || file.length === 0) return undefined;
+  return {
+    location: locationOf(place.cluster, place.kind, place.timestamp),
+    fileName: file.join("."),
+  };
 }
 
 function locationOf(cluster: string, kind: BackupKind, timestamp: string): BackupLocation {
   return { cluster, kind, timestamp, uri: `artifact/${cluster}/${kind}/${timestamp}` };
-}
-
-function compareNewestFirst(a: BackupLocation, b: BackupLocation): number {
-  return (
-    b.timestamp.localeCompare(a.timestamp) ||
-    a.cluster.localeCompare(b.cluster) ||
-    a.kind.localeCompare(b.kind)
-  );
 }
 
 function checkRetentionDays(days: number | undefined): number | undefined {
@@ -346,7 +352,10 @@ function checkRetentionDays(days: number | undefined): number | undefined {
 }
 
 function checkOtherRun(run: OtherWorkflowRun): OtherWorkflowRun {
-  if (!Number.isInteger(run.workflowRunId) || run.workflowRunId <= 0) {
+  if (
+    run.workflowRunId !== undefined &&
+    (!Number.isInteger(run.workflowRunId) || run.workflowRunId <= 0)
+  ) {
     throw new Error(
       `Workflow run id "${run.workflowRunId}" is not valid: expected the number in the run's URL, .../actions/runs/<id>.`,
     );
@@ -358,7 +367,7 @@ function checkOtherRun(run: OtherWorkflowRun): OtherWorkflowRun {
   }
   if (!run.token) {
     throw new Error(
-      `Reading the artifacts of run ${run.workflowRunId} needs a token with actions:read on ${run.repositoryOwner}/${run.repositoryName}; none was given.`,
+      `Reading the artifacts of ${describeAccess(run)} needs a token with actions:read on it; none was given.`,
     );
   }
   return run;
@@ -367,18 +376,4 @@ function checkOtherRun(run: OtherWorkflowRun): OtherWorkflowRun {
 /** The REST API gives digests with the `sha256:` prefix, the results service without. */
 function normaliseDigest(digest: string): string {
   return digest.startsWith("sha256:") ? digest : `sha256:${digest}`;
-}
-
-/** Outside a job step the runtime variables are missing; say so instead of a JWT error. */
-function runtimeHint(): string {
-  if (process.env.ACTIONS_RUNTIME_TOKEN && process.env.ACTIONS_RESULTS_URL) return "";
-  return " (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set: GitHub artifacts work only inside a GitHub Actions job; use a file:// or s3:// destination elsewhere)";
-}
-
-function sha256Hex(data: Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

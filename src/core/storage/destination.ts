@@ -6,9 +6,10 @@
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../log/logger.ts";
+import type { RunContext } from "../run-context.ts";
 import type { ArtifactStoreOptions } from "./artifact.ts";
 import { FileStore } from "./file.ts";
-import { checkClusterName, parseBackupKind, parseTimestamp } from "./layout.ts";
+import { checkClusterName, parseBackupKind, parseS3Location, parseTimestamp } from "./layout.ts";
 import type { BackupKind, SnapshotStore } from "./types.ts";
 
 export type Destination =
@@ -56,22 +57,7 @@ function parseFileDestination(text: string): Destination {
 }
 
 function parseS3Destination(text: string): Destination {
-  const match = /^s3:\/\/([^/?#]*)(\/[^?#]*)?$/.exec(text);
-  const bucket = match?.[1] ?? "";
-  if (!match || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes("..")) {
-    throw new Error(
-      `The destination "${text}" is not a valid S3 location; expected s3://bucket[/prefix] with a bucket name of 3-63 lower-case letters, digits, '.' or '-'.`,
-    );
-  }
-  const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
-  if (
-    prefix.split("/").some((segment) => segment === "." || segment === "..") ||
-    /\/\//.test(prefix)
-  ) {
-    throw new Error(
-      `The destination "${text}" has an S3 prefix with empty, "." or ".." parts; expected e.g. s3://bucket/etcd-backups.`,
-    );
-  }
+  const { bucket, prefix } = parseS3Location(text);
   return { type: "s3", bucket, prefix, uri: `s3://${bucket}${prefix ? `/${prefix}` : ""}` };
 }
 
@@ -116,6 +102,8 @@ export function parseBackupUri(text: string): {
 
 export interface StoreOptions {
   logger: Logger;
+  /** The run's facts (artifact runtime, temporary folder, AWS region), from the front door. */
+  context: RunContext;
   s3?: {
     endpoint?: string;
     region?: string;
@@ -123,7 +111,7 @@ export interface StoreOptions {
     credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   };
   /** For `artifact`: retention days, another run to read from, staging folder. */
-  artifact?: Omit<ArtifactStoreOptions, "logger">;
+  artifact?: Omit<ArtifactStoreOptions, "logger" | "context">;
 }
 
 /** Builds the backend for a destination. */
@@ -136,11 +124,20 @@ export async function openStore(
       return new FileStore(destination.path);
     case "s3": {
       const { createS3Store } = await import("./s3.ts");
-      return createS3Store({ url: destination.uri, logger: options.logger, ...options.s3 });
+      return createS3Store({
+        url: destination.uri,
+        logger: options.logger,
+        ...(options.context.awsRegion ? { defaultRegion: options.context.awsRegion } : {}),
+        ...options.s3,
+      });
     }
     case "artifact": {
       const { createArtifactStore } = await import("./artifact.ts");
-      return createArtifactStore({ logger: options.logger, ...options.artifact });
+      return createArtifactStore({
+        logger: options.logger,
+        context: options.context,
+        ...options.artifact,
+      });
     }
   }
 }

@@ -11,12 +11,13 @@ import { isAbsolute, join, resolve } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
+import { newestFirst } from "./backend-kit.ts";
 import {
   backupFolder,
   BACKUP_KINDS,
   checkPayloadName,
+  isTimestamp,
   MANIFEST_NAME,
-  parseTimestamp,
 } from "./layout.ts";
 import type { BackupKind, BackupLocation, PutOptions, SnapshotStore } from "./types.ts";
 
@@ -122,14 +123,7 @@ export class FileStore implements SnapshotStore {
         }
       }
     }
-    // Timestamps sort as text in time order; newest first.
-    return found.sort((a, b) =>
-      a.location.timestamp < b.location.timestamp
-        ? 1
-        : a.location.timestamp > b.location.timestamp
-          ? -1
-          : 0,
-    );
+    return newestFirst(found);
   }
 
   async getPayload(location: BackupLocation, payloadName: string): Promise<Readable> {
@@ -149,15 +143,6 @@ export class FileStore implements SnapshotStore {
     // The manifest goes first: an interrupted delete leaves an unlisted folder, not a listed half-backup.
     await rm(join(folder, MANIFEST_NAME), { force: true });
     await rm(folder, { recursive: true, force: true });
-  }
-}
-
-function isTimestamp(name: string): boolean {
-  try {
-    parseTimestamp(name);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -3,17 +3,24 @@
  * holding the payload and `manifest.json`. The names are checked here once, so no backend
  * can be talked into writing outside its root.
  */
-import type { BackupKind } from "./types.ts";
+import { ConfigurationError } from "../errors.ts";
+import type { BackupKind, PutOptions } from "./types.ts";
 
 export const BACKUP_KINDS: readonly BackupKind[] = ["user-etcd", "admin-etcd", "admin-pki"];
 export const MANIFEST_NAME = "manifest.json";
 const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-// A Kubernetes namespace or cluster name: a DNS label, lower case.
+// A Kubernetes namespace or cluster name: a DNS label (RFC 1123), lower case, no dots.
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const PAYLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** A user cluster's name (its namespace) or `admin`: a DNS label. */
+export function isClusterName(name: string): boolean {
+  return CLUSTER_NAME.test(name);
+}
 
 export function checkClusterName(cluster: string): string {
-  if (!CLUSTER_NAME.test(cluster)) {
+  if (!isClusterName(cluster)) {
     throw new Error(
       `The cluster name "${cluster}" is not valid; expected a DNS label (lower-case letters, digits and '-', at most 63 characters), such as the user cluster's namespace.`,
     );
@@ -45,6 +52,16 @@ export function formatTimestamp(time: Date): string {
     .replace(/[-:]/g, "");
 }
 
+/** Whether `text` is a backup timestamp (a real UTC second written as formatTimestamp does). */
+export function isTimestamp(text: string): boolean {
+  try {
+    parseTimestamp(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function parseTimestamp(text: string): Date {
   const match = TIMESTAMP.exec(text);
   const time = match
@@ -66,7 +83,42 @@ export function backupFolder(cluster: string, kind: BackupKind, timestamp: strin
   return `${cluster}/${kind}/${timestamp}`;
 }
 
+/** Checks every part of a backup's name before anything is stored; returns the options. */
+export function checkPutOptions(options: PutOptions): PutOptions {
+  checkClusterName(options.cluster);
+  parseBackupKind(options.kind);
+  parseTimestamp(options.timestamp);
+  checkPayloadName(options.payloadName);
+  return options;
+}
+
 /** The payload's default base name by kind, before compression and encryption suffixes. */
 export function defaultPayloadBaseName(kind: BackupKind): string {
   return kind === "admin-pki" ? "pki.tar" : "snapshot.db";
+}
+
+/**
+ * `s3://bucket[/prefix]` -> bucket and prefix (no leading or trailing slash). The one parser
+ * of S3 locations: the destination input and the S3 backend both use it.
+ */
+export function parseS3Location(text: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/?#]*)(\/[^?#]*)?$/.exec(text.trim());
+  const bucket = match?.[1] ?? "";
+  if (!match || !S3_BUCKET.test(bucket) || bucket.includes("..")) {
+    throw new ConfigurationError(
+      "destination",
+      `"${text}" is not a valid S3 location; expected s3://bucket[/prefix] with a bucket name of 3-63 lower-case letters, digits, '.' or '-'.`,
+    );
+  }
+  const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (
+    prefix.split("/").some((segment) => segment === "." || segment === "..") ||
+    /\/\//.test(prefix)
+  ) {
+    throw new ConfigurationError(
+      "destination",
+      `"${text}" has an S3 prefix with empty, "." or ".." parts; expected e.g. s3://bucket/etcd-backups.`,
+    );
+  }
+  return { bucket, prefix };
 }

@@ -23,7 +23,7 @@ import {
   type BackupSource,
   type Encryption,
   type PkiRecord,
-} from "../audit/manifest.ts";
+} from "./manifest.ts";
 import {
   AgeDecryptionError,
   createAgeDecryptStream,
@@ -34,6 +34,7 @@ import {
 } from "../crypto/age.ts";
 import { HashingStream, VerifyingStream, type Digest } from "../crypto/hash.ts";
 import type { Logger } from "../log/logger.ts";
+import type { RunInfo } from "../run-context.ts";
 import {
   compressionSuffix,
   createCompressStream,
@@ -73,8 +74,8 @@ export interface BackupOptions {
   beforeManifest?: (plaintext: Digest) => Promise<VerifiedFacts | void>;
   /** Default now. Its UTC second names the backup's folder. */
   createdAt?: Date;
-  /** Where GitHub run facts are read from; default process.env. */
-  environment?: NodeJS.ProcessEnv;
+  /** The GitHub run making the backup (the run context's), recorded in the manifest. */
+  run?: RunInfo;
   logger: Logger;
 }
 
@@ -214,7 +215,7 @@ export async function storeBackup(
     encryption: plan.encryption,
     plaintext: plaintextDigest,
     stored: storedDigest,
-    environment: options.environment,
+    ...(options.run ? { run: options.run } : {}),
   });
   try {
     await store.putManifest(put.location, serializeManifest(manifest));

@@ -19,25 +19,22 @@ import {
   type S3ClientConfig,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import {
-  BACKUP_KINDS,
-  checkClusterName,
-  checkPayloadName,
-  MANIFEST_NAME,
-  parseBackupKind,
-  parseTimestamp,
-} from "./layout.ts";
+import { backupPlaceOf, deleteManifestFirst, readListedBackups } from "./backend-kit.ts";
+import { checkPutOptions, MANIFEST_NAME, parseS3Location } from "./layout.ts";
 import { type Part, uploadInParts } from "./part-uploader.ts";
-import type { BackupKind, BackupLocation, PutOptions, SnapshotStore } from "./types.ts";
+import type { BackupKind, BackupLocation, ListFilter, PutOptions, SnapshotStore } from "./types.ts";
 
 export interface S3StoreOptions {
   /** The destination, `s3://bucket` or `s3://bucket/prefix`. */
   url: string;
   /** A non-AWS service, e.g. `http://127.0.0.1:9000` for MinIO; AWS S3 when unset. */
   endpoint?: string;
-  /** Defaults to AWS_REGION, then AWS_DEFAULT_REGION, then `us-east-1`. */
+  /** Defaults to `defaultRegion`, then `us-east-1`. */
   region?: string;
+  /** The region the environment names (AWS_REGION, AWS_DEFAULT_REGION: the run context's). */
+  defaultRegion?: string;
   /** `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key` (MinIO needs it). */
   forcePathStyle?: boolean;
   /** When unset, the usual AWS chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profile, role. */
@@ -49,32 +46,12 @@ export interface S3StoreOptions {
   queueSize?: number;
 }
 
-const TIMESTAMP_PATTERN = /^\d{8}T\d{6}Z$/;
 // 5 MiB parts (the S3 minimum), 2 in flight and 1 filling: 15 MiB held, and 10,000 parts
-// still cover a 50 GB payload (etcd's own limit is 8 GB). 1 GB with zstd + age peaked at
-// 115 MiB this way, at 125 MiB with 8 MiB parts.
+// still cover a 50 GB payload (etcd's own limit is 8 GB). Larger parts only hold more memory.
 const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 2;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MANIFEST_READS_IN_PARALLEL = 8;
-
-/** `s3://bucket/some/prefix` -> { bucket, prefix: "some/prefix" }. */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const match = /^s3:\/\/([^/]+)(\/.*)?$/.exec(url.trim());
-  const bucket = match?.[1];
-  if (!match || !bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new Error(
-      `S3 destination "${url}" is not valid: expected s3://<bucket>[/<prefix>] with a bucket name of 3-63 lower-case letters, digits, dots or hyphens.`,
-    );
-  }
-  const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
-  if (prefix.split("/").some((segment) => segment === "." || segment === "..")) {
-    throw new Error(
-      `S3 destination "${url}" is not valid: the prefix must not contain "." or ".." segments.`,
-    );
-  }
-  return { bucket, prefix };
-}
 
 export function createS3Store(options: S3StoreOptions): S3SnapshotStore {
   return new S3SnapshotStore(options);
@@ -91,14 +68,13 @@ export class S3SnapshotStore implements SnapshotStore {
   private readonly queueSize: number;
 
   constructor(options: S3StoreOptions) {
-    const { bucket, prefix } = parseS3Url(options.url);
+    const { bucket, prefix } = parseS3Location(options.url);
     this.bucket = bucket;
     this.prefix = prefix;
     this.logger = options.logger;
     this.partSize = checkPartSize(options.partSizeBytes ?? DEFAULT_PART_SIZE);
     this.queueSize = checkQueueSize(options.queueSize ?? DEFAULT_QUEUE_SIZE);
-    const region =
-      options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1";
+    const region = options.region || options.defaultRegion || "us-east-1";
     this.endpointName = options.endpoint ?? `AWS S3 (${region})`;
     this.description = `s3://${bucket}${prefix ? `/${prefix}` : ""} at ${this.endpointName}`;
     this.client = new S3Client(clientConfig(options, region));
@@ -149,26 +125,18 @@ export class S3SnapshotStore implements SnapshotStore {
   }
 
   async list(
-    filter: { cluster?: string; kind?: BackupKind } = {},
+    filter: ListFilter = {},
   ): Promise<Array<{ location: BackupLocation; manifest: Buffer }>> {
     const manifestKeys = (await this.keysUnder(this.listPrefix(filter))).filter((key) =>
       key.endsWith(`/${MANIFEST_NAME}`),
     );
-    const locations = manifestKeys
-      .map((key) => this.locationFromManifestKey(key))
-      .filter((location): location is BackupLocation => location !== undefined)
-      .filter(
-        (location) =>
-          (!filter.cluster || location.cluster === filter.cluster) &&
-          (!filter.kind || location.kind === filter.kind),
-      );
-    const backups = await mapInBatches(locations, MANIFEST_READS_IN_PARALLEL, async (location) => {
-      const manifest = await this.readManifest(location);
-      return manifest ? { location, manifest } : undefined;
+    const found = manifestKeys.flatMap((key) => {
+      const location = this.locationFromManifestKey(key);
+      return location ? [{ location }] : [];
     });
-    return backups
-      .filter((backup) => backup !== undefined)
-      .sort((a, b) => compareNewestFirst(a.location, b.location));
+    return readListedBackups(found, filter, MANIFEST_READS_IN_PARALLEL, ({ location }) =>
+      this.readManifest(location),
+    );
   }
 
   async getPayload(location: BackupLocation, payloadName: string): Promise<Readable> {
@@ -192,18 +160,15 @@ export class S3SnapshotStore implements SnapshotStore {
   async delete(location: BackupLocation): Promise<void> {
     const folder = `${this.folderOf(location)}/`;
     const keys = await this.keysUnder(folder);
-    // The manifest goes first, so a backup interrupted half-deleted is no longer listed
-    // as complete; the payload left behind is cleaned up by the next delete.
-    const manifestFirst = [...keys].sort(
-      (a, b) => Number(b.endsWith(`/${MANIFEST_NAME}`)) - Number(a.endsWith(`/${MANIFEST_NAME}`)),
-    );
-    for (const key of manifestFirst) {
-      try {
+    // A payload left behind by an interrupted delete is removed by the next one.
+    await deleteManifestFirst(
+      keys,
+      (key) => key.endsWith(`/${MANIFEST_NAME}`),
+      async (key) => {
         await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-      } catch (error) {
-        throw this.failure(`deleting ${this.uriOf(key)}`, error);
-      }
-    }
+      },
+      (key, error) => this.failure(`deleting ${this.uriOf(key)}`, error),
+    );
     this.logger.info(`Deleted ${keys.length} object(s) of backup ${location.uri}`);
   }
 
@@ -242,7 +207,7 @@ export class S3SnapshotStore implements SnapshotStore {
     return keys;
   }
 
-  private listPrefix(filter: { cluster?: string; kind?: BackupKind }): string {
+  private listPrefix(filter: ListFilter): string {
     const segments = [this.prefix];
     if (filter.cluster) {
       segments.push(filter.cluster);
@@ -255,16 +220,9 @@ export class S3SnapshotStore implements SnapshotStore {
   private locationFromManifestKey(key: string): BackupLocation | undefined {
     const relative = this.prefix ? key.slice(this.prefix.length + 1) : key;
     const [cluster, kind, timestamp, name, ...rest] = relative.split("/");
-    if (
-      rest.length > 0 ||
-      name !== MANIFEST_NAME ||
-      !cluster ||
-      !BACKUP_KINDS.includes(kind as BackupKind) ||
-      !TIMESTAMP_PATTERN.test(timestamp ?? "")
-    ) {
-      return undefined;
-    }
-    return this.locationOf(cluster, kind as BackupKind, timestamp!);
+    const place = backupPlaceOf(cluster, kind, timestamp);
+    if (rest.length > 0 || name !== MANIFEST_NAME || !place) return undefined;
+    return this.locationOf(place.cluster, place.kind, place.timestamp);
   }
 
   private locationOf(cluster: string, kind: BackupKind, timestamp: string): BackupLocation {
@@ -310,8 +268,7 @@ export class S3SnapshotStore implements SnapshotStore {
     } else if (networkCode) {
       message = `Cannot reach the S3 endpoint ${this.endpointName} for bucket "${this.bucket}" during the ${action} (${networkCode}): check the endpoint address and that the service is up and reachable from this runner.`;
     } else {
-      const detail = error instanceof Error ? error.message : String(error);
-      message = `S3 ${action} at ${this.endpointName} failed: ${detail}`;
+      message = `S3 ${action} at ${this.endpointName} failed: ${errorMessage(error)}`;
     }
     return new Error(message, { cause: error });
   }
@@ -333,14 +290,6 @@ function clientConfig(options: S3StoreOptions, region: string): S3ClientConfig {
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
     maxAttempts: 3,
   };
-}
-
-/** Checks every part of the backup's name before anything is uploaded (layout.ts). */
-function checkPutOptions(options: PutOptions): void {
-  checkClusterName(options.cluster);
-  parseBackupKind(options.kind);
-  parseTimestamp(options.timestamp);
-  checkPayloadName(options.payloadName);
 }
 
 function checkPartSize(bytes: number): number {
@@ -425,14 +374,6 @@ class MultipartUpload {
   }
 }
 
-function compareNewestFirst(a: BackupLocation, b: BackupLocation): number {
-  return (
-    b.timestamp.localeCompare(a.timestamp) ||
-    a.cluster.localeCompare(b.cluster) ||
-    a.kind.localeCompare(b.kind)
-  );
-}
-
 function errorName(error: unknown): string {
   return (error as { name?: string })?.name ?? "";
 }
@@ -458,16 +399,4 @@ function networkErrorCode(error: unknown): string | undefined {
     if (name === "TimeoutError") return "timed out";
   }
   return undefined;
-}
-
-async function mapInBatches<T, R>(
-  items: T[],
-  batchSize: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = [];
-  for (let start = 0; start < items.length; start += batchSize) {
-    results.push(...(await Promise.all(items.slice(start, start + batchSize).map(work))));
-  }
-  return results;
 }

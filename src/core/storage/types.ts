@@ -17,6 +17,12 @@ export interface BackupLocation {
   uri: string;
 }
 
+/** Which backups a `list` call asks for. */
+export interface ListFilter {
+  cluster?: string;
+  kind?: BackupKind;
+}
+
 export interface PutOptions {
   cluster: string;
   kind: BackupKind;
@@ -40,10 +46,7 @@ export interface SnapshotStore {
   /** Writes manifest.json next to the payload; after this the backup is listed. */
   putManifest(location: BackupLocation, manifest: Buffer): Promise<void>;
   /** Complete backups (those with a manifest), newest first, optionally for one cluster and kind. */
-  list(filter?: {
-    cluster?: string;
-    kind?: BackupKind;
-  }): Promise<Array<{ location: BackupLocation; manifest: Buffer }>>;
+  list(filter?: ListFilter): Promise<Array<{ location: BackupLocation; manifest: Buffer }>>;
   /** The stored payload bytes as a stream. */
   getPayload(location: BackupLocation, payloadName: string): Promise<Readable>;
   /** Removes a backup, payload and manifest; also cleans up an incomplete one. */

@@ -3,26 +3,22 @@
  * that a backup with a manifest is complete. Listing, verification, restore and retention
  * all work from it; it holds no secret (recipients are public keys).
  */
+import { TOOL_NAME, TOOL_VERSION } from "../audit/version.ts";
 import { X25519Recipient } from "../crypto/age-keys.ts";
-import { COMPRESSIONS, type Compression } from "../storage/compression.ts";
+import type { Digest } from "../crypto/hash.ts";
+import type { RunInfo } from "../run-context.ts";
+import type { NodeFileEntry, NodeFileType } from "../ssh/pki.ts";
+import { COMPRESSIONS, type Compression } from "./compression.ts";
 import {
   BACKUP_KINDS,
   checkClusterName,
   checkPayloadName,
   formatTimestamp,
   parseTimestamp,
-} from "../storage/layout.ts";
-import type { BackupKind } from "../storage/types.ts";
-import { runInfoFromEnvironment, type RunInfo } from "./run.ts";
-import { TOOL_NAME, TOOL_VERSION } from "./version.ts";
+} from "./layout.ts";
+import type { BackupKind } from "./types.ts";
 
 export const MANIFEST_FORMAT = "etcd-backup-actions/manifest/v1";
-
-export interface ContentDigest {
-  bytes: number;
-  /** Lower-case hex sha256. */
-  sha256: string;
-}
 
 /** Where the backed-up bytes came from. */
 export interface BackupSource {
@@ -38,20 +34,15 @@ export type Encryption =
   /** Stored in clear text because the operator explicitly allowed it. */
   | { method: "none"; allowUnencrypted: true };
 
-export type PkiFileType = "file" | "directory" | "symlink" | "other";
+/**
+ * One entry of a PKI archive as recorded: the node's file entry (name, owner, size, hash,
+ * never its bytes) with its permission bits written as four octal digits, e.g. "0600".
+ */
+export type PkiFileRecord = Omit<NodeFileEntry, "mode"> & { mode: string };
 
-/** One entry of a PKI archive as recorded: its name, owner, mode, size and hash, never its bytes. */
-export interface PkiFileRecord {
-  path: string;
-  type: PkiFileType;
-  /** Permission bits as four octal digits, e.g. "0600". */
-  mode: string;
-  uid: number;
-  gid: number;
-  size: number;
-  /** sha256 of a regular file's bytes. */
-  sha256?: string;
-  linkTarget?: string;
+/** The manifest's form of a file entry of the node. */
+export function pkiFileRecord(entry: NodeFileEntry): PkiFileRecord {
+  return { ...entry, mode: entry.mode.toString(8).padStart(4, "0") };
 }
 
 /** An SSH endpoint whose host key was verified before anything was sent to it. */
@@ -88,8 +79,8 @@ export interface BackupManifest {
     name: string;
     compression: Compression;
     encryption: Encryption;
-    plaintext: ContentDigest;
-    stored: ContentDigest;
+    plaintext: Digest;
+    stored: Digest;
   };
   tool: { name: string; version: string };
   /** Present when the backup ran inside GitHub Actions. */
@@ -106,14 +97,14 @@ export interface ManifestFacts {
   payloadName: string;
   compression: Compression;
   encryption: Encryption;
-  plaintext: ContentDigest;
-  stored: ContentDigest;
-  /** Defaults to process.env; GitHub run facts are taken from it when GITHUB_ACTIONS=true. */
-  environment?: NodeJS.ProcessEnv;
+  plaintext: Digest;
+  stored: Digest;
+  /** The GitHub run that made the backup (the run context's), when one did. */
+  run?: RunInfo;
 }
 
 export function buildManifest(facts: ManifestFacts): BackupManifest {
-  const run = runInfoFromEnvironment(facts.environment ?? process.env);
+  const run = facts.run;
   const etcd =
     facts.etcd && Object.values(facts.etcd).some((value) => value !== undefined)
       ? facts.etcd
@@ -201,7 +192,7 @@ class ManifestReader {
     return value;
   }
 
-  digest(value: unknown, field: string): ContentDigest {
+  digest(value: unknown, field: string): Digest {
     const digest = this.object(value, field);
     const sha256 = digest.sha256;
     if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) {
@@ -320,7 +311,7 @@ function validateManifest(value: unknown, where: string): BackupManifest {
   };
 }
 
-const PKI_FILE_TYPES: readonly PkiFileType[] = ["file", "directory", "symlink", "other"];
+const PKI_FILE_TYPES: readonly NodeFileType[] = ["file", "directory", "symlink", "other"];
 
 function readEndpoint(read: ManifestReader, value: unknown, field: string): SshEndpointRecord {
   const record = read.object(value, field);
