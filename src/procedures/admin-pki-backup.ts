@@ -76,6 +76,8 @@ export interface PkiBackupOptions {
    */
   onSecret?: (secret: string) => void;
   connectTimeoutMs?: number;
+  /** Cancels the run: the SSH session is closed, so the transfer stops and nothing is listed. */
+  signal?: AbortSignal;
 }
 
 export interface PkiBackupResult {
@@ -172,8 +174,12 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     journal: journal.entries,
   };
   let session: SshSession | undefined;
+  const closeOnCancel = () => void session?.close().catch(() => undefined);
+  options.signal?.addEventListener("abort", closeOnCancel, { once: true });
   try {
+    options.signal?.throwIfAborted();
     session = await connectToNode(options, journal, result);
+    options.signal?.throwIfAborted();
     const connected = session;
     const listing = await journal.run(
       { name: "listNodeFiles", description: `sudo -n find ${paths.join(" ")}` },
@@ -224,8 +230,10 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     // The caller reports it, once: the action as its one error, the CLI with the result.
     result.error = (error as Error).message;
   } finally {
+    options.signal?.removeEventListener("abort", closeOnCancel);
     await session?.close().catch(() => undefined);
   }
+  options.signal?.throwIfAborted();
   result.durationMs = Date.now() - started;
   return result;
 }

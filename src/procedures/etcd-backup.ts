@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { CleanupRegistry } from "../core/cleanup.ts";
 import type { Digest } from "../core/crypto/hash.ts";
 import { endpointStatusJson, snapshotSave } from "../core/etcd/etcdctl.ts";
 import {
@@ -26,6 +27,7 @@ import {
   removeFromPod,
   saveAndStreamSnapshot,
   snapshotSaveTimeoutMs,
+  sweepStaleSnapshots,
   uniqueSnapshotPath,
   type PodFileFacts,
   type PodTarget,
@@ -67,6 +69,10 @@ export interface EtcdBackupOptions {
   snapshotTimeoutMs?: number;
   /** Told about transfer progress, e.g. for a terminal progress bar. */
   onProgress?: (progress: TransferProgress) => void;
+  /** Cancels the run: the transfer stops, and what it created is removed. */
+  signal?: AbortSignal;
+  /** Where each thing this run creates (pod file, work folder) is registered until removed. */
+  cleanups?: CleanupRegistry;
 }
 
 export interface TransferProgress {
@@ -198,12 +204,14 @@ export async function runEtcdBackup(options: EtcdBackupOptions): Promise<Cluster
   }
   const results: ClusterBackupResult[] = [];
   for (const profile of profiles) {
+    options.signal?.throwIfAborted();
     results.push(
       await logger.group(`Back up etcd of ${profile.cluster}`, () =>
         backUpCluster(options, profile),
       ),
     );
   }
+  options.signal?.throwIfAborted();
   return results;
 }
 
@@ -282,6 +290,8 @@ async function backUpCluster(
     journal: journal.entries,
   };
   const workDir = await mkdtemp(join(options.workDir ?? tmpdir(), "etcd-backup-"));
+  const forgetWorkDir = options.cleanups?.register({ kind: "runner-path", path: workDir });
+  let forgetPodFile: (() => void) | undefined;
   const verifyCopy = join(workDir, `snapshot-${randomBytes(4).toString("hex")}.db`);
   let target: PodTarget | undefined;
   let podPath: string | undefined;
@@ -292,6 +302,8 @@ async function backUpCluster(
     target = { config: options.config, profile, pod: member.pod };
     const databaseBytes = member.status?.dbSize ?? 0;
     const podTarget = target;
+    const timeoutMs = options.snapshotTimeoutMs ?? snapshotSaveTimeoutMs(databaseBytes);
+    await sweepStaleSnapshots(podTarget, timeoutMs, logger);
     await journal.run(
       { name: "checkRoom", description: `room for ${formatBytes(databaseBytes)} in ${member.pod}` },
       () => checkRoomForSnapshot(podTarget, databaseBytes),
@@ -299,6 +311,16 @@ async function backUpCluster(
     );
     podPath = uniqueSnapshotPath();
     const snapshotPath = podPath;
+    forgetPodFile = options.cleanups?.register(
+      {
+        kind: "pod-file",
+        namespace: profile.namespace,
+        pod: member.pod,
+        container: profile.container,
+        path: snapshotPath,
+      },
+      () => removeFromPod(podTarget, snapshotPath),
+    );
     const stream = await journal.run(
       {
         name: "saveAndStream",
@@ -308,13 +330,14 @@ async function backUpCluster(
         saveStreamAndStore(options, profile, podTarget, snapshotPath, verifyCopy, {
           member,
           databaseBytes,
-          timeoutMs: options.snapshotTimeoutMs ?? snapshotSaveTimeoutMs(databaseBytes),
+          timeoutMs,
         }),
       ({ stored, podFile }) =>
         `${formatBytes(stored.manifest.payload.plaintext.bytes)} to ${stored.location.uri}; ${podFile.sha256 ? "sha256 equal in the pod" : "no sha256sum in the pod, checked by the snapshot's trailer"}; ${snapshotPath} removed from ${member.pod}`,
     );
     const stored = stream.stored;
     podPath = undefined;
+    forgetPodFile?.();
     const verified = await journal.run(
       {
         name: "verifyStored",
@@ -354,6 +377,7 @@ async function backUpCluster(
           },
           () => removeFromPod(podTarget, snapshotPath),
         )
+        .then(() => forgetPodFile?.())
         .catch((error: Error) => {
           logger.warning(
             `The temporary snapshot ${snapshotPath} could not be removed from ${podTarget.profile.namespace}/${podTarget.pod}: ${error.message}. Remove it by hand: kubectl exec -n ${podTarget.profile.namespace} ${podTarget.pod} -c ${podTarget.profile.container} -- rm -f ${snapshotPath} ${snapshotPath}.part`,
@@ -361,6 +385,7 @@ async function backUpCluster(
         });
     }
     await rm(workDir, { recursive: true, force: true });
+    forgetWorkDir?.();
   }
   result.durationMs = Date.now() - started;
   return result;
@@ -396,6 +421,7 @@ async function saveStreamAndStore(
   const transfer = saveAndStreamSnapshot(target, podPath, received, {
     timeoutMs: facts.timeoutMs,
     onSaved: readPodFacts,
+    ...(options.signal ? { signal: options.signal } : {}),
   }).then(
     async () => {
       received.end();

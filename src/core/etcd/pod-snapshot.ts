@@ -7,7 +7,9 @@
 import { randomBytes } from "node:crypto";
 import type { Writable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { errorMessage } from "../errors.ts";
 import { formatBytes } from "../format.ts";
+import type { Logger } from "../log/logger.ts";
 import { execChecked, execInPod } from "../kube/exec.ts";
 import { snapshotSave } from "./etcdctl.ts";
 import type { EtcdClusterProfile } from "./profiles.ts";
@@ -354,21 +356,24 @@ done`;
 export async function sweepStaleSnapshots(
   target: PodTarget,
   olderThanMs: number,
-  logger: { info(message: string): void },
+  logger: Pick<Logger, "info" | "warning">,
 ): Promise<string[]> {
+  const where = `${target.profile.namespace}/${target.pod}`;
   const seconds = String(Math.ceil(olderThanMs / 1000));
-  const { stdout } = await exec(target, [
-    "sh",
-    "-c",
-    SWEEP_SCRIPT,
-    "sh",
-    POD_SNAPSHOT_DIR,
-    seconds,
-  ]);
+  let stdout: string;
+  try {
+    ({ stdout } = await exec(target, ["sh", "-c", SWEEP_SCRIPT, "sh", POD_SNAPSHOT_DIR, seconds]));
+  } catch (error) {
+    // Not a reason to skip this backup: the room check that follows still guards the disk.
+    logger.warning(
+      `Could not look for snapshots left by earlier runs in ${POD_SNAPSHOT_DIR} of ${where}: ${errorMessage(error)}`,
+    );
+    return [];
+  }
   const removed = stdout.split("\n").filter(Boolean);
   for (const path of removed) {
     logger.info(
-      `Removed ${path} from ${target.profile.namespace}/${target.pod}: a snapshot left by an earlier run that was stopped, unused for more than ${seconds} s.`,
+      `Removed ${path} from ${where}: a snapshot left by an earlier run that was stopped, unused for more than ${seconds} s.`,
     );
   }
   return removed;
