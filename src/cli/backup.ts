@@ -17,6 +17,7 @@ import type { SnapshotStore } from "../core/storage/types.ts";
 // The procedures and the Kubernetes client load only when a command runs, so `--help` and a
 // bad flag answer at once.
 import type { ClusterBackupResult, TransferProgress } from "../procedures/etcd-backup.ts";
+import { runUntilSignalled } from "./cancel.ts";
 
 type OutputFormat = "table" | "json";
 
@@ -161,20 +162,27 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
   try {
     const store = await openStoreFor(request, logger);
     const { runEtcdBackup } = await import("../procedures/etcd-backup.ts");
-    results = await runEtcdBackup({
-      config,
-      clusters: request.clusters,
-      store,
-      recipients: request.recipients,
-      allowUnencrypted: request.allowUnencrypted,
-      compression: request.compression,
-      retention: request.retention,
-      dryRun: request.dryRun,
+    results = await runUntilSignalled(
       logger,
-      ...(progressBar
-        ? { onProgress: (progress) => progressBar.show(progress), progressIntervalMs: 250 }
-        : {}),
-    });
+      ({ signal, cleanups }) =>
+        runEtcdBackup({
+          signal,
+          cleanups,
+          config,
+          clusters: request.clusters,
+          store,
+          recipients: request.recipients,
+          allowUnencrypted: request.allowUnencrypted,
+          compression: request.compression,
+          retention: request.retention,
+          dryRun: request.dryRun,
+          logger,
+          ...(progressBar
+            ? { onProgress: (progress) => progressBar.show(progress), progressIntervalMs: 250 }
+            : {}),
+        }),
+      () => progressBar?.clear(),
+    );
   } catch (error) {
     logger.error(`The backup could not run: ${(error as Error).message}`);
     return EXIT_FAILED;
