@@ -303,12 +303,14 @@ async function backUpCluster(
     const databaseBytes = member.status?.dbSize ?? 0;
     const podTarget = target;
     const timeoutMs = options.snapshotTimeoutMs ?? snapshotSaveTimeoutMs(databaseBytes);
+    options.signal?.throwIfAborted();
     await sweepStaleSnapshots(podTarget, timeoutMs, logger);
     await journal.run(
       { name: "checkRoom", description: `room for ${formatBytes(databaseBytes)} in ${member.pod}` },
       () => checkRoomForSnapshot(podTarget, databaseBytes),
       (available) => `${formatBytes(available)} free`,
     );
+    options.signal?.throwIfAborted();
     podPath = uniqueSnapshotPath();
     const snapshotPath = podPath;
     forgetPodFile = options.cleanups?.register(
