@@ -67,12 +67,11 @@ export function cancelMessage(
   const cleaned = [...new Set([...pendingAtCancel, ...report.done].map(describeTarget))].filter(
     (what) => !left.has(what),
   );
-  const parts = [`The run was cancelled (${signal}) before it finished (a backup it had not finished is never listed)`];
-  parts.push(
-    cleaned.length
-      ? `removed ${cleaned.join(", ")}`
-      : "it had nothing in a cluster or on this machine to remove",
-  );
+  const parts = [
+    `The run was cancelled (${signal}) before it finished (a backup it had not finished is never listed)`,
+  ];
+  if (cleaned.length) parts.push(`removed ${cleaned.join(", ")}`);
+  else if (!left.size) parts.push("it had nothing in a cluster or on this machine to remove");
   if (left.size) parts.push(`could not remove ${[...left].join(", ")} (see the warnings above)`);
   return `${parts.join("; ")}.`;
 }
