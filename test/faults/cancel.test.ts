@@ -8,7 +8,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -220,12 +220,17 @@ describe("cancelling the etcd-backup action", { timeout: 300_000 }, () => {
     const recorded = JSON.parse(main.state.cleanups ?? "[]") as Array<{ kind: string }>;
     expect(recorded.map((target) => target.kind).sort()).toEqual(["pod-file", "runner-path"]);
     expect((await filesUnder(main.runnerTemp)).length).toBeGreaterThan(0);
+    // What the artifact backend stages there is not recorded; post removes it all the same.
+    const staging = join(main.runnerTemp, "etcd-backup-artifact-Xy12Ab");
+    await mkdir(staging);
+    await writeFile(join(staging, "snapshot.db.zst.age"), "staged payload");
 
     const post = await runPostStep("etcd-backup", work, main, etcdInputs(folder));
 
     expect(post.exitCode, post.log).toBe(0);
     expect(errorLines(post.log)).toEqual([]);
-    expect(post.log).toContain("removing the 2 thing(s) it left");
+    expect(post.log).toContain("removing the 3 thing(s) it left");
+    expect(post.log).toContain(`Cleaned up ${staging} on this machine.`);
     expect(post.log).toMatch(/Cleaned up \/tmp\/etcd-backup-\S+\.db in uc1\/kube-etcd-0\./);
     expect(post.log).toMatch(/Cleaned up \S+\/etcd-backup-\S+ on this machine\./);
     await expectCleanAfter(folder, [main, post], [], "encrypted-unlisted");
