@@ -18,6 +18,7 @@ import type { SnapshotStore } from "../core/storage/types.ts";
 // The procedures and the Kubernetes client load only when a command runs, so `--help` and a
 // bad flag answer at once.
 import type { ClusterBackupResult, TransferProgress } from "../procedures/etcd-backup.ts";
+import { runUntilSignalled } from "./cancel.ts";
 
 type OutputFormat = "table" | "json";
 
@@ -168,22 +169,29 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
     const context = runContextFromEnvironment(process.env);
     const store = await openStoreFor(request, logger, context);
     const { runEtcdBackup } = await import("../procedures/etcd-backup.ts");
-    results = await runEtcdBackup({
-      config,
-      clusters: request.clusters,
-      store,
-      recipients: request.recipients,
-      allowUnencrypted: request.allowUnencrypted,
-      compression: request.compression,
-      retention: request.retention,
-      dryRun: request.dryRun,
+    results = await runUntilSignalled(
       logger,
-      workDir: context.tempDir,
-      ...(context.run ? { run: context.run } : {}),
-      ...(progressBar
-        ? { onProgress: (progress) => progressBar.show(progress), progressIntervalMs: 250 }
-        : {}),
-    });
+      ({ signal, cleanups }) =>
+        runEtcdBackup({
+          signal,
+          cleanups,
+          config,
+          clusters: request.clusters,
+          store,
+          recipients: request.recipients,
+          allowUnencrypted: request.allowUnencrypted,
+          compression: request.compression,
+          retention: request.retention,
+          dryRun: request.dryRun,
+          logger,
+          workDir: context.tempDir,
+          ...(context.run ? { run: context.run } : {}),
+          ...(progressBar
+            ? { onProgress: (progress) => progressBar.show(progress), progressIntervalMs: 250 }
+            : {}),
+        }),
+      () => progressBar?.clear(),
+    );
   } catch (error) {
     logger.error(`The backup could not run: ${(error as Error).message}`);
     return EXIT_FAILED;

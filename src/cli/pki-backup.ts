@@ -20,6 +20,7 @@ import {
 import { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
 // The procedure (and the Kubernetes client) load only when the command runs.
 import type { JumpHostInput, PkiBackupResult } from "../procedures/admin-pki-backup.ts";
+import { runUntilSignalled } from "./cancel.ts";
 import {
   addStorageOptions,
   openStoreFor,
@@ -119,24 +120,27 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
     const context = runContextFromEnvironment(process.env);
     const store = await openStoreFor(request, logger, context);
     const { runAdminPkiBackup } = await import("../procedures/admin-pki-backup.ts");
-    result = await runAdminPkiBackup({
-      ...(config ? { config } : {}),
-      ...(request.privateKey ? { privateKey: request.privateKey } : {}),
-      user: request.user,
-      ...(request.host ? { host: request.host } : {}),
-      port: request.port,
-      ...(request.jumpHost ? { jumpHost: request.jumpHost } : {}),
-      hostKeys: { knownHosts: request.knownHosts, fingerprints: request.fingerprints },
-      acceptUnknownHostKey: request.acceptUnknownHostKey,
-      paths: request.paths,
-      store,
-      recipients: request.recipients,
-      compression: request.compression,
-      retention: request.retention,
-      dryRun: request.dryRun,
-      logger,
-      ...(context.run ? { run: context.run } : {}),
-    });
+    result = await runUntilSignalled(logger, ({ signal }) =>
+      runAdminPkiBackup({
+        signal,
+        ...(config ? { config } : {}),
+        ...(request.privateKey ? { privateKey: request.privateKey } : {}),
+        user: request.user,
+        ...(request.host ? { host: request.host } : {}),
+        port: request.port,
+        ...(request.jumpHost ? { jumpHost: request.jumpHost } : {}),
+        hostKeys: { knownHosts: request.knownHosts, fingerprints: request.fingerprints },
+        acceptUnknownHostKey: request.acceptUnknownHostKey,
+        paths: request.paths,
+        store,
+        recipients: request.recipients,
+        compression: request.compression,
+        retention: request.retention,
+        dryRun: request.dryRun,
+        logger,
+        ...(context.run ? { run: context.run } : {}),
+      }),
+    );
   } catch (error) {
     logger.error(`The PKI backup could not run: ${(error as Error).message}`);
     return EXIT_FAILED;

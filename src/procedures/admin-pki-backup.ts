@@ -80,6 +80,8 @@ export interface PkiBackupOptions {
    */
   onSecret?: (secret: string) => void;
   connectTimeoutMs?: number;
+  /** Cancels the run: the SSH session is closed, so the transfer stops and nothing is listed. */
+  signal?: AbortSignal;
 }
 
 export interface PkiBackupResult {
@@ -170,8 +172,12 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     steps: run.log,
   };
   let session: SshSession | undefined;
+  const closeOnCancel = () => void session?.close().catch(() => undefined);
+  options.signal?.addEventListener("abort", closeOnCancel, { once: true });
   try {
+    options.signal?.throwIfAborted();
     session = await connectToNode(options, run, result);
+    options.signal?.throwIfAborted();
     const connected = session;
     const listing = await run.run(
       "listNodeFiles",
@@ -213,10 +219,12 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     // The caller reports it, once: the action as its one error, the CLI with the result.
     result.error = errorMessage(error);
   } finally {
+    options.signal?.removeEventListener("abort", closeOnCancel);
     await session?.close().catch(() => undefined);
     run.finish();
     result.durationMs = Date.now() - started;
   }
+  options.signal?.throwIfAborted();
   return result;
 }
 

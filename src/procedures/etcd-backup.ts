@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { CleanupRegistry } from "../core/cleanup.ts";
 import type { Digest } from "../core/crypto/hash.ts";
 import { endpointStatusJson, snapshotSave } from "../core/etcd/etcdctl.ts";
 import {
@@ -26,6 +27,7 @@ import {
   removeFromPod,
   saveAndStreamSnapshot,
   snapshotSaveTimeoutMs,
+  sweepStaleSnapshots,
   uniqueSnapshotPath,
   type PodFileFacts,
   type PodTarget,
@@ -72,6 +74,10 @@ export interface EtcdBackupOptions {
   snapshotTimeoutMs?: number;
   /** Told about transfer progress, e.g. for a terminal progress bar. */
   onProgress?: (progress: TransferProgress) => void;
+  /** Cancels the run: the transfer stops, and what it created is removed. */
+  signal?: AbortSignal;
+  /** Where each thing this run creates (pod file, work folder) is registered until removed. */
+  cleanups?: CleanupRegistry;
 }
 
 export interface TransferProgress {
@@ -162,6 +168,13 @@ export function etcdBackupPlan(profile: EtcdClusterProfile, destination: string)
       effect: "reads",
     },
     {
+      name: "sweepStaleSnapshots",
+      purpose:
+        "remove etcd-backup-* files that runs stopped by SIGKILL left in the member's /tmp, older than the save's own timeout (which bounds a live one)",
+      runbook: `${exec} find /tmp -maxdepth 1 -name 'etcd-backup-*' -mmin +TIMEOUT -delete`,
+      effect: "changes",
+    },
+    {
       name: "checkRoom",
       purpose: "the database must fit in the member's /tmp (never the data volume)",
       runbook: `${exec} df -Pk /tmp`,
@@ -195,6 +208,7 @@ export async function runEtcdBackup(options: EtcdBackupOptions): Promise<Cluster
   const profiles = await resolveClusters(options.config, options.clusters);
   const results: ClusterBackupResult[] = [];
   for (const profile of profiles) {
+    options.signal?.throwIfAborted();
     const plan = etcdBackupPlan(profile, options.store.description);
     if (options.dryRun) {
       plan.print(logger);
@@ -207,6 +221,7 @@ export async function runEtcdBackup(options: EtcdBackupOptions): Promise<Cluster
       );
     }
   }
+  options.signal?.throwIfAborted();
   return results;
 }
 
@@ -299,6 +314,8 @@ async function backUpCluster(
     steps: run.log,
   };
   const workDir = await mkdtemp(join(options.workDir ?? tmpdir(), "etcd-backup-"));
+  const forgetWorkDir = options.cleanups?.register({ kind: "runner-path", path: workDir });
+  let forgetPodFile: (() => void) | undefined;
   const verifyCopy = join(workDir, `snapshot-${randomBytes(4).toString("hex")}.db`);
   let target: PodTarget | undefined;
   let podPath: string | undefined;
@@ -308,23 +325,42 @@ async function backUpCluster(
     result.node = member.node;
     target = { config: options.config, profile, pod: member.pod };
     const podTarget = target;
-    await checkRoom(run, podTarget, member);
     const databaseBytes = member.status?.dbSize ?? 0;
+    const timeoutMs = options.snapshotTimeoutMs ?? snapshotSaveTimeoutMs(databaseBytes);
+    options.signal?.throwIfAborted();
+    await run.run(
+      "sweepStaleSnapshots",
+      () => sweepStaleSnapshots(podTarget, timeoutMs, logger),
+      (removed) => (removed.length ? `removed ${removed.join(", ")}` : "none found"),
+    );
+    await checkRoom(run, podTarget, member);
+    options.signal?.throwIfAborted();
     podPath = uniqueSnapshotPath();
     const snapshotPath = podPath;
+    forgetPodFile = options.cleanups?.register(
+      {
+        kind: "pod-file",
+        namespace: profile.namespace,
+        pod: member.pod,
+        container: profile.container,
+        path: snapshotPath,
+      },
+      () => removeFromPod(podTarget, snapshotPath),
+    );
     const stream = await run.run(
       "saveAndStream",
       () =>
         saveStreamAndStore(options, profile, podTarget, snapshotPath, verifyCopy, {
           member,
           databaseBytes,
-          timeoutMs: options.snapshotTimeoutMs ?? snapshotSaveTimeoutMs(databaseBytes),
+          timeoutMs,
         }),
       ({ stored, podFile }) =>
         `etcdctl snapshot save ${snapshotPath} in ${member.pod}: ${formatBytes(stored.manifest.payload.plaintext.bytes)} to ${stored.location.uri}; ${podFile.sha256 ? "sha256 equal in the pod" : "no sha256sum in the pod, checked by the snapshot's trailer"}; ${snapshotPath} removed from ${member.pod}`,
     );
     const stored = stream.stored;
     podPath = undefined;
+    forgetPodFile?.();
     run.skip("removeTemporaryFile", `the pod removed ${snapshotPath} itself`);
     const verified = await run.run("verifyStored", () => verifyStoredBackup(options.store, stored));
     Object.assign(result, {
@@ -348,8 +384,11 @@ async function backUpCluster(
     // Reported once, by the caller (the action's one error, the CLI's summary).
     result.error = errorMessage(error);
   } finally {
-    if (target && podPath) await removeTemporaryFile(run, target, podPath, logger);
+    if (target && podPath) {
+      if (await removeTemporaryFile(run, target, podPath, logger)) forgetPodFile?.();
+    }
     await rm(workDir, { recursive: true, force: true });
+    forgetWorkDir?.();
   }
   run.finish();
   result.durationMs = Date.now() - started;
@@ -362,19 +401,23 @@ async function removeTemporaryFile(
   target: PodTarget,
   podPath: string,
   logger: Logger,
-): Promise<void> {
-  await run
+): Promise<boolean> {
+  return run
     .run(
       "removeTemporaryFile",
       () => removeFromPod(target, podPath),
       () => `${podPath} removed from ${target.pod}`,
     )
-    .catch((error: unknown) => {
-      const { namespace, container } = target.profile;
-      logger.warning(
-        `The temporary snapshot ${podPath} could not be removed from ${namespace}/${target.pod}: ${errorMessage(error)}. Remove it by hand: kubectl exec -n ${namespace} ${target.pod} -c ${container} -- rm -f ${podPath} ${podPath}.part`,
-      );
-    });
+    .then(
+      () => true,
+      (error: unknown) => {
+        const { namespace, container } = target.profile;
+        logger.warning(
+          `The temporary snapshot ${podPath} could not be removed from ${namespace}/${target.pod}: ${errorMessage(error)}. Remove it by hand: kubectl exec -n ${namespace} ${target.pod} -c ${container} -- rm -f ${podPath} ${podPath}.part`,
+        );
+        return false;
+      },
+    );
 }
 
 /**
@@ -407,6 +450,7 @@ async function saveStreamAndStore(
   const transfer = saveAndStreamSnapshot(target, podPath, received, {
     timeoutMs: facts.timeoutMs,
     onSaved: readPodFacts,
+    ...(options.signal ? { signal: options.signal } : {}),
   }).then(
     async () => {
       received.end();

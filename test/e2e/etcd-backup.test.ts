@@ -270,6 +270,7 @@ describe("etcd-backup against the sandbox admin cluster", () => {
     expect(outcomes(result!)).toEqual([
       ["findMembers", "done"],
       ["checkHealth", "done"],
+      ["sweepStaleSnapshots", "done"],
       ["checkRoom", "done"],
       ["saveAndStream", "failed"],
       ["removeTemporaryFile", "done"],

@@ -131,4 +131,47 @@ describe("sandbox life cycle", { timeout: 300_000 }, () => {
     expect(mountsUnder(dir)).toEqual([]);
     expect(existsSync(join(dir, "ready"))).toBe(false);
   });
+
+  it('SIGTERM to `npm run sandbox`\'s process group tears it down to "stopped", leaving nothing', async () => {
+    // tsx's CLI wrapper SIGKILLed the sandbox ~60 ms after relaying a signal it had not seen
+    // acknowledged; the script now runs node --import tsx, with no wrapper in between.
+    const groupDir = await mkdtemp(join(tmpdir(), "sandbox-sigterm-"));
+    const npm = spawn(
+      "npm",
+      ["run", "sandbox", "--", "--dir", groupDir, "--user-clusters", "uc1:3,uc2:1"],
+      {
+        cwd: process.cwd(),
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let log = "";
+    npm.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));
+    npm.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));
+    const exited = new Promise<void>((resolve) => npm.once("close", () => resolve()));
+    try {
+      await waitFor(
+        "`npm run sandbox` to write DIR/ready",
+        () => (existsSync(join(groupDir, "ready")) ? true : undefined),
+        120_000,
+      );
+      const layout = JSON.parse(await readFile(join(groupDir, "sandbox.json"), "utf8")) as {
+        sandboxId: string;
+      };
+      expect(hostLeftovers(layout.sandboxId).netns.length).toBeGreaterThan(0);
+
+      process.kill(-npm.pid!, "SIGTERM");
+      // npm itself ends by the signal it got; the sandbox's own words say how it ended.
+      await exited;
+
+      expect(log).toContain("sandbox: SIGTERM received, tearing down");
+      expect(log).toContain("sandbox: stopped");
+      expect(hostLeftovers(layout.sandboxId)).toEqual({ netns: [], links: [], record: false });
+      expect(processesUsing(groupDir)).toEqual([]);
+      expect(mountsUnder(groupDir)).toEqual([]);
+    } finally {
+      if (npm.exitCode === null && npm.signalCode === null) process.kill(-npm.pid!, "SIGKILL");
+      await rm(groupDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -189,7 +189,10 @@ describe("the restore's in-pod scripts", () => {
     ]);
     expect(readdirSync(join(data, "pre-undo-U1", "member"))).toEqual(["snap"]);
     // A rerun of the same undo changes nothing: the older pre-restore data stays where it is.
-    expect(await dash(UNDO_SCRIPT, data, "U1")).toMatchObject({ code: 0, stdout: "already undone" });
+    expect(await dash(UNDO_SCRIPT, data, "U1")).toMatchObject({
+      code: 0,
+      stdout: "already undone",
+    });
     expect(readdirSync(join(data, "member"))).toEqual(["newest"]);
     const empty = join(work, `volume-${folders++}`);
     mkdirSync(empty);

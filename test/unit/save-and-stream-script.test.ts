@@ -16,19 +16,45 @@ import { saveAndStreamCommand } from "../../src/core/etcd/pod-snapshot.ts";
 
 let dir: string;
 let snapshotPath: string;
+let savePidFile: string;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "save-and-stream-"));
   snapshotPath = join(dir, "etcd-backup-test.db");
+  savePidFile = `${dir}.save-pid`;
 });
 
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(savePidFile, { force: true });
 });
 
-/** A stand-in for etcdctl: `chunks` pieces of 256 KiB, `pauseSeconds` apart, then `ending`. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `done` holds; a generous limit only to turn a hang into a failure. */
+async function eventually(done: () => Promise<boolean>, limitMs = 20_000): Promise<boolean> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    if (await done()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return done();
+}
+
+/**
+ * A stand-in for etcdctl: `chunks` pieces of 256 KiB, `pauseSeconds` apart, then `ending`.
+ * It writes its process id to `savePidFile` (outside the snapshot folder).
+ */
 function fakeSave(chunks: number, pauseSeconds: number, ending: string): string[] {
   const script = `out=$1
+echo $$ > "${savePidFile}"
 { i=0; while [ $i -lt ${chunks} ]; do head -c 262144 /dev/urandom; sleep ${pauseSeconds}; i=$((i+1)); done; } > "$out.part" || exit 1
 ${ending}`;
   return ["sh", "-c", script, "fake-etcdctl", snapshotPath];
@@ -44,10 +70,19 @@ interface Run {
   firstBytesWhileWriting: boolean;
 }
 
-/** Runs the script; `readLimit` bytes in, stdout is closed as by a client that went away. */
-function runScript(seconds: number, save: string[], readLimit?: number): Promise<Run> {
+/**
+ * Runs the script; `readLimit` bytes in, stdout is closed as by a client that went away, or
+ * (`killGroup`) the script's whole process group is killed, as a runtime does that ends an
+ * exec whose client is gone.
+ */
+function runScript(
+  seconds: number,
+  save: string[],
+  readLimit?: number,
+  onLimit: "close-stdout" | "kill-group" = "close-stdout",
+): Promise<Run> {
   const [command, ...args] = saveAndStreamCommand(seconds, snapshotPath, save);
-  const child = spawn(command!, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command!, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
   const chunks: Buffer[] = [];
   let received = 0;
   let stderr = "";
@@ -56,7 +91,9 @@ function runScript(seconds: number, save: string[], readLimit?: number): Promise
     if (received === 0) firstBytesWhileWriting = existsSync(`${snapshotPath}.part`);
     received += chunk.length;
     chunks.push(chunk);
-    if (readLimit !== undefined && received >= readLimit) child.stdout.destroy();
+    if (readLimit === undefined || received < readLimit) return;
+    if (onLimit === "kill-group") process.kill(-child.pid!, "SIGKILL");
+    else child.stdout.destroy();
   });
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   return new Promise((resolve) =>
@@ -108,6 +145,27 @@ describe("the save-and-stream script", () => {
 
     expect(run.exitCode).toBe(141);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("stops the save and removes its files when the exec's whole process group is killed", async () => {
+    // The shell is gone at once (SIGKILL); timeout keeps the save alive in a group of its own.
+    const run = await runScript(30, fakeSave(200, 0.1, RENAME), 262144, "kill-group");
+
+    expect(run.exitCode).toBe(null);
+    const savePid = Number(await readFile(savePidFile, "utf8"));
+    expect(await eventually(async () => !isRunning(savePid))).toBe(true);
+    expect(await eventually(async () => (await readdir(dir)).length === 0)).toBe(true);
+    expect(existsSync(snapshotPath)).toBe(false);
+    expect(existsSync(`${snapshotPath}.part`)).toBe(false);
+  });
+
+  it("leaves the finished file for its size and sha256: the guard stands down on success", async () => {
+    const run = await runScript(30, fakeSave(2, 0.1, RENAME));
+
+    expect(run.exitCode).toBe(0);
+    // The guard checks every second whether the shell is gone; give it three chances.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await readFile(snapshotPath)).length).toBe(2 * 262144);
   });
 
   it("reports a path where the .part file cannot be created (exit 125)", async () => {

@@ -4,6 +4,7 @@
  * and kept in memory only.
  */
 import * as core from "@actions/core";
+import { errorMessage } from "../../core/errors.ts";
 import { pkiSummaryMarkdown } from "../../core/audit/summary.ts";
 import { runContextFromEnvironment } from "../../core/run-context.ts";
 import {
@@ -21,7 +22,7 @@ import {
   type JumpHostInput,
 } from "../../procedures/admin-pki-backup.ts";
 import { getInput, getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
-import { actionsLogger } from "../common/logger.ts";
+import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   readAdminKubeconfig,
   readCompression,
@@ -32,12 +33,8 @@ import {
 } from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
-export async function run(): Promise<void> {
-  try {
-    await backup();
-  } catch (error) {
-    core.setFailed((error as Error).message);
-  }
+export function run(): Promise<void> {
+  return runAction(backup);
 }
 
 /** Masks a key in every form a log could show, then checks it parses (the error never quotes it). */
@@ -48,7 +45,7 @@ function readKeyInput(name: string): string | undefined {
   try {
     loadPrivateKey(key, `the key in ${name}`);
   } catch (error) {
-    throw new InputError(`Input ${name}: ${(error as Error).message}`);
+    throw new InputError(`Input ${name}: ${errorMessage(error)}`);
   }
   return key;
 }
@@ -57,12 +54,11 @@ function checked<T>(name: string, read: () => T): T {
   try {
     return read();
   } catch (error) {
-    throw new InputError(`Input ${name}: ${(error as Error).message}`);
+    throw new InputError(`Input ${name}: ${errorMessage(error)}`);
   }
 }
 
-async function backup(): Promise<void> {
-  const logger = actionsLogger();
+async function backup({ logger, signal }: ActionContext): Promise<void> {
   const privateKey = readKeyInput(Inputs.SshPrivateKey);
   const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
   const host = getInput(Inputs.ControlPlaneAddress);
@@ -131,6 +127,7 @@ async function backup(): Promise<void> {
     logger,
     ...(context.run ? { run: context.run } : {}),
     onSecret: (secret) => core.setSecret(secret),
+    signal,
   });
 
   if (result.hostKeyFingerprint) {
@@ -155,8 +152,7 @@ async function backup(): Promise<void> {
     { ...result, result: result.outcome, destination: store.description },
     context.run?.url,
   );
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
-  else logger.info(markdown);
+  await writeSummary(markdown, logger);
 
   if (result.outcome === "failed") {
     throw new Error(`The PKI backup of the admin control plane failed: ${result.error}`);

@@ -7,7 +7,7 @@ import { runContextFromEnvironment } from "../../core/run-context.ts";
 import { backupSummaryMarkdown } from "../../core/audit/summary.ts";
 import { runEtcdBackup } from "../../procedures/etcd-backup.ts";
 import { getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
-import { actionsLogger } from "../common/logger.ts";
+import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   readAdminKubeconfig,
   readCompression,
@@ -18,16 +18,11 @@ import {
 } from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
-export async function run(): Promise<void> {
-  try {
-    await backup();
-  } catch (error) {
-    core.setFailed((error as Error).message);
-  }
+export function run(): Promise<void> {
+  return runAction(backup);
 }
 
-async function backup(): Promise<void> {
-  const logger = actionsLogger();
+async function backup({ logger, signal, cleanups }: ActionContext): Promise<void> {
   const config = (await readAdminKubeconfig({ required: true }))!;
   const clusters = getInputAsList(Inputs.Clusters);
   const destination = readDestination();
@@ -57,6 +52,8 @@ async function backup(): Promise<void> {
     logger,
     ...(context.run ? { run: context.run } : {}),
     workDir: context.tempDir,
+    signal,
+    cleanups,
   });
 
   core.setOutput(
@@ -84,8 +81,7 @@ async function backup(): Promise<void> {
     })),
     context.run?.url,
   );
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
-  else logger.info(markdown);
+  await writeSummary(markdown, logger);
 
   const failed = results.filter((result) => result.outcome === "failed");
   if (failed.length) {

@@ -7,7 +7,9 @@
 import { randomBytes } from "node:crypto";
 import type { Writable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { errorMessage } from "../errors.ts";
 import { formatBytes } from "../format.ts";
+import type { Logger } from "../log/logger.ts";
 import { execChecked, execInPod } from "../kube/exec.ts";
 import type { PodTarget as ContainerTarget } from "../kube/pod-target.ts";
 import { snapshotSave } from "./etcdctl.ts";
@@ -79,6 +81,15 @@ export async function checkRoomForSnapshot(
 const SAVE_ENDED = "etcd-backup-actions: snapshot save ended with code";
 
 /**
+ * The guard of the streaming script, in a session of its own: once the shell ($1) is gone
+ * without having stopped the guard, it kills the save ($2, and timeout's group) and removes
+ * the snapshot ($3) and its `.part`. No single quotes: it is quoted into the script.
+ */
+const GUARD_SCRIPT = `while kill -0 "$1" 2>/dev/null; do sleep 1; done
+kill -s KILL -- "-$2" 2>/dev/null; kill -s KILL "$2" 2>/dev/null
+rm -f "$3" "$3.part"; sleep 1; rm -f "$3" "$3.part"`;
+
+/**
  * `sh -c` script: `etcdctl snapshot save` in the background, its file streamed to stdout
  * while it grows. Arguments: seconds allowed, the snapshot path, then etcdctl's argv.
  *
@@ -94,8 +105,17 @@ const SAVE_ENDED = "etcd-backup-actions: snapshot save ended with code";
  * It needs only sh, cat, sleep and /proc (to see that etcdctl has ended, even as a zombie).
  * Without /proc or sleep it waits for etcdctl and then streams the whole file: the old
  * save-then-copy way, in one exec. `timeout`, when the image has it, kills an etcdctl that
- * waits forever on a frozen member (exit 137). If stdout breaks (the client went away),
- * the script stops etcdctl and removes both files itself.
+ * waits forever on a frozen member (exit 137).
+ *
+ * When the client goes away (the runner was cancelled, or killed), the file must not stay:
+ * - the shell still runs and its stdout breaks: `gone` stops etcdctl and `timeout`'s process
+ *   group (timeout puts itself in a group of its own) and removes both files;
+ * - the shell itself is killed (a runtime that kills the exec's process group when the
+ *   stream closes): a guard in a session of its own (setsid, when the image has it) sees
+ *   the shell gone, kills timeout's group and removes both files. On success the guard is
+ *   stopped first, so the finished file stays for its size and sha256.
+ * A file left anyway (no setsid, or the node died) is swept by the next backup once it is
+ * older than the save's timeout (sweepStaleSnapshots).
  */
 const SAVE_AND_STREAM_SCRIPT = `t=$1 p=$2; shift 2
 part="$p.part"
@@ -103,18 +123,27 @@ true > "$part" || exit 125
 exec 3< "$part"
 if command -v timeout >/dev/null 2>&1; then timeout -s KILL "$t" "$@" >&2 & else "$@" >&2 & fi
 save=$!
+guard=
+if command -v setsid >/dev/null 2>&1; then
+  setsid sh -c '${GUARD_SCRIPT}' guard "$$" "$save" "$p" </dev/null >/dev/null 2>&1 &
+  guard=$!
+fi
+stop() { kill -s KILL -- "-$save" 2>/dev/null; kill -s KILL "$save" 2>/dev/null; }
+leave() { if [ -n "$guard" ]; then kill "$guard" 2>/dev/null; fi; exit "$1"; }
 saving() {
   read -r stat 2>/dev/null < "/proc/$save/stat" || return 1
   case $stat in *") Z "*) return 1 ;; esac
 }
-gone() { kill -TERM "$save" 2>/dev/null; wait "$save"; rm -f "$part" "$p"; exit 141; }
+gone() { stop; wait "$save"; rm -f "$part" "$p"; leave 141; }
+trap gone HUP PIPE TERM
 if command -v sleep >/dev/null 2>&1; then
   while saving; do cat <&3 || gone; sleep 0.1 2>/dev/null || sleep 1; done
 fi
 wait "$save"; rc=$?
 echo "${SAVE_ENDED} $rc" >&2
-if [ "$rc" -ne 0 ]; then rm -f "$part" "$p"; exit "$rc"; fi
-cat <&3 || gone`;
+if [ "$rc" -ne 0 ]; then rm -f "$part" "$p"; leave "$rc"; fi
+cat <&3 || gone
+leave 0`;
 
 /** The streaming script's argv: `save` (etcdctl's argv) writes `path` within `seconds`. */
 export function saveAndStreamCommand(seconds: number, path: string, save: string[]): string[] {
@@ -306,4 +335,47 @@ export async function streamFileFromPod(
  */
 export async function removeFromPod(target: PodTarget, path: string): Promise<void> {
   await exec(target, ["rm", "-f", path, `${path}.part`]);
+}
+
+/**
+ * Removes the snapshot files (`etcd-backup-*`) in the pod's snapshot folder not written to
+ * for longer than `olderThanMs`, and prints each path removed. A live save writes its file
+ * all along and is killed at its timeout, so a file idle for longer than that is a leftover
+ * of a run that was killed (or lost its node) before it could clean up.
+ */
+const SWEEP_SCRIPT = `now=$(date +%s) || exit 0
+for f in "$1"/etcd-backup-*; do
+  [ -f "$f" ] || continue
+  written=$(stat -c %Y "$f") || continue
+  if [ $((now - written)) -gt "$2" ] && rm -f "$f"; then echo "$f"; fi
+done`;
+
+/**
+ * The runbook's "nothing left behind", for earlier runs: removes stale snapshot files (see
+ * SWEEP_SCRIPT) from the member before this run writes its own, and says so in the log.
+ */
+export async function sweepStaleSnapshots(
+  target: PodTarget,
+  olderThanMs: number,
+  logger: Pick<Logger, "info" | "warning">,
+): Promise<string[]> {
+  const where = `${target.profile.namespace}/${target.pod}`;
+  const seconds = String(Math.ceil(olderThanMs / 1000));
+  let stdout: string;
+  try {
+    ({ stdout } = await exec(target, ["sh", "-c", SWEEP_SCRIPT, "sh", POD_SNAPSHOT_DIR, seconds]));
+  } catch (error) {
+    // Not a reason to skip this backup: the room check that follows still guards the disk.
+    logger.warning(
+      `Could not look for snapshots left by earlier runs in ${POD_SNAPSHOT_DIR} of ${where}: ${errorMessage(error)}`,
+    );
+    return [];
+  }
+  const removed = stdout.split("\n").filter(Boolean);
+  for (const path of removed) {
+    logger.info(
+      `Removed ${path} from ${where}: a snapshot left by an earlier run that was stopped, unused for more than ${seconds} s.`,
+    );
+  }
+  return removed;
 }

@@ -86,6 +86,8 @@ export async function execInPod(config: KubeConfig, options: ExecOptions): Promi
 
   const onAbort = () => fail(cancelled());
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  // A signal aborted before the call never fires its event: stop at once.
+  if (options.signal?.aborted) onAbort();
 
   socket.on("unexpected-response", (_request, response) => {
     let body = "";

@@ -1,0 +1,3 @@
+import { runPost } from "../common/post.ts";
+
+await runPost();
