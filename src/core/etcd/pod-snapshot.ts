@@ -125,7 +125,7 @@ if command -v timeout >/dev/null 2>&1; then timeout -s KILL "$t" "$@" >&2 & else
 save=$!
 guard=
 if command -v setsid >/dev/null 2>&1; then
-  setsid sh -c '${GUARD_SCRIPT}' guard "$$" "$save" "$p" </dev/null >/dev/null 2>&1 &
+  setsid sh -c '${GUARD_SCRIPT}' guard "$$" "$save" "$p" </dev/null >/dev/null 2>&1 3<&- &
   guard=$!
 fi
 stop() { kill -s KILL -- "-$save" 2>/dev/null; kill -s KILL "$save" 2>/dev/null; }
