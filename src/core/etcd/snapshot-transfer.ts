@@ -6,17 +6,19 @@
  * `podFile`.
  *
  * Every path settles once. Whichever side fails first (the pod's save, the exec stream,
- * the verification copy, the storage pipeline reading `stream`) stops all the others: the
- * exec is aborted, `stream` and the copy are destroyed, and `delivered` rejects with that
- * first error. `settled()` resolves once nothing of the transfer is left running, and
- * never rejects, so a caller can always await it in its clean-up.
+ * the verification copy, the storage pipeline reading `stream`) stops the others: `stream`
+ * and the copy are destroyed and `delivered` rejects with that first error. The pod's save
+ * is let finish (its bytes discarded; the pod's timeout bounds it) rather than cut off: an
+ * etcdctl cut off from its client goes on writing and would leave its file behind the
+ * clean-up; a finished one is removed by the pod's file check. `settled()` resolves once
+ * nothing of the transfer is left running, and never rejects, so a clean-up can await it.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
-import type { Readable } from "node:stream";
+import { Writable, type Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { errorMessage } from "../errors.ts";
 import { createMemoryPacer } from "../storage/memory-pacer.ts";
-import { teeInto } from "../stream/tee.ts";
+import { teeInto, writeTo } from "../stream/tee.ts";
 import {
   fileFactsThenRemove,
   saveAndStreamSnapshot,
@@ -34,7 +36,7 @@ export interface SnapshotTransferOptions {
   timeoutMs: number;
   /** Told the size of every piece received, for progress. */
   onBytes?: (bytes: number) => void;
-  /** Stops the transfer (cancellation); the transfer then fails with the signal's reason. */
+  /** Stops the transfer at once (cancellation): the exec is closed, nothing is drained. */
   signal?: AbortSignal;
 }
 
@@ -62,9 +64,10 @@ export class SnapshotTransfer {
   readonly copyPath: string;
 
   private readonly options: SnapshotTransferOptions;
-  private readonly abort = new AbortController();
   private readonly copy: WriteStream;
+  private readonly tee: Writable;
   private readonly copyClosed: Promise<void>;
+  private readonly saving: Promise<void>;
   private podCheck: PodFileCheck | undefined;
   private firstFailure: Error | undefined;
   private done = false;
@@ -80,25 +83,23 @@ export class SnapshotTransfer {
     // reported as a failure of "the data" by whoever reads `stream`.
     this.copy.on("error", (error) => this.fail(this.copyFailure(error)));
     stream.on("error", (error) => this.fail(error));
-    // The exec writes into the tee, whose write callbacks always come (taken, failed or
-    // gone), so the exec never waits on a write that a failure elsewhere left hanging.
-    const inlet = teeInto(stream, this.copy, options.onBytes);
-    inlet.on("error", (error) => this.fail(error));
-    const forwarding = finished(inlet);
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, this.abort.signal])
-      : this.abort.signal;
-    const saving = saveAndStreamSnapshot(options.target, options.podPath, inlet, {
+    this.tee = teeInto(stream, this.copy, options.onBytes);
+    this.tee.on("error", (error) => this.fail(error));
+    const forwarding = finished(this.tee);
+    const saving = saveAndStreamSnapshot(options.target, options.podPath, this.inlet(), {
       timeoutMs: options.timeoutMs,
-      signal,
+      ...(options.signal ? { signal: options.signal } : {}),
       // The pod hashes its finished file (then removes it) while the rest is on its way.
       onSaved: () => void this.podFile,
     }).then(
-      () => void inlet.end(),
+      () => {
+        if (!this.firstFailure) this.tee.end();
+      },
       (error: unknown) => {
         throw this.fail(error);
       },
     );
+    this.saving = saving.catch(() => undefined);
     this.delivered = Promise.all([saving, forwarding]).then(
       () => {
         this.done = true;
@@ -127,17 +128,36 @@ export class SnapshotTransfer {
     // The caller gave up on it (its store failed before reading, say): stop it, don't wait.
     if (!this.done) this.fail(new Error("the snapshot transfer was stopped before it finished"));
     await this.delivered.catch(() => undefined);
+    await this.saving;
     await Promise.all([this.copyClosed, this.podCheck?.facts.catch(() => undefined)]);
   }
 
-  /** Records the first failure and stops every part of the transfer; returns that first failure. */
+  /**
+   * What the exec writes into: the tee while all is well, nothing once the transfer failed.
+   * Its write callbacks always come, so the exec never waits on a write a failure elsewhere
+   * left hanging (a destroyed stream calls back no write that it had in hand).
+   */
+  private inlet(): Writable {
+    return new Writable({
+      highWaterMark: 1024 * 1024,
+      write: (chunk: Buffer, _encoding, done) => {
+        if (this.firstFailure) return done();
+        writeTo(this.tee, chunk).then(
+          () => done(),
+          () => done(), // the tee's 'error' listener has recorded the failure
+        );
+      },
+    });
+  }
+
+  /** Records the first failure and stops the runner's side of the transfer; returns that first failure. */
   private fail(error: unknown): Error {
-    const failure = error instanceof Error ? error : new Error(errorMessage(error));
     if (this.firstFailure) return this.firstFailure;
+    const failure = error instanceof Error ? error : new Error(errorMessage(error));
     this.firstFailure = failure;
-    this.abort.abort(failure);
     if (!this.stream.destroyed) this.stream.destroy(failure);
     if (!this.copy.destroyed) this.copy.destroy();
+    if (!this.tee.destroyed) this.tee.destroy(failure);
     return failure;
   }
 

@@ -46,7 +46,7 @@ function failWith(tee: Writable, output: Writable): void {
 }
 
 /** Resolves once the stream took the chunk; rejects if it fails or is gone before that. */
-function writeTo(stream: Writable, chunk: Buffer): Promise<void> {
+export function writeTo(stream: Writable, chunk: Buffer): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (stream.destroyed || stream.writableEnded) {
       reject(gone(stream));

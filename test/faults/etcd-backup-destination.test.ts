@@ -1,0 +1,195 @@
+/**
+ * The etcd-backup procedure against the sandbox when the destination fails: a file where the
+ * folder should be, a read-only folder, a full disk (a small tmpfs this test mounts), and
+ * the folder removed while the payload is written. Each time: one clear error per cluster,
+ * no hang (the test timeout is the hang detector, never a speed limit), every cluster still
+ * reported, nothing left in the member's /tmp, no plaintext left in the work folder, and
+ * nothing listed as a backup.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Transform, pipeline, type Readable } from "node:stream";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
+import { recordingLogger } from "../../src/core/log/logger.ts";
+import { FileStore } from "../../src/core/storage/file.ts";
+import type {
+  BackupKind,
+  BackupLocation,
+  PutOptions,
+  SnapshotStore,
+} from "../../src/core/storage/types.ts";
+import { runEtcdBackup, type ClusterBackupResult } from "../../src/procedures/etcd-backup.ts";
+import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+
+const run = promisify(execFile);
+
+let sandbox: Sandbox;
+let work: string;
+let recipient: string;
+const mounts: string[] = [];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({});
+  work = await mkdtemp(join(tmpdir(), "etcd-backup-destination-"));
+  await run("age-keygen", ["-o", join(work, "key.txt")]);
+  recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
+});
+
+afterAll(async () => {
+  for (const path of mounts) execFileSync("umount", [path]);
+  await sandbox?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function tmpfs(name: string, options: string): Promise<string> {
+  const path = join(work, name);
+  await mkdir(path);
+  execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", path]);
+  mounts.push(path);
+  return path;
+}
+
+/** Runs the backup of uc1 and uc2 into `store`, with a work folder of its own. */
+async function backUp(store: SnapshotStore, compression: "zstd" | "none" = "zstd") {
+  const workDir = await mkdtemp(join(work, "runner-temp-"));
+  const logger = recordingLogger();
+  const results = await runEtcdBackup({
+    config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
+    clusters: ["uc1", "uc2"],
+    store,
+    recipients: [recipient],
+    allowUnencrypted: false,
+    compression,
+    retention: {},
+    dryRun: false,
+    workDir,
+    logger,
+  });
+  return { results, workDir, logger };
+}
+
+/** The host folder behind a running pod's root (`/`): <sandbox>/pods/<ns>_<pod>_<uid>/root. */
+async function podRootOf(namespace: string, pod: string): Promise<string> {
+  const podsDir = join(sandbox.dir, "pods");
+  const candidates = (await readdir(podsDir)).filter((name) =>
+    name.startsWith(`${namespace}_${pod}_`),
+  );
+  const withTimes = await Promise.all(
+    candidates.map(async (name) => ({ name, time: (await stat(join(podsDir, name))).mtimeMs })),
+  );
+  const newest = withTimes.sort((a, b) => b.time - a.time)[0];
+  if (!newest) throw new Error(`no pod folder for ${namespace}/${pod} under ${podsDir}`);
+  return join(podsDir, newest.name, "root");
+}
+
+/** What a failed run must leave: one error per cluster, nothing in the pods or the work folder. */
+async function expectCleanFailures(
+  results: ClusterBackupResult[],
+  workDir: string,
+  logger: ReturnType<typeof recordingLogger>,
+  error: RegExp,
+) {
+  expect(results.map((result) => [result.cluster, result.outcome])).toEqual([
+    ["uc1", "failed"],
+    ["uc2", "failed"],
+  ]);
+  for (const result of results) {
+    expect(result.error).toMatch(error);
+    expect(result.error).toMatch(/No backup was listed for it\.$/);
+    // The step that failed is logged once; the error itself is reported once, by the caller.
+    expect(result.journal.filter((entry) => entry.outcome === "failed")).toHaveLength(1);
+    const tmp = join(await podRootOf(result.cluster, result.member!), "tmp");
+    expect((await readdir(tmp)).filter((name) => name.startsWith("etcd-backup-"))).toEqual([]);
+  }
+  expect(logger.lines.filter((line) => line.startsWith("error:"))).toEqual([]);
+  // The verification copy (plaintext: every Secret of the cluster) is gone from the runner.
+  expect(await readdir(workDir)).toEqual([]);
+}
+
+/** A real folder backend whose folder is removed (rm -r) once `afterBytes` reached it. */
+class FolderRemovedMidWrite implements SnapshotStore {
+  readonly description: string;
+  removed = 0;
+
+  constructor(
+    private readonly inner: FileStore,
+    private readonly root: string,
+    private readonly afterBytes: number,
+  ) {
+    this.description = inner.description;
+  }
+
+  putPayload(options: PutOptions, payload: Readable) {
+    let seen = 0;
+    const remover = new Transform({
+      transform: (data: Buffer, _encoding, done) => {
+        seen += data.length;
+        if (seen > this.afterBytes && seen - data.length <= this.afterBytes) {
+          rmSync(this.root, { recursive: true, force: true });
+          this.removed++;
+        }
+        done(null, data);
+      },
+    });
+    return this.inner.putPayload(
+      options,
+      pipeline(payload, remover, () => undefined),
+    );
+  }
+  putManifest(location: BackupLocation, manifest: Buffer) {
+    return this.inner.putManifest(location, manifest);
+  }
+  list(filter?: { cluster?: string; kind?: BackupKind }) {
+    return this.inner.list(filter);
+  }
+  getPayload(location: BackupLocation, payloadName: string) {
+    return this.inner.getPayload(location, payloadName);
+  }
+  delete(location: BackupLocation) {
+    return this.inner.delete(location);
+  }
+}
+
+describe("etcd-backup when the destination fails", () => {
+  it("reports a file where the destination folder should be, for every cluster", async () => {
+    const notAFolder = join(work, "not-a-folder");
+    await writeFile(notAFolder, "an operator's notes, not a backup folder\n");
+    const { results, workDir, logger } = await backUp(new FileStore(notAFolder));
+    await expectCleanFailures(results, workDir, logger, /failed: .*(ENOTDIR|EEXIST)/);
+    expect(await readFile(notAFolder, "utf8")).toBe("an operator's notes, not a backup folder\n");
+  });
+
+  it("reports a read-only destination folder, for every cluster", async () => {
+    const readOnly = await tmpfs("read-only", "ro,size=1m");
+    const store = new FileStore(readOnly);
+    const { results, workDir, logger } = await backUp(store);
+    // Node's recursive mkdir reports a read-only parent as ENOENT of the folder it wanted.
+    await expectCleanFailures(results, workDir, logger, /failed: .*(EROFS|ENOENT)/);
+    expect(await readdir(readOnly)).toEqual([]);
+  });
+
+  it("reports a full destination disk, for every cluster, and leaves no partial payload", async () => {
+    // 8 KiB: the folders fit, the ~90 kB snapshot (uncompressed, encrypted) does not.
+    const full = await tmpfs("full", "size=8k");
+    const store = new FileStore(full);
+    const { results, workDir, logger } = await backUp(store, "none");
+    await expectCleanFailures(results, workDir, logger, /failed: .*ENOSPC/);
+    expect(await store.list()).toEqual([]);
+    const { stdout } = await run("find", [full, "-type", "f"]);
+    expect(stdout.trim()).toBe("");
+  });
+
+  it("reports the destination folder removed while the payload is written", async () => {
+    const root = join(work, "removed-mid-write");
+    const store = new FolderRemovedMidWrite(new FileStore(root), root, 4096);
+    const { results, workDir, logger } = await backUp(store, "none");
+    expect(store.removed).toBe(2);
+    await expectCleanFailures(results, workDir, logger, /failed: .*ENOENT/);
+    expect(await new FileStore(root).list()).toEqual([]);
+  });
+});
