@@ -34,7 +34,9 @@ let recipient: string;
 const mounts: string[] = [];
 
 beforeAll(async () => {
-  sandbox = await startSandbox({});
+  // uc1 grows to ~24 MB: more than every stream buffer on the way, so a destination that
+  // fails mid-stream leaves writes waiting; uc2 stays small (~90 kB).
+  sandbox = await startSandbox({ etcdDataMb: 24 });
   work = await mkdtemp(join(tmpdir(), "etcd-backup-destination-"));
   await run("age-keygen", ["-o", join(work, "key.txt")]);
   recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
@@ -173,14 +175,29 @@ describe("etcd-backup when the destination fails", () => {
     expect(await readdir(readOnly)).toEqual([]);
   });
 
-  it("reports a full destination disk, for every cluster, and leaves no partial payload", async () => {
-    // 8 KiB: the folders fit, the ~90 kB snapshot (uncompressed, encrypted) does not.
-    const full = await tmpfs("full", "size=8k");
+  it("reports a disk that fills up mid-stream, and still backs up the next cluster", async () => {
+    // 2 MiB: uc1's ~24 MB snapshot fills it mid-stream; uc2's ~90 kB fits once uc1's
+    // partial payload is gone.
+    const full = await tmpfs("full", "size=2m");
     const store = new FileStore(full);
     const { results, workDir, logger } = await backUp(store, "none");
-    await expectCleanFailures(results, workDir, logger, /failed: .*ENOSPC/);
-    expect(await store.list()).toEqual([]);
-    const { stdout } = await run("find", [full, "-type", "f"]);
+    expect(results.map((result) => [result.cluster, result.outcome])).toEqual([
+      ["uc1", "failed"],
+      ["uc2", "stored"],
+    ]);
+    const [uc1, uc2] = results as [ClusterBackupResult, ClusterBackupResult];
+    expect(uc1.error).toMatch(
+      /^Storing the user-etcd backup of uc1 at \S+ failed: .*ENOSPC.*No backup was listed for it\.$/,
+    );
+    expect(uc1.journal.filter((entry) => entry.outcome === "failed")).toHaveLength(1);
+    for (const result of results) {
+      const tmp = join(await podRootOf(result.cluster, result.member!), "tmp");
+      expect((await readdir(tmp)).filter((name) => name.startsWith("etcd-backup-"))).toEqual([]);
+    }
+    expect(logger.lines.filter((line) => line.startsWith("error:"))).toEqual([]);
+    expect(await readdir(workDir)).toEqual([]);
+    expect((await store.list()).map((listed) => listed.location.uri)).toEqual([uc2.uri]);
+    const { stdout } = await run("find", [full, "-type", "f", "-name", ".partial-*"]);
     expect(stdout.trim()).toBe("");
   });
 
