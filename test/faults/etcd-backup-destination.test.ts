@@ -24,6 +24,7 @@ import type {
   SnapshotStore,
 } from "../../src/core/storage/types.ts";
 import { runEtcdBackup, type ClusterBackupResult } from "../../src/procedures/etcd-backup.ts";
+import { errorLines, runAction } from "../e2e/action-runner.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 
 const run = promisify(execFile);
@@ -208,5 +209,25 @@ describe("etcd-backup when the destination fails", () => {
     expect(store.removed).toBe(2);
     await expectCleanFailures(results, workDir, logger, /failed: .*ENOENT/);
     expect(await new FileStore(root).list()).toEqual([]);
+  });
+
+  // The bundle as the runner runs it (built from this tree by `npm run build`): it used to
+  // exit 13 ("unsettled top-level await") with no ::error:: and no summary.
+  it("the etcd-backup action fails with one ::error:: and a summary when the destination is a file", async () => {
+    const notAFolder = join(work, "not-a-folder-for-the-action");
+    await writeFile(notAFolder, "not a folder\n");
+    const result = await runAction("etcd-backup", work, {
+      "admin-kubeconfig": sandbox.kubeconfig,
+      clusters: "uc1,uc2",
+      destination: `file://${notAFolder}`,
+      "encryption-recipients": recipient,
+    });
+    expect(result.exitCode, result.log).toBe(1);
+    const errors = errorLines(result.log);
+    expect(errors, result.log).toHaveLength(1);
+    expect(errors[0]).toMatch(/uc1.*(ENOTDIR|EEXIST).*uc2.*(ENOTDIR|EEXIST)/);
+    expect(result.summary).toMatch(/\| uc1 \| .*failed/);
+    expect(result.summary).toMatch(/\| uc2 \| .*failed/);
+    expect(await readdir(result.runnerTemp)).toEqual([]);
   });
 });
