@@ -214,6 +214,36 @@ describe("a remote command fed from a stream", () => {
   });
 });
 
+describe("a remote command nobody reads", () => {
+  it("settles through `completed` when the connection drops, with no unhandled error", async () => {
+    const ssh = await freshSession();
+    // Its stdout is never read: only `completed` is awaited.
+    const command = ssh.exec("sleep 60", { describe: "the idle command" });
+    await waitForCommand("sleep");
+    expect(await node.killSessions()).toBeGreaterThan(0);
+    await expect(command.completed).rejects.toThrow(
+      `the SSH connection to ubuntu@${network.nodeAddress}:22 dropped while the idle command was running`,
+    );
+    expect(command.stdout.destroyed).toBe(true);
+  });
+
+  it("stays failed with its own error when the connection drops after it failed", async () => {
+    const ssh = await freshSession();
+    const command = ssh.exec("echo 'tar: cannot open' >&2; exit 2", {
+      describe: "the failing tar",
+    });
+    await expect(command.completed).rejects.toThrow(
+      `the failing tar on ubuntu@${network.nodeAddress}:22 exited with status 2: tar: cannot open`,
+    );
+    const sleeper = ssh.exec("sleep 60", { describe: "the next command" });
+    await waitForCommand("sleep");
+    await node.killSessions();
+    await expect(sleeper.completed).rejects.toThrow(/dropped while the next command was running/);
+    // The first command settled once: its error is still the exit status, not the drop.
+    await expect(command.completed).rejects.toThrow(/exited with status 2/);
+  });
+});
+
 /** Waits (generously) until no process named `name` runs in the node's sessions. */
 async function waitUntilNoCommand(name: string): Promise<void> {
   const deadline = Date.now() + 30_000;
