@@ -58,8 +58,12 @@ async function tmpfs(name: string, options: string): Promise<string> {
 }
 
 /** Runs the backup of uc1 and uc2 into `store`, with a work folder of its own. */
-async function backUp(store: SnapshotStore, compression: "zstd" | "none" = "zstd") {
-  const workDir = await mkdtemp(join(work, "runner-temp-"));
+async function backUp(
+  store: SnapshotStore,
+  compression: "zstd" | "none" = "zstd",
+  runnerTemp = work,
+) {
+  const workDir = await mkdtemp(join(runnerTemp, "runner-temp-"));
   const logger = recordingLogger();
   const results = await runEtcdBackup({
     config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
@@ -209,6 +213,27 @@ describe("etcd-backup when the destination fails", () => {
     expect(store.removed).toBe(2);
     await expectCleanFailures(results, workDir, logger, /failed: .*ENOENT/);
     expect(await new FileStore(root).list()).toEqual([]);
+  });
+
+  it("reports a full work folder (the verification copy) and still backs up the next cluster", async () => {
+    // RUNNER_TEMP on 2 MiB: uc1's ~24 MB copy fills it; uc2's ~90 kB fits.
+    const runnerTemp = await tmpfs("runner-temp-full", "size=2m");
+    const store = new FileStore(join(work, "store-for-full-runner-temp"));
+    const { results, workDir, logger } = await backUp(store, "zstd", runnerTemp);
+    expect(results.map((result) => [result.cluster, result.outcome])).toEqual([
+      ["uc1", "failed"],
+      ["uc2", "stored"],
+    ]);
+    expect(results[0]!.error).toMatch(
+      /failed: reading, hashing, compressing or encrypting the data failed: writing the runner's verification copy \S+ failed: ENOSPC: no space left on device, write; check the free space and permissions of the work folder \(RUNNER_TEMP\)\. No backup was listed for it\.$/,
+    );
+    for (const result of results) {
+      const tmp = join(await podRootOf(result.cluster, result.member!), "tmp");
+      expect((await readdir(tmp)).filter((name) => name.startsWith("etcd-backup-"))).toEqual([]);
+    }
+    expect(logger.lines.filter((line) => line.startsWith("error:"))).toEqual([]);
+    expect(await readdir(workDir)).toEqual([]);
+    expect((await store.list()).map((listed) => listed.location.uri)).toEqual([results[1]!.uri]);
   });
 
   // The bundle as the runner runs it (built from this tree by `npm run build`): it used to
