@@ -6,8 +6,7 @@
  * tee (and so whatever pipeline feeds it), and a tee that fails or is destroyed destroys
  * both outputs with the same error. A write never waits for a 'drain' that cannot come.
  */
-import { finished } from "node:stream";
-import { Writable } from "node:stream";
+import { finished, Writable } from "node:stream";
 
 export function teeInto(
   primary: Writable,
