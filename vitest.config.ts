@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 180_000,
     fileParallelism: false,
     pool: "forks",
+    // An error thrown from an event handler or a rejection nobody awaited fails the run,
+    // even when every test passed: every stream and step must settle with an awaited error.
+    dangerouslyIgnoreUnhandledErrors: false,
   },
 });

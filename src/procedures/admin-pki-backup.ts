@@ -7,6 +7,7 @@
  * (never contents) and the host key in the manifest, and only then apply retention.
  */
 import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { errorMessage } from "../core/errors.ts";
 import { pkiFileRecord, type PkiRecord, type SshEndpointRecord } from "../core/storage/manifest.ts";
@@ -363,36 +364,43 @@ async function streamAndStore(
   const inspected = new PassThrough({ highWaterMark: 1024 * 1024 });
   const entries = readArchiveEntries(inspected);
   entries.catch(() => undefined);
-  const tee = teeInto(source, inspected);
-  remote.archive.on("error", (error) => {
-    source.destroy(error);
-    inspected.destroy(error);
-  });
-  remote.archive.pipe(tee);
-  return storeBackup(options.store, {
-    cluster: "admin",
-    kind: "admin-pki",
-    source,
-    compression: options.compression,
-    recipients: options.recipients,
-    ...(options.run ? { run: options.run } : {}),
-    allowUnencrypted: false,
-    sourceInfo: { ...(nodeName ? { node: nodeName } : {}) },
-    logger: options.logger,
-    beforeManifest: async () => {
-      await remote.completed;
-      const archived = await entries;
-      const differences = compareArchiveWithListing(archived, listing);
-      if (differences.length > 0) {
-        const shown = differences.slice(0, 10).join("; ");
-        const more = differences.length > 10 ? ` and ${differences.length - 10} more` : "";
-        throw new Error(
-          `the archive does not match the node's listing of ${paths.join(", ")}: ${shown}${more}. Files may have changed during the backup; run it again.`,
-        );
-      }
-      return { pki: pkiRecord(session, options, paths, archived) };
-    },
-  });
+  // One pipeline, so every failure settles everything once: a dropped link or a failed tar
+  // fails the tee and with it the store's source and the reader; a store that gives up
+  // fails the tee back, which stops tar on the node. The store reports the first error.
+  const forwarding = pipeline(remote.archive, teeInto(source, inspected));
+  forwarding.catch(() => undefined);
+  try {
+    return await storeBackup(options.store, {
+      cluster: "admin",
+      kind: "admin-pki",
+      source,
+      compression: options.compression,
+      recipients: options.recipients,
+      ...(options.run ? { run: options.run } : {}),
+      allowUnencrypted: false,
+      sourceInfo: { ...(nodeName ? { node: nodeName } : {}) },
+      logger: options.logger,
+      beforeManifest: async () => {
+        await forwarding;
+        await remote.completed;
+        const archived = await entries;
+        const differences = compareArchiveWithListing(archived, listing);
+        if (differences.length > 0) {
+          const shown = differences.slice(0, 10).join("; ");
+          const more = differences.length > 10 ? ` and ${differences.length - 10} more` : "";
+          throw new Error(
+            `the archive does not match the node's listing of ${paths.join(", ")}: ${shown}${more}. Files may have changed during the backup; run it again.`,
+          );
+        }
+        return { pki: pkiRecord(session, options, paths, archived) };
+      },
+    });
+  } finally {
+    // A store that gave up before it read anything still stops tar on the node, and
+    // nothing of the transfer is left running when this returns.
+    source.destroy();
+    await forwarding.catch(() => undefined);
+  }
 }
 
 function pkiRecord(

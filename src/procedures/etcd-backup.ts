@@ -5,12 +5,9 @@
  * then list it and apply retention. A failure in one cluster does not stop the others.
  */
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { CleanupRegistry } from "../core/cleanup.ts";
 import type { Digest } from "../core/crypto/hash.ts";
@@ -23,9 +20,7 @@ import {
 } from "../core/etcd/members.ts";
 import {
   checkRoomForSnapshot,
-  fileFactsThenRemove,
   removeFromPod,
-  saveAndStreamSnapshot,
   snapshotSaveTimeoutMs,
   sweepStaleSnapshots,
   uniqueSnapshotPath,
@@ -39,14 +34,13 @@ import {
   type EtcdClusterProfile,
 } from "../core/etcd/profiles.ts";
 import { errorMessage } from "../core/errors.ts";
+import { startSnapshotTransfer } from "../core/etcd/snapshot-transfer.ts";
 import { formatBytes } from "../core/format.ts";
-import { teeInto } from "../core/stream/tee.ts";
 import { describeApiError } from "../core/kube/errors.ts";
 import type { Logger } from "../core/log/logger.ts";
 import type { RunInfo } from "../core/run-context.ts";
 import { assertSnapshotVerified, listSnapshotKeys } from "../core/snapshot/index.ts";
 import type { Compression } from "../core/storage/compression.ts";
-import { createMemoryPacer } from "../core/storage/memory-pacer.ts";
 import { storeBackup, verifyStoredBackup, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
@@ -434,42 +428,21 @@ async function saveStreamAndStore(
   verifyCopy: string,
   facts: { member: MemberHealth; databaseBytes: number; timeoutMs: number },
 ): Promise<{ stored: StoredBackup; podFile: PodFileFacts }> {
-  const source = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const copy = createWriteStream(verifyCopy, { mode: 0o600, flags: "wx" });
   const progress = progressReporter(options, profile.cluster, facts.databaseBytes);
-  const received = createMemoryPacer({ fullCollectionEveryBytes: FULL_COLLECTION_INTERVAL_BYTES });
-  const delivered = pipeline(received, teeInto(source, copy, progress.count));
-  delivered.catch(() => undefined);
-  // The pod hashes its finished file (then removes it) while the rest is still on its way.
-  let podFacts: ReturnType<typeof fileFactsThenRemove> | undefined;
-  const readPodFacts = () => {
-    podFacts ??= fileFactsThenRemove(target, podPath);
-    podFacts.facts.catch(() => undefined);
-    return podFacts;
-  };
-  const transfer = saveAndStreamSnapshot(target, podPath, received, {
+  const transfer = startSnapshotTransfer({
+    target,
+    podPath,
+    copyPath: verifyCopy,
     timeoutMs: facts.timeoutMs,
-    onSaved: readPodFacts,
+    onBytes: progress.count,
     ...(options.signal ? { signal: options.signal } : {}),
-  }).then(
-    async () => {
-      received.end();
-      await delivered;
-    },
-    (error: Error) => {
-      received.destroy(error);
-      source.destroy(error);
-      copy.destroy();
-      throw error;
-    },
-  );
-  transfer.catch(() => undefined);
+  });
   let podFile: PodFileFacts | undefined;
   try {
     const stored = await storeBackup(options.store, {
       cluster: profile.cluster,
       kind: kindOf(profile),
-      source,
+      source: transfer.stream,
       compression: options.compression,
       recipients: options.recipients,
       ...(options.run ? { run: options.run } : {}),
@@ -482,11 +455,11 @@ async function saveStreamAndStore(
       },
       logger: options.logger,
       beforeManifest: async (plaintext: Digest) => {
-        await transfer;
-        const pod = readPodFacts();
+        await transfer.delivered;
+        const pod = transfer.podFile;
         // The pod goes on hashing while the snapshot reader checks the local copy.
         await pod.started;
-        const verified = verifySnapshotCopy(verifyCopy, target.pod);
+        const verified = verifySnapshotCopy(transfer.copyPath, target.pod);
         podFile = await pod.facts;
         checkSameBytes(plaintext, podFile, target.pod);
         return verified;
@@ -496,18 +469,9 @@ async function saveStreamAndStore(
     return { stored, podFile };
   } finally {
     progress.stop();
-    await transfer.catch(() => undefined);
-    await podFacts?.facts.catch(() => undefined);
+    await transfer.settled();
   }
 }
-
-/**
- * Many 32 KiB exec frames wait in the stream buffers long enough to be promoted to V8's old
- * generation, which only a full collection frees (V8 starts one on its own only once ~64 MiB
- * of them are held). Measured on a 240 MB snapshot streamed into zstd, age and a folder:
- * +68 MiB above the loaded process without it, +31 MiB with a full collection every 16 MiB.
- */
-const FULL_COLLECTION_INTERVAL_BYTES = 16 * 1024 * 1024;
 
 /** The bytes received are the pod's finished file: same size, and same sha256 when it has one. */
 function checkSameBytes(plaintext: Digest, podFile: PodFileFacts, pod: string): void {

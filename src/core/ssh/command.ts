@@ -4,9 +4,17 @@
  * constant memory); stderr is kept, bounded, for the error message; and the stream ends
  * cleanly ONLY when the command exited 0. A dropped connection or a failed command makes
  * the stream error, so a half-received archive is never mistaken for a whole one.
+ *
+ * A command can also be fed: `stdin` streams a Readable into the command with the same
+ * backpressure (ssh2's write waits for the node's SSH window). Its end is sent as EOF only
+ * when the source ended cleanly; a failed source never looks like a complete input.
+ *
+ * Every path settles once: `completed` rejects with the one error (and the stream carries
+ * it to its reader); no event handler throws, whatever arrives after the first failure.
  */
 import { PassThrough, type Readable } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
+import { errorMessage } from "../errors.ts";
 import { RemoteCommandError, SshError } from "./errors.ts";
 
 export interface RemoteCommandOutcome {
@@ -22,6 +30,14 @@ export interface RemoteCommandOptions {
   interpretFailure?: (outcome: RemoteCommandOutcome) => Error | undefined;
   /** Bytes of stderr kept for messages (default 64 KiB); the rest is counted, not kept. */
   stderrLimitBytes?: number;
+  /**
+   * Streamed into the command's stdin, with backpressure; EOF follows its end. The command
+   * must read all of it: exiting before the source ended is a failure. On any failure the
+   * source is destroyed, as a pipeline would.
+   */
+  stdin?: Readable;
+  /** How the input is named in messages, e.g. "the snapshot from uc1". Default "the input". */
+  describeStdin?: string;
 }
 
 export interface RemoteCommand {
@@ -94,6 +110,10 @@ export function startRemoteCommand(
 ): RemoteCommand {
   const describe = options.describe ?? `command "${command}"`;
   const stdout = new PassThrough({ highWaterMark: 256 * 1024 });
+  // `completed` carries every error to whoever awaits it; the stream's 'error' is for its
+  // reader. A stream nobody reads (a caller that only awaits `completed`, or a reader that
+  // already gave up) must not turn that event into a process crash.
+  stdout.on("error", () => undefined);
   const stderr = new BoundedText(options.stderrLimitBytes ?? 64 * 1024);
   let settle!: { resolve: (outcome: RemoteCommandOutcome) => void; reject: (error: Error) => void };
   const completed = new Promise<RemoteCommandOutcome>(
@@ -105,15 +125,17 @@ export function startRemoteCommand(
 
   let finished = false;
   let channel: ClientChannel | undefined;
-  const fail = (error: Error, options: { quietly?: boolean } = {}) => {
+  const input = options.stdin ? feedInput(options.stdin, options.describeStdin) : undefined;
+  const fail = (error: Error, failOptions: { quietly?: boolean } = {}) => {
     if (finished) return;
     finished = true;
     stopWatchingConnection();
     // Quietly: the stream is cut short (a premature close for any pipeline reading it) but
-    // raises no 'error' event that an abandoned, unread stream would turn into a crash.
-    if (options.quietly) stdout.destroy();
+    // carries no error of its own: the session was closed on purpose.
+    if (failOptions.quietly) stdout.destroy();
     else stdout.destroy(error);
-    channel?.destroy();
+    input?.abandon(error);
+    stopRemote(channel);
     settle.reject(error);
   };
   const succeed = (outcome: RemoteCommandOutcome) => {
@@ -132,7 +154,7 @@ export function startRemoteCommand(
       new SshError(
         "dropped",
         `the SSH connection to ${context.target} dropped while ${describe} was running; ` +
-          `what was received is incomplete and must not be used. Check the node and the network, then run again.`,
+          `what was ${input ? "sent and " : ""}received is incomplete and must not be used. Check the node and the network, then run again.`,
       ),
     );
   };
@@ -155,6 +177,14 @@ export function startRemoteCommand(
       ),
     ),
   );
+  input?.failed.then((error) =>
+    fail(
+      new SshError(
+        "command-failed",
+        `${input.name} of ${describe} on ${context.target} failed: ${errorMessage(error)}; the command was stopped before it got all of it.`,
+      ),
+    ),
+  );
 
   context.client.exec(command, (error, openedChannel) => {
     if (error) {
@@ -167,26 +197,96 @@ export function startRemoteCommand(
       return;
     }
     if (finished) {
-      openedChannel.destroy();
+      stopRemote(openedChannel);
       return;
     }
     channel = openedChannel;
     let exit: { code: number | null; signal: string | null } | undefined;
     openedChannel.stderr.on("data", (chunk: Buffer) => stderr.add(chunk));
+    // A channel-level error (the link broke under it) is the drop, said once.
+    openedChannel.on("error", onConnectionLost);
+    openedChannel.stderr.on("error", onConnectionLost);
     openedChannel.on("exit", (code: number | null, signal?: string) => {
       exit = { code: code ?? null, signal: signal ?? null };
     });
     openedChannel.on("close", () => {
       if (!exit) return onConnectionLost();
       const outcome = { exitCode: exit.code, signal: exit.signal, stderr: stderr.toString() };
-      if (exit.code === 0 && !exit.signal) return succeed(outcome);
+      if (exit.code === 0 && !exit.signal) {
+        if (input && !input.ended()) {
+          return fail(
+            new RemoteCommandError(
+              "command-failed",
+              `${describe} on ${context.target} exited before it read all of ${input.name} (${input.sentBytes()} bytes sent); it did not get the whole input.`,
+              outcome,
+            ),
+          );
+        }
+        return succeed(outcome);
+      }
       fail(options.interpretFailure?.(outcome) ?? genericFailure(context, describe, outcome));
     });
     openedChannel.pipe(stdout, { end: false });
-    // The command gets no input: EOF on its stdin at once.
-    openedChannel.end();
+    // Without input the command gets EOF on its stdin at once.
+    if (input) input.into(openedChannel);
+    else openedChannel.end();
   });
   return { stdout, completed };
+}
+
+/**
+ * Stops the command on the node: a signal first (sshd delivers it to the command's process
+ * group), so that closing the channel, which closes the command's stdin, can never read as
+ * the clean end of its input; then the channel is closed.
+ */
+function stopRemote(channel: ClientChannel | undefined): void {
+  if (!channel) return;
+  try {
+    channel.signal("TERM");
+  } catch {
+    // The channel is already closing: nothing left to signal.
+  }
+  channel.close();
+}
+
+interface FedInput {
+  name: string;
+  /** Resolves with the source's error if it fails; never rejects. */
+  failed: Promise<Error>;
+  ended: () => boolean;
+  sentBytes: () => number;
+  into: (channel: ClientChannel) => void;
+  abandon: (error: Error) => void;
+}
+
+/** Streams a source into the channel's stdin; EOF only after the source's own clean end. */
+function feedInput(source: Readable, name = "the input"): FedInput {
+  let ended = false;
+  let sent = 0;
+  let reportFailure: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
+  const onError = (error: Error) => reportFailure(error);
+  source.on("error", onError);
+  source.once("end", () => (ended = true));
+  // Destroyed without an error: the input was cut short just the same.
+  source.once("close", () => {
+    if (!ended) reportFailure(source.errored ?? new Error("it was closed before its end"));
+  });
+  return {
+    name,
+    failed,
+    ended: () => ended,
+    sentBytes: () => sent,
+    // pipe() writes only while the channel accepts (the node's SSH window), and ends it
+    // (EOF) only on the source's 'end', never on its error.
+    into: (channel) => {
+      source.on("data", (chunk: Buffer) => (sent += chunk.length));
+      source.pipe(channel);
+    },
+    abandon: (error) => {
+      if (!ended && !source.destroyed) source.destroy(error);
+    },
+  };
 }
 
 /** Runs a command and collects its stdout, refusing more than `limitBytes` of it. */

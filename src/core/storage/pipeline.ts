@@ -257,13 +257,23 @@ async function streamToStore(
     ...stages,
   ).catch(() => undefined);
   let storeError: Error | undefined;
-  const storing = store.putPayload(put, last).catch((error: Error) => {
-    storeError = error;
-    origin ??= { side: "store", error };
-    // A backend that gave up without draining must not leave the pipeline waiting on it.
-    last.destroy(error);
-    return undefined;
-  });
+  const storing = store
+    .putPayload(put, last)
+    .then((result) => {
+      // A backend that returns before it read everything would leave the pipeline (and
+      // whatever feeds it) waiting for a reader that is gone: that is its failure.
+      if (!last.readableEnded) {
+        throw new Error("it returned before it read all of the payload");
+      }
+      return result;
+    })
+    .catch((error: Error) => {
+      storeError = error;
+      origin ??= { side: "store", error };
+      // A backend that gave up without draining must not leave the pipeline waiting on it.
+      last.destroy(error);
+      return undefined;
+    });
   const [, result] = await Promise.all([streaming, storing]);
   if (origin || !result) {
     const failure = origin ?? {

@@ -1,41 +1,96 @@
 /**
  * A writable that forwards every chunk to two outputs and takes the next chunk only when
  * both have taken this one (backpressure from the slower side); ending it ends both.
+ *
+ * It settles on every path: an output that fails or closes before it was ended fails the
+ * tee (and so whatever pipeline feeds it), and a tee that fails or is destroyed destroys
+ * both outputs with the same error. A write never waits for a 'drain' that cannot come.
  */
-import { Writable } from "node:stream";
+import { finished, Writable } from "node:stream";
 
 export function teeInto(
   primary: Writable,
   secondary: Writable,
   count: (bytes: number) => void = () => undefined,
 ): Writable {
-  return new Writable({
+  const tee = new Writable({
     highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _encoding, done) {
       count(chunk.length);
       Promise.all([writeTo(primary, chunk), writeTo(secondary, chunk)]).then(() => done(), done);
     },
     final(done) {
-      secondary.end(() => {
-        primary.end();
-        done();
-      });
+      // The secondary (a verification copy) is complete before the primary's reader sees
+      // the end, so whoever waits for the primary's data can trust the copy.
+      endOf(secondary)
+        .then(() => endOf(primary))
+        .then(() => done(), done);
     },
+    destroy(error, done) {
+      const cause = error ?? new Error("the stream was stopped before it ended");
+      if (!primary.writableFinished) primary.destroy(cause);
+      if (!secondary.writableFinished) secondary.destroy(cause);
+      done(error);
+    },
+  });
+  for (const output of [primary, secondary]) failWith(tee, output);
+  return tee;
+}
+
+/** An output that errors, or closes before it finished, fails the tee with its error. */
+function failWith(tee: Writable, output: Writable): void {
+  finished(output, { readable: false }, (error) => {
+    if (error && !tee.destroyed) tee.destroy(error);
   });
 }
 
-function writeTo(stream: Writable, chunk: Buffer): Promise<void> {
+/** Resolves once the stream took the chunk; rejects if it fails or is gone before that. */
+export function writeTo(stream: Writable, chunk: Buffer): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    if (stream.destroyed || stream.writableEnded) {
+      reject(gone(stream));
+      return;
+    }
     if (stream.write(chunk)) return resolve();
-    const onDrain = () => {
+    const cleanUp = () => {
+      stream.off("drain", onDrain);
       stream.off("error", onError);
+      stream.off("close", onClose);
+    };
+    const onDrain = () => {
+      cleanUp();
       resolve();
     };
     const onError = (error: Error) => {
-      stream.off("drain", onDrain);
+      cleanUp();
       reject(error);
     };
-    stream.once("drain", onDrain);
-    stream.once("error", onError);
+    // Destroyed without an error: no 'drain' and no 'error' will ever come.
+    const onClose = () => {
+      cleanUp();
+      reject(stream.errored ?? gone(stream));
+    };
+    stream.on("drain", onDrain);
+    stream.on("error", onError);
+    stream.on("close", onClose);
   });
+}
+
+/** Ends the stream and resolves once everything written reached it; rejects if it fails first. */
+function endOf(stream: Writable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (stream.writableFinished) return resolve();
+    if (stream.destroyed) return reject(stream.errored ?? gone(stream));
+    finished(stream, { readable: false }, (error) => (error ? reject(error) : resolve()));
+    stream.end();
+  });
+}
+
+function gone(stream: Writable): Error {
+  return (
+    stream.errored ??
+    Object.assign(new Error("the output was closed before all data was written to it"), {
+      code: "ERR_STREAM_PREMATURE_CLOSE",
+    })
+  );
 }
