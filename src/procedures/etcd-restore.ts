@@ -374,6 +374,53 @@ export async function runEtcdRestore(options: EtcdRestoreOptions): Promise<EtcdR
   return new UserClusterRestore(options, options).run();
 }
 
+export interface AfterInterruptionOptions {
+  config: KubeConfig;
+  cluster: string;
+  logger: Logger;
+  waitTimeoutMs?: number;
+}
+
+/**
+ * The `post:` step of a restore or undo whose run did not finish (cancelled, runner lost):
+ * before its swap began, everything is put back as its journal recorded it and the lock is
+ * released; after, nothing is changed and the log says how to finish or undo.
+ */
+export async function finishInterruptedRestore(
+  options: AfterInterruptionOptions,
+): Promise<"nothing to do" | "put back" | "left for a rerun or undo"> {
+  const journal = new ConfigMapJournal(options.config, options.cluster);
+  const entries = await journal.read();
+  if (entries.length === 0) return "nothing to do";
+  const begun = entries.find((entry) => entry.event === "begin")?.data as
+    { backup?: string; undo?: string } | undefined;
+  const what = begun?.backup
+    ? `the restore of ${options.cluster} from ${begun.backup}`
+    : `the undo of ${options.cluster}`;
+  const swapped = entries.some(
+    (entry) => entry.event === "started" && ["swapMembers", "undoSwap"].includes(entry.step),
+  );
+  if (swapped) {
+    options.logger.warning(
+      `${what} stopped after its swap began: nothing is put back (the displaced data is kept in pre-restore folders). Run it again with the same inputs to finish it${begun?.backup ? ", or run etcd-restore-ha with undo: true to put the old data back" : ""}. Its journal and lock: ${journal.description}.`,
+    );
+    return "left for a rerun or undo";
+  }
+  const intentOf = (step: string) =>
+    entries.find((entry) => entry.step === step && entry.event === "intent")?.data;
+  const restore = new UserClusterRestore(
+    {
+      ...options,
+      dryRun: false,
+      ...(options.waitTimeoutMs ? { waitTimeoutMs: options.waitTimeoutMs } : {}),
+    },
+    undefined,
+  );
+  const done = await restore.putBack(intentOf, journal);
+  options.logger.info(`${what} did not finish before its swap; put back: ${done.join("; ")}.`);
+  return "put back";
+}
+
 /** Puts the newest pre-restore data back on every member, through the same gated phases. */
 export async function runEtcdUndo(options: EtcdUndoOptions): Promise<EtcdRestoreResult> {
   return new UserClusterRestore(options, undefined).undo();
@@ -606,7 +653,7 @@ class UserClusterRestore {
     await run
       .run(
         "putBackAfterFailure",
-        () => this.putBack(run, journal),
+        () => this.putBack((step) => run.intentOf(step), journal),
         (done) => done.join("; "),
       )
       .catch((error: unknown) => {
@@ -617,20 +664,20 @@ class UserClusterRestore {
   }
 
   /** Undoes, from the journal's records, every change made before the swap. */
-  private async putBack(run: PlanRun, journal: ConfigMapJournal): Promise<string[]> {
+  async putBack(intentOf: (step: string) => unknown, journal: ConfigMapJournal): Promise<string[]> {
     const { config } = this.options;
     const done: string[] = [];
-    const stopped = run.intentOf("stopMembers") as { replicas: number } | undefined;
+    const stopped = intentOf("stopMembers") as { replicas: number } | undefined;
     if (stopped) {
       await scaleWorkload(
         config,
         this.workload("StatefulSet", "kube-etcd"),
         stopped.replicas,
-        this.waits(),
+        this.settlingWaits(),
       );
       done.push(`kube-etcd back to ${stopped.replicas}`);
     }
-    const scaled = run.intentOf("scaleDownApiServer") as
+    const scaled = intentOf("scaleDownApiServer") as
       { apiServer: number; maintenance: number } | undefined;
     if (scaled) {
       await Promise.all([
@@ -638,26 +685,25 @@ class UserClusterRestore {
           config,
           this.workload("StatefulSet", API_SERVER),
           scaled.apiServer,
-          this.waits(),
+          this.settlingWaits(),
         ),
         scaleWorkload(
           config,
           this.workload("Deployment", MAINTENANCE),
           scaled.maintenance,
-          this.waits(),
+          this.settlingWaits(),
         ),
       ]);
       done.push(
         `${API_SERVER} back to ${scaled.apiServer}, ${MAINTENANCE} back to ${scaled.maintenance}`,
       );
     }
-    const pdb = run.intentOf("savePdb") as
-      { manifest: SavedPodDisruptionBudget | null } | undefined;
+    const pdb = intentOf("savePdb") as { manifest: SavedPodDisruptionBudget | null } | undefined;
     if (pdb?.manifest) {
       await recreatePodDisruptionBudget(config, pdb.manifest, this.options.signal);
       done.push(`${API_SERVER_PDB} re-created`);
     }
-    const created = run.intentOf("createUtilityPods") as { stamp: string } | undefined;
+    const created = intentOf("createUtilityPods") as { stamp: string } | undefined;
     if (created) {
       done.push(await this.removeRestoreFiles(created.stamp));
     }
@@ -688,7 +734,7 @@ class UserClusterRestore {
           stamp,
         ]);
       }
-      await deletePodAndWait(config, { namespace, name }, this.waits());
+      await deletePodAndWait(config, { namespace, name }, this.settlingWaits());
     }
     return `restore-${stamp} removed and ${pods.items.length} utility pod(s) deleted`;
   }
@@ -1413,6 +1459,11 @@ class UserClusterRestore {
       throw new Error(describeApiError(error, describeWorkload(ref)), { cause: error });
     });
     return object.spec?.replicas ?? 1;
+  }
+
+  /** Putting things back goes on after a cancel: it is bounded by time, not by the signal. */
+  private settlingWaits(): { timeoutMs: number } {
+    return { timeoutMs: this.options.waitTimeoutMs ?? 300_000 };
   }
 
   private waits(): { timeoutMs: number; signal?: AbortSignal } {

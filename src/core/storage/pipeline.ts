@@ -9,6 +9,7 @@
  * A backup job runs storeBackup, then verifyStoredBackup, and only then applyRetention
  * (retention.ts), which accepts nothing but a verified backup.
  */
+import { errorMessage } from "../errors.ts";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
@@ -468,5 +469,40 @@ export async function restoreBackupToFile(
     return digest;
   } finally {
     await rm(partial, { force: true });
+  }
+}
+
+/**
+ * The newest backup of a cluster and kind whose stored bytes still match its manifest. A
+ * newer one that does not verify is never skipped silently: the error names it and the next
+ * candidate, so that choosing an older backup stays the operator's decision.
+ */
+export async function findNewestVerifiedBackup(
+  store: SnapshotStore,
+  place: { cluster: string; kind: BackupKind },
+): Promise<VerifiedBackup> {
+  const listed = await store.list({ cluster: place.cluster, kind: place.kind });
+  const newest = listed[0];
+  if (!newest) {
+    throw new Error(
+      `There is no complete ${place.kind} backup of ${place.cluster} in ${store.description}.`,
+    );
+  }
+  const backup: StoredBackup = {
+    location: newest.location,
+    manifest: checkedManifest(newest.location, newest.manifest),
+  };
+  try {
+    return await verifyStoredBackup(store, backup);
+  } catch (error) {
+    const next = listed[1]?.location.uri;
+    throw new BackupIntegrityError(
+      `The newest ${place.kind} backup of ${place.cluster}, ${newest.location.uri}, does not verify: ${errorMessage(error)} ${
+        next
+          ? `The next candidate is ${next}; give it as the backup to restore from it.`
+          : "There is no older backup."
+      }`,
+      { cause: error },
+    );
   }
 }

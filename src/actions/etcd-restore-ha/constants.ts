@@ -1,0 +1,22 @@
+import { SharedInputs } from "../common/shared-inputs.ts";
+
+/** Every input and output name of the etcd-restore-ha action, declared once. */
+export const Inputs = {
+  AdminKubeconfig: SharedInputs.AdminKubeconfig,
+  AdminKubeconfigPath: SharedInputs.AdminKubeconfigPath,
+  Destination: SharedInputs.Destination,
+  DryRun: SharedInputs.DryRun,
+  Cluster: "cluster",
+  Backup: "backup",
+  DecryptionIdentity: "decryption-identity",
+  DecryptionIdentityPath: "decryption-identity-path",
+  Confirm: "confirm",
+  UtilityImage: "utility-image",
+  RevisionBump: "revision-bump",
+  Undo: "undo",
+  WaitTimeoutMinutes: "wait-timeout-minutes",
+} as const;
+
+export const Outputs = {
+  Restore: "restore",
+} as const;

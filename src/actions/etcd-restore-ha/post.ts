@@ -1,0 +1,3 @@
+import { runRestorePost } from "./run.ts";
+
+await runRestorePost();
