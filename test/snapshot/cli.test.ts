@@ -3,7 +3,7 @@
  * bin script, tables by default, JSON with --output json, exit code 1 and one sentence on
  * stderr when something is wrong.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -82,6 +82,17 @@ describe("etcd-backup-actions snapshot", () => {
       { file: before, ...expected },
       { file: after, ...(await etcdctlStatus(after)) },
     ]);
+  });
+
+  it("status --output json of one file prints the very object etcdctl prints, so etcdctl scripts run unchanged", () => {
+    const etcdctl = execFileSync("etcdctl", ["snapshot", "status", before, "-w", "json"], {
+      env: { ...process.env, ETCDCTL_API: "3" },
+      encoding: "utf8",
+    });
+    const ours = cli("status", before, "--output", "json");
+    expect(ours.status).toBe(0);
+    expect(ours.stdout.trim()).toBe(etcdctl.trim());
+    expect(cli("status", "--help").stdout).toMatch(/one file prints one object exactly as/);
   });
 
   it("verify says ok for a good file and exits 1 naming the problem for a damaged one", () => {
