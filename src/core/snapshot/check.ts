@@ -155,20 +155,20 @@ export class PageTracker implements PageObserver {
     }
     const span = (overflow + 1) * pageSize;
     for (let id = freelistPageId; id <= freelistPageId + overflow; id++) this.reachable.add(id);
-    let count = header.readUInt16LE(10);
-    let idsAt = PAGE_HEADER_SIZE;
-    // A count of 0xFFFF means the real count is the first u64 of the data.
-    if (count === 0xffff) {
-      count = Number(header.readBigUInt64LE(PAGE_HEADER_SIZE));
-      idsAt += 8;
-    }
-    if (idsAt + count * 8 > span) {
+    // A count of 0xFFFF means the real count is the first u64 of the data (kept a bigint
+    // until checked: a damaged one can be 2^64-1).
+    const shortCount = header.readUInt16LE(10);
+    const longCount = shortCount === 0xffff;
+    const claimed = longCount ? header.readBigUInt64LE(PAGE_HEADER_SIZE) : BigInt(shortCount);
+    const idsAt = PAGE_HEADER_SIZE + (longCount ? 8 : 0);
+    if (BigInt(idsAt) + claimed * 8n > BigInt(span)) {
       throw snapshotError(
         file,
-        `the freelist claims ${count} page ids, more than its page holds.`,
+        `the freelist claims ${claimed} page ids, more than its page holds.`,
         freelistPageId,
       );
     }
+    const count = Number(claimed);
     for (let first = 0; first < count; first += FREELIST_IDS_PER_READ) {
       const ids = Math.min(FREELIST_IDS_PER_READ, count - first);
       const chunk = this.image.read(pageOffset + idsAt + first * 8, ids * 8, freelistPageId);
