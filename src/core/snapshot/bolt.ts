@@ -524,9 +524,11 @@ export class BoltImage {
   /**
    * Reads page `id` (header checked), loading what `mode` asks for. Eager reads reuse one
    * scratch buffer, so memory stays flat however big the file: an eagerly read page is
-   * valid until the next eager read (walks never hold two).
+   * valid until the next eager read (walks never hold two). Lazy reads reuse `scratch`
+   * when given (a walk's own: its page is valid until that walk reads the next one, while
+   * a walk nested in its callback reads into another), else a fresh buffer.
    */
-  readPage(id: number, mode: ReadMode): Page {
+  readPage(id: number, mode: ReadMode, scratch?: ScratchBuffer): Page {
     if (!Number.isSafeInteger(id) || id < 2 || id >= this.pageCount) {
       throw snapshotError(
         this.file,
@@ -536,7 +538,8 @@ export class BoltImage {
     const pageSize = this.pageSize;
     const fileOffset = id * pageSize;
     const eager = mode === "eager";
-    let buffer = eager ? this.scratchOf(pageSize) : Buffer.allocUnsafe(pageSize);
+    const reused = eager ? this.eagerScratch : scratch;
+    let buffer = reused ? reused.of(pageSize) : Buffer.allocUnsafe(pageSize);
     this.readInto(buffer, 0, pageSize, fileOffset, id);
     const headerId = buffer.readBigUInt64LE(0);
     if (headerId !== BigInt(id)) {
@@ -571,7 +574,7 @@ export class BoltImage {
         ? span
         : Math.min(Math.max(elementTableEnd, pageSize), span);
     if (wanted > pageSize) {
-      const bigger = eager ? this.scratchOf(wanted) : Buffer.allocUnsafe(wanted);
+      const bigger = reused ? reused.of(wanted) : Buffer.allocUnsafe(wanted);
       if (bigger !== buffer) buffer.copy(bigger, 0, 0, pageSize);
       buffer = bigger;
       this.readInto(buffer, pageSize, wanted - pageSize, fileOffset + pageSize, id);
@@ -584,15 +587,7 @@ export class BoltImage {
     );
   }
 
-  private scratch = Buffer.alloc(0);
-
-  /** The scratch buffer, grown to at least `length` bytes. */
-  private scratchOf(length: number): Buffer {
-    if (this.scratch.length < length) {
-      this.scratch = Buffer.allocUnsafe(Math.max(length, this.scratch.length * 2, 64 * 1024));
-    }
-    return this.scratch;
-  }
+  private readonly eagerScratch = new ScratchBuffer(64 * 1024);
 
   /** The bucket a leaf entry opens: a page of the image, or an inline page in the value. */
   bucketOf(entry: LeafEntry): BucketRoot {
@@ -674,6 +669,9 @@ export class BoltImage {
       previousKey: undefined,
       stopped: false,
       pagesLeft: this.pagesInFile - 2,
+      // One buffer for every page of a lazy walk: listing a million keys reads tens of
+      // thousands of pages, and a fresh buffer for each was garbage for the collector.
+      scratch: new ScratchBuffer(0),
     };
     if (bucket.kind === "inline") {
       this.walkLeaf(bucket.page, bucket.name, state, onEntry);
@@ -695,7 +693,7 @@ export class BoltImage {
     if (depth > MAX_TREE_DEPTH) {
       throw this.loopError(bucketName, `goes deeper than ${MAX_TREE_DEPTH} levels`, pageId);
     }
-    const page = this.readPage(pageId, mode);
+    const page = this.readPage(pageId, mode, state.scratch);
     observer?.onPage(page, bucketName, depth);
     // A walk reaches each page once, so it can never need more pages than the file has;
     // without this, branches that share children would be walked again and again (a walk
@@ -842,6 +840,25 @@ interface WalkState {
   previousKey: Buffer | undefined;
   stopped: boolean;
   pagesLeft: number;
+  scratch: ScratchBuffer;
+}
+
+/** A buffer reused from page to page, grown when a page needs more. */
+export class ScratchBuffer {
+  private buffer = Buffer.alloc(0);
+  private readonly minimum: number;
+
+  constructor(minimum: number) {
+    this.minimum = minimum;
+  }
+
+  /** The buffer, at least `length` bytes long; earlier contents are not kept when it grows. */
+  of(length: number): Buffer {
+    if (this.buffer.length < length) {
+      this.buffer = Buffer.allocUnsafe(Math.max(length, this.buffer.length * 2, this.minimum));
+    }
+    return this.buffer;
+  }
 }
 
 /** A key for messages: text when it is text, hex otherwise. */
