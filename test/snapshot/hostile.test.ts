@@ -248,6 +248,16 @@ const cases: HostileCase[] = [
       setBranchChild(bytes, tree.keyInnerBranch, index, tree.keyLeaf);
     }
   }),
+  damaged("bucket key whose root is the bucket of buckets holding it", LOOP, (bytes) => {
+    const value = bytes.readUInt32LE(element(tree.rootBucketPage, KEY_BUCKET_INDEX_IN_ROOT) + 4);
+    const keyBucketHeader = element(tree.rootBucketPage, KEY_BUCKET_INDEX_IN_ROOT) + value + 3; // after "key"
+    bytes.writeBigUInt64LE(BigInt(tree.rootBucketPage), keyBucketHeader);
+  }),
+  damaged(
+    "an entry of bucket key flagged as a nested bucket",
+    /bucket ".*" on leaf page \d+|bucket "key" holds a nested bucket|outside the image's data pages|is referenced twice/,
+    (bytes) => bytes.writeUInt32LE(1, element(tree.keyLeaf, 0)),
+  ),
   // Absurd sizes.
   damaged(
     "a leaf claiming 2^32-1 overflow pages",

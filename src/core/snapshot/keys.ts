@@ -221,6 +221,14 @@ function latestEntries(
 }
 
 function revisionOf(image: BoltImage, entry: LeafEntry): Revision {
+  // etcd nests no buckets; bolt would hand such an entry's value over as nil.
+  if (entry.isBucket) {
+    throw snapshotError(
+      image.file,
+      `bucket "key" holds a nested bucket ${printable(entry.key)}, where etcd keeps only revisions: the page is damaged.`,
+      entry.page.id,
+    );
+  }
   const revision = parseRevisionKey(entry.key);
   if (!revision) {
     throw snapshotError(
