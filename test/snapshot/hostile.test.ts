@@ -524,4 +524,16 @@ describe("a hostile snapshot file", () => {
       expect(piped.status).toBe(0);
     }
   });
+  it("`snapshot ls > /dev/full` says in one sentence that stdout cannot be written, and exits 1", () => {
+    const full = spawnSync(
+      "bash",
+      ["-c", '"$0" "$1" snapshot ls "$2" > /dev/full', process.execPath, BIN, originalFile],
+      { encoding: "utf8", timeout: HANG_TIMEOUT_MS },
+    );
+    expect(full.signal).toBeNull();
+    expect(full.stderr).toBe(
+      "error: cannot write the output to stdout: ENOSPC: no space left on device, write\n",
+    );
+    expect(full.status).toBe(1);
+  });
 });
