@@ -11,7 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { cleanup, Etcd, makeTempDir } from "../test/snapshot/etcd-fixture.ts";
@@ -36,11 +36,16 @@ await main();
 /**
  * The reader compiled to plain JavaScript in `dir`, so a child runs it on bare Node: a
  * TypeScript loader alone costs 40-60 MiB, which would drown the reader's own memory.
+ * src/core/snapshot/ and the shared src/core/errors.ts it imports keep their layout.
  */
 function compileReader(dir: string): string {
-  const source = new URL("../src/core/snapshot/", import.meta.url).pathname;
-  for (const name of readdirSync(source).filter((file) => file.endsWith(".ts"))) {
-    const output = ts.transpileModule(readFileSync(join(source, name), "utf8"), {
+  const core = new URL("../src/core/", import.meta.url).pathname;
+  const snapshotFiles = readdirSync(join(core, "snapshot"))
+    .filter((file) => file.endsWith(".ts"))
+    .map((file) => join("snapshot", file));
+  mkdirSync(join(dir, "snapshot"));
+  for (const name of [...snapshotFiles, "errors.ts"]) {
+    const output = ts.transpileModule(readFileSync(join(core, name), "utf8"), {
       compilerOptions: {
         module: ts.ModuleKind.ESNext,
         target: ts.ScriptTarget.ES2023,
@@ -51,7 +56,7 @@ function compileReader(dir: string): string {
     writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), output.outputText);
   }
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  return join(dir, "index.js");
+  return join(dir, "snapshot", "index.js");
 }
 
 /**

@@ -15,8 +15,11 @@ import {
   verifySnapshot,
   type DecodedValue,
   type SnapshotKey,
+  type SnapshotStatus,
   type SnapshotValue,
+  type SnapshotVerification,
 } from "../core/snapshot/index.ts";
+import { errorMessage } from "../core/errors.ts";
 
 type OutputFormat = "table" | "json";
 
@@ -46,7 +49,11 @@ export function registerSnapshotCommands(program: Command): void {
 
   snapshot
     .command("status")
-    .description("Hash, revision, key count and size, as `etcdctl snapshot status` reports them.")
+    .description(
+      "Hash, revision, key count and size, as `etcdctl snapshot status` reports them. With " +
+        "--output json, one file prints one object exactly as `etcdctl snapshot status -w json` " +
+        "does; several files print an array of objects that also name their file.",
+    )
     .argument("<file...>", "snapshot files")
     .addOption(outputOption())
     .action((files: string[], options: { output: OutputFormat }) =>
@@ -103,12 +110,38 @@ export function registerSnapshotCommands(program: Command): void {
 
 /** Turns a SnapshotError into one line on stderr and exit code 1; anything else is a bug. */
 function run(body: () => void): void {
+  settleOutputErrors();
   try {
     body();
   } catch (error) {
     if (!(error instanceof SnapshotError)) throw error;
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = 1;
+  }
+}
+
+let outputErrorsSettled = false;
+
+/**
+ * A reader that closes the pipe early (`snapshot ls ... | head -1`) is not an error: it has
+ * what it wanted, so stop quietly with the exit code the command already set, as other
+ * Unix tools end on SIGPIPE. Any other write failure (a full disk behind `> file`) is one
+ * sentence. Without a listener, Node turns both into an uncaught stack trace.
+ */
+function settleOutputErrors(): void {
+  if (outputErrorsSettled) return;
+  outputErrorsSettled = true;
+  for (const [name, stream] of [
+    ["stdout", process.stdout],
+    ["stderr", process.stderr],
+  ] as const) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE" && name === "stdout") {
+        process.stderr.write(`error: cannot write the output to stdout: ${errorMessage(error)}\n`);
+        process.exitCode = 1;
+      }
+      process.exit();
+    });
   }
 }
 
@@ -146,7 +179,7 @@ function humanBytes(bytes: number): string {
 
 function printStatus(files: string[], output: OutputFormat): void {
   const statuses = files.map((file) => ({ file, ...readSnapshotStatus(file) }));
-  if (output === "json") return printJson(statuses);
+  if (output === "json") return printStatusJson(statuses);
   process.stdout.write(
     renderTable(
       ["FILE", "HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE"],
@@ -161,6 +194,21 @@ function printStatus(files: string[], output: OutputFormat): void {
   );
 }
 
+/**
+ * One file: the object `etcdctl snapshot status -w json` prints, same fields, same order,
+ * one line, so scripts written for etcdctl run unchanged. Several (which etcdctl refuses):
+ * an array, each object naming its file.
+ */
+function printStatusJson(statuses: Array<SnapshotStatus & { file: string }>): void {
+  const [only] = statuses;
+  if (statuses.length === 1 && only) {
+    const { hash, revision, totalKey, totalSize } = only;
+    process.stdout.write(`${JSON.stringify({ hash, revision, totalKey, totalSize })}\n`);
+    return;
+  }
+  printJson(statuses);
+}
+
 function printVerification(files: string[], output: OutputFormat): void {
   const reports = files.map((file) => verifySnapshot(file));
   if (reports.some((report) => !report.ok)) process.exitCode = 1;
@@ -171,7 +219,7 @@ function printVerification(files: string[], output: OutputFormat): void {
       ["FILE", "RESULT", "REVISION", "PAGES", "TRAILER"],
       reports.map((report) => [
         report.file,
-        report.ok ? "ok" : "DAMAGED",
+        resultText(report),
         report.revision ?? "-",
         report.pageCount ?? "-",
         report.trailer ? trailerText[report.trailer] : "-",
@@ -182,6 +230,12 @@ function printVerification(files: string[], output: OutputFormat): void {
     for (const problem of report.problems) process.stdout.write(`\n${problem.message}`);
   }
   if (reports.some((report) => !report.ok)) process.stdout.write("\n");
+}
+
+/** UNREADABLE when the file could not even be opened as a bolt image (no page count). */
+function resultText(report: SnapshotVerification): string {
+  if (report.ok) return "ok";
+  return report.pageCount === undefined ? "UNREADABLE" : "DAMAGED";
 }
 
 function encodingText(key: SnapshotKey): string {

@@ -3,61 +3,17 @@
  * bin script, tables by default, JSON with --output json, exit code 1 and one sentence on
  * stderr when something is wrong.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, etcdctlStatus, makeTempDir } from "./etcd-fixture.ts";
+import { bin, cli } from "./run-cli.ts";
 import { fillKubernetesObjects, kubernetesObjects, snapshotOf } from "./scenarios.ts";
 
-const BIN = new URL("../../bin/etcd-backup-actions.mjs", import.meta.url).pathname;
-const SNAPSHOT_COMMANDS = new URL("../../src/cli/snapshot.ts", import.meta.url).href;
 let before: string;
 let after: string;
 let workDir: string;
-
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  bytes: Buffer;
-}
-
-function resultOf(result: ReturnType<typeof spawnSync>): CliResult {
-  const stdout = result.stdout as Buffer;
-  return {
-    status: result.status,
-    stdout: stdout.toString("utf8"),
-    stderr: (result.stderr as Buffer).toString("utf8"),
-    bytes: stdout,
-  };
-}
-
-/** The whole command line, through the bin script users run. */
-function bin(...args: string[]): CliResult {
-  return resultOf(spawnSync(process.execPath, [BIN, "snapshot", ...args], { encoding: "buffer" }));
-}
-
-/**
- * The same `snapshot` commands on a program that registers only them: what the bin runs
- * for `snapshot ...`, without starting every other command group for each case.
- */
-function cli(...args: string[]): CliResult {
-  const program = `
-    import { Command } from "commander";
-    import { registerSnapshotCommands } from ${JSON.stringify(SNAPSHOT_COMMANDS)};
-    const program = new Command("etcd-backup-actions");
-    registerSnapshotCommands(program);
-    await program.parseAsync(process.argv.slice(1), { from: "user" });
-  `;
-  return resultOf(
-    spawnSync(
-      process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", program, "snapshot", ...args],
-      { encoding: "buffer" },
-    ),
-  );
-}
 
 beforeAll(async () => {
   workDir = makeTempDir("cli");
@@ -82,6 +38,17 @@ describe("etcd-backup-actions snapshot", () => {
       { file: before, ...expected },
       { file: after, ...(await etcdctlStatus(after)) },
     ]);
+  });
+
+  it("status --output json of one file prints the very object etcdctl prints, so etcdctl scripts run unchanged", () => {
+    const etcdctl = execFileSync("etcdctl", ["snapshot", "status", before, "-w", "json"], {
+      env: { ...process.env, ETCDCTL_API: "3" },
+      encoding: "utf8",
+    });
+    const ours = cli("status", before, "--output", "json");
+    expect(ours.status).toBe(0);
+    expect(ours.stdout.trim()).toBe(etcdctl.trim());
+    expect(cli("status", "--help").stdout).toMatch(/one file prints one object exactly as/);
   });
 
   it("verify says ok for a good file and exits 1 naming the problem for a damaged one", () => {

@@ -6,7 +6,8 @@
  * Reads are synchronous on purpose: a walk reads one small page after another, and a
  * synchronous positional read costs a fraction of an async one per page.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { errorMessage } from "../errors.ts";
 import { snapshotError, SnapshotError } from "./errors.ts";
 
 export const PAGE_HEADER_SIZE = 16;
@@ -85,6 +86,70 @@ function safeNumber(value: bigint, what: string, file: string, page?: number): n
     );
   }
   return Number(value);
+}
+
+/** What a path is when it is not a regular file, and what to give instead. */
+function irregularKind(stats: Stats): { kind: string; instead: string } | undefined {
+  const giveTheFile = "give the path of the file `etcdctl snapshot save` wrote";
+  const saveFirst =
+    "the reader seeks back and forth in the file, so write the stream to a file first and give that file";
+  if (stats.isFile()) return undefined;
+  if (stats.isDirectory()) {
+    return { kind: "a directory", instead: `${giveTheFile} (or member/snap/db inside a data dir)` };
+  }
+  if (stats.isFIFO()) return { kind: "a named pipe (FIFO)", instead: saveFirst };
+  if (stats.isSocket()) return { kind: "a socket", instead: saveFirst };
+  if (stats.isCharacterDevice()) return { kind: "a character device", instead: giveTheFile };
+  if (stats.isBlockDevice()) return { kind: "a block device", instead: giveTheFile };
+  return { kind: "not a regular file", instead: giveTheFile };
+}
+
+function refuseIrregular(file: string, stats: Stats): void {
+  const irregular = irregularKind(stats);
+  if (irregular) {
+    throw snapshotError(file, `is ${irregular.kind}, not a snapshot file: ${irregular.instead}.`);
+  }
+}
+
+function cannotOpen(file: string, error: unknown): SnapshotError {
+  if ((error as NodeJS.ErrnoException).code === "ELOOP") {
+    return snapshotError(
+      file,
+      `is a symbolic link that leads back to itself (ELOOP), so it names no file: point it at the snapshot file.`,
+    );
+  }
+  return new SnapshotError(
+    `Cannot open snapshot ${file}: ${errorMessage(error)}. Check the path and permissions.`,
+    file,
+  );
+}
+
+/**
+ * Opens `file` for positional reads, refusing anything but a regular file before reading a
+ * byte: a directory fails every read with EISDIR, opening a FIFO blocks until a writer comes,
+ * and /dev/zero never ends. The path is checked with stat first, so a device is never
+ * opened (opening some has side effects), and the descriptor again, opened non-blocking so a
+ * FIFO swapped in between cannot hang the open.
+ */
+function openRegularFile(file: string): number {
+  try {
+    refuseIrregular(file, statSync(file));
+  } catch (error) {
+    throw error instanceof SnapshotError ? error : cannotOpen(file, error);
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw cannotOpen(file, error);
+  }
+  try {
+    refuseIrregular(file, fstatSync(fd));
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
 }
 
 /** Parses the meta struct at page offset 16 of `page`, judging it as bolt's validate() does. */
@@ -257,6 +322,12 @@ export class BoltImage {
   /** Bytes of the bolt image: pageCount * pageSize; excludes the sha256 trailer. */
   readonly imageSize: number;
   readonly fileSize: number;
+  /**
+   * Whole pages the file holds: pageCount, or fewer when the file is truncated. Anything
+   * sized per page (the page tracker, walk budgets) is sized by this, never by the meta
+   * page's claim alone, which a damaged file can set to 2^40.
+   */
+  readonly pagesInFile: number;
   /** The 32-byte sha256 trailer, when the file has one (size = image + 32). */
   readonly trailer?: Buffer;
   /** Problems of the file's shape (truncation, stray bytes); empty for a sound file. */
@@ -274,19 +345,17 @@ export class BoltImage {
     this.pageSize = pageSize;
     this.meta = this.chooseMeta(metas);
     this.imageSize = this.meta.pageCount * pageSize;
+    this.pagesInFile = Math.min(this.meta.pageCount, Math.floor(this.fileSize / pageSize));
     this.trailer = this.readTrailer();
   }
 
+  /** The file ends before the bolt image its meta page describes. */
+  get truncated(): boolean {
+    return this.fileSize < this.imageSize;
+  }
+
   static open(file: string): BoltImage {
-    let fd: number;
-    try {
-      fd = openSync(file, "r");
-    } catch (error) {
-      throw new SnapshotError(
-        `Cannot open snapshot ${file}: ${(error as Error).message}. Check the path and permissions.`,
-        file,
-      );
-    }
+    const fd = openRegularFile(file);
     try {
       return new BoltImage(file, fd);
     } catch (error) {
@@ -336,7 +405,7 @@ export class BoltImage {
   ): void {
     let done = 0;
     while (done < length) {
-      const got = readSync(this.fd, target, targetOffset + done, length - done, offset + done);
+      const got = this.readSome(target, targetOffset + done, length - done, offset + done, page);
       if (got === 0) {
         throw snapshotError(
           this.file,
@@ -346,6 +415,25 @@ export class BoltImage {
         );
       }
       done += got;
+    }
+  }
+
+  /** One positional read; an I/O error (a failing disk, a vanished mount) becomes a sentence. */
+  private readSome(
+    target: Buffer,
+    targetOffset: number,
+    length: number,
+    offset: number,
+    page?: number,
+  ): number {
+    try {
+      return readSync(this.fd, target, targetOffset, length, offset);
+    } catch (error) {
+      throw snapshotError(
+        this.file,
+        `reading ${length} bytes at byte ${offset} failed (${errorMessage(error)}): check the disk or file system the file is on.`,
+        page,
+      );
     }
   }
 
@@ -436,9 +524,11 @@ export class BoltImage {
   /**
    * Reads page `id` (header checked), loading what `mode` asks for. Eager reads reuse one
    * scratch buffer, so memory stays flat however big the file: an eagerly read page is
-   * valid until the next eager read (walks never hold two).
+   * valid until the next eager read (walks never hold two). Lazy reads reuse `scratch`
+   * when given (a walk's own: its page is valid until that walk reads the next one, while
+   * a walk nested in its callback reads into another), else a fresh buffer.
    */
-  readPage(id: number, mode: ReadMode): Page {
+  readPage(id: number, mode: ReadMode, scratch?: ScratchBuffer): Page {
     if (!Number.isSafeInteger(id) || id < 2 || id >= this.pageCount) {
       throw snapshotError(
         this.file,
@@ -448,7 +538,8 @@ export class BoltImage {
     const pageSize = this.pageSize;
     const fileOffset = id * pageSize;
     const eager = mode === "eager";
-    let buffer = eager ? this.scratchOf(pageSize) : Buffer.allocUnsafe(pageSize);
+    const reused = eager ? this.eagerScratch : scratch;
+    let buffer = reused ? reused.of(pageSize) : Buffer.allocUnsafe(pageSize);
     this.readInto(buffer, 0, pageSize, fileOffset, id);
     const headerId = buffer.readBigUInt64LE(0);
     if (headerId !== BigInt(id)) {
@@ -468,6 +559,14 @@ export class BoltImage {
         id,
       );
     }
+    if (id + overflow >= this.pagesInFile) {
+      throw snapshotError(
+        this.file,
+        `the ${pageTypeName(flags)} page claims ${overflow} overflow pages, past the file's end at byte ${this.fileSize}: ` +
+          `the snapshot is truncated (an interrupted download or copy?).`,
+        id,
+      );
+    }
     const span = (overflow + 1) * pageSize;
     const elementTableEnd = PAGE_HEADER_SIZE + count * ELEMENT_SIZE;
     const wanted =
@@ -475,7 +574,7 @@ export class BoltImage {
         ? span
         : Math.min(Math.max(elementTableEnd, pageSize), span);
     if (wanted > pageSize) {
-      const bigger = eager ? this.scratchOf(wanted) : Buffer.allocUnsafe(wanted);
+      const bigger = reused ? reused.of(wanted) : Buffer.allocUnsafe(wanted);
       if (bigger !== buffer) buffer.copy(bigger, 0, 0, pageSize);
       buffer = bigger;
       this.readInto(buffer, pageSize, wanted - pageSize, fileOffset + pageSize, id);
@@ -488,15 +587,7 @@ export class BoltImage {
     );
   }
 
-  private scratch = Buffer.alloc(0);
-
-  /** The scratch buffer, grown to at least `length` bytes. */
-  private scratchOf(length: number): Buffer {
-    if (this.scratch.length < length) {
-      this.scratch = Buffer.allocUnsafe(Math.max(length, this.scratch.length * 2, 64 * 1024));
-    }
-    return this.scratch;
-  }
+  private readonly eagerScratch = new ScratchBuffer(64 * 1024);
 
   /** The bucket a leaf entry opens: a page of the image, or an inline page in the value. */
   bucketOf(entry: LeafEntry): BucketRoot {
@@ -574,7 +665,14 @@ export class BoltImage {
     onEntry: (entry: LeafEntry) => "stop" | void,
     observer?: PageObserver,
   ): void {
-    const state = { previousKey: undefined as Buffer | undefined, stopped: false };
+    const state: WalkState = {
+      previousKey: undefined,
+      stopped: false,
+      pagesLeft: this.pagesInFile - 2,
+      // One buffer for every page of a lazy walk: listing a million keys reads tens of
+      // thousands of pages, and a fresh buffer for each was garbage for the collector.
+      scratch: new ScratchBuffer(0),
+    };
     if (bucket.kind === "inline") {
       this.walkLeaf(bucket.page, bucket.name, state, onEntry);
       return;
@@ -587,21 +685,27 @@ export class BoltImage {
     depth: number,
     bucketName: string,
     mode: ReadMode,
-    state: { previousKey: Buffer | undefined; stopped: boolean },
+    state: WalkState,
     onEntry: (entry: LeafEntry) => "stop" | void,
     observer?: PageObserver,
   ): void {
     // A loop in a damaged tree would otherwise recurse until the stack runs out.
     if (depth > MAX_TREE_DEPTH) {
-      throw snapshotError(
-        this.file,
-        `the tree of bucket "${bucketName}" goes deeper than ${MAX_TREE_DEPTH} levels, so a branch points back ` +
-          `into its own tree: the file is damaged.`,
+      throw this.loopError(bucketName, `goes deeper than ${MAX_TREE_DEPTH} levels`, pageId);
+    }
+    const page = this.readPage(pageId, mode, state.scratch);
+    observer?.onPage(page, bucketName, depth);
+    // A walk reaches each page once, so it can never need more pages than the file has;
+    // without this, branches that share children would be walked again and again (a walk
+    // without a tracker sees no page twice otherwise: empty leaves pass the key order check).
+    state.pagesLeft -= 1 + page.overflow;
+    if (state.pagesLeft < 0) {
+      throw this.loopError(
+        bucketName,
+        `reaches more pages than the file's ${this.pagesInFile - 2} data pages`,
         pageId,
       );
     }
-    const page = this.readPage(pageId, mode);
-    observer?.onPage(page, bucketName, depth);
     if (page.flags & PageFlag.branch) {
       for (const child of this.branchChildren(page, bucketName)) {
         this.walkPage(child, depth + 1, bucketName, mode, state, onEntry, observer);
@@ -616,6 +720,14 @@ export class BoltImage {
         page.id,
       );
     }
+  }
+
+  private loopError(bucketName: string, how: string, pageId: number): SnapshotError {
+    return snapshotError(
+      this.file,
+      `the tree of bucket "${bucketName}" ${how}, so a branch points back into its own tree: the file is damaged.`,
+      pageId,
+    );
   }
 
   private branchChildren(page: Page, bucketName: string): number[] {
@@ -658,7 +770,7 @@ export class BoltImage {
   private walkLeaf(
     page: Page,
     bucketName: string,
-    state: { previousKey: Buffer | undefined; stopped: boolean },
+    state: WalkState,
     onEntry: (entry: LeafEntry) => "stop" | void,
   ): void {
     const table = this.elementTable(page, bucketName);
@@ -720,6 +832,32 @@ export class BoltImage {
         page.id,
       );
     }
+  }
+}
+
+/** Where a walk is: the last key (for the key order check), and pages it may still read. */
+interface WalkState {
+  previousKey: Buffer | undefined;
+  stopped: boolean;
+  pagesLeft: number;
+  scratch: ScratchBuffer;
+}
+
+/** A buffer reused from page to page, grown when a page needs more. */
+export class ScratchBuffer {
+  private buffer = Buffer.alloc(0);
+  private readonly minimum: number;
+
+  constructor(minimum: number) {
+    this.minimum = minimum;
+  }
+
+  /** The buffer, at least `length` bytes long; earlier contents are not kept when it grows. */
+  of(length: number): Buffer {
+    if (this.buffer.length < length) {
+      this.buffer = Buffer.allocUnsafe(Math.max(length, this.buffer.length * 2, this.minimum));
+    }
+    return this.buffer;
   }
 }
 

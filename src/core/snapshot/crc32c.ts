@@ -48,6 +48,23 @@ export function crc32c(bytes: Uint8Array): number {
   return new Crc32c().update(bytes).value;
 }
 
+/**
+ * An Int32Array over the whole of the last ArrayBuffer hashed, from its start so that its
+ * words are aligned. status hashes every entry of a page from one reused page buffer: a
+ * view per entry (a typed array per ~250 bytes) cost more than the CRC of the bytes.
+ * Holds one buffer until another is hashed.
+ */
+let viewedBuffer: ArrayBufferLike | undefined;
+let viewedWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+function wordsOf(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
+  if (buffer !== viewedBuffer) {
+    viewedWords = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    viewedBuffer = buffer;
+  }
+  return viewedWords;
+}
+
 function updateRegister(register: number, bytes: Uint8Array): number {
   const T = TABLES;
   let crc = register;
@@ -60,9 +77,10 @@ function updateRegister(register: number, bytes: Uint8Array): number {
   }
   const wordCount = (length - index) >>> 2;
   if (wordCount >= 4) {
-    const words = new Int32Array(bytes.buffer, bytes.byteOffset + index, wordCount);
-    const blockWords = wordCount - (wordCount % 4);
-    for (let w = 0; w < blockWords; w += 4) {
+    const words = wordsOf(bytes.buffer);
+    const first = (bytes.byteOffset + index) >>> 2;
+    const end = first + wordCount - (wordCount % 4);
+    for (let w = first; w < end; w += 4) {
       const a = words[w]! ^ crc;
       const b = words[w + 1]!;
       const c = words[w + 2]!;
@@ -85,7 +103,7 @@ function updateRegister(register: number, bytes: Uint8Array): number {
         T[256 + ((d >>> 16) & 0xff)]! ^
         T[d >>> 24]!;
     }
-    index += blockWords * 4;
+    index += (end - first) * 4;
   }
   while (index < length) {
     crc = (crc >>> 8) ^ T[(crc ^ bytes[index]!) & 0xff]!;

@@ -83,6 +83,99 @@ interface LatestEntry {
   encryption?: EncryptionInfo;
 }
 
+const ENCODINGS: ValueEncoding[] = ["protobuf", "json", "encrypted", "other"];
+const ENCODING_CODES = new Map(ENCODINGS.map((encoding, code) => [encoding, code]));
+
+/**
+ * The latest entry of each key, kept in columns: per key a string and a slot in a few
+ * typed arrays, not an object, so a listing of a million keys holds what it needs (key,
+ * revisions, size, where the value is) and little else. Slots of deleted keys are reused.
+ */
+class LatestEntries {
+  private readonly slots = new Map<string, number>();
+  private readonly freeSlots: number[] = [];
+  private used = 0;
+  private numbers = new Float64Array(0);
+  private encodings = new Uint8Array(0);
+  /** Only the few keys with a lease or an encryption prefix pay for them. */
+  private readonly leases = new Map<number, string>();
+  private readonly encryptions = new Map<number, EncryptionInfo>();
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  set(mapKey: string, latest: LatestEntry): void {
+    let slot = this.slots.get(mapKey);
+    if (slot === undefined) {
+      slot = this.freeSlots.pop() ?? this.newSlot();
+      this.slots.set(mapKey, slot);
+    }
+    const at = slot * NUMBER_COLUMNS;
+    this.numbers[at] = latest.createRevision;
+    this.numbers[at + 1] = latest.modRevision;
+    this.numbers[at + 2] = latest.version;
+    this.numbers[at + 3] = latest.valueLength;
+    this.numbers[at + 4] = latest.valueFileOffset;
+    this.encodings[slot] = ENCODING_CODES.get(latest.encoding)!;
+    if (latest.lease) this.leases.set(slot, latest.lease);
+    else this.leases.delete(slot);
+    if (latest.encryption) this.encryptions.set(slot, latest.encryption);
+    else this.encryptions.delete(slot);
+  }
+
+  delete(mapKey: string): void {
+    const slot = this.slots.get(mapKey);
+    if (slot === undefined) return;
+    this.slots.delete(mapKey);
+    this.leases.delete(slot);
+    this.encryptions.delete(slot);
+    this.freeSlots.push(slot);
+  }
+
+  get(mapKey: string): LatestEntry | undefined {
+    const slot = this.slots.get(mapKey);
+    if (slot === undefined) return undefined;
+    const at = slot * NUMBER_COLUMNS;
+    const encryption = this.encryptions.get(slot);
+    return {
+      createRevision: this.numbers[at]!,
+      modRevision: this.numbers[at + 1]!,
+      version: this.numbers[at + 2]!,
+      lease: this.leases.get(slot) ?? "",
+      valueLength: this.numbers[at + 3]!,
+      valueFileOffset: this.numbers[at + 4]!,
+      encoding: ENCODINGS[this.encodings[slot]!]!,
+      ...(encryption ? { encryption } : {}),
+    };
+  }
+
+  /**
+   * The keys in etcd's order (byte order): the map keys are latin1 strings, one character
+   * per byte, and the default sort compares them code unit by code unit.
+   */
+  sortedKeys(): string[] {
+    return [...this.slots.keys()].sort();
+  }
+
+  private newSlot(): number {
+    const slot = this.used++;
+    if (slot >= this.encodings.length) {
+      const capacity = Math.max(1024, this.encodings.length * 2);
+      const numbers = new Float64Array(capacity * NUMBER_COLUMNS);
+      numbers.set(this.numbers);
+      this.numbers = numbers;
+      const encodings = new Uint8Array(capacity);
+      encodings.set(this.encodings);
+      this.encodings = encodings;
+    }
+    return slot;
+  }
+}
+
+/** createRevision, modRevision, version, valueLength, valueFileOffset. */
+const NUMBER_COLUMNS = 5;
+
 /**
  * Walks bucket `key` once, keeping the latest entry of each key `wanted` accepts. Reads
  * only the first page of each leaf and a few bytes around each KeyValue's fields.
@@ -90,7 +183,7 @@ interface LatestEntry {
 function latestEntries(
   image: BoltImage,
   wanted: (key: Buffer) => boolean,
-): { entries: Map<string, LatestEntry>; revision: number } {
+): { entries: LatestEntries; revision: number } {
   image.assertComplete();
   const keyBucket = image.findBucket("key");
   if (!keyBucket) {
@@ -99,7 +192,7 @@ function latestEntries(
       `has no bucket "key", so it is a bolt file but not an etcd v3 snapshot.`,
     );
   }
-  const entries = new Map<string, LatestEntry>();
+  const entries = new LatestEntries();
   let revision = 0;
   image.walk(keyBucket, "lazy", (entry) => {
     const entryRevision = revisionOf(image, entry);
@@ -128,6 +221,14 @@ function latestEntries(
 }
 
 function revisionOf(image: BoltImage, entry: LeafEntry): Revision {
+  // etcd nests no buckets; bolt would hand such an entry's value over as nil.
+  if (entry.isBucket) {
+    throw snapshotError(
+      image.file,
+      `bucket "key" holds a nested bucket ${printable(entry.key)}, where etcd keeps only revisions: the page is damaged.`,
+      entry.page.id,
+    );
+  }
   const revision = parseRevisionKey(entry.key);
   if (!revision) {
     throw snapshotError(
@@ -180,8 +281,8 @@ export function listKeysOf(image: BoltImage, options: ListOptions = {}): Snapsho
     (key) => prefix === undefined || key.subarray(0, prefix.length).equals(prefix),
   );
   const keys: SnapshotKey[] = [];
-  // Latin1 strings compare like the bytes they hold: the order etcd lists keys in.
-  for (const [mapKey, latest] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const mapKey of entries.sortedKeys()) {
+    const latest = entries.get(mapKey)!;
     const summary = summarize(mapKey, latest, options.registryPrefix);
     if (
       options.resource !== undefined &&
@@ -200,8 +301,12 @@ export function listKeysOf(image: BoltImage, options: ListOptions = {}): Snapsho
   };
 }
 
+/** A byte above 0x7f in a latin1 map key: without one, latin1 and UTF-8 read the same. */
+const NON_ASCII = /[\x80-\xff]/;
+
 function summarize(mapKey: string, latest: LatestEntry, registryPrefix?: string): SnapshotKey {
-  const key = Buffer.from(mapKey, "latin1").toString("utf8");
+  // Nearly every etcd key is ASCII: skip a Buffer per key to decode it.
+  const key = NON_ASCII.test(mapKey) ? Buffer.from(mapKey, "latin1").toString("utf8") : mapKey;
   const registryKey = parseRegistryKey(key, registryPrefix);
   return {
     key,

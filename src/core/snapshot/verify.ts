@@ -63,8 +63,12 @@ export function verifySnapshot(file: string, options: VerifyOptions = {}): Snaps
     }
     for (const problem of image.layoutProblems)
       report.problems.push({ message: `${file}: ${problem}` });
-    checkTree(image, report);
-    checkTrailer(image, report);
+    // A truncated image has nothing more to tell: the walk would only fail again at the
+    // first missing page, as a second sentence about the same missing bytes.
+    if (!image.truncated) {
+      checkTree(image, report);
+      checkTrailer(image, report);
+    }
   } finally {
     image.close();
   }
@@ -101,9 +105,11 @@ function describeImage(image: BoltImage, report: SnapshotVerification): void {
 }
 
 function checkTree(image: BoltImage, report: SnapshotVerification): void {
-  const tracker = new PageTracker(image);
+  let tracker: PageTracker | undefined;
   let revision = 0;
   try {
+    // Inside the try: the tracker reads the freelist, which can be damaged too.
+    tracker = new PageTracker(image);
     walkChecked(image, "lazy", tracker, {
       onEntry: (bucketName, entry) => {
         if (!bucketName.equals(KEY_BUCKET)) return;
@@ -132,7 +138,7 @@ function checkTree(image: BoltImage, report: SnapshotVerification): void {
   } catch (error) {
     report.problems.push(problemOf(error));
   }
-  report.buckets = [...tracker.shapes.values()];
+  report.buckets = tracker ? [...tracker.shapes.values()] : [];
 }
 
 function checkTrailer(image: BoltImage, report: SnapshotVerification): void {
