@@ -1255,6 +1255,7 @@ class UserClusterRestore {
         );
       }
       done.push(`pre-restore-${stamp}: ${member.pod} ${stdout.trim()}`);
+      this.logger.info(`  ${member.pod}: ${stdout.trim()} (old data in pre-restore-${stamp})`);
     }
     return done;
   }
