@@ -33,6 +33,8 @@ import {
   type X25519Identity,
 } from "../crypto/age.ts";
 import { HashingStream, VerifyingStream, type Digest } from "../crypto/hash.ts";
+import { RECIPIENTS_FIELD } from "../crypto/age-keys.ts";
+import { ConfigurationError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import {
   compressionSuffix,
@@ -46,6 +48,7 @@ import {
   defaultPayloadBaseName,
   formatTimestamp,
   parseBackupKind,
+  parseTimestamp,
 } from "./layout.ts";
 import { createMemoryPacer } from "./memory-pacer.ts";
 import type { BackupKind, BackupLocation, SnapshotStore } from "./types.ts";
@@ -112,12 +115,13 @@ function planEncryption(options: BackupOptions, what: string): EncryptionPlan {
     return { encryption: { method: "age", recipients: recipients.map(String) }, recipients };
   }
   if (!options.allowUnencrypted) {
-    throw new Error(
-      `No age recipient was given for ${what}: backups are encrypted by default because a snapshot holds every Secret of the cluster. Give at least one recipient (age1... from age-keygen), or set allow-unencrypted to store it in clear text.`,
+    throw new ConfigurationError(
+      RECIPIENTS_FIELD,
+      `no age recipient was given for ${what}: backups are encrypted by default because a snapshot holds every Secret of the cluster; give at least one recipient (age1... from age-keygen), or allow unencrypted backups explicitly to store it in clear text.`,
     );
   }
   options.logger.warning(
-    `${what} is stored UNENCRYPTED because allow-unencrypted is set: anyone who can read the destination can read every Secret in it. The manifest records this choice.`,
+    `${what} is stored UNENCRYPTED because unencrypted backups were explicitly allowed: anyone who can read the destination can read every Secret in it. The manifest records this choice.`,
   );
   return { encryption: { method: "none", allowUnencrypted: true }, recipients: [] };
 }
@@ -205,7 +209,9 @@ export async function storeBackup(
   const manifest = buildManifest({
     cluster,
     kind,
-    createdAt,
+    // A backend may move a backup to the next free second (another run took this one).
+    createdAt:
+      put.location.timestamp === timestamp ? createdAt : parseTimestamp(put.location.timestamp),
     source: options.sourceInfo,
     etcd,
     ...(pki ? { pki } : {}),
