@@ -7,7 +7,9 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { errorMessage } from "../core/errors.ts";
 import { formatBytes } from "../core/format.ts";
+import { quoteValue } from "../core/redact.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import {
   loadPrivateKey,
@@ -21,6 +23,8 @@ import { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
 import type { JumpHostInput, PkiBackupResult } from "../procedures/admin-pki-backup.ts";
 import {
   addStorageOptions,
+  checkedFlag,
+  cliMessage,
   openStoreFor,
   parseStorageFlags,
   type StorageFlags,
@@ -109,7 +113,7 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
     request = await parsePkiBackupFlags(flags, env);
     if (request.kubeconfigPath) config = await loadKubeconfigFlag(request.kubeconfigPath);
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.stderr.write(`error: ${cliMessage(error)}\n`);
     return EXIT_BAD_FLAG;
   }
   const logger = consoleLogger();
@@ -135,7 +139,7 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
       logger,
     });
   } catch (error) {
-    logger.error(`The PKI backup could not run: ${(error as Error).message}`);
+    logger.error(`The PKI backup could not run: ${cliMessage(error)}`);
     return EXIT_FAILED;
   }
   process.stdout.write(
@@ -156,23 +160,11 @@ async function readKeyFile(flag: string, path: string): Promise<Buffer> {
     key = await readFile(path);
   } catch (error) {
     throw new FlagError(
-      `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
     );
   }
-  try {
-    loadPrivateKey(key, `the key in ${path}`);
-  } catch (error) {
-    throw new FlagError(`${flag}: ${(error as Error).message}`);
-  }
+  checkedFlag(flag, () => loadPrivateKey(key, `the key in ${path}`));
   return key;
-}
-
-function checkedFlag<T>(flag: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    throw new FlagError(`${flag}: ${(error as Error).message}`);
-  }
 }
 
 /** Checks every flag and reads the key and known_hosts files; touches no network. */
@@ -184,6 +176,16 @@ async function parsePkiBackupFlags(
     ? await readKeyFile("--ssh-key-file", flags.sshKeyFile)
     : undefined;
   const host = flags.address?.trim() || undefined;
+  if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
+    throw new FlagError(
+      `--address ${quoteValue(host)}: expected a host name or IP address, such as 10.0.0.10.`,
+    );
+  }
+  if (!flags.sshUser || /[\s@:]/.test(flags.sshUser)) {
+    throw new FlagError(
+      `--ssh-user ${quoteValue(flags.sshUser)}: expected a user name such as ubuntu.`,
+    );
+  }
   const needsCluster = !privateKey || !host;
   const kubeconfigPath =
     needsCluster || flags.kubeconfig?.trim()
@@ -191,7 +193,7 @@ async function parsePkiBackupFlags(
       : undefined;
   const port = Number(flags.port);
   if (!/^\d+$/.test(flags.port) || port < 1 || port > 65535) {
-    throw new FlagError(`--port ${flags.port}: expected a TCP port from 1 to 65535.`);
+    throw new FlagError(`--port ${quoteValue(flags.port)}: expected a TCP port from 1 to 65535.`);
   }
   let jumpHost: JumpHostInput | undefined;
   if (flags.jumpHost) {
@@ -210,7 +212,7 @@ async function parsePkiBackupFlags(
       text = await readFile(flags.knownHosts, "utf8");
     } catch (error) {
       throw new FlagError(
-        `--known-hosts ${flags.knownHosts}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+        `--known-hosts ${flags.knownHosts}: cannot read it (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
       );
     }
     knownHosts = text

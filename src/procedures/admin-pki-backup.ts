@@ -231,11 +231,8 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
 }
 
 function validatePaths(paths: string[]): string[] {
-  try {
-    return validateNodePaths(paths);
-  } catch (error) {
-    throw new Error(`paths: ${(error as Error).message}`, { cause: error });
-  }
+  // A ConfigurationError naming the paths setting; each front door shows it under its name.
+  return validateNodePaths(paths);
 }
 
 /** Finds the node and the key (unless given), then connects with the host keys checked. */

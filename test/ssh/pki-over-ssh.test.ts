@@ -209,7 +209,7 @@ describe("PKI archive over SSH", () => {
   it("refuses an unpinned host key and says exactly how to pin it, unless told to accept it", async () => {
     const error = await failure(() => open(nodeOptions({ hostKeys: {} })));
     expect(error.reason).toBe("host-key-unknown");
-    expect(error.message).toContain(`ssh-host-key-fingerprints: ${node.hostKeyFingerprint}`);
+    expect(error.message).toContain(`give the host key fingerprint ${node.hostKeyFingerprint}`);
     expect(error.message).toContain(node.knownHostsLine);
 
     const before = logger.lines.length;

@@ -20,9 +20,18 @@ import {
   runAdminPkiBackup,
   type JumpHostInput,
 } from "../../procedures/admin-pki-backup.ts";
-import { getInput, getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
+import { quoteValue } from "../../core/redact.ts";
+import {
+  checkedInput,
+  failureMessage,
+  getInput,
+  getInputAsBool,
+  getInputAsList,
+  InputError,
+} from "../common/inputs.ts";
 import { actionsLogger } from "../common/logger.ts";
 import {
+  INPUT_OF_FIELD,
   readAdminKubeconfig,
   readCompression,
   readDestination,
@@ -36,7 +45,7 @@ export async function run(): Promise<void> {
   try {
     await backup();
   } catch (error) {
-    core.setFailed((error as Error).message);
+    core.setFailed(failureMessage(error, INPUT_OF_FIELD));
   }
 }
 
@@ -45,21 +54,11 @@ function readKeyInput(name: string): string | undefined {
   const key = getInput(name);
   if (!key) return undefined;
   for (const form of keySecretForms(key)) core.setSecret(form);
-  try {
-    loadPrivateKey(key, `the key in ${name}`);
-  } catch (error) {
-    throw new InputError(`Input ${name}: ${(error as Error).message}`);
-  }
+  checkedInput(name, () => loadPrivateKey(key, `the key in ${name}`));
   return key;
 }
 
-function checked<T>(name: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    throw new InputError(`Input ${name}: ${(error as Error).message}`);
-  }
-}
+const checked = checkedInput;
 
 async function backup(): Promise<void> {
   const logger = actionsLogger();
@@ -68,14 +67,14 @@ async function backup(): Promise<void> {
   const host = getInput(Inputs.ControlPlaneAddress);
   if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
     throw new InputError(
-      `Input ${Inputs.ControlPlaneAddress} is "${host}": expected a host name or IP address, such as 10.0.0.10.`,
+      `Input ${Inputs.ControlPlaneAddress} is ${quoteValue(host)}: expected a host name or IP address, such as 10.0.0.10.`,
     );
   }
   const config = await readAdminKubeconfig({ required: !(privateKey && host) });
   const user = getInput(Inputs.SshUser) || DEFAULT_SSH_USER;
   if (/[\s@:]/.test(user)) {
     throw new InputError(
-      `Input ${Inputs.SshUser} is "${user}": expected a user name such as ubuntu.`,
+      `Input ${Inputs.SshUser} is ${quoteValue(user)}: expected a user name such as ubuntu.`,
     );
   }
   let jumpHost: JumpHostInput | undefined;

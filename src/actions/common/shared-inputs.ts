@@ -9,15 +9,22 @@ import { parseRecipients } from "../../core/crypto/age.ts";
 import { kubeconfigSecrets, loadKubeconfig } from "../../core/kube/kubeconfig.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import { COMPRESSIONS, type Compression } from "../../core/storage/compression.ts";
-import { openStore, parseDestination } from "../../core/storage/destination.ts";
+import {
+  openStore,
+  parseDestination,
+  parseS3Endpoint,
+  type Destination,
+} from "../../core/storage/destination.ts";
 import type { RetentionPolicy } from "../../core/storage/retention.ts";
 import type { SnapshotStore } from "../../core/storage/types.ts";
 import {
+  checkedInput,
   getInput,
   getInputAsBool,
   getInputAsChoice,
   getInputAsInt,
   getInputAsList,
+  failureMessage,
   InputError,
 } from "./inputs.ts";
 
@@ -35,6 +42,30 @@ export const SharedInputs = {
   S3ForcePathStyle: "s3-force-path-style",
   DryRun: "dry-run",
 } as const;
+
+/**
+ * Core's names for the settings (ConfigurationError.field) -> the inputs the actions take
+ * them from: the one table an action's failure is translated with.
+ */
+export const INPUT_OF_FIELD: Readonly<Record<string, string>> = {
+  kubeconfig: SharedInputs.AdminKubeconfigPath,
+  kubeconfigContent: SharedInputs.AdminKubeconfig,
+  destination: SharedInputs.Destination,
+  s3Endpoint: SharedInputs.S3Endpoint,
+  recipients: SharedInputs.EncryptionRecipients,
+  compression: SharedInputs.Compression,
+  keepLast: SharedInputs.RetentionCount,
+  maxAge: SharedInputs.RetentionDays,
+  clusters: "clusters",
+  allowUnencrypted: "allow-unencrypted",
+  paths: "paths",
+  jumpHost: "jump-host",
+  sshPrivateKey: "ssh-private-key",
+  sshUser: "ssh-user",
+  controlPlaneAddress: "control-plane-address",
+  knownHosts: "ssh-known-hosts",
+  hostKeyFingerprints: "ssh-host-key-fingerprints",
+};
 
 /**
  * The admin cluster's kubeconfig from admin-kubeconfig (content) or admin-kubeconfig-path.
@@ -58,7 +89,9 @@ export async function readAdminKubeconfig(options: {
       `Input ${SharedInputs.AdminKubeconfig} (the admin cluster's kubeconfig, from a secret) or ${SharedInputs.AdminKubeconfigPath} is required.`,
     );
   }
-  const config = await loadKubeconfig(content ? { content } : { path });
+  const config = await loadKubeconfig(content ? { content } : { path }).catch((error: unknown) => {
+    throw new InputError(failureMessage(error, INPUT_OF_FIELD), { cause: error });
+  });
   for (const secret of kubeconfigSecrets(config)) core.setSecret(secret);
   return config;
 }
@@ -66,11 +99,7 @@ export async function readAdminKubeconfig(options: {
 /** The age recipients; each must parse. Emptiness is the caller's to judge. */
 export function readRecipients(): string[] {
   const recipients = getInputAsList(SharedInputs.EncryptionRecipients);
-  try {
-    parseRecipients(recipients);
-  } catch (error) {
-    throw new InputError(`Input ${SharedInputs.EncryptionRecipients}: ${(error as Error).message}`);
-  }
+  checkedInput(SharedInputs.EncryptionRecipients, () => parseRecipients(recipients));
   return recipients;
 }
 
@@ -104,13 +133,14 @@ export function readDestination(): { open: (logger: Logger) => Promise<SnapshotS
       `Input ${SharedInputs.Destination} is required outside GitHub Actions: expected file:///folder, s3://bucket/prefix or artifact.`,
     );
   }
-  let destination: ReturnType<typeof parseDestination>;
-  try {
-    destination = parseDestination(destinationText);
-  } catch (error) {
-    throw new InputError(`Input ${SharedInputs.Destination}: ${(error as Error).message}`);
-  }
-  const s3Endpoint = getInput(SharedInputs.S3Endpoint);
+  const destination = checkedInput(SharedInputs.Destination, () =>
+    parseDestination(destinationText),
+  );
+  checkArtifactRuntime(destination);
+  const s3EndpointText = getInput(SharedInputs.S3Endpoint);
+  const s3Endpoint = s3EndpointText
+    ? checkedInput(SharedInputs.S3Endpoint, () => parseS3Endpoint(s3EndpointText))
+    : "";
   const s3Region = getInput(SharedInputs.S3Region);
   const forcePathStyle = getInputAsBool(SharedInputs.S3ForcePathStyle, Boolean(s3Endpoint));
   const artifactRetentionDays = getInputAsInt(SharedInputs.ArtifactRetentionDays, {
@@ -130,4 +160,17 @@ export function readDestination(): { open: (logger: Logger) => Promise<SnapshotS
         },
       }),
   };
+}
+
+/**
+ * GitHub artifacts need the job's runtime token and results service; without them (a
+ * self-hosted runner's shell, a local run) the backup would fail only after the snapshot
+ * was taken, so the input is refused now.
+ */
+function checkArtifactRuntime(destination: Destination): void {
+  if (destination.type !== "artifact") return;
+  if (process.env.ACTIONS_RUNTIME_TOKEN && process.env.ACTIONS_RESULTS_URL) return;
+  throw new InputError(
+    `Input ${SharedInputs.Destination} is artifact, but this is not a GitHub Actions job step (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set); use file:///absolute/folder or s3://bucket/prefix here.`,
+  );
 }

@@ -6,9 +6,10 @@ import * as core from "@actions/core";
 import { runInfoFromEnvironment } from "../../core/audit/run.ts";
 import { backupSummaryMarkdown } from "../../core/audit/summary.ts";
 import { runEtcdBackup } from "../../procedures/etcd-backup.ts";
-import { getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
+import { failureMessage, getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
 import { actionsLogger } from "../common/logger.ts";
 import {
+  INPUT_OF_FIELD,
   readAdminKubeconfig,
   readCompression,
   readDestination,
@@ -22,7 +23,7 @@ export async function run(): Promise<void> {
   try {
     await backup();
   } catch (error) {
-    core.setFailed((error as Error).message);
+    core.setFailed(failureMessage(error, INPUT_OF_FIELD));
   }
 }
 
