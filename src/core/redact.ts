@@ -17,7 +17,8 @@ interface SecretShape {
 const SECRET_SHAPES: SecretShape[] = [
   {
     looksLike: "an age identity (a private key)",
-    test: (text) => /age-secret-key-1/i.test(text),
+    // The bech32 data part, not just the prefix: "AGE-SECRET-KEY-1..." in advice is no key.
+    test: (text) => /age-secret-key-1[02-9ac-hj-np-z]{20,}/i.test(text),
   },
   {
     looksLike: "a private key block",
