@@ -160,7 +160,7 @@ async function readKeyFile(flag: string, path: string): Promise<Buffer> {
     key = await readFile(path);
   } catch (error) {
     throw new FlagError(
-      `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
+      `${flag} ${quoteValue(path)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
     );
   }
   checkedFlag(flag, () => loadPrivateKey(key, `the key in ${path}`));
@@ -212,7 +212,7 @@ async function parsePkiBackupFlags(
       text = await readFile(flags.knownHosts, "utf8");
     } catch (error) {
       throw new FlagError(
-        `--known-hosts ${flags.knownHosts}: cannot read it (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
+        `--known-hosts ${quoteValue(flags.knownHosts)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
       );
     }
     knownHosts = text

@@ -41,7 +41,7 @@ describe("loading the admin kubeconfig", () => {
 
   it("names the input when the file cannot be read", async () => {
     await expect(loadKubeconfig({ path: join(dir, "missing") })).rejects.toThrow(
-      /^kubeconfig: cannot read .*missing \(ENOENT\); expected a readable kubeconfig file\.$/,
+      /^kubeconfig: cannot read ".*missing" \(ENOENT\); expected a readable kubeconfig file\.$/,
     );
   });
 

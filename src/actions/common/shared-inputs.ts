@@ -80,7 +80,7 @@ export async function readAdminKubeconfig(options: {
   const path = getInput(SharedInputs.AdminKubeconfigPath);
   if (content && path) {
     throw new InputError(
-      `Give either ${SharedInputs.AdminKubeconfig} or ${SharedInputs.AdminKubeconfigPath}, not both.`,
+      `Input ${SharedInputs.AdminKubeconfigPath}: give either ${SharedInputs.AdminKubeconfig} (the content) or ${SharedInputs.AdminKubeconfigPath}, not both.`,
     );
   }
   if (!content && !path) {

@@ -19,7 +19,7 @@ export const KUBECONFIG_CONTENT_FIELD = "kubeconfigContent";
 /** Loads and checks a kubeconfig; every problem is one ConfigurationError naming the setting. */
 export async function loadKubeconfig(source: KubeconfigSource): Promise<KubeConfig> {
   const field = "content" in source ? KUBECONFIG_CONTENT_FIELD : KUBECONFIG_PATH_FIELD;
-  const what = "content" in source ? "the kubeconfig" : `the kubeconfig ${source.path}`;
+  const what = "content" in source ? "the kubeconfig" : `the kubeconfig ${quoteValue(source.path)}`;
   let text: string;
   if ("content" in source) {
     text = source.content;
@@ -36,7 +36,7 @@ export async function loadKubeconfig(source: KubeconfigSource): Promise<KubeConf
       const code = (error as NodeJS.ErrnoException).code;
       throw new ConfigurationError(
         field,
-        `cannot read ${source.path} (${code ?? errorMessage(error)}); expected a readable kubeconfig file.`,
+        `cannot read ${quoteValue(source.path)} (${code ?? errorMessage(error)}); expected a readable kubeconfig file.`,
         { cause: error },
       );
     }
