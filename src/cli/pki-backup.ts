@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { errorMessage } from "../core/errors.ts";
 import { formatBytes } from "../core/format.ts";
-import { quoteValue } from "../core/redact.ts";
+import { looksSecret, quoteValue } from "../core/redact.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import {
   loadPrivateKey,
@@ -176,7 +176,7 @@ async function parsePkiBackupFlags(
     ? await readKeyFile("--ssh-key-file", flags.sshKeyFile)
     : undefined;
   const host = flags.address?.trim() || undefined;
-  if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
+  if (host && (!/^[A-Za-z0-9.:[\]-]+$/.test(host) || looksSecret(host))) {
     throw new FlagError(
       `--address ${quoteValue(host)}: expected a host name or IP address, such as 10.0.0.10.`,
     );

@@ -23,7 +23,10 @@ const SECRET_SHAPES: SecretShape[] = [
   {
     looksLike: "a private key block",
     test: (text) =>
-      /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/i.test(text) || /openssh-key-v1/.test(text),
+      // A header with key material after it: the bare header, quoted in advice, is no key.
+      /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\s*(Proc-Type:[^\n]*\s*)?[A-Za-z0-9+/=]{16,}/i.test(
+        text,
+      ) || /openssh-key-v1/.test(text),
   },
   {
     looksLike: "a kubeconfig with credentials",

@@ -95,6 +95,7 @@ describe("the secret detector", () => {
     for (const text of [
       "sudo on 10.0.0.2 needs a password for user auditor",
       "give the age identity (AGE-SECRET-KEY-1...) of one of them",
+      'expected an OpenSSH ("-----BEGIN OPENSSH PRIVATE KEY-----") or PEM private key',
       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOkpzgS8zXUdU9i2C5w2y5m8gG0KfM3cY4bJmIYnxQ3z",
     ]) {
       expect(looksSecret(text), text).toBe(false);

@@ -20,7 +20,7 @@ import {
   runAdminPkiBackup,
   type JumpHostInput,
 } from "../../procedures/admin-pki-backup.ts";
-import { quoteValue } from "../../core/redact.ts";
+import { looksSecret, quoteValue } from "../../core/redact.ts";
 import {
   checkedInput,
   failureMessage,
@@ -65,7 +65,7 @@ async function backup(): Promise<void> {
   const privateKey = readKeyInput(Inputs.SshPrivateKey);
   const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
   const host = getInput(Inputs.ControlPlaneAddress);
-  if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
+  if (host && (!/^[A-Za-z0-9.:[\]-]+$/.test(host) || looksSecret(host))) {
     throw new InputError(
       `Input ${Inputs.ControlPlaneAddress} is ${quoteValue(host)}: expected a host name or IP address, such as 10.0.0.10.`,
     );
