@@ -165,7 +165,9 @@ export function parseIdentities(text: string): X25519Identity[] {
 
 /** Parses recipients given as a list or as text with one per line (comments allowed). */
 export function parseRecipients(input: string | readonly string[]): X25519Recipient[] {
-  const keys = (typeof input === "string" ? input.split(/\r?\n/) : [...input])
+  // Each entry may itself be several lines (a whole recipients file given as one value).
+  const keys = (typeof input === "string" ? [input] : [...input])
+    .flatMap((entry) => entry.split(/\r?\n/))
     .map((line) => line.trim())
     .filter((line) => !line.startsWith("#"))
     .flatMap((line) => line.split(/[\s,]+/))
