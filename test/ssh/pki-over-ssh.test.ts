@@ -142,7 +142,7 @@ describe("PKI archive over SSH", () => {
       archive.filter((entry) => entry.path.endsWith(".key")).map((entry) => entry.mode),
     ).toEqual([0o600, 0o600, 0o600, 0o600, 0o600]);
     expect(stream.command).toBe(
-      "sudo -n tar --create --numeric-owner --preserve-permissions -f - -C / etc/kubernetes/pki",
+      "sudo -n tar --create --numeric-owner --preserve-permissions -f - -C / -- etc/kubernetes/pki",
     );
     // No chmod, no copy: the node's files, modes and owners are as they were.
     expect(diskTree(nodeRoot, "/etc/kubernetes/pki")).toEqual(before);
