@@ -148,7 +148,9 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
       : pkiResultTable(result, request.destination.uri),
   );
   if (result.outcome === "failed") {
-    logger.error(`The PKI backup of the admin control plane failed: ${result.error}`);
+    logger.error(
+      `The PKI backup of the admin control plane failed: ${result.error}${pinHint(result.unpinnedHostKey)}`,
+    );
     return EXIT_FAILED;
   }
   return 0;
@@ -265,4 +267,10 @@ export function pkiResultTable(result: PkiBackupResult, destination: string): st
   );
   if (result.error) text += `\n${result.error}\n`;
   return text;
+}
+
+/** How to pin a host key nothing pinned, in this command's flags. */
+function pinHint(pin: PkiBackupResult["unpinnedHostKey"]): string {
+  if (!pin) return "";
+  return ` To pin it, add --host-key-fingerprint ${pin.fingerprint} (or the line "${pin.knownHostsLine}" to the --known-hosts file); only if you accept the risk, add --insecure-accept-unknown-host-key.`;
 }

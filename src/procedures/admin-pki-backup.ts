@@ -24,6 +24,7 @@ import {
   loadPrivateKey,
   readArchiveEntries,
   SshError,
+  UnpinnedHostKeyError,
   streamPkiArchive,
   validateNodePaths,
   type ArchiveEntry,
@@ -96,6 +97,8 @@ export interface PkiBackupResult {
   durationMs: number;
   deleted?: string[];
   error?: string;
+  /** When the run failed on a host key nothing pins: what to pin (each front door says how). */
+  unpinnedHostKey?: { fingerprint: string; knownHostsLine: string };
   journal: Journal["entries"];
 }
 
@@ -223,6 +226,7 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     result.outcome = "failed";
     // The caller reports it, once: the action as its one error, the CLI with the result.
     result.error = (error as Error).message;
+    if (error instanceof UnpinnedHostKeyError) result.unpinnedHostKey = error.pin;
   } finally {
     await session?.close().catch(() => undefined);
   }

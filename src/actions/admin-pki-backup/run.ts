@@ -19,6 +19,7 @@ import {
   keySecretForms,
   runAdminPkiBackup,
   type JumpHostInput,
+  type PkiBackupResult,
 } from "../../procedures/admin-pki-backup.ts";
 import { looksSecret, quoteValue } from "../../core/redact.ts";
 import {
@@ -155,6 +156,14 @@ async function backup(): Promise<void> {
   else logger.info(markdown);
 
   if (result.outcome === "failed") {
-    throw new Error(`The PKI backup of the admin control plane failed: ${result.error}`);
+    throw new Error(
+      `The PKI backup of the admin control plane failed: ${result.error}${pinHint(result.unpinnedHostKey)}`,
+    );
   }
+}
+
+/** How to pin a host key nothing pinned, in this action's inputs. */
+function pinHint(pin: PkiBackupResult["unpinnedHostKey"]): string {
+  if (!pin) return "";
+  return ` To pin it, set ${Inputs.SshHostKeyFingerprints}: ${pin.fingerprint} (or put "${pin.knownHostsLine}" in ${Inputs.SshKnownHosts}); only if you accept the risk, set ${Inputs.InsecureAcceptUnknownHostKey}: true.`;
 }

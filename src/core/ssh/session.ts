@@ -122,14 +122,27 @@ function hostKeyFileFor(keyType: string): string {
   return `/etc/ssh/ssh_host_${name}_key.pub`;
 }
 
+/**
+ * A host key nothing pins. It carries the fingerprint and known_hosts line to pin, so each
+ * front door can say how under its own names (an input, a flag).
+ */
+export class UnpinnedHostKeyError extends SshError {
+  constructor(
+    message: string,
+    readonly pin: { fingerprint: string; knownHostsLine: string },
+  ) {
+    super("host-key-unknown", message);
+  }
+}
+
 function unknownHostKeyError(hop: HopOptions, seen: SeenHostKey): SshError {
-  return new SshError(
-    "host-key-unknown",
+  return new UnpinnedHostKeyError(
     `refusing to send anything to ${hop.role} ${endpointLabel(hop.endpoint)}: its host key ${seen.fingerprint} (${seen.type}) ` +
       `is not pinned. Check that fingerprint on the machine itself ("ssh-keygen -l -f ${hostKeyFileFor(seen.type)}"), ` +
       `then pin it: give the host key fingerprint ${seen.fingerprint} ` +
       `(or the known_hosts line "${knownHostsLineFor(hop.endpoint, seen)}"); ` +
       `only if you accept the risk, allow unknown host keys (the insecure option).`,
+    { fingerprint: seen.fingerprint, knownHostsLine: knownHostsLineFor(hop.endpoint, seen) },
   );
 }
 
