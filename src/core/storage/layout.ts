@@ -3,6 +3,7 @@
  * holding the payload and `manifest.json`. The names are checked here once, so no backend
  * can be talked into writing outside its root.
  */
+import { quoteValue } from "../redact.ts";
 import type { BackupKind } from "./types.ts";
 
 export const BACKUP_KINDS: readonly BackupKind[] = ["user-etcd", "admin-etcd", "admin-pki"];
@@ -15,7 +16,7 @@ const PAYLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 export function checkClusterName(cluster: string): string {
   if (!CLUSTER_NAME.test(cluster)) {
     throw new Error(
-      `The cluster name "${cluster}" is not valid; expected a DNS label (lower-case letters, digits and '-', at most 63 characters), such as the user cluster's namespace.`,
+      `The cluster name ${quoteValue(cluster)} is not valid; expected a DNS label (lower-case letters, digits and '-', at most 63 characters), such as the user cluster's namespace.`,
     );
   }
   return cluster;
@@ -24,14 +25,14 @@ export function checkClusterName(cluster: string): string {
 export function parseBackupKind(text: string): BackupKind {
   if ((BACKUP_KINDS as readonly string[]).includes(text)) return text as BackupKind;
   throw new Error(
-    `The backup kind "${text}" is not known; expected one of ${BACKUP_KINDS.join(", ")}.`,
+    `The backup kind ${quoteValue(text)} is not known; expected one of ${BACKUP_KINDS.join(", ")}.`,
   );
 }
 
 export function checkPayloadName(name: string): string {
   if (!PAYLOAD_NAME.test(name) || name === MANIFEST_NAME || name.includes("..")) {
     throw new Error(
-      `The payload name "${name}" is not valid; expected a plain file name such as snapshot.db.zst.age (letters, digits, '.', '_', '-').`,
+      `The payload name ${quoteValue(name)} is not valid; expected a plain file name such as snapshot.db.zst.age (letters, digits, '.', '_', '-').`,
     );
   }
   return name;
@@ -52,7 +53,7 @@ export function parseTimestamp(text: string): Date {
     : undefined;
   if (!time || Number.isNaN(time.getTime()) || formatTimestamp(time) !== text) {
     throw new Error(
-      `The backup timestamp "${text}" is not valid; expected UTC time as YYYYMMDDTHHMMSSZ, e.g. 20260131T235959Z.`,
+      `The backup timestamp ${quoteValue(text)} is not valid; expected UTC time as YYYYMMDDTHHMMSSZ, e.g. 20260131T235959Z.`,
     );
   }
   return time;

@@ -6,6 +6,7 @@
  * The payload goes up as a multipart upload through a few reused part buffers
  * (part-uploader.ts), so memory stays constant whatever the snapshot size.
  */
+import { quoteValue } from "../redact.ts";
 import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
@@ -64,13 +65,13 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const bucket = match?.[1];
   if (!match || !bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw new Error(
-      `S3 destination "${url}" is not valid: expected s3://<bucket>[/<prefix>] with a bucket name of 3-63 lower-case letters, digits, dots or hyphens.`,
+      `S3 destination ${quoteValue(url)} is not valid: expected s3://<bucket>[/<prefix>] with a bucket name of 3-63 lower-case letters, digits, dots or hyphens.`,
     );
   }
   const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
   if (prefix.split("/").some((segment) => segment === "." || segment === "..")) {
     throw new Error(
-      `S3 destination "${url}" is not valid: the prefix must not contain "." or ".." segments.`,
+      `S3 destination ${quoteValue(url)} is not valid: the prefix must not contain "." or ".." segments.`,
     );
   }
   return { bucket, prefix };
