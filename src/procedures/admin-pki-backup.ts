@@ -9,6 +9,7 @@
 import { PassThrough } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { PkiFileRecord, PkiRecord, SshEndpointRecord } from "../core/audit/manifest.ts";
+import { errorMessage } from "../core/errors.ts";
 import { formatBytes } from "../core/format.ts";
 import {
   findControlPlaneNode,
@@ -225,7 +226,7 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
   } catch (error) {
     result.outcome = "failed";
     // The caller reports it, once: the action as its one error, the CLI with the result.
-    result.error = (error as Error).message;
+    result.error = errorMessage(error);
     if (error instanceof UnpinnedHostKeyError) result.unpinnedHostKey = error.pin;
   } finally {
     await session?.close().catch(() => undefined);

@@ -34,7 +34,7 @@ import {
 } from "../crypto/age.ts";
 import { HashingStream, VerifyingStream, type Digest } from "../crypto/hash.ts";
 import { RECIPIENTS_FIELD } from "../crypto/age-keys.ts";
-import { ConfigurationError } from "../errors.ts";
+import { ConfigurationError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import {
   compressionSuffix,
@@ -201,7 +201,7 @@ export async function storeBackup(
     } catch (error) {
       await removeQuietly(store, put.location, logger);
       throw new BackupIntegrityError(
-        `Verifying ${what} failed: ${(error as Error).message} The stored payload was removed, so no unverified backup is listed.`,
+        `Verifying ${what} failed: ${errorMessage(error)} The stored payload was removed, so no unverified backup is listed.`,
         { cause: error },
       );
     }
@@ -227,7 +227,7 @@ export async function storeBackup(
   } catch (error) {
     await removeQuietly(store, put.location, logger);
     throw new Error(
-      `Writing the manifest of ${what} to ${put.location.uri} failed: ${(error as Error).message}. The payload was removed, so no incomplete backup is listed.`,
+      `Writing the manifest of ${what} to ${put.location.uri} failed: ${errorMessage(error)}. The payload was removed, so no incomplete backup is listed.`,
       { cause: error },
     );
   }
@@ -297,7 +297,7 @@ async function removeQuietly(
     await store.delete(location);
   } catch (error) {
     logger.warning(
-      `Could not remove the incomplete backup at ${location.uri}: ${(error as Error).message}`,
+      `Could not remove the incomplete backup at ${location.uri}: ${errorMessage(error)}`,
     );
   }
 }
@@ -426,11 +426,11 @@ export async function readBackup(
     if (error instanceof BackupIntegrityError || error instanceof AgeDecryptionError) throw error;
     if (error === decompressError) {
       throw new BackupIntegrityError(
-        `Decompressing (${manifest.payload.compression}) the payload of ${backup.location.uri} failed: ${(error as Error).message}; the payload is damaged.`,
+        `Decompressing (${manifest.payload.compression}) the payload of ${backup.location.uri} failed: ${errorMessage(error)}; the payload is damaged.`,
         { cause: error },
       );
     }
-    throw new Error(`Reading backup ${backup.location.uri} failed: ${(error as Error).message}`, {
+    throw new Error(`Reading backup ${backup.location.uri} failed: ${errorMessage(error)}`, {
       cause: error,
     });
   }
