@@ -8,7 +8,7 @@ import { Option, type Command, type CommanderError } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parseRecipients } from "../core/crypto/age.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
-import { quoteValue, redactSecrets } from "../core/redact.ts";
+import { quoteValue, redactSecrets, secretLookalike } from "../core/redact.ts";
 import { isValidClusterName } from "../core/etcd/profiles.ts";
 import { formatBytes } from "../core/format.ts";
 import { consoleLogger, type Logger } from "../core/log/logger.ts";
@@ -63,8 +63,30 @@ export interface BackupRequest extends StorageRequest {
   allowUnencrypted: boolean;
 }
 
+/**
+ * Refuses any flag that holds what looks like a secret (an age identity, a private key, a
+ * kubeconfig with credentials): none of these flags takes one, and the value is never
+ * repeated, only described. --recipient is left to its own parser, which says what to give.
+ */
+export function refuseSecretsInFlags(flags: object): void {
+  for (const [key, value] of Object.entries(flags)) {
+    if (key === "recipient") continue;
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    const looksLike = values
+      .map((entry) => (typeof entry === "string" ? secretLookalike(entry) : undefined))
+      .find(Boolean);
+    if (looksLike) {
+      const flag = `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+      throw new FlagError(
+        `${flag} holds a value that looks like ${looksLike}, not shown: this flag takes no secret; check which value went where, and rotate that secret if your shell history is shared.`,
+      );
+    }
+  }
+}
+
 /** Checks the storage flags; each problem is one sentence naming the flag. */
 export function parseStorageFlags(flags: StorageFlags, env: NodeJS.ProcessEnv): StorageRequest {
+  refuseSecretsInFlags(flags);
   return {
     destination: destinationFlag(flags.destination, env),
     recipients: recipientFlags(flags.recipient),
@@ -251,6 +273,7 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
 
 /** Checks every flag without touching the network; each problem is one sentence naming the flag. */
 export function parseBackupFlags(flags: BackupFlags, env: NodeJS.ProcessEnv): BackupRequest {
+  refuseSecretsInFlags(flags);
   const kubeconfigPath = kubeconfigPathFrom(flags.kubeconfig, env.KUBECONFIG);
   const clusters = parseClustersFlag(flags.clusters);
   const storage = parseStorageFlags(flags, env);

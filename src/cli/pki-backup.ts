@@ -25,6 +25,7 @@ import {
   addStorageOptions,
   checkedFlag,
   cliMessage,
+  refuseSecretsInFlags,
   openStoreFor,
   parseStorageFlags,
   type StorageFlags,
@@ -174,6 +175,7 @@ async function parsePkiBackupFlags(
   flags: PkiBackupFlags,
   env: NodeJS.ProcessEnv,
 ): Promise<PkiBackupRequest> {
+  refuseSecretsInFlags(flags);
   const privateKey = flags.sshKeyFile
     ? await readKeyFile("--ssh-key-file", flags.sshKeyFile)
     : undefined;

@@ -155,7 +155,7 @@ function cases(): ActionCase[] {
       name: "a private key pasted into ssh-known-hosts",
       inputs: { ...base, "ssh-known-hosts": strayKey },
       names: "Input ssh-known-hosts",
-      says: "is not a known_hosts entry",
+      says: "looks like a private key block, not shown",
       secrets: [strayKey],
     },
     {
@@ -183,6 +183,20 @@ function cases(): ActionCase[] {
       names: "Input control-plane-address",
       says: "not shown",
       secrets: [identity],
+    },
+    {
+      name: "an age identity given as the ssh user",
+      inputs: { ...base, "ssh-user": identity },
+      names: "Input ssh-user",
+      says: "looks like an age identity (a private key), not shown",
+      secrets: [identity],
+    },
+    {
+      name: "a private key given as the paths",
+      inputs: { ...base, paths: strayKey },
+      names: "Input paths",
+      says: "looks like a private key block, not shown",
+      secrets: [strayKey],
     },
     {
       name: "an ssh user with an @",

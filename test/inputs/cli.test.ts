@@ -269,6 +269,20 @@ function cases(): CliCase[] {
       says: "expected a user name such as ubuntu",
     },
     {
+      name: "pki-backup: an age identity as --ssh-user",
+      args: withRecipient([...pki, "--ssh-user", identity]),
+      names: "--ssh-user",
+      says: "looks like an age identity (a private key), not shown",
+      secrets: [identity],
+    },
+    {
+      name: "pki-backup: a private key as --path",
+      args: withRecipient([...pki, "--path", strayKey]),
+      names: "--path",
+      says: "looks like a private key block, not shown",
+      secrets: [strayKey],
+    },
+    {
       name: "pki-backup: no --recipient",
       args: pki,
       names: "--recipient",

@@ -39,6 +39,7 @@ import {
   readDryRun,
   readRecipients,
   readRetention,
+  refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
@@ -63,6 +64,11 @@ const checked = checkedInput;
 
 async function backup(): Promise<void> {
   const logger = actionsLogger();
+  refuseSecretsInPlainInputs(Inputs, [
+    Inputs.AdminKubeconfig,
+    Inputs.SshPrivateKey,
+    Inputs.JumpPrivateKey,
+  ]);
   const privateKey = readKeyInput(Inputs.SshPrivateKey);
   const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
   const host = getInput(Inputs.ControlPlaneAddress);

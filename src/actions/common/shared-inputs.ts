@@ -8,6 +8,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { parseRecipients } from "../../core/crypto/age.ts";
 import { kubeconfigSecrets, loadKubeconfig } from "../../core/kube/kubeconfig.ts";
 import type { Logger } from "../../core/log/logger.ts";
+import { secretLookalike } from "../../core/redact.ts";
 import { COMPRESSIONS, type Compression } from "../../core/storage/compression.ts";
 import {
   openStore,
@@ -66,6 +67,27 @@ export const INPUT_OF_FIELD: Readonly<Record<string, string>> = {
   knownHosts: "ssh-known-hosts",
   hostKeyFingerprints: "ssh-host-key-fingerprints",
 };
+
+/**
+ * Refuses any input not meant for a secret that holds what looks like one (an age identity,
+ * a private key, a kubeconfig with credentials): such inputs come from variables and
+ * workflow files and are shown in logs, so the value is never repeated, only described.
+ * The recipients are left to their own parser, which says what to give instead.
+ */
+export function refuseSecretsInPlainInputs(
+  inputs: Readonly<Record<string, string>>,
+  secretInputs: readonly string[],
+): void {
+  for (const name of Object.values(inputs)) {
+    if (secretInputs.includes(name) || name === SharedInputs.EncryptionRecipients) continue;
+    const looksLike = secretLookalike(getInput(name));
+    if (looksLike) {
+      throw new InputError(
+        `Input ${name} holds a value that looks like ${looksLike}, not shown: this input is not a secret and may be logged; check which value went into which input, and rotate that secret if the workflow or variable it came from is shared.`,
+      );
+    }
+  }
+}
 
 /**
  * The admin cluster's kubeconfig from admin-kubeconfig (content) or admin-kubeconfig-path.

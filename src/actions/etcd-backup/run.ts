@@ -16,6 +16,7 @@ import {
   readDryRun,
   readRecipients,
   readRetention,
+  refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
@@ -29,6 +30,7 @@ export async function run(): Promise<void> {
 
 async function backup(): Promise<void> {
   const logger = actionsLogger();
+  refuseSecretsInPlainInputs(Inputs, [Inputs.AdminKubeconfig]);
   const config = (await readAdminKubeconfig({ required: true }))!;
   const clusters = getInputAsList(Inputs.Clusters);
   const destination = readDestination();
