@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { errorMessage } from "../core/errors.ts";
 import { formatBytes } from "../core/format.ts";
-import { looksSecret, quoteValue } from "../core/redact.ts";
+import { looksSecret, quoteValue, redactSecrets } from "../core/redact.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import {
   loadPrivateKey,
@@ -150,7 +150,9 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
   );
   if (result.outcome === "failed") {
     logger.error(
-      `The PKI backup of the admin control plane failed: ${result.error}${pinHint(result.unpinnedHostKey)}`,
+      redactSecrets(
+        `The PKI backup of the admin control plane failed: ${result.error}${pinHint(result.unpinnedHostKey)}`,
+      ),
     );
     return EXIT_FAILED;
   }
