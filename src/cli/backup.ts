@@ -7,12 +7,19 @@
 import { Option, type Command, type CommanderError } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parseRecipients } from "../core/crypto/age.ts";
+import { ConfigurationError, errorMessage } from "../core/errors.ts";
+import { quoteValue, redactSecrets, secretLookalike } from "../core/redact.ts";
 import { isValidClusterName } from "../core/etcd/profiles.ts";
 import { formatBytes } from "../core/format.ts";
 import { consoleLogger, type Logger } from "../core/log/logger.ts";
 import { COMPRESSIONS, type Compression } from "../core/storage/compression.ts";
 import { runContextFromEnvironment, type RunContext } from "../core/run-context.ts";
-import { openStore, parseDestination, type Destination } from "../core/storage/destination.ts";
+import {
+  openStore,
+  parseDestination,
+  parseS3Endpoint,
+  type Destination,
+} from "../core/storage/destination.ts";
 import { parseRetentionPolicy, type RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
 // The procedures and the Kubernetes client load only when a command runs, so `--help` and a
@@ -58,17 +65,41 @@ export interface BackupRequest extends StorageRequest {
   allowUnencrypted: boolean;
 }
 
+/**
+ * Refuses any flag that holds what looks like a secret (an age identity, a private key, a
+ * kubeconfig with credentials): none of these flags takes one, and the value is never
+ * repeated, only described. --recipient is left to its own parser, which says what to give.
+ */
+export function refuseSecretsInFlags(flags: object): void {
+  for (const [key, value] of Object.entries(flags)) {
+    if (key === "recipient") continue;
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    const looksLike = values
+      .map((entry) => (typeof entry === "string" ? secretLookalike(entry) : undefined))
+      .find(Boolean);
+    if (looksLike) {
+      const flag = `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+      throw new FlagError(
+        `${flag} holds a value that looks like ${looksLike}, not shown: this flag takes no secret; check which value went where, and rotate that secret if your shell history is shared.`,
+      );
+    }
+  }
+}
+
 /** Checks the storage flags; each problem is one sentence naming the flag. */
 export function parseStorageFlags(flags: StorageFlags, env: NodeJS.ProcessEnv): StorageRequest {
+  refuseSecretsInFlags(flags);
   return {
     destination: destinationFlag(flags.destination, env),
     recipients: recipientFlags(flags.recipient),
     compression: flags.compression,
     retention: {
-      ...retentionFlag("--keep-last", { keepLast: flags.keepLast }),
-      ...retentionFlag("--max-age", { maxAge: flags.maxAge }),
+      ...checkedFlag("--keep-last", () => parseRetentionPolicy({ keepLast: flags.keepLast })),
+      ...checkedFlag("--max-age", () => parseRetentionPolicy({ maxAge: flags.maxAge })),
     },
-    ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
+    ...(flags.s3Endpoint
+      ? { s3Endpoint: checkedFlag("--s3-endpoint", () => parseS3Endpoint(flags.s3Endpoint!)) }
+      : {}),
     dryRun: Boolean(flags.dryRun),
     output: flags.output,
   };
@@ -89,6 +120,53 @@ export function openStoreFor(
 
 /** A flag the operator must fix; exit code 2, as commander uses for its own usage errors. */
 export class FlagError extends Error {}
+
+/**
+ * Core's names for the settings (ConfigurationError.field) -> the flags the CLI takes them
+ * from: the one table a failure is translated with.
+ */
+export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  kubeconfig: "--kubeconfig",
+  kubeconfigContent: "--kubeconfig",
+  destination: "--destination",
+  s3Endpoint: "--s3-endpoint",
+  recipients: "--recipient",
+  compression: "--compression",
+  keepLast: "--keep-last",
+  maxAge: "--max-age",
+  clusters: "--clusters",
+  allowUnencrypted: "--allow-unencrypted",
+  paths: "--path",
+  jumpHost: "--jump-host",
+  sshPrivateKey: "--ssh-key-file",
+  sshUser: "--ssh-user",
+  controlPlaneAddress: "--address",
+  knownHosts: "--known-hosts",
+  hostKeyFingerprints: "--host-key-fingerprint",
+};
+
+/** A core ConfigurationError as a FlagError naming the flag; anything else as it is. */
+export function asFlagError(error: unknown): unknown {
+  if (!(error instanceof ConfigurationError)) return error;
+  return new FlagError(`${FLAG_OF_FIELD[error.field] ?? error.field}: ${error.problem}`, {
+    cause: error,
+  });
+}
+
+/** Runs `read` (a check of one flag); whatever it throws becomes one FlagError naming `flag`. */
+export function checkedFlag<T>(flag: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    const problem = error instanceof ConfigurationError ? error.problem : errorMessage(error);
+    throw new FlagError(`${flag}: ${problem}`, { cause: error });
+  }
+}
+
+/** The one line a failure is reported with; secret-looking text never reaches the terminal. */
+export function cliMessage(error: unknown): string {
+  return redactSecrets(errorMessage(asFlagError(error)));
+}
 
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_FLAG = 2;
@@ -152,7 +230,7 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
     request = parseBackupFlags(flags, env);
     config = await loadKubeconfigFlag(request.kubeconfigPath);
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.stderr.write(`error: ${cliMessage(error)}\n`);
     return EXIT_BAD_FLAG;
   }
   const progressBar = process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
@@ -160,9 +238,8 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
   try {
     await checkClustersExist(config, request.clusters);
   } catch (error) {
-    const flagProblem = error instanceof FlagError;
-    logger.error((error as Error).message);
-    return flagProblem ? EXIT_BAD_FLAG : EXIT_FAILED;
+    logger.error(cliMessage(error));
+    return asFlagError(error) instanceof FlagError ? EXIT_BAD_FLAG : EXIT_FAILED;
   }
   let results: ClusterBackupResult[];
   try {
@@ -193,7 +270,7 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
       () => progressBar?.clear(),
     );
   } catch (error) {
-    logger.error(`The backup could not run: ${(error as Error).message}`);
+    logger.error(`The backup could not run: ${cliMessage(error)}`);
     return EXIT_FAILED;
   } finally {
     progressBar?.clear();
@@ -213,6 +290,7 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
 
 /** Checks every flag without touching the network; each problem is one sentence naming the flag. */
 export function parseBackupFlags(flags: BackupFlags, env: NodeJS.ProcessEnv): BackupRequest {
+  refuseSecretsInFlags(flags);
   const kubeconfigPath = kubeconfigPathFrom(flags.kubeconfig, env.KUBECONFIG);
   const clusters = parseClustersFlag(flags.clusters);
   const storage = parseStorageFlags(flags, env);
@@ -238,12 +316,7 @@ function destinationFlag(text: string | undefined, env: NodeJS.ProcessEnv): Dest
       "--destination is required: expected file:///absolute/folder or s3://bucket/prefix.",
     );
   }
-  let destination: Destination;
-  try {
-    destination = parseDestination(text);
-  } catch (error) {
-    throw new FlagError(`--destination: ${(error as Error).message}`);
-  }
+  const destination = checkedFlag("--destination", () => parseDestination(text));
   if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
     throw new FlagError(
       "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
@@ -255,11 +328,7 @@ function destinationFlag(text: string | undefined, env: NodeJS.ProcessEnv): Dest
 /** --recipient, repeated: each must be an age public key. */
 function recipientFlags(values: string[] | undefined): string[] {
   const recipients = (values ?? []).map((recipient) => recipient.trim()).filter(Boolean);
-  try {
-    parseRecipients(recipients);
-  } catch (error) {
-    throw new FlagError(`--recipient: ${(error as Error).message}`);
-  }
+  checkedFlag("--recipient", () => parseRecipients(recipients));
   return recipients;
 }
 
@@ -274,7 +343,7 @@ export function kubeconfigPathFrom(flag: string | undefined, envValue: string | 
   // kubectl merges a list of files; the backup needs the one admin cluster, so say which.
   if (fromEnv.includes(":")) {
     throw new FlagError(
-      `KUBECONFIG lists several files (${fromEnv}); give the admin cluster's kubeconfig with --kubeconfig.`,
+      `KUBECONFIG lists several files (${quoteValue(fromEnv)}); give the admin cluster's kubeconfig with --kubeconfig.`,
     );
   }
   return fromEnv;
@@ -293,32 +362,19 @@ function parseClustersFlag(text: string | undefined): string[] {
   const invalid = names.filter((name) => name !== "all" && !isValidClusterName(name));
   if (invalid.length) {
     throw new FlagError(
-      `--clusters: ${invalid.map((name) => `"${name}"`).join(", ")} is not a cluster name; expected all, admin, or user cluster names (their namespaces, lower-case letters, digits and '-').`,
+      `--clusters: ${invalid.map((name) => quoteValue(name)).join(", ")} is not a cluster name; expected all, admin, or user cluster names (their namespaces, lower-case letters, digits and '-').`,
     );
   }
   return names;
 }
 
-function retentionFlag(
-  flag: string,
-  input: { keepLast?: string; maxAge?: string },
-): RetentionPolicy {
-  try {
-    return parseRetentionPolicy(input);
-  } catch (error) {
-    throw new FlagError(`${flag}: ${(error as Error).message}`);
-  }
-}
-
-/** Loads the kubeconfig; its messages name the action input, so they are reworded for the flag. */
+/** Loads the kubeconfig; a problem with it is a FlagError naming --kubeconfig. */
 export async function loadKubeconfigFlag(path: string): Promise<KubeConfig> {
+  const { loadKubeconfig } = await import("../core/kube/kubeconfig.ts");
   try {
-    const { loadKubeconfig } = await import("../core/kube/kubeconfig.ts");
     return await loadKubeconfig({ path });
   } catch (error) {
-    throw new FlagError(
-      (error as Error).message.replace(/^admin-kubeconfig-path:? ?/, `--kubeconfig ${path}: `),
-    );
+    throw asFlagError(error);
   }
 }
 
@@ -328,9 +384,8 @@ async function checkClustersExist(config: KubeConfig, clusters: string[]): Promi
   try {
     await resolveClusters(config, clusters);
   } catch (error) {
-    const message = (error as Error).message;
-    if (message.startsWith("clusters")) throw new FlagError(`--${message}`);
-    throw new Error(`Cannot list the clusters: ${message}`, { cause: error });
+    if (error instanceof ConfigurationError) throw asFlagError(error);
+    throw new Error(`Cannot list the clusters: ${errorMessage(error)}`, { cause: error });
   }
 }
 
@@ -374,10 +429,6 @@ export function renderTable(headers: string[], rows: Array<Array<string | number
     .join("");
 }
 
-// The procedure also logs progress as a line every interval, for job logs; on a terminal
-// the bar says the same in place, so those lines are dropped there.
-const PROGRESS_LINE = /^[a-z0-9-]+: [\d.]+ [KMGT]?i?B of [\d.]+ [KMGT]?i?B( \(\d+%\))? at /;
-
 /** One line on a terminal, redrawn in place: cluster, bar, bytes, percent, rate. */
 class ProgressBar {
   private shown = false;
@@ -413,11 +464,8 @@ class ProgressBar {
       };
     return {
       debug: before(logger.debug),
-      info: (message) => {
-        if (PROGRESS_LINE.test(message)) return;
-        this.clear();
-        logger.info(message);
-      },
+      // Progress comes as onProgress events, not as log lines, so every line is shown.
+      info: before(logger.info),
       warning: before(logger.warning),
       error: before(logger.error),
       group: (title, body) => {

@@ -7,7 +7,9 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { errorMessage } from "../core/errors.ts";
 import { formatBytes } from "../core/format.ts";
+import { looksSecret, quoteValue, redactSecrets } from "../core/redact.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import { runContextFromEnvironment } from "../core/run-context.ts";
 import {
@@ -23,6 +25,9 @@ import type { JumpHostInput, PkiBackupResult } from "../procedures/admin-pki-bac
 import { runUntilSignalled } from "./cancel.ts";
 import {
   addStorageOptions,
+  checkedFlag,
+  cliMessage,
+  refuseSecretsInFlags,
   openStoreFor,
   parseStorageFlags,
   type StorageFlags,
@@ -111,7 +116,7 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
     request = await parsePkiBackupFlags(flags, env);
     if (request.kubeconfigPath) config = await loadKubeconfigFlag(request.kubeconfigPath);
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.stderr.write(`error: ${cliMessage(error)}\n`);
     return EXIT_BAD_FLAG;
   }
   const logger = consoleLogger();
@@ -142,7 +147,7 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
       }),
     );
   } catch (error) {
-    logger.error(`The PKI backup could not run: ${(error as Error).message}`);
+    logger.error(`The PKI backup could not run: ${cliMessage(error)}`);
     return EXIT_FAILED;
   }
   process.stdout.write(
@@ -151,7 +156,11 @@ async function pkiBackupCommand(flags: PkiBackupFlags, env: NodeJS.ProcessEnv): 
       : pkiResultTable(result, request.destination.uri),
   );
   if (result.outcome === "failed") {
-    logger.error(`The PKI backup of the admin control plane failed: ${result.error}`);
+    logger.error(
+      redactSecrets(
+        `The PKI backup of the admin control plane failed: ${result.error}${pinHint(result.unpinnedHostKey)}`,
+      ),
+    );
     return EXIT_FAILED;
   }
   return 0;
@@ -163,23 +172,11 @@ async function readKeyFile(flag: string, path: string): Promise<Buffer> {
     key = await readFile(path);
   } catch (error) {
     throw new FlagError(
-      `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      `${flag} ${quoteValue(path)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
     );
   }
-  try {
-    loadPrivateKey(key, `the key in ${path}`);
-  } catch (error) {
-    throw new FlagError(`${flag}: ${(error as Error).message}`);
-  }
+  checkedFlag(flag, () => loadPrivateKey(key, `the key in ${path}`));
   return key;
-}
-
-function checkedFlag<T>(flag: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    throw new FlagError(`${flag}: ${(error as Error).message}`);
-  }
 }
 
 /** Checks every flag and reads the key and known_hosts files; touches no network. */
@@ -187,10 +184,21 @@ async function parsePkiBackupFlags(
   flags: PkiBackupFlags,
   env: NodeJS.ProcessEnv,
 ): Promise<PkiBackupRequest> {
+  refuseSecretsInFlags(flags);
   const privateKey = flags.sshKeyFile
     ? await readKeyFile("--ssh-key-file", flags.sshKeyFile)
     : undefined;
   const host = flags.address?.trim() || undefined;
+  if (host && (!/^[A-Za-z0-9.:[\]-]+$/.test(host) || looksSecret(host))) {
+    throw new FlagError(
+      `--address ${quoteValue(host)}: expected a host name or IP address, such as 10.0.0.10.`,
+    );
+  }
+  if (!flags.sshUser || /[\s@:]/.test(flags.sshUser)) {
+    throw new FlagError(
+      `--ssh-user ${quoteValue(flags.sshUser)}: expected a user name such as ubuntu.`,
+    );
+  }
   const needsCluster = !privateKey || !host;
   const kubeconfigPath =
     needsCluster || flags.kubeconfig?.trim()
@@ -198,7 +206,7 @@ async function parsePkiBackupFlags(
       : undefined;
   const port = Number(flags.port);
   if (!/^\d+$/.test(flags.port) || port < 1 || port > 65535) {
-    throw new FlagError(`--port ${flags.port}: expected a TCP port from 1 to 65535.`);
+    throw new FlagError(`--port ${quoteValue(flags.port)}: expected a TCP port from 1 to 65535.`);
   }
   let jumpHost: JumpHostInput | undefined;
   if (flags.jumpHost) {
@@ -217,7 +225,7 @@ async function parsePkiBackupFlags(
       text = await readFile(flags.knownHosts, "utf8");
     } catch (error) {
       throw new FlagError(
-        `--known-hosts ${flags.knownHosts}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+        `--known-hosts ${quoteValue(flags.knownHosts)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
       );
     }
     knownHosts = text
@@ -270,4 +278,10 @@ export function pkiResultTable(result: PkiBackupResult, destination: string): st
   );
   if (result.error) text += `\n${result.error}\n`;
   return text;
+}
+
+/** How to pin a host key nothing pinned, in this command's flags. */
+function pinHint(pin: PkiBackupResult["unpinnedHostKey"]): string {
+  if (!pin) return "";
+  return ` To pin it, add --host-key-fingerprint ${pin.fingerprint} (or the line "${pin.knownHostsLine}" to the --known-hosts file); only if you accept the risk, add --insecure-accept-unknown-host-key.`;
 }

@@ -27,6 +27,7 @@ import {
   loadPrivateKey,
   readArchiveEntries,
   SshError,
+  UnpinnedHostKeyError,
   streamPkiArchive,
   validateNodePaths,
   type HostKeyPins,
@@ -103,6 +104,8 @@ export interface PkiBackupResult {
   durationMs: number;
   deleted?: string[];
   error?: string;
+  /** When the run failed on a host key nothing pins: what to pin (each front door says how). */
+  unpinnedHostKey?: { fingerprint: string; knownHostsLine: string };
   /** Every planned step, in plan order, as done, failed or skipped. */
   steps: StepRecord[];
 }
@@ -219,6 +222,7 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     result.outcome = "failed";
     // The caller reports it, once: the action as its one error, the CLI with the result.
     result.error = errorMessage(error);
+    if (error instanceof UnpinnedHostKeyError) result.unpinnedHostKey = error.pin;
   } finally {
     options.signal?.removeEventListener("abort", closeOnCancel);
     await session?.close().catch(() => undefined);
@@ -230,11 +234,8 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
 }
 
 function validatePaths(paths: string[]): string[] {
-  try {
-    return validateNodePaths(paths);
-  } catch (error) {
-    throw new Error(`paths: ${(error as Error).message}`, { cause: error });
-  }
+  // A ConfigurationError naming the paths setting; each front door shows it under its name.
+  return validateNodePaths(paths);
 }
 
 /** Finds the node and the key (unless given), then connects with the host keys checked. */

@@ -4,6 +4,8 @@
  * kube-etcd-0), stream the snapshot straight into the storage pipeline, verify it, and only
  * then list it and apply retention. A failure in one cluster does not stop the others.
  */
+import { ConfigurationError } from "../core/errors.ts";
+import { quoteValue } from "../core/redact.ts";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -107,12 +109,16 @@ export async function resolveClusters(
   requested: string[],
 ): Promise<EtcdClusterProfile[]> {
   if (requested.length === 0) {
-    throw new Error("clusters is empty: expected admin, all, or user cluster names.");
+    throw new ConfigurationError(
+      "clusters",
+      "no cluster given; expected admin, all, or user cluster names.",
+    );
   }
   const invalid = requested.filter((name) => name !== "all" && !isValidClusterName(name));
   if (invalid.length) {
-    throw new Error(
-      `clusters names ${invalid.map((name) => `"${name}"`).join(", ")}: expected admin, all, or user cluster names (Kubernetes namespace names).`,
+    throw new ConfigurationError(
+      "clusters",
+      `${invalid.map((name) => quoteValue(name)).join(", ")} ${invalid.length === 1 ? "is not a cluster name" : "are not cluster names"}; expected admin, all, or user cluster names (Kubernetes namespace names: lower-case letters, digits and '-').`,
     );
   }
   const apps = config.makeApiClient(AppsV1Api);
@@ -133,8 +139,9 @@ export async function resolveClusters(
   const names = requested.includes("all") ? ["admin", ...etcdNamespaces] : [...new Set(requested)];
   const unknown = names.filter((name) => name !== "admin" && !etcdNamespaces.includes(name));
   if (unknown.length) {
-    throw new Error(
-      `clusters: no user cluster named ${unknown.join(", ")} (no StatefulSet kube-etcd in such a namespace); the user clusters here are: ${etcdNamespaces.join(", ") || "none"}.`,
+    throw new ConfigurationError(
+      "clusters",
+      `no user cluster named ${unknown.join(", ")} (no StatefulSet kube-etcd in such a namespace); the user clusters here are: ${etcdNamespaces.join(", ") || "none"}.`,
     );
   }
   return names.map((name) => (name === "admin" ? adminClusterProfile() : userClusterProfile(name)));
@@ -511,10 +518,14 @@ function progressReporter(options: EtcdBackupOptions, cluster: string, expectedB
     const percent = expectedBytes
       ? ` (${Math.min(100, (100 * bytes) / expectedBytes).toFixed(0)}%)`
       : "";
+    // A caller that shows progress itself (the CLI's bar) gets it as an event; a job log gets a line.
+    if (options.onProgress) {
+      options.onProgress({ cluster, bytes, expectedBytes, bytesPerSecond });
+      return;
+    }
     options.logger.info(
       `${cluster}: ${formatBytes(bytes)} of ${formatBytes(expectedBytes)}${percent} at ${formatBytes(bytesPerSecond)}/s`,
     );
-    options.onProgress?.({ cluster, bytes, expectedBytes, bytesPerSecond });
   };
   const timer = setInterval(report, options.progressIntervalMs ?? 5000);
   timer.unref();

@@ -161,7 +161,7 @@ describe("backup flags", () => {
       { KUBECONFIG: missing },
     );
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain(`--kubeconfig ${missing}: cannot read`);
+    expect(result.stderr).toContain(`--kubeconfig: cannot read "${missing}" (ENOENT)`);
     expect(result.stdout).toBe("");
   }, 300_000);
 });

@@ -194,7 +194,7 @@ describe("the etcd-backup action bundle", () => {
     const cases: Array<[Record<string, string>, string]> = [
       [
         { ...base, "admin-kubeconfig": "", "admin-kubeconfig-path": join(work, "missing") },
-        `admin-kubeconfig-path: cannot read ${join(work, "missing")} (ENOENT); expected a readable kubeconfig file.`,
+        `admin-kubeconfig-path: cannot read "${join(work, "missing")}" (ENOENT); expected a readable kubeconfig file.`,
       ],
       [
         { ...base, "encryption-recipients": "" },
@@ -202,7 +202,7 @@ describe("the etcd-backup action bundle", () => {
       ],
       [
         { ...base, destination: "ftp://backups" },
-        'Input destination: The destination "ftp://backups" is not understood',
+        'Input destination: "ftp://backups" is not understood',
       ],
       [{ ...base, clusters: "uc9" }, "clusters: no user cluster named uc9"],
       [

@@ -142,7 +142,7 @@ describe("PKI archive over SSH", () => {
       archive.filter((entry) => entry.path.endsWith(".key")).map((entry) => entry.mode),
     ).toEqual([0o600, 0o600, 0o600, 0o600, 0o600]);
     expect(stream.command).toBe(
-      "sudo -n tar --create --numeric-owner --preserve-permissions -f - -C / etc/kubernetes/pki",
+      "sudo -n tar --create --numeric-owner --preserve-permissions -f - -C / -- etc/kubernetes/pki",
     );
     // No chmod, no copy: the node's files, modes and owners are as they were.
     expect(diskTree(nodeRoot, "/etc/kubernetes/pki")).toEqual(before);
@@ -209,7 +209,7 @@ describe("PKI archive over SSH", () => {
   it("refuses an unpinned host key and says exactly how to pin it, unless told to accept it", async () => {
     const error = await failure(() => open(nodeOptions({ hostKeys: {} })));
     expect(error.reason).toBe("host-key-unknown");
-    expect(error.message).toContain(`ssh-host-key-fingerprints: ${node.hostKeyFingerprint}`);
+    expect(error.message).toContain(`give the host key fingerprint ${node.hostKeyFingerprint}`);
     expect(error.message).toContain(node.knownHostsLine);
 
     const before = logger.lines.length;

@@ -175,7 +175,7 @@ describe("age keys", () => {
     const text = identity.recipient.toString();
     const typo = `${text.slice(0, 10)}${text[10] === "q" ? "p" : "q"}${text.slice(11)}`;
     expect(() => parseRecipients([typo])).toThrow(
-      `The age recipient "${typo}" is not valid: its checksum does not match`,
+      `recipients: the age recipient "${typo}" is not valid: its checksum does not match`,
     );
     expect(() => parseRecipients(["ssh-ed25519 AAAA"])).toThrow(/expected a public key like age1/);
   });

@@ -33,7 +33,7 @@ describe("destinations", () => {
   it.each([
     [
       "/var/backups",
-      'The destination "/var/backups" is a bare path; write it as a URL, file:///var/backups.',
+      'destination: "/var/backups" is a bare path; write it as a URL, file:///var/backups.',
     ],
     [
       "file://backups/etcd",
@@ -46,7 +46,7 @@ describe("destinations", () => {
     ["s3://bucket/a/../b", /has an S3 prefix with empty, "." or ".." parts/],
     [
       "gs://bucket",
-      'The destination "gs://bucket" is not understood; expected file:///absolute/folder, s3://bucket[/prefix] or artifact.',
+      'destination: "gs://bucket" is not understood; expected file:///absolute/folder, s3://bucket[/prefix] or artifact.',
     ],
     ["", /is not understood/],
   ])("rejects %j with one clear sentence", (text, message) => {

@@ -114,7 +114,7 @@ describe("backup manifest", () => {
       /field payload.name should be valid/,
     );
     expect(parseEdited((m) => (m.payload.encryption.recipients = ["age1notakey"]))).toThrow(
-      /field payload.encryption.recipients\[0\] should be valid \(The age recipient "age1notakey" is not valid/,
+      /field payload.encryption.recipients\[0\] should be valid \(recipients: the age recipient "age1notakey" is not valid/,
     );
   });
 

@@ -121,7 +121,7 @@ describe("storage pipeline through the folder backend", () => {
         logger: recordingLogger(),
       }),
     ).rejects.toThrow(
-      /No age recipient was given for the user-etcd backup of uc1 .*set allow-unencrypted to store it in clear text\./,
+      /recipients: no age recipient was given for the user-etcd backup of uc1 .*allow unencrypted backups explicitly to store it in clear text\./,
     );
     expect(await filesUnder(folder)).toEqual([]);
   });
@@ -129,7 +129,9 @@ describe("storage pipeline through the folder backend", () => {
   it("warns loudly and records the opt-in when storing unencrypted", async () => {
     const { logger, backup } = await roundTrip(Buffer.from("clear"), "zstd", false);
     expect(logger.lines.filter((line) => line.startsWith("warning: "))).toEqual([
-      expect.stringMatching(/stored UNENCRYPTED because allow-unencrypted is set/),
+      expect.stringMatching(
+        /stored UNENCRYPTED because unencrypted backups were explicitly allowed/,
+      ),
     ]);
     expect(backup.manifest.payload.encryption).toEqual({ method: "none", allowUnencrypted: true });
     expect(backup.manifest.payload.name).toBe("snapshot.db.zst");
@@ -205,7 +207,7 @@ describe("storage pipeline through the folder backend", () => {
     );
   });
 
-  it("refuses to overwrite an existing backup of the same second", async () => {
+  it("never overwrites a backup of the same second: the second one takes the next second", async () => {
     const folder = await newFolder();
     const store = new FileStore(folder);
     const options = {
@@ -216,19 +218,29 @@ describe("storage pipeline through the folder backend", () => {
       logger: recordingLogger(),
     };
     await storeBackup(store, { ...options, source: Readable.from([Buffer.from("first")]) });
-    await expect(
-      storeBackup(store, { ...options, source: Readable.from([Buffer.from("second")]) }),
-    ).rejects.toThrow(
-      /A backup already exists at file:.*20260505T050505Z\/; refusing to overwrite it/,
-    );
-    const [only] = await store.list();
-    const sink = hashingSink();
-    await readBackup(store, await findBackup(store, only!.location), sink.sink, {
-      identities: [owner.identity],
-      logger: recordingLogger(),
+    const second = await storeBackup(store, {
+      ...options,
+      source: Readable.from([Buffer.from("second")]),
     });
-    expect(sink.digest().sha256).toBe(sha256Hex("first"));
+    expect(second.location.uri).toMatch(/20260505T050506Z\/$/);
+    expect(second.manifest.timestamp).toBe("20260505T050506Z");
+    const listed = await store.list();
+    expect(listed.map((entry) => entry.location.timestamp)).toEqual([
+      "20260505T050506Z",
+      "20260505T050505Z",
+    ]);
+    for (const [entry, content] of [
+      [listed[1]!, "first"],
+      [listed[0]!, "second"],
+    ] as const) {
+      const sink = hashingSink();
+      await readBackup(store, await findBackup(store, entry.location), sink.sink, {
+        identities: [owner.identity],
+        logger: recordingLogger(),
+      });
+      expect(sink.digest().sha256).toBe(sha256Hex(content));
+    }
     await writeFile(join(folder, "unrelated.txt"), "operators put notes here");
-    expect((await store.list()).length).toBe(1);
+    expect((await store.list()).length).toBe(2);
   });
 });

@@ -130,10 +130,10 @@ describe("retention", () => {
     });
     expect(parseRetentionPolicy({ keepLast: "", maxAge: " " })).toEqual({});
     expect(() => parseRetentionPolicy({ keepLast: "0" })).toThrow(
-      'The retention keep-last "0" is not valid; expected a whole number of 1 or more (the newest backup is always kept).',
+      'keepLast: the retention keep-last "0" is not valid; expected a whole number of 1 or more (the newest backup is always kept).',
     );
     expect(() => parseRetentionPolicy({ maxAge: "30 days" })).toThrow(
-      'The retention max-age "30 days" is not valid; expected a number and a unit m, h, d or w, such as 30d.',
+      'maxAge: the retention max-age "30 days" is not valid; expected a number and a unit m, h, d or w, such as 30d.',
     );
   });
 });

@@ -37,9 +37,12 @@ describe("action inputs", () => {
     expect(() => getInputAsInt("retention-count")).toThrow(/expected a whole number/);
   });
 
-  it("reads lists one per line or comma-separated, without comments", () => {
-    setInput("clusters", "admin, uc1\nuc2 # the small one\n\n");
+  it("reads lists one per line or comma-separated, comment lines dropped, a '#' inside a value kept", () => {
+    setInput("clusters", "# the clusters of site A\nadmin, uc1\n  # uc3 is retired\nuc2\n\n");
     expect(getInputAsList("clusters")).toEqual(["admin", "uc1", "uc2"]);
+    // Cutting at the '#' would silently back up /etc/kubernetes/pki instead.
+    setInput("paths", "/etc/kubernetes/pki#old\n/opt/data # keys");
+    expect(getInputAsList("paths")).toEqual(["/etc/kubernetes/pki#old", "/opt/data # keys"]);
   });
 
   it("reads choices and required inputs", () => {

@@ -41,14 +41,18 @@ describe("loading the admin kubeconfig", () => {
 
   it("names the input when the file cannot be read", async () => {
     await expect(loadKubeconfig({ path: join(dir, "missing") })).rejects.toThrow(
-      /^admin-kubeconfig-path: cannot read .*missing \(ENOENT\); expected a readable kubeconfig file\.$/,
+      /^kubeconfig: cannot read ".*missing" \(ENOENT\); expected a readable kubeconfig file\.$/,
     );
   });
 
   it("rejects empty content and content that is not a kubeconfig, without quoting it", async () => {
-    await expect(loadKubeconfig({ content: "  " })).rejects.toThrow(/admin-kubeconfig is empty/);
+    await expect(loadKubeconfig({ content: "  " })).rejects.toThrow(
+      /kubeconfigContent: the kubeconfig is empty/,
+    );
     const error = await loadKubeconfig({ content: `token: ${TOKEN}\n: [` }).catch((e) => e);
-    expect(String(error.message)).toMatch(/admin-kubeconfig is not a valid kubeconfig/);
+    expect(String(error.message)).toMatch(
+      /kubeconfigContent: the kubeconfig is not a valid kubeconfig/,
+    );
     expect(String(error.message)).not.toContain(TOKEN);
   });
 

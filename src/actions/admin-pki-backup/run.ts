@@ -4,7 +4,6 @@
  * and kept in memory only.
  */
 import * as core from "@actions/core";
-import { errorMessage } from "../../core/errors.ts";
 import { pkiSummaryMarkdown } from "../../core/audit/summary.ts";
 import { runContextFromEnvironment } from "../../core/run-context.ts";
 import {
@@ -20,21 +19,32 @@ import {
   keySecretForms,
   runAdminPkiBackup,
   type JumpHostInput,
+  type PkiBackupResult,
 } from "../../procedures/admin-pki-backup.ts";
-import { getInput, getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
+import { looksSecret, quoteValue } from "../../core/redact.ts";
+import {
+  checkedInput,
+  failureMessage,
+  getInput,
+  getInputAsBool,
+  getInputAsList,
+  InputError,
+} from "../common/inputs.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
+  INPUT_OF_FIELD,
   readAdminKubeconfig,
   readCompression,
   readDestination,
   readDryRun,
   readRecipients,
   readRetention,
+  refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
 export function run(): Promise<void> {
-  return runAction(backup);
+  return runAction(backup, { describeFailure: (error) => failureMessage(error, INPUT_OF_FIELD) });
 }
 
 /** Masks a key in every form a log could show, then checks it parses (the error never quotes it). */
@@ -42,36 +52,31 @@ function readKeyInput(name: string): string | undefined {
   const key = getInput(name);
   if (!key) return undefined;
   for (const form of keySecretForms(key)) core.setSecret(form);
-  try {
-    loadPrivateKey(key, `the key in ${name}`);
-  } catch (error) {
-    throw new InputError(`Input ${name}: ${errorMessage(error)}`);
-  }
+  checkedInput(name, () => loadPrivateKey(key, `the key in ${name}`));
   return key;
 }
 
-function checked<T>(name: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    throw new InputError(`Input ${name}: ${errorMessage(error)}`);
-  }
-}
+const checked = checkedInput;
 
 async function backup({ logger, signal }: ActionContext): Promise<void> {
+  refuseSecretsInPlainInputs(Inputs, [
+    Inputs.AdminKubeconfig,
+    Inputs.SshPrivateKey,
+    Inputs.JumpPrivateKey,
+  ]);
   const privateKey = readKeyInput(Inputs.SshPrivateKey);
   const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
   const host = getInput(Inputs.ControlPlaneAddress);
-  if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
+  if (host && (!/^[A-Za-z0-9.:[\]-]+$/.test(host) || looksSecret(host))) {
     throw new InputError(
-      `Input ${Inputs.ControlPlaneAddress} is "${host}": expected a host name or IP address, such as 10.0.0.10.`,
+      `Input ${Inputs.ControlPlaneAddress} is ${quoteValue(host)}: expected a host name or IP address, such as 10.0.0.10.`,
     );
   }
   const config = await readAdminKubeconfig({ required: !(privateKey && host) });
   const user = getInput(Inputs.SshUser) || DEFAULT_SSH_USER;
   if (/[\s@:]/.test(user)) {
     throw new InputError(
-      `Input ${Inputs.SshUser} is "${user}": expected a user name such as ubuntu.`,
+      `Input ${Inputs.SshUser} is ${quoteValue(user)}: expected a user name such as ubuntu.`,
     );
   }
   let jumpHost: JumpHostInput | undefined;
@@ -155,6 +160,14 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
   await writeSummary(markdown, logger);
 
   if (result.outcome === "failed") {
-    throw new Error(`The PKI backup of the admin control plane failed: ${result.error}`);
+    throw new Error(
+      `The PKI backup of the admin control plane failed: ${result.error}${pinHint(result.unpinnedHostKey)}`,
+    );
   }
+}
+
+/** How to pin a host key nothing pinned, in this action's inputs. */
+function pinHint(pin: PkiBackupResult["unpinnedHostKey"]): string {
+  if (!pin) return "";
+  return ` To pin it, set ${Inputs.SshHostKeyFingerprints}: ${pin.fingerprint} (or put "${pin.knownHostsLine}" in ${Inputs.SshKnownHosts}); only if you accept the risk, set ${Inputs.InsecureAcceptUnknownHostKey}: true.`;
 }

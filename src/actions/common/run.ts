@@ -30,7 +30,15 @@ export interface ActionContext {
 const STOP_WAIT_MS = { SIGINT: 4000, SIGTERM: 1000 };
 const CLEANUP_TIMEOUT_MS = 2000;
 
-export async function runAction(body: (context: ActionContext) => Promise<void>): Promise<void> {
+export interface RunActionOptions {
+  /** The one sentence for a failure; by default the error's message. */
+  describeFailure?: (error: unknown) => string;
+}
+
+export async function runAction(
+  body: (context: ActionContext) => Promise<void>,
+  options: RunActionOptions = {},
+): Promise<void> {
   const logger = actionsLogger();
   const cleanups = new CleanupRegistry({ onChange: saveCleanups });
   const outcome = await runCancellable((signal) => body({ logger, signal, cleanups }), {
@@ -40,7 +48,9 @@ export async function runAction(body: (context: ActionContext) => Promise<void>)
     cleanupTimeoutMs: CLEANUP_TIMEOUT_MS,
   });
   if (outcome.kind === "settled") {
-    if (outcome.error !== undefined) core.setFailed(errorMessage(outcome.error));
+    if (outcome.error !== undefined) {
+      core.setFailed((options.describeFailure ?? errorMessage)(outcome.error));
+    }
     return;
   }
   const postNote = outcome.report.failed.length ? " The post step tries again." : "";

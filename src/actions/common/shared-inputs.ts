@@ -8,17 +8,25 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { parseRecipients } from "../../core/crypto/age.ts";
 import { kubeconfigSecrets, loadKubeconfig } from "../../core/kube/kubeconfig.ts";
 import type { Logger } from "../../core/log/logger.ts";
+import { secretLookalike } from "../../core/redact.ts";
 import { COMPRESSIONS, type Compression } from "../../core/storage/compression.ts";
 import type { RunContext } from "../../core/run-context.ts";
-import { openStore, parseDestination } from "../../core/storage/destination.ts";
+import {
+  openStore,
+  parseDestination,
+  parseS3Endpoint,
+  type Destination,
+} from "../../core/storage/destination.ts";
 import type { RetentionPolicy } from "../../core/storage/retention.ts";
 import type { SnapshotStore } from "../../core/storage/types.ts";
 import {
+  checkedInput,
   getInput,
   getInputAsBool,
   getInputAsChoice,
   getInputAsInt,
   getInputAsList,
+  failureMessage,
   InputError,
 } from "./inputs.ts";
 
@@ -38,6 +46,51 @@ export const SharedInputs = {
 } as const;
 
 /**
+ * Core's names for the settings (ConfigurationError.field) -> the inputs the actions take
+ * them from: the one table an action's failure is translated with.
+ */
+export const INPUT_OF_FIELD: Readonly<Record<string, string>> = {
+  kubeconfig: SharedInputs.AdminKubeconfigPath,
+  kubeconfigContent: SharedInputs.AdminKubeconfig,
+  destination: SharedInputs.Destination,
+  s3Endpoint: SharedInputs.S3Endpoint,
+  recipients: SharedInputs.EncryptionRecipients,
+  compression: SharedInputs.Compression,
+  keepLast: SharedInputs.RetentionCount,
+  maxAge: SharedInputs.RetentionDays,
+  clusters: "clusters",
+  allowUnencrypted: "allow-unencrypted",
+  paths: "paths",
+  jumpHost: "jump-host",
+  sshPrivateKey: "ssh-private-key",
+  sshUser: "ssh-user",
+  controlPlaneAddress: "control-plane-address",
+  knownHosts: "ssh-known-hosts",
+  hostKeyFingerprints: "ssh-host-key-fingerprints",
+};
+
+/**
+ * Refuses any input not meant for a secret that holds what looks like one (an age identity,
+ * a private key, a kubeconfig with credentials): such inputs come from variables and
+ * workflow files and are shown in logs, so the value is never repeated, only described.
+ * The recipients are left to their own parser, which says what to give instead.
+ */
+export function refuseSecretsInPlainInputs(
+  inputs: Readonly<Record<string, string>>,
+  secretInputs: readonly string[],
+): void {
+  for (const name of Object.values(inputs)) {
+    if (secretInputs.includes(name) || name === SharedInputs.EncryptionRecipients) continue;
+    const looksLike = secretLookalike(getInput(name));
+    if (looksLike) {
+      throw new InputError(
+        `Input ${name} holds a value that looks like ${looksLike}, not shown: this input is not a secret and may be logged; check which value went into which input, and rotate that secret if the workflow or variable it came from is shared.`,
+      );
+    }
+  }
+}
+
+/**
  * The admin cluster's kubeconfig from admin-kubeconfig (content) or admin-kubeconfig-path.
  * Its credentials are masked (not the whole file: the runner would mask every line of it,
  * and lines such as "kind: Config" would vanish from the log). Undefined when neither is
@@ -50,7 +103,7 @@ export async function readAdminKubeconfig(options: {
   const path = getInput(SharedInputs.AdminKubeconfigPath);
   if (content && path) {
     throw new InputError(
-      `Give either ${SharedInputs.AdminKubeconfig} or ${SharedInputs.AdminKubeconfigPath}, not both.`,
+      `Input ${SharedInputs.AdminKubeconfigPath}: give either ${SharedInputs.AdminKubeconfig} (the content) or ${SharedInputs.AdminKubeconfigPath}, not both.`,
     );
   }
   if (!content && !path) {
@@ -59,7 +112,9 @@ export async function readAdminKubeconfig(options: {
       `Input ${SharedInputs.AdminKubeconfig} (the admin cluster's kubeconfig, from a secret) or ${SharedInputs.AdminKubeconfigPath} is required.`,
     );
   }
-  const config = await loadKubeconfig(content ? { content } : { path });
+  const config = await loadKubeconfig(content ? { content } : { path }).catch((error: unknown) => {
+    throw new InputError(failureMessage(error, INPUT_OF_FIELD), { cause: error });
+  });
   for (const secret of kubeconfigSecrets(config)) core.setSecret(secret);
   return config;
 }
@@ -67,11 +122,7 @@ export async function readAdminKubeconfig(options: {
 /** The age recipients; each must parse. Emptiness is the caller's to judge. */
 export function readRecipients(): string[] {
   const recipients = getInputAsList(SharedInputs.EncryptionRecipients);
-  try {
-    parseRecipients(recipients);
-  } catch (error) {
-    throw new InputError(`Input ${SharedInputs.EncryptionRecipients}: ${(error as Error).message}`);
-  }
+  checkedInput(SharedInputs.EncryptionRecipients, () => parseRecipients(recipients));
   return recipients;
 }
 
@@ -107,13 +158,14 @@ export function readDestination(): {
       `Input ${SharedInputs.Destination} is required outside GitHub Actions: expected file:///folder, s3://bucket/prefix or artifact.`,
     );
   }
-  let destination: ReturnType<typeof parseDestination>;
-  try {
-    destination = parseDestination(destinationText);
-  } catch (error) {
-    throw new InputError(`Input ${SharedInputs.Destination}: ${(error as Error).message}`);
-  }
-  const s3Endpoint = getInput(SharedInputs.S3Endpoint);
+  const destination = checkedInput(SharedInputs.Destination, () =>
+    parseDestination(destinationText),
+  );
+  checkArtifactRuntime(destination);
+  const s3EndpointText = getInput(SharedInputs.S3Endpoint);
+  const s3Endpoint = s3EndpointText
+    ? checkedInput(SharedInputs.S3Endpoint, () => parseS3Endpoint(s3EndpointText))
+    : "";
   const s3Region = getInput(SharedInputs.S3Region);
   const forcePathStyle = getInputAsBool(SharedInputs.S3ForcePathStyle, Boolean(s3Endpoint));
   const artifactRetentionDays = getInputAsInt(SharedInputs.ArtifactRetentionDays, {
@@ -134,4 +186,17 @@ export function readDestination(): {
         },
       }),
   };
+}
+
+/**
+ * GitHub artifacts need the job's runtime token and results service; without them (a
+ * self-hosted runner's shell, a local run) the backup would fail only after the snapshot
+ * was taken, so the input is refused now.
+ */
+function checkArtifactRuntime(destination: Destination): void {
+  if (destination.type !== "artifact") return;
+  if (process.env.ACTIONS_RUNTIME_TOKEN && process.env.ACTIONS_RESULTS_URL) return;
+  throw new InputError(
+    `Input ${SharedInputs.Destination} is artifact, but this is not a GitHub Actions job step (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set); use file:///absolute/folder or s3://bucket/prefix here.`,
+  );
 }

@@ -6,23 +6,26 @@ import * as core from "@actions/core";
 import { runContextFromEnvironment } from "../../core/run-context.ts";
 import { backupSummaryMarkdown } from "../../core/audit/summary.ts";
 import { runEtcdBackup } from "../../procedures/etcd-backup.ts";
-import { getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
+import { failureMessage, getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
+  INPUT_OF_FIELD,
   readAdminKubeconfig,
   readCompression,
   readDestination,
   readDryRun,
   readRecipients,
   readRetention,
+  refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
 export function run(): Promise<void> {
-  return runAction(backup);
+  return runAction(backup, { describeFailure: (error) => failureMessage(error, INPUT_OF_FIELD) });
 }
 
 async function backup({ logger, signal, cleanups }: ActionContext): Promise<void> {
+  refuseSecretsInPlainInputs(Inputs, [Inputs.AdminKubeconfig]);
   const config = (await readAdminKubeconfig({ required: true }))!;
   const clusters = getInputAsList(Inputs.Clusters);
   const destination = readDestination();

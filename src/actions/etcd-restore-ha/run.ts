@@ -25,6 +25,7 @@ import {
   type RevisionBump,
 } from "../../procedures/etcd-restore.ts";
 import {
+  failureMessage,
   getInput,
   getInputAsBool,
   getInputAsInt,
@@ -34,14 +35,32 @@ import {
 import { actionsLogger } from "../common/logger.ts";
 import { runPost } from "../common/post.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
-import { readAdminKubeconfig, readDestination, SharedInputs } from "../common/shared-inputs.ts";
+import {
+  INPUT_OF_FIELD,
+  readAdminKubeconfig,
+  readDestination,
+  refuseSecretsInPlainInputs,
+  SharedInputs,
+} from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
+/** Core's names for the settings this action adds, mapped to its inputs. */
+const RESTORE_INPUT_OF_FIELD: Readonly<Record<string, string>> = {
+  ...INPUT_OF_FIELD,
+  backup: Inputs.Backup,
+  identity: Inputs.DecryptionIdentity,
+  confirm: Inputs.Confirm,
+  "revision-bump": Inputs.RevisionBump,
+};
+
 export function run(): Promise<void> {
-  return runAction(restore);
+  return runAction(restore, {
+    describeFailure: (error) => failureMessage(error, RESTORE_INPUT_OF_FIELD),
+  });
 }
 
 async function restore({ logger, signal }: ActionContext): Promise<void> {
+  refuseSecretsInPlainInputs(Inputs, [Inputs.AdminKubeconfig, Inputs.DecryptionIdentity]);
   const config = (await readAdminKubeconfig({ required: true }))!;
   const cluster = readCluster();
   const undo = getInputAsBool(Inputs.Undo, false);

@@ -9,10 +9,14 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from "node:crypto";
+import { ConfigurationError, errorMessage } from "../errors.ts";
+import { quoteValue } from "../redact.ts";
 import { bech32Decode, bech32Encode } from "./bech32.ts";
 
 const RECIPIENT_HRP = "age";
 const IDENTITY_HRP = "AGE-SECRET-KEY-";
+/** The setting recipients come from, in core's words (each front door names it its own way). */
+export const RECIPIENTS_FIELD = "recipients";
 // The fixed DER prefixes of an X25519 SubjectPublicKeyInfo and PKCS#8 PrivateKeyInfo.
 const SPKI_PREFIX = Buffer.from("302a300506032b656e032100", "hex");
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
@@ -36,12 +40,20 @@ export class X25519Recipient {
 
   static parse(text: string): X25519Recipient {
     const trimmed = text.trim();
+    if (/^age-secret-key-1/i.test(trimmed)) {
+      // The most common mix-up, and the dangerous one: never quote it, say what to give.
+      throw new ConfigurationError(
+        RECIPIENTS_FIELD,
+        "an entry looks like an age identity (a private key, not shown here), not a recipient; give its recipient instead, age1..., as printed by age-keygen -y key.txt, and keep the identity out of this setting (rotate it if this log is shared).",
+      );
+    }
     let decoded: { hrp: string; data: Buffer };
     try {
       decoded = bech32Decode(trimmed);
     } catch (error) {
-      throw new Error(
-        `The age recipient "${trimmed}" is not valid: ${(error as Error).message}; expected a public key like age1... as printed by age-keygen.`,
+      throw new ConfigurationError(
+        RECIPIENTS_FIELD,
+        `the age recipient ${quoteValue(trimmed)} is not valid: ${errorMessage(error)}; expected a public key like age1... as printed by age-keygen.`,
         { cause: error },
       );
     }
@@ -50,8 +62,9 @@ export class X25519Recipient {
       decoded.data.length !== 32 ||
       trimmed !== trimmed.toLowerCase()
     ) {
-      throw new Error(
-        `The age recipient "${trimmed}" is not an X25519 public key; expected a lower-case key like age1... (32 bytes) as printed by age-keygen.`,
+      throw new ConfigurationError(
+        RECIPIENTS_FIELD,
+        `the age recipient ${quoteValue(trimmed)} is not an X25519 public key; expected a lower-case key like age1... (32 bytes) as printed by age-keygen.`,
       );
     }
     return new X25519Recipient(decoded.data);
@@ -87,7 +100,7 @@ export class X25519Identity {
     try {
       decoded = bech32Decode(trimmed);
     } catch (error) {
-      reason = `: ${(error as Error).message}`;
+      reason = `: ${errorMessage(error)}`;
     }
     if (
       !decoded ||
@@ -152,7 +165,9 @@ export function parseIdentities(text: string): X25519Identity[] {
 
 /** Parses recipients given as a list or as text with one per line (comments allowed). */
 export function parseRecipients(input: string | readonly string[]): X25519Recipient[] {
-  const keys = (typeof input === "string" ? input.split(/\r?\n/) : [...input])
+  // Each entry may itself be several lines (a whole recipients file given as one value).
+  const keys = (typeof input === "string" ? [input] : [...input])
+    .flatMap((entry) => entry.split(/\r?\n/))
     .map((line) => line.trim())
     .filter((line) => !line.startsWith("#"))
     .flatMap((line) => line.split(/[\s,]+/))

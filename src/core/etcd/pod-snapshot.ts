@@ -176,6 +176,15 @@ export async function saveAndStreamSnapshot(
     new Error(
       `etcdctl snapshot save in ${where} did not finish within ${seconds} s: the member stopped answering; check its health and logs.`,
     );
+  // A kill long before the time limit is not the pod's timeout: the member went away.
+  const startedAt = Date.now();
+  const killedEarly = (started: number, limitMs: number) => {
+    const elapsedMs = Date.now() - started;
+    if (elapsedMs >= limitMs - 1000) return undefined;
+    return new Error(
+      `etcdctl snapshot save in ${where} was killed after ${(elapsedMs / 1000).toFixed(1)} s, well within its ${seconds} s limit: the member went away (its pod was deleted, evicted or restarted) during the backup; check kubectl -n ${target.profile.namespace} get pod ${target.pod}, then run the backup again.`,
+    );
+  };
   // The fallback: the exec is closed if etcdctl has not ended 10 s after the pod's timeout.
   const watchdog = new AbortController();
   const timer = setTimeout(() => watchdog.abort(), options.timeoutMs + 10_000);
@@ -210,7 +219,7 @@ export async function saveAndStreamSnapshot(
     clearTimeout(timer);
   }
   if (result.exitCode === 0) return;
-  if (result.exitCode === 137) throw tooSlow();
+  if (result.exitCode === 137) throw killedEarly(startedAt, options.timeoutMs) ?? tooSlow();
   const detail = result.stderr
     .split("\n")
     .filter((line) => line.trim() && !line.startsWith(SAVE_ENDED))

@@ -42,14 +42,16 @@ export async function findControlPlaneNode(config: KubeConfig): Promise<ControlP
   if (controlPlane.length === 0) {
     throw new Error(
       `no node of the admin cluster has the control-plane role (label ${CONTROL_PLANE_LABELS.join(" or ")}); ` +
-        `give the node's address in control-plane-address.`,
+        `give the node's address explicitly (the control-plane address setting).`,
     );
   }
   if (controlPlane.length > 1) {
     throw new Error(
       `${controlPlane.length} nodes have the control-plane role (${controlPlane
         .map((node) => node.metadata?.name)
-        .join(", ")}); give the address of the one to back up in control-plane-address.`,
+        .join(
+          ", ",
+        )}); give the address of the one to back up explicitly (the control-plane address setting).`,
     );
   }
   const node = controlPlane[0]!;
@@ -60,7 +62,7 @@ export async function findControlPlaneNode(config: KubeConfig): Promise<ControlP
     if (address) return { name, address, addressType: type };
   }
   throw new Error(
-    `control-plane node ${name} reports no ExternalIP or InternalIP address; give its address in control-plane-address.`,
+    `control-plane node ${name} reports no ExternalIP or InternalIP address; give its address explicitly (the control-plane address setting).`,
   );
 }
 
@@ -76,14 +78,14 @@ export async function readSshKeyFromSecret(config: KubeConfig): Promise<Buffer> 
     data = (await config.makeApiClient(CoreV1Api).readNamespacedSecret({ name, namespace })).data;
   } catch (error) {
     throw new Error(
-      `${describeApiError(error, what)} The admin control plane's SSH key is read from it; give it in ssh-private-key instead if this cluster keeps it elsewhere.`,
+      `${describeApiError(error, what)} The admin control plane's SSH key is read from it; give the SSH private key explicitly instead if this cluster keeps it elsewhere.`,
       { cause: error },
     );
   }
   const encoded = data?.[field];
   if (!encoded) {
     throw new Error(
-      `${what} has no field ${field}; expected the admin control plane's SSH private key there (base64-encoded), or give it in ssh-private-key.`,
+      `${what} has no field ${field}; expected the admin control plane's SSH private key there (base64-encoded), or give the SSH private key explicitly.`,
     );
   }
   return Buffer.from(encoded, "base64");

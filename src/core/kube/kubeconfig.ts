@@ -4,23 +4,39 @@
  */
 import { readFile } from "node:fs/promises";
 import { KubeConfig } from "@kubernetes/client-node";
+import { ConfigurationError, errorMessage } from "../errors.ts";
+import { quoteValue } from "../redact.ts";
 
 export type KubeconfigSource = { content: string } | { path: string };
 
-/** Loads and checks a kubeconfig; every problem is one sentence naming the input. */
+/**
+ * The kubeconfig settings, in core's words: a path, or the content itself (from a secret).
+ * Each front door names them its own way (admin-kubeconfig-path, --kubeconfig).
+ */
+export const KUBECONFIG_PATH_FIELD = "kubeconfig";
+export const KUBECONFIG_CONTENT_FIELD = "kubeconfigContent";
+
+/** Loads and checks a kubeconfig; every problem is one ConfigurationError naming the setting. */
 export async function loadKubeconfig(source: KubeconfigSource): Promise<KubeConfig> {
-  const inputName = "content" in source ? "admin-kubeconfig" : "admin-kubeconfig-path";
+  const field = "content" in source ? KUBECONFIG_CONTENT_FIELD : KUBECONFIG_PATH_FIELD;
+  const what = "content" in source ? "the kubeconfig" : `the kubeconfig ${quoteValue(source.path)}`;
   let text: string;
   if ("content" in source) {
     text = source.content;
-    if (!text.trim()) throw new Error(`${inputName} is empty; expected the kubeconfig's YAML.`);
+    if (!text.trim()) {
+      throw new ConfigurationError(
+        field,
+        "the kubeconfig is empty; expected the kubeconfig's YAML.",
+      );
+    }
   } else {
     try {
       text = await readFile(source.path, "utf8");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(
-        `${inputName}: cannot read ${source.path} (${code ?? String(error)}); expected a readable kubeconfig file.`,
+      throw new ConfigurationError(
+        field,
+        `cannot read ${quoteValue(source.path)} (${code ?? errorMessage(error)}); expected a readable kubeconfig file.`,
         { cause: error },
       );
     }
@@ -30,26 +46,30 @@ export async function loadKubeconfig(source: KubeconfigSource): Promise<KubeConf
     config.loadFromString(text);
   } catch {
     // The parser's message can quote the input, which may hold credentials: keep it out.
-    throw new Error(
-      `${inputName} is not a valid kubeconfig (YAML with clusters, users and contexts).`,
+    throw new ConfigurationError(
+      field,
+      `${what} is not a valid kubeconfig (YAML with clusters, users and contexts).`,
     );
   }
   const contextName = config.getCurrentContext();
   const context = contextName ? config.getContextObject(contextName) : null;
   if (!context) {
-    throw new Error(
-      `${inputName} has no current-context (or names one that does not exist); set current-context to the admin cluster's context.`,
+    throw new ConfigurationError(
+      field,
+      `${what} has no current-context (or names one that does not exist); set current-context to the admin cluster's context.`,
     );
   }
   const cluster = config.getCluster(context.cluster);
   if (!cluster?.server) {
-    throw new Error(
-      `${inputName}: context "${contextName}" names cluster "${context.cluster}", which has no server URL.`,
+    throw new ConfigurationError(
+      field,
+      `${what}: context ${quoteValue(contextName)} names cluster ${quoteValue(context.cluster)}, which has no server URL.`,
     );
   }
   if (!/^https:\/\//.test(cluster.server)) {
-    throw new Error(
-      `${inputName}: cluster "${context.cluster}" has server ${cluster.server}; expected an https:// URL.`,
+    throw new ConfigurationError(
+      field,
+      `${what}: cluster ${quoteValue(context.cluster)} has server ${quoteValue(cluster.server)}; expected an https:// URL.`,
     );
   }
   return config;

@@ -4,6 +4,8 @@
  * Here a host key is accepted only when it matches a pinned known_hosts line or a pinned
  * SHA256 fingerprint, or when the caller explicitly accepts an unknown key.
  */
+import { ConfigurationError } from "../errors.ts";
+import { quoteValue } from "../redact.ts";
 import { createHash, createHmac } from "node:crypto";
 
 /** Where the session connects: the name known_hosts lines are matched against. */
@@ -75,8 +77,9 @@ export function parseFingerprints(fingerprints: string[]): string[] {
     .filter((fingerprint) => fingerprint !== "")
     .map((fingerprint) => {
       if (!FINGERPRINT_PATTERN.test(fingerprint)) {
-        throw new Error(
-          `SSH host key fingerprint "${fingerprint}" is not a SHA256 fingerprint; expected ` +
+        throw new ConfigurationError(
+          "hostKeyFingerprints",
+          `SSH host key fingerprint ${quoteValue(fingerprint)} is not a SHA256 fingerprint; expected ` +
             `"SHA256:" followed by 43 base64 characters, as "ssh-keygen -l -E sha256 -f <host key>.pub" prints it.`,
         );
       }
@@ -100,7 +103,8 @@ export function parseKnownHosts(lines: string[]): KnownHostsEntry[] {
         ? Buffer.from(keyBase64, "base64")
         : null;
     if (!hostPatterns || !keyType || !keyBlob || keyTypeOfBlob(keyBlob) !== keyType) {
-      throw new Error(
+      throw new ConfigurationError(
+        "knownHosts",
         `SSH known_hosts line ${index + 1} is not a known_hosts entry; expected ` +
           `"<host patterns> <key type> <base64 key>", as "ssh-keyscan <host>" prints it.`,
       );

@@ -1,4 +1,5 @@
 export { SshError, RemoteCommandError, type SshFailureReason } from "./errors.ts";
+export { UnpinnedHostKeyError } from "./session.ts";
 export {
   connectSsh,
   parseJumpHostSpec,

@@ -6,7 +6,9 @@
  */
 import { posix } from "node:path";
 import type { Readable } from "node:stream";
-import { RemoteCommandError, SshError } from "./errors.ts";
+import { ConfigurationError } from "../errors.ts";
+import { quoteValue } from "../redact.ts";
+import { RemoteCommandError } from "./errors.ts";
 import type { RemoteCommandOutcome } from "./command.ts";
 import type { SshSession } from "./session.ts";
 import { shellCommand } from "./shell.ts";
@@ -45,39 +47,51 @@ export interface NodeFileEntry {
   linkTarget?: string;
 }
 
-/** Checks the paths input: absolute, normalised, none inside another. */
+/** The setting the node paths come from, in core's words. */
+export const PATHS_FIELD = "paths";
+
+function badPath(problem: string): ConfigurationError {
+  return new ConfigurationError(PATHS_FIELD, problem);
+}
+
+/**
+ * Checks the node paths: absolute, normalised, none inside another, and no part starting
+ * with '-': tar is given the paths without their leading '/', so `/--remove-files` would
+ * otherwise reach it as an option (`--` before the operands guards that too).
+ */
 export function validateNodePaths(paths: string[]): string[] {
   const cleaned = paths.map((path) => path.trim()).filter((path) => path !== "");
   if (cleaned.length === 0) {
-    throw new SshError(
-      "bad-input",
+    throw badPath(
       "no paths given; expected at least one absolute path on the node, such as /etc/kubernetes/pki.",
     );
   }
   const normalised = cleaned.map((path) => {
-    if (/[\0\n\r]/.test(path)) {
-      throw new SshError(
-        "bad-input",
-        `path ${JSON.stringify(path)} contains a control character; expected a plain absolute path.`,
+    if ([...path].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)) {
+      throw badPath(
+        `path ${quoteValue(path)} contains a control character; expected a plain absolute path.`,
       );
     }
     if (!path.startsWith("/")) {
-      throw new SshError(
-        "bad-input",
-        `path "${path}" is not absolute; expected an absolute path on the node, such as /etc/kubernetes/pki.`,
+      throw badPath(
+        `path ${quoteValue(path)} is not absolute; expected an absolute path on the node, such as /etc/kubernetes/pki.`,
       );
     }
-    if (path.split("/").includes("..")) {
-      throw new SshError(
-        "bad-input",
-        `path "${path}" contains ".."; expected a plain absolute path on the node.`,
+    const parts = path.split("/");
+    if (parts.includes("..")) {
+      throw badPath(
+        `path ${quoteValue(path)} contains ".."; expected a plain absolute path on the node.`,
+      );
+    }
+    if (parts.some((part) => part.startsWith("-"))) {
+      throw badPath(
+        `path ${quoteValue(path)} has a part starting with '-', which tar and find would take as an option; expected a plain absolute path such as /etc/kubernetes/pki.`,
       );
     }
     const clean = posix.normalize(path).replace(/\/+$/, "");
     if (clean === "") {
-      throw new SshError(
-        "bad-input",
-        `path "${path}" is the node's whole file system; expected a folder such as /etc/kubernetes/pki.`,
+      throw badPath(
+        `path ${quoteValue(path)} is the node's whole file system; expected a folder such as /etc/kubernetes/pki.`,
       );
     }
     return clean;
@@ -86,13 +100,21 @@ export function validateNodePaths(paths: string[]): string[] {
   for (const inner of unique) {
     const outer = unique.find((other) => other !== inner && inner.startsWith(`${other}/`));
     if (outer) {
-      throw new SshError(
-        "bad-input",
+      throw badPath(
         `path ${inner} is inside ${outer}, which is listed too; list each folder once.`,
       );
     }
   }
   return unique;
+}
+
+/**
+ * find's starting points. find has no "--" for them (it takes "--" as the end of its own
+ * -H/-L/-P flags), but a starting point that begins with '/' is never read as an option
+ * or an expression, and validateNodePaths allows only those.
+ */
+function findOperands(paths: string[]): string[] {
+  return ["--", ...paths.map((path) => (path.startsWith("/") ? path : `/${path}`))];
 }
 
 function withSudo(argv: string[], sudo: boolean): string {
@@ -123,7 +145,7 @@ function refusal(
     return new RemoteCommandError(
       "path-missing",
       `${missing.length === 1 ? "path" : "paths"} ${list} ${missing.length === 1 ? "does" : "do"} not exist on ${session.host}; ` +
-        `check the paths input (the PKI is normally in /etc/kubernetes/pki).`,
+        `check the paths to back up (the PKI is normally in /etc/kubernetes/pki).`,
       outcome,
     );
   }
@@ -137,11 +159,14 @@ export async function checkNodePathsExist(
 ): Promise<string[]> {
   const paths = validateNodePaths(options.paths);
   const sudo = options.sudo ?? true;
-  await session.run(withSudo(["find", ...paths, "-maxdepth", "0", "-printf", "%p\\0"], sudo), {
-    describe: `the check that ${paths.join(", ")} exist`,
-    interpretFailure: (outcome) => refusal(session, outcome, paths, sudo),
-    limitBytes: 1024 * 1024,
-  });
+  await session.run(
+    withSudo(["find", ...findOperands(paths), "-maxdepth", "0", "-printf", "%p\\0"], sudo),
+    {
+      describe: `the check that ${paths.join(", ")} exist`,
+      interpretFailure: (outcome) => refusal(session, outcome, paths, sudo),
+      limitBytes: 1024 * 1024,
+    },
+  );
   return paths;
 }
 
@@ -177,7 +202,10 @@ export async function listNodeFiles(
   const paths = validateNodePaths(options.paths);
   const sudo = options.sudo ?? true;
   const { stdout } = await session.run(
-    withSudo(["find", ...paths, "-printf", "%y\\t%m\\t%U\\t%G\\t%s\\t%p\\0%l\\0"], sudo),
+    withSudo(
+      ["find", ...findOperands(paths), "-printf", "%y\\t%m\\t%U\\t%G\\t%s\\t%p\\0%l\\0"],
+      sudo,
+    ),
     {
       describe: `the listing of ${paths.join(", ")}`,
       interpretFailure: (outcome) => refusal(session, outcome, paths, sudo),
@@ -218,6 +246,8 @@ export async function streamPkiArchive(
       "-",
       "-C",
       "/",
+      // Everything after "--" is a file name, never an option.
+      "--",
       ...relativePaths,
     ],
     sudo,

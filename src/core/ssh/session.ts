@@ -8,6 +8,8 @@
 import ssh2, { type Client, type ConnectConfig } from "ssh2";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log/logger.ts";
+import { ConfigurationError } from "../errors.ts";
+import { quoteValue } from "../redact.ts";
 import { SshError } from "./errors.ts";
 import {
   describeSeenHostKey,
@@ -60,9 +62,9 @@ export function parseJumpHostSpec(spec: string): { user: string; host: string; p
   const match = /^([^@\s:]+)@(\[[0-9a-fA-F:.]+\]|[^@\s:[\]]+)(?::(\d{1,5}))?$/.exec(spec.trim());
   const port = match?.[3] ? Number(match[3]) : 22;
   if (!match || !match[1] || !match[2] || port < 1 || port > 65535) {
-    throw new SshError(
-      "bad-input",
-      `jump host "${spec}" is not of the form user@host[:port]; expected for example ubuntu@203.0.113.10 or ubuntu@jump.example.com:2222.`,
+    throw new ConfigurationError(
+      "jumpHost",
+      `jump host ${quoteValue(spec)} is not of the form user@host[:port]; expected for example ubuntu@203.0.113.10 or ubuntu@jump.example.com:2222.`,
     );
   }
   return { user: match[1], host: match[2].replace(/^\[|\]$/g, ""), port };
@@ -86,12 +88,15 @@ function validatePort(port: number, what: string): number {
 
 function validateHostAndUser(host: string, user: string, what: string): void {
   if (!host || /\s/.test(host)) {
-    throw new SshError("bad-input", `${what} address "${host}" is not a host name or IP address.`);
+    throw new SshError(
+      "bad-input",
+      `${what} address ${quoteValue(host)} is not a host name or IP address.`,
+    );
   }
   if (!user || /[\s@:]/.test(user)) {
     throw new SshError(
       "bad-input",
-      `${what} user "${user}" is not a user name; expected for example ubuntu.`,
+      `${what} user ${quoteValue(user)} is not a user name; expected for example ubuntu.`,
     );
   }
 }
@@ -117,14 +122,27 @@ function hostKeyFileFor(keyType: string): string {
   return `/etc/ssh/ssh_host_${name}_key.pub`;
 }
 
+/**
+ * A host key nothing pins. It carries the fingerprint and known_hosts line to pin, so each
+ * front door can say how under its own names (an input, a flag).
+ */
+export class UnpinnedHostKeyError extends SshError {
+  constructor(
+    message: string,
+    readonly pin: { fingerprint: string; knownHostsLine: string },
+  ) {
+    super("host-key-unknown", message);
+  }
+}
+
 function unknownHostKeyError(hop: HopOptions, seen: SeenHostKey): SshError {
-  return new SshError(
-    "host-key-unknown",
+  return new UnpinnedHostKeyError(
     `refusing to send anything to ${hop.role} ${endpointLabel(hop.endpoint)}: its host key ${seen.fingerprint} (${seen.type}) ` +
       `is not pinned. Check that fingerprint on the machine itself ("ssh-keygen -l -f ${hostKeyFileFor(seen.type)}"), ` +
-      `then pin it with ssh-host-key-fingerprints: ${seen.fingerprint} ` +
-      `(or the known_hosts line "${knownHostsLineFor(hop.endpoint, seen)}" in ssh-known-hosts); ` +
-      `only if you accept the risk, set insecure-accept-unknown-host-key: true.`,
+      `then pin it: give the host key fingerprint ${seen.fingerprint} ` +
+      `(or the known_hosts line "${knownHostsLineFor(hop.endpoint, seen)}"); ` +
+      `only if you accept the risk, allow unknown host keys (the insecure option).`,
+    { fingerprint: seen.fingerprint, knownHostsLine: knownHostsLineFor(hop.endpoint, seen) },
   );
 }
 
@@ -240,7 +258,7 @@ function openHop(
       if (seenHostKey && verifyHostKey(hop.endpoint, seenHostKey, hop.pins).kind === "unknown") {
         logger.warning(
           `accepted the unpinned host key ${seenHostKey.fingerprint} of ${hop.role} ${endpointLabel(hop.endpoint)} ` +
-            `because unknown host keys are accepted; pin it with ssh-host-key-fingerprints: ${seenHostKey.fingerprint}`,
+            `because unknown host keys are accepted; pin it with the host key fingerprint ${seenHostKey.fingerprint}`,
         );
       }
       finish();

@@ -4,6 +4,8 @@
  * faster than etcd can send a snapshot (~150 MB/s), so it never slows a backup down; gzip
  * (~20 MB/s at level 1) is there only for stores that need it.
  */
+import { ConfigurationError } from "../errors.ts";
+import { quoteValue } from "../redact.ts";
 import {
   constants,
   createGunzip,
@@ -31,8 +33,9 @@ const CHUNK_SIZE = 64 * 1024;
 export function parseCompression(text: string): Compression {
   const value = text.trim().toLowerCase();
   if ((COMPRESSIONS as readonly string[]).includes(value)) return value as Compression;
-  throw new Error(
-    `The compression "${text}" is not supported; expected one of ${COMPRESSIONS.join(", ")}.`,
+  throw new ConfigurationError(
+    "compression",
+    `the compression ${quoteValue(text)} is not supported; expected one of ${COMPRESSIONS.join(", ")}.`,
   );
 }
 

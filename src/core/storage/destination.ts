@@ -5,8 +5,10 @@
  */
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ConfigurationError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RunContext } from "../run-context.ts";
+import { looksSecret, quoteValue } from "../redact.ts";
 import type { ArtifactStoreOptions } from "./artifact.ts";
 import { FileStore } from "./file.ts";
 import { checkClusterName, parseBackupKind, parseS3Location, parseTimestamp } from "./layout.ts";
@@ -18,6 +20,13 @@ export type Destination =
   | { type: "artifact"; uri: "artifact" };
 
 const EXPECTED = "expected file:///absolute/folder, s3://bucket[/prefix] or artifact";
+/** The settings this file checks, in core's words; each front door names them its own way. */
+export const DESTINATION_FIELD = "destination";
+export const S3_ENDPOINT_FIELD = "s3Endpoint";
+
+function badDestination(problem: string, cause?: unknown): ConfigurationError {
+  return new ConfigurationError(DESTINATION_FIELD, problem, cause ? { cause } : undefined);
+}
 
 export function parseDestination(text: string): Destination {
   const trimmed = text.trim();
@@ -26,11 +35,11 @@ export function parseDestination(text: string): Destination {
   if (trimmed.startsWith("file:")) return parseFileDestination(trimmed);
   if (trimmed.startsWith("s3:")) return parseS3Destination(trimmed);
   if (isAbsolute(trimmed)) {
-    throw new Error(
-      `The destination "${text}" is a bare path; write it as a URL, file://${trimmed}.`,
+    throw badDestination(
+      `${quoteValue(text)} is a bare path; write it as a URL, ${looksSecret(trimmed) ? "file:///absolute/folder" : `file://${trimmed}`}.`,
     );
   }
-  throw new Error(`The destination "${text}" is not understood; ${EXPECTED}.`);
+  throw badDestination(`${quoteValue(text)} is not understood; ${EXPECTED}.`);
 }
 
 function parseFileDestination(text: string): Destination {
@@ -38,27 +47,69 @@ function parseFileDestination(text: string): Destination {
   try {
     url = new URL(text);
   } catch {
-    throw new Error(
-      `The destination "${text}" is not a valid file URL; expected file:///absolute/folder.`,
+    throw badDestination(
+      `${quoteValue(text)} is not a valid file URL; expected file:///absolute/folder.`,
     );
   }
   if (url.host !== "" || !text.startsWith("file:///")) {
-    throw new Error(
-      `The destination "${text}" names a host or a relative path; expected a local absolute folder with three slashes, file:///var/backups/etcd.`,
+    throw badDestination(
+      `${quoteValue(text)} names a host or a relative path; expected a local absolute folder with three slashes, file:///var/backups/etcd.`,
     );
   }
   if (url.search || url.hash) {
-    throw new Error(
-      `The destination "${text}" has a query or fragment; expected only a folder, file:///var/backups/etcd.`,
+    throw badDestination(
+      `${quoteValue(text)} has a query or fragment; expected only a folder, file:///var/backups/etcd.`,
     );
   }
-  const path = fileURLToPath(url).replace(/(.)\/+$/, "$1");
+  let path: string;
+  try {
+    path = fileURLToPath(url).replace(/(.)\/+$/, "$1");
+  } catch (error) {
+    throw badDestination(
+      `${quoteValue(text)} is not a local folder (${errorMessage(error)}); expected file:///absolute/folder.`,
+      error,
+    );
+  }
+  if (path === "/") {
+    throw badDestination(
+      `${quoteValue(text)} is the file system's root; expected a folder for the backups, such as file:///var/backups/etcd.`,
+    );
+  }
   return { type: "file", path, uri: `file://${path}` };
 }
 
 function parseS3Destination(text: string): Destination {
   const { bucket, prefix } = parseS3Location(text);
   return { type: "s3", bucket, prefix, uri: `s3://${bucket}${prefix ? `/${prefix}` : ""}` };
+}
+
+/**
+ * An S3-compatible endpoint (MinIO, GCS interop...): an http(s) URL with a host and nothing
+ * after it but an optional path. Checked with the other settings, before anything runs.
+ */
+export function parseS3Endpoint(text: string): string {
+  const trimmed = text.trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    !["http:", "https:"].includes(url.protocol) ||
+    !url.hostname ||
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash
+  ) {
+    throw new ConfigurationError(
+      S3_ENDPOINT_FIELD,
+      `${quoteValue(trimmed)} is not an endpoint URL; expected http(s)://host[:port] such as https://minio.example.com:9000 (credentials go in the AWS environment, not in the URL).`,
+    );
+  }
+  return trimmed;
 }
 
 /**
@@ -83,7 +134,7 @@ export function parseBackupUri(text: string): {
     !(/^(file|s3):\/\/./.test(prefix) || prefix === "artifact")
   ) {
     throw new Error(
-      `The backup URI "${text}" is not complete; expected <destination>/<cluster>/<kind>/<timestamp>/, e.g. s3://bucket/prefix/uc1/user-etcd/20260131T235959Z/ as printed by the backup.`,
+      `The backup URI ${quoteValue(text)} is not complete; expected <destination>/<cluster>/<kind>/<timestamp>/, e.g. s3://bucket/prefix/uc1/user-etcd/20260131T235959Z/ as printed by the backup.`,
     );
   }
   try {
@@ -94,7 +145,7 @@ export function parseBackupUri(text: string): {
       timestamp: (parseTimestamp(timestamp), timestamp),
     };
   } catch (error) {
-    throw new Error(`The backup URI "${text}" is not valid: ${(error as Error).message}`, {
+    throw new Error(`The backup URI ${quoteValue(text)} is not valid: ${errorMessage(error)}`, {
       cause: error,
     });
   }
@@ -121,7 +172,7 @@ export async function openStore(
 ): Promise<SnapshotStore> {
   switch (destination.type) {
     case "file":
-      return new FileStore(destination.path);
+      return new FileStore(destination.path, { logger: options.logger });
     case "s3": {
       const { createS3Store } = await import("./s3.ts");
       return createS3Store({

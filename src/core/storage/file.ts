@@ -2,7 +2,9 @@
  * The local folder backend (`file:///path`), the default outside GitHub Actions. The payload
  * is written under a temporary name and renamed only when complete and flushed to disk; the
  * manifest is written the same way, last. A crash therefore leaves at most an unlisted
- * folder, never a backup that looks whole.
+ * folder, never a backup that looks whole. Each backup's folder is created exclusively, so
+ * two runs in the same second never share one (the second takes the next free second), and
+ * every file is 0600: a payload may be an unencrypted snapshot holding every Secret.
  */
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -12,30 +14,55 @@ import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { newestFirst } from "./backend-kit.ts";
+import { ConfigurationError, errorMessage } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { quoteValue } from "../redact.ts";
 import {
   backupFolder,
   BACKUP_KINDS,
   checkPayloadName,
+  formatTimestamp,
   isTimestamp,
   MANIFEST_NAME,
+  parseTimestamp,
 } from "./layout.ts";
 import type { BackupKind, BackupLocation, PutOptions, SnapshotStore } from "./types.ts";
 
 const PARTIAL_PREFIX = ".partial-";
 const READ_CHUNK_BYTES = 256 * 1024;
+/** Backups may hold every Secret of a cluster: only the runner's user reads them. */
+const FILE_MODE = 0o600;
+const FOLDER_MODE = 0o700;
+/** How many later seconds a backup may move to when its own is taken by another run. */
+const MAX_TIMESTAMP_TRIES = 30;
+/**
+ * A `.partial-*` file untouched this long belongs to a run that was killed (a live upload
+ * writes to it continually), so it is removed when the next backup of that cluster starts.
+ */
+export const STALE_PARTIAL_MS = 6 * 60 * 60 * 1000;
 
 export class FileStore implements SnapshotStore {
   readonly description: string;
   private readonly root: string;
 
-  constructor(root: string) {
+  private readonly logger: Logger | undefined;
+
+  constructor(root: string, options: { logger?: Logger } = {}) {
     if (!isAbsolute(root)) {
-      throw new Error(
-        `The backup folder "${root}" is not an absolute path; expected e.g. file:///var/backups/etcd.`,
+      throw new ConfigurationError(
+        "destination",
+        `the backup folder ${quoteValue(root)} is not an absolute path; expected e.g. file:///var/backups/etcd.`,
       );
     }
     this.root = resolve(root);
+    if (this.root === "/") {
+      throw new ConfigurationError(
+        "destination",
+        "the backup folder is the file system's root; expected a folder for the backups, such as file:///var/backups/etcd.",
+      );
+    }
     this.description = pathToFileURL(this.root).href;
+    this.logger = options.logger;
   }
 
   private folderOf(location: Pick<BackupLocation, "cluster" | "kind" | "timestamp">): string {
@@ -51,17 +78,19 @@ export class FileStore implements SnapshotStore {
     options: PutOptions,
     payload: Readable,
   ): Promise<{ location: BackupLocation; storedBytes: number }> {
-    const location = this.locationOf(options.cluster, options.kind, options.timestamp);
-    const folder = this.folderOf(location);
-    const finalPath = join(folder, checkPayloadName(options.payloadName));
-    await mkdir(folder, { recursive: true });
-    if (await exists(join(folder, MANIFEST_NAME))) {
+    const payloadName = checkPayloadName(options.payloadName);
+    let location: BackupLocation;
+    try {
+      await this.removeStalePartials(options.cluster, options.kind);
+      location = await this.claimFolder(options);
+    } catch (error) {
       payload.destroy();
-      throw new Error(`A backup already exists at ${location.uri}; refusing to overwrite it.`);
+      throw error;
     }
+    const folder = this.folderOf(location);
     const partialPath = join(
       folder,
-      `${PARTIAL_PREFIX}${randomBytes(6).toString("hex")}-${options.payloadName}`,
+      `${PARTIAL_PREFIX}${randomBytes(6).toString("hex")}-${payloadName}`,
     );
     let storedBytes = 0;
     const counter = new Transform({
@@ -75,18 +104,80 @@ export class FileStore implements SnapshotStore {
       await pipeline(
         payload,
         counter,
-        createWriteStream(partialPath, { flags: "wx", flush: true }),
+        createWriteStream(partialPath, { flags: "wx", mode: FILE_MODE, flush: true }),
       );
-      await rename(partialPath, finalPath);
+      await rename(partialPath, join(folder, payloadName));
     } catch (error) {
       await rm(partialPath, { force: true });
       await removeIfEmpty(folder);
-      throw new Error(
-        `Writing the payload to ${location.uri} failed: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new Error(`Writing the payload to ${location.uri} failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
     }
     return { location, storedBytes };
+  }
+
+  /**
+   * Creates the backup's folder exclusively (mkdir fails if it exists), so no two runs ever
+   * write into one folder nor report one URI. When another run took this second, the backup
+   * moves to the next free second; its manifest is dated by the location it gets.
+   */
+  private async claimFolder(options: PutOptions): Promise<BackupLocation> {
+    const first = parseTimestamp(options.timestamp).getTime();
+    const kindFolder = join(this.root, options.cluster, options.kind);
+    await mkdir(kindFolder, { recursive: true, mode: FOLDER_MODE });
+    for (let attempt = 0; attempt < MAX_TIMESTAMP_TRIES; attempt++) {
+      const timestamp = formatTimestamp(new Date(first + attempt * 1000));
+      const location = this.locationOf(options.cluster, options.kind, timestamp);
+      try {
+        await mkdir(this.folderOf(location), { mode: FOLDER_MODE });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
+        throw error;
+      }
+      if (attempt > 0) {
+        this.logger?.info(
+          `${this.locationOf(options.cluster, options.kind, options.timestamp).uri} is taken by another backup; this one is stored at ${location.uri}.`,
+        );
+      }
+      return location;
+    }
+    throw new Error(
+      `Cannot create a backup folder for ${options.cluster} ${options.kind} under ${pathToFileURL(kindFolder).href}: the ${MAX_TIMESTAMP_TRIES} seconds from ${options.timestamp} are all taken by other backups; check what else writes there.`,
+    );
+  }
+
+  /**
+   * Removes the `.partial-*` files killed runs left in this cluster's backups (and their
+   * folders when nothing else is in them), and says so in the log.
+   */
+  private async removeStalePartials(cluster: string, kind: BackupKind): Promise<void> {
+    const kindFolder = join(this.root, cluster, kind);
+    const now = Date.now();
+    const removed: string[] = [];
+    for (const timestamp of await folderNames(kindFolder)) {
+      if (!isTimestamp(timestamp)) continue;
+      const folder = join(kindFolder, timestamp);
+      const names = await readdir(folder).catch(() => [] as string[]);
+      for (const name of names.filter((entry) => entry.startsWith(PARTIAL_PREFIX))) {
+        const path = join(folder, name);
+        const modified = await stat(path).then(
+          (facts) => facts.mtimeMs,
+          () => now,
+        );
+        if (now - modified < STALE_PARTIAL_MS) continue;
+        await rm(path, { force: true });
+        removed.push(`${timestamp}/${name}`);
+      }
+      if (names.length > 0 && removed.some((entry) => entry.startsWith(`${timestamp}/`))) {
+        await removeIfEmpty(folder);
+      }
+    }
+    if (removed.length > 0) {
+      this.logger?.warning(
+        `Removed ${removed.length} partial file(s) that interrupted backups left in ${pathToFileURL(kindFolder).href} (untouched for over ${STALE_PARTIAL_MS / 3_600_000} h): ${removed.join(", ")}.`,
+      );
+    }
   }
 
   async putManifest(location: BackupLocation, manifest: Buffer): Promise<void> {
@@ -95,7 +186,7 @@ export class FileStore implements SnapshotStore {
       folder,
       `${PARTIAL_PREFIX}${randomBytes(6).toString("hex")}-${MANIFEST_NAME}`,
     );
-    const file = await open(partialPath, "wx");
+    const file = await open(partialPath, "wx", FILE_MODE);
     try {
       await file.writeFile(manifest);
       await file.sync();

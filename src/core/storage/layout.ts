@@ -4,6 +4,7 @@
  * can be talked into writing outside its root.
  */
 import { ConfigurationError } from "../errors.ts";
+import { quoteValue } from "../redact.ts";
 import type { BackupKind, PutOptions } from "./types.ts";
 
 export const BACKUP_KINDS: readonly BackupKind[] = ["user-etcd", "admin-etcd", "admin-pki"];
@@ -22,7 +23,7 @@ export function isClusterName(name: string): boolean {
 export function checkClusterName(cluster: string): string {
   if (!isClusterName(cluster)) {
     throw new Error(
-      `The cluster name "${cluster}" is not valid; expected a DNS label (lower-case letters, digits and '-', at most 63 characters), such as the user cluster's namespace.`,
+      `The cluster name ${quoteValue(cluster)} is not valid; expected a DNS label (lower-case letters, digits and '-', at most 63 characters), such as the user cluster's namespace.`,
     );
   }
   return cluster;
@@ -31,14 +32,14 @@ export function checkClusterName(cluster: string): string {
 export function parseBackupKind(text: string): BackupKind {
   if ((BACKUP_KINDS as readonly string[]).includes(text)) return text as BackupKind;
   throw new Error(
-    `The backup kind "${text}" is not known; expected one of ${BACKUP_KINDS.join(", ")}.`,
+    `The backup kind ${quoteValue(text)} is not known; expected one of ${BACKUP_KINDS.join(", ")}.`,
   );
 }
 
 export function checkPayloadName(name: string): string {
   if (!PAYLOAD_NAME.test(name) || name === MANIFEST_NAME || name.includes("..")) {
     throw new Error(
-      `The payload name "${name}" is not valid; expected a plain file name such as snapshot.db.zst.age (letters, digits, '.', '_', '-').`,
+      `The payload name ${quoteValue(name)} is not valid; expected a plain file name such as snapshot.db.zst.age (letters, digits, '.', '_', '-').`,
     );
   }
   return name;
@@ -69,7 +70,7 @@ export function parseTimestamp(text: string): Date {
     : undefined;
   if (!time || Number.isNaN(time.getTime()) || formatTimestamp(time) !== text) {
     throw new Error(
-      `The backup timestamp "${text}" is not valid; expected UTC time as YYYYMMDDTHHMMSSZ, e.g. 20260131T235959Z.`,
+      `The backup timestamp ${quoteValue(text)} is not valid; expected UTC time as YYYYMMDDTHHMMSSZ, e.g. 20260131T235959Z.`,
     );
   }
   return time;
@@ -107,7 +108,7 @@ export function parseS3Location(text: string): { bucket: string; prefix: string 
   if (!match || !S3_BUCKET.test(bucket) || bucket.includes("..")) {
     throw new ConfigurationError(
       "destination",
-      `"${text}" is not a valid S3 location; expected s3://bucket[/prefix] with a bucket name of 3-63 lower-case letters, digits, '.' or '-'.`,
+      `${quoteValue(text)} is not a valid S3 location; expected s3://bucket[/prefix] with a bucket name of 3-63 lower-case letters, digits, '.' or '-'.`,
     );
   }
   const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
@@ -117,7 +118,7 @@ export function parseS3Location(text: string): { bucket: string; prefix: string 
   ) {
     throw new ConfigurationError(
       "destination",
-      `"${text}" has an S3 prefix with empty, "." or ".." parts; expected e.g. s3://bucket/etcd-backups.`,
+      `${quoteValue(text)} has an S3 prefix with empty, "." or ".." parts; expected e.g. s3://bucket/etcd-backups.`,
     );
   }
   return { bucket, prefix };

@@ -9,7 +9,6 @@
  * A backup job runs storeBackup, then verifyStoredBackup, and only then applyRetention
  * (retention.ts), which accepts nothing but a verified backup.
  */
-import { errorMessage } from "../errors.ts";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
@@ -34,6 +33,8 @@ import {
   type X25519Identity,
 } from "../crypto/age.ts";
 import { HashingStream, VerifyingStream, type Digest } from "../crypto/hash.ts";
+import { RECIPIENTS_FIELD } from "../crypto/age-keys.ts";
+import { ConfigurationError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RunInfo } from "../run-context.ts";
 import {
@@ -48,6 +49,7 @@ import {
   defaultPayloadBaseName,
   formatTimestamp,
   parseBackupKind,
+  parseTimestamp,
 } from "./layout.ts";
 import { createMemoryPacer } from "./memory-pacer.ts";
 import type { BackupKind, BackupLocation, SnapshotStore } from "./types.ts";
@@ -114,12 +116,13 @@ function planEncryption(options: BackupOptions, what: string): EncryptionPlan {
     return { encryption: { method: "age", recipients: recipients.map(String) }, recipients };
   }
   if (!options.allowUnencrypted) {
-    throw new Error(
-      `No age recipient was given for ${what}: backups are encrypted by default because a snapshot holds every Secret of the cluster. Give at least one recipient (age1... from age-keygen), or set allow-unencrypted to store it in clear text.`,
+    throw new ConfigurationError(
+      RECIPIENTS_FIELD,
+      `no age recipient was given for ${what}: backups are encrypted by default because a snapshot holds every Secret of the cluster; give at least one recipient (age1... from age-keygen), or allow unencrypted backups explicitly to store it in clear text.`,
     );
   }
   options.logger.warning(
-    `${what} is stored UNENCRYPTED because allow-unencrypted is set: anyone who can read the destination can read every Secret in it. The manifest records this choice.`,
+    `${what} is stored UNENCRYPTED because unencrypted backups were explicitly allowed: anyone who can read the destination can read every Secret in it. The manifest records this choice.`,
   );
   return { encryption: { method: "none", allowUnencrypted: true }, recipients: [] };
 }
@@ -199,7 +202,7 @@ export async function storeBackup(
     } catch (error) {
       await removeQuietly(store, put.location, logger);
       throw new BackupIntegrityError(
-        `Verifying ${what} failed: ${(error as Error).message} The stored payload was removed, so no unverified backup is listed.`,
+        `Verifying ${what} failed: ${errorMessage(error)} The stored payload was removed, so no unverified backup is listed.`,
         { cause: error },
       );
     }
@@ -207,7 +210,9 @@ export async function storeBackup(
   const manifest = buildManifest({
     cluster,
     kind,
-    createdAt,
+    // A backend may move a backup to the next free second (another run took this one).
+    createdAt:
+      put.location.timestamp === timestamp ? createdAt : parseTimestamp(put.location.timestamp),
     source: options.sourceInfo,
     etcd,
     ...(pki ? { pki } : {}),
@@ -223,7 +228,7 @@ export async function storeBackup(
   } catch (error) {
     await removeQuietly(store, put.location, logger);
     throw new Error(
-      `Writing the manifest of ${what} to ${put.location.uri} failed: ${(error as Error).message}. The payload was removed, so no incomplete backup is listed.`,
+      `Writing the manifest of ${what} to ${put.location.uri} failed: ${errorMessage(error)}. The payload was removed, so no incomplete backup is listed.`,
       { cause: error },
     );
   }
@@ -303,7 +308,7 @@ async function removeQuietly(
     await store.delete(location);
   } catch (error) {
     logger.warning(
-      `Could not remove the incomplete backup at ${location.uri}: ${(error as Error).message}`,
+      `Could not remove the incomplete backup at ${location.uri}: ${errorMessage(error)}`,
     );
   }
 }
@@ -433,11 +438,11 @@ export async function readBackup(
     if (error instanceof BackupIntegrityError || error instanceof AgeDecryptionError) throw error;
     if (error === decompressError) {
       throw new BackupIntegrityError(
-        `Decompressing (${manifest.payload.compression}) the payload of ${backup.location.uri} failed: ${(error as Error).message}; the payload is damaged.`,
+        `Decompressing (${manifest.payload.compression}) the payload of ${backup.location.uri} failed: ${errorMessage(error)}; the payload is damaged.`,
         { cause: error },
       );
     }
-    throw new Error(`Reading backup ${backup.location.uri} failed: ${(error as Error).message}`, {
+    throw new Error(`Reading backup ${backup.location.uri} failed: ${errorMessage(error)}`, {
       cause: error,
     });
   }

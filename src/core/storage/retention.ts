@@ -5,6 +5,8 @@
  * newest good one, leaves alone anything whose manifest it cannot read, and reports each
  * deletion.
  */
+import { ConfigurationError } from "../errors.ts";
+import { quoteValue } from "../redact.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseTimestamp } from "./layout.ts";
 import { checkedManifest, type VerifiedBackup } from "./pipeline.ts";
@@ -35,8 +37,9 @@ export function parseRetentionPolicy(input: {
   const keepLast = input.keepLast?.trim();
   if (keepLast) {
     if (!/^\d+$/.test(keepLast) || Number(keepLast) < 1) {
-      throw new Error(
-        `The retention keep-last "${input.keepLast}" is not valid; expected a whole number of 1 or more (the newest backup is always kept).`,
+      throw new ConfigurationError(
+        "keepLast",
+        `the retention keep-last ${quoteValue(input.keepLast ?? "")} is not valid; expected a whole number of 1 or more (the newest backup is always kept).`,
       );
     }
     policy.keepLast = Number(keepLast);
@@ -45,8 +48,9 @@ export function parseRetentionPolicy(input: {
   if (maxAge) {
     const match = /^(\d+)\s*([mhdw])$/.exec(maxAge);
     if (!match || Number(match[1]) < 1) {
-      throw new Error(
-        `The retention max-age "${input.maxAge}" is not valid; expected a number and a unit m, h, d or w, such as 30d.`,
+      throw new ConfigurationError(
+        "maxAge",
+        `the retention max-age ${quoteValue(input.maxAge ?? "")} is not valid; expected a number and a unit m, h, d or w, such as 30d.`,
       );
     }
     policy.maxAgeMs = Number(match[1]) * UNITS[match[2]!]!;
