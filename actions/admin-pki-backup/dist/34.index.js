@@ -13,20 +13,22 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: ArtifactSnapshotStore, backupArtifactName
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __webpack_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __webpack_require__(6466);
+// EXTERNAL MODULE: ./.build/compile/src/core/errors.js
+var errors = __webpack_require__(1222);
 // EXTERNAL MODULE: ./.build/compile/src/core/crypto/hash.js
 var hash = __webpack_require__(8959);
+// EXTERNAL MODULE: ./.build/compile/src/core/audit/version.js + 1 modules
+var version = __webpack_require__(5271);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/backend-kit.js
+var backend_kit = __webpack_require__(7386);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __webpack_require__(7067);
 // EXTERNAL MODULE: external "node:https"
@@ -66,230 +68,219 @@ function httpRequest(url, options) {
     });
 }
 
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/part-uploader.js
-var part_uploader = __webpack_require__(2341);
-;// CONCATENATED MODULE: ./.build/compile/src/core/storage/artifact-upload.js
+;// CONCATENATED MODULE: ./.build/compile/src/core/storage/artifact-api.js
 /**
- * Uploads one file as an artifact of the current workflow run without a zip layer, as
- * @actions/artifact's `uploadArtifact(name, [file], dir, { skipArchive: true })` does: the
- * same results-service calls (CreateArtifact with the file's name and MIME type,
- * FinalizeArtifact with its size and sha256) and the same blob, so @actions/artifact lists,
- * downloads and deletes it as one of its own.
- *
- * The difference is the blob upload. @actions/artifact streams the file through
- * @azure/storage-blob's uploadStream with 8 MiB buffers, five at once, plus 8 MiB stream
- * buffers, all fresh for each block: a 1 GB backup peaked at 215-250 MiB. Here each block
- * is read from the file straight into one of a few reused buffers and staged as it is
- * (Put Block), then the block list is committed (Put Block List).
+ * The two GitHub APIs artifacts are reached through, spoken as @actions/artifact speaks
+ * them (test/storage/artifact-protocol.test.ts compares the requests):
+ * - the results service (Twirp, with the job's ACTIONS_RUNTIME_TOKEN) for this run's
+ *   artifacts: create, finalize, list, sign a download, delete;
+ * - the REST API (a token with `actions:read`, and `actions:write` to delete) for another
+ *   run's artifacts, or every run's of a repository.
+ * Plain HTTP through http-request.ts rather than @actions/artifact: its code (with Octokit
+ * and the Azure SDK) weighs ~30 MiB in memory, a quarter of the bound a backup keeps to.
  */
-
-
 
 
 
 const SERVICE = "github.actions.results.api.v1.ArtifactService";
-// The artifact version @actions/artifact 6.x creates; it tells the service how to serve it.
-const ARTIFACT_VERSION = 7;
-const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
-const DEFAULT_BLOCKS_IN_FLIGHT = 3;
-const TWIRP_ATTEMPTS = 5;
-const TWIRP_FIRST_RETRY_MS = 3000;
-const RETRIED_STATUSES = new Set([429, 500, 502, 503, 504]);
-// A Blob service version every Azure storage account and Azurite serve.
-const BLOB_API_VERSION = "2023-11-03";
-const BLOB_ATTEMPTS = 3;
-const BLOB_RETRY_MS = 2000;
-async function uploadArtifactFile(upload) {
-    const results = new ResultsService();
-    const { runBackendId, jobBackendId } = backendIdsFromToken(results.token);
-    const ids = { workflow_run_backend_id: runBackendId, workflow_job_run_backend_id: jobBackendId };
-    const contentType = mimeTypeOf(upload.name);
-    const expiresAt = expiryOf(upload.retentionDays);
-    const created = await results.call("CreateArtifact", {
-        ...ids,
-        name: upload.name,
-        mime_type: contentType,
-        version: ARTIFACT_VERSION,
-        ...(expiresAt ? { expires_at: expiresAt } : {}),
-    });
-    const signedUrl = created.signed_upload_url;
-    if (created.ok !== true || typeof signedUrl !== "string") {
-        throw new Error(`CreateArtifact answered without an upload address: ${JSON.stringify(created)}`);
-    }
-    const sent = await uploadBlob(new SignedBlockBlob(signedUrl, contentType), upload);
-    const finalized = await results.call("FinalizeArtifact", {
-        ...ids,
-        name: upload.name,
-        size: String(sent.bytes),
-        hash: `sha256:${sent.sha256}`,
-    });
-    if (finalized.ok !== true) {
-        throw new Error(`FinalizeArtifact did not confirm the artifact: ${JSON.stringify(finalized)}`);
-    }
-    return { id: Number(finalized.artifact_id), ...sent };
-}
-/** Sends the file in blocks through reused buffers; a file of one block goes up in one request. */
-async function uploadBlob(blob, upload) {
-    const blockSize = upload.blockSizeBytes ?? DEFAULT_BLOCK_SIZE;
-    const pool = new part_uploader/* PartBufferPool */.S(blockSize, upload.blocksInFlight ?? DEFAULT_BLOCKS_IN_FLIGHT);
-    const hash = (0,external_node_crypto_.createHash)("sha256");
-    const file = await (0,promises_.open)(upload.file, "r");
-    const sending = new Set();
-    let failure;
-    const blockIds = [];
-    let bytes = 0;
-    try {
-        const { size } = await file.stat();
-        if (size <= blockSize) {
-            const data = await readBlock(file, Buffer.allocUnsafe(size), size, 0);
-            hash.update(data);
-            await blob.putBlob(data);
-            return { bytes: size, sha256: hash.digest("hex") };
-        }
-        while (bytes < size) {
-            let buffer = pool.take();
-            while (!buffer && !failure) {
-                await Promise.race(sending);
-                buffer = pool.take();
-            }
-            if (failure)
-                throw failure.error;
-            const data = await readBlock(file, buffer, Math.min(blockSize, size - bytes), bytes);
-            hash.update(data);
-            bytes += data.length;
-            const blockId = blockIdOf(blockIds.length);
-            blockIds.push(blockId);
-            const staged = blob
-                .putBlock(blockId, data)
-                .then(() => pool.release(buffer), (error) => {
-                failure ??= { error };
-            })
-                .finally(() => sending.delete(staged));
-            sending.add(staged);
-        }
-        await Promise.all(sending);
-        if (failure)
-            throw failure.error;
-        await blob.putBlockList(blockIds);
-        return { bytes, sha256: hash.digest("hex") };
-    }
-    finally {
-        await Promise.allSettled(sending);
-        await file.close();
-    }
-}
-/** Reads exactly `length` bytes at `position` into the start of `buffer`. */
-async function readBlock(file, buffer, length, position) {
-    let filled = 0;
-    while (filled < length) {
-        const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
-        if (bytesRead === 0) {
-            throw new Error(`The staged file ended at ${position + filled} bytes, before the ${position + length} it had when the upload started.`);
-        }
-        filled += bytesRead;
-    }
-    return buffer.subarray(0, length);
-}
-/**
- * The three Blob service requests an upload needs, on a signed (SAS) address: Put Blob for
- * a small file, Put Block and Put Block List for a big one. Plain HTTP rather than
- * @azure/storage-blob, whose code alone weighs ~15 MiB in memory; each body is sent as the
- * Buffer it is.
- */
-class SignedBlockBlob {
-    url;
-    contentType;
-    constructor(signedUrl, contentType) {
-        this.url = signedUrl;
-        this.contentType = contentType;
-    }
-    putBlob(data) {
-        return this.put("", data, {
-            "x-ms-blob-type": "BlockBlob",
-            "x-ms-blob-content-type": this.contentType,
-        });
-    }
-    putBlock(blockId, data) {
-        return this.put(`comp=block&blockid=${encodeURIComponent(blockId)}`, data, {});
-    }
-    putBlockList(blockIds) {
-        const latest = blockIds.map((id) => `<Latest>${id}</Latest>`).join("");
-        const body = `<?xml version="1.0" encoding="utf-8"?><BlockList>${latest}</BlockList>`;
-        return this.put("comp=blocklist", Buffer.from(body), {
-            "Content-Type": "application/xml",
-            "x-ms-blob-content-type": this.contentType,
-        });
-    }
-    /** One PUT, tried again after a network error or a 5xx answer (the body is still here). */
-    async put(query, body, headers) {
-        const url = new URL(this.url);
-        if (query)
-            url.search = `${url.search}&${query}`;
-        for (let attempt = 1;; attempt++) {
-            try {
-                await putOnce(url, body, { ...headers, "x-ms-version": BLOB_API_VERSION });
-                return;
-            }
-            catch (error) {
-                const status = error.status;
-                if (attempt === BLOB_ATTEMPTS || (status !== undefined && status < 500))
-                    throw error;
-                await new Promise((resolve) => setTimeout(resolve, BLOB_RETRY_MS * attempt));
-            }
-        }
-    }
-}
-async function putOnce(url, body, headers) {
-    const { status, headers: answerHeaders, text, } = await httpRequest(url, {
-        method: "PUT",
-        headers,
-        body,
-    });
-    if (status >= 200 && status < 300)
-        return;
-    const code = answerHeaders["x-ms-error-code"] ?? "";
-    throw Object.assign(new Error(`blob storage answered HTTP ${status} ${code}: ${text.slice(0, 300)}`.trim()), { status });
-}
-/** Block ids must all have the same length: the block's index, zero-padded, in base64. */
-function blockIdOf(index) {
-    return Buffer.from(`block-${String(index).padStart(6, "0")}`).toString("base64");
-}
+/** Who is calling, in every request to GitHub and the blob store (as @actions/artifact names itself). */
+const ARTIFACT_USER_AGENT = `${version/* TOOL_NAME */.l}/${version/* TOOL_VERSION */.w}`;
+// As @actions/artifact's Twirp client: these statuses, 5 attempts, 3 s growing 1.5 times.
+const TWIRP_RETRIED_STATUSES = new Set([429, 500, 502, 503, 504]);
+const TWIRP_RETRIES = { attempts: 5, delayMs: (attempt) => 3000 * 1.5 ** (attempt - 1) };
+const REST_RETRIES = { attempts: 3, delayMs: (attempt) => 2000 * attempt };
+const PAGE_SIZE = 100;
+// @actions/artifact's default cap (ACTIONS_ARTIFACT_MAX_ARTIFACT_COUNT), a guard against rate limits.
+const MAX_LISTED = 1000;
 /** The results service's Twirp API, as @actions/artifact calls it (JSON, proto field names). */
 class ResultsService {
+    /** The run and job this token belongs to, as every call names them. */
+    ids;
     token;
     origin;
-    constructor() {
-        const token = process.env.ACTIONS_RUNTIME_TOKEN;
-        const resultsUrl = process.env.ACTIONS_RESULTS_URL;
-        if (!token || !resultsUrl) {
+    constructor(runtime) {
+        if (!runtime)
             throw new Error("ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL is not set.");
-        }
-        this.token = token;
-        this.origin = new URL(resultsUrl).origin;
+        this.token = runtime.runtimeToken;
+        this.origin = new URL(runtime.resultsUrl).origin;
+        const { runBackendId, jobBackendId } = backendIdsFromToken(runtime.runtimeToken);
+        this.ids = { workflow_run_backend_id: runBackendId, workflow_job_run_backend_id: jobBackendId };
     }
-    /** One call, retried on 429 and 5xx answers as @actions/artifact retries them. */
-    async call(method, body) {
+    /** One call, tried again on the answers @actions/artifact tries again. */
+    call(method, body) {
         const url = `${this.origin}/twirp/${SERVICE}/${method}`;
-        for (let attempt = 1;; attempt++) {
+        const retryable = (error) => TWIRP_RETRIED_STATUSES.has((0,backend_kit/* statusOf */.c2)(error) ?? 0);
+        return (0,backend_kit/* withRetries */.LH)({ ...TWIRP_RETRIES, retryable }, async () => {
             const answer = await httpRequest(url, {
                 method: "POST",
-                headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.token}` },
+                headers: {
+                    "Content-Type": "application/json",
+                    "User-Agent": ARTIFACT_USER_AGENT,
+                    Authorization: `Bearer ${this.token}`,
+                },
                 body: JSON.stringify(body),
             }).catch((error) => {
-                throw new Error(`${method} at ${this.origin} failed: ${messageOf(error)}`, {
+                throw new Error(`${method} at ${this.origin} failed: ${(0,backend_kit/* networkErrorMessage */.qu)(error)}`, {
                     cause: error,
                 });
             });
             if (answer.status >= 200 && answer.status < 300) {
                 return JSON.parse(answer.text);
             }
-            const failure = `${method} at ${this.origin} failed with HTTP ${answer.status}: ${answer.text.slice(0, 300)}`;
-            if (!RETRIED_STATUSES.has(answer.status) || attempt === TWIRP_ATTEMPTS) {
-                throw new Error(failure);
-            }
-            await new Promise((resolve) => setTimeout(resolve, TWIRP_FIRST_RETRY_MS * 1.5 ** (attempt - 1)));
-        }
+            throw new backend_kit/* HttpStatusError */.F9(`${method} at ${this.origin} failed with HTTP ${answer.status}: ${answer.text.slice(0, 300)}`, answer.status);
+        });
     }
+}
+/** The REST API under /repos/<owner>/<name>, with a token. */
+class RepositoryApi {
+    access;
+    apiUrl;
+    constructor(apiUrl, access) {
+        this.apiUrl = apiUrl.replace(/\/+$/, "");
+        this.access = access;
+    }
+    /** One call, tried again on 429 and 5xx answers; resolves with the parsed JSON answer. */
+    async call(method, route) {
+        const answer = await this.send(method, route);
+        if (answer.status >= 200 && answer.status < 300) {
+            return answer.text ? JSON.parse(answer.text) : undefined;
+        }
+        throw this.refusal(method, route, answer);
+    }
+    /** The address a 302 answer sends to (a download's signed blob URL). */
+    async redirect(route) {
+        const answer = await this.send("GET", route);
+        const location = answer.headers.location;
+        if (answer.status !== 302 || !location) {
+            throw new Error(`The GitHub API answered GET ${route} with HTTP ${answer.status}, not a redirect to the artifact.`);
+        }
+        return location;
+    }
+    send(method, route) {
+        const url = `${this.apiUrl}/repos/${encodeURIComponent(this.access.repositoryOwner)}/${encodeURIComponent(this.access.repositoryName)}${route}`;
+        return (0,backend_kit/* withRetries */.LH)({ ...REST_RETRIES, retryable: backend_kit/* isBusyAnswer */._$ }, async () => {
+            const answer = await httpRequest(url, {
+                method,
+                // As Octokit sends them for @actions/artifact.
+                headers: {
+                    Authorization: `token ${this.access.token}`,
+                    Accept: "application/vnd.github.v3+json",
+                    "User-Agent": ARTIFACT_USER_AGENT,
+                },
+            }).catch((error) => {
+                throw new Error(`${method} ${this.apiUrl}${route} failed: ${(0,backend_kit/* networkErrorMessage */.qu)(error)}`, {
+                    cause: error,
+                });
+            });
+            if (answer.status === 429 || answer.status >= 500) {
+                throw this.refusal(method, route, answer);
+            }
+            return answer;
+        });
+    }
+    refusal(method, route, answer) {
+        let message = answer.text.slice(0, 300);
+        try {
+            message = String(JSON.parse(answer.text).message ?? message);
+        }
+        catch {
+            // Not JSON: the text as it came.
+        }
+        return new backend_kit/* HttpStatusError */.F9(`The GitHub API answered ${method} ${route} with HTTP ${answer.status}: ${message}`, answer.status);
+    }
+}
+/** The artifacts of the source; of several with one name, only the newest. */
+async function listArtifacts(source) {
+    if (source instanceof ResultsService)
+        return newestOfEachName(await listOfThisRun(source));
+    return newestOfEachName(await listThroughRest(source));
+}
+/** Deletes the newest artifact called `name`, found by name first as @actions/artifact does. */
+async function deleteArtifact(name, source) {
+    if (source instanceof ResultsService) {
+        const listed = await source.call("ListArtifacts", { ...source.ids, name_filter: name });
+        const [newest] = (listed.artifacts ?? []).sort((a, b) => Number(b.database_id) - Number(a.database_id));
+        if (!newest)
+            throw new Error(`No artifact named ${name} in this workflow run.`);
+        await source.call("DeleteArtifact", {
+            workflow_run_backend_id: newest.workflow_run_backend_id,
+            workflow_job_run_backend_id: newest.workflow_job_run_backend_id,
+            name: newest.name,
+        });
+        return;
+    }
+    const [artifact] = await artifactsNamed(source, name);
+    if (!artifact) {
+        throw new Error(`No artifact named ${name} in ${describeAccess(source.access)}.`);
+    }
+    await source.call("DELETE", `/actions/artifacts/${artifact.id}`);
+}
+/**
+ * The artifacts called `name`, newest first: in one run as @actions/artifact's
+ * `getArtifact(name, { findBy })` asks (one page, which a name fills with one or two), or
+ * in every run of the repository, page by page.
+ */
+async function artifactsNamed(api, name) {
+    const runId = api.access.workflowRunId;
+    const query = `name=${encodeURIComponent(name)}`;
+    const listed = runId === undefined
+        ? await listPages(api, `/actions/artifacts?${query}`)
+        : artifactsOfPage(await api.call("GET", `/actions/runs/${runId}/artifacts?${query}`));
+    return listed.sort((a, b) => b.id - a.id);
+}
+function describeAccess(access) {
+    const repository = `${access.repositoryOwner}/${access.repositoryName}`;
+    return access.workflowRunId === undefined
+        ? `every run of ${repository}`
+        : `run ${access.workflowRunId} in ${repository}`;
+}
+async function listOfThisRun(results) {
+    const listed = await results.call("ListArtifacts", { ...results.ids });
+    return (listed.artifacts ?? []).map((artifact) => ({
+        id: Number(artifact.database_id),
+        name: String(artifact.name),
+        size: Number(artifact.size ?? 0),
+        ...(typeof artifact.digest === "string" ? { digest: artifact.digest } : {}),
+    }));
+}
+function listThroughRest(api) {
+    const runId = api.access.workflowRunId;
+    return listPages(api, runId === undefined ? "/actions/artifacts" : `/actions/runs/${runId}/artifacts`);
+}
+/** Every page of a REST artifact listing, up to MAX_LISTED artifacts. */
+async function listPages(api, route) {
+    const artifacts = [];
+    const separator = route.includes("?") ? "&" : "?";
+    for (let page = 1; artifacts.length < MAX_LISTED; page++) {
+        const answer = await api.call("GET", `${route}${separator}per_page=${PAGE_SIZE}&page=${page}`);
+        const batch = (answer?.artifacts ?? []).length;
+        artifacts.push(...artifactsOfPage(answer));
+        if (batch < PAGE_SIZE)
+            break;
+    }
+    return artifacts;
+}
+/** The artifacts of one REST answer; an expired one is still listed, but its bytes are gone. */
+function artifactsOfPage(answer) {
+    const listed = answer?.artifacts;
+    return (listed ?? [])
+        .filter((artifact) => artifact.expired !== true)
+        .map((artifact) => ({
+        id: Number(artifact.id),
+        name: String(artifact.name),
+        size: Number(artifact.size_in_bytes ?? 0),
+        ...(typeof artifact.digest === "string" ? { digest: artifact.digest } : {}),
+    }));
+}
+/** Of the artifacts that share a name (uploaded again), the newest, as `latest: true` keeps. */
+function newestOfEachName(artifacts) {
+    const newest = new Map();
+    for (const artifact of artifacts) {
+        const kept = newest.get(artifact.name);
+        if (!kept || artifact.id > kept.id)
+            newest.set(artifact.name, artifact);
+    }
+    return [...newest.values()];
 }
 /** The run and job ids in the runtime token's `Actions.Results:<run>:<job>` scope. */
 function backendIdsFromToken(token) {
@@ -310,148 +301,9 @@ function backendIdsFromToken(token) {
     }
     throw new Error("ACTIONS_RUNTIME_TOKEN is not a runtime token of a job: expected a JWT whose scp claim has Actions.Results:<run id>:<job id>.");
 }
-/** RFC 3339 expiry, capped by the repository's maximum (GITHUB_RETENTION_DAYS) as @actions/artifact caps it. */
-function expiryOf(retentionDays) {
-    if (!retentionDays)
-        return undefined;
-    const maximum = Number.parseInt(process.env.GITHUB_RETENTION_DAYS ?? "", 10);
-    const days = Number.isNaN(maximum) ? retentionDays : Math.min(retentionDays, maximum);
-    const expiry = new Date();
-    expiry.setDate(expiry.getDate() + days);
-    return expiry.toISOString();
-}
-/** The MIME type @actions/artifact gives a file of this name (its table, for our extensions). */
-function mimeTypeOf(name) {
-    const types = {
-        ".json": "application/json",
-        ".gz": "application/gzip",
-        ".zip": "application/zip",
-        ".txt": "text/plain",
-    };
-    return types[external_node_path_.extname(name).toLowerCase()] ?? "application/octet-stream";
-}
-function messageOf(error) {
-    const code = error?.code;
-    const message = error instanceof Error ? error.message : String(error);
-    return code && !message.includes(code) ? `${message} (${code})` : message;
-}
 
-;// CONCATENATED MODULE: ./.build/compile/src/core/storage/artifact-api.js
-/**
- * Listing and deleting artifacts, as @actions/artifact's `listArtifacts({ latest: true })`
- * and `deleteArtifact(name)` do: through the results service (ACTIONS_RUNTIME_TOKEN) for
- * the current run, through the REST API with a token (`actions:read`, and `actions:write`
- * to delete) for another run. Spoken directly rather than through @actions/artifact, whose
- * code (with Octokit and the Azure SDK) weighs ~30 MiB in memory, a quarter of the bound a
- * backup or restore keeps to (test/storage/large.test.ts).
- */
-
-
-const PAGE_SIZE = 100;
-// @actions/artifact's default cap (ACTIONS_ARTIFACT_MAX_ARTIFACT_COUNT), a guard against rate limits.
-const MAX_LISTED = 1000;
-const API_ATTEMPTS = 3;
-const API_RETRY_MS = 2000;
-/** The artifacts of this run or of `run`; of several with one name, only the newest. */
-async function listArtifacts(run) {
-    return newestOfEachName(run ? await listOfRun(run) : await listOfThisRun());
-}
-/** Deletes the (newest) artifact called `name` from this run or from `run`. */
-async function deleteArtifact(name, run) {
-    if (!run) {
-        const results = new ResultsService();
-        const { runBackendId, jobBackendId } = backendIdsFromToken(results.token);
-        await results.call("DeleteArtifact", {
-            workflow_run_backend_id: runBackendId,
-            workflow_job_run_backend_id: jobBackendId,
-            name,
-        });
-        return;
-    }
-    const artifact = (await listArtifacts(run)).find((candidate) => candidate.name === name);
-    if (!artifact) {
-        throw new Error(`No artifact named ${name} in run ${run.workflowRunId}.`);
-    }
-    await restCall(run, "DELETE", `/actions/artifacts/${artifact.id}`);
-}
-async function listOfThisRun() {
-    const results = new ResultsService();
-    const { runBackendId, jobBackendId } = backendIdsFromToken(results.token);
-    const listed = await results.call("ListArtifacts", {
-        workflow_run_backend_id: runBackendId,
-        workflow_job_run_backend_id: jobBackendId,
-    });
-    return (listed.artifacts ?? []).map((artifact) => ({
-        id: Number(artifact.database_id),
-        name: String(artifact.name),
-        size: Number(artifact.size ?? 0),
-        ...(typeof artifact.digest === "string" ? { digest: artifact.digest } : {}),
-    }));
-}
-async function listOfRun(run) {
-    const artifacts = [];
-    for (let page = 1; artifacts.length < MAX_LISTED; page++) {
-        const answer = (await restCall(run, "GET", `/actions/runs/${run.workflowRunId}/artifacts?per_page=${PAGE_SIZE}&page=${page}`));
-        const batch = answer.artifacts ?? [];
-        for (const artifact of batch) {
-            artifacts.push({
-                id: Number(artifact.id),
-                name: String(artifact.name),
-                size: Number(artifact.size_in_bytes ?? 0),
-                ...(typeof artifact.digest === "string" ? { digest: artifact.digest } : {}),
-            });
-        }
-        if (batch.length < PAGE_SIZE)
-            break;
-    }
-    return artifacts;
-}
-/** One REST call under /repos/<owner>/<name>, tried again on 429 and 5xx answers. */
-async function restCall(run, method, route) {
-    const api = (process.env.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, "");
-    const url = `${api}/repos/${encodeURIComponent(run.repositoryOwner)}/${encodeURIComponent(run.repositoryName)}${route}`;
-    for (let attempt = 1;; attempt++) {
-        const answer = await httpRequest(url, {
-            method,
-            headers: {
-                Authorization: `Bearer ${run.token}`,
-                Accept: "application/vnd.github+json",
-                "User-Agent": "etcd-backup-actions",
-            },
-        }).catch((error) => {
-            throw new Error(`${method} ${api}${route} failed: ${error.message}`, {
-                cause: error,
-            });
-        });
-        const { status, text } = answer;
-        if (status >= 200 && status < 300)
-            return text ? JSON.parse(text) : undefined;
-        if (!(status === 429 || status >= 500) || attempt === API_ATTEMPTS) {
-            let message = text.slice(0, 300);
-            try {
-                message = String(JSON.parse(text).message ?? message);
-            }
-            catch {
-                // Not JSON: the text as it came.
-            }
-            throw new Error(`The GitHub API answered ${method} ${route} with HTTP ${status}: ${message}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, API_RETRY_MS * attempt));
-    }
-}
-/** Of the artifacts that share a name (uploaded again), the newest, as `latest: true` keeps. */
-function newestOfEachName(artifacts) {
-    const newest = new Map();
-    for (const artifact of artifacts) {
-        const kept = newest.get(artifact.name);
-        if (!kept || artifact.id > kept.id)
-            newest.set(artifact.name, artifact);
-    }
-    return [...newest.values()];
-}
-
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/memory-pacer.js + 2 modules
-var memory_pacer = __webpack_require__(2620);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/memory-pacer.js
+var memory_pacer = __webpack_require__(526);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/storage/artifact-download.js
 /**
  * Downloads one raw (unzipped) artifact into a file, as @actions/artifact's
@@ -459,10 +311,8 @@ var memory_pacer = __webpack_require__(2620);
  * comes from the results service (this run: ListArtifacts, then GetSignedArtifactURL) or
  * from the REST API's redirect (another run, with a token that has `actions:read`).
  *
- * The difference is memory: the blob's bytes pass through the memory pacer on their way to
- * the file. @actions/artifact pipes the response straight into the file, and the spent
- * socket buffers piled up until V8 happened to collect them: a 1 GB restore peaked 40 MiB
- * above its upload.
+ * The blob's bytes pass through the memory pacer on their way to the file, so spent socket
+ * buffers are freed as they go rather than whenever V8 happens to collect.
  */
 
 
@@ -472,33 +322,19 @@ var memory_pacer = __webpack_require__(2620);
 
 
 
-const ATTEMPTS = 5;
-const RETRY_DELAY_MS = 5000;
+// As @actions/artifact: five attempts, five seconds apart.
+const BLOB_READ_RETRIES = { attempts: 5, delayMs: () => 5000 };
 /** Writes the artifact into `download.file`; resolves with its size and sha256 (hex). */
-async function downloadArtifactFile(download) {
-    const signedUrl = download.findBy
-        ? await redirectOf(download.id, download.findBy)
-        : await signedUrlInThisRun(download.id);
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await fetchInto(signedUrl, download.file);
-        }
-        catch (error) {
-            if (attempt === ATTEMPTS) {
-                throw new Error(`The blob of artifact ${download.name} could not be read after ${ATTEMPTS} attempts: ${artifact_download_messageOf(error)}`, { cause: error });
-            }
-            await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
-        }
-    }
-}
-async function signedUrlInThisRun(id) {
-    const results = new ResultsService();
-    const { runBackendId, jobBackendId } = backendIdsFromToken(results.token);
-    const listed = await results.call("ListArtifacts", {
-        workflow_run_backend_id: runBackendId,
-        workflow_job_run_backend_id: jobBackendId,
-        id_filter: String(id),
+async function downloadArtifactFile(source, download) {
+    const signedUrl = source instanceof RepositoryApi
+        ? await source.redirect(`/actions/artifacts/${download.id}/zip`)
+        : await signedUrlInThisRun(source, download.id);
+    return (0,backend_kit/* withRetries */.LH)(BLOB_READ_RETRIES, () => fetchInto(signedUrl, download.file)).catch((error) => {
+        throw new Error(`The blob of artifact ${download.name} could not be read after ${BLOB_READ_RETRIES.attempts} attempts: ${(0,backend_kit/* networkErrorMessage */.qu)(error)}`, { cause: error });
     });
+}
+async function signedUrlInThisRun(results, id) {
+    const listed = await results.call("ListArtifacts", { ...results.ids, id_filter: String(id) });
     const [artifact] = (listed.artifacts ?? []);
     if (!artifact)
         throw new Error(`No artifact with id ${id} in this workflow run.`);
@@ -511,24 +347,6 @@ async function signedUrlInThisRun(id) {
         throw new Error(`GetSignedArtifactURL gave no address for artifact ${artifact.name}.`);
     }
     return signed.signed_url;
-}
-/** The REST API answers a download with a redirect to the signed blob address. */
-async function redirectOf(id, run) {
-    const api = (process.env.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, "");
-    const url = `${api}/repos/${encodeURIComponent(run.repositoryOwner)}/${encodeURIComponent(run.repositoryName)}/actions/artifacts/${id}/zip`;
-    const answer = await httpRequest(url, {
-        method: "GET",
-        headers: {
-            Authorization: `Bearer ${run.token}`,
-            Accept: "application/vnd.github+json",
-            "User-Agent": "etcd-backup-actions",
-        },
-    });
-    const location = answer.headers.location;
-    if (answer.status !== 302 || !location) {
-        throw new Error(`The GitHub API answered the download of artifact ${id} with HTTP ${answer.status}, not a redirect to the artifact.`);
-    }
-    return location;
 }
 /** GETs the blob into a new file through the memory pacer, counting and hashing it. */
 async function fetchInto(url, file) {
@@ -544,16 +362,163 @@ async function fetchInto(url, file) {
 function get(url) {
     const client = new URL(url).protocol === "https:" ? external_node_https_ : external_node_http_;
     return new Promise((resolve, reject) => {
-        const request = client.get(url, resolve);
+        const request = client.get(url, { headers: { "User-Agent": ARTIFACT_USER_AGENT } }, resolve);
         request.once("error", reject);
         // A blob store that stops sending for a minute is broken, not slow.
         request.setTimeout(60_000, () => request.destroy(new Error("no data for 60 s")));
     });
 }
-function artifact_download_messageOf(error) {
-    const code = error?.code;
-    const message = error instanceof Error ? error.message : String(error);
-    return code && !message.includes(code) ? `${message} (${code})` : message;
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/part-uploader.js
+var part_uploader = __webpack_require__(2341);
+;// CONCATENATED MODULE: ./.build/compile/src/core/storage/artifact-upload.js
+/**
+ * Uploads one file as an artifact of the current workflow run without a zip layer, as
+ * @actions/artifact's `uploadArtifact(name, [file], dir, { skipArchive: true })` does: the
+ * same results-service calls (CreateArtifact with the file's name and MIME type,
+ * FinalizeArtifact with its size and sha256) and the same blob, so @actions/artifact lists,
+ * downloads and deletes it as one of its own.
+ *
+ * The blob goes up in blocks read from the file into a few reused buffers (part-uploader.ts),
+ * each staged as it is (Put Block), then the block list is committed (Put Block List): memory
+ * stays flat whatever the file's size, which @azure/storage-blob's uploadStream, with fresh
+ * buffers for every block, does not.
+ */
+
+
+
+
+
+
+// The artifact version @actions/artifact 6.x creates; it tells the service how to serve it.
+const ARTIFACT_VERSION = 7;
+const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
+const DEFAULT_BLOCKS_IN_FLIGHT = 3;
+// The Blob service version @azure/storage-blob 12.32 (inside @actions/artifact 6.2) speaks.
+const BLOB_API_VERSION = "2026-04-06";
+// A network failure or a 5xx is worth another try: the block is still in its buffer.
+const BLOB_RETRIES = {
+    attempts: 3,
+    delayMs: (attempt) => 2000 * attempt,
+    retryable: (error) => ((0,backend_kit/* statusOf */.c2)(error) ?? 500) >= 500,
+};
+async function uploadArtifactFile(results, upload) {
+    const contentType = mimeTypeOf(upload.name);
+    const expiresAt = expiryOf(upload.retentionDays, upload.maxRetentionDays);
+    const created = await results.call("CreateArtifact", {
+        ...results.ids,
+        name: upload.name,
+        mime_type: contentType,
+        version: ARTIFACT_VERSION,
+        ...(expiresAt ? { expires_at: expiresAt } : {}),
+    });
+    const signedUrl = created.signed_upload_url;
+    if (created.ok !== true || typeof signedUrl !== "string") {
+        throw new Error(`CreateArtifact answered without an upload address: ${JSON.stringify(created)}`);
+    }
+    const sent = await uploadBlob(new SignedBlockBlob(signedUrl, contentType), upload);
+    const finalized = await results.call("FinalizeArtifact", {
+        ...results.ids,
+        name: upload.name,
+        size: String(sent.bytes),
+        hash: `sha256:${sent.sha256}`,
+    });
+    if (finalized.ok !== true) {
+        throw new Error(`FinalizeArtifact did not confirm the artifact: ${JSON.stringify(finalized)}`);
+    }
+    return { id: Number(finalized.artifact_id), ...sent };
+}
+/** Sends the file in blocks and commits them, as @azure/storage-blob's uploadStream does (even for one block). */
+async function uploadBlob(blob, upload) {
+    // Parts are handed over in the file's order, so hashing them as they go hashes the file.
+    const hash = (0,external_node_crypto_.createHash)("sha256");
+    const blockIds = [];
+    const sendPart = (part) => {
+        hash.update(part.data);
+        const blockId = blockIdOf(blockIds.length);
+        blockIds.push(blockId);
+        return blob.putBlock(blockId, part.data);
+    };
+    const { bytes } = await (0,part_uploader/* uploadFileInParts */.F)(upload.file, {
+        partSizeBytes: upload.blockSizeBytes ?? DEFAULT_BLOCK_SIZE,
+        partsInFlight: upload.blocksInFlight ?? DEFAULT_BLOCKS_IN_FLIGHT,
+        sendPart,
+    });
+    await blob.putBlockList(blockIds);
+    return { bytes, sha256: hash.digest("hex") };
+}
+/**
+ * The two Blob service requests an upload needs, on a signed (SAS) address: Put Block for
+ * each block, then Put Block List, with the headers @azure/storage-blob sends. Plain HTTP
+ * rather than that SDK, whose code alone weighs ~15 MiB in memory; each body is sent as
+ * the Buffer it is.
+ */
+class SignedBlockBlob {
+    url;
+    contentType;
+    constructor(signedUrl, contentType) {
+        this.url = signedUrl;
+        this.contentType = contentType;
+    }
+    putBlock(blockId, data) {
+        return this.put(`comp=block&blockid=${encodeURIComponent(blockId)}`, data, {
+            "Content-Type": "application/octet-stream",
+        });
+    }
+    putBlockList(blockIds) {
+        const latest = blockIds.map((id) => `<Latest>${id}</Latest>`).join("");
+        const body = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><BlockList>${latest}</BlockList>`;
+        return this.put("comp=blocklist", Buffer.from(body), {
+            "Content-Type": "application/xml",
+            "x-ms-blob-content-type": this.contentType,
+        });
+    }
+    /** One PUT, tried again after a network error or a 5xx answer (the body is still here). */
+    put(query, body, headers) {
+        const url = new URL(this.url);
+        if (query)
+            url.search = `${url.search}&${query}`;
+        return (0,backend_kit/* withRetries */.LH)(BLOB_RETRIES, () => putOnce(url, body, {
+            ...headers,
+            Accept: "application/xml",
+            "x-ms-version": BLOB_API_VERSION,
+            "User-Agent": ARTIFACT_USER_AGENT,
+            // Names the attempt in Azure's logs, should support ever need to trace one.
+            "x-ms-client-request-id": (0,external_node_crypto_.randomUUID)(),
+        }));
+    }
+}
+async function putOnce(url, body, headers) {
+    const answer = await httpRequest(url, { method: "PUT", headers, body });
+    if (answer.status >= 200 && answer.status < 300)
+        return;
+    const code = answer.headers["x-ms-error-code"] ?? "";
+    throw new backend_kit/* HttpStatusError */.F9(`blob storage answered HTTP ${answer.status} ${code}: ${answer.text.slice(0, 300)}`.trim(), answer.status);
+}
+/** Block ids must all have the same length: the block's index, zero-padded, in base64. */
+function blockIdOf(index) {
+    return Buffer.from(`block-${String(index).padStart(6, "0")}`).toString("base64");
+}
+/** RFC 3339 expiry, capped by the repository's maximum as @actions/artifact caps it. */
+function expiryOf(retentionDays, maximum) {
+    if (!retentionDays)
+        return undefined;
+    const days = maximum === undefined ? retentionDays : Math.min(retentionDays, maximum);
+    const expiry = new Date();
+    expiry.setDate(expiry.getDate() + days);
+    return expiry.toISOString();
+}
+/** The MIME type @actions/artifact gives a file of this name (its table, for our extensions). */
+function mimeTypeOf(name) {
+    const types = {
+        ".json": "application/json",
+        ".gz": "application/gzip",
+        ".zip": "application/zip",
+        ".txt": "text/plain",
+    };
+    return types[external_node_path_.extname(name).toLowerCase()] ?? "application/octet-stream";
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/layout.js
@@ -578,7 +543,9 @@ var layout = __webpack_require__(721);
  * @actions/artifact speaks, without its ~30 MiB of code in memory.
  *
  * Reading another run's backups (a restore workflow reading what a scheduled backup stored)
- * goes through the REST API with a token that has `actions:read` (`otherRun`).
+ * goes through the REST API with a token that has `actions:read` (`otherRun`); without a
+ * run id, through every run of the repository, so `latest` finds the newest backup
+ * whichever run stored it (a payload is then looked up by its artifact name).
  */
 
 
@@ -591,41 +558,43 @@ var layout = __webpack_require__(721);
 
 
 
-const NAME_PREFIX = "etcd-backup";
+const NAME_PREFIX = "etcd-backup.";
 const MANIFESTS_DOWNLOADED_IN_PARALLEL = 4;
-const KIND_ALTERNATIVES = layout/* BACKUP_KINDS */.NJ.join("|");
-// Cluster names are DNS labels (no dots), so the first dot-separated fields are unambiguous.
-const ARTIFACT_NAME = new RegExp(`^${NAME_PREFIX}\\.([a-z0-9-]+)\\.(${KIND_ALTERNATIVES})\\.(\\d{8}T\\d{6}Z)\\.(.+)$`);
 function createArtifactStore(options) {
     return new ArtifactSnapshotStore(options);
 }
 /** The artifact name of one file of a backup. */
 function backupArtifactName(location, fileName) {
-    return `${NAME_PREFIX}.${location.cluster}.${location.kind}.${location.timestamp}.${fileName}`;
+    return `${NAME_PREFIX}${location.cluster}.${location.kind}.${location.timestamp}.${fileName}`;
 }
 class ArtifactSnapshotStore {
     description;
     logger;
     retentionDays;
-    otherRun;
+    context;
+    rest;
     stagingRoot;
     constructor(options) {
         this.logger = options.logger;
+        this.context = options.context;
         this.retentionDays = checkRetentionDays(options.retentionDays);
-        this.otherRun = options.otherRun ? checkOtherRun(options.otherRun) : undefined;
-        this.stagingRoot = options.stagingDir ?? process.env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)();
-        this.description = this.otherRun
-            ? `GitHub artifacts of run ${this.otherRun.workflowRunId} in ${this.otherRun.repositoryOwner}/${this.otherRun.repositoryName}`
+        this.rest = options.otherRun
+            ? new RepositoryApi(options.context.githubApiUrl, checkOtherRun(options.otherRun))
+            : undefined;
+        this.stagingRoot = options.stagingDir ?? options.context.tempDir;
+        this.description = this.rest
+            ? `GitHub artifacts of ${describeAccess(this.rest.access)}`
             : "GitHub artifacts of this workflow run";
     }
     async putPayload(options, payload) {
         this.checkWritable();
-        const location = locationOf((0,layout/* checkClusterName */.YN)(options.cluster), (0,layout/* parseBackupKind */.uS)(options.kind), ((0,layout/* parseTimestamp */.EH)(options.timestamp), options.timestamp));
-        const name = backupArtifactName(location, (0,layout/* checkPayloadName */.KC)(options.payloadName));
+        const { cluster, kind, timestamp, payloadName } = (0,layout/* checkPutOptions */.uJ)(options);
+        const location = locationOf(cluster, kind, timestamp);
+        const name = backupArtifactName(location, payloadName);
         return this.withStagingFolder(async (folder) => {
             const file = external_node_path_.join(folder, name);
             const staged = await stageStream(payload, file).catch((error) => {
-                throw new Error(`Reading the backup payload for artifact ${name} failed before anything was uploaded: ${artifact_messageOf(error)}`, { cause: error });
+                throw new Error(`Reading the backup payload for artifact ${name} failed before anything was uploaded: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
             });
             await this.upload(name, file, staged);
             return { location, storedBytes: staged.bytes };
@@ -637,29 +606,19 @@ class ArtifactSnapshotStore {
         await this.withStagingFolder(async (folder) => {
             const file = external_node_path_.join(folder, name);
             await (0,promises_.writeFile)(file, manifest, { mode: 0o600 });
-            await this.upload(name, file, { bytes: manifest.length, sha256: sha256Hex(manifest) });
+            await this.upload(name, file, { bytes: manifest.length, sha256: (0,hash/* sha256Hex */.fg)(manifest) });
         });
     }
     async list(filter = {}) {
-        const manifests = (await this.allArtifacts())
-            .map((artifact) => ({ artifact, parsed: parseArtifactName(artifact.name) }))
-            .filter(({ parsed }) => parsed?.fileName === layout/* MANIFEST_NAME */.ir)
-            .map(({ artifact, parsed }) => ({ artifact, location: parsed.location }))
-            .filter(({ location }) => (!filter.cluster || location.cluster === filter.cluster) &&
-            (!filter.kind || location.kind === filter.kind));
-        const backups = [];
-        for (let start = 0; start < manifests.length; start += MANIFESTS_DOWNLOADED_IN_PARALLEL) {
-            const batch = manifests.slice(start, start + MANIFESTS_DOWNLOADED_IN_PARALLEL);
-            backups.push(...(await Promise.all(batch.map(async ({ artifact, location }) => ({
-                location,
-                manifest: await this.withStagingFolder(async (folder) => (0,promises_.readFile)(await this.download(artifact, folder))),
-            })))));
-        }
-        return backups.sort((a, b) => compareNewestFirst(a.location, b.location));
+        const found = (await this.allArtifacts()).flatMap((artifact) => {
+            const parsed = parseArtifactName(artifact.name);
+            return parsed?.fileName === layout/* MANIFEST_NAME */.ir ? [{ artifact, location: parsed.location }] : [];
+        });
+        return (0,backend_kit/* readListedBackups */.tp)(found, filter, MANIFESTS_DOWNLOADED_IN_PARALLEL, ({ artifact }) => this.withStagingFolder(async (folder) => (0,promises_.readFile)(await this.download(artifact, folder))));
     }
     async getPayload(location, payloadName) {
         const name = backupArtifactName(location, payloadName);
-        const artifact = (await this.allArtifacts()).find((candidate) => candidate.name === name);
+        const artifact = await this.artifactNamed(name);
         if (!artifact) {
             throw new Error(`Backup payload artifact ${name} is not among the ${this.description}: it may have expired or been deleted; list the backups to find one that exists.`);
         }
@@ -677,30 +636,24 @@ class ArtifactSnapshotStore {
         const names = (await this.allArtifacts())
             .map((artifact) => artifact.name)
             .filter((name) => name.startsWith(prefix));
-        // The manifest goes first, so a backup interrupted half-deleted is no longer listed.
-        const manifestFirst = names.sort((a, b) => Number(b.endsWith(layout/* MANIFEST_NAME */.ir)) - Number(a.endsWith(layout/* MANIFEST_NAME */.ir)));
-        for (const name of manifestFirst) {
-            try {
-                await deleteArtifact(name, this.otherRun);
-            }
-            catch (error) {
-                throw new Error(`Deleting artifact ${name} from the ${this.description} failed: ${artifact_messageOf(error)}`, { cause: error });
-            }
-        }
+        await (0,backend_kit/* deleteManifestFirst */.vu)(names, (name) => name.endsWith(layout/* MANIFEST_NAME */.ir), async (name) => deleteArtifact(name, this.source()), (name, error) => new Error(`Deleting artifact ${name} from the ${this.description} failed: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error }));
         this.logger.info(`Deleted ${names.length} artifact(s) of backup ${location.uri}`);
     }
     async upload(name, file, staged) {
         this.logger.info(`Uploading artifact ${name} (${staged.bytes} bytes)`);
         let uploaded;
         try {
-            uploaded = await uploadArtifactFile({
+            uploaded = await uploadArtifactFile(new ResultsService(this.context.artifactRuntime), {
                 name,
                 file,
                 ...(this.retentionDays ? { retentionDays: this.retentionDays } : {}),
+                ...(this.context.maxArtifactRetentionDays !== undefined
+                    ? { maxRetentionDays: this.context.maxArtifactRetentionDays }
+                    : {}),
             });
         }
         catch (error) {
-            throw new Error(`Uploading artifact ${name} to the ${this.description} failed: ${artifact_messageOf(error)}${runtimeHint()}`, { cause: error });
+            throw new Error(`Uploading artifact ${name} to the ${this.description} failed: ${(0,errors/* errorMessage */.gJ)(error)}${this.runtimeHint()}`, { cause: error });
         }
         // The upload hashes what it read back from the staged file: a different digest means the
         // bytes changed on disk between staging and sending.
@@ -713,15 +666,14 @@ class ArtifactSnapshotStore {
     async download(artifact, folder) {
         let received;
         try {
-            received = await downloadArtifactFile({
+            received = await downloadArtifactFile(this.source(), {
                 id: artifact.id,
                 name: artifact.name,
                 file: external_node_path_.join(folder, external_node_path_.basename(artifact.name)),
-                ...(this.otherRun ? { findBy: this.otherRun } : {}),
             });
         }
         catch (error) {
-            throw new Error(`Downloading artifact ${artifact.name} from the ${this.description} failed: ${artifact_messageOf(error)}`, { cause: error });
+            throw new Error(`Downloading artifact ${artifact.name} from the ${this.description} failed: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
         }
         const digestMismatch = artifact.digest !== undefined &&
             normaliseDigest(artifact.digest) !== normaliseDigest(received.sha256);
@@ -737,15 +689,39 @@ class ArtifactSnapshotStore {
         return file;
     }
     async allArtifacts() {
+        return this.listing(() => listArtifacts(this.source()));
+    }
+    /**
+     * The newest artifact called `name`. Across a repository's runs it is looked up by name
+     * (one short listing) rather than by listing every artifact of the repository.
+     */
+    async artifactNamed(name) {
+        if (this.rest && this.rest.access.workflowRunId === undefined) {
+            const rest = this.rest;
+            return (await this.listing(() => artifactsNamed(rest, name)))[0];
+        }
+        return (await this.allArtifacts()).find((candidate) => candidate.name === name);
+    }
+    async listing(list) {
         try {
-            return await listArtifacts(this.otherRun);
+            return await list();
         }
         catch (error) {
-            throw new Error(`Listing the ${this.description} failed: ${artifact_messageOf(error)}${this.otherRun ? "; check that the token has actions:read on the repository and that the run id is right" : runtimeHint()}`, { cause: error });
+            throw new Error(`Listing the ${this.description} failed: ${(0,errors/* errorMessage */.gJ)(error)}${this.rest ? "; check that the token has actions:read on the repository and that the run id is right" : this.runtimeHint()}`, { cause: error });
         }
     }
+    /** This run's results service, or the REST API for another run or the repository. */
+    source() {
+        return this.rest ?? new ResultsService(this.context.artifactRuntime);
+    }
+    /** Outside a job step the runtime variables are missing; say so instead of a JWT error. */
+    runtimeHint() {
+        if (this.context.artifactRuntime)
+            return "";
+        return " (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set: GitHub artifacts work only inside a GitHub Actions job; use a file:// or s3:// destination elsewhere)";
+    }
     checkWritable() {
-        if (this.otherRun) {
+        if (this.rest) {
             throw new Error(`Backups are uploaded to the artifacts of the run that makes them, not to ${this.description}: drop the run id and token to store a new backup.`);
         }
     }
@@ -782,20 +758,21 @@ function readThenRemove(file, folder) {
     };
     return stream;
 }
+/** `etcd-backup.<cluster>.<kind>.<timestamp>.<file>`: cluster names have no dots, so the fields split cleanly. */
 function parseArtifactName(name) {
-    const match = ARTIFACT_NAME.exec(name);
-    if (!match)
+    if (!name.startsWith(NAME_PREFIX))
         return undefined;
-    const [, cluster, kind, timestamp, fileName] = match;
-    return { location: locationOf(cluster, kind, timestamp), fileName: fileName };
+    const [cluster, kind, timestamp, ...file] = name.slice(NAME_PREFIX.length).split(".");
+    const place = (0,backend_kit/* backupPlaceOf */.dF)(cluster, kind, timestamp);
+    if (!place || file.length === 0)
+        return undefined;
+    return {
+        location: locationOf(place.cluster, place.kind, place.timestamp),
+        fileName: file.join("."),
+    };
 }
 function locationOf(cluster, kind, timestamp) {
     return { cluster, kind, timestamp, uri: `artifact/${cluster}/${kind}/${timestamp}` };
-}
-function compareNewestFirst(a, b) {
-    return (b.timestamp.localeCompare(a.timestamp) ||
-        a.cluster.localeCompare(b.cluster) ||
-        a.kind.localeCompare(b.kind));
 }
 function checkRetentionDays(days) {
     if (days === undefined)
@@ -806,32 +783,21 @@ function checkRetentionDays(days) {
     return days;
 }
 function checkOtherRun(run) {
-    if (!Number.isInteger(run.workflowRunId) || run.workflowRunId <= 0) {
+    if (run.workflowRunId !== undefined &&
+        (!Number.isInteger(run.workflowRunId) || run.workflowRunId <= 0)) {
         throw new Error(`Workflow run id "${run.workflowRunId}" is not valid: expected the number in the run's URL, .../actions/runs/<id>.`);
     }
     if (!run.repositoryOwner || !run.repositoryName) {
         throw new Error(`Repository "${run.repositoryOwner}/${run.repositoryName}" is not valid: expected owner/name of the repository whose run made the backup.`);
     }
     if (!run.token) {
-        throw new Error(`Reading the artifacts of run ${run.workflowRunId} needs a token with actions:read on ${run.repositoryOwner}/${run.repositoryName}; none was given.`);
+        throw new Error(`Reading the artifacts of ${describeAccess(run)} needs a token with actions:read on it; none was given.`);
     }
     return run;
 }
 /** The REST API gives digests with the `sha256:` prefix, the results service without. */
 function normaliseDigest(digest) {
     return digest.startsWith("sha256:") ? digest : `sha256:${digest}`;
-}
-/** Outside a job step the runtime variables are missing; say so instead of a JWT error. */
-function runtimeHint() {
-    if (process.env.ACTIONS_RUNTIME_TOKEN && process.env.ACTIONS_RESULTS_URL)
-        return "";
-    return " (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set: GitHub artifacts work only inside a GitHub Actions job; use a file:// or s3:// destination elsewhere)";
-}
-function sha256Hex(data) {
-    return (0,external_node_crypto_.createHash)("sha256").update(data).digest("hex");
-}
-function artifact_messageOf(error) {
-    return error instanceof Error ? error.message : String(error);
 }
 
 
@@ -841,9 +807,85 @@ function artifact_messageOf(error) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   S: () => (/* binding */ PartBufferPool),
-/* harmony export */   x: () => (/* binding */ uploadInParts)
+/* harmony export */   F: () => (/* binding */ uploadFileInParts),
+/* harmony export */   x9: () => (/* binding */ uploadInParts)
 /* harmony export */ });
+/* unused harmony export PartBufferPool */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/**
+ * Cuts a stream or a file into parts of one fixed size and hands each to `sendPart`, through
+ * a small set of part buffers reused for the whole upload: at most `partsInFlight` parts
+ * are being sent at once. The S3 multipart upload sends a stream (one more buffer fills
+ * while parts are sent); the artifact block upload sends a staged file (each buffer is read
+ * straight from the file when it is free).
+ *
+ * The buffers are reused because they live outside V8's heap: freshly allocated ones for
+ * every part are freed only when a collection happens to run, and memory grows with the
+ * payload's size (test/storage/large.test.ts bounds the peak).
+ */
+
+/**
+ * The parts on their way: a pool of buffers, the promises of the parts being sent, and the
+ * first failure. A part's buffer goes back to the pool once its send settles successfully.
+ */
+class PartQueue {
+    pool;
+    sending = new Set();
+    failure;
+    options;
+    onFailure;
+    parts = 0;
+    bytes = 0;
+    constructor(options, buffers, onFailure) {
+        this.options = options;
+        this.pool = new PartBufferPool(options.partSizeBytes, buffers);
+        this.onFailure = onFailure;
+    }
+    /** A free buffer, once one is; throws the first failure instead. */
+    async takeBuffer() {
+        for (;;) {
+            this.throwIfFailed();
+            const buffer = this.pool.take();
+            if (buffer)
+                return buffer;
+            await Promise.race(this.sending);
+        }
+    }
+    /** Sends `length` bytes of `buffer` as the next part, once fewer than partsInFlight are on their way. */
+    async send(buffer, length, last) {
+        while (!this.failure && this.sending.size >= this.options.partsInFlight) {
+            await Promise.race(this.sending);
+        }
+        this.throwIfFailed();
+        this.parts += 1;
+        this.bytes += length;
+        const part = { number: this.parts, data: buffer.subarray(0, length), last };
+        const sent = this.options
+            .sendPart(part)
+            .then(() => this.pool.release(buffer), (error) => {
+            if (this.failure)
+                return;
+            this.failure = { error };
+            this.onFailure(error);
+        })
+            .finally(() => this.sending.delete(sent));
+        this.sending.add(sent);
+    }
+    /** Waits for every part; throws the first failure. */
+    async finish() {
+        await Promise.all(this.sending);
+        this.throwIfFailed();
+        return { bytes: this.bytes, parts: this.parts };
+    }
+    /** After a failure: waits until no part is still arriving, so the caller can clean up. */
+    async settle() {
+        await Promise.allSettled(this.sending);
+    }
+    throwIfFailed() {
+        if (this.failure)
+            throw this.failure.error;
+    }
+}
 /**
  * Reads `source` to its end and sends it in parts; resolves with the bytes and parts sent.
  * On the first failure (the source's or a part's) it stops reading, waits for the parts
@@ -851,67 +893,79 @@ function artifact_messageOf(error) {
  * clean up knowing no part is still arriving.
  */
 async function uploadInParts(source, options) {
-    const { partSizeBytes, partsInFlight, sendPart } = options;
-    const pool = new PartBufferPool(partSizeBytes, partsInFlight + 1);
-    const sending = new Set();
-    let failure;
-    let parts = 0;
-    let bytes = 0;
-    const dispatch = (buffer, length, last) => {
-        parts += 1;
-        const part = { number: parts, data: buffer.subarray(0, length), last };
-        const sent = sendPart(part)
-            .then(() => pool.release(buffer), (error) => {
-            failure ??= { error };
-            // Stop a source that is waiting for its next chunk, rather than wait on it.
-            source.destroy(failure.error);
-        })
-            .finally(() => sending.delete(sent));
-        sending.add(sent);
-    };
-    /** Waits until fewer than `partsInFlight` parts are on their way; throws the first failure. */
-    const roomToSend = async () => {
-        while (!failure && sending.size >= partsInFlight)
-            await Promise.race(sending);
-        if (failure)
-            throw failure.error;
-    };
+    const { partSizeBytes } = options;
+    // One buffer fills while partsInFlight are sent. A failed part stops a source that is
+    // waiting for its next chunk, rather than wait on it.
+    const queue = new PartQueue(options, options.partsInFlight + 1, (error) => source.destroy(error));
     let filling;
     let filled = 0;
     try {
         for await (const received of source) {
             const chunk = typeof received === "string" ? Buffer.from(received) : received;
             for (let offset = 0; offset < chunk.length;) {
-                if (failure)
-                    throw failure.error;
+                queue.throwIfFailed();
                 // A full part goes only once more data arrives, so the last part is known as such.
                 if (filling && filled === partSizeBytes) {
-                    await roomToSend();
-                    dispatch(filling, filled, false);
+                    await queue.send(filling, filled, false);
                     filling = undefined;
                 }
                 if (!filling) {
-                    // At most partsInFlight buffers are being sent, so one of the pool's is free.
-                    filling = pool.take();
+                    filling = await queue.takeBuffer();
                     filled = 0;
                 }
                 const copied = chunk.copy(filling, filled, offset, offset + partSizeBytes - filled);
                 filled += copied;
                 offset += copied;
-                bytes += copied;
             }
         }
-        await roomToSend();
-        dispatch(filling ?? Buffer.alloc(0), filled, true);
-        await Promise.all(sending);
-        if (failure)
-            throw failure.error;
+        await queue.send(filling ?? Buffer.alloc(0), filled, true);
+        return await queue.finish();
     }
     catch (error) {
-        await Promise.allSettled(sending);
+        await queue.settle();
         throw error;
     }
-    return { bytes, parts };
+}
+/**
+ * Sends a file in parts, each read from the file straight into a free buffer; the file's
+ * size when the upload starts fixes the parts. Same settling as uploadInParts.
+ */
+async function uploadFileInParts(path, options) {
+    const file = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.open)(path, "r");
+    let queue;
+    try {
+        const { size } = await file.stat();
+        // A small file (a manifest) needs no buffer of a whole part.
+        const partSizeBytes = Math.min(options.partSizeBytes, Math.max(size, 1));
+        queue = new PartQueue({ ...options, partSizeBytes }, options.partsInFlight, () => undefined);
+        let position = 0;
+        do {
+            const buffer = await queue.takeBuffer();
+            const length = Math.min(partSizeBytes, size - position);
+            await readExactly(file, buffer, length, position);
+            position += length;
+            await queue.send(buffer, length, position >= size);
+        } while (position < size);
+        return await queue.finish();
+    }
+    catch (error) {
+        await queue?.settle();
+        throw error;
+    }
+    finally {
+        await file.close();
+    }
+}
+/** Reads exactly `length` bytes at `position` into the start of `buffer`. */
+async function readExactly(file, buffer, length, position) {
+    let filled = 0;
+    while (filled < length) {
+        const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
+        if (bytesRead === 0) {
+            throw new Error(`The file ended at ${position + filled} bytes, before the ${position + length} it had when the upload started.`);
+        }
+        filled += bytesRead;
+    }
 }
 /** Up to `limit` buffers of one size, allocated when first needed and then reused. */
 class PartBufferPool {

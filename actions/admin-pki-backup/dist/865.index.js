@@ -6,9 +6,85 @@ export const modules = {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   S: () => (/* binding */ PartBufferPool),
-/* harmony export */   x: () => (/* binding */ uploadInParts)
+/* harmony export */   F: () => (/* binding */ uploadFileInParts),
+/* harmony export */   x9: () => (/* binding */ uploadInParts)
 /* harmony export */ });
+/* unused harmony export PartBufferPool */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/**
+ * Cuts a stream or a file into parts of one fixed size and hands each to `sendPart`, through
+ * a small set of part buffers reused for the whole upload: at most `partsInFlight` parts
+ * are being sent at once. The S3 multipart upload sends a stream (one more buffer fills
+ * while parts are sent); the artifact block upload sends a staged file (each buffer is read
+ * straight from the file when it is free).
+ *
+ * The buffers are reused because they live outside V8's heap: freshly allocated ones for
+ * every part are freed only when a collection happens to run, and memory grows with the
+ * payload's size (test/storage/large.test.ts bounds the peak).
+ */
+
+/**
+ * The parts on their way: a pool of buffers, the promises of the parts being sent, and the
+ * first failure. A part's buffer goes back to the pool once its send settles successfully.
+ */
+class PartQueue {
+    pool;
+    sending = new Set();
+    failure;
+    options;
+    onFailure;
+    parts = 0;
+    bytes = 0;
+    constructor(options, buffers, onFailure) {
+        this.options = options;
+        this.pool = new PartBufferPool(options.partSizeBytes, buffers);
+        this.onFailure = onFailure;
+    }
+    /** A free buffer, once one is; throws the first failure instead. */
+    async takeBuffer() {
+        for (;;) {
+            this.throwIfFailed();
+            const buffer = this.pool.take();
+            if (buffer)
+                return buffer;
+            await Promise.race(this.sending);
+        }
+    }
+    /** Sends `length` bytes of `buffer` as the next part, once fewer than partsInFlight are on their way. */
+    async send(buffer, length, last) {
+        while (!this.failure && this.sending.size >= this.options.partsInFlight) {
+            await Promise.race(this.sending);
+        }
+        this.throwIfFailed();
+        this.parts += 1;
+        this.bytes += length;
+        const part = { number: this.parts, data: buffer.subarray(0, length), last };
+        const sent = this.options
+            .sendPart(part)
+            .then(() => this.pool.release(buffer), (error) => {
+            if (this.failure)
+                return;
+            this.failure = { error };
+            this.onFailure(error);
+        })
+            .finally(() => this.sending.delete(sent));
+        this.sending.add(sent);
+    }
+    /** Waits for every part; throws the first failure. */
+    async finish() {
+        await Promise.all(this.sending);
+        this.throwIfFailed();
+        return { bytes: this.bytes, parts: this.parts };
+    }
+    /** After a failure: waits until no part is still arriving, so the caller can clean up. */
+    async settle() {
+        await Promise.allSettled(this.sending);
+    }
+    throwIfFailed() {
+        if (this.failure)
+            throw this.failure.error;
+    }
+}
 /**
  * Reads `source` to its end and sends it in parts; resolves with the bytes and parts sent.
  * On the first failure (the source's or a part's) it stops reading, waits for the parts
@@ -16,67 +92,79 @@ export const modules = {
  * clean up knowing no part is still arriving.
  */
 async function uploadInParts(source, options) {
-    const { partSizeBytes, partsInFlight, sendPart } = options;
-    const pool = new PartBufferPool(partSizeBytes, partsInFlight + 1);
-    const sending = new Set();
-    let failure;
-    let parts = 0;
-    let bytes = 0;
-    const dispatch = (buffer, length, last) => {
-        parts += 1;
-        const part = { number: parts, data: buffer.subarray(0, length), last };
-        const sent = sendPart(part)
-            .then(() => pool.release(buffer), (error) => {
-            failure ??= { error };
-            // Stop a source that is waiting for its next chunk, rather than wait on it.
-            source.destroy(failure.error);
-        })
-            .finally(() => sending.delete(sent));
-        sending.add(sent);
-    };
-    /** Waits until fewer than `partsInFlight` parts are on their way; throws the first failure. */
-    const roomToSend = async () => {
-        while (!failure && sending.size >= partsInFlight)
-            await Promise.race(sending);
-        if (failure)
-            throw failure.error;
-    };
+    const { partSizeBytes } = options;
+    // One buffer fills while partsInFlight are sent. A failed part stops a source that is
+    // waiting for its next chunk, rather than wait on it.
+    const queue = new PartQueue(options, options.partsInFlight + 1, (error) => source.destroy(error));
     let filling;
     let filled = 0;
     try {
         for await (const received of source) {
             const chunk = typeof received === "string" ? Buffer.from(received) : received;
             for (let offset = 0; offset < chunk.length;) {
-                if (failure)
-                    throw failure.error;
+                queue.throwIfFailed();
                 // A full part goes only once more data arrives, so the last part is known as such.
                 if (filling && filled === partSizeBytes) {
-                    await roomToSend();
-                    dispatch(filling, filled, false);
+                    await queue.send(filling, filled, false);
                     filling = undefined;
                 }
                 if (!filling) {
-                    // At most partsInFlight buffers are being sent, so one of the pool's is free.
-                    filling = pool.take();
+                    filling = await queue.takeBuffer();
                     filled = 0;
                 }
                 const copied = chunk.copy(filling, filled, offset, offset + partSizeBytes - filled);
                 filled += copied;
                 offset += copied;
-                bytes += copied;
             }
         }
-        await roomToSend();
-        dispatch(filling ?? Buffer.alloc(0), filled, true);
-        await Promise.all(sending);
-        if (failure)
-            throw failure.error;
+        await queue.send(filling ?? Buffer.alloc(0), filled, true);
+        return await queue.finish();
     }
     catch (error) {
-        await Promise.allSettled(sending);
+        await queue.settle();
         throw error;
     }
-    return { bytes, parts };
+}
+/**
+ * Sends a file in parts, each read from the file straight into a free buffer; the file's
+ * size when the upload starts fixes the parts. Same settling as uploadInParts.
+ */
+async function uploadFileInParts(path, options) {
+    const file = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.open)(path, "r");
+    let queue;
+    try {
+        const { size } = await file.stat();
+        // A small file (a manifest) needs no buffer of a whole part.
+        const partSizeBytes = Math.min(options.partSizeBytes, Math.max(size, 1));
+        queue = new PartQueue({ ...options, partSizeBytes }, options.partsInFlight, () => undefined);
+        let position = 0;
+        do {
+            const buffer = await queue.takeBuffer();
+            const length = Math.min(partSizeBytes, size - position);
+            await readExactly(file, buffer, length, position);
+            position += length;
+            await queue.send(buffer, length, position >= size);
+        } while (position < size);
+        return await queue.finish();
+    }
+    catch (error) {
+        await queue?.settle();
+        throw error;
+    }
+    finally {
+        await file.close();
+    }
+}
+/** Reads exactly `length` bytes at `position` into the start of `buffer`. */
+async function readExactly(file, buffer, length, position) {
+    let filled = 0;
+    while (filled < length) {
+        const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
+        if (bytesRead === 0) {
+            throw new Error(`The file ended at ${position + filled} bytes, before the ${position + length} it had when the upload started.`);
+        }
+        filled += bytesRead;
+    }
 }
 /** Up to `limit` buffers of one size, allocated when first needed and then reused. */
 class PartBufferPool {
@@ -112,34 +200,23 @@ class PartBufferPool {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   createS3Store: () => (/* binding */ createS3Store)
 /* harmony export */ });
-/* unused harmony exports parseS3Url, S3SnapshotStore */
-/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3711);
+/* unused harmony export S3SnapshotStore */
+/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3711);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
+/* harmony import */ var _backend_kit_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7386);
 /* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(721);
-/* harmony import */ var _part_uploader_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2341);
+/* harmony import */ var _part_uploader_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2341);
 
 
 
-const TIMESTAMP_PATTERN = /^\d{8}T\d{6}Z$/;
+
+
 // 5 MiB parts (the S3 minimum), 2 in flight and 1 filling: 15 MiB held, and 10,000 parts
-// still cover a 50 GB payload (etcd's own limit is 8 GB). 1 GB with zstd + age peaked at
-// 115 MiB this way, at 125 MiB with 8 MiB parts.
+// still cover a 50 GB payload (etcd's own limit is 8 GB). Larger parts only hold more memory.
 const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 2;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MANIFEST_READS_IN_PARALLEL = 8;
-/** `s3://bucket/some/prefix` -> { bucket, prefix: "some/prefix" }. */
-function parseS3Url(url) {
-    const match = /^s3:\/\/([^/]+)(\/.*)?$/.exec(url.trim());
-    const bucket = match?.[1];
-    if (!match || !bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-        throw new Error(`S3 destination "${url}" is not valid: expected s3://<bucket>[/<prefix>] with a bucket name of 3-63 lower-case letters, digits, dots or hyphens.`);
-    }
-    const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
-    if (prefix.split("/").some((segment) => segment === "." || segment === "..")) {
-        throw new Error(`S3 destination "${url}" is not valid: the prefix must not contain "." or ".." segments.`);
-    }
-    return { bucket, prefix };
-}
 function createS3Store(options) {
     return new S3SnapshotStore(options);
 }
@@ -153,26 +230,26 @@ class S3SnapshotStore {
     partSize;
     queueSize;
     constructor(options) {
-        const { bucket, prefix } = parseS3Url(options.url);
+        const { bucket, prefix } = (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .parseS3Location */ .TL)(options.url);
         this.bucket = bucket;
         this.prefix = prefix;
         this.logger = options.logger;
         this.partSize = checkPartSize(options.partSizeBytes ?? DEFAULT_PART_SIZE);
         this.queueSize = checkQueueSize(options.queueSize ?? DEFAULT_QUEUE_SIZE);
-        const region = options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1";
+        const region = options.region || options.defaultRegion || "us-east-1";
         this.endpointName = options.endpoint ?? `AWS S3 (${region})`;
         this.description = `s3://${bucket}${prefix ? `/${prefix}` : ""} at ${this.endpointName}`;
-        this.client = new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .S3Client */ .YxF(clientConfig(options, region));
+        this.client = new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .S3Client */ .YxF(clientConfig(options, region));
     }
     async putPayload(options, payload) {
-        checkPutOptions(options);
+        (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .checkPutOptions */ .uJ)(options);
         const location = this.locationOf(options.cluster, options.kind, options.timestamp);
         const key = this.keyOf(location, options.payloadName);
         this.logger.info(`Uploading ${options.payloadName} to ${this.uriOf(key)}`);
         const upload = new MultipartUpload(this.client, this.bucket, key);
         let storedBytes;
         try {
-            ({ bytes: storedBytes } = await (0,_part_uploader_js__WEBPACK_IMPORTED_MODULE_1__/* .uploadInParts */ .x)(payload, {
+            ({ bytes: storedBytes } = await (0,_part_uploader_js__WEBPACK_IMPORTED_MODULE_3__/* .uploadInParts */ .x9)(payload, {
                 partSizeBytes: this.partSize,
                 partsInFlight: this.queueSize,
                 sendPart: (part) => upload.send(part),
@@ -192,7 +269,7 @@ class S3SnapshotStore {
     async putManifest(location, manifest) {
         const key = this.keyOf(location, _layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir);
         try {
-            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .PutObjectCommand */ .wKZ({
+            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .PutObjectCommand */ .wKZ({
                 Bucket: this.bucket,
                 Key: key,
                 Body: manifest,
@@ -205,23 +282,16 @@ class S3SnapshotStore {
     }
     async list(filter = {}) {
         const manifestKeys = (await this.keysUnder(this.listPrefix(filter))).filter((key) => key.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir}`));
-        const locations = manifestKeys
-            .map((key) => this.locationFromManifestKey(key))
-            .filter((location) => location !== undefined)
-            .filter((location) => (!filter.cluster || location.cluster === filter.cluster) &&
-            (!filter.kind || location.kind === filter.kind));
-        const backups = await mapInBatches(locations, MANIFEST_READS_IN_PARALLEL, async (location) => {
-            const manifest = await this.readManifest(location);
-            return manifest ? { location, manifest } : undefined;
+        const found = manifestKeys.flatMap((key) => {
+            const location = this.locationFromManifestKey(key);
+            return location ? [{ location }] : [];
         });
-        return backups
-            .filter((backup) => backup !== undefined)
-            .sort((a, b) => compareNewestFirst(a.location, b.location));
+        return (0,_backend_kit_js__WEBPACK_IMPORTED_MODULE_1__/* .readListedBackups */ .tp)(found, filter, MANIFEST_READS_IN_PARALLEL, ({ location }) => this.readManifest(location));
     }
     async getPayload(location, payloadName) {
         const key = this.keyOf(location, payloadName);
         try {
-            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .GetObjectCommand */ .jLs({ Bucket: this.bucket, Key: key }));
+            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .GetObjectCommand */ .jLs({ Bucket: this.bucket, Key: key }));
             return response.Body;
         }
         catch (error) {
@@ -234,23 +304,16 @@ class S3SnapshotStore {
     async delete(location) {
         const folder = `${this.folderOf(location)}/`;
         const keys = await this.keysUnder(folder);
-        // The manifest goes first, so a backup interrupted half-deleted is no longer listed
-        // as complete; the payload left behind is cleaned up by the next delete.
-        const manifestFirst = [...keys].sort((a, b) => Number(b.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir}`)) - Number(a.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir}`)));
-        for (const key of manifestFirst) {
-            try {
-                await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .DeleteObjectCommand */ .k4j({ Bucket: this.bucket, Key: key }));
-            }
-            catch (error) {
-                throw this.failure(`deleting ${this.uriOf(key)}`, error);
-            }
-        }
+        // A payload left behind by an interrupted delete is removed by the next one.
+        await (0,_backend_kit_js__WEBPACK_IMPORTED_MODULE_1__/* .deleteManifestFirst */ .vu)(keys, (key) => key.endsWith(`/${_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir}`), async (key) => {
+            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .DeleteObjectCommand */ .k4j({ Bucket: this.bucket, Key: key }));
+        }, (key, error) => this.failure(`deleting ${this.uriOf(key)}`, error));
         this.logger.info(`Deleted ${keys.length} object(s) of backup ${location.uri}`);
     }
     async readManifest(location) {
         const key = this.keyOf(location, _layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir);
         try {
-            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .GetObjectCommand */ .jLs({ Bucket: this.bucket, Key: key }));
+            const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .GetObjectCommand */ .jLs({ Bucket: this.bucket, Key: key }));
             return Buffer.from(await response.Body.transformToByteArray());
         }
         catch (error) {
@@ -265,7 +328,7 @@ class S3SnapshotStore {
         let continuationToken;
         do {
             try {
-                const page = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .ListObjectsV2Command */ .u6x({
+                const page = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .ListObjectsV2Command */ .u6x({
                     Bucket: this.bucket,
                     Prefix: prefix,
                     ContinuationToken: continuationToken,
@@ -294,14 +357,10 @@ class S3SnapshotStore {
     locationFromManifestKey(key) {
         const relative = this.prefix ? key.slice(this.prefix.length + 1) : key;
         const [cluster, kind, timestamp, name, ...rest] = relative.split("/");
-        if (rest.length > 0 ||
-            name !== _layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir ||
-            !cluster ||
-            !_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .BACKUP_KINDS */ .NJ.includes(kind) ||
-            !TIMESTAMP_PATTERN.test(timestamp ?? "")) {
+        const place = (0,_backend_kit_js__WEBPACK_IMPORTED_MODULE_1__/* .backupPlaceOf */ .dF)(cluster, kind, timestamp);
+        if (rest.length > 0 || name !== _layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir || !place)
             return undefined;
-        }
-        return this.locationOf(cluster, kind, timestamp);
+        return this.locationOf(place.cluster, place.kind, place.timestamp);
     }
     locationOf(cluster, kind, timestamp) {
         const location = { cluster, kind, timestamp, uri: "" };
@@ -344,8 +403,7 @@ class S3SnapshotStore {
             message = `Cannot reach the S3 endpoint ${this.endpointName} for bucket "${this.bucket}" during the ${action} (${networkCode}): check the endpoint address and that the service is up and reachable from this runner.`;
         }
         else {
-            const detail = error instanceof Error ? error.message : String(error);
-            message = `S3 ${action} at ${this.endpointName} failed: ${detail}`;
+            message = `S3 ${action} at ${this.endpointName} failed: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`;
         }
         return new Error(message, { cause: error });
     }
@@ -366,13 +424,6 @@ function clientConfig(options, region) {
         requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
         maxAttempts: 3,
     };
-}
-/** Checks every part of the backup's name before anything is uploaded (layout.ts). */
-function checkPutOptions(options) {
-    (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .checkClusterName */ .YN)(options.cluster);
-    (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .parseBackupKind */ .uS)(options.kind);
-    (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .parseTimestamp */ .EH)(options.timestamp);
-    (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .checkPayloadName */ .KC)(options.payloadName);
 }
 function checkPartSize(bytes) {
     if (!Number.isInteger(bytes) || bytes < MIN_PART_SIZE) {
@@ -407,18 +458,18 @@ class MultipartUpload {
         const { Bucket, Key } = { Bucket: this.bucket, Key: this.key };
         const body = { Body: part.data, ContentLength: part.data.length };
         if (part.number === 1 && part.last) {
-            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .PutObjectCommand */ .wKZ({ Bucket, Key, ...body }));
+            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .PutObjectCommand */ .wKZ({ Bucket, Key, ...body }));
             return;
         }
         this.uploadId ??= this.client
-            .send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .CreateMultipartUploadCommand */ .nG4({ Bucket, Key }))
+            .send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .CreateMultipartUploadCommand */ .nG4({ Bucket, Key }))
             .then(({ UploadId }) => {
             if (!UploadId)
                 throw new Error(`S3 started no multipart upload for ${Key}: no UploadId.`);
             return UploadId;
         });
         const UploadId = await this.uploadId;
-        const { ETag } = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .UploadPartCommand */ .iVK({ Bucket, Key, UploadId, PartNumber: part.number, ...body }));
+        const { ETag } = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .UploadPartCommand */ .iVK({ Bucket, Key, UploadId, PartNumber: part.number, ...body }));
         if (!ETag)
             throw new Error(`S3 returned no ETag for part ${part.number} of ${Key}.`);
         this.etags[part.number - 1] = ETag;
@@ -426,7 +477,7 @@ class MultipartUpload {
     async complete() {
         if (!this.uploadId)
             return;
-        await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .CompleteMultipartUploadCommand */ .Gym({
+        await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .CompleteMultipartUploadCommand */ .Gym({
             Bucket: this.bucket,
             Key: this.key,
             UploadId: await this.uploadId,
@@ -441,14 +492,9 @@ class MultipartUpload {
         if (!UploadId)
             return;
         await this.client
-            .send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .AbortMultipartUploadCommand */ .tfP({ Bucket: this.bucket, Key: this.key, UploadId }))
+            .send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .AbortMultipartUploadCommand */ .tfP({ Bucket: this.bucket, Key: this.key, UploadId }))
             .catch(() => undefined);
     }
-}
-function compareNewestFirst(a, b) {
-    return (b.timestamp.localeCompare(a.timestamp) ||
-        a.cluster.localeCompare(b.cluster) ||
-        a.kind.localeCompare(b.kind));
 }
 function errorName(error) {
     return error?.name ?? "";
@@ -472,13 +518,6 @@ function networkErrorCode(error) {
             return "timed out";
     }
     return undefined;
-}
-async function mapInBatches(items, batchSize, work) {
-    const results = [];
-    for (let start = 0; start < items.length; start += batchSize) {
-        results.push(...(await Promise.all(items.slice(start, start + batchSize).map(work))));
-    }
-    return results;
 }
 
 
