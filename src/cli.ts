@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { registerBackupCommands } from "./cli/backup.ts";
 import { registerPkiBackupCommands } from "./cli/pki-backup.ts";
+import { registerRestoreCommands } from "./cli/restore.ts";
 import { registerSnapshotCommands } from "./cli/snapshot.ts";
 import { exposeGarbageCollector } from "./expose-gc.ts";
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerSnapshotCommands(program);
   registerBackupCommands(program);
   registerPkiBackupCommands(program);
+  registerRestoreCommands(program);
   return program;
 }
 

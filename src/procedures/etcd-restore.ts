@@ -478,10 +478,13 @@ class UserClusterRestore {
       );
     }
     this.checkConfirm();
-    try {
-      checkIdentities(options.backup, options.identities);
-    } catch (error) {
-      throw new ConfigurationError("identity", errorMessage(error), { cause: error });
+    // A dry run reads no payload: the plan job of an approval workflow has no identity.
+    if (!options.dryRun || options.identities.length > 0) {
+      try {
+        checkIdentities(options.backup, options.identities);
+      } catch (error) {
+        throw new ConfigurationError("identity", errorMessage(error), { cause: error });
+      }
     }
     const plan = etcdRestorePlan(options.cluster, options.backup.location.uri);
     plan.print(logger);

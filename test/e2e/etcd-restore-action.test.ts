@@ -164,7 +164,7 @@ describe("the etcd-restore-ha action, as the runner runs it", () => {
     const dry = await runAction(
       "etcd-restore-ha",
       work,
-      restoreInputs("uc2", { "dry-run": "true", confirm: "" }),
+      restoreInputs("uc2", { "dry-run": "true", confirm: "", "decryption-identity": "" }),
     );
     expect(dry.exitCode, dry.log).toBe(0);
     expect(dry.log).toContain("Plan: restore etcd of uc2 from file://");

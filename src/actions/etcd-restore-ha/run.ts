@@ -83,7 +83,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     result = await runEtcdUndo(common);
   } else {
     const revisionBump = readRevisionBump();
-    const identities = await readIdentities();
+    const identities = await readIdentities(dryRun);
     const context = runContextFromEnvironment(process.env);
     const { store, backup } = await findRestoreBackup(cluster, logger, context);
     result = await runEtcdRestore({ ...common, store, backup, identities, revisionBump });
@@ -143,7 +143,7 @@ function readRevisionBump(): RevisionBump {
 }
 
 /** The age identities, from the secret (masked, never on disk) or a file; never echoed. */
-async function readIdentities(): Promise<X25519Identity[]> {
+async function readIdentities(dryRun: boolean): Promise<X25519Identity[]> {
   const content = getInput(Inputs.DecryptionIdentity);
   const path = getInput(Inputs.DecryptionIdentityPath);
   if (content && path) {
@@ -163,6 +163,8 @@ async function readIdentities(): Promise<X25519Identity[]> {
       );
     }
     for (const line of text.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
+  } else if (dryRun) {
+    return [];
   } else {
     throw new InputError(
       `Input ${Inputs.DecryptionIdentity} (the age identity, from a secret) or ${Inputs.DecryptionIdentityPath} is required to restore an encrypted backup.`,

@@ -1,0 +1,221 @@
+/**
+ * `etcd-backup-actions restore-ha`: the etcd-restore-ha action from a terminal, for when
+ * GitHub Actions is down. Same procedure, same journal and lock (a run from here and one
+ * from Actions exclude each other). Logs to stderr, the result (table or JSON) to stdout.
+ * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
+ */
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { parseIdentities, type X25519Identity } from "../core/crypto/age.ts";
+import { isValidClusterName } from "../core/etcd/profiles.ts";
+import { consoleLogger } from "../core/log/logger.ts";
+import { runContextFromEnvironment } from "../core/run-context.ts";
+import {
+  openStore,
+  parseBackupUri,
+  parseDestination,
+  parseS3Endpoint,
+  type Destination,
+} from "../core/storage/destination.ts";
+import type { RevisionBump } from "../procedures/etcd-restore.ts";
+import {
+  checkedFlag,
+  cliMessage,
+  EXIT_BAD_FLAG,
+  EXIT_FAILED,
+  FlagError,
+  kubeconfigPathFrom,
+  loadKubeconfigFlag,
+  refuseSecretsInFlags,
+} from "./backup.ts";
+import { runUntilSignalled } from "./cancel.ts";
+
+interface RestoreFlags {
+  kubeconfig?: string;
+  cluster?: string;
+  backup: string;
+  destination?: string;
+  identityFile?: string;
+  confirm?: string;
+  utilityImage?: string;
+  revisionBump: string;
+  s3Endpoint?: string;
+  undo?: boolean;
+  dryRun?: boolean;
+  output: "table" | "json";
+}
+
+export function registerRestoreCommands(program: Command): void {
+  program
+    .command("restore-ha")
+    .description(
+      "Restore a user cluster's etcd (kube-etcd, HA or single member) from a backup, or undo the last restore: verified and restored while the cluster runs, members stopped before the swap, old data kept.",
+    )
+    .option("--kubeconfig <path>", "the admin cluster's kubeconfig (default: $KUBECONFIG)")
+    .option("--cluster <name>", "the user cluster (its namespace in the admin cluster)")
+    .option("--backup <uri|latest>", "a backup URI as the backup printed it, or latest", "latest")
+    .option("--destination <uri>", "where latest looks: file:///folder or s3://bucket/prefix")
+    .option("--identity-file <path>", "the age identity file (AGE-SECRET-KEY-1...)")
+    .option("--confirm <name>", "the cluster's name again: nothing changes without it")
+    .option(
+      "--utility-image <image>",
+      "the utility pods' image (default: the cluster's etcd image)",
+    )
+    .option("--revision-bump <auto|none|N>", "bump the restored revision when the tool can", "auto")
+    .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
+    .option("--undo", "put the newest pre-restore data back instead of restoring")
+    .option("--dry-run", "print the plan and run only its reading steps; change nothing")
+    .option("-o, --output <format>", "table for people, json for scripts", "table")
+    .exitOverride((error) => {
+      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
+    })
+    .action(async (flags: RestoreFlags) => {
+      process.exitCode = await restoreCommand(flags, process.env);
+    });
+}
+
+async function restoreCommand(flags: RestoreFlags, env: NodeJS.ProcessEnv): Promise<number> {
+  const logger = consoleLogger();
+  let request: Awaited<ReturnType<typeof parseRestoreFlags>>;
+  try {
+    request = await parseRestoreFlags(flags, env);
+  } catch (error) {
+    process.stderr.write(`error: ${cliMessage(error)}\n`);
+    return EXIT_BAD_FLAG;
+  }
+  const { runEtcdRestore, runEtcdUndo } = await import("../procedures/etcd-restore.ts");
+  const { findBackup, findNewestVerifiedBackup } = await import("../core/storage/pipeline.ts");
+  try {
+    const config = await loadKubeconfigFlag(request.kubeconfigPath);
+    const common = {
+      config,
+      cluster: request.cluster,
+      dryRun: request.dryRun,
+      logger,
+      ...(request.confirm ? { confirm: request.confirm } : {}),
+      ...(request.utilityImage ? { utilityImage: request.utilityImage } : {}),
+    };
+    const result = await runUntilSignalled(logger, async ({ signal }) => {
+      if (request.undo) return runEtcdUndo({ ...common, signal });
+      const context = runContextFromEnvironment(env);
+      const destination = request.backupUri?.destination ?? request.destination!;
+      const store = await openStore(destination, {
+        logger,
+        context,
+        s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
+      });
+      const backup = request.backupUri
+        ? await findBackup(store, request.backupUri)
+        : await findNewestVerifiedBackup(store, { cluster: request.cluster, kind: "user-etcd" });
+      return runEtcdRestore({
+        ...common,
+        signal,
+        store,
+        backup,
+        identities: request.identities,
+        revisionBump: request.revisionBump,
+      });
+    });
+    const { steps, ...facts } = result;
+    process.stdout.write(
+      request.output === "json"
+        ? `${JSON.stringify(result, null, 2)}\n`
+        : `${steps.map((step) => `${step.outcome.padEnd(8)} ${step.step}${step.detail ? `: ${step.detail}` : ""}`).join("\n")}\n${facts.outcome}: ${facts.cluster}${facts.error ? ` (${facts.error})` : ""}\n`,
+    );
+    if (result.outcome === "failed") {
+      logger.error(
+        `The ${request.undo ? "undo" : "restore"} of ${request.cluster} failed: ${cliMessage(result.error)}`,
+      );
+      return EXIT_FAILED;
+    }
+    return 0;
+  } catch (error) {
+    const message = cliMessage(error);
+    logger.error(message);
+    return error instanceof FlagError || /^--/.test(message) ? EXIT_BAD_FLAG : EXIT_FAILED;
+  }
+}
+
+/** Every flag checked before anything is read from a cluster or a destination. */
+async function parseRestoreFlags(flags: RestoreFlags, env: NodeJS.ProcessEnv) {
+  refuseSecretsInFlags(flags);
+  const kubeconfigPath = kubeconfigPathFrom(flags.kubeconfig, env.KUBECONFIG);
+  const cluster = flags.cluster?.trim() ?? "";
+  if (!cluster || cluster === "admin" || !isValidClusterName(cluster)) {
+    throw new FlagError(
+      "--cluster is required: expected a user cluster's name (its namespace in the admin cluster), such as uc1.",
+    );
+  }
+  if (!["table", "json"].includes(flags.output)) {
+    throw new FlagError("--output: expected table or json.");
+  }
+  const undo = Boolean(flags.undo);
+  const dryRun = Boolean(flags.dryRun);
+  let backupUri: ReturnType<typeof parseBackupUri> | undefined;
+  let destination: Destination | undefined;
+  if (!undo && flags.backup !== "latest") {
+    backupUri = checkedFlag("--backup", () => parseBackupUri(flags.backup));
+    if (backupUri.cluster !== cluster || backupUri.kind !== "user-etcd") {
+      throw new FlagError(
+        `--backup is a ${backupUri.kind} backup of ${backupUri.cluster}, not a user-etcd backup of ${cluster}.`,
+      );
+    }
+  } else if (!undo) {
+    if (!flags.destination) {
+      throw new FlagError(
+        "--destination is required with --backup latest: expected file:///folder or s3://bucket/prefix.",
+      );
+    }
+    destination = checkedFlag("--destination", () => parseDestination(flags.destination!));
+    if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
+      throw new FlagError(
+        "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
+      );
+    }
+  }
+  const revisionBump: RevisionBump =
+    flags.revisionBump === "auto" || flags.revisionBump === "none"
+      ? flags.revisionBump
+      : /^\d+$/.test(flags.revisionBump) && Number(flags.revisionBump) >= 1
+        ? Number(flags.revisionBump)
+        : (() => {
+            throw new FlagError(
+              `--revision-bump: expected auto, none, or a whole number of revisions.`,
+            );
+          })();
+  let identities: X25519Identity[] = [];
+  if (!undo && flags.identityFile) {
+    const text = await readFile(flags.identityFile, "utf8").catch(
+      (error: NodeJS.ErrnoException) => {
+        throw new FlagError(
+          `--identity-file: cannot read ${flags.identityFile} (${error.code ?? "error"}); expected an age identity file.`,
+        );
+      },
+    );
+    identities = checkedFlag("--identity-file", () => {
+      const parsed = parseIdentities(text);
+      if (parsed.length === 0) throw new Error("no identity found");
+      return parsed;
+    });
+  } else if (!undo && !dryRun) {
+    throw new FlagError(
+      "--identity-file is required to restore an encrypted backup: the age identity (AGE-SECRET-KEY-1...) of one of its recipients.",
+    );
+  }
+  return {
+    kubeconfigPath,
+    cluster,
+    undo,
+    dryRun,
+    backupUri,
+    destination,
+    identities,
+    revisionBump,
+    output: flags.output,
+    ...(flags.confirm ? { confirm: flags.confirm } : {}),
+    ...(flags.utilityImage ? { utilityImage: flags.utilityImage } : {}),
+    ...(flags.s3Endpoint
+      ? { s3Endpoint: checkedFlag("--s3-endpoint", () => parseS3Endpoint(flags.s3Endpoint!)) }
+      : {}),
+  };
+}
