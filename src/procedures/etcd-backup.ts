@@ -466,7 +466,11 @@ async function saveStreamAndStore(
         const pod = transfer.podFile;
         // The pod goes on hashing while the snapshot reader checks the local copy.
         await pod.started;
-        const verified = verifySnapshotCopy(transfer.copyPath, target.pod);
+        const verified = verifySnapshotCopy(
+          transfer.copyPath,
+          target.pod,
+          facts.member.status?.version,
+        );
         podFile = await pod.facts;
         checkSameBytes(plaintext, podFile, target.pod);
         return verified;
@@ -498,7 +502,9 @@ function checkSameBytes(plaintext: Digest, podFile: PodFileFacts, pod: string): 
 function verifySnapshotCopy(
   file: string,
   pod: string,
-): { etcd: { revision: number; keyCount: number } } {
+  /** The member's etcd version, as its endpoint status said: a restore must match its minor. */
+  version: string | undefined,
+): { etcd: { revision: number; keyCount: number; version?: string } } {
   const report = assertSnapshotVerified(file);
   if (report.trailer !== "verified") {
     throw new Error(
@@ -506,7 +512,13 @@ function verifySnapshotCopy(
     );
   }
   const listing = listSnapshotKeys(file);
-  return { etcd: { revision: listing.revision, keyCount: listing.keys.length } };
+  return {
+    etcd: {
+      revision: listing.revision,
+      keyCount: listing.keys.length,
+      ...(version && /^\d+\.\d+\.\d+/.test(version) ? { version } : {}),
+    },
+  };
 }
 
 function progressReporter(options: EtcdBackupOptions, cluster: string, expectedBytes: number) {

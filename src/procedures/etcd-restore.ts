@@ -1052,7 +1052,7 @@ class UserClusterRestore {
       );
     }
     const imageVersion = etcdVersionOfImage(topology.image);
-    const backupVersion = (manifest.etcd as { version?: string } | undefined)?.version;
+    const backupVersion = manifest.etcd?.version;
     if (backupVersion && imageVersion && minor(backupVersion) !== minor(imageVersion)) {
       throw new Error(
         `${location.uri} was taken from etcd ${backupVersion}, but the members run ${topology.image} (etcd ${imageVersion}): a snapshot restores only into the same etcd major.minor version.`,

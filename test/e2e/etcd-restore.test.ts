@@ -367,6 +367,99 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
     expect(await journalExists("uc2")).toBe(false);
   });
 
+  it(
+    "refuses a backup of another etcd minor version, a PVC policy that deletes on scale-down, an image that cannot be pulled; changes nothing",
+    { timeout: 240_000 },
+    async () => {
+      const backup = await backUp("uc2");
+      expect(backup.manifest.etcd?.version).toBe("3.4.23");
+      const before = { state: await clusterState("uc2"), volumes: volumeListing("uc2") };
+      const refusals: Array<{
+        name: string;
+        options: Partial<EtcdRestoreOptions>;
+        message: RegExp;
+      }> = [
+        {
+          name: "another minor version",
+          options: {
+            backup: {
+              ...backup,
+              manifest: { ...backup.manifest, etcd: { ...backup.manifest.etcd, version: "3.5.9" } },
+            },
+          },
+          message:
+            /was taken from etcd 3\.5\.9, but the members run .*\(etcd 3\.4\.13\): a snapshot restores only into the same etcd major\.minor version/,
+        },
+        {
+          name: "an image that cannot be pulled",
+          options: {
+            backup,
+            utilityImage: "gcr.io/gke-on-prem-release/no-such-image:v1",
+            waitTimeoutMs: 20_000,
+          },
+          message: /utility pod uc2\/etcd-utility-0 .*did not start: .*ImagePullBackOff/,
+        },
+      ];
+      for (const refusal of refusals) {
+        const result = await runEtcdRestore(await restoreOptions("uc2", refusal.options));
+        expect(result.outcome, refusal.name).toBe("failed");
+        expect(result.error, refusal.name).toMatch(refusal.message);
+        expect(
+          { state: await clusterState("uc2"), volumes: volumeListing("uc2") },
+          refusal.name,
+        ).toEqual(before);
+        expect(await journalExists("uc2"), refusal.name).toBe(false);
+      }
+      const apps = config.makeApiClient(AppsV1Api);
+      const statefulSet = await apps.readNamespacedStatefulSet({
+        name: "kube-etcd",
+        namespace: "uc2",
+      });
+      const retention = statefulSet.spec!.persistentVolumeClaimRetentionPolicy;
+      statefulSet.spec!.persistentVolumeClaimRetentionPolicy = {
+        whenDeleted: "Retain",
+        whenScaled: "Delete",
+      };
+      await apps.replaceNamespacedStatefulSet({
+        name: "kube-etcd",
+        namespace: "uc2",
+        body: statefulSet,
+      });
+      try {
+        const result = await runEtcdRestore(await restoreOptions("uc2", { backup }));
+        expect(result.error).toMatch(/deletes its PVCs when scaled down .*whenScaled: Delete/);
+        expect(result.steps.find((step) => step.step === "createUtilityPods")?.outcome).toBe(
+          "skipped",
+        );
+        expect(await journalExists("uc2")).toBe(false);
+      } finally {
+        const current = await apps.readNamespacedStatefulSet({
+          name: "kube-etcd",
+          namespace: "uc2",
+        });
+        current.spec!.persistentVolumeClaimRetentionPolicy = retention;
+        await apps.replaceNamespacedStatefulSet({
+          name: "kube-etcd",
+          namespace: "uc2",
+          body: current,
+        });
+      }
+    },
+  );
+
+  it("puts everything back when the payload turns out truncated", async () => {
+    const backup = await backUp("uc2");
+    const payload = join(fileURLToPath(backup.location.uri), backup.manifest.payload.name);
+    const bytes = readFileSync(payload);
+    writeFileSync(payload, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const before = { state: await clusterState("uc2"), volumes: volumeListing("uc2") };
+    const result = await runEtcdRestore(await restoreOptions("uc2", { backup }));
+    expect(result.outcome).toBe("failed");
+    expect(result.error).toMatch(/truncated|short|bytes/i);
+    expect({ state: await clusterState("uc2"), volumes: volumeListing("uc2") }).toEqual(before);
+    expect(await journalExists("uc2")).toBe(false);
+  });
+
   it("refuses before any change: wrong identity, a restore already running", async () => {
     const backup = await backUp("uc1");
     const before = { state: await clusterState("uc1"), volumes: volumeListing("uc1") };

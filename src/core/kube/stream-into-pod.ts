@@ -82,6 +82,9 @@ export async function streamFileIntoPod(
     if (!execEnded) sourceError ??= error;
     sized.destroy(error);
   });
+  // The exec reads `sized` only while it runs; its errors are reported through sourceError
+  // and lengthError below, so one that comes after the exec ended must not go unhandled.
+  sized.on("error", () => undefined);
   source.pipe(sized);
   let result: ExecResult | undefined;
   let execError: unknown;

@@ -73,7 +73,8 @@ export interface BackupManifest {
   /** ISO 8601 UTC time the backup was taken. */
   createdAt: string;
   source: BackupSource;
-  etcd?: { revision?: number; keyCount?: number };
+  /** `version`: the etcd server version of the member it was taken from (e.g. 3.4.23). */
+  etcd?: { revision?: number; keyCount?: number; version?: string };
   pki?: PkiRecord;
   payload: {
     name: string;
@@ -92,7 +93,8 @@ export interface ManifestFacts {
   kind: BackupKind;
   createdAt: Date;
   source?: BackupSource;
-  etcd?: { revision?: number; keyCount?: number };
+  /** `version`: the etcd server version of the member it was taken from (e.g. 3.4.23). */
+  etcd?: { revision?: number; keyCount?: number; version?: string };
   pki?: PkiRecord;
   payloadName: string;
   compression: Compression;
@@ -238,6 +240,12 @@ function validateManifest(value: unknown, where: string): BackupManifest {
     etcd = {};
     if (record.revision !== undefined) etcd.revision = read.count(record.revision, "etcd.revision");
     if (record.keyCount !== undefined) etcd.keyCount = read.count(record.keyCount, "etcd.keyCount");
+    if (record.version !== undefined) {
+      etcd.version = read.string(record.version, "etcd.version");
+      if (!/^\d+\.\d+\.\d+/.test(etcd.version)) {
+        read.fail("etcd.version", "an etcd version such as 3.4.23", etcd.version);
+      }
+    }
   }
   const pki = root.pki === undefined ? undefined : readPkiRecord(read, root.pki);
   const payload = read.object(root.payload, "payload");
