@@ -123,6 +123,15 @@ async function setReplicas(
   }
 }
 
+/** A pod's identity and restarts: the same key in two looks means it stayed up between. */
+function readinessKey(pod: V1Pod): string {
+  const restarts = (pod.status?.containerStatuses ?? []).reduce(
+    (sum, status) => sum + (status.restartCount ?? 0),
+    0,
+  );
+  return `${pod.metadata?.uid}:${restarts}`;
+}
+
 async function waitForPods(
   config: KubeConfig,
   workload: WorkloadRef,
@@ -136,16 +145,23 @@ async function waitForPods(
     replicas === 0
       ? `the pods of ${name} to be gone after scaling to 0`
       : `${name} to have ${replicas} Ready pods`;
+  // Ready must hold in two looks in a row, by the same pods with no restart between: a
+  // container without a readiness probe is Ready for the moment before it crashes.
+  let readyBefore: string | undefined;
   await waitUntil(
     goal,
     async (): Promise<Progress<void>> => {
       const pods = await listPods(core, workload.namespace, selector, name);
       const live = pods.filter((pod) => !pod.metadata?.deletionTimestamp);
       const ready = live.filter(isPodReady);
-      if (
-        replicas === 0 ? pods.length === 0 : ready.length === replicas && pods.length === replicas
-      )
-        return { done: true, value: undefined };
+      if (replicas === 0 && pods.length === 0) return { done: true, value: undefined };
+      if (replicas > 0 && ready.length === replicas && pods.length === replicas) {
+        const readyNow = ready.map(readinessKey).sort().join(",");
+        if (readyNow === readyBefore) return { done: true, value: undefined };
+        readyBefore = readyNow;
+        return { done: false, waitingFor: `${replicas} of ${replicas} Ready, looking again` };
+      }
+      readyBefore = undefined;
       const inTheWay = pods.filter((pod) => replicas === 0 || !isPodReady(pod));
       const nodes = await nodesOf(core, inTheWay);
       const counts =
