@@ -195,7 +195,7 @@ describe("cancelling the etcd-backup action", { timeout: 300_000 }, () => {
       expect(message).toContain("on this machine"); // the work folder with the plaintext copy
       if (removesPodFile) {
         // The cancel reached the transfer itself, and the procedure reported that step failed.
-        expect(main.log).toMatch(/^✘ saveAndStream .*was aborted/m);
+        expect(main.log).toMatch(/^✘ saveAndStream .*was (aborted|cancelled)/m);
         expect(message).toMatch(/\/tmp\/etcd-backup-\S+\.db in uc1\/kube-etcd-0/);
       }
       expect(main.state.cleanups).toBe("[]");
