@@ -36,11 +36,11 @@ import {
 } from "../core/ssh/index.ts";
 import { teeInto } from "../core/stream/tee.ts";
 import type { Compression } from "../core/storage/compression.ts";
-import { storeBackup, verifyStoredBackup, type StoredBackup } from "../core/storage/pipeline.ts";
+import { storeBackup, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { Plan, PlanRun, type StepRecord } from "./plan.ts";
-import { applyRetentionDeclaration, applyRetentionStep } from "./steps.ts";
+import { Plan, PlanRun } from "./plan.ts";
+import { applyRetentionDeclaration, verifyAndRetain, type BackupResult } from "./steps.ts";
 
 export { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
 
@@ -86,10 +86,9 @@ export interface PkiBackupOptions {
   signal?: AbortSignal;
 }
 
-export interface PkiBackupResult {
+export interface PkiBackupResult extends BackupResult {
   cluster: "admin";
   kind: "admin-pki";
-  outcome: "stored" | "failed" | "planned";
   node?: string;
   /** `ubuntu@10.0.0.2:22` (and the jump host) as connected. */
   target?: string;
@@ -97,17 +96,8 @@ export interface PkiBackupResult {
   fileCount?: number;
   /** Bytes of regular files under the paths, as the node listed them. */
   filesBytes?: number;
-  size?: number;
-  storedSize?: number;
-  sha256?: string;
-  uri?: string;
-  durationMs: number;
-  deleted?: string[];
-  error?: string;
   /** When the run failed on a host key nothing pins: what to pin (each front door says how). */
   unpinnedHostKey?: { fingerprint: string; knownHostsLine: string };
-  /** Every planned step, in plan order, as done, failed or skipped. */
-  steps: StepRecord[];
 }
 
 /** The PKI backup, declared once: `dry-run` prints it, a run executes it. */
@@ -202,22 +192,7 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
       () => streamAndStore(options, connected, paths, listing, result.node),
       (backup) => `tar of ${paths.join(", ")} from ${connected.target} to ${backup.location.uri}`,
     );
-    const verified = await run.run("verifyStored", () => verifyStoredBackup(options.store, stored));
-    Object.assign(result, {
-      outcome: "stored",
-      size: stored.manifest.payload.plaintext.bytes,
-      storedSize: stored.manifest.payload.stored.bytes,
-      sha256: stored.manifest.payload.plaintext.sha256,
-      uri: stored.location.uri,
-    });
-    const deleted = await applyRetentionStep(
-      run,
-      options.store,
-      verified,
-      options.retention,
-      logger,
-    );
-    if (deleted) result.deleted = deleted;
+    await verifyAndRetain(run, options.store, stored, options.retention, logger, result);
   } catch (error) {
     result.outcome = "failed";
     // The caller reports it, once: the action as its one error, the CLI with the result.

@@ -43,11 +43,11 @@ import type { Logger } from "../core/log/logger.ts";
 import type { RunInfo } from "../core/run-context.ts";
 import { assertSnapshotVerified, listSnapshotKeys } from "../core/snapshot/index.ts";
 import type { Compression } from "../core/storage/compression.ts";
-import { storeBackup, verifyStoredBackup, type StoredBackup } from "../core/storage/pipeline.ts";
+import { storeBackup, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { Plan, PlanRun, type StepRecord } from "./plan.ts";
-import { applyRetentionDeclaration, applyRetentionStep } from "./steps.ts";
+import { Plan, PlanRun } from "./plan.ts";
+import { applyRetentionDeclaration, verifyAndRetain, type BackupResult } from "./steps.ts";
 
 export interface EtcdBackupOptions {
   config: KubeConfig;
@@ -84,23 +84,13 @@ export interface TransferProgress {
   bytesPerSecond: number;
 }
 
-export interface ClusterBackupResult {
+export interface ClusterBackupResult extends BackupResult {
   cluster: string;
   kind: "user-etcd" | "admin-etcd";
-  outcome: "stored" | "failed" | "planned";
   member?: string;
   node?: string;
   revision?: number;
   keys?: number;
-  size?: number;
-  storedSize?: number;
-  sha256?: string;
-  uri?: string;
-  durationMs: number;
-  deleted?: string[];
-  error?: string;
-  /** Every planned step, in plan order, as done, failed or skipped. */
-  steps: StepRecord[];
 }
 
 /** Turns the `clusters` input into profiles: `all` is the admin cluster and every kube-etcd namespace. */
@@ -363,24 +353,11 @@ async function backUpCluster(
     podPath = undefined;
     forgetPodFile?.();
     run.skip("removeTemporaryFile", `the pod removed ${snapshotPath} itself`);
-    const verified = await run.run("verifyStored", () => verifyStoredBackup(options.store, stored));
     Object.assign(result, {
-      outcome: "stored",
       revision: stored.manifest.etcd?.revision,
       keys: stored.manifest.etcd?.keyCount,
-      size: stored.manifest.payload.plaintext.bytes,
-      storedSize: stored.manifest.payload.stored.bytes,
-      sha256: stored.manifest.payload.plaintext.sha256,
-      uri: stored.location.uri,
     });
-    const deleted = await applyRetentionStep(
-      run,
-      options.store,
-      verified,
-      options.retention,
-      logger,
-    );
-    if (deleted) result.deleted = deleted;
+    await verifyAndRetain(run, options.store, stored, options.retention, logger, result);
   } catch (error) {
     // Reported once, by the caller (the action's one error, the CLI's summary).
     result.error = errorMessage(error);

@@ -469,7 +469,6 @@ class UserClusterRestore {
   }
 
   async run(): Promise<EtcdRestoreResult> {
-    const { logger } = this;
     const options = this.source;
     if (options.backup.manifest.cluster !== options.cluster) {
       throw new ConfigurationError(
@@ -487,23 +486,44 @@ class UserClusterRestore {
       }
     }
     const plan = etcdRestorePlan(options.cluster, options.backup.location.uri);
+    return this.execute(
+      plan,
+      { cluster: options.cluster, backup: options.backup.location.uri },
+      "swapMembers",
+      (run, journal) => this.restore(run, journal),
+    );
+  }
+
+  /**
+   * Runs a plan under the journal (none in a dry run), which is also the lock; a failure
+   * before `swapStep` began puts everything back, one after it leaves the rest to a rerun.
+   */
+  private async execute(
+    plan: Plan,
+    identity: Record<string, string>,
+    swapStep: string,
+    steps: (run: PlanRun, journal: ConfigMapJournal | undefined) => Promise<void>,
+    beforeStart?: (journal: ConfigMapJournal) => Promise<void>,
+  ): Promise<EtcdRestoreResult> {
+    const { options, logger } = this;
     plan.print(logger);
     const journal = options.dryRun
       ? undefined
       : new ConfigMapJournal(options.config, this.profile.namespace);
+    if (journal && beforeStart) await beforeStart(journal);
     const run = await PlanRun.start(plan, {
       logger,
       ...(journal ? { journal } : {}),
-      identity: { cluster: options.cluster, backup: options.backup.location.uri },
+      identity,
       dryRun: options.dryRun,
     });
     this.result.steps = run.log;
     try {
-      await this.restore(run, journal);
+      await steps(run, journal);
       this.result.outcome = options.dryRun ? "planned" : "restored";
     } catch (error) {
       this.result.error = errorMessage(error);
-      if (journal) await this.afterFailure(run, journal);
+      if (journal) await this.afterFailure(run, journal, swapStep);
     } finally {
       run.finish();
       this.result.durationMs = Date.now() - this.started;
@@ -513,32 +533,15 @@ class UserClusterRestore {
 
   /** The undo: the newest pre-restore data back on every member, by the same gated phases. */
   async undo(): Promise<EtcdRestoreResult> {
-    const { options, logger } = this;
+    const { options } = this;
     this.checkConfirm();
-    const plan = etcdUndoPlan(options.cluster);
-    plan.print(logger);
-    const journal = options.dryRun
-      ? undefined
-      : new ConfigMapJournal(options.config, this.profile.namespace);
-    if (journal) await this.takeOverUnfinishedRestore(journal);
-    const run = await PlanRun.start(plan, {
-      logger,
-      ...(journal ? { journal } : {}),
-      identity: { cluster: options.cluster, undo: "newest pre-restore data" },
-      dryRun: options.dryRun,
-    });
-    this.result.steps = run.log;
-    try {
-      await this.undoSteps(run, journal);
-      this.result.outcome = options.dryRun ? "planned" : "restored";
-    } catch (error) {
-      this.result.error = errorMessage(error);
-      if (journal) await this.afterFailure(run, journal, "undoSwap");
-    } finally {
-      run.finish();
-      this.result.durationMs = Date.now() - this.started;
-    }
-    return this.result;
+    return this.execute(
+      etcdUndoPlan(options.cluster),
+      { cluster: options.cluster, undo: "newest pre-restore data" },
+      "undoSwap",
+      (run, journal) => this.undoSteps(run, journal),
+      (journal) => this.takeOverUnfinishedRestore(journal),
+    );
   }
 
   /**
@@ -572,13 +575,7 @@ class UserClusterRestore {
 
   private async undoSteps(run: PlanRun, journal: ConfigMapJournal | undefined): Promise<void> {
     const { options } = this;
-    const recorded = run.intentOf("stopMembers") as { replicas: number } | undefined;
-    const topology = await run.run(
-      "readTopology",
-      () => this.readTopology(recorded?.replicas),
-      describeTopology,
-    );
-    this.result.members = topology.members.map((member) => member.pod);
+    const topology = await this.readTopologyStep(run);
     await run.run(
       "checkNodes",
       () => this.checkNodes(topology),
@@ -744,13 +741,7 @@ class UserClusterRestore {
 
   private async restore(run: PlanRun, journal: ConfigMapJournal | undefined): Promise<void> {
     const options = this.source;
-    const recorded = run.intentOf("stopMembers") as { replicas: number } | undefined;
-    const topology = await run.run(
-      "readTopology",
-      () => this.readTopology(recorded?.replicas),
-      describeTopology,
-    );
-    this.result.members = topology.members.map((member) => member.pod);
+    const topology = await this.readTopologyStep(run);
     await run.run(
       "checkBackup",
       async () => this.checkBackup(topology),
@@ -949,6 +940,18 @@ class UserClusterRestore {
   }
 
   // ------------------------------------------------------------------ reading
+
+  /** The first step of a restore and of an undo; a rerun after the stop knows the replicas. */
+  private async readTopologyStep(run: PlanRun): Promise<RestoreTopology> {
+    const recorded = run.intentOf("stopMembers") as { replicas: number } | undefined;
+    const topology = await run.run(
+      "readTopology",
+      () => this.readTopology(recorded?.replicas),
+      describeTopology,
+    );
+    this.result.members = topology.members.map((member) => member.pod);
+    return topology;
+  }
 
   /** `recordedReplicas`: the member count a stopped restore recorded before scaling to 0. */
   private async readTopology(recordedReplicas?: number): Promise<RestoreTopology> {

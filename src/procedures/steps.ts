@@ -3,10 +3,55 @@
  * procedure's report of its steps.
  */
 import type { Logger } from "../core/log/logger.ts";
-import type { VerifiedBackup } from "../core/storage/pipeline.ts";
+import {
+  verifyStoredBackup,
+  type StoredBackup,
+  type VerifiedBackup,
+} from "../core/storage/pipeline.ts";
 import { applyRetention, type RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import type { PlanRun, StepDeclaration } from "./plan.ts";
+import type { PlanRun, StepDeclaration, StepRecord } from "./plan.ts";
+
+/** What every backup procedure reports of one backup. */
+export interface BackupResult {
+  outcome: "stored" | "failed" | "planned";
+  size?: number;
+  storedSize?: number;
+  sha256?: string;
+  uri?: string;
+  durationMs: number;
+  /** The backups retention deleted after this one was verified. */
+  deleted?: string[];
+  error?: string;
+  /** Every planned step, in plan order, as done, failed or skipped. */
+  steps: StepRecord[];
+}
+
+/**
+ * The end of every backup: the stored bytes read back and checked against the manifest,
+ * the result filled in from the manifest, then retention, which only a verified backup may
+ * start. Returns what the manifest says of the etcd data, when it holds etcd data.
+ */
+export async function verifyAndRetain(
+  run: PlanRun,
+  store: SnapshotStore,
+  stored: StoredBackup,
+  retention: RetentionPolicy,
+  logger: Logger,
+  result: BackupResult,
+): Promise<void> {
+  const verified = await run.run("verifyStored", () => verifyStoredBackup(store, stored));
+  const { payload } = stored.manifest;
+  Object.assign(result, {
+    outcome: "stored",
+    size: payload.plaintext.bytes,
+    storedSize: payload.stored.bytes,
+    sha256: payload.plaintext.sha256,
+    uri: stored.location.uri,
+  });
+  const deleted = await applyRetentionStep(run, store, verified, retention, logger);
+  if (deleted) result.deleted = deleted;
+}
 
 /** The declaration of every backup's last step. */
 export const applyRetentionDeclaration: StepDeclaration = {

@@ -4,19 +4,23 @@
  */
 import { formatBytes } from "../format.ts";
 
-export interface SummaryRow {
+/** What every summary row shows of one backup. */
+interface BackupRow {
   cluster: string;
   result: "stored" | "failed" | "planned";
-  member?: string;
   node?: string;
-  revision?: number;
-  keys?: number;
   size?: number;
   storedSize?: number;
   durationMs: number;
   destination: string;
   uri?: string;
   error?: string;
+}
+
+export interface SummaryRow extends BackupRow {
+  member?: string;
+  revision?: number;
+  keys?: number;
 }
 
 export function backupSummaryMarkdown(title: string, rows: SummaryRow[], runUrl?: string): string {
@@ -66,18 +70,10 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
-export interface PkiSummaryRow {
-  result: "stored" | "failed" | "planned";
-  node?: string;
+export interface PkiSummaryRow extends Omit<BackupRow, "cluster"> {
   target?: string;
   hostKeyFingerprint?: string;
   fileCount?: number;
-  size?: number;
-  storedSize?: number;
-  durationMs: number;
-  destination: string;
-  uri?: string;
-  error?: string;
 }
 
 /** The job summary of a PKI backup: one row, with the host key that was verified. */
