@@ -40,7 +40,8 @@ describe("a member deleted during its backup", () => {
       ...recorded,
       info: (message) => {
         recorded.info(message);
-        const started = /^▶ saveAndStream: .* in (kube-etcd-\d+)/.exec(message);
+        // The room check names the member the snapshot is about to be taken from.
+        const started = /^✔ checkRoom .* in (kube-etcd-\d+)$/.exec(message);
         if (started) streamingFrom = started[1];
       },
     };

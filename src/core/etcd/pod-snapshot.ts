@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Writable } from "node:stream";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { errorMessage } from "../errors.ts";
 import { formatBytes } from "../format.ts";
 import type { Logger } from "../log/logger.ts";
@@ -225,11 +225,31 @@ export async function saveAndStreamSnapshot(
     .filter((line) => line.trim() && !line.startsWith(SAVE_ENDED))
     .slice(-3)
     .join(" | ");
+  if (result.exitCode !== 125 && (await podIsGoing(target))) {
+    // etcd, stopped with its pod, ends the snapshot stream before the exec is killed.
+    throw new Error(
+      `etcdctl snapshot save in ${where} failed because the member went away (its pod was deleted, evicted or restarted) during the backup${detail ? ` (etcdctl: ${detail})` : ""}; check kubectl -n ${target.profile.namespace} get pod ${target.pod}, then run the backup again.`,
+    );
+  }
   const what =
     result.exitCode === 125
       ? `cannot create ${path}.part in ${where}`
       : `etcdctl snapshot save in ${where} exited with code ${result.exitCode}`;
   throw new Error(`${what}${detail ? `: ${detail}` : ""}`);
+}
+
+/** Whether the member's pod is being deleted, or already gone. */
+async function podIsGoing(target: PodTarget): Promise<boolean> {
+  const core = target.config.makeApiClient(CoreV1Api);
+  try {
+    const pod = await core.readNamespacedPod({
+      name: target.pod,
+      namespace: target.profile.namespace,
+    });
+    return Boolean(pod.metadata?.deletionTimestamp);
+  } catch (error) {
+    return (error as { code?: number }).code === 404;
+  }
 }
 
 /** Time allowed for a snapshot save: 2 minutes, plus a second per 20 MB of database. */
