@@ -36,6 +36,7 @@ import {
   type EtcdClusterProfile,
 } from "../core/etcd/profiles.ts";
 import { errorMessage } from "../core/errors.ts";
+import { ConfigMapJournal } from "../core/kube/configmap-journal.ts";
 import { startSnapshotTransfer } from "../core/etcd/snapshot-transfer.ts";
 import { formatBytes } from "../core/format.ts";
 import { describeApiError } from "../core/kube/errors.ts";
@@ -200,6 +201,11 @@ export async function runEtcdBackup(options: EtcdBackupOptions): Promise<Cluster
   const results: ClusterBackupResult[] = [];
   for (const profile of profiles) {
     options.signal?.throwIfAborted();
+    const restoring = await restoreHoldsLock(options, profile);
+    if (restoring) {
+      results.push(restoring);
+      continue;
+    }
     const plan = etcdBackupPlan(profile, options.store.description);
     if (options.dryRun) {
       plan.print(logger);
@@ -214,6 +220,29 @@ export async function runEtcdBackup(options: EtcdBackupOptions): Promise<Cluster
   }
   options.signal?.throwIfAborted();
   return results;
+}
+
+/**
+ * A user cluster whose restore holds its lock (the restore's journal) is skipped with a
+ * warning: a snapshot taken while its members are stopped or being swapped is no backup.
+ */
+async function restoreHoldsLock(
+  options: EtcdBackupOptions,
+  profile: EtcdClusterProfile,
+): Promise<ClusterBackupResult | undefined> {
+  if (profile.kind !== "user") return undefined;
+  const journal = new ConfigMapJournal(options.config, profile.namespace);
+  if ((await journal.read()).length === 0) return undefined;
+  const error = `a restore of ${profile.cluster} is in progress or unfinished (its lock: ${journal.description}); not backed up now. Finish the restore (rerun it) or undo it, and the next backup takes ${profile.cluster} again.`;
+  options.logger.warning(error);
+  return {
+    cluster: profile.cluster,
+    kind: kindOf(profile),
+    outcome: "skipped",
+    durationMs: 0,
+    error,
+    steps: [],
+  };
 }
 
 /** Dry run: the reading steps only. Shows which member would be used and why. */

@@ -14,7 +14,8 @@ import type { PlanRun, StepDeclaration, StepRecord } from "./plan.ts";
 
 /** What every backup procedure reports of one backup. */
 export interface BackupResult {
-  outcome: "stored" | "failed" | "planned";
+  /** `skipped`: a restore of the cluster holds its lock; backing it up now would race it. */
+  outcome: "stored" | "failed" | "planned" | "skipped";
   size?: number;
   storedSize?: number;
   sha256?: string;

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentities } from "../../src/core/crypto/age.ts";
 import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
 import { adminClusterProfile, userClusterProfile } from "../../src/core/etcd/profiles.ts";
+import { ConfigMapJournal } from "../../src/core/kube/configmap-journal.ts";
 import { execChecked } from "../../src/core/kube/exec.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
@@ -249,6 +250,25 @@ describe("etcd-backup against the sandbox admin cluster", () => {
         step.effect === "reads" && step.name !== "verifyStored" ? "done" : "skipped",
       ]),
     );
+  });
+
+  it("skips, with a warning, a user cluster whose restore holds its lock", async () => {
+    const config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
+    const journal = new ConfigMapJournal(config, "uc2");
+    await journal.append({ step: "", event: "begin", at: new Date().toISOString(), data: {} });
+    try {
+      const folder = join(work, "store-locked");
+      const opts = await options({ store: new FileStore(folder), clusters: ["uc2"] });
+      const [result] = await runEtcdBackup(opts);
+      expect(result).toMatchObject({ cluster: "uc2", outcome: "skipped" });
+      expect(result?.error).toMatch(/a restore of uc2 is in progress or unfinished/);
+      expect(opts.logger.lines.some((line) => line.startsWith("warning: a restore of uc2"))).toBe(
+        true,
+      );
+      expect(existsSync(folder) ? await readdir(folder) : []).toEqual([]);
+    } finally {
+      await journal.remove();
+    }
   });
 
   it("rejects an unknown cluster before touching anything", async () => {

@@ -7,7 +7,7 @@ import { formatBytes } from "../format.ts";
 /** What every summary row shows of one backup. */
 interface BackupRow {
   cluster: string;
-  result: "stored" | "failed" | "planned";
+  result: "stored" | "failed" | "planned" | "skipped";
   node?: string;
   size?: number;
   storedSize?: number;
@@ -38,7 +38,9 @@ export function backupSummaryMarkdown(title: string, rows: SummaryRow[], runUrl?
           ? "✅ stored"
           : row.result === "planned"
             ? "📝 planned"
-            : "❌ failed",
+            : row.result === "skipped"
+              ? "⏭ skipped"
+              : "❌ failed",
         row.member ? `${row.member}${row.node ? ` (${row.node})` : ""}` : "",
         row.revision ?? "",
         row.keys ?? "",
@@ -56,10 +58,14 @@ export function backupSummaryMarkdown(title: string, rows: SummaryRow[], runUrl?
         .replace(/$/, " |"),
     ),
   ];
-  const failures = rows.filter((row) => row.error);
-  if (failures.length) {
-    lines.push("", "**Failures**", "");
-    for (const row of failures)
+  for (const [heading, result] of [
+    ["Failures", "failed"],
+    ["Skipped", "skipped"],
+  ] as const) {
+    const listed = rows.filter((row) => row.error && row.result === result);
+    if (!listed.length) continue;
+    lines.push("", `**${heading}**`, "");
+    for (const row of listed)
       lines.push(`- **${escapeCell(row.cluster)}**: ${escapeCell(row.error ?? "")}`);
   }
   if (runUrl) lines.push("", `Run: ${runUrl}`);
@@ -79,7 +85,13 @@ export interface PkiSummaryRow extends Omit<BackupRow, "cluster"> {
 /** The job summary of a PKI backup: one row, with the host key that was verified. */
 export function pkiSummaryMarkdown(title: string, row: PkiSummaryRow, runUrl?: string): string {
   const result =
-    row.result === "stored" ? "✅ stored" : row.result === "planned" ? "📝 planned" : "❌ failed";
+    row.result === "stored"
+      ? "✅ stored"
+      : row.result === "planned"
+        ? "📝 planned"
+        : row.result === "skipped"
+          ? "⏭ skipped"
+          : "❌ failed";
   const cells = [
     result,
     row.target ? `${row.target}${row.node ? ` (${row.node})` : ""}` : (row.node ?? ""),
