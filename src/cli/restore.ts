@@ -5,6 +5,7 @@
  * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
  */
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { Command } from "commander";
 import { parseIdentities, type X25519Identity } from "../core/crypto/age.ts";
 import { isValidClusterName } from "../core/etcd/profiles.ts";
@@ -89,6 +90,7 @@ async function restoreCommand(flags: RestoreFlags, env: NodeJS.ProcessEnv): Prom
     const config = await loadKubeconfigFlag(request.kubeconfigPath);
     const common = {
       config,
+      owner: `terminal ${hostname()} pid ${process.pid}`,
       cluster: request.cluster,
       dryRun: request.dryRun,
       logger,

@@ -94,6 +94,8 @@ export interface EtcdUndoOptions {
   waitTimeoutMs?: number;
   /** The restore's stamp (folder names); default now. A rerun takes it from the journal. */
   now?: Date;
+  /** Who runs it (e.g. the Actions run and attempt): recorded, so that only its own post step acts. */
+  owner?: string;
 }
 
 export interface EtcdRestoreOptions extends EtcdUndoOptions {
@@ -191,6 +193,7 @@ function restoreSteps(cluster: string): Map<string, StepDeclaration> {
         "the image has a shell, etcdctl or etcdutl, flock and a sha256 tool; whether it can bump the revision",
       runbook: `${utility} etcdctl snapshot restore --help`,
       effect: "reads",
+      onlyWhen: "until the members are restored (a rerun past that has the facts in the journal)",
     },
     {
       name: "checkRoom",
@@ -198,6 +201,7 @@ function restoreSteps(cluster: string): Map<string, StepDeclaration> {
         "room on every member's volume for the snapshot and the restored data beside the live data",
       runbook: `${utility} df -Pk /var/lib/etcd`,
       effect: "reads",
+      onlyWhen: "until the members are restored (a rerun past that has the facts in the journal)",
     },
     {
       name: "streamSnapshot",
@@ -379,6 +383,8 @@ export interface AfterInterruptionOptions {
   cluster: string;
   logger: Logger;
   waitTimeoutMs?: number;
+  /** The owner this job's main step recorded; the journal's last run must be this one. */
+  owner: string;
 }
 
 /**
@@ -392,6 +398,16 @@ export async function finishInterruptedRestore(
   const journal = new ConfigMapJournal(options.config, options.cluster);
   const entries = await journal.read();
   if (entries.length === 0) return "nothing to do";
+  const lastOwner = (
+    entries.filter((entry) => entry.event === "run").at(-1)?.data as { owner?: string } | undefined
+  )?.owner;
+  if (lastOwner !== options.owner) {
+    // Another run (a later one, or another job) carries this work on: not ours to touch.
+    options.logger.info(
+      `The journal ${journal.description} belongs to another run (${lastOwner ?? "unknown"}); this step leaves it alone.`,
+    );
+    return "nothing to do";
+  }
   const begun = entries.find((entry) => entry.event === "begin")?.data as
     { backup?: string; undo?: string } | undefined;
   const what = begun?.backup
@@ -516,6 +532,7 @@ class UserClusterRestore {
       ...(journal ? { journal } : {}),
       identity,
       dryRun: options.dryRun,
+      ...(options.owner ? { owner: options.owner } : {}),
     });
     this.result.steps = run.log;
     try {
@@ -523,6 +540,7 @@ class UserClusterRestore {
       this.result.outcome = options.dryRun ? "planned" : "restored";
     } catch (error) {
       this.result.error = errorMessage(error);
+      run.fail(error);
       if (journal) await this.afterFailure(run, journal, swapStep);
     } finally {
       run.finish();
@@ -554,23 +572,40 @@ class UserClusterRestore {
     const begun = entries.find((entry) => entry.event === "begin");
     const restoreOf = (begun?.data as { backup?: string } | undefined)?.backup;
     if (!restoreOf) return;
+    const swapBegan = entries.some(
+      (entry) => entry.event === "started" && entry.step === "swapMembers",
+    );
+    if (!swapBegan) {
+      throw new Error(
+        `the unfinished restore of ${this.options.cluster} from ${restoreOf} stopped before its swap, so its data was never replaced: there is nothing to undo. Its post step, or a rerun of it, puts everything back; the journal is ${journal.description}.`,
+      );
+    }
+    const stamp = (
+      entries.find((entry) => entry.event === "intent" && entry.step === "createUtilityPods")
+        ?.data as { stamp?: string } | undefined
+    )?.stamp;
     this.logger.warning(
-      `Taking over the lock of the unfinished restore of ${this.options.cluster} from ${restoreOf}; the state it recorded before its changes is kept.`,
+      `Taking over the lock of the unfinished restore of ${this.options.cluster} from ${restoreOf}; the state it recorded before its changes is kept, and only the members it swapped are put back.`,
     );
-    const kept = entries.filter(
-      (entry) =>
-        entry.event === "intent" &&
-        ["savePdb", "scaleDownApiServer", "stopMembers"].includes(entry.step),
-    );
-    await journal.remove();
-    journal.reopen();
-    await journal.append({
-      step: "",
-      event: "begin",
-      at: new Date().toISOString(),
-      data: { cluster: this.options.cluster, undo: "newest pre-restore data" },
-    });
-    for (const entry of kept) await journal.append(entry);
+    const at = new Date().toISOString();
+    // One write: a kill in the middle can never lose what the restore recorded.
+    await journal.rewrite([
+      {
+        step: "",
+        event: "begin",
+        at,
+        data: { cluster: this.options.cluster, undo: "newest pre-restore data" },
+      },
+      ...entries.filter(
+        (entry) =>
+          (entry.event === "intent" &&
+            ["savePdb", "scaleDownApiServer", "stopMembers"].includes(entry.step)) ||
+          (entry.event === "started" && entry.step === "swapMembers"),
+      ),
+      ...(stamp
+        ? [{ step: "undoSwap", event: "intent" as const, at, data: { restoreStamp: stamp } }]
+        : []),
+    ]);
   }
 
   private async undoSteps(run: PlanRun, journal: ConfigMapJournal | undefined): Promise<void> {
@@ -590,13 +625,24 @@ class UserClusterRestore {
     }
     const service = await this.takeOutOfService(run, topology);
     const { stamp } = await run.run("createUtilityPods", async (step) => {
-      const intent = await step.intend({ stamp: restoreStamp(options.now ?? new Date()) });
+      const intent = await step.intend({
+        stamp: restoreStamp(options.now ?? new Date()),
+        // Where each member's data lives: a rerun after the stop may have no pod to ask.
+        nodes: Object.fromEntries(topology.members.map((member) => [member.pod, member.node])),
+      });
       await this.createUtilityPods(topology, options.utilityImage ?? topology.image);
       return intent;
     });
     const undone = await run.run(
       "undoSwap",
-      () => this.undoMembers(topology, stamp),
+      async (step) => {
+        // Which restore is undone is decided once, before anything moves: the one the
+        // journal names (taken over), else the newest pre-restore folder on the members.
+        const { restoreStamp: undone } = await step.intend({
+          restoreStamp: await this.newestPreRestoreStamp(topology),
+        });
+        return this.undoMembers(topology, stamp, undone);
+      },
       (lines) => lines.join("; "),
     );
     this.result.preRestoreFolders = undone;
@@ -606,13 +652,43 @@ class UserClusterRestore {
     run.skip("putBackAfterFailure", "the undo succeeded");
   }
 
-  private async undoMembers(topology: RestoreTopology, stamp: string): Promise<string[]> {
+  /** The newest `pre-restore-<stamp>` on any member: the last restore. */
+  private async newestPreRestoreStamp(topology: RestoreTopology): Promise<string> {
+    const stamps = new Set<string>();
+    for (const member of topology.members) {
+      const { stdout } = await this.inUtilityPod(
+        topology,
+        member,
+        shellCommand(
+          'for d in "$1"/pre-restore-*/member; do [ -d "$d" ] && echo "$d"; done; true',
+          member.config.dataDir,
+        ),
+      );
+      for (const line of stdout.split("\n")) {
+        const found = /\/pre-restore-([^/]+)\/member$/.exec(line.trim());
+        if (found) stamps.add(found[1]!);
+      }
+    }
+    const newest = [...stamps].sort().at(-1);
+    if (!newest) {
+      throw new Error(
+        `no member of ${this.options.cluster} has a pre-restore folder: there is no restore to undo.`,
+      );
+    }
+    return newest;
+  }
+
+  private async undoMembers(
+    topology: RestoreTopology,
+    stamp: string,
+    restoreStamp: string,
+  ): Promise<string[]> {
     const done: string[] = [];
     for (const member of topology.members) {
       const { code, stdout } = await this.inUtilityPod(
         topology,
         member,
-        shellCommand(UNDO_SCRIPT, member.config.dataDir, stamp),
+        shellCommand(UNDO_SCRIPT, member.config.dataDir, stamp, restoreStamp),
         [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.nothingToUndo],
       );
       if (code === RESTORE_EXIT.dataInUse) {
@@ -621,8 +697,8 @@ class UserClusterRestore {
         );
       }
       if (code === RESTORE_EXIT.nothingToUndo) {
-        // A rerun after this member was already put back: its pre-undo folder says so.
-        done.push(`${member.pod}: nothing left to put back (already done, or never restored)`);
+        // The restore never swapped this member: its live data is still its own.
+        done.push(`${member.pod}: not swapped by the restore of ${restoreStamp}, left as it is`);
         continue;
       }
       done.push(
@@ -644,7 +720,7 @@ class UserClusterRestore {
     journal: ConfigMapJournal,
     swapStep = "swapMembers",
   ): Promise<void> {
-    if (run.hasStarted(swapStep)) {
+    if (run.hasStarted(swapStep) || run.hasStarted("swapMembers")) {
       this.logger.warning(
         `The restore of ${this.options.cluster} stopped after the swap began; the displaced data is kept in pre-restore folders on every member's volume, and the journal ${journal.description} holds the lock. Rerun the restore with the same backup to finish it, or run it with undo to put the old data back.`,
       );
@@ -724,6 +800,11 @@ class UserClusterRestore {
     for (const pod of pods.items) {
       const name = pod.metadata!.name!;
       const dataDir = pod.metadata?.annotations?.[DATA_DIR_ANNOTATION];
+      if (dataDir && pod.status?.phase !== "Running") {
+        this.logger.warning(
+          `The utility pod ${namespace}/${name} is ${pod.status?.phase ?? "not running"}: its volume may still hold ${dataDir}/restore-${stamp}.db, a plaintext snapshot with every Secret of the cluster. Remove it (and ${dataDir}/restore-${stamp}) from a pod that mounts that volume.`,
+        );
+      }
       if (dataDir && pod.status?.phase === "Running") {
         await this.exec({ namespace, pod: name, container: "etcd-utility" }, [
           "sh",
@@ -761,33 +842,52 @@ class UserClusterRestore {
     }
     // The stamp of this restore's folders: recorded once, so a rerun uses the same folders.
     const { stamp } = await run.run("createUtilityPods", async (step) => {
-      const recorded = await step.intend({ stamp: restoreStamp(options.now ?? new Date()) });
+      const recorded = await step.intend({
+        stamp: restoreStamp(options.now ?? new Date()),
+        // Where each member's data lives: a rerun after the stop may have no pod to ask.
+        nodes: Object.fromEntries(topology.members.map((member) => [member.pod, member.node])),
+      });
       await this.createUtilityPods(topology, options.utilityImage ?? topology.image);
       return recorded;
     });
-    const image = await run.run(
-      "probeUtilityImage",
-      () => this.probeUtilityImage(topology),
-      describeImage,
-    );
-    const bump = this.chooseBump(image);
-    this.result.bump = bump ?? 0;
-    await run.run(
-      "checkRoom",
-      () => this.checkRoom(topology),
-      (text) => text,
-    );
+    // A rerun past restoreMembers has its facts in the journal, and the utility pods may be
+    // gone already (deleted after the swap): probing or measuring them again is not possible.
+    const restoredEarlier = run.isDone("restoreMembers");
+    let probed: { facts: UtilityImageFacts; bump: number | undefined } | undefined;
+    if (restoredEarlier) {
+      run.skip("probeUtilityImage", "the members were restored in an earlier run");
+      run.skip("checkRoom", "the members were restored in an earlier run");
+    } else {
+      probed = await run.run(
+        "probeUtilityImage",
+        async () => {
+          const facts = await this.probeUtilityImage(topology);
+          return { facts, bump: this.chooseBump(facts) };
+        },
+        ({ facts }) => describeImage(facts),
+      );
+      await run.run(
+        "checkRoom",
+        () => this.checkRoom(topology),
+        (text) => text,
+      );
+    }
     await run.run(
       "streamSnapshot",
       () => this.streamSnapshot(topology, stamp),
       () =>
         `${formatBytes(options.backup.manifest.payload.plaintext.bytes)} to ${topology.members.length} member(s), sha256 equal in each`,
     );
-    await run.run(
+    const restored = await run.run(
       "restoreMembers",
-      () => this.restoreMembers(topology, stamp, image, bump),
-      (text) => text,
+      async () => ({
+        summary: await this.restoreMembers(topology, stamp, probed!.facts, probed!.bump),
+        bump: probed!.bump ?? 0,
+      }),
+      ({ summary }) => summary,
     );
+    const bump = restored.bump || undefined;
+    this.result.bump = restored.bump;
 
     const service = await this.takeOutOfService(run, topology);
     const swaps = await run.run(
@@ -795,7 +895,10 @@ class UserClusterRestore {
       () => this.swapMembers(topology, stamp),
       (done) => done.join("; "),
     );
-    this.result.preRestoreFolders = swaps.map((line) => line.split(": ")[0]!);
+    this.result.preRestoreFolders = topology.members.map(
+      (member) => `${member.pod}:${member.config.dataDir}/pre-restore-${stamp}`,
+    );
+    this.logger.debug(swaps.join("; "));
     await run.run("deleteUtilityPods", () => this.deleteUtilityPods(topology));
     await this.bringBackIntoService(run, topology, service, { bump });
     const removed = await run.run(
@@ -946,7 +1049,12 @@ class UserClusterRestore {
     const recorded = run.intentOf("stopMembers") as { replicas: number } | undefined;
     const topology = await run.run(
       "readTopology",
-      () => this.readTopology(recorded?.replicas),
+      () =>
+        this.readTopology(
+          recorded?.replicas,
+          (run.intentOf("createUtilityPods") as { nodes?: Record<string, string> } | undefined)
+            ?.nodes,
+        ),
       describeTopology,
     );
     this.result.members = topology.members.map((member) => member.pod);
@@ -954,7 +1062,10 @@ class UserClusterRestore {
   }
 
   /** `recordedReplicas`: the member count a stopped restore recorded before scaling to 0. */
-  private async readTopology(recordedReplicas?: number): Promise<RestoreTopology> {
+  private async readTopology(
+    recordedReplicas?: number,
+    recordedNodes?: Record<string, string>,
+  ): Promise<RestoreTopology> {
     const { config, cluster } = this.options;
     const namespace = this.profile.namespace;
     const apps = config.makeApiClient(AppsV1Api);
@@ -1012,7 +1123,8 @@ class UserClusterRestore {
         );
       const node =
         claim.metadata?.annotations?.["volume.kubernetes.io/selected-node"] ??
-        pods.items.find((item) => item.metadata?.name === pod)?.spec?.nodeName;
+        pods.items.find((item) => item.metadata?.name === pod)?.spec?.nodeName ??
+        recordedNodes?.[pod];
       if (!node)
         throw new Error(
           `the PVC ${namespace}/${pvc} of ${pod} is bound to no node, and ${pod} runs nowhere: the utility pod has no node to go to.`,
@@ -1233,7 +1345,7 @@ class UserClusterRestore {
           member,
           shellCommand(RESTORE_SCRIPT, member.config.dataDir, stamp, ...argv),
         );
-        const size = Number(stdout.split("\n").pop());
+        const size = Number(stdout.trim().split("\n").pop());
         return `${member.pod}: ${Number.isFinite(size) ? formatBytes(size * 1024) : stdout}`;
       }),
     );
@@ -1352,20 +1464,44 @@ class UserClusterRestore {
     }
     const { manifest } = this.source.backup;
     const expectedRevision = (manifest.etcd?.revision ?? 0) + (bump ?? 0);
-    if (manifest.etcd?.revision !== undefined && revision !== expectedRevision) {
+    // Leases restored from the snapshot expire after the restart and delete their keys, so
+    // the revision may have moved on: the keys are counted at the restored revision itself.
+    if (manifest.etcd?.revision !== undefined && revision < expectedRevision) {
       throw new Error(
-        `after the restore, the revision is ${revision}, but the snapshot's is ${expectedRevision}${bump ? ` (with the bump of ${bump})` : ""}.`,
+        `after the restore, the revision is ${revision}, below the snapshot's ${expectedRevision}${bump ? ` (with the bump of ${bump})` : ""}: the members do not hold the restored data.`,
       );
     }
-    if (manifest.etcd?.keyCount !== undefined && keys !== manifest.etcd.keyCount) {
+    const atRestore =
+      manifest.etcd?.revision !== undefined
+        ? (JSON.parse(
+            (
+              await this.exec(
+                target,
+                etcdctl(
+                  this.profile,
+                  "get",
+                  "",
+                  "--prefix",
+                  "--keys-only",
+                  "--limit=1",
+                  `--rev=${expectedRevision}`,
+                  "-w",
+                  "json",
+                ),
+              )
+            ).stdout,
+          ) as { count?: number })
+        : { count: keys };
+    const restoredKeys = Number(atRestore.count ?? 0);
+    if (manifest.etcd?.keyCount !== undefined && restoredKeys !== manifest.etcd.keyCount) {
       throw new Error(
-        `after the restore, etcd holds ${keys} keys, but the snapshot held ${manifest.etcd.keyCount}.`,
+        `after the restore, etcd holds ${restoredKeys} keys at revision ${expectedRevision}, but the snapshot held ${manifest.etcd.keyCount}.`,
       );
     }
     return {
       revision,
       keys,
-      summary: `${topology.members.length} member(s) healthy, one cluster ID, names and peer URLs as expected, revision ${revision}, ${keys} keys as in the snapshot`,
+      summary: `${topology.members.length} member(s) healthy, one cluster ID, names and peer URLs as expected, ${restoredKeys} keys at revision ${expectedRevision} as in the snapshot (now revision ${revision}, ${keys} keys)`,
     };
   }
 
@@ -1432,14 +1568,22 @@ class UserClusterRestore {
           pod: member.pod,
           container: this.profile.container,
         };
-        const { stdout } = await this.exec(
-          target,
-          shellCommand(PRUNE_SCRIPT, member.config.dataDir, String(PRE_RESTORE_KEEP)),
-        );
-        return stdout
-          .split("\n")
-          .filter(Boolean)
-          .map((name) => `${member.pod}:${name}`);
+        // Best effort: the restore is proven by now; old folders only cost room.
+        try {
+          const { stdout } = await this.exec(
+            target,
+            shellCommand(PRUNE_SCRIPT, member.config.dataDir, String(PRE_RESTORE_KEEP)),
+          );
+          return stdout
+            .split("\n")
+            .filter(Boolean)
+            .map((name) => `${member.pod}:${name}`);
+        } catch (error) {
+          this.logger.warning(
+            `Could not remove old pre-restore folders on ${member.pod} (${errorMessage(error)}); they only take room: remove all but the newest ${PRE_RESTORE_KEEP} pre-restore-* folders in ${member.config.dataDir} by hand.`,
+          );
+          return [];
+        }
       }),
     );
     return removed.flat();

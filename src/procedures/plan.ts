@@ -112,6 +112,11 @@ export interface PlanRunOptions {
   identity?: Record<string, string>;
   /** A dry run executes only `reads` steps and reports the rest as skipped. */
   dryRun?: boolean;
+  /**
+   * Who runs this time (an Actions run and attempt, or a terminal session), recorded in the
+   * journal: the last owner is the one whose clean-up may act on the work.
+   */
+  owner?: string;
 }
 
 export class PlanRun {
@@ -147,7 +152,8 @@ export class PlanRun {
     }
     const run = new PlanRun(plan, options, earlier);
     if (!begun) await run.append({ step: "", event: "begin", data: options.identity ?? {} });
-    else {
+    if (options.owner) await run.append({ step: "", event: "run", data: { owner: options.owner } });
+    if (begun) {
       const done = earlier.filter((entry) => entry.event === "done").map((entry) => entry.step);
       options.logger.info(
         `Continuing the work recorded in ${journal.description}${done.length ? `: already done ${done.join(", ")}` : ""}.`,
@@ -162,6 +168,22 @@ export class PlanRun {
 
   get failed(): boolean {
     return this.failure !== undefined;
+  }
+
+  /**
+   * Records that the run failed outside any step (a check between steps, a journal write):
+   * the steps not reached are then reported as such, and a step meant for failures may run.
+   */
+  fail(error: unknown): void {
+    this.failure ??= `the run failed: ${errorMessage(error)}`;
+  }
+
+  /** Whether `step` finished, in this run or an earlier one. */
+  isDone(step: string): boolean {
+    return (
+      this.earlierEntry(step, "done") !== undefined ||
+      this.log.some((record) => record.step === step && record.outcome === "done")
+    );
   }
 
   /** What this run or an earlier one recorded it was about to change in `step`, if any. */
@@ -310,6 +332,7 @@ export class PlanRun {
     try {
       await journal.append({ ...entry, at: new Date().toISOString() });
     } catch (error) {
+      this.fail(error);
       throw new JournalWriteError(
         `the journal ${journal.description} could not be written (${errorMessage(error)}); the run stops rather than act unrecorded. Free the journal's location and rerun: the rerun continues from what was recorded.`,
         { cause: error },

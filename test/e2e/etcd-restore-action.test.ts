@@ -234,6 +234,81 @@ describe("the etcd-restore-ha action, as the runner runs it", () => {
     ).toEqual([]);
   });
 
+  it("killed after its first member's swap, an undo takes the lock over and puts back only what was swapped", async () => {
+    await etcdctlIn("uc1", "kube-etcd-0", "put", "/undo-partial/A", "before the backup");
+    await backUp("uc1");
+    await etcdctlIn("uc1", "kube-etcd-0", "put", "/undo-partial/B", "after the backup");
+    const before = await clusterState("uc1");
+    const killed = await runAction(
+      "etcd-restore-ha",
+      work,
+      restoreInputs("uc1"),
+      {},
+      {
+        cancel: {
+          at: (log) => log.includes("kube-etcd-0: swapped"),
+          sequence: [{ signal: "SIGKILL", afterMs: 0 }],
+        },
+      },
+    );
+    expect(killed.signal, killed.log).toBe("SIGKILL");
+    const undo = await runAction(
+      "etcd-restore-ha",
+      work,
+      restoreInputs("uc1", { undo: "true", "decryption-identity": "" }),
+    );
+    expect(undo.exitCode, undo.log).toBe(0);
+    expect(undo.log).toContain("Taking over the lock of the unfinished restore of uc1");
+    expect(undo.log).toMatch(
+      /kube-etcd-1: not swapped by the restore of \d{8}T\d{6}Z, left as it is/,
+    );
+    // Every member holds the data from before the restore: B is there.
+    for (const pod of ["kube-etcd-0", "kube-etcd-1", "kube-etcd-2"]) {
+      expect(await etcdctlIn("uc1", pod, "get", "/undo-partial/B", "--print-value-only")).toBe(
+        "after the backup\n",
+      );
+    }
+    expect(await clusterState("uc1")).toEqual(before);
+    expect(await journalExists("uc1")).toBe(false);
+  });
+
+  it("a run refused by another restore's lock leaves that restore alone, post included", async () => {
+    await backUp("uc2");
+    const core = config.makeApiClient(CoreV1Api);
+    const other = [
+      {
+        step: "",
+        event: "begin",
+        at: "2026-12-07T00:00:00Z",
+        data: { cluster: "uc2", backup: "s3://elsewhere/uc2/user-etcd/20261201T000000Z/" },
+      },
+      { step: "", event: "run", at: "2026-12-07T00:00:00Z", data: { owner: "another job" } },
+    ];
+    await core.createNamespacedConfigMap({
+      namespace: "uc2",
+      body: {
+        metadata: { name: RESTORE_JOURNAL_NAME, namespace: "uc2" },
+        data: { journal: other.map((entry) => JSON.stringify(entry)).join("\n") + "\n" },
+      },
+    });
+    try {
+      const refused = await runAction("etcd-restore-ha", work, restoreInputs("uc2"));
+      expect(refused.exitCode).not.toBe(0);
+      expect(errorLines(refused.log)).toHaveLength(1);
+      expect(errorLines(refused.log)[0]).toMatch(/belongs to other work/);
+      const post = await runPostStep("etcd-restore-ha", work, refused, restoreInputs("uc2"));
+      expect(post.exitCode, post.log).toBe(0);
+      expect(post.log).toContain("belongs to another run (another job); this step leaves it alone");
+      const kept = await core.readNamespacedConfigMap({
+        name: RESTORE_JOURNAL_NAME,
+        namespace: "uc2",
+      });
+      expect(kept.data?.journal).toContain('"owner":"another job"');
+    } finally {
+      await core.deleteNamespacedConfigMap({ name: RESTORE_JOURNAL_NAME, namespace: "uc2" });
+    }
+  });
+
   for (const point of [
     { name: "after the scale-down", at: "✔ scaleDownApiServer" },
     { name: "after the first member's swap", at: "kube-etcd-0: swapped" },

@@ -148,6 +148,15 @@ describe("the restore's in-pod scripts", () => {
     expect(readdirSync(data).sort()).toEqual(["member", "pre-restore-S2"]);
   });
 
+  it("swap refuses when a live member folder reappeared between its two renames", async () => {
+    const data = volumeWithLiveMember();
+    mkdirSync(join(data, "restore-S5", "member"), { recursive: true });
+    mkdirSync(join(data, "pre-restore-S5", "member"), { recursive: true });
+    const refused = await dash(SWAP_SCRIPT, data, "S5");
+    expect(refused.code).toBe(RESTORE_EXIT.inconsistent);
+    expect(readdirSync(join(data, "member"))).toEqual(["snap"]);
+  });
+
   it("swap places the restored data where no live member folder is left", async () => {
     const data = join(work, `volume-${folders++}`);
     mkdirSync(join(data, "restore-S3", "member"), { recursive: true });
@@ -176,7 +185,7 @@ describe("the restore's in-pod scripts", () => {
     writeFileSync(join(data, "pre-restore-20261201T000000Z", "member", "older"), "");
     mkdirSync(join(data, "pre-restore-20261207T000000Z", "member"), { recursive: true });
     writeFileSync(join(data, "pre-restore-20261207T000000Z", "member", "newest"), "");
-    const undone = await dash(UNDO_SCRIPT, data, "U1");
+    const undone = await dash(UNDO_SCRIPT, data, "U1", "20261207T000000Z");
     expect(undone, undone.stderr).toMatchObject({
       code: 0,
       stdout: "pre-restore-20261207T000000Z",
@@ -196,7 +205,16 @@ describe("the restore's in-pod scripts", () => {
     expect(readdirSync(join(data, "member"))).toEqual(["newest"]);
     const empty = join(work, `volume-${folders++}`);
     mkdirSync(empty);
-    expect((await dash(UNDO_SCRIPT, empty, "U2")).code).toBe(RESTORE_EXIT.nothingToUndo);
+    expect((await dash(UNDO_SCRIPT, empty, "U2", "20261207T000000Z")).code).toBe(
+      RESTORE_EXIT.nothingToUndo,
+    );
+    // A member the restore never swapped keeps its live data, whatever older folders it has.
+    const unswapped = volumeWithLiveMember();
+    mkdirSync(join(unswapped, "pre-restore-20261201T000000Z", "member"), { recursive: true });
+    expect((await dash(UNDO_SCRIPT, unswapped, "U3", "20261207T000000Z")).code).toBe(
+      RESTORE_EXIT.nothingToUndo,
+    );
+    expect(readdirSync(unswapped).sort()).toEqual(["member", "pre-restore-20261201T000000Z"]);
   });
 
   it("prune keeps the newest pre-restore folders and names each one it removes", async () => {

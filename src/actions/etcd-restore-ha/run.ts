@@ -3,6 +3,7 @@
  * job summary, and one error when it failed. Every input is checked, the backup found and
  * the identity proven able to open it, before anything in a cluster changes.
  */
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import * as core from "@actions/core";
 import { parseIdentities, type X25519Identity } from "../../core/crypto/age.ts";
@@ -59,6 +60,9 @@ export function run(): Promise<void> {
   });
 }
 
+/** What the main step hands its post step: who it was, so post touches only its own work. */
+const OWNER_STATE = "restore-owner";
+
 async function restore({ logger, signal }: ActionContext): Promise<void> {
   refuseSecretsInPlainInputs(Inputs, [Inputs.AdminKubeconfig, Inputs.DecryptionIdentity]);
   const config = (await readAdminKubeconfig({ required: true }))!;
@@ -68,6 +72,9 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   const confirm = getInput(Inputs.Confirm);
   const utilityImage = readUtilityImage();
   const waitTimeoutMs = getInputAsInt(Inputs.WaitTimeoutMinutes, { min: 1, max: 240 })! * 60_000;
+  // Recorded in the journal by the procedure, and here for the post step, before any change.
+  const owner = `actions run ${process.env.GITHUB_RUN_ID ?? "?"} attempt ${process.env.GITHUB_RUN_ATTEMPT ?? "?"} job ${process.env.GITHUB_JOB ?? "?"} (${randomUUID()})`;
+  if (!dryRun) core.saveState(OWNER_STATE, owner);
   const common = {
     config,
     cluster,
@@ -75,6 +82,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     logger,
     signal,
     waitTimeoutMs,
+    owner,
     ...(confirm ? { confirm } : {}),
     ...(utilityImage ? { utilityImage } : {}),
   };
@@ -101,10 +109,12 @@ export async function runRestorePost(): Promise<void> {
   await runPost();
   const logger = actionsLogger();
   try {
+    const owner = core.getState(OWNER_STATE);
+    if (!owner) return; // the main step changed nothing: it stopped before starting a restore
     const config = await readAdminKubeconfig({ required: false });
     const cluster = getInput(Inputs.Cluster);
     if (!config || !isValidClusterName(cluster) || cluster === "admin") return;
-    const outcome = await finishInterruptedRestore({ config, cluster, logger });
+    const outcome = await finishInterruptedRestore({ config, cluster, logger, owner });
     if (outcome === "nothing to do") logger.info(`No unfinished restore of ${cluster}.`);
   } catch (error) {
     core.setFailed(

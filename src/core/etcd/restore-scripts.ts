@@ -24,6 +24,8 @@ export const RESTORE_EXIT = {
   noFlock: 23,
   /** The volume has less room than needed. */
   noRoom: 24,
+  /** The folders are in a state no step of ours leaves them in: look before going on. */
+  inconsistent: 25,
 } as const;
 
 /** Lists what the image offers, one `name=value` per line; never fails. */
@@ -46,6 +48,7 @@ done`;
 export const ROOM_SCRIPT = `data=$1 need=$2
 set -- $(df -Pk "$data" | tail -n 1)
 free=$4
+case $free in ''|*[!0-9]*) echo "df printed no free space for $data" >&2; exit 1 ;; esac
 used=$(du -sk "$data/member" 2>/dev/null | cut -f 1)
 echo "free=$free used=\${used:-0}"
 if [ "$free" -lt "$need" ]; then exit ${RESTORE_EXIT.noRoom}; fi`;
@@ -90,8 +93,11 @@ if [ -d "$data/member" ] && [ ! -d "$aside/member" ]; then
   chmod "$mode" "$restored/member"
   mv "$data/member" "$aside/member"
   result=swapped
-elif [ -d "$aside/member" ]; then
+elif [ -d "$aside/member" ] && [ ! -d "$data/member" ]; then
   result=swapped
+elif [ -d "$aside/member" ]; then
+  echo "both $data/member and $aside/member exist, and $restored/member is still there: an etcd may have started between the two renames; look before going on" >&2
+  exit ${RESTORE_EXIT.inconsistent}
 else
   : > "$aside/.no-member"
   result=placed
@@ -102,29 +108,28 @@ sync
 echo "$result"`;
 
 /**
- * Undo: puts the newest pre-restore folder's data back, moving what is live now aside to
- * pre-undo-<stamp>/member (nothing is deleted). Arguments: dataDir, stamp. Prints the
- * pre-restore folder it put back.
+ * Undo: puts the data of one restore's pre-restore-<restored> folder back, moving what is
+ * live now aside to pre-undo-<stamp>/member (nothing is deleted). Arguments: dataDir, stamp,
+ * the restore's stamp. A member that restore never swapped has no such folder: exit
+ * nothingToUndo, nothing moved. Prints the pre-restore folder it put back.
  */
-export const UNDO_SCRIPT = `data=$1 stamp=$2
-undo="$data/pre-undo-$stamp"
+export const UNDO_SCRIPT = `data=$1 stamp=$2 restored=$3
+undo="$data/pre-undo-$stamp" kept="$data/pre-restore-$restored"
 if [ -f "$undo/.done" ]; then echo "already undone"; exit 0; fi
-if [ -d "$undo" ] && [ -d "$data/member" ] && { [ -d "$undo/member" ] || [ -f "$undo/.no-member" ]; }; then
+if [ -d "$undo" ] && [ -d "$data/member" ] && [ ! -d "$kept/member" ]; then
   : > "$undo/.done"; echo "already undone"; exit 0
 fi
-newest=$(ls -1d "$data"/pre-restore-*/member 2>/dev/null | sort | tail -n 1)
-[ -n "$newest" ] || exit ${RESTORE_EXIT.nothingToUndo}
+[ -d "$kept/member" ] || exit ${RESTORE_EXIT.nothingToUndo}
 command -v flock >/dev/null 2>&1 || exit ${RESTORE_EXIT.noFlock}
 if [ -f "$data/member/snap/db" ] && ! flock -n -x "$data/member/snap/db" true; then exit ${RESTORE_EXIT.dataInUse}; fi
 mkdir -p "$undo"
 if [ -d "$data/member" ]; then mv "$data/member" "$undo/member"; elif [ ! -d "$undo/member" ]; then : > "$undo/.no-member"; fi
-folder=$(dirname "$newest")
-mv "$newest" "$data/member"
-rm -f "$folder/.no-member"
-rmdir "$folder"
+mv "$kept/member" "$data/member"
+rm -f "$kept/.no-member"
+rmdir "$kept"
 : > "$undo/.done"
 sync
-basename "$folder"`;
+basename "$kept"`;
 
 /**
  * Removes pre-restore folders beyond the newest `keep` (run only once the restored cluster is

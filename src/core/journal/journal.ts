@@ -14,9 +14,11 @@ export interface JournalEntry {
   /**
    * `begin`: a run of this work started (data: its identity). `started`: a step that changes
    * something is about to act. `intent`: what it is about to change (data). `done`: it
-   * finished (data: its result). `failed`: it failed (detail).
+   * finished (data: its result). `failed`: it failed (detail). `run`: a run (the first or a
+   * rerun) took the work over (data: its owner, e.g. the Actions job), so that a clean-up
+   * of another run never touches work that a newer run now carries on.
    */
-  event: "begin" | "started" | "intent" | "done" | "failed";
+  event: "begin" | "run" | "started" | "intent" | "done" | "failed";
   at: string;
   data?: unknown;
   detail?: string;

@@ -37,9 +37,22 @@ export class ConfigMapJournal implements Journal {
   async append(entry: JournalEntry): Promise<void> {
     // Removed by the run's last step: the work is finished, and its lock must stay released.
     if (this.removed) return;
-    const core = this.config.makeApiClient(CoreV1Api);
     if (this.entries === undefined) await this.read();
-    const entries = [...this.entries!, entry];
+    await this.write([...this.entries!, entry]);
+  }
+
+  /**
+   * Replaces every entry in one write (creating the journal if needed): used when a new piece
+   * of work takes the lock over and must keep what the old one recorded.
+   */
+  async rewrite(entries: JournalEntry[]): Promise<void> {
+    await this.read();
+    this.removed = false;
+    await this.write(entries);
+  }
+
+  private async write(entries: JournalEntry[]): Promise<void> {
+    const core = this.config.makeApiClient(CoreV1Api);
     const body: V1ConfigMap = {
       apiVersion: "v1",
       kind: "ConfigMap",
