@@ -5,15 +5,18 @@
  * the runbook's certificate paths), backs up every cluster with the etcd-backup procedure
  * (to a temporary folder, encrypted to an age key made for the run), backs up the admin
  * control plane's PKI over SSH with the admin-pki-backup procedure (the node's host key
- * pinned, the archive listed back with age, zstd and tar), and tears it all down.
+ * pinned, the archive listed back with age, zstd and tar), then writes a key into uc1 and
+ * restores uc1 from its backup with the etcd-restore-ha procedure (the key written after the
+ * backup is gone, the members healthy as one cluster), and tears it all down.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { backupResultsTable } from "../src/cli/backup.ts";
 import { pkiResultTable } from "../src/cli/pki-backup.ts";
+import { parseIdentities } from "../src/core/crypto/age.ts";
 import { endpointHealth, etcdctl } from "../src/core/etcd/etcdctl.ts";
 import {
   adminClusterProfile,
@@ -24,8 +27,10 @@ import { loadKubeconfig } from "../src/core/kube/kubeconfig.ts";
 import { consoleLogger, type Logger } from "../src/core/log/logger.ts";
 import { runContextFromEnvironment } from "../src/core/run-context.ts";
 import { openStore, parseDestination } from "../src/core/storage/destination.ts";
+import { findNewestVerifiedBackup } from "../src/core/storage/pipeline.ts";
 import { runAdminPkiBackup } from "../src/procedures/admin-pki-backup.ts";
 import { runEtcdBackup } from "../src/procedures/etcd-backup.ts";
+import { runEtcdRestore } from "../src/procedures/etcd-restore.ts";
 import { startSandbox, type Sandbox } from "../test/sandbox/index.ts";
 
 const run = promisify(execFile);
@@ -188,6 +193,46 @@ async function backUpAdminPki(
   process.stdout.write(stdout);
 }
 
+/**
+ * Writes a key into uc1 after its backup, restores uc1 from that backup (etcd-restore-ha),
+ * and shows the key is gone and the members are one healthy cluster again.
+ */
+async function restoreUc1(
+  sandbox: Sandbox,
+  logger: Logger,
+  work: string,
+  keyFile: string,
+): Promise<void> {
+  const profile = userClusterProfile("uc1");
+  const exec = ["exec", "-n", "uc1", "kube-etcd-0", "-c", profile.container, "--"];
+  const put = etcdctl(profile, "put", "/demo/written-after-the-backup", "gone after the restore");
+  heading(`a key written after the backup: ${put.slice(-3).join(" ")}`);
+  process.stdout.write(await kubectl(sandbox, ...exec, ...put));
+  heading("restoring uc1 from its latest backup (etcd-restore-ha)");
+  const store = await openStore(parseDestination(`file://${join(work, "backups")}`), {
+    logger,
+    context: runContextFromEnvironment(process.env),
+  });
+  const result = await runEtcdRestore({
+    config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
+    cluster: "uc1",
+    store,
+    backup: await findNewestVerifiedBackup(store, { cluster: "uc1", kind: "user-etcd" }),
+    identities: parseIdentities(await readFile(keyFile, "utf8")),
+    confirm: "uc1",
+    revisionBump: "auto",
+    dryRun: false,
+    logger,
+  });
+  process.stdout.write(
+    `restore of uc1: ${result.outcome}${result.error ? ` (${result.error})` : ""}; outage ${((result.outageMs ?? 0) / 1000).toFixed(1)} s\n`,
+  );
+  heading("the key written after the backup (none expected), and the members");
+  const get = etcdctl(profile, "get", "/demo/written-after-the-backup", "--print-value-only");
+  process.stdout.write((await kubectl(sandbox, ...exec, ...get)) || "(no such key)\n");
+  await memberHealth(sandbox, profile, "kube-etcd-0");
+}
+
 async function demo(): Promise<void> {
   const logger = consoleLogger();
   const sandbox = await startSandbox({ logger });
@@ -205,6 +250,7 @@ async function demo(): Promise<void> {
     const key = await ageKey(work);
     await backUpEveryCluster(sandbox, logger, work, key.recipient);
     await backUpAdminPki(sandbox, logger, work, key);
+    await restoreUc1(sandbox, logger, work, key.keyFile);
   } finally {
     heading("tearing down");
     await sandbox.stop();
