@@ -313,6 +313,19 @@ function restoreSteps(cluster: string): Map<string, StepDeclaration> {
   return new Map(steps.map((step) => [step.name, step]));
 }
 
+/** The outage begins: what is stopped, each recording what it changes before it acts. */
+const OUT_OF_SERVICE = ["savePdb", "scaleDownApiServer", "stopMembers"];
+
+/** Back in service, each phase gated on health. */
+const BACK_IN_SERVICE = [
+  "deleteUtilityPods",
+  "startMembers",
+  "checkMembers",
+  "scaleUpApiServer",
+  "recreatePdb",
+  "restartWatchers",
+];
+
 const RESTORE_ORDER = [
   "readTopology",
   "checkBackup",
@@ -322,16 +335,9 @@ const RESTORE_ORDER = [
   "checkRoom",
   "streamSnapshot",
   "restoreMembers",
-  "savePdb",
-  "scaleDownApiServer",
-  "stopMembers",
+  ...OUT_OF_SERVICE,
   "swapMembers",
-  "deleteUtilityPods",
-  "startMembers",
-  "checkMembers",
-  "scaleUpApiServer",
-  "recreatePdb",
-  "restartWatchers",
+  ...BACK_IN_SERVICE,
   "prunePreRestore",
   "releaseLock",
   "putBackAfterFailure",
@@ -341,17 +347,10 @@ const RESTORE_ORDER = [
 const UNDO_ORDER = [
   "readTopology",
   "checkNodes",
-  "savePdb",
-  "scaleDownApiServer",
-  "stopMembers",
+  ...OUT_OF_SERVICE,
   "createUtilityPods",
   "undoSwap",
-  "deleteUtilityPods",
-  "startMembers",
-  "checkMembers",
-  "scaleUpApiServer",
-  "recreatePdb",
-  "restartWatchers",
+  ...BACK_IN_SERVICE,
   "releaseLock",
   "putBackAfterFailure",
 ];
@@ -611,28 +610,10 @@ class UserClusterRestore {
   private async undoSteps(run: PlanRun, journal: ConfigMapJournal | undefined): Promise<void> {
     const { options } = this;
     const topology = await this.readTopologyStep(run);
-    await run.run(
-      "checkNodes",
-      () => this.checkNodes(topology),
-      (text) => text,
-    );
-    if (options.dryRun) {
-      logDryRun(
-        this.logger,
-        `would put the newest pre-restore data back on ${topology.members.map((member) => member.pod).join(", ")} of ${options.cluster}`,
-      );
-      return;
-    }
+    const would = `would put the newest pre-restore data back on ${topology.members.map((member) => member.pod).join(", ")} of ${options.cluster}`;
+    if (await this.checkNodesThenStopIfDry(run, topology, would)) return;
     const service = await this.takeOutOfService(run, topology);
-    const { stamp } = await run.run("createUtilityPods", async (step) => {
-      const intent = await step.intend({
-        stamp: restoreStamp(options.now ?? new Date()),
-        // Where each member's data lives: a rerun after the stop may have no pod to ask.
-        nodes: Object.fromEntries(topology.members.map((member) => [member.pod, member.node])),
-      });
-      await this.createUtilityPods(topology, options.utilityImage ?? topology.image);
-      return intent;
-    });
+    const { stamp } = await this.createUtilityPodsStep(run, topology);
     const undone = await run.run(
       "undoSwap",
       async (step) => {
@@ -828,28 +809,10 @@ class UserClusterRestore {
       async () => this.checkBackup(topology),
       (text) => text,
     );
-    await run.run(
-      "checkNodes",
-      () => this.checkNodes(topology),
-      (text) => text,
-    );
-    if (options.dryRun) {
-      logDryRun(
-        this.logger,
-        `would restore ${topology.members.length} member(s) of ${options.cluster} (${topology.members.map((member) => `${member.pod} on ${member.node}`).join(", ")}) from ${options.backup.location.uri}`,
-      );
-      return;
-    }
+    const would = `would restore ${topology.members.length} member(s) of ${options.cluster} (${topology.members.map((member) => `${member.pod} on ${member.node}`).join(", ")}) from ${options.backup.location.uri}`;
+    if (await this.checkNodesThenStopIfDry(run, topology, would)) return;
     // The stamp of this restore's folders: recorded once, so a rerun uses the same folders.
-    const { stamp } = await run.run("createUtilityPods", async (step) => {
-      const recorded = await step.intend({
-        stamp: restoreStamp(options.now ?? new Date()),
-        // Where each member's data lives: a rerun after the stop may have no pod to ask.
-        nodes: Object.fromEntries(topology.members.map((member) => [member.pod, member.node])),
-      });
-      await this.createUtilityPods(topology, options.utilityImage ?? topology.image);
-      return recorded;
-    });
+    const { stamp } = await this.createUtilityPodsStep(run, topology);
     // A rerun past restoreMembers has its facts in the journal, and the utility pods may be
     // gone already (deleted after the swap): probing or measuring them again is not possible.
     const restoredEarlier = run.isDone("restoreMembers");
@@ -1043,6 +1006,41 @@ class UserClusterRestore {
   }
 
   // ------------------------------------------------------------------ reading
+
+  /**
+   * The utility pods, and the stamp of this restore's (or undo's) folders with each member's
+   * node: recorded once, so a rerun uses the same folders and finds the nodes without pods.
+   */
+  private async createUtilityPodsStep(
+    run: PlanRun,
+    topology: RestoreTopology,
+  ): Promise<{ stamp: string }> {
+    const { options } = this;
+    return run.run("createUtilityPods", async (step) => {
+      const recorded = await step.intend({
+        stamp: restoreStamp(options.now ?? new Date()),
+        nodes: Object.fromEntries(topology.members.map((member) => [member.pod, member.node])),
+      });
+      await this.createUtilityPods(topology, options.utilityImage ?? topology.image);
+      return recorded;
+    });
+  }
+
+  /** The last reading step before any change; a dry run ends here, saying what it would do. */
+  private async checkNodesThenStopIfDry(
+    run: PlanRun,
+    topology: RestoreTopology,
+    wouldDo: string,
+  ): Promise<boolean> {
+    await run.run(
+      "checkNodes",
+      () => this.checkNodes(topology),
+      (text) => text,
+    );
+    if (!this.options.dryRun) return false;
+    this.logger.info(`Dry run: ${wouldDo}; nothing was changed.`);
+    return true;
+  }
 
   /** The first step of a restore and of an undo; a rerun after the stop knows the replicas. */
   private async readTopologyStep(run: PlanRun): Promise<RestoreTopology> {
@@ -1710,10 +1708,6 @@ export function utilityPodManifest(
       ],
     },
   };
-}
-
-function logDryRun(logger: Logger, what: string): void {
-  logger.info(`Dry run: ${what}; nothing was changed.`);
 }
 
 function snapshotPath(member: RestoreMember, stamp: string): string {

@@ -4,6 +4,17 @@
  */
 import { formatBytes } from "../format.ts";
 
+const BADGES: Record<BackupRow["result"], string> = {
+  stored: "✅ stored",
+  planned: "📝 planned",
+  skipped: "⏭ skipped",
+  failed: "❌ failed",
+};
+
+function badge(result: BackupRow["result"]): string {
+  return BADGES[result];
+}
+
 /** What every summary row shows of one backup. */
 interface BackupRow {
   cluster: string;
@@ -34,13 +45,7 @@ export function backupSummaryMarkdown(title: string, rows: SummaryRow[], runUrl?
     ...rows.map((row) =>
       [
         row.cluster,
-        row.result === "stored"
-          ? "✅ stored"
-          : row.result === "planned"
-            ? "📝 planned"
-            : row.result === "skipped"
-              ? "⏭ skipped"
-              : "❌ failed",
+        badge(row.result),
         row.member ? `${row.member}${row.node ? ` (${row.node})` : ""}` : "",
         row.revision ?? "",
         row.keys ?? "",
@@ -84,14 +89,7 @@ export interface PkiSummaryRow extends Omit<BackupRow, "cluster"> {
 
 /** The job summary of a PKI backup: one row, with the host key that was verified. */
 export function pkiSummaryMarkdown(title: string, row: PkiSummaryRow, runUrl?: string): string {
-  const result =
-    row.result === "stored"
-      ? "✅ stored"
-      : row.result === "planned"
-        ? "📝 planned"
-        : row.result === "skipped"
-          ? "⏭ skipped"
-          : "❌ failed";
+  const result = badge(row.result);
   const cells = [
     result,
     row.target ? `${row.target}${row.node ? ` (${row.node})` : ""}` : (row.node ?? ""),
