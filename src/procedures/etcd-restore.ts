@@ -11,7 +11,6 @@
  * restore does not roll back); the journal is also the lock. A rerun with the same backup
  * continues where an interrupted run stopped.
  */
-import { Writable, type Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import {
   AppsV1Api,
@@ -44,6 +43,7 @@ import {
   type UtilityImageFacts,
 } from "../core/etcd/restore-scripts.ts";
 import { formatBytes } from "../core/format.ts";
+import { fanOut } from "../core/stream/tee.ts";
 import { ConfigMapJournal } from "../core/kube/configmap-journal.ts";
 import { describeApiError } from "../core/kube/errors.ts";
 import { execInPod } from "../core/kube/exec.ts";
@@ -995,7 +995,7 @@ class UserClusterRestore {
       await run.run(
         "restartWatchers",
         () => this.restartWorkloads(watchers),
-        () => watchers.map(describeRef).join(", "),
+        () => watchers.map(describeWorkload).join(", "),
       );
     } else {
       run.skip(
@@ -1298,7 +1298,7 @@ class UserClusterRestore {
         options.signal ? { signal: options.signal } : {},
       ),
     );
-    const read = readBackup(options.store, options.backup, fanOutTo(feeds), {
+    const read = readBackup(options.store, options.backup, fanOut(feeds), {
       identities: options.identities,
       logger: this.logger,
     }).catch((error: unknown) => {
@@ -1730,42 +1730,3 @@ function describeTopology(topology: RestoreTopology): string {
 function describeImage(facts: UtilityImageFacts): string {
   return `${facts.restoreTool} ${facts.version ?? ""}, ${facts.bump ? "can" : "cannot"} bump the revision`;
 }
-
-function describeRef(ref: WorkloadRef): string {
-  return describeWorkload(ref);
-}
-
-/** One writable that hands every chunk to each target, waiting for the slowest. */
-function fanOutTo(targets: PassThrough[]): Writable {
-  const write = (target: PassThrough, chunk: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      if (target.destroyed) return reject(new Error("a member's stream was closed"));
-      if (target.write(chunk)) return resolve();
-      const onDrain = () => {
-        target.off("close", onClose);
-        resolve();
-      };
-      const onClose = () => {
-        target.off("drain", onDrain);
-        reject(new Error("a member's stream was closed"));
-      };
-      target.once("drain", onDrain);
-      target.once("close", onClose);
-    });
-  return new Writable({
-    highWaterMark: 1024 * 1024,
-    write(chunk: Buffer, _encoding, done) {
-      Promise.all(targets.map((target) => write(target, chunk))).then(() => done(), done);
-    },
-    final(done) {
-      for (const target of targets) target.end();
-      done();
-    },
-    destroy(error, done) {
-      for (const target of targets) if (!target.destroyed) target.destroy(error ?? undefined);
-      done(error);
-    },
-  });
-}
-
-export type { Readable };

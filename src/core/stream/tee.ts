@@ -1,6 +1,6 @@
 /**
- * A writable that forwards every chunk to two outputs and takes the next chunk only when
- * both have taken this one (backpressure from the slower side); ending it ends both.
+ * A writable that forwards every chunk to its outputs and takes the next chunk only when
+ * all have taken this one (backpressure from the slower side); ending it ends both.
  *
  * It settles on every path: an output that fails or closes before it was ended fails the
  * tee (and so whatever pipeline feeds it), and a tee that fails or is destroyed destroys
@@ -13,27 +13,37 @@ export function teeInto(
   secondary: Writable,
   count: (bytes: number) => void = () => undefined,
 ): Writable {
+  return fanOut([primary, secondary], count);
+}
+
+/**
+ * The same for any number of outputs (a restore feeds every member at once). At the end the
+ * first output is ended last: the others (a verification copy) are complete before its
+ * reader sees the end.
+ */
+export function fanOut(
+  outputs: readonly Writable[],
+  count: (bytes: number) => void = () => undefined,
+): Writable {
+  const [first, ...others] = outputs;
   const tee = new Writable({
     highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _encoding, done) {
       count(chunk.length);
-      Promise.all([writeTo(primary, chunk), writeTo(secondary, chunk)]).then(() => done(), done);
+      Promise.all(outputs.map((output) => writeTo(output, chunk))).then(() => done(), done);
     },
     final(done) {
-      // The secondary (a verification copy) is complete before the primary's reader sees
-      // the end, so whoever waits for the primary's data can trust the copy.
-      endOf(secondary)
-        .then(() => endOf(primary))
+      Promise.all(others.map(endOf))
+        .then(() => (first ? endOf(first) : undefined))
         .then(() => done(), done);
     },
     destroy(error, done) {
       const cause = error ?? new Error("the stream was stopped before it ended");
-      if (!primary.writableFinished) primary.destroy(cause);
-      if (!secondary.writableFinished) secondary.destroy(cause);
+      for (const output of outputs) if (!output.writableFinished) output.destroy(cause);
       done(error);
     },
   });
-  for (const output of [primary, secondary]) failWith(tee, output);
+  for (const output of outputs) failWith(tee, output);
   return tee;
 }
 
