@@ -25,7 +25,10 @@ import {
   SSH_KEYS_SECRET,
 } from "./cluster/admin-control-plane.ts";
 import { startControllers, type Controllers } from "./cluster/controllers/index.ts";
+import { nodeFaults, type NodeFaults } from "./cluster/node-faults.ts";
+import { switchPodManagementPolicy } from "./cluster/pod-management.ts";
 import { waitForCluster } from "./cluster/readiness.ts";
+import { mountVolumeLimits } from "./cluster/volume-limits.ts";
 import { seedEtcd, type EtcdClientEndpoint, type SeedSummary } from "./cluster/seed.ts";
 import {
   ADMIN_MASTER,
@@ -113,6 +116,8 @@ export interface Sandbox {
   kubeconfig: string;
   token: string;
   layout: SandboxLayout;
+  /** Node failures for tests: NotReady, removed (see cluster/node-faults.ts). */
+  faults: NodeFaults;
   stop(): Promise<void>;
 }
 
@@ -198,6 +203,18 @@ async function bringUp(
     for (const [resource, object] of objects) create(store, resource, object);
   });
 
+  teardown.add(
+    await mountVolumeLimits(
+      dir,
+      sandboxId,
+      plan.members.flatMap((member) => {
+        const limit = userClusters.find((c) => c.name === member.cluster)?.volumeLimitMb;
+        return limit
+          ? [{ namespace: member.cluster, claim: `data-${member.pod}`, megabytes: limit }]
+          : [];
+      }),
+    ),
+  );
   const controllers: Controllers = startControllers(store, logger);
   teardown.add(async () => controllers.stop());
 
@@ -232,6 +249,10 @@ async function bringUp(
   });
   const seeding = (async () => {
     await waitForCluster({ store, executor: runtime, userClusters, logger });
+    for (const cluster of userClusters) {
+      if (cluster.podManagementPolicy === "OrderedReady")
+        switchPodManagementPolicy(store, cluster.name, "kube-etcd", "OrderedReady");
+    }
     logger.info(`sandbox ${sandboxId}: every pod is Ready and every etcd member healthy`);
     phase("cluster healthy");
     return seedAll(
@@ -284,6 +305,7 @@ async function bringUp(
     kubeconfig,
     token,
     layout,
+    faults: nodeFaults(store),
     stop: () => (stopping ??= teardown.run()),
   };
 }

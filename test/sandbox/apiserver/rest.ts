@@ -4,6 +4,7 @@
  * request and returns the object to send; errors are thrown as ApiErrors (Status objects).
  */
 import type { KubeObject, ObjectStore } from "../store.ts";
+import { orphanDependents } from "../orphan-dependents.ts";
 import { requestPodDeletion } from "../pod-deletion.ts";
 import { applyDefaults, resetStatusForCreate, validateObject } from "./defaults.ts";
 import {
@@ -14,7 +15,7 @@ import {
   applyStrategicMergePatch,
 } from "./patch.ts";
 import { formatLabelSelector, toTable, type TableRowObject } from "./printers.ts";
-import { apiVersionOf, type ResourceType } from "./registry.ts";
+import { apiVersionOf, RESOURCES, type ResourceType } from "./registry.ts";
 import type { ResourceRoute } from "./routes.ts";
 import { parseSelectors } from "./selectors.ts";
 import { ApiError, badRequest, invalid, notFound, successStatus, toApiError } from "./status.ts";
@@ -366,9 +367,14 @@ export function patchObject(store: ObjectStore, request: RestRequest): KubeObjec
 
 const RETURNS_DELETED_OBJECT = new Set(["pods", "namespaces"]);
 
+const PROPAGATION_POLICIES = ["Orphan", "Background", "Foreground"];
+
 interface DeleteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: string;
+  /** The deprecated spelling of `propagationPolicy: Orphan`. */
+  orphanDependents?: boolean;
 }
 
 function parseDeleteOptions(request: RestRequest): DeleteOptions {
@@ -379,6 +385,16 @@ function parseDeleteOptions(request: RestRequest): DeleteOptions {
   }
   const grace = request.query.get("gracePeriodSeconds");
   if (grace !== null) options.gracePeriodSeconds = Number(grace);
+  const propagation = request.query.get("propagationPolicy");
+  if (propagation !== null) options.propagationPolicy = propagation;
+  if (
+    options.propagationPolicy !== undefined &&
+    !PROPAGATION_POLICIES.includes(options.propagationPolicy)
+  ) {
+    throw badRequest(
+      `propagationPolicy "${options.propagationPolicy}" is not one of ${PROPAGATION_POLICIES.join(", ")}`,
+    );
+  }
   if (
     options.gracePeriodSeconds !== undefined &&
     !(Number.isInteger(options.gracePeriodSeconds) && options.gracePeriodSeconds >= 0)
@@ -422,6 +438,16 @@ export function deleteObject(store: ObjectStore, request: RestRequest): unknown 
       return withTypeMeta(
         route.type,
         requestPodDeletion(store, current.metadata.namespace ?? "", current.metadata.name, grace),
+      );
+    }
+    if (options.propagationPolicy === "Orphan" || options.orphanDependents === true) {
+      // What the garbage collector does before the owner goes (see orphan-dependents.ts).
+      orphanDependents(
+        store,
+        RESOURCES.filter((type) => type.namespaced === route.type.namespaced).map(
+          (type) => type.key,
+        ),
+        current,
       );
     }
     const deleted = store.delete(route.type.key, current.metadata.namespace, current.metadata.name);

@@ -32,6 +32,19 @@ export interface UserClusterSpec {
   name: string;
   /** Number of etcd members: 1 (non-HA) or 3 (HA), as Anthos makes them. */
   members: number;
+  /**
+   * kube-etcd's podManagementPolicy; default Parallel. With OrderedReady (and the members'
+   * readiness probe, `endpoint health`, which needs quorum) scaling up from 0 deadlocks:
+   * pod-0 never becomes Ready alone, so pod-1 is never created. The sandbox creates such a
+   * set Parallel, and switches it to OrderedReady once the members are healthy (see
+   * pod-management.ts).
+   */
+  podManagementPolicy?: "OrderedReady" | "Parallel";
+  /**
+   * A size limit, in MB, on each member's PVC: a tmpfs of that size is mounted at the PVC's
+   * host folder before the member starts (etcd preallocates 64 MB of WAL: give it room).
+   */
+  volumeLimitMb?: number;
 }
 
 export const DEFAULT_USER_CLUSTERS: readonly UserClusterSpec[] = [
@@ -110,6 +123,14 @@ function checkUserClusters(userClusters: readonly UserClusterSpec[]): void {
       throw new Error(`user cluster "${cluster.name}" is listed twice: expected each name once.`);
     }
     seen.add(cluster.name);
+    if (
+      cluster.volumeLimitMb !== undefined &&
+      !(Number.isInteger(cluster.volumeLimitMb) && cluster.volumeLimitMb >= 100)
+    ) {
+      throw new Error(
+        `user cluster "${cluster.name}" has a volume limit of ${cluster.volumeLimitMb} MB: expected a whole number of MB, 100 or more (etcd preallocates 64 MB of WAL).`,
+      );
+    }
     if (!Number.isInteger(cluster.members) || cluster.members < 1 || cluster.members > 5) {
       throw new Error(
         `user cluster "${cluster.name}" has ${cluster.members} etcd members: expected a whole number from 1 to 5 (Anthos uses 1 or 3).`,
@@ -125,17 +146,23 @@ function checkUserClusters(userClusters: readonly UserClusterSpec[]): void {
 }
 
 /**
- * Parses `--user-clusters uc1:3,uc2:1`. Every entry must be `<name>:<members>`.
+ * Parses `--user-clusters uc1:3,uc2:1`. Every entry must be `<name>:<members>`, optionally
+ * followed by `:OrderedReady` (or `:Parallel`, the default) for kube-etcd's podManagementPolicy.
  */
 export function parseUserClusters(text: string): UserClusterSpec[] {
   const entries = text.split(",").map((entry) => entry.trim());
   return entries.map((entry) => {
-    const match = /^([^:\s]+):(\d+)$/.exec(entry);
+    const match = /^([^:\s]+):(\d+)(?::(OrderedReady|Parallel))?$/.exec(entry);
     if (!match) {
       throw new Error(
-        `--user-clusters entry "${entry}" is not usable: expected <name>:<members>, e.g. uc1:3,uc2:1.`,
+        `--user-clusters entry "${entry}" is not usable: expected <name>:<members>, e.g. uc1:3,uc2:1. An entry may end in :OrderedReady or :Parallel (kube-etcd's podManagementPolicy, default Parallel), e.g. uc1:3:OrderedReady.`,
       );
     }
-    return { name: match[1] as string, members: Number(match[2]) };
+    const policy = match[3] as UserClusterSpec["podManagementPolicy"];
+    return {
+      name: match[1] as string,
+      members: Number(match[2]),
+      ...(policy ? { podManagementPolicy: policy } : {}),
+    };
   });
 }

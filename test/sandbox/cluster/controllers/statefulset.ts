@@ -5,6 +5,11 @@
  * scale-down from the highest ordinal, and a rolling update (e.g. `kubectl rollout
  * restart`) that replaces one pod at a time from the highest ordinal, waiting for each new
  * pod to be Ready. The algorithm follows kube-controller-manager's stateful_set_control.go.
+ * Pods belong to a set by the uid in their controller reference, as on a real cluster: a
+ * pod orphaned by `kubectl delete sts --cascade=orphan` is adopted by a new set of the same
+ * name whose selector matches it (ControllerRefManager), keeping its revision label, so an
+ * identical template restarts nothing; a pod whose controller no longer exists is removed,
+ * as the garbage collector removes it.
  */
 import type { Logger } from "../../../../src/core/log/logger.ts";
 import { POD_RESOURCE, requestPodDeletion } from "../../pod-deletion.ts";
@@ -16,6 +21,7 @@ import {
   isOwnedBy,
   isPodReady,
   isTerminating,
+  selectorMatches,
   type LabelSelector,
 } from "./selectors.ts";
 
@@ -63,11 +69,20 @@ export function startStatefulSetController(store: ObjectStore, logger: Logger): 
     reconcileStatefulSet(store, logger, key),
   )
     .watchOwn(STATEFULSET_RESOURCE)
-    .watchRelated(POD_RESOURCE, (event) =>
-      (event.object.metadata.ownerReferences ?? [])
+    .watchRelated(POD_RESOURCE, (event) => {
+      const namespace = event.object.metadata.namespace ?? "";
+      const owners = (event.object.metadata.ownerReferences ?? []).filter(
+        (owner) => owner.controller !== false,
+      );
+      // An orphan may be adopted by any set of its namespace.
+      if (owners.length === 0)
+        return store
+          .list(STATEFULSET_RESOURCE, namespace)
+          .items.map((set) => ({ namespace, name: set.metadata.name }));
+      return owners
         .filter((owner) => owner.kind === "StatefulSet")
-        .map((owner) => ({ namespace: event.object.metadata.namespace ?? "", name: owner.name })),
-    )
+        .map((owner) => ({ namespace, name: owner.name }));
+    })
     .resyncFrom(STATEFULSET_RESOURCE);
   return () => loop.stop();
 }
@@ -79,18 +94,21 @@ export function statefulSetRevision(setName: string, template: PodTemplate): str
 
 export function reconcileStatefulSet(store: ObjectStore, logger: Logger, key: ObjectKey): void {
   const set = store.get(STATEFULSET_RESOURCE, key.namespace, key.name);
-  const pods = ownedPods(store, key);
   if (!set || set.metadata.deletionTimestamp) {
     // Garbage collection of a deleted set's pods; its PVCs stay, as on a real cluster.
-    for (const pod of pods) if (!isTerminating(pod)) deletePod(store, logger, pod);
+    for (const pod of podsNamingSet(store, key))
+      if (!isTerminating(pod)) deletePod(store, logger, pod);
     return;
   }
+  collectPodsOfFormerSet(store, logger, set);
+  adoptOrphans(store, logger, set);
+  const pods = ownedPods(store, set);
   const spec = set.spec as StatefulSetSpec;
   const replicas = spec.replicas ?? 1;
   const updateRevision = statefulSetRevision(set.metadata.name, spec.template);
   const byOrdinal = podsByOrdinal(set.metadata.name, pods);
   advance(store, logger, set, spec, replicas, updateRevision, byOrdinal);
-  writeStatus(store, set, replicas, updateRevision, ownedPods(store, key));
+  writeStatus(store, set, replicas, updateRevision, ownedPods(store, set));
 }
 
 /** One step of work, as the real controller does it: create, then scale down, then update. */
@@ -121,12 +139,19 @@ function advance(
   }
 
   const condemned = [...byOrdinal.keys()].filter((ordinal) => ordinal >= replicas);
+  // OrderedReady removes an unhealthy pod only when it is the lowest-numbered unhealthy
+  // one: with members that are not Ready (an etcd without quorum), scaling down stalls,
+  // as kube-controller-manager's monotonic scale-down does.
+  const firstUnhealthy = [...byOrdinal.keys()]
+    .sort((a, b) => a - b)
+    .find((ordinal) => !isHealthy(byOrdinal.get(ordinal) as KubeObject));
   for (const ordinal of condemned.sort((a, b) => b - a)) {
     const pod = byOrdinal.get(ordinal) as KubeObject;
     if (isTerminating(pod)) {
       if (ordered) return;
       continue;
     }
+    if (ordered && !isHealthy(pod) && ordinal !== firstUnhealthy) return;
     deletePod(store, logger, pod);
     if (ordered) return; // one at a time, highest ordinal first
   }
@@ -242,10 +267,58 @@ function deletePod(store: ObjectStore, logger: Logger, pod: KubeObject): void {
   logger.debug(`statefulset controller: deleting pod ${namespace}/${pod.metadata.name}`);
 }
 
-function ownedPods(store: ObjectStore, key: ObjectKey): KubeObject[] {
+/** The pods whose controller reference is this set, by uid. */
+function ownedPods(store: ObjectStore, set: KubeObject): KubeObject[] {
+  return store
+    .list(POD_RESOURCE, set.metadata.namespace)
+    .items.filter((pod) => controllerOf(pod)?.uid === set.metadata.uid);
+}
+
+/** Pods controlled by a set of this name, whichever its uid: a deleted set's. */
+function podsNamingSet(store: ObjectStore, key: ObjectKey): KubeObject[] {
   return store
     .list(POD_RESOURCE, key.namespace)
     .items.filter((pod) => isOwnedBy(pod, "StatefulSet", key.name));
+}
+
+function controllerOf(pod: KubeObject) {
+  return (pod.metadata.ownerReferences ?? []).find((owner) => owner.controller === true);
+}
+
+/**
+ * A pod still controlled by an earlier set of the same name (deleted, then re-created
+ * without orphaning) has no owner any more: the garbage collector deletes it.
+ */
+function collectPodsOfFormerSet(store: ObjectStore, logger: Logger, set: KubeObject): void {
+  for (const pod of podsNamingSet(store, {
+    namespace: set.metadata.namespace ?? "",
+    name: set.metadata.name,
+  })) {
+    if (controllerOf(pod)?.uid !== set.metadata.uid && !isTerminating(pod))
+      deletePod(store, logger, pod);
+  }
+}
+
+/**
+ * Adoption (ControllerRefManager.ClaimPods): a pod without a controller, named as one of
+ * the set's ordinals and matching its selector, gets the set as its controller. Its labels,
+ * the revision label included, stay as they are.
+ */
+function adoptOrphans(store: ObjectStore, logger: Logger, set: KubeObject): void {
+  const namespace = set.metadata.namespace ?? "";
+  const selector = (set.spec as StatefulSetSpec).selector;
+  const pattern = new RegExp(`^${escapeRegExp(set.metadata.name)}-(\\d+)$`);
+  for (const pod of store.list(POD_RESOURCE, namespace).items) {
+    if (controllerOf(pod) || isTerminating(pod) || !pattern.test(pod.metadata.name)) continue;
+    if (!selectorMatches(selector, pod.metadata.labels)) continue;
+    store.mutate(POD_RESOURCE, namespace, pod.metadata.name, (current) => {
+      current.metadata.ownerReferences = [
+        ...(current.metadata.ownerReferences ?? []),
+        controllerReference(set),
+      ];
+    });
+    logger.debug(`statefulset ${namespace}/${set.metadata.name}: adopted pod ${pod.metadata.name}`);
+  }
 }
 
 function podsByOrdinal(setName: string, pods: KubeObject[]): Map<number, KubeObject> {
