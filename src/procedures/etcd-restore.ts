@@ -36,6 +36,7 @@ import {
   RESTORE_EXIT,
   RESTORE_SCRIPT,
   restoreStamp,
+  RESTORED_WAL_KIB,
   ROOM_SCRIPT,
   shellCommand,
   SWAP_SCRIPT,
@@ -56,6 +57,13 @@ import {
 } from "../core/kube/pdb.ts";
 import { createPodAndWait, deletePodAndWait } from "../core/kube/pods.ts";
 import { describeWorkload, scaleWorkload, type WorkloadRef } from "../core/kube/scale.ts";
+import {
+  readStatefulSet,
+  recreateStatefulSetKeepingPods,
+  savedStatefulSet,
+  type RecreateResult,
+  type SavedStatefulSet,
+} from "../core/kube/statefulset-recreate.ts";
 import { streamFileIntoPod } from "../core/kube/stream-into-pod.ts";
 import type { Logger } from "../core/log/logger.ts";
 import { AgeDecryptionError } from "../core/crypto/age.ts";
@@ -66,7 +74,7 @@ import {
   type StoredBackup,
 } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { Plan, PlanRun, type StepDeclaration, type StepRecord } from "./plan.ts";
+import { Plan, PlanRun, type StepContext, type StepDeclaration, type StepRecord } from "./plan.ts";
 
 export const API_SERVER = "kube-apiserver";
 export const MAINTENANCE = "gke-master-etcd-maintenance";
@@ -136,6 +144,7 @@ export interface RestoreTopology {
   certificatesMount: string;
   nodeSelector: Record<string, string>;
   members: RestoreMember[];
+  pvcRetentionPolicy?: { whenDeleted?: string; whenScaled?: string };
 }
 
 export interface EtcdRestoreResult {
@@ -230,6 +239,14 @@ function restoreSteps(cluster: string): Map<string, StepDeclaration> {
       effect: "changes",
     },
     {
+      name: "relaxPodManagement",
+      purpose:
+        "kube-etcd is OrderedReady: save it in the journal, delete it with orphan propagation (its members keep running) and re-create it Parallel, because OrderedReady cannot stop members that lost quorum nor start members whose readiness needs quorum",
+      runbook: `kubectl get statefulset kube-etcd ${ns} -o yaml > kube-etcd.yaml; kubectl delete statefulset kube-etcd ${ns} --cascade=orphan; kubectl create -f kube-etcd-parallel.yaml`,
+      effect: "changes",
+      onlyWhen: "when kube-etcd is OrderedReady with more than one member",
+    },
+    {
       name: "stopMembers",
       purpose:
         "scale kube-etcd to 0 and wait until every member pod is gone: no etcd may write into a folder being swapped",
@@ -268,6 +285,14 @@ function restoreSteps(cluster: string): Map<string, StepDeclaration> {
         "every member healthy, one cluster ID, the expected names and peer URLs, and (for a restore) the snapshot's revision and key count",
       runbook: `kubectl exec ${ns} kube-etcd-0 -- etcdctl endpoint health --cluster; ... member list; ... endpoint status`,
       effect: "reads",
+    },
+    {
+      name: "restorePodManagement",
+      purpose:
+        "delete the Parallel kube-etcd with orphan propagation and re-create it exactly as saved (OrderedReady); it adopts the running members without restarting them",
+      runbook: `kubectl delete statefulset kube-etcd ${ns} --cascade=orphan; kubectl create -f kube-etcd.yaml`,
+      effect: "changes",
+      onlyWhen: "when kube-etcd was OrderedReady with more than one member",
     },
     {
       name: "scaleUpApiServer",
@@ -314,13 +339,14 @@ function restoreSteps(cluster: string): Map<string, StepDeclaration> {
 }
 
 /** The outage begins: what is stopped, each recording what it changes before it acts. */
-const OUT_OF_SERVICE = ["savePdb", "scaleDownApiServer", "stopMembers"];
+const OUT_OF_SERVICE = ["savePdb", "scaleDownApiServer", "relaxPodManagement", "stopMembers"];
 
 /** Back in service, each phase gated on health. */
 const BACK_IN_SERVICE = [
   "deleteUtilityPods",
   "startMembers",
   "checkMembers",
+  "restorePodManagement",
   "scaleUpApiServer",
   "recreatePdb",
   "restartWatchers",
@@ -412,9 +438,7 @@ export async function finishInterruptedRestore(
   const what = begun?.backup
     ? `the restore of ${options.cluster} from ${begun.backup}`
     : `the undo of ${options.cluster}`;
-  const swapped = entries.some(
-    (entry) => entry.event === "started" && ["swapMembers", "undoSwap"].includes(entry.step),
-  );
+  const swapped = entries.some(swapBeganIn);
   if (swapped) {
     options.logger.warning(
       `${what} stopped after its swap began: nothing is put back (the displaced data is kept in pre-restore folders). Run it again with the same inputs to finish it${begun?.backup ? ", or run etcd-restore-ha with undo: true to put the old data back" : ""}. Its journal and lock: ${journal.description}.`,
@@ -434,6 +458,18 @@ export async function finishInterruptedRestore(
   const done = await restore.putBack(intentOf, journal);
   options.logger.info(`${what} did not finish before its swap; put back: ${done.join("; ")}.`);
   return "put back";
+}
+
+/**
+ * Whether a journal entry shows a swap that may have moved data: an undo's swap once it
+ * started; a restore's once it recorded its first move (a swap refused on its first member
+ * moved nothing, and what came before it is put back).
+ */
+function swapBeganIn(entry: { step: string; event: string }): boolean {
+  return (
+    (entry.step === "swapMembers" && entry.event === "intent") ||
+    (entry.step === "undoSwap" && entry.event === "started")
+  );
 }
 
 /** Puts the newest pre-restore data back on every member, through the same gated phases. */
@@ -571,10 +607,7 @@ class UserClusterRestore {
     const begun = entries.find((entry) => entry.event === "begin");
     const restoreOf = (begun?.data as { backup?: string } | undefined)?.backup;
     if (!restoreOf) return;
-    const swapBegan = entries.some(
-      (entry) => entry.event === "started" && entry.step === "swapMembers",
-    );
-    if (!swapBegan) {
+    if (!entries.some((entry) => swapBeganIn(entry) && entry.step === "swapMembers")) {
       throw new Error(
         `the unfinished restore of ${this.options.cluster} from ${restoreOf} stopped before its swap, so its data was never replaced: there is nothing to undo. Its post step, or a rerun of it, puts everything back; the journal is ${journal.description}.`,
       );
@@ -598,8 +631,10 @@ class UserClusterRestore {
       ...entries.filter(
         (entry) =>
           (entry.event === "intent" &&
-            ["savePdb", "scaleDownApiServer", "stopMembers"].includes(entry.step)) ||
-          (entry.event === "started" && entry.step === "swapMembers"),
+            ["savePdb", "scaleDownApiServer", "relaxPodManagement", "stopMembers"].includes(
+              entry.step,
+            )) ||
+          (["started", "intent"].includes(entry.event) && entry.step === "swapMembers"),
       ),
       ...(stamp
         ? [{ step: "undoSwap", event: "intent" as const, at, data: { restoreStamp: stamp } }]
@@ -701,7 +736,11 @@ class UserClusterRestore {
     journal: ConfigMapJournal,
     swapStep = "swapMembers",
   ): Promise<void> {
-    if (run.hasStarted(swapStep) || run.hasStarted("swapMembers")) {
+    // A swap refused on its first member moved nothing: that is not "began" (see swapMembers).
+    const began =
+      run.intentOf("swapMembers") !== undefined ||
+      (swapStep !== "swapMembers" && run.hasStarted(swapStep));
+    if (began) {
       this.logger.warning(
         `The restore of ${this.options.cluster} stopped after the swap began; the displaced data is kept in pre-restore folders on every member's volume, and the journal ${journal.description} holds the lock. Rerun the restore with the same backup to finish it, or run it with undo to put the old data back.`,
       );
@@ -724,6 +763,16 @@ class UserClusterRestore {
   async putBack(intentOf: (step: string) => unknown, journal: ConfigMapJournal): Promise<string[]> {
     const { config } = this.options;
     const done: string[] = [];
+    const relaxed = intentOf("relaxPodManagement") as { manifest: SavedStatefulSet } | undefined;
+    if (relaxed) {
+      // The members start again under the Parallel copy: OrderedReady could deadlock.
+      await recreateStatefulSetKeepingPods(
+        config,
+        relaxed.manifest,
+        "Parallel",
+        this.settlingWaits(),
+      );
+    }
     const stopped = intentOf("stopMembers") as { replicas: number } | undefined;
     if (stopped) {
       await scaleWorkload(
@@ -733,6 +782,17 @@ class UserClusterRestore {
         this.settlingWaits(),
       );
       done.push(`kube-etcd back to ${stopped.replicas}`);
+    }
+    if (relaxed) {
+      await recreateStatefulSetKeepingPods(
+        config,
+        relaxed.manifest,
+        undefined,
+        this.settlingWaits(),
+      );
+      done.push(
+        `kube-etcd re-created as saved (${relaxed.manifest.spec.podManagementPolicy ?? "OrderedReady"})`,
+      );
     }
     const scaled = intentOf("scaleDownApiServer") as
       { apiServer: number; maintenance: number } | undefined;
@@ -855,7 +915,7 @@ class UserClusterRestore {
     const service = await this.takeOutOfService(run, topology);
     const swaps = await run.run(
       "swapMembers",
-      () => this.swapMembers(topology, stamp),
+      (step) => this.swapMembers(topology, stamp, step),
       (done) => done.join("; "),
     );
     this.result.preRestoreFolders = topology.members.map(
@@ -913,6 +973,7 @@ class UserClusterRestore {
       (replicas) =>
         `${API_SERVER} ${replicas.apiServer} -> 0, ${MAINTENANCE} ${replicas.maintenance} -> 0`,
     );
+    await this.relaxPodManagementStep(run, topology);
     const stopped = await run.run(
       "stopMembers",
       async (step) => {
@@ -960,6 +1021,7 @@ class UserClusterRestore {
     );
     this.result.revision = facts.revision;
     this.result.keys = facts.keys;
+    await this.restorePodManagementStep(run, topology);
     await run.run(
       "scaleUpApiServer",
       async () => {
@@ -1003,6 +1065,82 @@ class UserClusterRestore {
         `nothing else in ${topology.namespace} watches the user cluster's API`,
       );
     }
+  }
+
+  // ------------------------------------------------------------------ pod management
+
+  /**
+   * OrderedReady with more than one member: scaling up from 0 deadlocks when the members'
+   * readiness needs quorum, and scaling down stalls on members that are not Ready. A rerun
+   * after the set was relaxed finds it Parallel: the journal says it was not.
+   */
+  private needsParallelWindow(run: PlanRun, topology: RestoreTopology): boolean {
+    if (run.intentOf("relaxPodManagement") !== undefined) return true;
+    return topology.podManagementPolicy === "OrderedReady" && topology.replicas > 1;
+  }
+
+  /** kube-etcd saved in the journal and replaced by a Parallel copy; its members run on. */
+  private async relaxPodManagementStep(run: PlanRun, topology: RestoreTopology): Promise<void> {
+    if (!this.needsParallelWindow(run, topology)) {
+      run.skip(
+        "relaxPodManagement",
+        `kube-etcd is ${topology.podManagementPolicy} with ${topology.replicas} member(s): it stops and starts without deadlock`,
+      );
+      return;
+    }
+    await run.run(
+      "relaxPodManagement",
+      async (step) => {
+        // A rerun after the delete (the set may be gone) works from the journal's copy.
+        const earlier = step.earlierIntent as { manifest: SavedStatefulSet } | undefined;
+        const { manifest } = await step.intend({
+          manifest: earlier?.manifest ?? (await this.saveEtcdStatefulSet()),
+        });
+        return recreateStatefulSetKeepingPods(
+          this.options.config,
+          manifest,
+          "Parallel",
+          this.waits(),
+        );
+      },
+      (result) => describeRecreate(result, "Parallel"),
+    );
+  }
+
+  /** kube-etcd re-created exactly as saved; it adopts the running members. */
+  private async restorePodManagementStep(run: PlanRun, topology: RestoreTopology): Promise<void> {
+    const relaxed = run.intentOf("relaxPodManagement") as
+      { manifest: SavedStatefulSet } | undefined;
+    if (!relaxed) {
+      run.skip(
+        "restorePodManagement",
+        `kube-etcd was ${topology.podManagementPolicy}: nothing to put back`,
+      );
+      return;
+    }
+    await run.run(
+      "restorePodManagement",
+      () =>
+        recreateStatefulSetKeepingPods(
+          this.options.config,
+          relaxed.manifest,
+          undefined,
+          this.waits(),
+        ),
+      (result) =>
+        describeRecreate(result, relaxed.manifest.spec.podManagementPolicy ?? "OrderedReady"),
+    );
+  }
+
+  private async saveEtcdStatefulSet(): Promise<SavedStatefulSet> {
+    const ref = { namespace: this.profile.namespace, name: "kube-etcd" };
+    const live = await readStatefulSet(this.options.config, ref, this.options.signal);
+    if (!live) {
+      throw new Error(
+        `statefulset ${ref.namespace}/kube-etcd is gone and the journal holds no saved copy of it: re-create it from the cluster's configuration first.`,
+      );
+    }
+    return savedStatefulSet(live);
   }
 
   // ------------------------------------------------------------------ reading
@@ -1052,6 +1190,8 @@ class UserClusterRestore {
           recorded?.replicas,
           (run.intentOf("createUtilityPods") as { nodes?: Record<string, string> } | undefined)
             ?.nodes,
+          (run.intentOf("relaxPodManagement") as { manifest?: SavedStatefulSet } | undefined)
+            ?.manifest,
         ),
       describeTopology,
     );
@@ -1063,6 +1203,8 @@ class UserClusterRestore {
   private async readTopology(
     recordedReplicas?: number,
     recordedNodes?: Record<string, string>,
+    /** kube-etcd as a relaxing run saved it: the set may be gone (deleted, not yet re-created). */
+    savedSet?: SavedStatefulSet,
   ): Promise<RestoreTopology> {
     const { config, cluster } = this.options;
     const namespace = this.profile.namespace;
@@ -1071,6 +1213,9 @@ class UserClusterRestore {
     const statefulSet: V1StatefulSet = await apps
       .readNamespacedStatefulSet({ name: "kube-etcd", namespace })
       .catch((error: unknown) => {
+        // The JSON names are the model's: the saved copy reads as the set it was.
+        if ((error as { code?: number }).code === 404 && savedSet)
+          return savedSet as unknown as V1StatefulSet;
         throw new Error(
           `cluster ${cluster}: ${describeApiError(error, `statefulset ${namespace}/kube-etcd`)}`,
           {
@@ -1154,6 +1299,9 @@ class UserClusterRestore {
       ...(spec.persistentVolumeClaimRetentionPolicy?.whenScaled === "Delete"
         ? { pvcDeletedOnScaleDown: true }
         : {}),
+      ...(spec.persistentVolumeClaimRetentionPolicy
+        ? { pvcRetentionPolicy: spec.persistentVolumeClaimRetentionPolicy }
+        : {}),
     };
   }
 
@@ -1179,6 +1327,15 @@ class UserClusterRestore {
     if ((topology as { pvcDeletedOnScaleDown?: boolean }).pvcDeletedOnScaleDown) {
       throw new Error(
         `statefulset ${topology.namespace}/kube-etcd deletes its PVCs when scaled down (persistentVolumeClaimRetentionPolicy.whenScaled: Delete): stopping the members would delete their data; set it to Retain first.`,
+      );
+    }
+    if (
+      topology.podManagementPolicy === "OrderedReady" &&
+      topology.replicas > 1 &&
+      topology.pvcRetentionPolicy?.whenDeleted === "Delete"
+    ) {
+      throw new Error(
+        `statefulset ${topology.namespace}/kube-etcd is OrderedReady, so the restore must delete and re-create it (with orphan propagation) to stop and start its members, but it deletes its PVCs when deleted (persistentVolumeClaimRetentionPolicy.whenDeleted: Delete): that would put the members' data at risk; set whenDeleted to Retain first.`,
       );
     }
     for (const member of topology.members) {
@@ -1261,8 +1418,9 @@ class UserClusterRestore {
 
   private async checkRoom(topology: RestoreTopology): Promise<string> {
     const snapshotKiB = Math.ceil(this.source.backup.manifest.payload.plaintext.bytes / 1024);
-    // The snapshot, and the restored data (about the snapshot's size), beside the live data.
-    const neededKiB = 2 * snapshotKiB + 1024;
+    // Beside the live data: the snapshot, and the restored data, which is the snapshot's db
+    // plus the WAL segment `snapshot restore` preallocates in full; a MiB for the rest.
+    const neededKiB = 2 * snapshotKiB + RESTORED_WAL_KIB + 1024;
     const lines = await Promise.all(
       topology.members.map(async (member) => {
         const { code, stdout } = await this.inUtilityPod(
@@ -1350,10 +1508,18 @@ class UserClusterRestore {
     return `restored into restore-${stamp}: ${lines.join(", ")}`;
   }
 
-  private async swapMembers(topology: RestoreTopology, stamp: string): Promise<string[]> {
+  private async swapMembers(
+    topology: RestoreTopology,
+    stamp: string,
+    step: StepContext,
+  ): Promise<string[]> {
     const done: string[] = [];
     // One member at a time, each proven stopped immediately before its own swap.
     for (const member of topology.members) {
+      await this.checkSwapPossible(topology, member, stamp);
+      // "The swap began" is recorded only now, before the first move: a swap refused on its
+      // first member moved nothing, and a failure then puts everything back.
+      await step.intend({ firstMoveOn: member.pod });
       const { code, stdout, stderr } = await this.inUtilityPod(
         topology,
         member,
@@ -1374,6 +1540,30 @@ class UserClusterRestore {
       this.logger.info(`  ${member.pod}: ${stdout.trim()} (old data in pre-restore-${stamp})`);
     }
     return done;
+  }
+
+  /** The swap script's checks alone (restored data there, no process on the live data); moves nothing. */
+  private async checkSwapPossible(
+    topology: RestoreTopology,
+    member: RestoreMember,
+    stamp: string,
+  ): Promise<void> {
+    const { code, stderr, stdout } = await this.inUtilityPod(
+      topology,
+      member,
+      shellCommand(SWAP_SCRIPT, member.config.dataDir, stamp, "check"),
+      [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.noFlock, RESTORE_EXIT.restoredMissing],
+    );
+    if (code === RESTORE_EXIT.dataInUse) {
+      throw new Error(
+        `a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`,
+      );
+    }
+    if (code !== 0) {
+      throw new Error(
+        `the swap on ${member.pod} (${member.pvc}) cannot begin (exit ${code}): ${stderr.trim() || stdout.trim() || (code === RESTORE_EXIT.noFlock ? "the utility image has no flock" : "the restored folder is missing")}; nothing was moved on it.`,
+      );
+    }
   }
 
   private async deleteUtilityPods(topology: RestoreTopology): Promise<void> {
@@ -1725,6 +1915,10 @@ function minor(version: string): string {
 
 function describeTopology(topology: RestoreTopology): string {
   return `${topology.replicas} member(s) (${topology.members.map((member) => `${member.pod}: ${member.pvc} on ${member.node}`).join(", ")}), image ${topology.image}, podManagementPolicy ${topology.podManagementPolicy}, token ${topology.members[0]?.config.initialClusterToken}`;
+}
+
+function describeRecreate(result: RecreateResult, policy: string): string {
+  return `kube-etcd ${result.action} as ${policy}${result.adoptedPods.length ? `, its running pods adopted (${result.adoptedPods.join(", ")})` : ""}`;
 }
 
 function describeImage(facts: UtilityImageFacts): string {

@@ -212,7 +212,14 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
     expect(result.steps.map(({ step, outcome }) => [step, outcome])).toEqual(
       etcdRestorePlan("uc1", backup.location.uri).steps.map(({ name }) => [
         name,
-        ["restartWatchers", "putBackAfterFailure"].includes(name) ? "skipped" : "done",
+        [
+          "relaxPodManagement",
+          "restorePodManagement",
+          "restartWatchers",
+          "putBackAfterFailure",
+        ].includes(name)
+          ? "skipped"
+          : "done",
       ]),
     );
     expect(result.bump).toBe(0);
@@ -321,7 +328,14 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
     expect(undone.steps.map(({ step, outcome }) => [step, outcome])).toEqual(
       etcdUndoPlan("uc2").steps.map(({ name }) => [
         name,
-        ["restartWatchers", "putBackAfterFailure"].includes(name) ? "skipped" : "done",
+        [
+          "relaxPodManagement",
+          "restorePodManagement",
+          "restartWatchers",
+          "putBackAfterFailure",
+        ].includes(name)
+          ? "skipped"
+          : "done",
       ]),
     );
     expect(await journalExists("uc2")).toBe(false);

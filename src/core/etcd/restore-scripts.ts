@@ -42,6 +42,12 @@ for tool in etcdutl etcdctl; do
 done`;
 
 /**
+ * What `snapshot restore` writes beyond the snapshot's db: one WAL segment, preallocated in
+ * full (etcd's wal.SegmentSizeBytes, 64,000,000 bytes), seen with etcd 3.4's etcdctl.
+ */
+export const RESTORED_WAL_KIB = Math.ceil(64_000_000 / 1024);
+
+/**
  * Free room on the data volume and the live data's size, in KiB:
  * `free=<KiB> used=<KiB of dataDir/member>`. Arguments: dataDir, needed KiB.
  */
@@ -75,16 +81,22 @@ du -sk "$restored/member" | cut -f 1`;
  * The swap, on one member: proves no process holds the live data (bbolt keeps an exclusive
  * flock on member/snap/db while etcd runs), then moves the live member folder aside to
  * pre-restore-<stamp>/member and the restored one into its place, with the old one's owner
- * and mode. Arguments: dataDir, stamp. Prints `swapped`, `already swapped`, or `placed`
- * (there was no live member folder).
+ * and mode. Arguments: dataDir, stamp, and optionally `check`: then only the checks run
+ * (restored data there, flock present, no process on the live data) and nothing moves, so a
+ * refusal is known to have moved nothing. Prints `swapped`, `already swapped`, or `placed`
+ * (there was no live member folder); with `check`, `free` or `already swapped`.
  */
-export const SWAP_SCRIPT = `data=$1 stamp=$2
+export const SWAP_SCRIPT = `data=$1 stamp=$2 mode=\${3:-swap}
 restored="$data/restore-$stamp" aside="$data/pre-restore-$stamp"
 if [ ! -d "$restored/member" ]; then
   if [ -d "$data/member" ] && [ -d "$aside" ]; then echo "already swapped"; exit 0; fi
   exit ${RESTORE_EXIT.restoredMissing}
 fi
 command -v flock >/dev/null 2>&1 || exit ${RESTORE_EXIT.noFlock}
+if [ "$mode" = check ]; then
+  if [ -f "$data/member/snap/db" ] && [ ! -d "$aside/member" ] && ! flock -n -x "$data/member/snap/db" true; then exit ${RESTORE_EXIT.dataInUse}; fi
+  echo free; exit 0
+fi
 mkdir -p "$aside"
 if [ -d "$data/member" ] && [ ! -d "$aside/member" ]; then
   if [ -f "$data/member/snap/db" ] && ! flock -n -x "$data/member/snap/db" true; then exit ${RESTORE_EXIT.dataInUse}; fi
