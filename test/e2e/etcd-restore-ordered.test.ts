@@ -1,0 +1,417 @@
+/**
+ * The restore against the sandbox's honest variants: uc1's kube-etcd is OrderedReady with a
+ * readiness probe that needs quorum (scaling it from 0 would deadlock, scaling it down
+ * stalls once quorum is lost), uc2's volume is a 200 MB tmpfs, nodes can be NotReady or
+ * gone. Each refusal must come before any change, as one clear error naming what is wrong.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, statSync, statfsSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { AppsV1Api, CoreV1Api, PolicyV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseIdentities } from "../../src/core/crypto/age.ts";
+import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
+import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
+import { RESTORE_JOURNAL_NAME } from "../../src/core/kube/configmap-journal.ts";
+import { execChecked } from "../../src/core/kube/exec.ts";
+import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
+import { recordingLogger, type Logger } from "../../src/core/log/logger.ts";
+import { FileStore } from "../../src/core/storage/file.ts";
+import { findBackup } from "../../src/core/storage/pipeline.ts";
+import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
+import { runEtcdRestore, type EtcdRestoreOptions } from "../../src/procedures/etcd-restore.ts";
+import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { waitFor } from "./helpers.ts";
+
+const run = promisify(execFile);
+
+let sandbox: Sandbox;
+let config: KubeConfig;
+let work: string;
+let identityText: string;
+let recipient: string;
+let store: FileStore;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    userClusters: [
+      { name: "uc1", members: 3, podManagementPolicy: "OrderedReady" },
+      { name: "uc2", members: 1, volumeLimitMb: 200 },
+    ],
+  });
+  config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
+  work = await mkdtemp(join(tmpdir(), "etcd-restore-ordered-"));
+  await run("age-keygen", ["-o", join(work, "key.txt")]);
+  recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
+  identityText = (await run("cat", [join(work, "key.txt")])).stdout;
+  store = new FileStore(join(work, "backups"));
+}, 300_000);
+
+afterAll(async () => {
+  await sandbox?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+const members = (cluster: string) =>
+  sandbox.layout.userClusters.find((item) => item.name === cluster)!.members;
+
+async function etcdctlIn(cluster: string, pod: string, ...args: string[]): Promise<string> {
+  const profile = userClusterProfile(cluster);
+  const { stdout } = await execChecked(config, {
+    namespace: cluster,
+    pod,
+    container: profile.container,
+    command: etcdctl(profile, ...args),
+  });
+  return stdout;
+}
+
+async function backUp(cluster: string) {
+  const [result] = await runEtcdBackup({
+    config,
+    clusters: [cluster],
+    store,
+    recipients: [recipient],
+    allowUnencrypted: false,
+    compression: "zstd",
+    retention: {},
+    dryRun: false,
+    logger: recordingLogger(),
+    workDir: work,
+  });
+  expect(result?.outcome, result?.error).toBe("stored");
+  const timestamp = result!.uri!.split("/").filter(Boolean).pop()!;
+  return findBackup(store, { cluster, kind: "user-etcd", timestamp });
+}
+
+function restoreOptions(
+  cluster: string,
+  backup: EtcdRestoreOptions["backup"],
+  logger: Logger = recordingLogger(),
+): EtcdRestoreOptions {
+  return {
+    config,
+    cluster,
+    store,
+    backup,
+    identities: parseIdentities(identityText),
+    confirm: cluster,
+    revisionBump: "auto",
+    dryRun: false,
+    waitTimeoutMs: 120_000,
+    logger,
+  };
+}
+
+/** What a user checks afterwards: kube-etcd's spec, replicas, the PDB, the utility pods. */
+async function clusterState(cluster: string) {
+  const apps = config.makeApiClient(AppsV1Api);
+  const policy = config.makeApiClient(PolicyV1Api);
+  const core = config.makeApiClient(CoreV1Api);
+  const etcd = await apps.readNamespacedStatefulSet({ name: "kube-etcd", namespace: cluster });
+  const pdb = await policy.readNamespacedPodDisruptionBudget({
+    name: "kube-apiserver-pdb",
+    namespace: cluster,
+  });
+  const pods = await core.listNamespacedPod({ namespace: cluster });
+  return {
+    etcdSpec: etcd.spec,
+    etcdLabels: etcd.metadata?.labels,
+    apiServer: (
+      await apps.readNamespacedStatefulSet({ name: "kube-apiserver", namespace: cluster })
+    ).spec?.replicas,
+    maintenance: (
+      await apps.readNamespacedDeployment({
+        name: "gke-master-etcd-maintenance",
+        namespace: cluster,
+      })
+    ).spec?.replicas,
+    pdbSpec: pdb.spec,
+    utilityPods: pods.items
+      .map((pod) => pod.metadata!.name!)
+      .filter((name) => name.startsWith("etcd-utility")),
+  };
+}
+
+function volumeListing(cluster: string): string[] {
+  const listing: string[] = [];
+  const walk = (root: string, path: string) => {
+    for (const entry of readdirSync(join(root, path), { withFileTypes: true })) {
+      const relative = join(path, entry.name);
+      if (entry.isDirectory()) {
+        listing.push(`${relative}/`);
+        walk(root, relative);
+      } else if (!relative.includes("/wal/") && !relative.endsWith("/snap/db")) {
+        listing.push(relative);
+      } else listing.push(`${relative} (etcd's, size varies)`);
+    }
+  };
+  for (const member of members(cluster)) {
+    listing.push(`== ${member.pod}`);
+    walk(member.pvcPath, "");
+  }
+  return listing;
+}
+
+async function journalExists(cluster: string): Promise<boolean> {
+  const core = config.makeApiClient(CoreV1Api);
+  return core
+    .readNamespacedConfigMap({ name: RESTORE_JOURNAL_NAME, namespace: cluster })
+    .then(() => true)
+    .catch((error: { code?: number }) => {
+      if (error.code === 404) return false;
+      throw error;
+    });
+}
+
+async function etcdPods(cluster: string) {
+  const core = config.makeApiClient(CoreV1Api);
+  return (
+    await core.listNamespacedPod({ namespace: cluster, labelSelector: "component=kube-etcd" })
+  ).items;
+}
+
+/** A refusal leaves every object and every data folder as it was, and no lock. */
+async function expectRefusedBeforeAnyChange(
+  cluster: string,
+  backup: EtcdRestoreOptions["backup"],
+  message: RegExp,
+): Promise<void> {
+  const before = { state: await clusterState(cluster), volumes: volumeListing(cluster) };
+  const options = restoreOptions(cluster, backup);
+  const result = await runEtcdRestore(options);
+  expect(result.outcome).toBe("failed");
+  expect(result.error).toMatch(message);
+  expect(result.steps.find((step) => step.step === "savePdb")?.outcome).toBe("skipped");
+  expect({ state: await clusterState(cluster), volumes: volumeListing(cluster) }).toEqual(before);
+  expect(await journalExists(cluster)).toBe(false);
+}
+
+describe("etcd-restore with OrderedReady, node faults and small volumes", () => {
+  it(
+    "restores an OrderedReady uc1 that lost quorum: A back, B gone, the set as it was",
+    { timeout: 420_000 },
+    async () => {
+      const apps = config.makeApiClient(AppsV1Api);
+      const set = await apps.readNamespacedStatefulSet({ name: "kube-etcd", namespace: "uc1" });
+      expect(set.spec?.podManagementPolicy).toBe("OrderedReady");
+      expect(
+        set.spec?.template.spec?.containers[0]?.readinessProbe?.exec?.command?.join(" "),
+      ).toMatch(/endpoint health/);
+      await etcdctlIn("uc1", "kube-etcd-0", "put", "/ordered/A", "before the backup");
+      const backup = await backUp("uc1");
+      await etcdctlIn("uc1", "kube-etcd-0", "put", "/ordered/B", "after the backup");
+      const before = await clusterState("uc1");
+
+      // Two members' databases overwritten, then their pods restarted: quorum is lost.
+      const core = config.makeApiClient(CoreV1Api);
+      for (const member of members("uc1").slice(1)) {
+        writeFileSync(join(member.pvcPath, "member", "snap", "db"), Buffer.alloc(64 * 1024, 0x5a));
+        await core.deleteNamespacedPod({
+          name: member.pod,
+          namespace: "uc1",
+          gracePeriodSeconds: 0,
+        });
+      }
+      await waitFor(
+        "no kube-etcd member of uc1 Ready",
+        async () => {
+          const pods = await etcdPods("uc1");
+          const ready = pods.filter((pod) =>
+            pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+          );
+          return ready.length === 0 ? true : undefined;
+        },
+        120_000,
+      );
+
+      const logger = recordingLogger();
+      const result = await runEtcdRestore(restoreOptions("uc1", backup, logger));
+      expect(result.error, logger.lines.join("\n")).toBeUndefined();
+      expect(result.outcome).toBe("restored");
+      for (const member of members("uc1")) {
+        expect(await etcdctlIn("uc1", member.pod, "get", "/ordered/A", "--print-value-only")).toBe(
+          "before the backup\n",
+        );
+        expect(await etcdctlIn("uc1", member.pod, "get", "/ordered/B", "--keys-only")).toBe("");
+      }
+      const health = JSON.parse(
+        await etcdctlIn("uc1", "kube-etcd-2", "endpoint", "health", "--cluster", "-w", "json"),
+      ) as { health: boolean }[];
+      expect(health.map((entry) => entry.health)).toEqual([true, true, true]);
+      // kube-etcd exactly as before (OrderedReady), its running members its own.
+      expect(await clusterState("uc1")).toEqual(before);
+      const after = await apps.readNamespacedStatefulSet({ name: "kube-etcd", namespace: "uc1" });
+      const pods = await etcdPods("uc1");
+      expect(pods.map((pod) => pod.metadata?.ownerReferences?.[0]?.uid)).toEqual(
+        pods.map(() => after.metadata?.uid),
+      );
+      const steps = Object.fromEntries(result.steps.map((step) => [step.step, step]));
+      expect(steps.relaxPodManagement).toMatchObject({
+        outcome: "done",
+        detail: expect.stringMatching(/re-created as Parallel/),
+      });
+      expect(steps.restorePodManagement).toMatchObject({
+        outcome: "done",
+        detail: expect.stringMatching(
+          /re-created as OrderedReady, its running pods adopted \(kube-etcd-0, kube-etcd-1, kube-etcd-2\)/,
+        ),
+      });
+      expect(await journalExists("uc1")).toBe(false);
+    },
+  );
+
+  it(
+    "refuses an OrderedReady set that deletes its PVCs when deleted, before any change",
+    { timeout: 300_000 },
+    async () => {
+      const backup = await backUp("uc1");
+      const apps = config.makeApiClient(AppsV1Api);
+      const set = await apps.readNamespacedStatefulSet({ name: "kube-etcd", namespace: "uc1" });
+      const retention = set.spec!.persistentVolumeClaimRetentionPolicy;
+      set.spec!.persistentVolumeClaimRetentionPolicy = {
+        whenDeleted: "Delete",
+        whenScaled: "Retain",
+      };
+      await apps.replaceNamespacedStatefulSet({ name: "kube-etcd", namespace: "uc1", body: set });
+      try {
+        await expectRefusedBeforeAnyChange(
+          "uc1",
+          backup,
+          /kube-etcd is OrderedReady, so the restore must delete and re-create it .*whenDeleted: Delete/,
+        );
+      } finally {
+        const current = await apps.readNamespacedStatefulSet({
+          name: "kube-etcd",
+          namespace: "uc1",
+        });
+        current.spec!.persistentVolumeClaimRetentionPolicy = retention;
+        await apps.replaceNamespacedStatefulSet({
+          name: "kube-etcd",
+          namespace: "uc1",
+          body: current,
+        });
+      }
+    },
+  );
+
+  it(
+    "refuses a PVC whose node is NotReady, and one whose node is gone, before any change",
+    { timeout: 300_000 },
+    async () => {
+      const backup = await backUp("uc2");
+      const { node, pod, pvc } = members("uc2")[0]!;
+      sandbox.faults.markNotReady(node);
+      try {
+        await expectRefusedBeforeAnyChange(
+          "uc2",
+          backup,
+          new RegExp(
+            `^the node ${node} of ${pod}'s PVC ${pvc} is not Ready \\(NodeStatusUnknown\\)`,
+          ),
+        );
+      } finally {
+        sandbox.faults.markReady(node);
+      }
+      sandbox.faults.remove(node);
+      try {
+        await expectRefusedBeforeAnyChange(
+          "uc2",
+          backup,
+          new RegExp(`^the node ${node} of ${pod}'s PVC ${pvc}: node ${node} not found`),
+        );
+      } finally {
+        sandbox.faults.restore(node);
+      }
+    },
+  );
+
+  it(
+    "refuses a volume without room for the snapshot and the restored data (WAL included)",
+    { timeout: 300_000 },
+    async () => {
+      const backup = await backUp("uc2");
+      const { pvcPath, pvc, pod } = members("uc2")[0]!;
+      const snapshotBytes = backup.manifest.payload.plaintext.bytes;
+      // Leave room for the snapshot twice and a bit, but not for the 64 MB WAL segment that
+      // `snapshot restore` preallocates: a check without it would start and then fill the volume.
+      const leaveBytes = 2 * snapshotBytes + 16 * 1024 * 1024;
+      const free = () => {
+        const stats = statfsSync(pvcPath);
+        return stats.bavail * stats.bsize;
+      };
+      expect(free()).toBeGreaterThan(leaveBytes);
+      const ballast = join(pvcPath, "ballast");
+      writeFileSync(ballast, Buffer.alloc(free() - leaveBytes));
+      try {
+        await expectRefusedBeforeAnyChange(
+          "uc2",
+          backup,
+          new RegExp(
+            `^the volume ${pvc} of ${pod} has [0-9.]+ [KMG]i?B free, but the restore needs [0-9.]+ [KMG]i?B for the snapshot and the restored data`,
+          ),
+        );
+      } finally {
+        rmSync(ballast, { force: true });
+      }
+      expect(statSync(pvcPath).isDirectory()).toBe(true);
+    },
+  );
+
+  it(
+    "a swap refused on its first member moved nothing: everything is put back and the lock released",
+    { timeout: 300_000 },
+    async () => {
+      const backup = await backUp("uc2");
+      const { pvcPath } = members("uc2")[0]!;
+      const before = { state: await clusterState("uc2"), volumes: volumeListing("uc2") };
+      // A process that takes bbolt's lock on the live db the moment etcd lets go of it, as a
+      // leftover etcd would: the swap must find the data in use on the first member.
+      const holder: ChildProcess = spawn(
+        "flock",
+        ["-x", "-o", join(pvcPath, "member", "snap", "db"), "sleep", "600"],
+        { detached: true, stdio: "ignore" },
+      );
+      const release = () => {
+        if (holder.pid && holder.exitCode === null) {
+          try {
+            process.kill(-holder.pid, "SIGKILL");
+          } catch {
+            // Already gone.
+          }
+        }
+      };
+      const recorder = recordingLogger();
+      const logger: Logger = {
+        ...recorder,
+        // Released once the swap failed, so the members can start again when put back.
+        info: (message) => {
+          recorder.info(message);
+          if (message.startsWith("✘ swapMembers")) release();
+        },
+      };
+      try {
+        const result = await runEtcdRestore(restoreOptions("uc2", backup, logger));
+        expect(result.outcome).toBe("failed");
+        expect(result.error).toMatch(
+          /a process still holds \/var\/lib\/etcd\/member\/snap\/db of kube-etcd-0 .*nothing was swapped on it/,
+        );
+        expect(result.steps.find((step) => step.step === "putBackAfterFailure")).toMatchObject({
+          outcome: "done",
+          detail: expect.stringMatching(/kube-etcd back to 1.*lock released/),
+        });
+        expect(recorder.lines.join("\n")).not.toContain("stopped after the swap began");
+      } finally {
+        release();
+      }
+      expect({ state: await clusterState("uc2"), volumes: volumeListing("uc2") }).toEqual(before);
+      expect(await journalExists("uc2")).toBe(false);
+      expect(
+        JSON.parse(await etcdctlIn("uc2", "kube-etcd-0", "endpoint", "health", "-w", "json")),
+      ).toMatchObject([{ health: true }]);
+    },
+  );
+});
