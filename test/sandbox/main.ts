@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<void> {
     )
     .option(
       "--user-clusters <list>",
-      "user clusters and their etcd member counts, e.g. uc1:3,uc2:1",
+      "user clusters and their etcd member counts, e.g. uc1:3,uc2:1; :OrderedReady after a count for that podManagementPolicy, e.g. uc1:3:OrderedReady",
     )
     .option("--etcd-data-mb <mb>", "grow uc1's etcd to about this many MB", parseDataMb)
     .option(
