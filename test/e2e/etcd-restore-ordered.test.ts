@@ -17,6 +17,7 @@ import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
 import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
 import { RESTORE_JOURNAL_NAME } from "../../src/core/kube/configmap-journal.ts";
 import { execChecked } from "../../src/core/kube/exec.ts";
+import { readStatefulSet, savedStatefulSet } from "../../src/core/kube/statefulset-recreate.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger, type Logger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
@@ -260,6 +261,65 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
           /re-created as OrderedReady, its running pods adopted \(kube-etcd-0, kube-etcd-1, kube-etcd-2\)/,
         ),
       });
+      expect(await journalExists("uc1")).toBe(false);
+    },
+  );
+
+  it(
+    "a rerun after a kill between the orphan delete and the create re-creates kube-etcd from the journal's copy",
+    { timeout: 420_000 },
+    async () => {
+      await etcdctlIn("uc1", "kube-etcd-0", "put", "/rerun/A", "before the backup");
+      const backup = await backUp("uc1");
+      await etcdctlIn("uc1", "kube-etcd-0", "put", "/rerun/B", "after the backup");
+      const before = await clusterState("uc1");
+      const podUids = (await etcdPods("uc1")).map((pod) => pod.metadata?.uid);
+      // What the killed run left: kube-etcd saved in the journal and deleted with orphan
+      // propagation, the runner gone before it created the Parallel copy.
+      const live = await readStatefulSet(config, { namespace: "uc1", name: "kube-etcd" });
+      const manifest = savedStatefulSet(live as unknown as Record<string, unknown>);
+      const at = new Date().toISOString();
+      const journal = [
+        { step: "", event: "begin", at, data: { cluster: "uc1", backup: backup.location.uri } },
+        { step: "relaxPodManagement", event: "started", at },
+        { step: "relaxPodManagement", event: "intent", at, data: { manifest } },
+      ];
+      const core = config.makeApiClient(CoreV1Api);
+      await core.createNamespacedConfigMap({
+        namespace: "uc1",
+        body: {
+          metadata: { name: RESTORE_JOURNAL_NAME, namespace: "uc1" },
+          data: { journal: journal.map((entry) => JSON.stringify(entry)).join("\n") + "\n" },
+        },
+      });
+      const apps = config.makeApiClient(AppsV1Api);
+      await apps.deleteNamespacedStatefulSet({
+        name: "kube-etcd",
+        namespace: "uc1",
+        propagationPolicy: "Orphan",
+      });
+      await waitFor(
+        "kube-etcd gone",
+        async () =>
+          (await readStatefulSet(config, { namespace: "uc1", name: "kube-etcd" }))
+            ? undefined
+            : true,
+        30_000,
+      );
+      expect((await etcdPods("uc1")).map((pod) => pod.metadata?.uid)).toEqual(podUids);
+
+      const logger = recordingLogger();
+      const result = await runEtcdRestore(restoreOptions("uc1", backup, logger));
+      expect(result.error, logger.lines.join("\n")).toBeUndefined();
+      expect(result.steps.find((step) => step.step === "relaxPodManagement")).toMatchObject({
+        outcome: "done",
+        detail: expect.stringMatching(/kube-etcd re-created as Parallel/),
+      });
+      expect(await etcdctlIn("uc1", "kube-etcd-1", "get", "/rerun/A", "--print-value-only")).toBe(
+        "before the backup\n",
+      );
+      expect(await etcdctlIn("uc1", "kube-etcd-1", "get", "/rerun/B", "--keys-only")).toBe("");
+      expect(await clusterState("uc1")).toEqual(before);
       expect(await journalExists("uc1")).toBe(false);
     },
   );
