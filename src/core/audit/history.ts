@@ -191,9 +191,10 @@ export function mermaidChart(measure: Measure): string {
   ].join("\n");
 }
 
+/** Rounded up to two significant digits: 1007 -> 1100, 20.9 -> 21. */
 function niceCeiling(value: number): number {
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  return Math.ceil(value / magnitude) * magnitude;
+  const step = 10 ** (Math.floor(Math.log10(value)) - 1);
+  return round(Math.ceil(value / step) * step, 6);
 }
 
 /** Mermaid strings end at a double quote; nothing else in them needs escaping. */
