@@ -178,5 +178,7 @@ describe("backup history in the etcd-backup job summary", () => {
     const admin = clusterSection(action.summary, "admin");
     expect(mermaidBlocks(admin)).toHaveLength(2);
     expect(admin).not.toContain("⚠️");
+    // Both quotas were read (the StatefulSet's and the static pod's): no history warning.
+    expect(action.log).not.toContain("History: ");
   });
 });
