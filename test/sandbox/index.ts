@@ -59,6 +59,11 @@ export interface SandboxOptions {
   /** Grow uc1's etcd to about this many MB, for benchmarks. */
   etcdDataMb?: number;
   /**
+   * The user clusters' etcd `--quota-backend-bytes` (default: 2 GiB, or room for etcdDataMb);
+   * small, it lets a test bring a database near its quota.
+   */
+  quotaBackendBytes?: number;
+  /**
    * After seeding, the runner can no longer reach admin-master's address directly (an
    * `unreachable` host route): its sshd is reachable only through the jump host.
    */
@@ -192,7 +197,8 @@ async function bringUp(
     create(store, "namespaces", namespaceObject(name));
   }
   create(store, "secrets", adminPlane.sshKeysSecret);
-  const quotaBackendBytes = Math.max(2 * 1024 ** 3, (options.etcdDataMb ?? 0) * 4 * 1024 ** 2);
+  const quotaBackendBytes =
+    options.quotaBackendBytes ?? Math.max(2 * 1024 ** 3, (options.etcdDataMb ?? 0) * 4 * 1024 ** 2);
   userClusters.forEach((cluster, index) => {
     const objects = userClusterObjects({
       cluster,

@@ -1,6 +1,6 @@
 /**
  * `npm run sandbox -- --dir DIR [--user-clusters uc1:3,uc2:1] [--etcd-data-mb N]
- * [--private-network]`: runs the
+ * [--quota-backend-bytes N] [--private-network]`: runs the
  * sandbox admin cluster in the foreground until SIGINT or SIGTERM, then tears it down.
  * Ready when DIR/ready exists; DIR/admin.kubeconfig and DIR/sandbox.json say how to reach it,
  * and it prints how to ssh to admin-master (directly, and through the jump host).
@@ -14,6 +14,7 @@ interface Flags {
   dir: string;
   userClusters?: string;
   etcdDataMb?: number;
+  quotaBackendBytes?: number;
   privateNetwork?: boolean;
   verbose?: boolean;
 }
@@ -21,6 +22,15 @@ interface Flags {
 function parseDataMb(value: string): number {
   if (!/^\d+$/.test(value)) {
     throw new InvalidArgumentError(`expected a whole number of MB, e.g. 500; got "${value}".`);
+  }
+  return Number(value);
+}
+
+function parseQuotaBytes(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) {
+    throw new InvalidArgumentError(
+      `expected a whole number of bytes, e.g. 8388608; got "${value}".`,
+    );
   }
   return Number(value);
 }
@@ -37,6 +47,11 @@ export async function main(argv: string[]): Promise<void> {
       "user clusters and their etcd member counts, e.g. uc1:3,uc2:1; :OrderedReady after a count for that podManagementPolicy, e.g. uc1:3:OrderedReady",
     )
     .option("--etcd-data-mb <mb>", "grow uc1's etcd to about this many MB", parseDataMb)
+    .option(
+      "--quota-backend-bytes <bytes>",
+      "the user clusters' etcd --quota-backend-bytes (default 2 GiB)",
+      parseQuotaBytes,
+    )
     .option(
       "--private-network",
       "reach admin-master's sshd only through the jump host (no direct route from this machine)",
@@ -71,6 +86,9 @@ export async function main(argv: string[]): Promise<void> {
     dir: flags.dir,
     ...(userClusters ? { userClusters } : {}),
     ...(flags.etcdDataMb !== undefined ? { etcdDataMb: flags.etcdDataMb } : {}),
+    ...(flags.quotaBackendBytes !== undefined
+      ? { quotaBackendBytes: flags.quotaBackendBytes }
+      : {}),
     privateNetwork: Boolean(flags.privateNetwork),
     logger,
   });

@@ -5,6 +5,7 @@
  */
 import * as core from "@actions/core";
 import { pkiSummaryMarkdown } from "../../core/audit/summary.ts";
+import { backupHistoryMarkdown } from "../../procedures/backup-history.ts";
 import { runContextFromEnvironment } from "../../core/run-context.ts";
 import {
   loadPrivateKey,
@@ -157,7 +158,13 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
     { ...result, result: result.outcome, destination: store.description },
     context.run?.url,
   );
-  await writeSummary(markdown, logger);
+  // The archive's size over the last backups: a PKI that suddenly shrank or grew is worth a look.
+  const history = await backupHistoryMarkdown({
+    store,
+    logger,
+    targets: [{ cluster: result.cluster, kind: result.kind }],
+  });
+  await writeSummary(`${markdown}\n${history}`, logger);
 
   if (result.outcome === "failed") {
     throw new Error(

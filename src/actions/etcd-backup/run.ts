@@ -5,6 +5,7 @@
 import * as core from "@actions/core";
 import { runContextFromEnvironment } from "../../core/run-context.ts";
 import { backupSummaryMarkdown } from "../../core/audit/summary.ts";
+import { backupHistoryMarkdown } from "../../procedures/backup-history.ts";
 import { runEtcdBackup } from "../../procedures/etcd-backup.ts";
 import { failureMessage, getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
@@ -84,7 +85,18 @@ async function backup({ logger, signal, cleanups }: ActionContext): Promise<void
     })),
     context.run?.url,
   );
-  await writeSummary(markdown, logger);
+  // Each cluster's trend at the destination, from the manifests (this run's backup included).
+  const history = await backupHistoryMarkdown({
+    store,
+    config,
+    logger,
+    targets: results.map(({ cluster, kind, member }) => ({
+      cluster,
+      kind,
+      ...(member ? { member } : {}),
+    })),
+  });
+  await writeSummary(`${markdown}\n${history}`, logger);
 
   const failed = results.filter((result) => result.outcome === "failed");
   if (failed.length) {
