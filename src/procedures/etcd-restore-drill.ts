@@ -15,6 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { formatAge } from "../core/audit/drill-summary.ts";
 import type { CleanupRegistry } from "../core/cleanup.ts";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { sha256Hex } from "../core/crypto/hash.ts";
@@ -786,12 +787,4 @@ function countResources(keys: string[]): Map<string, number> {
 
 function describeFacts(facts: UtilityImageFacts): string {
   return `${facts.restoreTool} ${facts.version ?? ""}, etcd, memory-backed ${DRILL_DIR}`;
-}
-
-/** `26h`, `3d 4h`, `12 min`, `40 s`. */
-export function formatAge(seconds: number): string {
-  if (seconds < 120) return `${Math.round(seconds)} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.floor(seconds / 86_400)} d ${Math.round((seconds % 86_400) / 3600)} h`;
 }
