@@ -5,6 +5,7 @@
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { registerBackupCommands } from "./cli/backup.ts";
+import { registerDrillCommands } from "./cli/drill.ts";
 import { registerPkiBackupCommands } from "./cli/pki-backup.ts";
 import { registerRestoreCommands } from "./cli/restore.ts";
 import { registerSnapshotCommands } from "./cli/snapshot.ts";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerPkiBackupCommands(program);
   registerRestoreCommands(program);
+  registerDrillCommands(program);
   return program;
 }
 
