@@ -104,7 +104,8 @@ export async function removeTarget(target: CleanupTarget, context: CleanupContex
     return;
   }
   if (!context.config) {
-    throw new Error(`no kubeconfig to reach ${describeTarget(target)}`);
+    const pod = target.kind === "pod" ? target.name : target.pod;
+    throw new Error(`no kubeconfig to reach ${target.namespace}/${pod}`);
   }
   if (target.kind === "pod") {
     // Its memory-backed volume goes with it; no grace: nothing in it is worth keeping.
