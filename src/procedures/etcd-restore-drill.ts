@@ -402,7 +402,7 @@ class ClusterDrill {
     this.result.ageSeconds = Math.round(ageMs / 1000);
     if (options.failIfOlderThanMs !== undefined && ageMs > options.failIfOlderThanMs) {
       throw new Error(
-        `the newest backup of ${profile.cluster}, ${backup.location.uri}, is ${formatAge(ageMs / 1000)} old, older than the ${formatAge(options.failIfOlderThanMs / 1000)} allowed: check that the backup schedule still runs and succeeds.`,
+        `the ${options.backup ? "" : "newest "}backup of ${profile.cluster}, ${backup.location.uri}, is ${formatAge(ageMs / 1000)} old, older than the ${formatAge(options.failIfOlderThanMs / 1000)} allowed: check that the backup schedule still runs and succeeds.`,
       );
     }
     const revision = backup.manifest.etcd?.revision;

@@ -10,7 +10,7 @@ import { execFile } from "node:child_process";
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,8 +25,20 @@ import {
   type RestoreDrillOptions,
 } from "../../src/procedures/etcd-restore-drill.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { NODE24 } from "./action-runner.ts";
 
 const run = promisify(execFile);
+const CLI = resolve(import.meta.dirname, "../../bin/etcd-backup-actions.mjs");
+
+/** The CLI in a child process on Node 24; never throws on a non-zero exit. */
+function cli(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(NODE24, [CLI, ...args], { env: { ...process.env } }, (error, stdout, stderr) => {
+      const exitCode = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      done({ exitCode, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
 
 let sandbox: Sandbox;
 let config: KubeConfig;
@@ -252,4 +264,41 @@ describe("etcd-restore-drill in the sandbox", () => {
       "uc1",
     ]);
   }, 600_000);
+
+  it("drills from a terminal: etcd-backup-actions drill, JSON on stdout, a bad flag exits 2", async () => {
+    const keyFile = join(work, "key.txt");
+    const passed = await cli([
+      "drill",
+      "--kubeconfig",
+      sandbox.kubeconfigPath,
+      "--cluster",
+      "uc2",
+      "--destination",
+      `file://${backups}`,
+      "--identity-file",
+      keyFile,
+      "--fail-if-older-than",
+      "26h",
+      "-o",
+      "json",
+    ]);
+    expect(passed.exitCode, passed.stderr).toBe(0);
+    const drills = JSON.parse(passed.stdout) as Array<{ cluster: string; result: string }>;
+    expect(drills.map((drill) => [drill.cluster, drill.result])).toEqual([["uc2", "passed"]]);
+    expect(passed.stderr).toMatch(/✔ checkContents/);
+    const refused = await cli([
+      "drill",
+      "--kubeconfig",
+      sandbox.kubeconfigPath,
+      "--destination",
+      `file://${backups}`,
+      "--fail-if-older-than",
+      "daily",
+    ]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr.trim().split("\n")).toEqual([
+      'error: --fail-if-older-than is "daily": expected a whole number and a unit, s, m, h or d, such as 26h.',
+    ]);
+    expect(await drillPods()).toEqual([]);
+  }, 300_000);
 });
