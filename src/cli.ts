@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { registerBackupCommands } from "./cli/backup.ts";
 import { registerHistoryCommands } from "./cli/history.ts";
+import { registerDrillCommands } from "./cli/drill.ts";
 import { registerPkiBackupCommands } from "./cli/pki-backup.ts";
 import { registerRestoreCommands } from "./cli/restore.ts";
 import { registerSnapshotCommands } from "./cli/snapshot.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPkiBackupCommands(program);
   registerRestoreCommands(program);
   registerHistoryCommands(program);
+  registerDrillCommands(program);
   return program;
 }
 

@@ -10,6 +10,7 @@ import { rm } from "node:fs/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { errorMessage } from "./errors.ts";
 import { execChecked } from "./kube/exec.ts";
+import { deletePodAndWait } from "./kube/pods.ts";
 import type { Logger } from "./log/logger.ts";
 
 /** Something a run created that must not outlive it. */
@@ -17,7 +18,9 @@ export type CleanupTarget =
   /** A snapshot file (and its `.part`) in an etcd member's container. */
   | { kind: "pod-file"; namespace: string; pod: string; container: string; path: string }
   /** A file or folder on the machine that runs the backup (plaintext verification copy). */
-  | { kind: "runner-path"; path: string };
+  | { kind: "runner-path"; path: string }
+  /** A pod this tool made for one run (a restore drill's pod, its plaintext in memory). */
+  | { kind: "pod"; namespace: string; name: string };
 
 /** What running the clean-ups did, for the one cancel message. */
 export interface CleanupReport {
@@ -101,7 +104,17 @@ export async function removeTarget(target: CleanupTarget, context: CleanupContex
     return;
   }
   if (!context.config) {
-    throw new Error(`no kubeconfig to reach ${target.namespace}/${target.pod}`);
+    const pod = target.kind === "pod" ? target.name : target.pod;
+    throw new Error(`no kubeconfig to reach ${target.namespace}/${pod}`);
+  }
+  if (target.kind === "pod") {
+    // Its memory-backed volume goes with it; no grace: nothing in it is worth keeping.
+    await deletePodAndWait(
+      context.config,
+      { namespace: target.namespace, name: target.name },
+      { timeoutMs: POD_DELETION_TIMEOUT_MS, gracePeriodSeconds: 0 },
+    );
+    return;
   }
   await execChecked(context.config, {
     namespace: target.namespace,
@@ -125,12 +138,16 @@ export async function removeTargets(
 
 /** One line per target, as the cancel message and the post step name them. */
 export function describeTarget(target: CleanupTarget): string {
+  if (target.kind === "pod") return `pod ${target.namespace}/${target.name}`;
   return target.kind === "pod-file"
     ? `${target.path} in ${target.namespace}/${target.pod}`
     : `${target.path} on this machine`;
 }
 
 function howToRemoveByHand(target: CleanupTarget): string {
+  if (target.kind === "pod") {
+    return `Remove it by hand: kubectl delete pod -n ${target.namespace} ${target.name}`;
+  }
   return target.kind === "pod-file"
     ? `Remove it by hand: kubectl exec -n ${target.namespace} ${target.pod} -c ${target.container} -- rm -f ${target.path} ${target.path}.part`
     : `Remove it by hand: rm -rf ${target.path}`;
@@ -160,6 +177,9 @@ export function parseCleanupTargets(json: string, logger: Logger): CleanupTarget
 }
 
 const SNAPSHOT_FILE = /^\/tmp\/etcd-backup-[A-Za-z0-9-]+\.db$/;
+/** Only the drill's own pods may be deleted from saved state. */
+export const DRILL_POD_NAME = /^etcd-drill-[a-z0-9-]{1,40}$/;
+const POD_DELETION_TIMEOUT_MS = 60_000;
 const RUNNER_PATH = /(^|\/)etcd-backup-[^/]+(\/[^/]+)?$/;
 
 function isCleanupTarget(item: unknown): item is CleanupTarget {
@@ -174,6 +194,9 @@ function isCleanupTarget(item: unknown): item is CleanupTarget {
       text("path") &&
       SNAPSHOT_FILE.test(record.path as string)
     );
+  }
+  if (record.kind === "pod") {
+    return text("namespace") && text("name") && DRILL_POD_NAME.test(record.name as string);
   }
   if (record.kind === "runner-path") {
     return (

@@ -11,7 +11,6 @@
  * restore does not roll back); the journal is also the lock. A rerun with the same backup
  * continues where an interrupted run stopped.
  */
-import { PassThrough } from "node:stream";
 import {
   AppsV1Api,
   CoreV1Api,
@@ -44,7 +43,6 @@ import {
   type UtilityImageFacts,
 } from "../core/etcd/restore-scripts.ts";
 import { formatBytes } from "../core/format.ts";
-import { fanOut } from "../core/stream/tee.ts";
 import { ConfigMapJournal } from "../core/kube/configmap-journal.ts";
 import { describeApiError } from "../core/kube/errors.ts";
 import { execInPod } from "../core/kube/exec.ts";
@@ -64,15 +62,9 @@ import {
   type RecreateResult,
   type SavedStatefulSet,
 } from "../core/kube/statefulset-recreate.ts";
-import { streamFileIntoPod } from "../core/kube/stream-into-pod.ts";
+import { streamBackupIntoPods } from "../core/kube/stream-backup-into-pods.ts";
 import type { Logger } from "../core/log/logger.ts";
-import { AgeDecryptionError } from "../core/crypto/age.ts";
-import {
-  BackupIntegrityError,
-  checkIdentities,
-  readBackup,
-  type StoredBackup,
-} from "../core/storage/pipeline.ts";
+import { checkIdentities, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
 import { Plan, PlanRun, type StepContext, type StepDeclaration, type StepRecord } from "./plan.ts";
 
@@ -1444,39 +1436,18 @@ class UserClusterRestore {
   /** Decrypts once; the same bytes go to every member, each checking the manifest's sha256. */
   private async streamSnapshot(topology: RestoreTopology, stamp: string): Promise<void> {
     const options = this.source;
-    const plaintext = options.backup.manifest.payload.plaintext;
-    const feeds = topology.members.map(() => new PassThrough({ highWaterMark: 1024 * 1024 }));
-    const deliveries = topology.members.map((member, index) =>
-      streamFileIntoPod(
-        options.config,
-        this.utilityTarget(topology, member),
-        snapshotPath(member, stamp),
-        feeds[index]!,
-        { bytes: plaintext.bytes, sha256: plaintext.sha256 },
-        options.signal ? { signal: options.signal } : {},
-      ),
-    );
-    const read = readBackup(options.store, options.backup, fanOut(feeds), {
+    await streamBackupIntoPods({
+      config: options.config,
+      store: options.store,
+      backup: options.backup,
       identities: options.identities,
+      destinations: topology.members.map((member) => ({
+        target: this.utilityTarget(topology, member),
+        path: snapshotPath(member, stamp),
+      })),
       logger: this.logger,
-    }).catch((error: unknown) => {
-      // Every member's receiver stops at once, removing its partial file.
-      for (const feed of feeds) feed.destroy(error as Error);
-      throw error;
+      ...(options.signal ? { signal: options.signal } : {}),
     });
-    const [readOutcome, ...deliveryOutcomes] = await Promise.allSettled([read, ...deliveries]);
-    const deliveryFailure = deliveryOutcomes.find((outcome) => outcome.status === "rejected");
-    if (readOutcome!.status === "rejected") {
-      const cause = readOutcome!.reason as unknown;
-      // A damaged or undecryptable backup is the root cause; a closed feed is a member's failure.
-      if (
-        cause instanceof BackupIntegrityError ||
-        cause instanceof AgeDecryptionError ||
-        !deliveryFailure
-      )
-        throw cause;
-    }
-    if (deliveryFailure) throw (deliveryFailure as PromiseRejectedResult).reason;
   }
 
   private async restoreMembers(

@@ -27,7 +27,7 @@ export async function runPost(): Promise<void> {
       return;
     }
     logger.info(`The main step did not finish; removing the ${targets.length} thing(s) it left.`);
-    const needsCluster = targets.some((target) => target.kind === "pod-file");
+    const needsCluster = targets.some((target) => target.kind !== "runner-path");
     const config = needsCluster ? await readAdminKubeconfig({ required: false }) : undefined;
     const report = await removeTargets(
       targets,

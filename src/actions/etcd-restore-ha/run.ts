@@ -4,9 +4,7 @@
  * the identity proven able to open it, before anything in a cluster changes.
  */
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import * as core from "@actions/core";
-import { parseIdentities, type X25519Identity } from "../../core/crypto/age.ts";
 import { errorMessage } from "../../core/errors.ts";
 import { isValidClusterName } from "../../core/etcd/profiles.ts";
 import type { Logger } from "../../core/log/logger.ts";
@@ -35,6 +33,7 @@ import {
 } from "../common/inputs.ts";
 import { actionsLogger } from "../common/logger.ts";
 import { runPost } from "../common/post.ts";
+import { readIdentities, readImage } from "../common/restore-inputs.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   INPUT_OF_FIELD,
@@ -70,7 +69,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   const undo = getInputAsBool(Inputs.Undo, false);
   const dryRun = getInputAsBool(Inputs.DryRun, false);
   const confirm = getInput(Inputs.Confirm);
-  const utilityImage = readUtilityImage();
+  const utilityImage = readImage(Inputs.UtilityImage);
   const waitTimeoutMs = getInputAsInt(Inputs.WaitTimeoutMinutes, { min: 1, max: 240 })! * 60_000;
   // Recorded in the journal by the procedure, and here for the post step, before any change.
   const owner = `actions run ${process.env.GITHUB_RUN_ID ?? "?"} attempt ${process.env.GITHUB_RUN_ATTEMPT ?? "?"} job ${process.env.GITHUB_JOB ?? "?"} (${randomUUID()})`;
@@ -91,7 +90,10 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     result = await runEtcdUndo(common);
   } else {
     const revisionBump = readRevisionBump();
-    const identities = await readIdentities(dryRun);
+    const identities = await readIdentities(
+      { content: Inputs.DecryptionIdentity, path: Inputs.DecryptionIdentityPath },
+      { optional: dryRun, purpose: "restore an encrypted backup" },
+    );
     const context = runContextFromEnvironment(process.env);
     const { store, backup } = await findRestoreBackup(cluster, logger, context);
     result = await runEtcdRestore({ ...common, store, backup, identities, revisionBump });
@@ -133,16 +135,6 @@ function readCluster(): string {
   return cluster;
 }
 
-function readUtilityImage(): string | undefined {
-  const image = getInput(Inputs.UtilityImage);
-  if (image && !/^[a-z0-9][a-z0-9._\-/]*(:[\w][\w.-]*)?(@sha256:[0-9a-f]{64})?$/i.test(image)) {
-    throw new InputError(
-      `Input ${Inputs.UtilityImage} is not an image reference: expected e.g. gcr.io/gke-on-prem-release/etcd-util:1.32.0-gke.1.`,
-    );
-  }
-  return image || undefined;
-}
-
 function readRevisionBump(): RevisionBump {
   const text = getInput(Inputs.RevisionBump) || "auto";
   if (text === "auto" || text === "none") return text;
@@ -150,45 +142,6 @@ function readRevisionBump(): RevisionBump {
   throw new InputError(
     `Input ${Inputs.RevisionBump} is "${text}": expected auto, none, or a whole number of revisions such as 1000000000.`,
   );
-}
-
-/** The age identities, from the secret (masked, never on disk) or a file; never echoed. */
-async function readIdentities(dryRun: boolean): Promise<X25519Identity[]> {
-  const content = getInput(Inputs.DecryptionIdentity);
-  const path = getInput(Inputs.DecryptionIdentityPath);
-  if (content && path) {
-    throw new InputError(
-      `Give either ${Inputs.DecryptionIdentity} or ${Inputs.DecryptionIdentityPath}, not both.`,
-    );
-  }
-  let text = content;
-  if (content) {
-    for (const line of content.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
-  } else if (path) {
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      throw new InputError(
-        `Input ${Inputs.DecryptionIdentityPath}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"}); expected an age identity file.`,
-      );
-    }
-    for (const line of text.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
-  } else if (dryRun) {
-    return [];
-  } else {
-    throw new InputError(
-      `Input ${Inputs.DecryptionIdentity} (the age identity, from a secret) or ${Inputs.DecryptionIdentityPath} is required to restore an encrypted backup.`,
-    );
-  }
-  try {
-    const identities = parseIdentities(text);
-    if (identities.length === 0) throw new Error("no identity found");
-    return identities;
-  } catch {
-    throw new InputError(
-      `Input ${path ? Inputs.DecryptionIdentityPath : Inputs.DecryptionIdentity} holds no age identity: expected AGE-SECRET-KEY-1... (from age-keygen), one per line.`,
-    );
-  }
 }
 
 /** The backup input: a URI names its own destination; `latest` needs destination. */

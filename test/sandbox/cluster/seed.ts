@@ -56,7 +56,8 @@ export async function seedEtcd(
     });
     // Updates and deletions, so the history holds older revisions and tombstones.
     await inParallel(objects.filter(isUpdatable).slice(0, 40), async ({ key, value }) => {
-      await client.put(key, Buffer.concat([value, Buffer.from(" ")]));
+      // Another (empty) contentEncoding field: a changed value that is still the API server's protobuf.
+      await client.put(key, Buffer.concat([value, stringField(4, "")]));
     });
     const doomed = objects.filter((object) => object.key.startsWith("/registry/pods/")).slice(-10);
     await inParallel(doomed, async ({ key }) => {

@@ -33,7 +33,7 @@ import {
 } from "./pod-view.ts";
 import { containerMainProcess, killGroup, sleep } from "./processes.ts";
 import type { SandboxState } from "./state.ts";
-import { materialiseVolumes, VolumeNotReady } from "./volumes.ts";
+import { materialiseVolumes, unmountMemoryVolumes, VolumeNotReady } from "./volumes.ts";
 
 /** The sandbox caps grace periods: nothing here needs 30 s to shut down. */
 export const MAX_GRACE_SECONDS = 3;
@@ -295,6 +295,7 @@ export class PodWorker {
     for (const pgid of this.execGroups) killGroup(pgid);
     if (this.attachment) await this.context.network.detach(this.attachment);
     try {
+      unmountMemoryVolumes(this.podDir);
       rmSync(this.podDir, { recursive: true, force: true, maxRetries: 3 });
     } catch (error) {
       // A leftover folder under the sandbox dir harms nobody: the pod still goes away.

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Logger } from "../../../src/core/log/logger.ts";
 import { ipBatch } from "./commands.ts";
 import { isAlive, killGroup, pidsInNetns, processStat, signal } from "./processes.ts";
+import { unmountMemoryVolumes } from "./volumes.ts";
 
 export const STATE_DIR = "/run/etcd-backup-sandbox";
 
@@ -163,6 +164,12 @@ export async function removeSandboxResources(record: SandboxRecord): Promise<voi
     ...(record.routes ?? []).map((route) => `route del ${route}`),
   ];
   if (removals.length > 0) await ipBatch(removals, { force: true });
+  // Memory-backed emptyDirs of its pods: the folder under them cannot go while they are mounted.
+  try {
+    unmountMemoryVolumes(record.dir);
+  } catch {
+    // Nothing mounted, or already gone: the folder's removal says what is left.
+  }
   if (record.subnetOctet !== undefined) {
     const lock = subnetLockPath(record.subnetOctet);
     try {

@@ -2,9 +2,11 @@
  * Volumes as the kubelet materialises them, as host folders the pod view binds in:
  * a PVC is `<dir>/volumes/<ns>/<claim>` and outlives its pods; a secret or configMap is
  * written out as files (items and modes honoured); a hostPath is that path under the node's
- * root folder; an emptyDir lives and dies with the pod.
+ * root folder; an emptyDir lives and dies with the pod (with `medium: Memory`, a tmpfs of
+ * its `sizeLimit`, as the kubelet mounts one, so nothing written there reaches a disk).
  */
-import { chmodSync, mkdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 import type { KubeObject, ObjectStore } from "../store.ts";
@@ -61,6 +63,8 @@ function materialise(volume: Volume, context: VolumeContext): string {
     return writeKeyFiles(volume.name, configMapFiles(configMap), items, defaultMode, context);
   }
   if (volume.hostPath) return nodeHostPath(volume.name, volume.hostPath, context);
+  if (volume.emptyDir?.medium === "Memory")
+    return memoryFolder(volume.name, volume.emptyDir, context);
   // emptyDir, and any volume type the sandbox does not model, is an empty pod-lifetime folder.
   const folder = join(context.podDir, "volumes", volume.name);
   mkdirSync(folder, { recursive: true });
@@ -138,4 +142,55 @@ function nodeHostPath(
     mkdirSync(path, { recursive: true });
   }
   return path;
+}
+
+/** A tmpfs for `emptyDir: {medium: Memory}`, limited to its sizeLimit (the kubelet's default: no limit given, half the RAM). */
+function memoryFolder(
+  volumeName: string,
+  emptyDir: Record<string, unknown>,
+  context: VolumeContext,
+): string {
+  const folder = join(context.podDir, "volumes", volumeName);
+  mkdirSync(folder, { recursive: true });
+  if (mountsUnder(folder).includes(folder)) return folder; // set up on an earlier try
+  const limit =
+    emptyDir.sizeLimit === undefined ? "50%" : String(quantityBytes(emptyDir.sizeLimit));
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${limit},mode=0777`, "tmpfs", folder]);
+  return folder;
+}
+
+/** `512Mi`, `1G`, `1048576`: a Kubernetes quantity in bytes. */
+function quantityBytes(quantity: unknown): number {
+  const match = /^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(quantity));
+  if (!match) {
+    throw new Error(`emptyDir sizeLimit "${String(quantity)}" is not a quantity the sandbox reads`);
+  }
+  const factors: Record<string, number> = {
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
+  return Number(match[1]) * (match[2] ? factors[match[2]]! : 1);
+}
+
+/** Mount points at or below `folder`, deepest first (the order to unmount them in). */
+function mountsUnder(folder: string): string[] {
+  return readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[1] ?? "")
+    .map((field) => field.replace(/\\040/g, " "))
+    .filter((mount) => mount === folder || mount.startsWith(`${folder}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts the memory volumes under a pod's (or a stale sandbox's) folder, before it is removed. */
+export function unmountMemoryVolumes(folder: string): void {
+  for (const mount of mountsUnder(folder)) {
+    execFileSync("umount", ["-l", mount]);
+  }
 }

@@ -1,0 +1,189 @@
+/**
+ * etcd-restore-drill: typed inputs -> the restore drill of each cluster -> the `drills`
+ * output, the job summary (failures first), and one error when any drill failed, so a
+ * scheduled drill that fails shows red in the run history. Every input is checked before
+ * anything is made in a cluster.
+ */
+import * as core from "@actions/core";
+import { drillSummaryMarkdown, parseAge } from "../../core/audit/drill-summary.ts";
+import { errorMessage } from "../../core/errors.ts";
+import type { Logger } from "../../core/log/logger.ts";
+import { runContextFromEnvironment, type RunContext } from "../../core/run-context.ts";
+import {
+  openStore,
+  parseBackupUri,
+  parseDestination,
+  type StoreOptions,
+} from "../../core/storage/destination.ts";
+import { findBackup, type StoredBackup } from "../../core/storage/pipeline.ts";
+import type { SnapshotStore } from "../../core/storage/types.ts";
+import { runRestoreDrill } from "../../procedures/etcd-restore-drill.ts";
+import {
+  failureMessage,
+  getInput,
+  getInputAsBool,
+  getInputAsInt,
+  getInputAsList,
+  InputError,
+} from "../common/inputs.ts";
+import { readIdentities, readImage } from "../common/restore-inputs.ts";
+import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
+import {
+  INPUT_OF_FIELD,
+  readAdminKubeconfig,
+  readDestination,
+  refuseSecretsInPlainInputs,
+} from "../common/shared-inputs.ts";
+import { Inputs, Outputs } from "./constants.ts";
+
+/** Core's names for the settings this action adds, mapped to its inputs. */
+const DRILL_INPUT_OF_FIELD: Readonly<Record<string, string>> = {
+  ...INPUT_OF_FIELD,
+  backup: Inputs.Backup,
+  identity: Inputs.DecryptionIdentity,
+};
+
+export function run(): Promise<void> {
+  return runAction(drill, {
+    describeFailure: (error) => failureMessage(error, DRILL_INPUT_OF_FIELD),
+  });
+}
+
+async function drill({ logger, signal, cleanups }: ActionContext): Promise<void> {
+  refuseSecretsInPlainInputs(Inputs, [
+    Inputs.AdminKubeconfig,
+    Inputs.DecryptionIdentity,
+    Inputs.GithubToken,
+  ]);
+  const config = (await readAdminKubeconfig({ required: true }))!;
+  const clusters = getInputAsList(Inputs.Clusters);
+  const namespace = readNamespace();
+  const utilityImage = readImage(Inputs.UtilityImage);
+  const failIfOlderThanMs = readMaxAge();
+  const waitTimeoutMs =
+    (getInputAsInt(Inputs.WaitTimeoutMinutes, { min: 1, max: 240 }) ?? 5) * 60_000;
+  const identities = await readIdentities(
+    { content: Inputs.DecryptionIdentity, path: Inputs.DecryptionIdentityPath },
+    { optional: true, purpose: "drill encrypted backups" },
+  );
+  const context = runContextFromEnvironment(process.env);
+  const source = await openSource(clusters, logger, context);
+  const results = await runRestoreDrill({
+    config,
+    clusters: source.clusters,
+    store: source.store,
+    ...(source.backup ? { backup: source.backup } : {}),
+    identities,
+    ...(namespace ? { namespace } : {}),
+    ...(utilityImage ? { utilityImage } : {}),
+    ...(failIfOlderThanMs !== undefined ? { failIfOlderThanMs } : {}),
+    logger,
+    signal,
+    cleanups,
+    workDir: context.tempDir,
+    waitTimeoutMs,
+  });
+  core.setOutput(
+    Outputs.Drills,
+    JSON.stringify(results.map(({ steps: _steps, node: _node, image: _image, ...facts }) => facts)),
+  );
+  await writeSummary(drillSummaryMarkdown(results, context.run?.url), logger);
+  const failed = results.filter((result) => result.result === "failed");
+  if (failed.length) {
+    throw new Error(
+      `The restore drill failed for ${failed.length} of ${results.length} cluster(s): ${failed
+        .map((result) => `${result.cluster}: ${result.error}`)
+        .join("; ")}`,
+    );
+  }
+}
+
+function readNamespace(): string | undefined {
+  const namespace = getInput(Inputs.Namespace);
+  if (namespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw new InputError(
+      `Input ${Inputs.Namespace} is not a namespace name: expected lower-case letters, digits and '-', e.g. etcd-drills (or leave it empty for each cluster's own namespace).`,
+    );
+  }
+  return namespace || undefined;
+}
+
+function readMaxAge(): number | undefined {
+  const text = getInput(Inputs.FailIfOlderThan);
+  if (!text) return undefined;
+  const ms = parseAge(text);
+  if (ms === undefined) {
+    throw new InputError(
+      `Input ${Inputs.FailIfOlderThan} is "${text}": expected a whole number and a unit, s, m, h or d, such as 26h (a little more than the backup schedule's interval).`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Where the backups come from: a URI names its own destination and one cluster's backup;
+ * `latest` reads destination, where `artifact` means the artifacts of the repository's runs
+ * (of one run with run-id), since a drill runs in another workflow run than the backups.
+ */
+async function openSource(
+  clusters: string[],
+  logger: Logger,
+  context: RunContext,
+): Promise<{ clusters: string[]; store: SnapshotStore; backup?: StoredBackup }> {
+  const text = getInput(Inputs.Backup) || "latest";
+  const s3 = s3Options();
+  if (text !== "latest") {
+    let place: ReturnType<typeof parseBackupUri>;
+    try {
+      place = parseBackupUri(text);
+    } catch (error) {
+      throw new InputError(`Input ${Inputs.Backup}: ${errorMessage(error)}`);
+    }
+    if (clusters.length && (clusters.length > 1 || clusters[0] !== place.cluster)) {
+      throw new InputError(
+        `Input ${Inputs.Backup} is a backup of ${place.cluster}, but ${Inputs.Clusters} is ${clusters.join(", ")}: give that one cluster (or leave ${Inputs.Clusters} empty), or backup: latest.`,
+      );
+    }
+    const store = await openStore(place.destination, { logger, context, s3 });
+    return { clusters: [place.cluster], store, backup: await findBackup(store, place) };
+  }
+  const chosen = clusters.length ? clusters : ["all"];
+  const destinationText =
+    getInput(Inputs.Destination) || (process.env.GITHUB_ACTIONS === "true" ? "artifact" : "");
+  if (destinationText !== "artifact") {
+    return { clusters: chosen, store: await readDestination().open(logger, context) };
+  }
+  const destination = parseDestination(destinationText);
+  const token = getInput(Inputs.GithubToken);
+  const [repositoryOwner, repositoryName] = (context.run?.repository ?? "").split("/");
+  if (!token || !repositoryOwner || !repositoryName) {
+    throw new InputError(
+      `Input ${Inputs.Destination} is artifact: the backups of earlier runs are listed with ${Inputs.GithubToken} (actions: read) in the workflow's repository, and ${token ? "this is not a GitHub Actions run" : `${Inputs.GithubToken} is empty`}; give ${Inputs.GithubToken}: \${{ github.token }}, or an s3:// or file:// destination.`,
+    );
+  }
+  core.setSecret(token);
+  const runId = getInputAsInt(Inputs.RunId, { min: 1, max: Number.MAX_SAFE_INTEGER });
+  const store = await openStore(destination, {
+    logger,
+    context,
+    artifact: {
+      otherRun: {
+        token,
+        repositoryOwner,
+        repositoryName,
+        ...(runId !== undefined ? { workflowRunId: runId } : {}),
+      },
+    },
+  });
+  return { clusters: chosen, store };
+}
+
+function s3Options(): NonNullable<StoreOptions["s3"]> {
+  const endpoint = getInput(Inputs.S3Endpoint);
+  const region = getInput(Inputs.S3Region);
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+    forcePathStyle: getInputAsBool(Inputs.S3ForcePathStyle, Boolean(endpoint)),
+  };
+}
