@@ -20,7 +20,8 @@ export interface HistoryTarget {
 }
 
 export interface BackupHistoryOptions {
-  store: SnapshotStore;
+  /** Only listed: the manifests are all the history needs. */
+  store: Pick<SnapshotStore, "description" | "list">;
   targets: HistoryTarget[];
   logger: Logger;
   /** To read each etcd member's quota; without it only the growth warning is given. */

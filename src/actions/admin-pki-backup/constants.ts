@@ -1,8 +1,10 @@
+import { ArtifactRunInputs } from "../common/backup-source.ts";
 import { SharedInputs } from "../common/shared-inputs.ts";
 
 /** Every input and output name of the admin-pki-backup action, declared once. */
 export const Inputs = {
   ...SharedInputs,
+  GithubToken: ArtifactRunInputs.GithubToken,
   SshPrivateKey: "ssh-private-key",
   SshUser: "ssh-user",
   ControlPlaneAddress: "control-plane-address",

@@ -31,6 +31,7 @@ import {
   getInputAsList,
   InputError,
 } from "../common/inputs.ts";
+import { openHistorySource } from "../common/backup-source.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   INPUT_OF_FIELD,
@@ -62,6 +63,7 @@ const checked = checkedInput;
 async function backup({ logger, signal }: ActionContext): Promise<void> {
   refuseSecretsInPlainInputs(Inputs, [
     Inputs.AdminKubeconfig,
+    Inputs.GithubToken,
     Inputs.SshPrivateKey,
     Inputs.JumpPrivateKey,
   ]);
@@ -160,7 +162,7 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
   );
   // The archive's size over the last backups: a PKI that suddenly shrank or grew is worth a look.
   const history = await backupHistoryMarkdown({
-    store,
+    store: await openHistorySource(store, logger, context),
     logger,
     targets: [{ cluster: result.cluster, kind: result.kind }],
   });

@@ -1,8 +1,10 @@
+import { ArtifactRunInputs } from "../common/backup-source.ts";
 import { SharedInputs } from "../common/shared-inputs.ts";
 
 /** Every input and output name of the etcd-backup action, declared once. */
 export const Inputs = {
   ...SharedInputs,
+  GithubToken: ArtifactRunInputs.GithubToken,
   Clusters: "clusters",
   AllowUnencrypted: "allow-unencrypted",
 } as const;

@@ -8,6 +8,7 @@ import { backupSummaryMarkdown } from "../../core/audit/summary.ts";
 import { backupHistoryMarkdown } from "../../procedures/backup-history.ts";
 import { runEtcdBackup } from "../../procedures/etcd-backup.ts";
 import { failureMessage, getInputAsBool, getInputAsList, InputError } from "../common/inputs.ts";
+import { openHistorySource } from "../common/backup-source.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   INPUT_OF_FIELD,
@@ -26,7 +27,7 @@ export function run(): Promise<void> {
 }
 
 async function backup({ logger, signal, cleanups }: ActionContext): Promise<void> {
-  refuseSecretsInPlainInputs(Inputs, [Inputs.AdminKubeconfig]);
+  refuseSecretsInPlainInputs(Inputs, [Inputs.AdminKubeconfig, Inputs.GithubToken]);
   const config = (await readAdminKubeconfig({ required: true }))!;
   const clusters = getInputAsList(Inputs.Clusters);
   const destination = readDestination();
@@ -87,7 +88,7 @@ async function backup({ logger, signal, cleanups }: ActionContext): Promise<void
   );
   // Each cluster's trend at the destination, from the manifests (this run's backup included).
   const history = await backupHistoryMarkdown({
-    store,
+    store: await openHistorySource(store, logger, context),
     config,
     logger,
     targets: results.map(({ cluster, kind, member }) => ({

@@ -1,3 +1,4 @@
+import { ArtifactRunInputs } from "../common/backup-source.ts";
 import { SharedInputs } from "../common/shared-inputs.ts";
 
 /** Every input and output name of the etcd-restore-drill action, declared once. */
@@ -10,8 +11,8 @@ export const Inputs = {
   S3ForcePathStyle: SharedInputs.S3ForcePathStyle,
   Clusters: "clusters",
   Backup: "backup",
-  RunId: "run-id",
-  GithubToken: "github-token",
+  RunId: ArtifactRunInputs.RunId,
+  GithubToken: ArtifactRunInputs.GithubToken,
   DecryptionIdentity: "decryption-identity",
   DecryptionIdentityPath: "decryption-identity-path",
   Namespace: "namespace",

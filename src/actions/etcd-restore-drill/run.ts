@@ -6,22 +6,15 @@
  */
 import * as core from "@actions/core";
 import { drillSummaryMarkdown, parseAge } from "../../core/audit/drill-summary.ts";
-import { errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import { runContextFromEnvironment, type RunContext } from "../../core/run-context.ts";
-import {
-  openStore,
-  parseBackupUri,
-  parseDestination,
-  type StoreOptions,
-} from "../../core/storage/destination.ts";
 import { findBackup, type StoredBackup } from "../../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../../core/storage/types.ts";
 import { runRestoreDrill } from "../../procedures/etcd-restore-drill.ts";
+import { openBackupSource, readBackupInput } from "../common/backup-source.ts";
 import {
   failureMessage,
   getInput,
-  getInputAsBool,
   getInputAsInt,
   getInputAsList,
   InputError,
@@ -31,7 +24,6 @@ import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   INPUT_OF_FIELD,
   readAdminKubeconfig,
-  readDestination,
   refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
@@ -130,60 +122,16 @@ async function openSource(
   logger: Logger,
   context: RunContext,
 ): Promise<{ clusters: string[]; store: SnapshotStore; backup?: StoredBackup }> {
-  const text = getInput(Inputs.Backup) || "latest";
-  const s3 = s3Options();
-  if (text !== "latest") {
-    let place: ReturnType<typeof parseBackupUri>;
-    try {
-      place = parseBackupUri(text);
-    } catch (error) {
-      throw new InputError(`Input ${Inputs.Backup}: ${errorMessage(error)}`);
-    }
-    if (clusters.length && (clusters.length > 1 || clusters[0] !== place.cluster)) {
+  const named = readBackupInput(Inputs.Backup);
+  if (named !== "latest") {
+    if (clusters.length && (clusters.length > 1 || clusters[0] !== named.cluster)) {
       throw new InputError(
-        `Input ${Inputs.Backup} is a backup of ${place.cluster}, but ${Inputs.Clusters} is ${clusters.join(", ")}: give that one cluster (or leave ${Inputs.Clusters} empty), or backup: latest.`,
+        `Input ${Inputs.Backup} is a backup of ${named.cluster}, but ${Inputs.Clusters} is ${clusters.join(", ")}: give that one cluster (or leave ${Inputs.Clusters} empty), or backup: latest.`,
       );
     }
-    const store = await openStore(place.destination, { logger, context, s3 });
-    return { clusters: [place.cluster], store, backup: await findBackup(store, place) };
+    const store = await openBackupSource(named, logger, context);
+    return { clusters: [named.cluster], store, backup: await findBackup(store, named) };
   }
-  const chosen = clusters.length ? clusters : ["all"];
-  const destinationText =
-    getInput(Inputs.Destination) || (process.env.GITHUB_ACTIONS === "true" ? "artifact" : "");
-  if (destinationText !== "artifact") {
-    return { clusters: chosen, store: await readDestination().open(logger, context) };
-  }
-  const destination = parseDestination(destinationText);
-  const token = getInput(Inputs.GithubToken);
-  const [repositoryOwner, repositoryName] = (context.run?.repository ?? "").split("/");
-  if (!token || !repositoryOwner || !repositoryName) {
-    throw new InputError(
-      `Input ${Inputs.Destination} is artifact: the backups of earlier runs are listed with ${Inputs.GithubToken} (actions: read) in the workflow's repository, and ${token ? "this is not a GitHub Actions run" : `${Inputs.GithubToken} is empty`}; give ${Inputs.GithubToken}: \${{ github.token }}, or an s3:// or file:// destination.`,
-    );
-  }
-  core.setSecret(token);
-  const runId = getInputAsInt(Inputs.RunId, { min: 1, max: Number.MAX_SAFE_INTEGER });
-  const store = await openStore(destination, {
-    logger,
-    context,
-    artifact: {
-      otherRun: {
-        token,
-        repositoryOwner,
-        repositoryName,
-        ...(runId !== undefined ? { workflowRunId: runId } : {}),
-      },
-    },
-  });
-  return { clusters: chosen, store };
-}
-
-function s3Options(): NonNullable<StoreOptions["s3"]> {
-  const endpoint = getInput(Inputs.S3Endpoint);
-  const region = getInput(Inputs.S3Region);
-  return {
-    ...(endpoint ? { endpoint } : {}),
-    ...(region ? { region } : {}),
-    forcePathStyle: getInputAsBool(Inputs.S3ForcePathStyle, Boolean(endpoint)),
-  };
+  const store = await openBackupSource(undefined, logger, context);
+  return { clusters: clusters.length ? clusters : ["all"], store };
 }

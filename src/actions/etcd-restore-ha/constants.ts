@@ -1,3 +1,4 @@
+import { ArtifactRunInputs } from "../common/backup-source.ts";
 import { SharedInputs } from "../common/shared-inputs.ts";
 
 /** Every input and output name of the etcd-restore-ha action, declared once. */
@@ -5,6 +6,11 @@ export const Inputs = {
   AdminKubeconfig: SharedInputs.AdminKubeconfig,
   AdminKubeconfigPath: SharedInputs.AdminKubeconfigPath,
   Destination: SharedInputs.Destination,
+  S3Endpoint: SharedInputs.S3Endpoint,
+  S3Region: SharedInputs.S3Region,
+  S3ForcePathStyle: SharedInputs.S3ForcePathStyle,
+  RunId: ArtifactRunInputs.RunId,
+  GithubToken: ArtifactRunInputs.GithubToken,
   DryRun: SharedInputs.DryRun,
   Cluster: "cluster",
   Backup: "backup",

@@ -9,7 +9,6 @@ import { errorMessage } from "../../core/errors.ts";
 import { isValidClusterName } from "../../core/etcd/profiles.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import { runContextFromEnvironment, type RunContext } from "../../core/run-context.ts";
-import { openStore, parseBackupUri } from "../../core/storage/destination.ts";
 import {
   findBackup,
   findNewestVerifiedBackup,
@@ -31,6 +30,7 @@ import {
   getRequiredInput,
   InputError,
 } from "../common/inputs.ts";
+import { openBackupSource, readBackupInput } from "../common/backup-source.ts";
 import { actionsLogger } from "../common/logger.ts";
 import { runPost } from "../common/post.ts";
 import { readIdentities, readImage } from "../common/restore-inputs.ts";
@@ -38,9 +38,7 @@ import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   INPUT_OF_FIELD,
   readAdminKubeconfig,
-  readDestination,
   refuseSecretsInPlainInputs,
-  SharedInputs,
 } from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
@@ -63,7 +61,11 @@ export function run(): Promise<void> {
 const OWNER_STATE = "restore-owner";
 
 async function restore({ logger, signal }: ActionContext): Promise<void> {
-  refuseSecretsInPlainInputs(Inputs, [Inputs.AdminKubeconfig, Inputs.DecryptionIdentity]);
+  refuseSecretsInPlainInputs(Inputs, [
+    Inputs.AdminKubeconfig,
+    Inputs.DecryptionIdentity,
+    Inputs.GithubToken,
+  ]);
   const config = (await readAdminKubeconfig({ required: true }))!;
   const cluster = readCluster();
   const undo = getInputAsBool(Inputs.Undo, false);
@@ -144,42 +146,29 @@ function readRevisionBump(): RevisionBump {
   );
 }
 
-/** The backup input: a URI names its own destination; `latest` needs destination. */
-async function findRestoreBackup(
+/**
+ * The backup input: a URI names its own destination; `latest` reads destination. For
+ * artifacts, either way, the backups of the repository's earlier runs (backup-source.ts).
+ */
+export async function findRestoreBackup(
   cluster: string,
   logger: Logger,
   context: RunContext,
 ): Promise<{ store: SnapshotStore; backup: StoredBackup }> {
-  const text = getInput(Inputs.Backup) || "latest";
-  if (text === "latest") {
-    const store = await readDestination().open(logger, context);
+  const named = readBackupInput(Inputs.Backup);
+  if (named === "latest") {
+    const store = await openBackupSource(undefined, logger, context);
     const backup = await findNewestVerifiedBackup(store, { cluster, kind: "user-etcd" });
     logger.info(`The newest backup of ${cluster} that verifies: ${backup.location.uri}.`);
     return { store, backup };
   }
-  let place: ReturnType<typeof parseBackupUri>;
-  try {
-    place = parseBackupUri(text);
-  } catch (error) {
-    throw new InputError(`Input ${Inputs.Backup}: ${errorMessage(error)}`);
-  }
-  if (place.cluster !== cluster || place.kind !== "user-etcd") {
+  if (named.cluster !== cluster || named.kind !== "user-etcd") {
     throw new InputError(
-      `Input ${Inputs.Backup} is a ${place.kind} backup of ${place.cluster}, not a user-etcd backup of ${cluster}.`,
+      `Input ${Inputs.Backup} is a ${named.kind} backup of ${named.cluster}, not a user-etcd backup of ${cluster}.`,
     );
   }
-  const s3Endpoint = getInput(SharedInputs.S3Endpoint);
-  const s3Region = getInput(SharedInputs.S3Region);
-  const store = await openStore(place.destination, {
-    logger,
-    context,
-    s3: {
-      ...(s3Endpoint ? { endpoint: s3Endpoint } : {}),
-      ...(s3Region ? { region: s3Region } : {}),
-      forcePathStyle: getInputAsBool(SharedInputs.S3ForcePathStyle, Boolean(s3Endpoint)),
-    },
-  });
-  return { store, backup: await findBackup(store, place) };
+  const store = await openBackupSource(named, logger, context);
+  return { store, backup: await findBackup(store, named) };
 }
 
 function restoreSummaryMarkdown(result: EtcdRestoreResult, undo: boolean): string {
