@@ -48,6 +48,7 @@ import {
 import type { ExecRequest, ExecStreams, PodExecutor } from "./exec.ts";
 import { createCertificateAuthority, issueCertificate } from "./pki.ts";
 import { startRuntime, type Runtime } from "./runtime/index.ts";
+import { unmountMemoryVolumes } from "./runtime/volumes.ts";
 import { startSandboxSsh, type SandboxSshLayout } from "./ssh/sandbox-ssh.ts";
 import { ObjectStore, type KubeObject } from "./store.ts";
 
@@ -521,6 +522,9 @@ async function claimDir(dir: string): Promise<void> {
         `sandbox folder ${dir} is in use by the sandbox of running process ${ownerPid}: stop it first or pick another folder.`,
       );
     }
+    // A dead sandbox's tmpfs mounts (PVC size limits, memory emptyDirs) would make the
+    // removal fail with EBUSY; they are mounted before its runtime records it for clean-up.
+    unmountMemoryVolumes(dir);
     await Promise.all(
       entries.map((entry) => rm(join(dir, entry), { recursive: true, force: true })),
     );
