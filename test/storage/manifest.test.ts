@@ -6,7 +6,7 @@ import {
   type ManifestFacts,
 } from "../../src/core/storage/manifest.ts";
 import { runInfoFromEnvironment } from "../../src/core/run-context.ts";
-import { TOOL_VERSION } from "../../src/core/audit/version.ts";
+import { TOOL_VERSION } from "../../src/core/version.ts";
 
 const facts: ManifestFacts = {
   cluster: "uc1",

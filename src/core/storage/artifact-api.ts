@@ -8,7 +8,7 @@
  * Plain HTTP through http-request.ts rather than @actions/artifact: its code (with Octokit
  * and the Azure SDK) weighs ~30 MiB in memory, a quarter of the bound a backup keeps to.
  */
-import { TOOL_NAME, TOOL_VERSION } from "../audit/version.ts";
+import { TOOL_NAME, TOOL_VERSION } from "../version.ts";
 import type { ArtifactRuntime } from "../run-context.ts";
 import {
   HttpStatusError,

@@ -3,7 +3,7 @@
  * that a backup with a manifest is complete. Listing, verification, restore and retention
  * all work from it; it holds no secret (recipients are public keys).
  */
-import { TOOL_NAME, TOOL_VERSION } from "../audit/version.ts";
+import { TOOL_NAME, TOOL_VERSION } from "../version.ts";
 import { X25519Recipient } from "../crypto/age-keys.ts";
 import type { Digest } from "../crypto/hash.ts";
 import type { RunInfo } from "../run-context.ts";
