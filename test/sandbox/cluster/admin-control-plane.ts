@@ -278,7 +278,7 @@ export function etcdManifest(): KubeObject {
 /**
  * Ready only while the admin etcd answers `endpoint health` with the API server's own etcd
  * client certificate; the sandbox API server serves only while this pod is Ready
- * (admin-api-gate.ts). Two failures in a row, so one slow answer on a busy machine is not
+ * (admin-api-gate.ts). Three failures in a row, so one or two slow answers on a busy machine are not
  * an outage.
  */
 const APISERVER_READINESS_PROBE = {
@@ -297,7 +297,7 @@ const APISERVER_READINESS_PROBE = {
   },
   periodSeconds: 1,
   timeoutSeconds: 5,
-  failureThreshold: 2,
+  failureThreshold: 3,
 };
 
 /** A stand-in kube-apiserver static pod: a client of the admin etcd, as the real one is. */
