@@ -4,7 +4,7 @@
  * @kubernetes/client-node. The tests share the sandbox and run in order.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,6 +81,37 @@ const podField = async (namespace: string, pod: string, jsonpath: string) =>
 
 const isReady = async (namespace: string, pod: string) =>
   (await podField(namespace, pod, '{.status.conditions[?(@.type=="Ready")].status}')) === "True";
+
+/** Runbook section 5's first step: a static pod's manifest moved out of the kubelet's folder. */
+const manifestEnv = () => ({
+  MANIFESTS: sandbox.layout.admin.manifestsDir,
+  ASIDE: join(sandbox.layout.admin.nodeRoot, "etc/kubernetes/manifests-aside"),
+});
+const moveManifestOut = (file: string) =>
+  shell.ok(`mkdir -p "$ASIDE" && mv "$MANIFESTS/${file}" "$ASIDE/${file}"`, manifestEnv());
+const moveManifestBack = (file: string) =>
+  shell.ok(`mv "$ASIDE/${file}" "$MANIFESTS/${file}"`, manifestEnv());
+
+/** kubectl fails as against a stopped kube-apiserver: the connection is refused. */
+const waitForApiRefused = () =>
+  waitFor("the sandbox API server to refuse connections", async () => {
+    const result = await shell.bash(
+      'kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" get pods -n kube-system --request-timeout=5s',
+    );
+    if (result.exitCode === 0) return undefined;
+    return /connection to the server .* was refused/.test(result.stderr)
+      ? result.stderr
+      : undefined;
+  });
+
+/** The API answers again, and both static pods are Ready. */
+const waitForAdminControlPlane = () =>
+  waitFor("the API to answer with etcd and kube-apiserver Ready on admin-master", async () =>
+    (await isReady("kube-system", "etcd-admin-master")) &&
+    (await isReady("kube-system", "kube-apiserver-admin-master"))
+      ? true
+      : undefined,
+  );
 
 describe(
   "user cluster runbook (sections 1-3) with the real kubectl",
@@ -364,6 +395,47 @@ describe(
       expect(health.stdout).toContain("https://127.0.0.1:2379 is healthy");
     });
 
+    it("keeps the admin etcd's data at /opt/data/var/lib/etcd on the node, mounted at /var/lib/etcd in its pod", async () => {
+      const { etcdDataDir, etcdDataDirOnNode, etcdDataDirInPod, nodeRoot } = sandbox.layout.admin;
+      expect(etcdDataDirOnNode).toBe("/opt/data/var/lib/etcd");
+      expect(etcdDataDirInPod).toBe("/var/lib/etcd");
+      expect(etcdDataDir).toBe(join(nodeRoot, "opt/data/var/lib/etcd"));
+      const spec = JSON.parse(
+        await shell.ok(
+          `kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" get pod etcd-admin-master -n kube-system -o jsonpath='{.spec}'`,
+        ),
+      ) as {
+        containers: Array<{
+          command: string[];
+          volumeMounts: Array<{ name: string; mountPath: string }>;
+        }>;
+        volumes: Array<{ name: string; hostPath?: { path: string } }>;
+      };
+      expect(spec.containers[0]?.command).toContain("--data-dir=/var/lib/etcd");
+      expect(spec.containers[0]?.volumeMounts).toContainEqual({
+        name: "etcd-data",
+        mountPath: "/var/lib/etcd",
+      });
+      expect(spec.volumes.find((volume) => volume.name === "etcd-data")?.hostPath?.path).toBe(
+        "/opt/data/var/lib/etcd",
+      );
+      // A file put in the node's folder is what the container sees in its data dir.
+      const marker = `marker-${randomBytes(4).toString("hex")}`;
+      await writeFile(join(etcdDataDir, marker), "");
+      try {
+        const listing = await shell.ok(
+          `kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" exec etcd-admin-master -n kube-system -- ls /var/lib/etcd /var/lib/etcd/member`,
+        );
+        expect(listing).toContain(marker);
+        expect(listing).toContain("snap");
+        expect(listing).toContain("wal");
+      } finally {
+        await rm(join(etcdDataDir, marker), { force: true });
+      }
+      // Nothing of etcd's under the node's own /var/lib/etcd.
+      expect(existsSync(join(nodeRoot, "var/lib/etcd"))).toBe(false);
+    });
+
     it("keeps the node's SSH key in secret sshkeys, field vsphere_tmp, matching the node's authorized_keys", async () => {
       await shell.ok(
         `kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" get secrets sshkeys -n kube-system -o jsonpath='{.data.vsphere_tmp}' | base64 -d > vsphere_tmp && chmod 600 vsphere_tmp`,
@@ -379,20 +451,20 @@ describe(
       expect(authorized).toContain(derivedPublicKey.split(" ")[1]);
     });
 
-    it("stops the static etcd pod when its manifest is moved out and starts it when it comes back", async () => {
-      const { manifestsDir, nodeRoot } = sandbox.layout.admin;
-      const env = { MANIFESTS: manifestsDir, ASIDE: join(nodeRoot, "tmp") };
-      await shell.ok('mkdir -p "$ASIDE" && mv "$MANIFESTS/etcd.yaml" "$ASIDE/etcd.yaml"', env);
-      await waitFor("the mirror pod etcd-admin-master to disappear", async () => {
-        const result = await shell.bash(
-          'kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" get pod etcd-admin-master -n kube-system',
-        );
-        return result.stderr.includes("not found") ? true : undefined;
-      });
-      await shell.ok('mv "$ASIDE/etcd.yaml" "$MANIFESTS/etcd.yaml"', env);
-      await waitFor("etcd-admin-master to be Ready again", async () =>
-        (await isReady("kube-system", "etcd-admin-master")) ? true : undefined,
+    it("refuses API connections while the etcd manifest is moved out, and answers again once it is back", async () => {
+      expect(sandbox.layout.admin.apiDependsOnControlPlane).toBe(true);
+      const before = await podField(
+        "kube-system",
+        "kube-apiserver-admin-master",
+        "{.status.containerStatuses[0].restartCount}",
       );
+      await moveManifestOut("etcd.yaml");
+      try {
+        await waitForApiRefused();
+      } finally {
+        await moveManifestBack("etcd.yaml");
+      }
+      await waitForAdminControlPlane();
       const health = await waitFor("the admin etcd to answer endpoint health", async () => {
         const result = await shell.bash(
           `kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" exec etcd-admin-master -n kube-system -- /bin/sh -ec '${ADMIN_ETCDCTL} endpoint health 2>&1'`,
@@ -400,6 +472,36 @@ describe(
         return result.exitCode === 0 ? result.stdout : undefined;
       });
       expect(health).toContain("is healthy");
+      // The stand-in kube-apiserver kept running: not Ready without its etcd, never restarted.
+      expect(
+        await podField(
+          "kube-system",
+          "kube-apiserver-admin-master",
+          "{.status.containerStatuses[0].restartCount}",
+        ),
+      ).toBe(before);
+    });
+
+    it("refuses API connections while the kube-apiserver manifest is moved out, and answers again once it is back", async () => {
+      const etcdStarted = await podField("kube-system", "etcd-admin-master", "{.status.startTime}");
+      await moveManifestOut("kube-apiserver.yaml");
+      try {
+        await waitForApiRefused();
+      } finally {
+        await moveManifestBack("kube-apiserver.yaml");
+      }
+      await waitForAdminControlPlane();
+      // The kubelet kept the etcd static pod running all along.
+      expect(await podField("kube-system", "etcd-admin-master", "{.status.startTime}")).toBe(
+        etcdStarted,
+      );
+      expect(
+        await podField(
+          "kube-system",
+          "etcd-admin-master",
+          "{.status.containerStatuses[0].restartCount}",
+        ),
+      ).toBe("0");
     });
 
     it("refuses a request with a wrong token", async () => {

@@ -19,11 +19,14 @@ import { applyDefaults } from "./apiserver/defaults.ts";
 import { kubeconfigFor, startApiServer, type RunningApiServer } from "./apiserver/index.ts";
 import { RESOURCES } from "./apiserver/registry.ts";
 import {
+  ADMIN_ETCD_DATA_DIR_IN_POD,
+  ADMIN_ETCD_DATA_DIR_ON_NODE,
   KUBE_SYSTEM,
   prepareAdminControlPlane,
   SSH_KEY_FIELD,
   SSH_KEYS_SECRET,
 } from "./cluster/admin-control-plane.ts";
+import { startAdminApiGate } from "./cluster/admin-api-gate.ts";
 import { startControllers, type Controllers } from "./cluster/controllers/index.ts";
 import { nodeFaults, type NodeFaults } from "./cluster/node-faults.ts";
 import { switchPodManagementPolicy } from "./cluster/pod-management.ts";
@@ -68,6 +71,12 @@ export interface SandboxOptions {
    * `unreachable` host route): its sshd is reachable only through the jump host.
    */
   privateNetwork?: boolean;
+  /**
+   * Default true: once started, the API server refuses connections while admin-master's
+   * kube-apiserver static pod is not running and Ready (it needs the admin etcd), as a real
+   * one would (cluster/admin-api-gate.ts). False: it answers whatever the admin control plane does.
+   */
+  apiDependsOnAdminControlPlane?: boolean;
   logger?: Logger;
 }
 
@@ -106,8 +115,15 @@ export interface SandboxLayout {
     nodeRoot: string;
     manifestsDir: string;
     pkiDir: string;
+    /** The admin etcd's data on this machine: `<nodeRoot>/opt/data/var/lib/etcd`. */
     etcdDataDir: string;
+    /** The same folder as the node sees it (over SSH, the hostPath): `/opt/data/var/lib/etcd`. */
+    etcdDataDirOnNode: string;
+    /** ... and as the etcd container sees it (its `--data-dir`): `/var/lib/etcd`. */
+    etcdDataDirInPod: string;
     adminConfPath: string;
+    /** Whether the API server goes away while the admin control plane is down (the option). */
+    apiDependsOnControlPlane: boolean;
     sshKeySecret: { namespace: string; name: string; field: string };
   };
   /** The node's sshd and the jump host (see ssh/README.md). */
@@ -284,6 +300,19 @@ async function bringUp(
     );
   }
 
+  const apiDependsOnControlPlane = options.apiDependsOnAdminControlPlane ?? true;
+  if (apiDependsOnControlPlane) {
+    // Only now: during start-up the API server answers while the control plane comes up.
+    const gate = startAdminApiGate({
+      store,
+      apiServer,
+      namespace: KUBE_SYSTEM,
+      pods: [`kube-apiserver-${ADMIN_MASTER}`, `etcd-${ADMIN_MASTER}`],
+      logger,
+    });
+    teardown.add(async () => gate.stop());
+  }
+
   const kubeconfigPath = join(dir, "admin.kubeconfig");
   await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
   const layout = describeLayout({
@@ -297,6 +326,7 @@ async function bringUp(
     nodeRoot,
     ssh: ssh.layout,
     content,
+    apiDependsOnControlPlane,
   });
   await writeFile(join(dir, "sandbox.json"), `${JSON.stringify(layout, null, 2)}\n`);
   await writeFile(join(dir, READY_FILE), `${new Date().toISOString()}\n`);
@@ -442,6 +472,7 @@ function describeLayout(input: {
   nodeRoot: string;
   ssh: SandboxSshLayout;
   content: Record<string, SeedSummary>;
+  apiDependsOnControlPlane: boolean;
 }): SandboxLayout {
   const { plan, runtime } = input;
   const clusterNames = [...new Set(plan.members.map((member) => member.cluster))];
@@ -483,7 +514,10 @@ function describeLayout(input: {
       manifestsDir: input.adminPlane.manifestsDir,
       pkiDir: input.adminPlane.pkiDir,
       etcdDataDir: input.adminPlane.etcdDataDir,
+      etcdDataDirOnNode: ADMIN_ETCD_DATA_DIR_ON_NODE,
+      etcdDataDirInPod: ADMIN_ETCD_DATA_DIR_IN_POD,
       adminConfPath: join(input.nodeRoot, "etc/kubernetes/admin.conf"),
+      apiDependsOnControlPlane: input.apiDependsOnControlPlane,
       sshKeySecret: { namespace: KUBE_SYSTEM, name: SSH_KEYS_SECRET, field: SSH_KEY_FIELD },
     },
     ssh: structuredClone(input.ssh),
