@@ -4,6 +4,7 @@ import { SharedInputs } from "../common/shared-inputs.ts";
 export const Inputs = {
   ...SharedInputs,
   Clusters: "clusters",
+  UserKubeconfigs: "user-kubeconfigs",
   AllowUnencrypted: "allow-unencrypted",
 } as const;
 
