@@ -152,7 +152,7 @@ export async function resolveClusters(
   if (unknown.length) {
     throw new ConfigurationError(
       "clusters",
-      `no user cluster named ${unknown.join(", ")} (no StatefulSet kube-etcd in such a namespace, and no such cluster among the user kubeconfigs); the user clusters here are: ${[...etcdNamespaces, ...controlPlaneV2].join(", ") || "none"}.`,
+      `no user cluster named ${unknown.join(", ")} (no StatefulSet kube-etcd in such a namespace${controlPlaneV2.length ? ", and no such cluster among the user kubeconfigs" : ""}); the user clusters here are: ${[...etcdNamespaces, ...controlPlaneV2].join(", ") || "none"}.`,
     );
   }
   return names.map((name) => {

@@ -9,7 +9,7 @@
 import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentities } from "../../src/core/crypto/age.ts";
@@ -53,6 +53,24 @@ afterAll(async () => {
   await sandbox?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 }, SLOW_MACHINE_MS);
+
+function runCli(
+  cli: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { env, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const exitCode = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+        done({ stdout: String(stdout), stderr: String(stderr), exitCode });
+      },
+    );
+  });
+}
 
 /** uc3's live keys, as its member's own etcdctl lists them, through uc3's API. */
 async function liveKeysOfUc3(pod: string): Promise<string[]> {
@@ -131,6 +149,34 @@ describe("etcd-backup of a Controlplane V2 user cluster", { timeout: SLOW_MACHIN
       .sort();
     expect(stored).toEqual(before);
     expect(result.keys).toBe(before.length);
+  });
+
+  it("backs up uc3 from the CLI with --user-kubeconfig, and refuses a missing one with exit 2", async () => {
+    const cli = resolve(import.meta.dirname, "../../bin/etcd-backup-actions.mjs");
+    const destination = join(work, "cli-store");
+    const common = ["backup", "--destination", `file://${destination}`, "--recipient", recipient];
+    const env = { ...process.env, KUBECONFIG: sandbox?.kubeconfigPath ?? "" };
+    const ok = await runCli(
+      cli,
+      [...common, "--clusters", "uc3", "--user-kubeconfig", uc3.kubeconfigPath, "--output", "json"],
+      env,
+    );
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const results = JSON.parse(ok.stdout) as Array<{
+      cluster: string;
+      kind: string;
+      outcome: string;
+    }>;
+    expect(results).toMatchObject([{ cluster: "uc3", kind: "user-etcd", outcome: "stored" }]);
+
+    const missing = join(work, "no-such-kubeconfig");
+    const refused = await runCli(
+      cli,
+      [...common, "--clusters", "all", "--user-kubeconfig", missing],
+      env,
+    );
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`--user-kubeconfig: cannot read "${missing}" (ENOENT)`);
   });
 
   it("refuses uc3 by name without its kubeconfig, before anything is touched", async () => {
