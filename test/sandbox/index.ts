@@ -643,3 +643,4 @@ export {
   parseUserClusters,
 } from "./cluster/topology.ts";
 export type { UserClusterSpec } from "./cluster/topology.ts";
+export { adminEtcdDatabase, adminEtcdPids, breakAdminEtcd } from "./admin-etcd-faults.ts";
