@@ -10,6 +10,7 @@ import { parseRecipients } from "../core/crypto/age.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
 import { quoteValue, redactSecrets, secretLookalike } from "../core/redact.ts";
 import { isValidClusterName } from "../core/etcd/profiles.ts";
+import type { UserClusterAccess } from "../core/kube/user-kubeconfigs.ts";
 import { formatBytes } from "../core/format.ts";
 import { consoleLogger, type Logger } from "../core/log/logger.ts";
 import { COMPRESSIONS, type Compression } from "../core/storage/compression.ts";
@@ -55,6 +56,8 @@ export interface StorageRequest {
 interface BackupFlags extends StorageFlags {
   kubeconfig?: string;
   clusters?: string;
+  /** Controlplane V2 user clusters' kubeconfigs (files or folders), repeatable. */
+  userKubeconfig?: string[];
   allowUnencrypted?: boolean;
 }
 
@@ -135,6 +138,7 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   keepLast: "--keep-last",
   maxAge: "--max-age",
   clusters: "--clusters",
+  userKubeconfigs: "--user-kubeconfig",
   allowUnencrypted: "--allow-unencrypted",
   paths: "--path",
   jumpHost: "--jump-host",
@@ -215,6 +219,11 @@ export function registerBackupCommands(program: Command): void {
     )
     .option("--kubeconfig <path>", "the admin cluster's kubeconfig (default: $KUBECONFIG)")
     .option("--clusters <list>", "all, admin, or user cluster names, comma-separated (uc1,uc2)")
+    .option(
+      "--user-kubeconfig <path>",
+      "a Controlplane V2 user cluster's kubeconfig, or a folder of them (repeatable); named by its cluster",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--allow-unencrypted", "store in clear text (a snapshot holds every Secret)")
     .option("--dry-run", "show which member of which cluster would be backed up; change nothing");
   addStorageOptions(command, "backups per cluster").action(async (flags: BackupFlags) => {
@@ -226,9 +235,14 @@ export function registerBackupCommands(program: Command): void {
 async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promise<number> {
   let request: BackupRequest;
   let config: KubeConfig;
+  let userClusters: UserClusterAccess[];
   try {
     request = parseBackupFlags(flags, env);
     config = await loadKubeconfigFlag(request.kubeconfigPath);
+    const { loadUserKubeconfigs } = await import("../core/kube/user-kubeconfigs.ts");
+    userClusters = await loadUserKubeconfigs(flags.userKubeconfig ?? []).catch((error: unknown) => {
+      throw asFlagError(error);
+    });
   } catch (error) {
     process.stderr.write(`error: ${cliMessage(error)}\n`);
     return EXIT_BAD_FLAG;
@@ -236,7 +250,7 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
   const progressBar = process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
   const logger = progressBar ? progressBar.wrap(consoleLogger()) : consoleLogger();
   try {
-    await checkClustersExist(config, request.clusters);
+    await checkClustersExist(config, request.clusters, userClusters);
   } catch (error) {
     logger.error(cliMessage(error));
     return asFlagError(error) instanceof FlagError ? EXIT_BAD_FLAG : EXIT_FAILED;
@@ -254,6 +268,7 @@ async function backupCommand(flags: BackupFlags, env: NodeJS.ProcessEnv): Promis
           cleanups,
           config,
           clusters: request.clusters,
+          userClusters,
           store,
           recipients: request.recipients,
           allowUnencrypted: request.allowUnencrypted,
@@ -379,10 +394,14 @@ export async function loadKubeconfigFlag(path: string): Promise<KubeConfig> {
 }
 
 /** Unknown user cluster names are a flag to fix (exit 2), found before anything is touched. */
-async function checkClustersExist(config: KubeConfig, clusters: string[]): Promise<void> {
+async function checkClustersExist(
+  config: KubeConfig,
+  clusters: string[],
+  userClusters: UserClusterAccess[],
+): Promise<void> {
   const { resolveClusters } = await import("../procedures/etcd-backup.ts");
   try {
-    await resolveClusters(config, clusters);
+    await resolveClusters(config, clusters, userClusters);
   } catch (error) {
     if (error instanceof ConfigurationError) throw asFlagError(error);
     throw new Error(`Cannot list the clusters: ${errorMessage(error)}`, { cause: error });

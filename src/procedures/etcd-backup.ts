@@ -31,10 +31,12 @@ import {
 } from "../core/etcd/pod-snapshot.ts";
 import {
   adminClusterProfile,
+  controlPlaneV2Profile,
   isValidClusterName,
   userClusterProfile,
   type EtcdClusterProfile,
 } from "../core/etcd/profiles.ts";
+import { USER_KUBECONFIGS_FIELD, type UserClusterAccess } from "../core/kube/user-kubeconfigs.ts";
 import { errorMessage } from "../core/errors.ts";
 import { ConfigMapJournal } from "../core/kube/configmap-journal.ts";
 import { startSnapshotTransfer } from "../core/etcd/snapshot-transfer.ts";
@@ -54,6 +56,11 @@ export interface EtcdBackupOptions {
   config: KubeConfig;
   /** `["all"]`, `["admin"]`, user cluster names, or a mix of admin and names. */
   clusters: string[];
+  /**
+   * Controlplane V2 user clusters, each reached through its own kubeconfig (named by its
+   * cluster); `all` includes them, and `clusters` may name them.
+   */
+  userClusters?: UserClusterAccess[];
   store: SnapshotStore;
   recipients: string[];
   allowUnencrypted: boolean;
@@ -98,6 +105,7 @@ export interface ClusterBackupResult extends BackupResult {
 export async function resolveClusters(
   config: KubeConfig,
   requested: string[],
+  userClusters: UserClusterAccess[] = [],
 ): Promise<EtcdClusterProfile[]> {
   if (requested.length === 0) {
     throw new ConfigurationError(
@@ -127,15 +135,46 @@ export async function resolveClusters(
       cause: error,
     });
   }
-  const names = requested.includes("all") ? ["admin", ...etcdNamespaces] : [...new Set(requested)];
-  const unknown = names.filter((name) => name !== "admin" && !etcdNamespaces.includes(name));
+  const controlPlaneV2 = userClusters.map((cluster) => cluster.name);
+  const clash = controlPlaneV2.filter((name) => etcdNamespaces.includes(name));
+  if (clash.length) {
+    throw new ConfigurationError(
+      USER_KUBECONFIGS_FIELD,
+      `${clash.join(", ")} ${clash.length === 1 ? "is" : "are"} also a kubeception user cluster (a kube-etcd StatefulSet in the admin cluster); expected each name once: give only the kubeconfigs of Controlplane V2 clusters.`,
+    );
+  }
+  const names = requested.includes("all")
+    ? ["admin", ...etcdNamespaces, ...[...controlPlaneV2].sort()]
+    : [...new Set(requested)];
+  const known = (name: string) =>
+    name === "admin" || etcdNamespaces.includes(name) || controlPlaneV2.includes(name);
+  const unknown = names.filter((name) => !known(name));
   if (unknown.length) {
     throw new ConfigurationError(
       "clusters",
-      `no user cluster named ${unknown.join(", ")} (no StatefulSet kube-etcd in such a namespace); the user clusters here are: ${etcdNamespaces.join(", ") || "none"}.`,
+      `no user cluster named ${unknown.join(", ")} (no StatefulSet kube-etcd in such a namespace${controlPlaneV2.length ? ", and no such cluster among the user kubeconfigs" : ""}); the user clusters here are: ${[...etcdNamespaces, ...controlPlaneV2].join(", ") || "none"}.`,
     );
   }
-  return names.map((name) => (name === "admin" ? adminClusterProfile() : userClusterProfile(name)));
+  return names.map((name) => {
+    if (name === "admin") return adminClusterProfile();
+    return controlPlaneV2.includes(name) ? controlPlaneV2Profile(name) : userClusterProfile(name);
+  });
+}
+
+/** What `all` found, by topology: one line for the job log. */
+export function describeFoundClusters(profiles: EtcdClusterProfile[]): string {
+  const of = (topology: EtcdClusterProfile["topology"]) =>
+    profiles.filter((profile) => profile.topology === topology).map((profile) => profile.cluster);
+  const list = (names: string[]) => names.join(", ") || "none";
+  return `Found the admin cluster's etcd${of("admin").length ? "" : " (not requested)"}; kubeception user clusters: ${list(of("kubeception"))}; Controlplane V2 user clusters: ${list(of("controlplane-v2"))}.`;
+}
+
+/** The API the cluster's etcd pods are reached through: its own for Controlplane V2, else the admin one. */
+function configFor(options: EtcdBackupOptions, profile: EtcdClusterProfile): KubeConfig {
+  if (profile.topology !== "controlplane-v2") return options.config;
+  const access = options.userClusters?.find((cluster) => cluster.name === profile.cluster);
+  if (!access) throw new Error(`no kubeconfig for Controlplane V2 cluster ${profile.cluster}`);
+  return access.config;
 }
 
 /** The backup of one cluster, declared once: `dry-run` prints it, a run executes it. */
@@ -197,7 +236,8 @@ export function etcdBackupPlan(profile: EtcdClusterProfile, destination: string)
 
 export async function runEtcdBackup(options: EtcdBackupOptions): Promise<ClusterBackupResult[]> {
   const { logger } = options;
-  const profiles = await resolveClusters(options.config, options.clusters);
+  const profiles = await resolveClusters(options.config, options.clusters, options.userClusters);
+  if (options.clusters.includes("all")) logger.info(describeFoundClusters(profiles));
   const results: ClusterBackupResult[] = [];
   for (const profile of profiles) {
     options.signal?.throwIfAborted();
@@ -230,7 +270,8 @@ async function restoreHoldsLock(
   options: EtcdBackupOptions,
   profile: EtcdClusterProfile,
 ): Promise<ClusterBackupResult | undefined> {
-  if (profile.kind !== "user") return undefined;
+  // Only kubeception restores exist yet; their lock is in the cluster's admin namespace.
+  if (profile.topology !== "kubeception") return undefined;
   const journal = new ConfigMapJournal(options.config, profile.namespace);
   if ((await journal.read()).length === 0) return undefined;
   const error = `a restore of ${profile.cluster} is in progress or unfinished (its lock: ${journal.description}); not backed up now. Finish the restore (rerun it) or undo it, and the next backup takes ${profile.cluster} again.`;
@@ -265,7 +306,7 @@ async function planOnly(
     result.member = chosen.pod;
     result.node = chosen.node;
     result.size = chosen.status?.dbSize;
-    await checkRoom(run, { config: options.config, profile, pod: chosen.pod }, chosen);
+    await checkRoom(run, { config: configFor(options, profile), profile, pod: chosen.pod }, chosen);
     options.logger.info(
       `Dry run: would snapshot ${profile.cluster} from ${chosen.pod} on ${chosen.node} (database ${formatBytes(chosen.status?.dbSize ?? 0)}); nothing was changed.`,
     );
@@ -285,12 +326,12 @@ async function chooseMember(
 ): Promise<MemberHealth> {
   const members = await run.run(
     "findMembers",
-    () => findMembers(options.config, profile),
+    () => findMembers(configFor(options, profile), profile),
     (found) => found.map((member) => `${member.pod}@${member.node || "unscheduled"}`).join(", "),
   );
   const health = await run.run(
     "checkHealth",
-    () => checkMemberHealth(options.config, profile, members),
+    () => checkMemberHealth(configFor(options, profile), profile, members),
     (checked) =>
       checked
         .map(
@@ -343,7 +384,7 @@ async function backUpCluster(
     const member = await chooseMember(options, profile, run);
     result.member = member.pod;
     result.node = member.node;
-    target = { config: options.config, profile, pod: member.pod };
+    target = { config: configFor(options, profile), profile, pod: member.pod };
     const podTarget = target;
     const databaseBytes = member.status?.dbSize ?? 0;
     const timeoutMs = options.snapshotTimeoutMs ?? snapshotSaveTimeoutMs(databaseBytes);
@@ -465,6 +506,7 @@ async function saveStreamAndStore(
         pod: target.pod,
         member: facts.member.pod,
         node: facts.member.node,
+        topology: profile.topology,
       },
       logger: options.logger,
       beforeManifest: async (plaintext: Digest) => {

@@ -28,6 +28,12 @@ import {
 } from "./cluster/admin-control-plane.ts";
 import { startAdminApiGate } from "./cluster/admin-api-gate.ts";
 import { startControllers, type Controllers } from "./cluster/controllers/index.ts";
+import {
+  checkControlPlaneV2Specs,
+  startControlPlaneV2Cluster,
+  type ControlPlaneV2Layout,
+  type ControlPlaneV2Spec,
+} from "./cluster/controlplane-v2.ts";
 import { nodeFaults, type NodeFaults } from "./cluster/node-faults.ts";
 import { switchPodManagementPolicy } from "./cluster/pod-management.ts";
 import { waitForCluster } from "./cluster/readiness.ts";
@@ -78,6 +84,11 @@ export interface SandboxOptions {
    * one would (cluster/admin-api-gate.ts). False: it answers whatever the admin control plane does.
    */
   apiDependsOnAdminControlPlane?: boolean;
+  /**
+   * Controlplane V2 user clusters (issue 16), e.g. `[{ name: "uc3", nodes: 3 }]`: each its own
+   * API server and control-plane nodes (cluster/controlplane-v2.ts). Default none.
+   */
+  controlPlaneV2Clusters?: ControlPlaneV2Spec[];
   logger?: Logger;
 }
 
@@ -130,6 +141,8 @@ export interface SandboxLayout {
   /** The node's sshd and the jump host (see ssh/README.md). */
   ssh: SandboxSshLayout;
   content: Record<string, SeedSummary>;
+  /** Controlplane V2 user clusters (the option); their etcd content is in content[name]. */
+  controlPlaneV2Clusters: ControlPlaneV2Layout[];
 }
 
 export interface Sandbox {
@@ -152,6 +165,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const userClusters = options.userClusters ?? [...DEFAULT_USER_CLUSTERS];
   const plan = planCluster(userClusters);
   checkDataSize(options.etcdDataMb);
+  checkControlPlaneV2Specs(options.controlPlaneV2Clusters ?? []);
   const sandboxId = randomBytes(4).toString("hex").slice(0, 6);
   const ownsDir = !options.dir;
   const dir = options.dir ? resolve(options.dir) : await mkdtemp(join(tmpdir(), "etcd-sandbox-"));
@@ -286,12 +300,27 @@ async function bringUp(
       options.etcdDataMb,
     );
   })();
-  // Both settle before a failure is thrown, so teardown never races a start still running.
-  const [sshStart, seeded] = await Promise.allSettled([sshStarting, seeding]);
+  // Controlplane V2 clusters: their own nodes (a runtime each), API server and sshds.
+  const cpv2Starting = startControlPlaneV2Clusters(
+    options,
+    sandboxId,
+    dir,
+    workDir,
+    teardown,
+    store,
+  );
+  // All settle before a failure is thrown, so teardown never races a start still running.
+  const [sshStart, seeded, cpv2Start] = await Promise.allSettled([
+    sshStarting,
+    seeding,
+    cpv2Starting,
+  ]);
   if (sshStart.status === "rejected") throw sshStart.reason;
   if (seeded.status === "rejected") throw seeded.reason;
+  if (cpv2Start.status === "rejected") throw cpv2Start.reason;
   const ssh = sshStart.value;
-  const content = seeded.value;
+  const content = { ...seeded.value, ...cpv2Start.value.content };
+  const controlPlaneV2Clusters = cpv2Start.value.layouts;
   phase("content written");
   if (options.privateNetwork) {
     // Seeding reached the admin etcd at the node's address; from here on nothing may.
@@ -328,6 +357,7 @@ async function bringUp(
     ssh: ssh.layout,
     content,
     apiDependsOnControlPlane,
+    controlPlaneV2Clusters,
   });
   await writeFile(join(dir, "sandbox.json"), `${JSON.stringify(layout, null, 2)}\n`);
   await writeFile(join(dir, READY_FILE), `${new Date().toISOString()}\n`);
@@ -474,6 +504,7 @@ function describeLayout(input: {
   ssh: SandboxSshLayout;
   content: Record<string, SeedSummary>;
   apiDependsOnControlPlane: boolean;
+  controlPlaneV2Clusters: ControlPlaneV2Layout[];
 }): SandboxLayout {
   const { plan, runtime } = input;
   const clusterNames = [...new Set(plan.members.map((member) => member.cluster))];
@@ -523,7 +554,40 @@ function describeLayout(input: {
     },
     ssh: structuredClone(input.ssh),
     content: input.content,
+    controlPlaneV2Clusters: structuredClone(input.controlPlaneV2Clusters),
   };
+}
+
+/**
+ * Starts each Controlplane V2 cluster on a node runtime of its own (id: the sandbox's plus
+ * `v<index>`, so a killed sandbox's leftovers are still found by id), puts its namespace and
+ * SSH key secret into the admin cluster, and seeds its etcd.
+ */
+async function startControlPlaneV2Clusters(
+  options: SandboxOptions & { logger: Logger },
+  sandboxId: string,
+  dir: string,
+  workDir: string,
+  teardown: Teardown,
+  adminStore: ObjectStore,
+): Promise<{ layouts: ControlPlaneV2Layout[]; content: Record<string, SeedSummary> }> {
+  const layouts: ControlPlaneV2Layout[] = [];
+  const content: Record<string, SeedSummary> = {};
+  // One after the other: each start is mostly openssl and etcd start-up on a 2-core machine.
+  for (const [index, spec] of (options.controlPlaneV2Clusters ?? []).entries()) {
+    const cluster = await startControlPlaneV2Cluster({
+      spec,
+      runtimeId: `${sandboxId}v${index}`,
+      dir,
+      workDir,
+      logger: options.logger,
+      onTeardown: (step) => teardown.add(step),
+    });
+    for (const [resource, object] of cluster.adminObjects) create(adminStore, resource, object);
+    content[spec.name] = await cluster.seed();
+    layouts.push(cluster.layout);
+  }
+  return { layouts, content };
 }
 
 function checkDataSize(etcdDataMb: number | undefined): void {

@@ -1,6 +1,6 @@
 /**
  * `npm run sandbox -- --dir DIR [--user-clusters uc1:3,uc2:1] [--etcd-data-mb N]
- * [--quota-backend-bytes N] [--private-network]`: runs the
+ * [--quota-backend-bytes N] [--private-network] [--cpv2 uc3:3]`: runs the
  * sandbox admin cluster in the foreground until SIGINT or SIGTERM, then tears it down.
  * Ready when DIR/ready exists; DIR/admin.kubeconfig and DIR/sandbox.json say how to reach it,
  * and it prints how to ssh to admin-master (directly, and through the jump host).
@@ -8,6 +8,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { consoleLogger } from "../../src/core/log/logger.ts";
 import { parseUserClusters, startSandbox, type Sandbox } from "./index.ts";
+import { parseControlPlaneV2Clusters } from "./cluster/controlplane-v2.ts";
 import { sshInstructions } from "./ssh/sandbox-ssh.ts";
 
 interface Flags {
@@ -16,6 +17,7 @@ interface Flags {
   etcdDataMb?: number;
   quotaBackendBytes?: number;
   privateNetwork?: boolean;
+  cpv2?: string;
   verbose?: boolean;
 }
 
@@ -56,6 +58,10 @@ export async function main(argv: string[]): Promise<void> {
       "--private-network",
       "reach admin-master's sshd only through the jump host (no direct route from this machine)",
     )
+    .option(
+      "--cpv2 <list>",
+      "Controlplane V2 user clusters and their control-plane node counts, e.g. uc3:3 (own API server, kubeconfig DIR/<name>.kubeconfig)",
+    )
     .option("--verbose", "print debug lines")
     .showHelpAfterError()
     .parse(argv);
@@ -63,8 +69,10 @@ export async function main(argv: string[]): Promise<void> {
   const logger = consoleLogger({ verbose: Boolean(flags.verbose) });
 
   let userClusters;
+  let controlPlaneV2Clusters;
   try {
     userClusters = flags.userClusters ? parseUserClusters(flags.userClusters) : undefined;
+    controlPlaneV2Clusters = flags.cpv2 ? parseControlPlaneV2Clusters(flags.cpv2) : undefined;
   } catch (error) {
     program.error(`error: ${(error as Error).message}`);
   }
@@ -90,12 +98,17 @@ export async function main(argv: string[]): Promise<void> {
       ? { quotaBackendBytes: flags.quotaBackendBytes }
       : {}),
     privateNetwork: Boolean(flags.privateNetwork),
+    ...(controlPlaneV2Clusters ? { controlPlaneV2Clusters } : {}),
     logger,
   });
   logger.info(`sandbox: API server ${sandbox.layout.apiServerUrl}`);
   logger.info(`sandbox: export KUBECONFIG=${sandbox.kubeconfigPath}`);
   for (const line of sshInstructions(sandbox.layout.ssh, sandbox.kubeconfigPath))
     logger.info(`sandbox: ssh ${line}`);
+  for (const cluster of sandbox.layout.controlPlaneV2Clusters)
+    logger.info(
+      `sandbox: Controlplane V2 cluster ${cluster.name}: KUBECONFIG=${cluster.kubeconfigPath}; nodes ${cluster.nodes.map((node) => `${node.name} ${node.internalIP}`).join(", ")}`,
+    );
   logger.info(`sandbox: layout in ${sandbox.dir}/sandbox.json; Ctrl-C to stop`);
   await stopped;
   await sandbox.stop();

@@ -59,6 +59,7 @@ export const INPUT_OF_FIELD: Readonly<Record<string, string>> = {
   keepLast: SharedInputs.RetentionCount,
   maxAge: SharedInputs.RetentionDays,
   clusters: "clusters",
+  userKubeconfigs: "user-kubeconfigs",
   allowUnencrypted: "allow-unencrypted",
   paths: "paths",
   jumpHost: "jump-host",

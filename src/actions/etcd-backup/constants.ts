@@ -6,6 +6,7 @@ export const Inputs = {
   ...SharedInputs,
   GithubToken: ArtifactRunInputs.GithubToken,
   Clusters: "clusters",
+  UserKubeconfigs: "user-kubeconfigs",
   AllowUnencrypted: "allow-unencrypted",
 } as const;
 

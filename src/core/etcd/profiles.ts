@@ -6,6 +6,13 @@ import { isClusterName } from "../storage/layout.ts";
 
 export type EtcdClusterKind = "user" | "admin";
 
+/**
+ * Where a cluster's etcd runs: `kubeception` (a user cluster's StatefulSet kube-etcd in the
+ * admin cluster), `controlplane-v2` (static pods on the user cluster's own control-plane
+ * nodes, reached through its own API server), or `admin` (the admin master's static pod).
+ */
+export type EtcdTopology = "kubeception" | "controlplane-v2" | "admin";
+
 export interface EtcdCertificatePaths {
   caPath: string;
   certPath: string;
@@ -14,6 +21,7 @@ export interface EtcdCertificatePaths {
 
 export interface EtcdClusterProfile {
   kind: EtcdClusterKind;
+  topology: EtcdTopology;
   /** The cluster's name as the user says it: `admin`, or the user cluster's namespace. */
   cluster: string;
   namespace: string;
@@ -34,6 +42,7 @@ export const ETCD_CLIENT_ENDPOINT = "https://127.0.0.1:2379";
 export function userClusterProfile(name: string): EtcdClusterProfile {
   return {
     kind: "user",
+    topology: "kubeception",
     cluster: name,
     namespace: name,
     container: "kube-etcd",
@@ -51,6 +60,7 @@ export function userClusterProfile(name: string): EtcdClusterProfile {
 export function adminClusterProfile(): EtcdClusterProfile {
   return {
     kind: "admin",
+    topology: "admin",
     cluster: "admin",
     namespace: "kube-system",
     container: "etcd",
@@ -60,6 +70,28 @@ export function adminClusterProfile(): EtcdClusterProfile {
       caPath: "/etc/kubernetes/pki/etcd/ca.crt",
       certPath: "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
       keyPath: "/etc/kubernetes/pki/etcd/healthcheck-client.key",
+    },
+  };
+}
+
+/**
+ * A Controlplane V2 user cluster's etcd: the static pods `etcd-<node>` in kube-system of the
+ * USER cluster, with the client certificates the vendor's backup uses
+ * (how-to/back-up-user-cluster): the member's own server certificate.
+ */
+export function controlPlaneV2Profile(name: string): EtcdClusterProfile {
+  return {
+    kind: "user",
+    topology: "controlplane-v2",
+    cluster: name,
+    namespace: "kube-system",
+    container: "etcd",
+    memberLabelSelector: "component=etcd,tier=control-plane",
+    endpoint: ETCD_CLIENT_ENDPOINT,
+    certificates: {
+      caPath: "/etc/kubernetes/pki/etcd/ca.crt",
+      certPath: "/etc/kubernetes/pki/etcd/server.crt",
+      keyPath: "/etc/kubernetes/pki/etcd/server.key",
     },
   };
 }

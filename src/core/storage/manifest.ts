@@ -27,6 +27,8 @@ export interface BackupSource {
   /** The etcd member name (e.g. kube-etcd-0) or the admin etcd member. */
   member?: string;
   node?: string;
+  /** Where the etcd ran (kubeception, controlplane-v2, admin); absent in older manifests. */
+  topology?: string;
 }
 
 export type Encryption =
@@ -230,7 +232,7 @@ function validateManifest(value: unknown, where: string): BackupManifest {
   }
   const sourceRecord = read.object(root.source, "source");
   const source: BackupSource = {};
-  for (const key of ["namespace", "pod", "member", "node"] as const) {
+  for (const key of ["namespace", "pod", "member", "node", "topology"] as const) {
     const text = read.optionalString(sourceRecord[key], `source.${key}`);
     if (text !== undefined) source[key] = text;
   }

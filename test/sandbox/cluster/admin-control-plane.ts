@@ -178,32 +178,37 @@ async function serviceAccountKeys(pkiDir: string): Promise<void> {
  * the private half only in the secret (the scratch copy is removed at once).
  */
 async function makeSshKey(nodeRoot: string, workDir: string): Promise<KubeObject> {
+  const privateKey = await authorizeNewSshKey([nodeRoot], workDir, "ubuntu@admin-master");
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: SSH_KEYS_SECRET, namespace: KUBE_SYSTEM },
+    type: "Opaque",
+    data: { [SSH_KEY_FIELD]: privateKey.toString("base64") },
+  };
+}
+
+/**
+ * A new ed25519 key whose public half is user `ubuntu`'s authorized_keys on every node root
+ * given; returns the private half (the scratch copy is removed at once).
+ */
+export async function authorizeNewSshKey(
+  nodeRoots: string[],
+  workDir: string,
+  comment: string,
+): Promise<Buffer> {
   const scratch = await mkdtemp(join(workDir, "sshkey-"));
   try {
     const keyPath = join(scratch, "id_ed25519");
-    await run("ssh-keygen", [
-      "-q",
-      "-t",
-      "ed25519",
-      "-N",
-      "",
-      "-C",
-      "ubuntu@admin-master",
-      "-f",
-      keyPath,
-    ]);
+    await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", keyPath]);
     const privateKey = await readFile(keyPath);
     const publicKey = await readFile(`${keyPath}.pub`, "utf8");
-    const sshDir = join(nodeRoot, "home/ubuntu/.ssh");
-    await mkdir(sshDir, { recursive: true, mode: 0o700 });
-    await writeFile(join(sshDir, "authorized_keys"), publicKey, { mode: 0o600 });
-    return {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: SSH_KEYS_SECRET, namespace: KUBE_SYSTEM },
-      type: "Opaque",
-      data: { [SSH_KEY_FIELD]: privateKey.toString("base64") },
-    };
+    for (const nodeRoot of nodeRoots) {
+      const sshDir = join(nodeRoot, "home/ubuntu/.ssh");
+      await mkdir(sshDir, { recursive: true, mode: 0o700 });
+      await writeFile(join(sshDir, "authorized_keys"), publicKey, { mode: 0o600 });
+    }
+    return privateKey;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -127,7 +127,7 @@ function endpoint(host: SshHost, user: string): SandboxSshEndpoint {
  * node root's authorized_keys (prepareAdminControlPlane); startSshHost makes its owner and
  * modes what StrictModes wants.
  */
-async function startNodeSshd(
+export async function startNodeSshd(
   node: RuntimeNode,
   nodeRoot: string,
   workDir: string,
