@@ -55,6 +55,8 @@ export interface SandboxOptions {
   userClusters?: UserClusterSpec[];
   /** Grow uc1's etcd to about this many MB, for benchmarks. */
   etcdDataMb?: number;
+  /** Add this many Kubernetes-like objects of 1-20 KB to uc1's etcd, for benchmarks. */
+  etcdObjects?: number;
   /**
    * After seeding, the runner can no longer reach admin-master's address directly (an
    * `unreachable` host route): its sshd is reachable only through the jump host.
@@ -125,6 +127,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const userClusters = options.userClusters ?? [...DEFAULT_USER_CLUSTERS];
   const plan = planCluster(userClusters);
   checkDataSize(options.etcdDataMb);
+  checkObjectCount(options.etcdObjects);
   const sandboxId = randomBytes(4).toString("hex").slice(0, 6);
   const ownsDir = !options.dir;
   const dir = options.dir ? resolve(options.dir) : await mkdtemp(join(tmpdir(), "etcd-sandbox-"));
@@ -187,7 +190,11 @@ async function bringUp(
     create(store, "namespaces", namespaceObject(name));
   }
   create(store, "secrets", adminPlane.sshKeysSecret);
-  const quotaBackendBytes = Math.max(2 * 1024 ** 3, (options.etcdDataMb ?? 0) * 4 * 1024 ** 2);
+  // An object averages ~4.6 KB and costs ~6 KB of bolt pages: room for 4x that, as for MB.
+  const quotaBackendBytes = Math.max(
+    2 * 1024 ** 3,
+    (options.etcdDataMb ?? 0) * 4 * 1024 ** 2 + (options.etcdObjects ?? 0) * 24 * 1024,
+  );
   userClusters.forEach((cluster, index) => {
     const objects = userClusterObjects({
       cluster,
@@ -240,6 +247,7 @@ async function bringUp(
       etcdTls as EtcdTlsFiles[],
       adminPlane.pkiDir,
       options.etcdDataMb,
+      options.etcdObjects,
     );
   })();
   // Both settle before a failure is thrown, so teardown never races a start still running.
@@ -369,6 +377,7 @@ async function seedAll(
   etcdTls: EtcdTlsFiles[],
   adminPkiDir: string,
   etcdDataMb: number | undefined,
+  etcdObjects?: number,
 ): Promise<Record<string, SeedSummary>> {
   const jobs = userClusters.map(async (cluster, index) => {
     const tls = etcdTls[index] as EtcdTlsFiles;
@@ -382,9 +391,14 @@ async function seedAll(
       key: tls.key,
     };
     const dataMb = index === 0 ? etcdDataMb : undefined;
+    const objects = index === 0 ? etcdObjects : undefined;
     return [
       cluster.name,
-      await seedEtcd(endpoint, { cluster: cluster.name, ...(dataMb ? { dataMb } : {}) }),
+      await seedEtcd(endpoint, {
+        cluster: cluster.name,
+        ...(dataMb ? { dataMb } : {}),
+        ...(objects ? { objects } : {}),
+      }),
     ] as const;
   });
   const master = runtime.nodes.find((node) => node.name === ADMIN_MASTER);
@@ -468,6 +482,15 @@ function checkDataSize(etcdDataMb: number | undefined): void {
   if (!Number.isInteger(etcdDataMb) || etcdDataMb < 0 || etcdDataMb > 8000) {
     throw new Error(
       `etcdDataMb ${etcdDataMb} is not usable: expected a whole number of MB from 0 to 8000.`,
+    );
+  }
+}
+
+function checkObjectCount(etcdObjects: number | undefined): void {
+  if (etcdObjects === undefined) return;
+  if (!Number.isInteger(etcdObjects) || etcdObjects < 0 || etcdObjects > 2_000_000) {
+    throw new Error(
+      `etcdObjects ${etcdObjects} is not usable: expected a whole number of objects from 0 to 2000000.`,
     );
   }
 }

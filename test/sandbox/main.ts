@@ -1,6 +1,6 @@
 /**
  * `npm run sandbox -- --dir DIR [--user-clusters uc1:3,uc2:1] [--etcd-data-mb N]
- * [--private-network]`: runs the
+ * [--etcd-objects N] [--private-network]`: runs the
  * sandbox admin cluster in the foreground until SIGINT or SIGTERM, then tears it down.
  * Ready when DIR/ready exists; DIR/admin.kubeconfig and DIR/sandbox.json say how to reach it,
  * and it prints how to ssh to admin-master (directly, and through the jump host).
@@ -14,6 +14,7 @@ interface Flags {
   dir: string;
   userClusters?: string;
   etcdDataMb?: number;
+  etcdObjects?: number;
   privateNetwork?: boolean;
   verbose?: boolean;
 }
@@ -21,6 +22,15 @@ interface Flags {
 function parseDataMb(value: string): number {
   if (!/^\d+$/.test(value)) {
     throw new InvalidArgumentError(`expected a whole number of MB, e.g. 500; got "${value}".`);
+  }
+  return Number(value);
+}
+
+function parseObjectCount(value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidArgumentError(
+      `expected a whole number of objects, e.g. 200000; got "${value}".`,
+    );
   }
   return Number(value);
 }
@@ -37,6 +47,11 @@ export async function main(argv: string[]): Promise<void> {
       "user clusters and their etcd member counts, e.g. uc1:3,uc2:1",
     )
     .option("--etcd-data-mb <mb>", "grow uc1's etcd to about this many MB", parseDataMb)
+    .option(
+      "--etcd-objects <n>",
+      "add this many Kubernetes-like objects of 1-20 KB to uc1's etcd (a real cluster's shape)",
+      parseObjectCount,
+    )
     .option(
       "--private-network",
       "reach admin-master's sshd only through the jump host (no direct route from this machine)",
@@ -71,6 +86,7 @@ export async function main(argv: string[]): Promise<void> {
     dir: flags.dir,
     ...(userClusters ? { userClusters } : {}),
     ...(flags.etcdDataMb !== undefined ? { etcdDataMb: flags.etcdDataMb } : {}),
+    ...(flags.etcdObjects !== undefined ? { etcdObjects: flags.etcdObjects } : {}),
     privateNetwork: Boolean(flags.privateNetwork),
     logger,
   });
@@ -78,6 +94,13 @@ export async function main(argv: string[]): Promise<void> {
   logger.info(`sandbox: export KUBECONFIG=${sandbox.kubeconfigPath}`);
   for (const line of sshInstructions(sandbox.layout.ssh, sandbox.kubeconfigPath))
     logger.info(`sandbox: ssh ${line}`);
+  for (const [cluster, content] of Object.entries(sandbox.layout.content)) {
+    if (content.objectSeconds === undefined) continue;
+    logger.info(
+      `sandbox: ${cluster} etcd holds ${content.keys} keys (${(content.bytes / 1e6).toFixed(0)} MB); ` +
+        `the objects took ${content.objectSeconds.toFixed(1)} s to write`,
+    );
+  }
   logger.info(`sandbox: layout in ${sandbox.dir}/sandbox.json; Ctrl-C to stop`);
   await stopped;
   await sandbox.stop();
