@@ -8,13 +8,14 @@ import { stringify } from "yaml";
 import {
   decodeValue,
   diffSnapshots,
-  listSnapshotKeys,
   readSnapshotKey,
   readSnapshotStatus,
   SnapshotError,
   verifySnapshot,
+  withSnapshotKeys,
   type DecodedValue,
   type SnapshotKey,
+  type SnapshotKeys,
   type SnapshotStatus,
   type SnapshotValue,
   type SnapshotVerification,
@@ -242,32 +243,84 @@ function encodingText(key: SnapshotKey): string {
   return key.encryption ? `encrypted (${key.encryption.prefix})` : key.encoding;
 }
 
+/**
+ * The listing, written as it is read: rows go out in batches instead of as one table in
+ * memory, so `ls` of a million keys holds the reader's columns and one batch of text. The
+ * table needs its column widths first, so the keys are visited twice (cheap: no file I/O).
+ */
 function printListing(file: string, options: FilterOptions & { output: OutputFormat }): void {
-  const listing = listSnapshotKeys(file, filtersOf(options));
-  if (options.output === "json") return printJson({ file, ...listing });
-  process.stdout.write(
-    renderTable(
-      ["KEY", "RESOURCE", "NAMESPACE", "MOD REV", "SIZE", "ENCODING"],
-      listing.keys.map((key) => [
-        key.key,
-        key.resource ?? "-",
-        key.namespace ?? "-",
-        key.modRevision,
-        key.valueSize,
-        encodingText(key),
-      ]),
-    ),
-  );
-  process.stdout.write(`\n${listing.keys.length} keys at revision ${listing.revision}`);
-  process.stdout.write(
-    listing.compactRevision ? `, compacted at ${listing.compactRevision}\n\n` : "\n\n",
-  );
-  process.stdout.write(
-    renderTable(
-      ["RESOURCE", "KEYS", "VALUE BYTES"],
-      listing.resources.map((count) => [count.resource, count.count, humanBytes(count.valueBytes)]),
-    ),
-  );
+  withSnapshotKeys(file, filtersOf(options), (keys) => {
+    if (options.output === "json") return printListingJson(file, keys);
+    const headers = ["KEY", "RESOURCE", "NAMESPACE", "MOD REV", "SIZE", "ENCODING"];
+    const rowOf = (key: SnapshotKey): string[] => [
+      key.key,
+      key.resource ?? "-",
+      key.namespace ?? "-",
+      String(key.modRevision),
+      String(key.valueSize),
+      encodingText(key),
+    ];
+    const widths = headers.map((header) => header.length);
+    keys.forEach((key) =>
+      rowOf(key).forEach(
+        (cell, column) => (widths[column] = Math.max(widths[column]!, cell.length)),
+      ),
+    );
+    const output = new BatchedOutput();
+    const line = (row: string[]) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+        .join("  ") + "\n";
+    output.write(line(headers));
+    keys.forEach((key) => output.write(line(rowOf(key))));
+    output.write(`\n${keys.count} keys at revision ${keys.revision}`);
+    output.write(keys.compactRevision ? `, compacted at ${keys.compactRevision}\n\n` : "\n\n");
+    output.write(
+      renderTable(
+        ["RESOURCE", "KEYS", "VALUE BYTES"],
+        keys.resources.map((count) => [count.resource, count.count, humanBytes(count.valueBytes)]),
+      ),
+    );
+    output.flush();
+  });
+}
+
+/** What printJson({ file, ...listing }) prints, byte for byte, written key by key. */
+function printListingJson(file: string, keys: SnapshotKeys): void {
+  const output = new BatchedOutput();
+  const { revision, compactRevision } = keys;
+  const head = JSON.stringify({ file, revision, compactRevision }, null, 2);
+  output.write(`${head.slice(0, -2)},\n  "keys": [`);
+  let first = true;
+  keys.forEach((key) => {
+    output.write(
+      `${first ? "" : ","}\n    ${JSON.stringify(key, null, 2).replaceAll("\n", "\n    ")}`,
+    );
+    first = false;
+  });
+  output.write(keys.count === 0 ? "]" : "\n  ]");
+  const resources = JSON.stringify(keys.resources, null, 2).replaceAll("\n", "\n  ");
+  output.write(`,\n  "resources": ${resources}\n}\n`);
+  output.flush();
+}
+
+/** Collects text and writes it to stdout in pieces of about 64 KiB: one write per row is slow. */
+class BatchedOutput {
+  private pending: string[] = [];
+  private pendingLength = 0;
+
+  write(text: string): void {
+    this.pending.push(text);
+    this.pendingLength += text.length;
+    if (this.pendingLength >= 64 * 1024) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    process.stdout.write(this.pending.join(""));
+    this.pending = [];
+    this.pendingLength = 0;
+  }
 }
 
 function filtersOf(options: FilterOptions): FilterOptions {

@@ -150,6 +150,11 @@ class LatestEntries {
     };
   }
 
+  valueLength(mapKey: string): number {
+    const slot = this.slots.get(mapKey);
+    return slot === undefined ? 0 : this.numbers[slot * NUMBER_COLUMNS + 3]!;
+  }
+
   /**
    * The keys in etcd's order (byte order): the map keys are latin1 strings, one character
    * per byte, and the default sort compares them code unit by code unit.
@@ -269,44 +274,101 @@ function compactRevisionOf(image: BoltImage): number {
   return compactRevision;
 }
 
+/**
+ * The live keys of a snapshot, visited in key order one at a time: `snapshot ls` prints
+ * each as it comes, so listing a million keys holds their columns (LatestEntries), never a
+ * million objects at once.
+ */
+export interface SnapshotKeys {
+  /** The snapshot's revision (the last revision in bucket `key`). */
+  revision: number;
+  /** Revisions at or below this were compacted away; 0 if never compacted. */
+  compactRevision: number;
+  /** Keys that pass the filters. */
+  count: number;
+  /** Counts of those keys per resource, by resource name. */
+  resources: ResourceCount[];
+  /** Calls `onKey` for each key in byte order; a fresh object each time, so keep what you need. */
+  forEach(onKey: (key: SnapshotKey) => void): void;
+}
+
+/** Opens the snapshot at `file`, hands its live keys to `body`, and closes it. */
+export function withSnapshotKeys<T>(
+  file: string,
+  options: ListOptions,
+  body: (keys: SnapshotKeys) => T,
+): T {
+  return BoltImage.with(file, (image) => body(snapshotKeysOf(image, options)));
+}
+
 /** Lists the live keys of the snapshot at `file`, filtered as asked, sorted by key. */
 export function listSnapshotKeys(file: string, options: ListOptions = {}): SnapshotListing {
   return BoltImage.with(file, (image) => listKeysOf(image, options));
 }
 
 export function listKeysOf(image: BoltImage, options: ListOptions = {}): SnapshotListing {
-  const prefix = options.prefix === undefined ? undefined : Buffer.from(options.prefix);
-  const { entries, revision } = latestEntries(
-    image,
-    (key) => prefix === undefined || key.subarray(0, prefix.length).equals(prefix),
-  );
+  const { revision, compactRevision, resources, forEach } = snapshotKeysOf(image, options);
   const keys: SnapshotKey[] = [];
-  for (const mapKey of entries.sortedKeys()) {
-    const latest = entries.get(mapKey)!;
-    const summary = summarize(mapKey, latest, options.registryPrefix);
-    if (
-      options.resource !== undefined &&
-      !resourceMatches(parseRegistryKey(summary.key, options.registryPrefix), options.resource)
-    )
-      continue;
-    if (options.namespace !== undefined && summary.namespace !== options.namespace) continue;
-    if (options.digest) summary.valueSha256 = sha256Of(image, latest);
-    keys.push(summary);
+  forEach((key) => keys.push(key));
+  return { revision, compactRevision, keys, resources };
+}
+
+function snapshotKeysOf(image: BoltImage, options: ListOptions): SnapshotKeys {
+  const { entries, revision } = latestEntries(image, keyFilter(options));
+  const sorted = entries.sortedKeys();
+  const resources = new Map<string, ResourceCount>();
+  for (const mapKey of sorted) {
+    const resource = parseRegistryKey(keyText(mapKey), options.registryPrefix)?.resource;
+    const name = resource ?? NOT_KUBERNETES;
+    const count = resources.get(name) ?? { resource: name, count: 0, valueBytes: 0 };
+    count.count++;
+    count.valueBytes += entries.valueLength(mapKey);
+    resources.set(name, count);
   }
   return {
     revision,
     compactRevision: compactRevisionOf(image),
-    keys,
-    resources: countByResource(keys),
+    count: sorted.length,
+    resources: [...resources.values()].sort((a, b) => a.resource.localeCompare(b.resource)),
+    forEach(onKey) {
+      for (const mapKey of sorted) {
+        const latest = entries.get(mapKey)!;
+        const summary = summarize(mapKey, latest, options.registryPrefix);
+        if (options.digest) summary.valueSha256 = sha256Of(image, latest);
+        onKey(summary);
+      }
+    },
+  };
+}
+
+/**
+ * Which keys the listing keeps, decided on the key alone while walking: a key's resource
+ * and namespace never change between its revisions, so filtering before keeping the
+ * latest entry gives the same result as filtering after, and keeps far less.
+ */
+function keyFilter(options: ListOptions): (key: Buffer) => boolean {
+  const prefix = options.prefix === undefined ? undefined : Buffer.from(options.prefix);
+  const { resource, namespace, registryPrefix } = options;
+  return (key) => {
+    if (prefix !== undefined && !key.subarray(0, prefix.length).equals(prefix)) return false;
+    if (resource === undefined && namespace === undefined) return true;
+    const registryKey = parseRegistryKey(key.toString("utf8"), registryPrefix);
+    if (resource !== undefined && !resourceMatches(registryKey, resource)) return false;
+    return namespace === undefined || registryKey?.namespace === namespace;
   };
 }
 
 /** A byte above 0x7f in a latin1 map key: without one, latin1 and UTF-8 read the same. */
 const NON_ASCII = /[\x80-\xff]/;
 
-function summarize(mapKey: string, latest: LatestEntry, registryPrefix?: string): SnapshotKey {
+/** The key as text (UTF-8) from its latin1 map key. */
+function keyText(mapKey: string): string {
   // Nearly every etcd key is ASCII: skip a Buffer per key to decode it.
-  const key = NON_ASCII.test(mapKey) ? Buffer.from(mapKey, "latin1").toString("utf8") : mapKey;
+  return NON_ASCII.test(mapKey) ? Buffer.from(mapKey, "latin1").toString("utf8") : mapKey;
+}
+
+function summarize(mapKey: string, latest: LatestEntry, registryPrefix?: string): SnapshotKey {
+  const key = keyText(mapKey);
   const registryKey = parseRegistryKey(key, registryPrefix);
   return {
     key,
@@ -338,18 +400,6 @@ function sha256Of(image: BoltImage, latest: LatestEntry): string {
     );
   }
   return hash.digest("hex");
-}
-
-export function countByResource(keys: SnapshotKey[]): ResourceCount[] {
-  const counts = new Map<string, ResourceCount>();
-  for (const key of keys) {
-    const resource = key.resource ?? NOT_KUBERNETES;
-    const count = counts.get(resource) ?? { resource, count: 0, valueBytes: 0 };
-    count.count++;
-    count.valueBytes += key.valueSize;
-    counts.set(resource, count);
-  }
-  return [...counts.values()].sort((a, b) => a.resource.localeCompare(b.resource));
 }
 
 /** One key at the snapshot's revision, with its raw value bytes. */
