@@ -87,29 +87,38 @@ const ENCODINGS: ValueEncoding[] = ["protobuf", "json", "encrypted", "other"];
 const ENCODING_CODES = new Map(ENCODINGS.map((encoding, code) => [encoding, code]));
 
 /**
- * The latest entry of each key, kept in columns: per key a string and a slot in a few
- * typed arrays, not an object, so a listing of a million keys holds what it needs (key,
- * revisions, size, where the value is) and little else. Slots of deleted keys are reused.
+ * The latest entry of each key, kept in columns: the key's bytes in one growing arena, its
+ * facts in typed arrays, and an open-addressing hash table of slot numbers, so a listing of
+ * a million keys holds about 100 bytes per key and no object per key at all (a Map of
+ * strings cost ~200 bytes per key, and its garbage kept the collector's young generation
+ * large). A deleted key keeps its slot, marked dead, and comes back to it if put again.
  */
 class LatestEntries {
-  private readonly slots = new Map<string, number>();
-  private readonly freeSlots: number[] = [];
-  private used = 0;
+  private arena = Buffer.allocUnsafe(64 * 1024);
+  private arenaUsed = 0;
+  private keyStarts = new Float64Array(0);
+  private keyLengths = new Uint32Array(0);
+  private alive = new Uint8Array(0);
   private numbers = new Float64Array(0);
   private encodings = new Uint8Array(0);
+  /** Slot + 1 per bucket (0: empty); twice as many buckets as slots, at least. */
+  private table = new Int32Array(1024);
+  private used = 0;
+  private liveCount = 0;
   /** Only the few keys with a lease or an encryption prefix pay for them. */
   private readonly leases = new Map<number, string>();
   private readonly encryptions = new Map<number, EncryptionInfo>();
 
   get size(): number {
-    return this.slots.size;
+    return this.liveCount;
   }
 
-  set(mapKey: string, latest: LatestEntry): void {
-    let slot = this.slots.get(mapKey);
-    if (slot === undefined) {
-      slot = this.freeSlots.pop() ?? this.newSlot();
-      this.slots.set(mapKey, slot);
+  set(key: Buffer, latest: LatestEntry): void {
+    let slot = this.find(key);
+    if (slot < 0) slot = this.add(key);
+    if (!this.alive[slot]) {
+      this.alive[slot] = 1;
+      this.liveCount++;
     }
     const at = slot * NUMBER_COLUMNS;
     this.numbers[at] = latest.createRevision;
@@ -124,18 +133,22 @@ class LatestEntries {
     else this.encryptions.delete(slot);
   }
 
-  delete(mapKey: string): void {
-    const slot = this.slots.get(mapKey);
-    if (slot === undefined) return;
-    this.slots.delete(mapKey);
+  delete(key: Buffer): void {
+    const slot = this.find(key);
+    if (slot < 0 || !this.alive[slot]) return;
+    this.alive[slot] = 0;
+    this.liveCount--;
     this.leases.delete(slot);
     this.encryptions.delete(slot);
-    this.freeSlots.push(slot);
   }
 
-  get(mapKey: string): LatestEntry | undefined {
-    const slot = this.slots.get(mapKey);
-    if (slot === undefined) return undefined;
+  /** The live slot of `key`, or -1. */
+  slotOf(key: Buffer): number {
+    const slot = this.find(key);
+    return slot >= 0 && this.alive[slot] ? slot : -1;
+  }
+
+  get(slot: number): LatestEntry {
     const at = slot * NUMBER_COLUMNS;
     const encryption = this.encryptions.get(slot);
     return {
@@ -150,32 +163,118 @@ class LatestEntries {
     };
   }
 
-  valueLength(mapKey: string): number {
-    const slot = this.slots.get(mapKey);
-    return slot === undefined ? 0 : this.numbers[slot * NUMBER_COLUMNS + 3]!;
+  valueLength(slot: number): number {
+    return this.numbers[slot * NUMBER_COLUMNS + 3]!;
   }
 
-  /**
-   * The keys in etcd's order (byte order): the map keys are latin1 strings, one character
-   * per byte, and the default sort compares them code unit by code unit.
-   */
-  sortedKeys(): string[] {
-    return [...this.slots.keys()].sort();
+  /** The key as text: its bytes decoded as UTF-8 (etcd keys are, nearly always, ASCII). */
+  keyText(slot: number): string {
+    const start = this.keyStarts[slot]!;
+    return this.arena.toString("utf8", start, start + this.keyLengths[slot]!);
   }
 
-  private newSlot(): number {
-    const slot = this.used++;
-    if (slot >= this.encodings.length) {
-      const capacity = Math.max(1024, this.encodings.length * 2);
-      const numbers = new Float64Array(capacity * NUMBER_COLUMNS);
-      numbers.set(this.numbers);
-      this.numbers = numbers;
-      const encodings = new Uint8Array(capacity);
-      encodings.set(this.encodings);
-      this.encodings = encodings;
+  /** The live slots in etcd's order: the keys' bytes compared unsigned, shorter first on a tie. */
+  sortedSlots(): Int32Array {
+    const slots = new Int32Array(this.liveCount);
+    let next = 0;
+    for (let slot = 0; slot < this.used; slot++) if (this.alive[slot]) slots[next++] = slot;
+    const arena = this.arena;
+    const starts = this.keyStarts;
+    const lengths = this.keyLengths;
+    return slots.sort((a, b) => {
+      const aStart = starts[a]!;
+      const bStart = starts[b]!;
+      const aLength = lengths[a]!;
+      const bLength = lengths[b]!;
+      const common = Math.min(aLength, bLength);
+      for (let index = 0; index < common; index++) {
+        const difference = arena[aStart + index]! - arena[bStart + index]!;
+        if (difference !== 0) return difference;
+      }
+      return aLength - bLength;
+    });
+  }
+
+  private find(key: Buffer): number {
+    const mask = this.table.length - 1;
+    for (let bucket = hashOf(key) & mask; ; bucket = (bucket + 1) & mask) {
+      const entry = this.table[bucket]!;
+      if (entry === 0) return -1;
+      if (this.keyEquals(entry - 1, key)) return entry - 1;
     }
+  }
+
+  private keyEquals(slot: number, key: Buffer): boolean {
+    const length = this.keyLengths[slot]!;
+    if (length !== key.length) return false;
+    const start = this.keyStarts[slot]!;
+    for (let index = 0; index < length; index++) {
+      if (this.arena[start + index] !== key[index]) return false;
+    }
+    return true;
+  }
+
+  private add(key: Buffer): number {
+    const slot = this.used++;
+    if (slot >= this.alive.length) this.growColumns();
+    if (this.arenaUsed + key.length > this.arena.length) {
+      const arena = Buffer.allocUnsafe(
+        Math.max(this.arena.length * 2, this.arenaUsed + key.length),
+      );
+      this.arena.copy(arena, 0, 0, this.arenaUsed);
+      this.arena = arena;
+    }
+    key.copy(this.arena, this.arenaUsed);
+    this.keyStarts[slot] = this.arenaUsed;
+    this.keyLengths[slot] = key.length;
+    this.arenaUsed += key.length;
+    if (this.used * 2 > this.table.length) this.rehash(this.table.length * 2);
+    else this.insert(slot, hashOf(key));
     return slot;
   }
+
+  private insert(slot: number, hash: number): void {
+    const mask = this.table.length - 1;
+    let bucket = hash & mask;
+    while (this.table[bucket] !== 0) bucket = (bucket + 1) & mask;
+    this.table[bucket] = slot + 1;
+  }
+
+  private rehash(buckets: number): void {
+    this.table = new Int32Array(buckets);
+    for (let slot = 0; slot < this.used; slot++) {
+      const start = this.keyStarts[slot]!;
+      this.insert(slot, hashOf(this.arena.subarray(start, start + this.keyLengths[slot]!)));
+    }
+  }
+
+  private growColumns(): void {
+    // By half again, not double: at a million keys a doubling would leave ~40 MB unused.
+    const capacity = Math.max(1024, Math.ceil(this.alive.length * 1.5));
+    const grow = <T extends Float64Array | Uint32Array | Uint8Array>(
+      old: T,
+      make: (n: number) => T,
+      width = 1,
+    ): T => {
+      const grown = make(capacity * width);
+      grown.set(old);
+      return grown;
+    };
+    this.keyStarts = grow(this.keyStarts, (n) => new Float64Array(n));
+    this.keyLengths = grow(this.keyLengths, (n) => new Uint32Array(n));
+    this.alive = grow(this.alive, (n) => new Uint8Array(n));
+    this.encodings = grow(this.encodings, (n) => new Uint8Array(n));
+    this.numbers = grow(this.numbers, (n) => new Float64Array(n), NUMBER_COLUMNS);
+  }
+}
+
+/** FNV-1a over the key's bytes, 32 bits. */
+function hashOf(key: Buffer): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < key.length; index++) {
+    hash = Math.imul(hash ^ key[index]!, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /** createRevision, modRevision, version, valueLength, valueFileOffset. */
@@ -204,14 +303,13 @@ function latestEntries(
     revision = entryRevision.main;
     const header = keyValueOf(image, entry, entryRevision);
     if (!wanted(header.key)) return;
-    const mapKey = header.key.toString("latin1");
     if (entryRevision.tombstone) {
-      entries.delete(mapKey);
+      entries.delete(header.key);
       return;
     }
     // Keep only small facts: the page's bytes are gone after this callback.
     const { encoding, encryption } = detectEncoding(header.valueHead);
-    entries.set(mapKey, {
+    entries.set(header.key, {
       createRevision: header.createRevision,
       modRevision: header.modRevision,
       version: header.version,
@@ -315,14 +413,14 @@ export function listKeysOf(image: BoltImage, options: ListOptions = {}): Snapsho
 
 function snapshotKeysOf(image: BoltImage, options: ListOptions): SnapshotKeys {
   const { entries, revision } = latestEntries(image, keyFilter(options));
-  const sorted = entries.sortedKeys();
+  const sorted = entries.sortedSlots();
   const resources = new Map<string, ResourceCount>();
-  for (const mapKey of sorted) {
-    const resource = parseRegistryKey(keyText(mapKey), options.registryPrefix)?.resource;
+  for (const slot of sorted) {
+    const resource = parseRegistryKey(entries.keyText(slot), options.registryPrefix)?.resource;
     const name = resource ?? NOT_KUBERNETES;
     const count = resources.get(name) ?? { resource: name, count: 0, valueBytes: 0 };
     count.count++;
-    count.valueBytes += entries.valueLength(mapKey);
+    count.valueBytes += entries.valueLength(slot);
     resources.set(name, count);
   }
   return {
@@ -331,9 +429,9 @@ function snapshotKeysOf(image: BoltImage, options: ListOptions): SnapshotKeys {
     count: sorted.length,
     resources: [...resources.values()].sort((a, b) => a.resource.localeCompare(b.resource)),
     forEach(onKey) {
-      for (const mapKey of sorted) {
-        const latest = entries.get(mapKey)!;
-        const summary = summarize(mapKey, latest, options.registryPrefix);
+      for (const slot of sorted) {
+        const latest = entries.get(slot);
+        const summary = summarize(entries.keyText(slot), latest, options.registryPrefix);
         if (options.digest) summary.valueSha256 = sha256Of(image, latest);
         onKey(summary);
       }
@@ -358,17 +456,7 @@ function keyFilter(options: ListOptions): (key: Buffer) => boolean {
   };
 }
 
-/** A byte above 0x7f in a latin1 map key: without one, latin1 and UTF-8 read the same. */
-const NON_ASCII = /[\x80-\xff]/;
-
-/** The key as text (UTF-8) from its latin1 map key. */
-function keyText(mapKey: string): string {
-  // Nearly every etcd key is ASCII: skip a Buffer per key to decode it.
-  return NON_ASCII.test(mapKey) ? Buffer.from(mapKey, "latin1").toString("utf8") : mapKey;
-}
-
-function summarize(mapKey: string, latest: LatestEntry, registryPrefix?: string): SnapshotKey {
-  const key = keyText(mapKey);
+function summarize(key: string, latest: LatestEntry, registryPrefix?: string): SnapshotKey {
   const registryKey = parseRegistryKey(key, registryPrefix);
   return {
     key,
@@ -416,10 +504,11 @@ export function readSnapshotKey(
   return BoltImage.with(file, (image) => {
     const wanted = typeof key === "string" ? Buffer.from(key) : key;
     const { entries } = latestEntries(image, (candidate) => candidate.equals(wanted));
-    const latest = entries.get(wanted.toString("latin1"));
-    if (!latest) return undefined;
+    const slot = entries.slotOf(wanted);
+    if (slot < 0) return undefined;
+    const latest = entries.get(slot);
     return {
-      ...summarize(wanted.toString("latin1"), latest, options.registryPrefix),
+      ...summarize(entries.keyText(slot), latest, options.registryPrefix),
       value:
         latest.valueLength === 0
           ? Buffer.alloc(0)
