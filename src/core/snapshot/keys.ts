@@ -86,22 +86,50 @@ interface LatestEntry {
 const ENCODINGS: ValueEncoding[] = ["protobuf", "json", "encrypted", "other"];
 const ENCODING_CODES = new Map(ENCODINGS.map((encoding, code) => [encoding, code]));
 
+/** Slots per chunk of columns: columns grow a chunk at a time, never copied. */
+const SLOT_SHIFT = 14;
+const SLOTS_PER_CHUNK = 1 << SLOT_SHIFT;
+const SLOT_MASK = SLOTS_PER_CHUNK - 1;
+/** Bytes per piece of the key arena (a longer key gets a piece of its own). */
+const ARENA_PIECE = 1024 * 1024;
+
+/** The facts of SLOTS_PER_CHUNK keys, one typed array per column. */
+interface SlotChunk {
+  /** Which arena piece holds the key, and where in it. */
+  piece: Uint32Array;
+  start: Uint32Array;
+  length: Uint32Array;
+  alive: Uint8Array;
+  encoding: Uint8Array;
+  /** NUMBER_COLUMNS per slot. */
+  numbers: Float64Array;
+}
+
+function newChunk(): SlotChunk {
+  return {
+    piece: new Uint32Array(SLOTS_PER_CHUNK),
+    start: new Uint32Array(SLOTS_PER_CHUNK),
+    length: new Uint32Array(SLOTS_PER_CHUNK),
+    alive: new Uint8Array(SLOTS_PER_CHUNK),
+    encoding: new Uint8Array(SLOTS_PER_CHUNK),
+    numbers: new Float64Array(SLOTS_PER_CHUNK * NUMBER_COLUMNS),
+  };
+}
+
 /**
- * The latest entry of each key, kept in columns: the key's bytes in one growing arena, its
- * facts in typed arrays, and an open-addressing hash table of slot numbers, so a listing of
- * a million keys holds about 100 bytes per key and no object per key at all (a Map of
- * strings cost ~200 bytes per key, and its garbage kept the collector's young generation
- * large). A deleted key keeps its slot, marked dead, and comes back to it if put again.
+ * The latest entry of each key, kept in columns: the key's bytes in an arena, its facts in
+ * typed arrays, and an open-addressing hash table of slot numbers, so a listing of a
+ * million keys holds about 100 bytes per key and no object per key at all (a Map of
+ * strings cost ~200 bytes per key). Columns and arena grow in fixed pieces, never by
+ * copying: a doubled array leaves its old copy for the collector, and those copies were a
+ * third of the listing's peak memory. A deleted key keeps its slot, marked dead, and comes
+ * back to it if put again.
  */
 class LatestEntries {
-  private arena = Buffer.allocUnsafe(64 * 1024);
-  private arenaUsed = 0;
-  private keyStarts = new Float64Array(0);
-  private keyLengths = new Uint32Array(0);
-  private alive = new Uint8Array(0);
-  private numbers = new Float64Array(0);
-  private encodings = new Uint8Array(0);
-  /** Slot + 1 per bucket (0: empty); twice as many buckets as slots, at least. */
+  private readonly pieces: Buffer[] = [];
+  private pieceUsed = ARENA_PIECE;
+  private readonly chunks: SlotChunk[] = [];
+  /** Slot + 1 per bucket (0: empty); at least twice as many buckets as slots. */
   private table = new Int32Array(1024);
   private used = 0;
   private liveCount = 0;
@@ -116,17 +144,19 @@ class LatestEntries {
   set(key: Buffer, latest: LatestEntry): void {
     let slot = this.find(key);
     if (slot < 0) slot = this.add(key);
-    if (!this.alive[slot]) {
-      this.alive[slot] = 1;
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const index = slot & SLOT_MASK;
+    if (!chunk.alive[index]) {
+      chunk.alive[index] = 1;
       this.liveCount++;
     }
-    const at = slot * NUMBER_COLUMNS;
-    this.numbers[at] = latest.createRevision;
-    this.numbers[at + 1] = latest.modRevision;
-    this.numbers[at + 2] = latest.version;
-    this.numbers[at + 3] = latest.valueLength;
-    this.numbers[at + 4] = latest.valueFileOffset;
-    this.encodings[slot] = ENCODING_CODES.get(latest.encoding)!;
+    const at = index * NUMBER_COLUMNS;
+    chunk.numbers[at] = latest.createRevision;
+    chunk.numbers[at + 1] = latest.modRevision;
+    chunk.numbers[at + 2] = latest.version;
+    chunk.numbers[at + 3] = latest.valueLength;
+    chunk.numbers[at + 4] = latest.valueFileOffset;
+    chunk.encoding[index] = ENCODING_CODES.get(latest.encoding)!;
     if (latest.lease) this.leases.set(slot, latest.lease);
     else this.leases.delete(slot);
     if (latest.encryption) this.encryptions.set(slot, latest.encryption);
@@ -134,9 +164,9 @@ class LatestEntries {
   }
 
   delete(key: Buffer): void {
-    const slot = this.find(key);
-    if (slot < 0 || !this.alive[slot]) return;
-    this.alive[slot] = 0;
+    const slot = this.slotOf(key);
+    if (slot < 0) return;
+    this.chunks[slot >>> SLOT_SHIFT]!.alive[slot & SLOT_MASK] = 0;
     this.liveCount--;
     this.leases.delete(slot);
     this.encryptions.delete(slot);
@@ -145,54 +175,64 @@ class LatestEntries {
   /** The live slot of `key`, or -1. */
   slotOf(key: Buffer): number {
     const slot = this.find(key);
-    return slot >= 0 && this.alive[slot] ? slot : -1;
+    return slot >= 0 && this.chunks[slot >>> SLOT_SHIFT]!.alive[slot & SLOT_MASK] ? slot : -1;
   }
 
   get(slot: number): LatestEntry {
-    const at = slot * NUMBER_COLUMNS;
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const at = (slot & SLOT_MASK) * NUMBER_COLUMNS;
     const encryption = this.encryptions.get(slot);
     return {
-      createRevision: this.numbers[at]!,
-      modRevision: this.numbers[at + 1]!,
-      version: this.numbers[at + 2]!,
+      createRevision: chunk.numbers[at]!,
+      modRevision: chunk.numbers[at + 1]!,
+      version: chunk.numbers[at + 2]!,
       lease: this.leases.get(slot) ?? "",
-      valueLength: this.numbers[at + 3]!,
-      valueFileOffset: this.numbers[at + 4]!,
-      encoding: ENCODINGS[this.encodings[slot]!]!,
+      valueLength: chunk.numbers[at + 3]!,
+      valueFileOffset: chunk.numbers[at + 4]!,
+      encoding: ENCODINGS[chunk.encoding[slot & SLOT_MASK]!]!,
       ...(encryption ? { encryption } : {}),
     };
   }
 
   valueLength(slot: number): number {
-    return this.numbers[slot * NUMBER_COLUMNS + 3]!;
+    return this.chunks[slot >>> SLOT_SHIFT]!.numbers[(slot & SLOT_MASK) * NUMBER_COLUMNS + 3]!;
   }
 
   /** The key as text: its bytes decoded as UTF-8 (etcd keys are, nearly always, ASCII). */
   keyText(slot: number): string {
-    const start = this.keyStarts[slot]!;
-    return this.arena.toString("utf8", start, start + this.keyLengths[slot]!);
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const index = slot & SLOT_MASK;
+    const start = chunk.start[index]!;
+    return this.pieces[chunk.piece[index]!]!.toString("utf8", start, start + chunk.length[index]!);
   }
 
   /** The live slots in etcd's order: the keys' bytes compared unsigned, shorter first on a tie. */
   sortedSlots(): Int32Array {
     const slots = new Int32Array(this.liveCount);
     let next = 0;
-    for (let slot = 0; slot < this.used; slot++) if (this.alive[slot]) slots[next++] = slot;
-    const arena = this.arena;
-    const starts = this.keyStarts;
-    const lengths = this.keyLengths;
-    return slots.sort((a, b) => {
-      const aStart = starts[a]!;
-      const bStart = starts[b]!;
-      const aLength = lengths[a]!;
-      const bLength = lengths[b]!;
-      const common = Math.min(aLength, bLength);
-      for (let index = 0; index < common; index++) {
-        const difference = arena[aStart + index]! - arena[bStart + index]!;
-        if (difference !== 0) return difference;
-      }
-      return aLength - bLength;
-    });
+    for (let slot = 0; slot < this.used; slot++) {
+      if (this.chunks[slot >>> SLOT_SHIFT]!.alive[slot & SLOT_MASK]) slots[next++] = slot;
+    }
+    return slots.sort((a, b) => this.compareKeys(a, b));
+  }
+
+  private compareKeys(a: number, b: number): number {
+    const aChunk = this.chunks[a >>> SLOT_SHIFT]!;
+    const bChunk = this.chunks[b >>> SLOT_SHIFT]!;
+    const aIndex = a & SLOT_MASK;
+    const bIndex = b & SLOT_MASK;
+    const aPiece = this.pieces[aChunk.piece[aIndex]!]!;
+    const bPiece = this.pieces[bChunk.piece[bIndex]!]!;
+    const aStart = aChunk.start[aIndex]!;
+    const bStart = bChunk.start[bIndex]!;
+    const aLength = aChunk.length[aIndex]!;
+    const bLength = bChunk.length[bIndex]!;
+    const common = Math.min(aLength, bLength);
+    for (let offset = 0; offset < common; offset++) {
+      const difference = aPiece[aStart + offset]! - bPiece[bStart + offset]!;
+      if (difference !== 0) return difference;
+    }
+    return aLength - bLength;
   }
 
   private find(key: Buffer): number {
@@ -205,29 +245,32 @@ class LatestEntries {
   }
 
   private keyEquals(slot: number, key: Buffer): boolean {
-    const length = this.keyLengths[slot]!;
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const index = slot & SLOT_MASK;
+    const length = chunk.length[index]!;
     if (length !== key.length) return false;
-    const start = this.keyStarts[slot]!;
-    for (let index = 0; index < length; index++) {
-      if (this.arena[start + index] !== key[index]) return false;
+    const piece = this.pieces[chunk.piece[index]!]!;
+    const start = chunk.start[index]!;
+    for (let offset = 0; offset < length; offset++) {
+      if (piece[start + offset] !== key[offset]) return false;
     }
     return true;
   }
 
   private add(key: Buffer): number {
     const slot = this.used++;
-    if (slot >= this.alive.length) this.growColumns();
-    if (this.arenaUsed + key.length > this.arena.length) {
-      const arena = Buffer.allocUnsafe(
-        Math.max(this.arena.length * 2, this.arenaUsed + key.length),
-      );
-      this.arena.copy(arena, 0, 0, this.arenaUsed);
-      this.arena = arena;
+    if (slot >>> SLOT_SHIFT >= this.chunks.length) this.chunks.push(newChunk());
+    if (this.pieceUsed + key.length > ARENA_PIECE || this.pieces.length === 0) {
+      this.pieces.push(Buffer.allocUnsafe(Math.max(ARENA_PIECE, key.length)));
+      this.pieceUsed = 0;
     }
-    key.copy(this.arena, this.arenaUsed);
-    this.keyStarts[slot] = this.arenaUsed;
-    this.keyLengths[slot] = key.length;
-    this.arenaUsed += key.length;
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const index = slot & SLOT_MASK;
+    key.copy(this.pieces[this.pieces.length - 1]!, this.pieceUsed);
+    chunk.piece[index] = this.pieces.length - 1;
+    chunk.start[index] = this.pieceUsed;
+    chunk.length[index] = key.length;
+    this.pieceUsed += key.length;
     if (this.used * 2 > this.table.length) this.rehash(this.table.length * 2);
     else this.insert(slot, hashOf(key));
     return slot;
@@ -243,28 +286,12 @@ class LatestEntries {
   private rehash(buckets: number): void {
     this.table = new Int32Array(buckets);
     for (let slot = 0; slot < this.used; slot++) {
-      const start = this.keyStarts[slot]!;
-      this.insert(slot, hashOf(this.arena.subarray(start, start + this.keyLengths[slot]!)));
+      const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+      const index = slot & SLOT_MASK;
+      const start = chunk.start[index]!;
+      const piece = this.pieces[chunk.piece[index]!]!;
+      this.insert(slot, hashOf(piece.subarray(start, start + chunk.length[index]!)));
     }
-  }
-
-  private growColumns(): void {
-    // By half again, not double: at a million keys a doubling would leave ~40 MB unused.
-    const capacity = Math.max(1024, Math.ceil(this.alive.length * 1.5));
-    const grow = <T extends Float64Array | Uint32Array | Uint8Array>(
-      old: T,
-      make: (n: number) => T,
-      width = 1,
-    ): T => {
-      const grown = make(capacity * width);
-      grown.set(old);
-      return grown;
-    };
-    this.keyStarts = grow(this.keyStarts, (n) => new Float64Array(n));
-    this.keyLengths = grow(this.keyLengths, (n) => new Uint32Array(n));
-    this.alive = grow(this.alive, (n) => new Uint8Array(n));
-    this.encodings = grow(this.encodings, (n) => new Uint8Array(n));
-    this.numbers = grow(this.numbers, (n) => new Float64Array(n), NUMBER_COLUMNS);
   }
 }
 
