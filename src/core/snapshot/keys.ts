@@ -411,8 +411,8 @@ export interface SnapshotKeys {
   compactRevision: number;
   /** Keys that pass the filters. */
   count: number;
-  /** Counts of those keys per resource, by resource name. */
-  resources: ResourceCount[];
+  /** Counts of those keys per resource, by resource name (free after a forEach). */
+  readonly resources: ResourceCount[];
   /** Calls `onKey` for each key in byte order; a fresh object each time, so keep what you need. */
   forEach(onKey: (key: SnapshotKey) => void): void;
 }
@@ -432,36 +432,51 @@ export function listSnapshotKeys(file: string, options: ListOptions = {}): Snaps
 }
 
 export function listKeysOf(image: BoltImage, options: ListOptions = {}): SnapshotListing {
-  const { revision, compactRevision, resources, forEach } = snapshotKeysOf(image, options);
+  const listing = snapshotKeysOf(image, options);
   const keys: SnapshotKey[] = [];
-  forEach((key) => keys.push(key));
-  return { revision, compactRevision, keys, resources };
+  listing.forEach((key) => keys.push(key));
+  // After the visit, which counted them.
+  return {
+    revision: listing.revision,
+    compactRevision: listing.compactRevision,
+    keys,
+    resources: listing.resources,
+  };
 }
 
 function snapshotKeysOf(image: BoltImage, options: ListOptions): SnapshotKeys {
   const { entries, revision } = latestEntries(image, keyFilter(options));
   const sorted = entries.sortedSlots();
-  const resources = new Map<string, ResourceCount>();
-  for (const slot of sorted) {
-    const resource = parseRegistryKey(entries.keyText(slot), options.registryPrefix)?.resource;
-    const name = resource ?? NOT_KUBERNETES;
-    const count = resources.get(name) ?? { resource: name, count: 0, valueBytes: 0 };
-    count.count++;
-    count.valueBytes += entries.valueLength(slot);
-    resources.set(name, count);
-  }
+  // Counted by the first whole visit (ls prints the counts after the keys), or by a visit
+  // of their own when asked for first: parsing every key once more costs as much as listing.
+  let resources: ResourceCount[] | undefined;
+  const visit = (onKey: (key: SnapshotKey, latest: LatestEntry) => void) => {
+    const counts = new Map<string, ResourceCount>();
+    for (const slot of sorted) {
+      const latest = entries.get(slot);
+      const summary = summarize(entries.keyText(slot), latest, options.registryPrefix);
+      const name = summary.resource ?? NOT_KUBERNETES;
+      const count = counts.get(name) ?? { resource: name, count: 0, valueBytes: 0 };
+      count.count++;
+      count.valueBytes += latest.valueLength;
+      counts.set(name, count);
+      onKey(summary, latest);
+    }
+    resources ??= [...counts.values()].sort((a, b) => a.resource.localeCompare(b.resource));
+  };
   return {
     revision,
     compactRevision: compactRevisionOf(image),
     count: sorted.length,
-    resources: [...resources.values()].sort((a, b) => a.resource.localeCompare(b.resource)),
+    get resources() {
+      if (resources === undefined) visit(() => {});
+      return resources!;
+    },
     forEach(onKey) {
-      for (const slot of sorted) {
-        const latest = entries.get(slot);
-        const summary = summarize(entries.keyText(slot), latest, options.registryPrefix);
+      visit((summary, latest) => {
         if (options.digest) summary.valueSha256 = sha256Of(image, latest);
         onKey(summary);
-      }
+      });
     },
   };
 }
