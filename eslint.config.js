@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "actions/*/dist/", ".build/", "coverage/", "**/*.d.ts"],
+    ignores: ["node_modules/", "actions/*/dist/", "dist/", ".build/", "coverage/", "**/*.d.ts"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

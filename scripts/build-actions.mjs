@@ -3,6 +3,10 @@
 // step) becomes actions/<name>/dist/post/index.js. With --out DIR the bundles are written
 // under DIR/<name>/dist instead, which is how the freshness check compares them.
 //
+// The CLI (src/cli.ts) is bundled the same way into dist/cli/index.js (with --out DIR:
+// DIR/.cli/dist), so bin/etcd-backup-actions.mjs runs on Node 24 alone, without tsx or any
+// dev dependency, and starts without compiling TypeScript. `--cli` builds the CLI alone.
+//
 // The sources import each other with .ts extensions (run directly by tsx and vitest), so
 // tsc first compiles src/ to JavaScript in a temporary folder (tsconfig.build.json rewrites
 // the extensions), and ncc bundles that JavaScript. The folder sits inside the project
@@ -13,9 +17,11 @@ import { join, resolve } from "node:path";
 import ncc from "@vercel/ncc";
 
 const OPTIONAL_NATIVE_ADDONS = ["cpu-features", "./crypto/build/Release/sshcrypto.node"];
+const CLI_DIST = join("dist", "cli");
 
 const outIndex = process.argv.indexOf("--out");
 const outRoot = outIndex >= 0 ? process.argv[outIndex + 1] : "actions";
+const cliOnly = process.argv.includes("--cli");
 
 const actionNames = existsSync("actions")
   ? readdirSync("actions", { withFileTypes: true })
@@ -48,7 +54,7 @@ try {
     ],
     { stdio: "inherit" },
   );
-  for (const name of actionNames) {
+  for (const name of cliOnly ? [] : actionNames) {
     const entries = [
       ["main", "dist"],
       ["post", "dist/post"],
@@ -61,31 +67,39 @@ try {
           throw new Error(`action ${name}: src/actions/${name}/main.ts is missing`);
         continue;
       }
-      const { code, assets } = await ncc(source, {
-        minify: false,
-        sourceMap: false,
-        quiet: true,
-        target: "es2023",
-        cache: false,
-        // ssh2's optional native add-ons: bundled only where they happen to be compiled (npm
-        // ci does not build them: allowScripts), which would make the bundle depend on the
-        // machine. Left out, ssh2 uses its pure-JS code, as it does after a clean install.
-        externals: OPTIONAL_NATIVE_ADDONS,
-      });
-      const outDir = join(outRoot, name, dir);
-      mkdirSync(outDir, { recursive: true });
-      writeFileSync(join(outDir, "index.js"), code);
-      // Chunks of dynamic imports (the S3 and artifact backends load on demand) and other
-      // assets ncc found go beside the entry.
-      for (const [fileName, asset] of Object.entries(assets ?? {})) {
-        mkdirSync(join(outDir, fileName, ".."), { recursive: true });
-        writeFileSync(join(outDir, fileName), asset.source, { mode: asset.permissions });
-      }
-      // ncc emits ESM for an ESM entry; mark the folder so node24 loads it as a module.
-      writeFileSync(join(outDir, "package.json"), '{ "type": "module" }\n');
+      await bundle(source, join(outRoot, name, dir));
     }
     console.log(`built actions/${name}`);
   }
+  const cliOut = outIndex >= 0 ? join(outRoot, ".cli", "dist") : CLI_DIST;
+  rmSync(cliOut, { recursive: true, force: true });
+  await bundle(resolve(compiled, "src", "cli.js"), cliOut);
+  console.log(`built ${CLI_DIST} (the CLI)`);
 } finally {
   rmSync(compiled, { recursive: true, force: true });
+}
+
+/** Bundles one compiled entry into outDir/index.js, with its chunks and assets beside it. */
+async function bundle(source, outDir) {
+  const { code, assets } = await ncc(source, {
+    minify: false,
+    sourceMap: false,
+    quiet: true,
+    target: "es2023",
+    cache: false,
+    // ssh2's optional native add-ons: bundled only where they happen to be compiled (npm
+    // ci does not build them: allowScripts), which would make the bundle depend on the
+    // machine. Left out, ssh2 uses its pure-JS code, as it does after a clean install.
+    externals: OPTIONAL_NATIVE_ADDONS,
+  });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "index.js"), code);
+  // Chunks of dynamic imports (the S3 and artifact backends load on demand) and other
+  // assets ncc found go beside the entry.
+  for (const [fileName, asset] of Object.entries(assets ?? {})) {
+    mkdirSync(join(outDir, fileName, ".."), { recursive: true });
+    writeFileSync(join(outDir, fileName), asset.source, { mode: asset.permissions });
+  }
+  // ncc emits ESM for an ESM entry; mark the folder so node24 loads it as a module.
+  writeFileSync(join(outDir, "package.json"), '{ "type": "module" }\n');
 }

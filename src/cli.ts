@@ -2,35 +2,41 @@
  * `etcd-backup-actions`: the procedures of the actions from a terminal. Each group of
  * subcommands lives in src/cli/<group>.ts and registers itself on the program here.
  */
+// First: ssh2 needs CommonJS's __dirname while it loads, and the CLI bundle is an ES module.
+import "./actions/common/commonjs-globals.ts";
 import { Command } from "commander";
-import { readFileSync } from "node:fs";
-import { registerBackupCommands } from "./cli/backup.ts";
-import { registerHistoryCommands } from "./cli/history.ts";
-import { registerDrillCommands } from "./cli/drill.ts";
-import { registerPkiBackupCommands } from "./cli/pki-backup.ts";
-import { registerRestoreCommands } from "./cli/restore.ts";
-import { registerSnapshotCommands } from "./cli/snapshot.ts";
+import { TOOL_VERSION } from "./core/version.ts";
 import { exposeGarbageCollector } from "./expose-gc.ts";
 
-const packageJson = JSON.parse(
-  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
-) as { version: string };
+type Register = (program: Command) => void;
 
-export function buildProgram(): Command {
+/**
+ * The groups, loaded on demand: `snapshot ...` loads only the snapshot reader, so it answers
+ * a small file in tens of milliseconds instead of first loading the Kubernetes client, SSH
+ * and the storage backends it never uses. Any other command line (help included) loads all.
+ */
+const SNAPSHOT_GROUP = async (): Promise<Register> =>
+  (await import("./cli/snapshot.ts")).registerSnapshotCommands;
+const OTHER_GROUPS: Array<() => Promise<Register>> = [
+  async () => (await import("./cli/backup.ts")).registerBackupCommands,
+  async () => (await import("./cli/pki-backup.ts")).registerPkiBackupCommands,
+  async () => (await import("./cli/restore.ts")).registerRestoreCommands,
+  async () => (await import("./cli/history.ts")).registerHistoryCommands,
+  async () => (await import("./cli/drill.ts")).registerDrillCommands,
+];
+
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command("etcd-backup-actions")
     .description("Back up and restore the etcd stores and PKI of Anthos clusters on VMware.")
-    .version(packageJson.version)
+    .version(TOOL_VERSION)
     .showHelpAfterError();
-  // Subcommand groups register here, one line each.
-  registerSnapshotCommands(program);
-  registerBackupCommands(program);
-  registerPkiBackupCommands(program);
-  registerRestoreCommands(program);
-  registerHistoryCommands(program);
-  registerDrillCommands(program);
+  const snapshotOnly = argv[2] === "snapshot";
+  // Subcommand groups register here, one line each in OTHER_GROUPS, in this order.
+  const groups = snapshotOnly ? [SNAPSHOT_GROUP] : [SNAPSHOT_GROUP, ...OTHER_GROUPS];
+  for (const register of await Promise.all(groups.map((load) => load()))) register(program);
   return program;
 }
 
 // Before any stream flows: the storage pipeline paces V8's collector (memory-pacer.ts).
 exposeGarbageCollector();
-await buildProgram().parseAsync(process.argv);
+await (await buildProgram()).parseAsync(process.argv);

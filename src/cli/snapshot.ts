@@ -4,17 +4,18 @@
  * for scripts; data goes to stdout, errors to stderr.
  */
 import { Option, type Command } from "commander";
-import { stringify } from "yaml";
+import type { stringify as yamlStringify } from "yaml";
 import {
   decodeValue,
   diffSnapshots,
-  listSnapshotKeys,
   readSnapshotKey,
   readSnapshotStatus,
   SnapshotError,
   verifySnapshot,
+  withSnapshotKeys,
   type DecodedValue,
   type SnapshotKey,
+  type SnapshotKeys,
   type SnapshotStatus,
   type SnapshotValue,
   type SnapshotVerification,
@@ -91,9 +92,11 @@ export function registerSnapshotCommands(program: Command): void {
     .argument("<key>", "the etcd key, e.g. /registry/configmaps/default/my-config")
     .option("--raw", "write the raw value bytes to stdout (to put back with etcdctl put)")
     .addOption(outputOption())
-    .action((file: string, key: string, options: { raw?: boolean; output: OutputFormat }) =>
-      run(() => printKey(file, key, options)),
-    );
+    .action(async (file: string, key: string, options: { raw?: boolean; output: OutputFormat }) => {
+      // Loaded here, not at start-up: YAML is for `get` alone and costs the others ~15 MiB.
+      const { stringify } = await import("yaml");
+      run(() => printKey(file, key, options, stringify));
+    });
 
   addFilters(
     snapshot
@@ -242,32 +245,84 @@ function encodingText(key: SnapshotKey): string {
   return key.encryption ? `encrypted (${key.encryption.prefix})` : key.encoding;
 }
 
+/**
+ * The listing, written as it is read: rows go out in batches instead of as one table in
+ * memory, so `ls` of a million keys holds the reader's columns and one batch of text. The
+ * table needs its column widths first, so the keys are visited twice (cheap: no file I/O).
+ */
 function printListing(file: string, options: FilterOptions & { output: OutputFormat }): void {
-  const listing = listSnapshotKeys(file, filtersOf(options));
-  if (options.output === "json") return printJson({ file, ...listing });
-  process.stdout.write(
-    renderTable(
-      ["KEY", "RESOURCE", "NAMESPACE", "MOD REV", "SIZE", "ENCODING"],
-      listing.keys.map((key) => [
-        key.key,
-        key.resource ?? "-",
-        key.namespace ?? "-",
-        key.modRevision,
-        key.valueSize,
-        encodingText(key),
-      ]),
-    ),
-  );
-  process.stdout.write(`\n${listing.keys.length} keys at revision ${listing.revision}`);
-  process.stdout.write(
-    listing.compactRevision ? `, compacted at ${listing.compactRevision}\n\n` : "\n\n",
-  );
-  process.stdout.write(
-    renderTable(
-      ["RESOURCE", "KEYS", "VALUE BYTES"],
-      listing.resources.map((count) => [count.resource, count.count, humanBytes(count.valueBytes)]),
-    ),
-  );
+  withSnapshotKeys(file, filtersOf(options), (keys) => {
+    if (options.output === "json") return printListingJson(file, keys);
+    const headers = ["KEY", "RESOURCE", "NAMESPACE", "MOD REV", "SIZE", "ENCODING"];
+    const rowOf = (key: SnapshotKey): string[] => [
+      key.key,
+      key.resource ?? "-",
+      key.namespace ?? "-",
+      String(key.modRevision),
+      String(key.valueSize),
+      encodingText(key),
+    ];
+    const widths = headers.map((header) => header.length);
+    keys.forEach((key) =>
+      rowOf(key).forEach(
+        (cell, column) => (widths[column] = Math.max(widths[column]!, cell.length)),
+      ),
+    );
+    const output = new BatchedOutput();
+    const line = (row: string[]) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+        .join("  ") + "\n";
+    output.write(line(headers));
+    keys.forEach((key) => output.write(line(rowOf(key))));
+    output.write(`\n${keys.count} keys at revision ${keys.revision}`);
+    output.write(keys.compactRevision ? `, compacted at ${keys.compactRevision}\n\n` : "\n\n");
+    output.write(
+      renderTable(
+        ["RESOURCE", "KEYS", "VALUE BYTES"],
+        keys.resources.map((count) => [count.resource, count.count, humanBytes(count.valueBytes)]),
+      ),
+    );
+    output.flush();
+  });
+}
+
+/** What printJson({ file, ...listing }) prints, byte for byte, written key by key. */
+function printListingJson(file: string, keys: SnapshotKeys): void {
+  const output = new BatchedOutput();
+  const { revision, compactRevision } = keys;
+  const head = JSON.stringify({ file, revision, compactRevision }, null, 2);
+  output.write(`${head.slice(0, -2)},\n  "keys": [`);
+  let first = true;
+  keys.forEach((key) => {
+    output.write(
+      `${first ? "" : ","}\n    ${JSON.stringify(key, null, 2).replaceAll("\n", "\n    ")}`,
+    );
+    first = false;
+  });
+  output.write(keys.count === 0 ? "]" : "\n  ]");
+  const resources = JSON.stringify(keys.resources, null, 2).replaceAll("\n", "\n  ");
+  output.write(`,\n  "resources": ${resources}\n}\n`);
+  output.flush();
+}
+
+/** Collects text and writes it to stdout in pieces of about 64 KiB: one write per row is slow. */
+class BatchedOutput {
+  private pending: string[] = [];
+  private pendingLength = 0;
+
+  write(text: string): void {
+    this.pending.push(text);
+    this.pendingLength += text.length;
+    if (this.pendingLength >= 64 * 1024) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    process.stdout.write(this.pending.join(""));
+    this.pending = [];
+    this.pendingLength = 0;
+  }
 }
 
 function filtersOf(options: FilterOptions): FilterOptions {
@@ -291,6 +346,7 @@ function printKey(
   file: string,
   key: string,
   options: { raw?: boolean; output: OutputFormat },
+  stringify: typeof yamlStringify,
 ): void {
   const value = readSnapshotKey(file, key);
   if (!value) {
@@ -311,10 +367,10 @@ function printKey(
     `# ${facts.key}\n# create revision ${facts.createRevision}, mod revision ${facts.modRevision}, ` +
       `version ${facts.version}${facts.lease ? `, lease ${facts.lease}` : ""}, ${bytes.length} bytes, ${encodingText(facts)}\n`,
   );
-  process.stdout.write(readableText(decoded));
+  process.stdout.write(readableText(decoded, stringify));
 }
 
-function readableText(decoded: DecodedValue): string {
+function readableText(decoded: DecodedValue, stringify: typeof yamlStringify): string {
   switch (decoded.encoding) {
     case "json":
       return stringify(decoded.object);

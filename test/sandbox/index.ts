@@ -68,6 +68,8 @@ export interface SandboxOptions {
   userClusters?: UserClusterSpec[];
   /** Grow uc1's etcd to about this many MB, for benchmarks. */
   etcdDataMb?: number;
+  /** Add this many Kubernetes-like objects of 1-20 KB to uc1's etcd, for benchmarks. */
+  etcdObjects?: number;
   /**
    * The user clusters' etcd `--quota-backend-bytes` (default: 2 GiB, or room for etcdDataMb);
    * small, it lets a test bring a database near its quota.
@@ -166,6 +168,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const plan = planCluster(userClusters);
   checkDataSize(options.etcdDataMb);
   checkControlPlaneV2Specs(options.controlPlaneV2Clusters ?? []);
+  checkObjectCount(options.etcdObjects);
   const sandboxId = randomBytes(4).toString("hex").slice(0, 6);
   const ownsDir = !options.dir;
   const dir = options.dir ? resolve(options.dir) : await mkdtemp(join(tmpdir(), "etcd-sandbox-"));
@@ -228,8 +231,13 @@ async function bringUp(
     create(store, "namespaces", namespaceObject(name));
   }
   create(store, "secrets", adminPlane.sshKeysSecret);
+  // An object averages ~4.6 KB and costs ~6 KB of bolt pages: room for 4x that, as for MB.
   const quotaBackendBytes =
-    options.quotaBackendBytes ?? Math.max(2 * 1024 ** 3, (options.etcdDataMb ?? 0) * 4 * 1024 ** 2);
+    options.quotaBackendBytes ??
+    Math.max(
+      2 * 1024 ** 3,
+      (options.etcdDataMb ?? 0) * 4 * 1024 ** 2 + (options.etcdObjects ?? 0) * 24 * 1024,
+    );
   userClusters.forEach((cluster, index) => {
     const objects = userClusterObjects({
       cluster,
@@ -298,6 +306,7 @@ async function bringUp(
       etcdTls as EtcdTlsFiles[],
       adminPlane.pkiDir,
       options.etcdDataMb,
+      options.etcdObjects,
     );
   })();
   // Controlplane V2 clusters: their own nodes (a runtime each), API server and sshds.
@@ -458,6 +467,7 @@ async function seedAll(
   etcdTls: EtcdTlsFiles[],
   adminPkiDir: string,
   etcdDataMb: number | undefined,
+  etcdObjects?: number,
 ): Promise<Record<string, SeedSummary>> {
   const jobs = userClusters.map(async (cluster, index) => {
     const tls = etcdTls[index] as EtcdTlsFiles;
@@ -471,9 +481,14 @@ async function seedAll(
       key: tls.key,
     };
     const dataMb = index === 0 ? etcdDataMb : undefined;
+    const objects = index === 0 ? etcdObjects : undefined;
     return [
       cluster.name,
-      await seedEtcd(endpoint, { cluster: cluster.name, ...(dataMb ? { dataMb } : {}) }),
+      await seedEtcd(endpoint, {
+        cluster: cluster.name,
+        ...(dataMb ? { dataMb } : {}),
+        ...(objects ? { objects } : {}),
+      }),
     ] as const;
   });
   const master = runtime.nodes.find((node) => node.name === ADMIN_MASTER);
@@ -595,6 +610,15 @@ function checkDataSize(etcdDataMb: number | undefined): void {
   if (!Number.isInteger(etcdDataMb) || etcdDataMb < 0 || etcdDataMb > 8000) {
     throw new Error(
       `etcdDataMb ${etcdDataMb} is not usable: expected a whole number of MB from 0 to 8000.`,
+    );
+  }
+}
+
+function checkObjectCount(etcdObjects: number | undefined): void {
+  if (etcdObjects === undefined) return;
+  if (!Number.isInteger(etcdObjects) || etcdObjects < 0 || etcdObjects > 2_000_000) {
+    throw new Error(
+      `etcdObjects ${etcdObjects} is not usable: expected a whole number of objects from 0 to 2000000.`,
     );
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run sandbox -- --dir DIR [--user-clusters uc1:3,uc2:1] [--etcd-data-mb N]
- * [--quota-backend-bytes N] [--private-network] [--cpv2 uc3:3]`: runs the
+ * [--quota-backend-bytes N] [--etcd-objects N] [--private-network] [--cpv2 uc3:3]`: runs the
  * sandbox admin cluster in the foreground until SIGINT or SIGTERM, then tears it down.
  * Ready when DIR/ready exists; DIR/admin.kubeconfig and DIR/sandbox.json say how to reach it,
  * and it prints how to ssh to admin-master (directly, and through the jump host).
@@ -16,6 +16,7 @@ interface Flags {
   userClusters?: string;
   etcdDataMb?: number;
   quotaBackendBytes?: number;
+  etcdObjects?: number;
   privateNetwork?: boolean;
   cpv2?: string;
   verbose?: boolean;
@@ -37,6 +38,15 @@ function parseQuotaBytes(value: string): number {
   return Number(value);
 }
 
+function parseObjectCount(value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidArgumentError(
+      `expected a whole number of objects, e.g. 200000; got "${value}".`,
+    );
+  }
+  return Number(value);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("sandbox")
     .description("Run the sandbox admin cluster in the foreground until SIGINT or SIGTERM.")
@@ -53,6 +63,11 @@ export async function main(argv: string[]): Promise<void> {
       "--quota-backend-bytes <bytes>",
       "the user clusters' etcd --quota-backend-bytes (default 2 GiB)",
       parseQuotaBytes,
+    )
+    .option(
+      "--etcd-objects <n>",
+      "add this many Kubernetes-like objects of 1-20 KB to uc1's etcd (a real cluster's shape)",
+      parseObjectCount,
     )
     .option(
       "--private-network",
@@ -97,6 +112,7 @@ export async function main(argv: string[]): Promise<void> {
     ...(flags.quotaBackendBytes !== undefined
       ? { quotaBackendBytes: flags.quotaBackendBytes }
       : {}),
+    ...(flags.etcdObjects !== undefined ? { etcdObjects: flags.etcdObjects } : {}),
     privateNetwork: Boolean(flags.privateNetwork),
     ...(controlPlaneV2Clusters ? { controlPlaneV2Clusters } : {}),
     logger,
@@ -109,6 +125,13 @@ export async function main(argv: string[]): Promise<void> {
     logger.info(
       `sandbox: Controlplane V2 cluster ${cluster.name}: KUBECONFIG=${cluster.kubeconfigPath}; nodes ${cluster.nodes.map((node) => `${node.name} ${node.internalIP}`).join(", ")}`,
     );
+  for (const [cluster, content] of Object.entries(sandbox.layout.content)) {
+    if (content.objectSeconds === undefined) continue;
+    logger.info(
+      `sandbox: ${cluster} etcd holds ${content.keys} keys (${(content.bytes / 1e6).toFixed(0)} MB); ` +
+        `the objects took ${content.objectSeconds.toFixed(1)} s to write`,
+    );
+  }
   logger.info(`sandbox: layout in ${sandbox.dir}/sandbox.json; Ctrl-C to stop`);
   await stopped;
   await sandbox.stop();

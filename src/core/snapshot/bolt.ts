@@ -236,6 +236,12 @@ export class Page {
     return this.image.read(this.fileOffset + offset, length, this.id);
   }
 
+  /** Reads `length` bytes from `offset` into the start of `target`, returning them. */
+  bytesInto(offset: number, length: number, target: Buffer): Buffer {
+    this.image.readInto(target, 0, length, this.fileOffset + offset, this.id);
+    return target.subarray(0, length);
+  }
+
   /** Describes where this page is for error messages. */
   get where(): string {
     return this.inline ? `inline bucket page inside page ${this.id}` : `${this.type} page`;
@@ -295,14 +301,17 @@ export class LeafEntry {
 
   /**
    * Up to `length` bytes from the value's start without reading the file when the page
-   * already holds a good part of them (at least `minimum`); a read otherwise.
+   * already holds a good part of them (at least `minimum`); a read otherwise, into
+   * `scratch` when given (valid until the caller reuses it), else into a new buffer.
    */
-  valuePrefix(length: number, minimum: number): Buffer {
+  valuePrefix(length: number, minimum: number, scratch?: Buffer): Buffer {
     const start = this.valueOffset;
     const available = Math.min(this.page.loaded.length - start, this.valueLength, length);
     if (available >= Math.min(minimum, this.valueLength)) {
       return this.page.loaded.subarray(start, start + available);
     }
+    const wanted = Math.min(length, this.valueLength);
+    if (scratch && scratch.length >= wanted) return this.page.bytesInto(start, wanted, scratch);
     return this.valueRange(0, length);
   }
 

@@ -13,11 +13,13 @@ export {
 } from "./verify.ts";
 export {
   listSnapshotKeys,
+  withSnapshotKeys,
   readSnapshotKey,
   NOT_KUBERNETES,
   type ListOptions,
   type SnapshotKey,
   type SnapshotListing,
+  type SnapshotKeys,
   type SnapshotValue,
   type ResourceCount,
 } from "./keys.ts";

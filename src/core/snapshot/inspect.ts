@@ -4,7 +4,7 @@
  * status and what the store holds per resource, and logs it in a few lines.
  */
 import type { Logger } from "../log/logger.ts";
-import { listSnapshotKeys, type ResourceCount } from "./keys.ts";
+import { withSnapshotKeys, type ResourceCount } from "./keys.ts";
 import { readSnapshotStatus, type SnapshotStatus } from "./status.ts";
 import { assertSnapshotVerified, type SnapshotVerification } from "./verify.ts";
 
@@ -24,13 +24,18 @@ export function inspectSnapshot(file: string, options: { logger: Logger }): Snap
   logger.info(`Verifying snapshot ${file}`);
   const verification = assertSnapshotVerified(file, { logger });
   const status = readSnapshotStatus(file);
-  const listing = listSnapshotKeys(file);
+  // Counts only: no object per key (a store of a million keys would hold them all).
+  const listing = withSnapshotKeys(file, {}, ({ count, compactRevision, resources }) => ({
+    count,
+    compactRevision,
+    resources,
+  }));
   const trailer =
     verification.trailer === "verified"
       ? "sha256 trailer verified"
       : "no sha256 trailer (structure checked only)";
   logger.info(
-    `${file}: revision ${status.revision}, ${listing.keys.length} live keys (${status.totalKey} entries), ` +
+    `${file}: revision ${status.revision}, ${listing.count} live keys (${status.totalKey} entries), ` +
       `hash ${status.hash.toString(16).padStart(8, "0")}, ${status.totalSize} bytes; ${trailer}`,
   );
   logger.info(

@@ -86,91 +86,222 @@ interface LatestEntry {
 const ENCODINGS: ValueEncoding[] = ["protobuf", "json", "encrypted", "other"];
 const ENCODING_CODES = new Map(ENCODINGS.map((encoding, code) => [encoding, code]));
 
+/** Slots per chunk of columns: columns grow a chunk at a time, never copied. */
+const SLOT_SHIFT = 14;
+const SLOTS_PER_CHUNK = 1 << SLOT_SHIFT;
+const SLOT_MASK = SLOTS_PER_CHUNK - 1;
+/** Bytes per piece of the key arena (a longer key gets a piece of its own). */
+const ARENA_PIECE = 1024 * 1024;
+
+/** The facts of SLOTS_PER_CHUNK keys, one typed array per column. */
+interface SlotChunk {
+  /** Which arena piece holds the key, and where in it. */
+  piece: Uint32Array;
+  start: Uint32Array;
+  length: Uint32Array;
+  alive: Uint8Array;
+  encoding: Uint8Array;
+  /** NUMBER_COLUMNS per slot. */
+  numbers: Float64Array;
+}
+
+function newChunk(): SlotChunk {
+  return {
+    piece: new Uint32Array(SLOTS_PER_CHUNK),
+    start: new Uint32Array(SLOTS_PER_CHUNK),
+    length: new Uint32Array(SLOTS_PER_CHUNK),
+    alive: new Uint8Array(SLOTS_PER_CHUNK),
+    encoding: new Uint8Array(SLOTS_PER_CHUNK),
+    numbers: new Float64Array(SLOTS_PER_CHUNK * NUMBER_COLUMNS),
+  };
+}
+
 /**
- * The latest entry of each key, kept in columns: per key a string and a slot in a few
- * typed arrays, not an object, so a listing of a million keys holds what it needs (key,
- * revisions, size, where the value is) and little else. Slots of deleted keys are reused.
+ * The latest entry of each key, kept in columns: the key's bytes in an arena, its facts in
+ * typed arrays, and an open-addressing hash table of slot numbers, so a listing of a
+ * million keys holds about 100 bytes per key and no object per key at all (a Map of
+ * strings cost ~200 bytes per key). Columns and arena grow in fixed pieces, never by
+ * copying: a doubled array leaves its old copy for the collector, and those copies were a
+ * third of the listing's peak memory. A deleted key keeps its slot, marked dead, and comes
+ * back to it if put again.
  */
 class LatestEntries {
-  private readonly slots = new Map<string, number>();
-  private readonly freeSlots: number[] = [];
+  private readonly pieces: Buffer[] = [];
+  private pieceUsed = ARENA_PIECE;
+  private readonly chunks: SlotChunk[] = [];
+  /** Slot + 1 per bucket (0: empty); at least twice as many buckets as slots. */
+  private table = new Int32Array(1024);
   private used = 0;
-  private numbers = new Float64Array(0);
-  private encodings = new Uint8Array(0);
+  private liveCount = 0;
   /** Only the few keys with a lease or an encryption prefix pay for them. */
   private readonly leases = new Map<number, string>();
   private readonly encryptions = new Map<number, EncryptionInfo>();
 
   get size(): number {
-    return this.slots.size;
+    return this.liveCount;
   }
 
-  set(mapKey: string, latest: LatestEntry): void {
-    let slot = this.slots.get(mapKey);
-    if (slot === undefined) {
-      slot = this.freeSlots.pop() ?? this.newSlot();
-      this.slots.set(mapKey, slot);
+  set(key: Buffer, latest: LatestEntry): void {
+    let slot = this.find(key);
+    if (slot < 0) slot = this.add(key);
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const index = slot & SLOT_MASK;
+    if (!chunk.alive[index]) {
+      chunk.alive[index] = 1;
+      this.liveCount++;
     }
-    const at = slot * NUMBER_COLUMNS;
-    this.numbers[at] = latest.createRevision;
-    this.numbers[at + 1] = latest.modRevision;
-    this.numbers[at + 2] = latest.version;
-    this.numbers[at + 3] = latest.valueLength;
-    this.numbers[at + 4] = latest.valueFileOffset;
-    this.encodings[slot] = ENCODING_CODES.get(latest.encoding)!;
+    const at = index * NUMBER_COLUMNS;
+    chunk.numbers[at] = latest.createRevision;
+    chunk.numbers[at + 1] = latest.modRevision;
+    chunk.numbers[at + 2] = latest.version;
+    chunk.numbers[at + 3] = latest.valueLength;
+    chunk.numbers[at + 4] = latest.valueFileOffset;
+    chunk.encoding[index] = ENCODING_CODES.get(latest.encoding)!;
     if (latest.lease) this.leases.set(slot, latest.lease);
     else this.leases.delete(slot);
     if (latest.encryption) this.encryptions.set(slot, latest.encryption);
     else this.encryptions.delete(slot);
   }
 
-  delete(mapKey: string): void {
-    const slot = this.slots.get(mapKey);
-    if (slot === undefined) return;
-    this.slots.delete(mapKey);
+  delete(key: Buffer): void {
+    const slot = this.slotOf(key);
+    if (slot < 0) return;
+    this.chunks[slot >>> SLOT_SHIFT]!.alive[slot & SLOT_MASK] = 0;
+    this.liveCount--;
     this.leases.delete(slot);
     this.encryptions.delete(slot);
-    this.freeSlots.push(slot);
   }
 
-  get(mapKey: string): LatestEntry | undefined {
-    const slot = this.slots.get(mapKey);
-    if (slot === undefined) return undefined;
-    const at = slot * NUMBER_COLUMNS;
+  /** The live slot of `key`, or -1. */
+  slotOf(key: Buffer): number {
+    const slot = this.find(key);
+    return slot >= 0 && this.chunks[slot >>> SLOT_SHIFT]!.alive[slot & SLOT_MASK] ? slot : -1;
+  }
+
+  get(slot: number): LatestEntry {
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const at = (slot & SLOT_MASK) * NUMBER_COLUMNS;
     const encryption = this.encryptions.get(slot);
     return {
-      createRevision: this.numbers[at]!,
-      modRevision: this.numbers[at + 1]!,
-      version: this.numbers[at + 2]!,
+      createRevision: chunk.numbers[at]!,
+      modRevision: chunk.numbers[at + 1]!,
+      version: chunk.numbers[at + 2]!,
       lease: this.leases.get(slot) ?? "",
-      valueLength: this.numbers[at + 3]!,
-      valueFileOffset: this.numbers[at + 4]!,
-      encoding: ENCODINGS[this.encodings[slot]!]!,
+      valueLength: chunk.numbers[at + 3]!,
+      valueFileOffset: chunk.numbers[at + 4]!,
+      encoding: ENCODINGS[chunk.encoding[slot & SLOT_MASK]!]!,
       ...(encryption ? { encryption } : {}),
     };
   }
 
-  /**
-   * The keys in etcd's order (byte order): the map keys are latin1 strings, one character
-   * per byte, and the default sort compares them code unit by code unit.
-   */
-  sortedKeys(): string[] {
-    return [...this.slots.keys()].sort();
+  valueLength(slot: number): number {
+    return this.chunks[slot >>> SLOT_SHIFT]!.numbers[(slot & SLOT_MASK) * NUMBER_COLUMNS + 3]!;
   }
 
-  private newSlot(): number {
-    const slot = this.used++;
-    if (slot >= this.encodings.length) {
-      const capacity = Math.max(1024, this.encodings.length * 2);
-      const numbers = new Float64Array(capacity * NUMBER_COLUMNS);
-      numbers.set(this.numbers);
-      this.numbers = numbers;
-      const encodings = new Uint8Array(capacity);
-      encodings.set(this.encodings);
-      this.encodings = encodings;
+  /** The key as text: its bytes decoded as UTF-8 (etcd keys are, nearly always, ASCII). */
+  keyText(slot: number): string {
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const index = slot & SLOT_MASK;
+    const start = chunk.start[index]!;
+    return this.pieces[chunk.piece[index]!]!.toString("utf8", start, start + chunk.length[index]!);
+  }
+
+  /** The live slots in etcd's order: the keys' bytes compared unsigned, shorter first on a tie. */
+  sortedSlots(): Int32Array {
+    const slots = new Int32Array(this.liveCount);
+    let next = 0;
+    for (let slot = 0; slot < this.used; slot++) {
+      if (this.chunks[slot >>> SLOT_SHIFT]!.alive[slot & SLOT_MASK]) slots[next++] = slot;
     }
+    return slots.sort((a, b) => this.compareKeys(a, b));
+  }
+
+  private compareKeys(a: number, b: number): number {
+    const aChunk = this.chunks[a >>> SLOT_SHIFT]!;
+    const bChunk = this.chunks[b >>> SLOT_SHIFT]!;
+    const aIndex = a & SLOT_MASK;
+    const bIndex = b & SLOT_MASK;
+    const aPiece = this.pieces[aChunk.piece[aIndex]!]!;
+    const bPiece = this.pieces[bChunk.piece[bIndex]!]!;
+    const aStart = aChunk.start[aIndex]!;
+    const bStart = bChunk.start[bIndex]!;
+    const aLength = aChunk.length[aIndex]!;
+    const bLength = bChunk.length[bIndex]!;
+    const common = Math.min(aLength, bLength);
+    for (let offset = 0; offset < common; offset++) {
+      const difference = aPiece[aStart + offset]! - bPiece[bStart + offset]!;
+      if (difference !== 0) return difference;
+    }
+    return aLength - bLength;
+  }
+
+  private find(key: Buffer): number {
+    const mask = this.table.length - 1;
+    for (let bucket = hashOf(key) & mask; ; bucket = (bucket + 1) & mask) {
+      const entry = this.table[bucket]!;
+      if (entry === 0) return -1;
+      if (this.keyEquals(entry - 1, key)) return entry - 1;
+    }
+  }
+
+  private keyEquals(slot: number, key: Buffer): boolean {
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const index = slot & SLOT_MASK;
+    const length = chunk.length[index]!;
+    if (length !== key.length) return false;
+    const piece = this.pieces[chunk.piece[index]!]!;
+    const start = chunk.start[index]!;
+    for (let offset = 0; offset < length; offset++) {
+      if (piece[start + offset] !== key[offset]) return false;
+    }
+    return true;
+  }
+
+  private add(key: Buffer): number {
+    const slot = this.used++;
+    if (slot >>> SLOT_SHIFT >= this.chunks.length) this.chunks.push(newChunk());
+    if (this.pieceUsed + key.length > ARENA_PIECE || this.pieces.length === 0) {
+      this.pieces.push(Buffer.allocUnsafe(Math.max(ARENA_PIECE, key.length)));
+      this.pieceUsed = 0;
+    }
+    const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+    const index = slot & SLOT_MASK;
+    key.copy(this.pieces[this.pieces.length - 1]!, this.pieceUsed);
+    chunk.piece[index] = this.pieces.length - 1;
+    chunk.start[index] = this.pieceUsed;
+    chunk.length[index] = key.length;
+    this.pieceUsed += key.length;
+    if (this.used * 2 > this.table.length) this.rehash(this.table.length * 2);
+    else this.insert(slot, hashOf(key));
     return slot;
   }
+
+  private insert(slot: number, hash: number): void {
+    const mask = this.table.length - 1;
+    let bucket = hash & mask;
+    while (this.table[bucket] !== 0) bucket = (bucket + 1) & mask;
+    this.table[bucket] = slot + 1;
+  }
+
+  private rehash(buckets: number): void {
+    this.table = new Int32Array(buckets);
+    for (let slot = 0; slot < this.used; slot++) {
+      const chunk = this.chunks[slot >>> SLOT_SHIFT]!;
+      const index = slot & SLOT_MASK;
+      const start = chunk.start[index]!;
+      const piece = this.pieces[chunk.piece[index]!]!;
+      this.insert(slot, hashOf(piece.subarray(start, start + chunk.length[index]!)));
+    }
+  }
+}
+
+/** FNV-1a over the key's bytes, 32 bits. */
+function hashOf(key: Buffer): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < key.length; index++) {
+    hash = Math.imul(hash ^ key[index]!, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /** createRevision, modRevision, version, valueLength, valueFileOffset. */
@@ -199,14 +330,13 @@ function latestEntries(
     revision = entryRevision.main;
     const header = keyValueOf(image, entry, entryRevision);
     if (!wanted(header.key)) return;
-    const mapKey = header.key.toString("latin1");
     if (entryRevision.tombstone) {
-      entries.delete(mapKey);
+      entries.delete(header.key);
       return;
     }
     // Keep only small facts: the page's bytes are gone after this callback.
     const { encoding, encryption } = detectEncoding(header.valueHead);
-    entries.set(mapKey, {
+    entries.set(header.key, {
       createRevision: header.createRevision,
       modRevision: header.modRevision,
       version: header.version,
@@ -269,44 +399,106 @@ function compactRevisionOf(image: BoltImage): number {
   return compactRevision;
 }
 
+/**
+ * The live keys of a snapshot, visited in key order one at a time: `snapshot ls` prints
+ * each as it comes, so listing a million keys holds their columns (LatestEntries), never a
+ * million objects at once.
+ */
+export interface SnapshotKeys {
+  /** The snapshot's revision (the last revision in bucket `key`). */
+  revision: number;
+  /** Revisions at or below this were compacted away; 0 if never compacted. */
+  compactRevision: number;
+  /** Keys that pass the filters. */
+  count: number;
+  /** Counts of those keys per resource, by resource name (free after a forEach). */
+  readonly resources: ResourceCount[];
+  /** Calls `onKey` for each key in byte order; a fresh object each time, so keep what you need. */
+  forEach(onKey: (key: SnapshotKey) => void): void;
+}
+
+/** Opens the snapshot at `file`, hands its live keys to `body`, and closes it. */
+export function withSnapshotKeys<T>(
+  file: string,
+  options: ListOptions,
+  body: (keys: SnapshotKeys) => T,
+): T {
+  return BoltImage.with(file, (image) => body(snapshotKeysOf(image, options)));
+}
+
 /** Lists the live keys of the snapshot at `file`, filtered as asked, sorted by key. */
 export function listSnapshotKeys(file: string, options: ListOptions = {}): SnapshotListing {
   return BoltImage.with(file, (image) => listKeysOf(image, options));
 }
 
 export function listKeysOf(image: BoltImage, options: ListOptions = {}): SnapshotListing {
-  const prefix = options.prefix === undefined ? undefined : Buffer.from(options.prefix);
-  const { entries, revision } = latestEntries(
-    image,
-    (key) => prefix === undefined || key.subarray(0, prefix.length).equals(prefix),
-  );
+  const listing = snapshotKeysOf(image, options);
   const keys: SnapshotKey[] = [];
-  for (const mapKey of entries.sortedKeys()) {
-    const latest = entries.get(mapKey)!;
-    const summary = summarize(mapKey, latest, options.registryPrefix);
-    if (
-      options.resource !== undefined &&
-      !resourceMatches(parseRegistryKey(summary.key, options.registryPrefix), options.resource)
-    )
-      continue;
-    if (options.namespace !== undefined && summary.namespace !== options.namespace) continue;
-    if (options.digest) summary.valueSha256 = sha256Of(image, latest);
-    keys.push(summary);
-  }
+  listing.forEach((key) => keys.push(key));
+  // After the visit, which counted them.
   return {
-    revision,
-    compactRevision: compactRevisionOf(image),
+    revision: listing.revision,
+    compactRevision: listing.compactRevision,
     keys,
-    resources: countByResource(keys),
+    resources: listing.resources,
   };
 }
 
-/** A byte above 0x7f in a latin1 map key: without one, latin1 and UTF-8 read the same. */
-const NON_ASCII = /[\x80-\xff]/;
+function snapshotKeysOf(image: BoltImage, options: ListOptions): SnapshotKeys {
+  const { entries, revision } = latestEntries(image, keyFilter(options));
+  const sorted = entries.sortedSlots();
+  // Counted by the first whole visit (ls prints the counts after the keys), or by a visit
+  // of their own when asked for first: parsing every key once more costs as much as listing.
+  let resources: ResourceCount[] | undefined;
+  const visit = (onKey: (key: SnapshotKey, latest: LatestEntry) => void) => {
+    const counts = new Map<string, ResourceCount>();
+    for (const slot of sorted) {
+      const latest = entries.get(slot);
+      const summary = summarize(entries.keyText(slot), latest, options.registryPrefix);
+      const name = summary.resource ?? NOT_KUBERNETES;
+      const count = counts.get(name) ?? { resource: name, count: 0, valueBytes: 0 };
+      count.count++;
+      count.valueBytes += latest.valueLength;
+      counts.set(name, count);
+      onKey(summary, latest);
+    }
+    resources ??= [...counts.values()].sort((a, b) => a.resource.localeCompare(b.resource));
+  };
+  return {
+    revision,
+    compactRevision: compactRevisionOf(image),
+    count: sorted.length,
+    get resources() {
+      if (resources === undefined) visit(() => {});
+      return resources!;
+    },
+    forEach(onKey) {
+      visit((summary, latest) => {
+        if (options.digest) summary.valueSha256 = sha256Of(image, latest);
+        onKey(summary);
+      });
+    },
+  };
+}
 
-function summarize(mapKey: string, latest: LatestEntry, registryPrefix?: string): SnapshotKey {
-  // Nearly every etcd key is ASCII: skip a Buffer per key to decode it.
-  const key = NON_ASCII.test(mapKey) ? Buffer.from(mapKey, "latin1").toString("utf8") : mapKey;
+/**
+ * Which keys the listing keeps, decided on the key alone while walking: a key's resource
+ * and namespace never change between its revisions, so filtering before keeping the
+ * latest entry gives the same result as filtering after, and keeps far less.
+ */
+function keyFilter(options: ListOptions): (key: Buffer) => boolean {
+  const prefix = options.prefix === undefined ? undefined : Buffer.from(options.prefix);
+  const { resource, namespace, registryPrefix } = options;
+  return (key) => {
+    if (prefix !== undefined && !key.subarray(0, prefix.length).equals(prefix)) return false;
+    if (resource === undefined && namespace === undefined) return true;
+    const registryKey = parseRegistryKey(key.toString("utf8"), registryPrefix);
+    if (resource !== undefined && !resourceMatches(registryKey, resource)) return false;
+    return namespace === undefined || registryKey?.namespace === namespace;
+  };
+}
+
+function summarize(key: string, latest: LatestEntry, registryPrefix?: string): SnapshotKey {
   const registryKey = parseRegistryKey(key, registryPrefix);
   return {
     key,
@@ -340,18 +532,6 @@ function sha256Of(image: BoltImage, latest: LatestEntry): string {
   return hash.digest("hex");
 }
 
-export function countByResource(keys: SnapshotKey[]): ResourceCount[] {
-  const counts = new Map<string, ResourceCount>();
-  for (const key of keys) {
-    const resource = key.resource ?? NOT_KUBERNETES;
-    const count = counts.get(resource) ?? { resource, count: 0, valueBytes: 0 };
-    count.count++;
-    count.valueBytes += key.valueSize;
-    counts.set(resource, count);
-  }
-  return [...counts.values()].sort((a, b) => a.resource.localeCompare(b.resource));
-}
-
 /** One key at the snapshot's revision, with its raw value bytes. */
 export interface SnapshotValue extends SnapshotKey {
   value: Buffer;
@@ -366,10 +546,11 @@ export function readSnapshotKey(
   return BoltImage.with(file, (image) => {
     const wanted = typeof key === "string" ? Buffer.from(key) : key;
     const { entries } = latestEntries(image, (candidate) => candidate.equals(wanted));
-    const latest = entries.get(wanted.toString("latin1"));
-    if (!latest) return undefined;
+    const slot = entries.slotOf(wanted);
+    if (slot < 0) return undefined;
+    const latest = entries.get(slot);
     return {
-      ...summarize(wanted.toString("latin1"), latest, options.registryPrefix),
+      ...summarize(entries.keyText(slot), latest, options.registryPrefix),
       value:
         latest.valueLength === 0
           ? Buffer.alloc(0)
