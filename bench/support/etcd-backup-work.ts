@@ -35,6 +35,8 @@ export interface BackupArgs {
 
 export interface BackupReport {
   wallMs: number;
+  /** This process's CPU seconds (user plus system, all its threads) during the backup. */
+  cpuSeconds: number;
   outcome: string;
   error?: string;
   member?: string;
@@ -49,6 +51,7 @@ export async function backUpCluster(args: BackupArgs): Promise<BackupReport> {
   exposeGarbageCollector();
   const config = await loadKubeconfig({ path: args.kubeconfigPath });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const [result] = await runEtcdBackup({
     config,
     clusters: [args.cluster],
@@ -62,8 +65,10 @@ export async function backUpCluster(args: BackupArgs): Promise<BackupReport> {
     logger: recordingLogger(),
   });
   const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     wallMs,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     outcome: result?.outcome ?? "none",
     ...(result?.error ? { error: result.error } : {}),
     ...(result?.member ? { member: result.member } : {}),

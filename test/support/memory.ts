@@ -35,6 +35,8 @@ export interface MeasureOptions {
   timeoutMs?: number;
   /** Added to the child's environment (read by code at load time, such as @actions/github). */
   env?: Record<string, string>;
+  /** Node options of the child (the benchmarks pass `--cpu-prof` and its folder). */
+  execArgv?: string[];
 }
 
 const REQUIRE_BANNER =
@@ -107,7 +109,7 @@ function runChild<T>(
   return new Promise((resolve, reject) => {
     const child = fork(bundle, [], {
       execPath: process.execPath,
-      execArgv: [],
+      execArgv: options.execArgv ?? [],
       env: { ...process.env, ...options.env },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
