@@ -130,22 +130,25 @@ function runChild<T>(
         ),
       );
     }, timeoutMs);
+    // Settled at the child's exit, not at its reply: a child run with --cpu-prof writes its
+    // profile as it exits, and the caller reads it next.
+    let reply: (Partial<MemoryReport<T>> & { error?: string }) | undefined;
     child.on("message", (message: Partial<MemoryReport<T>> & { error?: string }) => {
-      if (message.error !== undefined) {
-        finish(() =>
-          reject(new Error(`${exportName} failed in the child process: ${message.error}`)),
-        );
-      } else {
-        finish(() => resolve(message as MemoryReport<T>));
-      }
+      reply = message;
     });
     child.on("error", (error) => finish(() => reject(error)));
     child.on("exit", (code, signal) =>
-      finish(() =>
-        reject(
-          new Error(`The child process running ${exportName} exited early (${signal ?? code}).`),
-        ),
-      ),
+      finish(() => {
+        if (reply?.error !== undefined) {
+          reject(new Error(`${exportName} failed in the child process: ${reply.error}`));
+        } else if (reply) {
+          resolve(reply as MemoryReport<T>);
+        } else {
+          reject(
+            new Error(`The child process running ${exportName} exited early (${signal ?? code}).`),
+          );
+        }
+      }),
     );
     child.send(args);
   });

@@ -28,7 +28,7 @@ const GZIP_LEVEL = 1;
  * Output in 64 KiB pieces, the size age seals. Larger pieces would mean fewer thread-pool
  * round trips, but measured 1 GB runs then kept ~60 MiB more dead buffers alive.
  */
-const CHUNK_SIZE = 64 * 1024;
+const CHUNK_SIZE = 1024 * 1024;
 
 export function parseCompression(text: string): Compression {
   const value = text.trim().toLowerCase();

@@ -51,7 +51,7 @@ import {
   parseBackupKind,
   parseTimestamp,
 } from "./layout.ts";
-import { createMemoryPacer } from "./memory-pacer.ts";
+import { createBatcher } from "./batching.ts";
 import type { BackupKind, BackupLocation, SnapshotStore } from "./types.ts";
 
 export interface BackupOptions {
@@ -169,7 +169,7 @@ export async function storeBackup(
   const stored = new HashingStream();
   const stages: Array<Readable | Transform> = [
     options.source,
-    createMemoryPacer(),
+    createBatcher(),
     plaintext,
     createCompressStream(compression),
   ];
@@ -365,8 +365,7 @@ export async function verifyStoredBackup(
   const payload = await store.getPayload(backup.location, backup.manifest.payload.name);
   await pipeline(
     payload,
-    // As on every other path: without it ~50 MiB of spent read buffers piled up (240 MB).
-    createMemoryPacer(),
+    createBatcher(),
     new VerifyingStream(backup.manifest.payload.stored, mismatch(backup, "stored payload")),
     new Writable({ write: (_data, _encoding, done) => done() }),
   );
@@ -423,7 +422,7 @@ export async function readBackup(
   );
   const stages: Array<Readable | Transform | Writable> = [
     payload,
-    createMemoryPacer(),
+    createBatcher(),
     new VerifyingStream(manifest.payload.stored, mismatch(backup, "stored payload")),
   ];
   if (manifest.payload.encryption.method === "age") {
