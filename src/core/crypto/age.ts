@@ -29,10 +29,11 @@ const TAG_SIZE = 16;
 const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
 const NONCE_PREFIX_SIZE = 16;
 /**
- * Chunks sealed or opened per output buffer: one push of ~1 MiB instead of two pushes per
- * 64 KiB chunk, so the stages after age (hash, write) take MiB-sized pieces too.
+ * Chunks sealed or opened per output buffer: one push of 128 KiB instead of two pushes per
+ * 64 KiB chunk, so the stages after age (hash, write) take the pipeline's batch size too
+ * (storage/batching.ts says why not larger).
  */
-const CHUNKS_PER_BATCH = 16;
+const CHUNKS_PER_BATCH = 2;
 
 /** Raised for any failure to decrypt: the message says what to check. */
 export class AgeDecryptionError extends Error {}

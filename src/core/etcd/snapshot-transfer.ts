@@ -18,6 +18,7 @@ import { PassThrough, Writable, type Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { errorMessage } from "../errors.ts";
 import { BATCH_BYTES, BatchBuilder } from "../storage/batching.ts";
+import { SPARSE_PACING_BYTES } from "../storage/memory-pacer.ts";
 import { teeInto, writeTo } from "../stream/tee.ts";
 import {
   fileFactsThenRemove,
@@ -51,6 +52,8 @@ export interface PodFileCheck {
 export class SnapshotTransfer {
   /** The snapshot's bytes as they arrive: the storage pipeline's source. */
   readonly stream: Readable;
+  /** How often the storage pipeline should pace V8's collector on this source (memory-pacer.ts). */
+  readonly memoryPacingBytes = SPARSE_PACING_BYTES;
   /** Resolves once every byte reached `stream` and the complete copy; rejects with the first failure. */
   readonly delivered: Promise<void>;
   readonly copyPath: string;
@@ -130,7 +133,7 @@ export class SnapshotTransfer {
   }
 
   /**
-   * What the exec writes into: its frames copied into MiB batches (storage/batching.ts), each
+   * What the exec writes into: its frames copied into batches (storage/batching.ts), each
    * full batch handed to the tee while all is well, nothing once the transfer failed. The
    * frames die as soon as they are copied, so no socket buffer waits in a stream long
    * enough to reach V8's old generation (which took a full collection every 16 MiB to
