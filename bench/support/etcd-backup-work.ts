@@ -35,6 +35,10 @@ export interface BackupArgs {
 
 export interface BackupReport {
   wallMs: number;
+  /** This process's CPU seconds (user plus system, all its threads) during the backup. */
+  cpuSeconds: number;
+  /** The highest of each of process.memoryUsage()'s figures, sampled every 50 ms, in MiB. */
+  memoryMaxMiB: Record<string, number>;
   outcome: string;
   error?: string;
   member?: string;
@@ -49,6 +53,8 @@ export async function backUpCluster(args: BackupArgs): Promise<BackupReport> {
   exposeGarbageCollector();
   const config = await loadKubeconfig({ path: args.kubeconfigPath });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const memory = sampleMemory();
   const [result] = await runEtcdBackup({
     config,
     clusters: [args.cluster],
@@ -62,14 +68,38 @@ export async function backUpCluster(args: BackupArgs): Promise<BackupReport> {
     logger: recordingLogger(),
   });
   const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     wallMs,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    memoryMaxMiB: memory.stop(),
     outcome: result?.outcome ?? "none",
     ...(result?.error ? { error: result.error } : {}),
     ...(result?.member ? { member: result.member } : {}),
     ...(result?.size !== undefined ? { size: result.size } : {}),
     ...(result?.storedSize !== undefined ? { storedSize: result.storedSize } : {}),
     steps: (result?.steps ?? []).map(({ step, durationMs }) => ({ step, durationMs })),
+  };
+}
+
+/**
+ * Where the memory goes during the backup: V8's heap, the ArrayBuffers (batches, frames,
+ * live or waiting for a collection) and the whole process (RSS), each at its highest.
+ */
+function sampleMemory(): { stop: () => Record<string, number> } {
+  const max: Record<string, number> = {};
+  const sample = () => {
+    for (const [name, bytes] of Object.entries(process.memoryUsage())) {
+      max[name] = Math.max(max[name] ?? 0, Math.round(bytes / 1048576));
+    }
+  };
+  const timer = setInterval(sample, 50);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return max;
+    },
   };
 }
 

@@ -497,6 +497,7 @@ async function saveStreamAndStore(
       cluster: profile.cluster,
       kind: kindOf(profile),
       source: transfer.stream,
+      memoryPacingBytes: transfer.memoryPacingBytes,
       compression: options.compression,
       recipients: options.recipients,
       ...(options.run ? { run: options.run } : {}),

@@ -19,7 +19,20 @@ import { ageDecrypt, ageEncrypt, ageKeygen, recipientOfSecret } from "./support/
 
 const CHUNK = 64 * 1024;
 // Sizes around age's 64 KiB chunk boundaries, where a STREAM implementation goes wrong.
-const SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 17];
+// Then around the 16-chunk batches the stream seals and opens per output buffer.
+const SIZES = [
+  0,
+  1,
+  CHUNK - 1,
+  CHUNK,
+  CHUNK + 1,
+  2 * CHUNK,
+  3 * CHUNK + 17,
+  16 * CHUNK,
+  16 * CHUNK + 1,
+  17 * CHUNK,
+  33 * CHUNK - 1,
+];
 
 async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -35,6 +35,8 @@ export interface MeasureOptions {
   timeoutMs?: number;
   /** Added to the child's environment (read by code at load time, such as @actions/github). */
   env?: Record<string, string>;
+  /** Node options of the child (the benchmarks pass `--cpu-prof` and its folder). */
+  execArgv?: string[];
 }
 
 const REQUIRE_BANNER =
@@ -107,7 +109,7 @@ function runChild<T>(
   return new Promise((resolve, reject) => {
     const child = fork(bundle, [], {
       execPath: process.execPath,
-      execArgv: [],
+      execArgv: options.execArgv ?? [],
       env: { ...process.env, ...options.env },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
@@ -128,22 +130,25 @@ function runChild<T>(
         ),
       );
     }, timeoutMs);
+    // Settled at the child's exit, not at its reply: a child run with --cpu-prof writes its
+    // profile as it exits, and the caller reads it next.
+    let reply: (Partial<MemoryReport<T>> & { error?: string }) | undefined;
     child.on("message", (message: Partial<MemoryReport<T>> & { error?: string }) => {
-      if (message.error !== undefined) {
-        finish(() =>
-          reject(new Error(`${exportName} failed in the child process: ${message.error}`)),
-        );
-      } else {
-        finish(() => resolve(message as MemoryReport<T>));
-      }
+      reply = message;
     });
     child.on("error", (error) => finish(() => reject(error)));
     child.on("exit", (code, signal) =>
-      finish(() =>
-        reject(
-          new Error(`The child process running ${exportName} exited early (${signal ?? code}).`),
-        ),
-      ),
+      finish(() => {
+        if (reply?.error !== undefined) {
+          reject(new Error(`${exportName} failed in the child process: ${reply.error}`));
+        } else if (reply) {
+          resolve(reply as MemoryReport<T>);
+        } else {
+          reject(
+            new Error(`The child process running ${exportName} exited early (${signal ?? code}).`),
+          );
+        }
+      }),
     );
     child.send(args);
   });

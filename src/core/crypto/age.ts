@@ -28,6 +28,12 @@ const CHUNK_SIZE = 64 * 1024;
 const TAG_SIZE = 16;
 const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
 const NONCE_PREFIX_SIZE = 16;
+/**
+ * Chunks sealed or opened per output buffer: one push of 128 KiB instead of two pushes per
+ * 64 KiB chunk, so the stages after age (hash, write) take the pipeline's batch size too
+ * (storage/batching.ts says why not larger).
+ */
+const CHUNKS_PER_BATCH = 2;
 
 /** Raised for any failure to decrypt: the message says what to check. */
 export class AgeDecryptionError extends Error {}
@@ -60,13 +66,34 @@ export function createAgeEncryptStream(recipients: readonly X25519Recipient[]): 
   const queue = new ChunkQueue(CHUNK_SIZE);
   let counter = 0;
 
-  const seal = (stream: Transform, plaintext: Buffer, last: boolean) => {
+  /** Seals `plaintext` (one chunk) into `out` at `offset`; returns the offset after its tag. */
+  const sealInto = (out: Buffer, offset: number, plaintext: Buffer, last: boolean): number => {
     const cipher = createCipheriv("chacha20-poly1305", key, chunkNonce(counter++, last), {
       authTagLength: TAG_SIZE,
     });
-    stream.push(cipher.update(plaintext));
+    offset += cipher.update(plaintext).copy(out, offset);
     cipher.final();
-    stream.push(cipher.getAuthTag());
+    return offset + cipher.getAuthTag().copy(out, offset);
+  };
+
+  /** Seals every queued chunk but the last, up to CHUNKS_PER_BATCH into each pushed buffer. */
+  const sealQueued = (stream: Transform) => {
+    while (queue.hasChunkBeforeLast()) {
+      const chunks = Math.min(CHUNKS_PER_BATCH, Math.ceil(queue.length / CHUNK_SIZE) - 1);
+      const out = Buffer.allocUnsafeSlow(chunks * SEALED_CHUNK_SIZE);
+      let offset = 0;
+      for (let sealed = 0; sealed < chunks; sealed++) {
+        offset = sealInto(out, offset, queue.take(), false);
+      }
+      stream.push(out);
+    }
+  };
+
+  const sealLast = (stream: Transform) => {
+    const plaintext = queue.takeRest();
+    const out = Buffer.allocUnsafe(plaintext.length + TAG_SIZE);
+    sealInto(out, 0, plaintext, true);
+    stream.push(out);
   };
 
   let started = false;
@@ -81,13 +108,13 @@ export function createAgeEncryptStream(recipients: readonly X25519Recipient[]): 
     transform(data: Buffer, _encoding, done: TransformCallback) {
       start(this);
       queue.push(data);
-      while (queue.hasChunkBeforeLast()) seal(this, queue.take(), false);
+      sealQueued(this);
       done();
     },
     flush(done: TransformCallback) {
       start(this);
       // The final chunk may be full-size; it is empty only when the whole payload is.
-      seal(this, queue.takeRest(), true);
+      sealLast(this);
       key.fill(0);
       done();
     },
@@ -169,7 +196,20 @@ export function createAgeDecryptStream(
       data = noncePrefixBytes.subarray(NONCE_PREFIX_SIZE);
     }
     queue.push(data);
-    while (queue.hasChunkBeforeLast()) stream.push(open(queue.take(), false));
+    openQueued(stream);
+  };
+
+  /** Opens every queued chunk but the last, up to CHUNKS_PER_BATCH into each pushed buffer. */
+  const openQueued = (stream: Transform) => {
+    while (queue.hasChunkBeforeLast()) {
+      const chunks = Math.min(CHUNKS_PER_BATCH, Math.ceil(queue.length / SEALED_CHUNK_SIZE) - 1);
+      const out = Buffer.allocUnsafeSlow(chunks * CHUNK_SIZE);
+      let offset = 0;
+      for (let opened = 0; opened < chunks; opened++) {
+        offset += open(queue.take(), false).copy(out, offset);
+      }
+      stream.push(out);
+    }
   };
 
   return new Transform({

@@ -14,10 +14,11 @@
  * nothing of the transfer is left running, and never rejects, so a clean-up can await it.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
-import { Writable, type Readable } from "node:stream";
+import { PassThrough, Writable, type Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { errorMessage } from "../errors.ts";
-import { createMemoryPacer } from "../storage/memory-pacer.ts";
+import { BATCH_BYTES, BatchBuilder } from "../storage/batching.ts";
+import { SPARSE_PACING_BYTES } from "../storage/memory-pacer.ts";
 import { teeInto, writeTo } from "../stream/tee.ts";
 import {
   fileFactsThenRemove,
@@ -48,17 +49,11 @@ export interface PodFileCheck {
   facts: Promise<PodFileFacts>;
 }
 
-/**
- * Many 32 KiB exec frames wait in the stream buffers long enough to be promoted to V8's old
- * generation, which only a full collection frees (V8 starts one on its own only once ~64 MiB
- * of them are held). Measured on a 240 MB snapshot streamed into zstd, age and a folder:
- * +68 MiB above the loaded process without it, +31 MiB with a full collection every 16 MiB.
- */
-const FULL_COLLECTION_INTERVAL_BYTES = 16 * 1024 * 1024;
-
 export class SnapshotTransfer {
   /** The snapshot's bytes as they arrive: the storage pipeline's source. */
   readonly stream: Readable;
+  /** How often the storage pipeline should pace V8's collector on this source (memory-pacer.ts). */
+  readonly memoryPacingBytes = SPARSE_PACING_BYTES;
   /** Resolves once every byte reached `stream` and the complete copy; rejects with the first failure. */
   readonly delivered: Promise<void>;
   readonly copyPath: string;
@@ -75,7 +70,8 @@ export class SnapshotTransfer {
   constructor(options: SnapshotTransferOptions) {
     this.options = options;
     this.copyPath = options.copyPath;
-    const stream = createMemoryPacer({ fullCollectionEveryBytes: FULL_COLLECTION_INTERVAL_BYTES });
+    // Batches arrive here (see inlet): one waits while the pipeline works on the last.
+    const stream = new PassThrough({ highWaterMark: BATCH_BYTES });
     this.stream = stream;
     this.copy = createWriteStream(options.copyPath, { mode: 0o600, flags: "wx" });
     this.copyClosed = new Promise((resolve) => this.copy.once("close", () => resolve()));
@@ -86,13 +82,17 @@ export class SnapshotTransfer {
     this.tee = teeInto(stream, this.copy, options.onBytes);
     this.tee.on("error", (error) => this.fail(error));
     const forwarding = finished(this.tee);
-    const saving = saveAndStreamSnapshot(options.target, options.podPath, this.inlet(), {
+    const batches = new BatchBuilder();
+    const saving = saveAndStreamSnapshot(options.target, options.podPath, this.inlet(batches), {
       timeoutMs: options.timeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
       // The pod hashes its finished file (then removes it) while the rest is on its way.
       onSaved: () => void this.podFile,
     }).then(
-      () => {
+      async () => {
+        // Every write of the exec has called back (execInPod waits for them): the rest follows.
+        const rest = batches.takeRest();
+        if (rest && !this.firstFailure) await writeTo(this.tee, rest).catch(() => undefined);
         if (!this.firstFailure) this.tee.end();
       },
       (error: unknown) => {
@@ -133,19 +133,29 @@ export class SnapshotTransfer {
   }
 
   /**
-   * What the exec writes into: the tee while all is well, nothing once the transfer failed.
-   * Its write callbacks always come, so the exec never waits on a write a failure elsewhere
-   * left hanging (a destroyed stream calls back no write that it had in hand).
+   * What the exec writes into: its frames copied into batches (storage/batching.ts), each
+   * full batch handed to the tee while all is well, nothing once the transfer failed. The
+   * frames die as soon as they are copied, so no socket buffer waits in a stream long
+   * enough to reach V8's old generation (which took a full collection every 16 MiB to
+   * free). Its write callbacks always come, so the exec never waits on a write a failure
+   * elsewhere left hanging (a destroyed stream calls back no write that it had in hand).
    */
-  private inlet(): Writable {
+  private inlet(batches: BatchBuilder): Writable {
     return new Writable({
-      highWaterMark: 1024 * 1024,
+      highWaterMark: BATCH_BYTES,
       write: (chunk: Buffer, _encoding, done) => {
         if (this.firstFailure) return done();
-        writeTo(this.tee, chunk).then(
-          () => done(),
-          () => done(), // the tee's 'error' listener has recorded the failure
-        );
+        const full = batches.add(chunk);
+        if (full.length === 0) return done();
+        full
+          .reduce(
+            (previous, batch) => previous.then(() => writeTo(this.tee, batch)),
+            Promise.resolve(),
+          )
+          .then(
+            () => done(),
+            () => done(), // the tee's 'error' listener has recorded the failure
+          );
       },
     });
   }

@@ -19,16 +19,18 @@ export const COMPRESSIONS = ["zstd", "gzip", "none"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
 /**
- * Level 3 (zstd's own default) measured 270-520 MB/s here with ~5% better ratio than
- * level 1 on snapshot-like data; `npm run bench storage` prints the current figures.
+ * Level 3 (zstd's own default): on a 530 MB snapshot of the sandbox's etcd, level 1 gave
+ * 1.335:1 in 0.97-1.19 CPU s and level 3 1.487:1 in 1.05-1.20 CPU s, so level 3 stores 10%
+ * fewer bytes for no measurable CPU (README); `npm run bench storage` prints the figures.
  */
 export const ZSTD_LEVEL = 3;
 const GZIP_LEVEL = 1;
 /**
- * Output in 64 KiB pieces, the size age seals. Larger pieces would mean fewer thread-pool
- * round trips, but measured 1 GB runs then kept ~60 MiB more dead buffers alive.
+ * Output in 128 KiB pieces, the pipeline's batch size (batching.ts): fewer thread-pool
+ * round trips and stream hops than 64 KiB; 1 MiB kept more dead buffers alive for no
+ * measurable saving.
  */
-const CHUNK_SIZE = 64 * 1024;
+const CHUNK_SIZE = 128 * 1024;
 
 export function parseCompression(text: string): Compression {
   const value = text.trim().toLowerCase();
