@@ -5,7 +5,7 @@
  * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
  */
 import { readFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
 import { parseIdentities, type X25519Identity } from "../core/crypto/age.ts";
 import { isValidClusterName } from "../core/etcd/profiles.ts";
@@ -116,6 +116,11 @@ async function restoreCommand(flags: RestoreFlags, env: NodeJS.ProcessEnv): Prom
         backup,
         identities: request.identities,
         revisionBump: request.revisionBump,
+        audit: {
+          actor: context.run?.actor || `${userInfo().username}@${hostname()}`,
+          via: "cli",
+          ...(context.run?.url ? { runUrl: context.run.url } : {}),
+        },
       });
     });
     const { steps, ...facts } = result;

@@ -67,6 +67,7 @@ import {
 } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
 import { Plan, PlanRun, type StepDeclaration, type StepRecord } from "./plan.ts";
+import { restoreRecord, writeRestoreRecord, type RestoreAudit } from "./restore-record.ts";
 
 export const API_SERVER = "kube-apiserver";
 export const MAINTENANCE = "gke-master-etcd-maintenance";
@@ -104,6 +105,8 @@ export interface EtcdRestoreOptions extends EtcdUndoOptions {
   backup: StoredBackup;
   identities: readonly X25519Identity[];
   revisionBump: RevisionBump;
+  /** Who restores (actor, run link): written in the restore record beside the backups. */
+  audit?: RestoreAudit;
 }
 
 /** What the outage phase recorded, to put back afterwards. */
@@ -152,6 +155,8 @@ export interface EtcdRestoreResult {
   outageMs?: number;
   durationMs: number;
   error?: string;
+  /** The restore record written beside the backups, when it could be written. */
+  record?: string;
   steps: StepRecord[];
 }
 
@@ -501,12 +506,31 @@ class UserClusterRestore {
       }
     }
     const plan = etcdRestorePlan(options.cluster, options.backup.location.uri);
-    return this.execute(
+    const result = await this.execute(
       plan,
       { cluster: options.cluster, backup: options.backup.location.uri },
       "swapMembers",
       (run, journal) => this.restore(run, journal),
     );
+    if (!options.dryRun) await this.recordRestore(result);
+    return result;
+  }
+
+  /** The audit trail: a record of this restore (succeeded or failed) beside the backups. */
+  private async recordRestore(result: EtcdRestoreResult): Promise<void> {
+    const { store, audit } = this.source;
+    const { steps: _steps, record: _record, ...facts } = result;
+    const uri = await writeRestoreRecord(
+      store,
+      restoreRecord(
+        facts,
+        audit ?? { actor: "unknown", via: "library" },
+        new Date(this.started),
+        new Date(),
+      ),
+      this.logger,
+    );
+    if (uri) result.record = uri;
   }
 
   /**

@@ -94,7 +94,12 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     const identities = await readIdentities(dryRun);
     const context = runContextFromEnvironment(process.env);
     const { store, backup } = await findRestoreBackup(cluster, logger, context);
-    result = await runEtcdRestore({ ...common, store, backup, identities, revisionBump });
+    const audit = {
+      actor: context.run?.actor || "unknown",
+      via: "etcd-restore-ha",
+      ...(context.run?.url ? { runUrl: context.run.url } : {}),
+    };
+    result = await runEtcdRestore({ ...common, store, backup, identities, revisionBump, audit });
   }
   const { steps: _steps, error: _error, ...facts } = result;
   core.setOutput(Outputs.Restore, JSON.stringify(facts));
@@ -248,6 +253,7 @@ function restoreSummaryMarkdown(result: EtcdRestoreResult, undo: boolean): strin
       `Proof: ${result.members.length} member(s) healthy as one cluster, revision ${result.revision}, ${result.keys} keys${result.outageMs !== undefined ? `; outage ${(result.outageMs / 1000).toFixed(1)} s (first scale-down to the API server Ready)` : ""}.`,
     );
   }
+  if (result.record) lines.push("", `Restore record: \`${result.record}\``);
   if (result.error) lines.push("", `**Failure:** ${result.error.replace(/\n/g, " ")}`);
   return lines.join("\n");
 }
