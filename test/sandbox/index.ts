@@ -55,6 +55,8 @@ export interface SandboxOptions {
   userClusters?: UserClusterSpec[];
   /** Grow uc1's etcd to about this many MB, for benchmarks. */
   etcdDataMb?: number;
+  /** The user clusters etcdDataMb grows; default the first (uc1). */
+  etcdDataMbClusters?: string[];
   /**
    * After seeding, the runner can no longer reach admin-master's address directly (an
    * `unreachable` host route): its sshd is reachable only through the jump host.
@@ -240,6 +242,7 @@ async function bringUp(
       etcdTls as EtcdTlsFiles[],
       adminPlane.pkiDir,
       options.etcdDataMb,
+      options.etcdDataMbClusters,
     );
   })();
   // Both settle before a failure is thrown, so teardown never races a start still running.
@@ -369,6 +372,7 @@ async function seedAll(
   etcdTls: EtcdTlsFiles[],
   adminPkiDir: string,
   etcdDataMb: number | undefined,
+  grown: string[] = userClusters.slice(0, 1).map((cluster) => cluster.name),
 ): Promise<Record<string, SeedSummary>> {
   const jobs = userClusters.map(async (cluster, index) => {
     const tls = etcdTls[index] as EtcdTlsFiles;
@@ -381,7 +385,7 @@ async function seedAll(
       cert: tls.cert,
       key: tls.key,
     };
-    const dataMb = index === 0 ? etcdDataMb : undefined;
+    const dataMb = grown.includes(cluster.name) ? etcdDataMb : undefined;
     return [
       cluster.name,
       await seedEtcd(endpoint, { cluster: cluster.name, ...(dataMb ? { dataMb } : {}) }),

@@ -18,6 +18,7 @@ import {
   type StoredBackup,
 } from "../../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../../core/storage/types.ts";
+import { checkGkeOnPremVersion } from "../../procedures/utility-image.ts";
 import {
   finishInterruptedRestore,
   runEtcdRestore,
@@ -52,6 +53,8 @@ const RESTORE_INPUT_OF_FIELD: Readonly<Record<string, string>> = {
   identity: Inputs.DecryptionIdentity,
   confirm: Inputs.Confirm,
   "revision-bump": Inputs.RevisionBump,
+  "utility-image": Inputs.UtilityImage,
+  "gke-on-prem-version": Inputs.GkeOnPremVersion,
 };
 
 export function run(): Promise<void> {
@@ -71,6 +74,8 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   const dryRun = getInputAsBool(Inputs.DryRun, false);
   const confirm = getInput(Inputs.Confirm);
   const utilityImage = readUtilityImage();
+  const gkeOnPremVersion = getInput(Inputs.GkeOnPremVersion);
+  if (gkeOnPremVersion) checkGkeOnPremVersion(gkeOnPremVersion, utilityImage);
   const waitTimeoutMs = getInputAsInt(Inputs.WaitTimeoutMinutes, { min: 1, max: 240 })! * 60_000;
   // Recorded in the journal by the procedure, and here for the post step, before any change.
   const owner = `actions run ${process.env.GITHUB_RUN_ID ?? "?"} attempt ${process.env.GITHUB_RUN_ATTEMPT ?? "?"} job ${process.env.GITHUB_JOB ?? "?"} (${randomUUID()})`;
@@ -85,6 +90,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     owner,
     ...(confirm ? { confirm } : {}),
     ...(utilityImage ? { utilityImage } : {}),
+    ...(gkeOnPremVersion ? { gkeOnPremVersion } : {}),
   };
   let result: EtcdRestoreResult;
   if (undo) {
