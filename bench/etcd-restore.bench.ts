@@ -2,7 +2,8 @@
  * `npm run bench etcd-restore [-- --data-mb N]`: issue 11's goals, measured in one run on a
  * sandbox whose uc1 (3 members) and uc2 (1 member) etcds each hold about N MB (default 400):
  *   (a) the action's HA restore of uc1 (runEtcdRestore: verify, decrypt once, stream to the
- *       three members in parallel, restore beside the live data, then the outage);
+ *       three members in parallel, restore beside the live data, then the outage), in a
+ *       child process as on a runner (the sandbox's API server runs in this one);
  *   (b) the action's single-member restore of uc2, a snapshot of the same size;
  *   (c) the runbook's HA steps (PROCEDURES.md section 3) scripted with kubectl on uc1
  *       (bench/support/runbook-ha-restore.sh), with the members stopped before the swap so
@@ -27,14 +28,17 @@ import { consoleLogger, recordingLogger } from "../src/core/log/logger.ts";
 import { FileStore } from "../src/core/storage/file.ts";
 import { findBackup, restoreBackupToFile } from "../src/core/storage/pipeline.ts";
 import { runEtcdBackup } from "../src/procedures/etcd-backup.ts";
-import { runEtcdRestore, type EtcdRestoreResult } from "../src/procedures/etcd-restore.ts";
+import type { EtcdRestoreResult } from "../src/procedures/etcd-restore.ts";
 import { GKE_ON_PREM_VERSION } from "../test/sandbox/cluster/topology.ts";
+import { measurePeakMemory as runInChild } from "../test/support/memory.ts";
+import type { RestoreArgs } from "./support/etcd-restore-work.ts";
 import { startSandbox, type Sandbox } from "../test/sandbox/index.ts";
 
 const run = promisify(execFile);
 const DATA_MB = dataMbFromArguments();
 const HA_GOAL = 1.5;
 const OUTAGE_GOAL = 0.25;
+const WORK = new URL("./support/etcd-restore-work.ts", import.meta.url);
 const RUNBOOK_SCRIPT = new URL("./support/runbook-ha-restore.sh", import.meta.url).pathname;
 
 function dataMbFromArguments(): number {
@@ -65,7 +69,6 @@ async function main(): Promise<void> {
     await run("age-keygen", ["-o", keyFile]);
     const recipient = (await run("age-keygen", ["-y", keyFile])).stdout.trim();
     const identities = parseIdentities(await readFile(keyFile, "utf8"));
-    await rm(keyFile);
     const store = new FileStore(join(work, "store"));
     const backUp = async (cluster: string) => {
       const [result] = await runEtcdBackup({
@@ -91,27 +94,24 @@ async function main(): Promise<void> {
     );
 
     const restore = async (cluster: string, backup: typeof haBackup) => {
-      const logger = recordingLogger();
-      const result = await runEtcdRestore({
-        config,
-        cluster,
-        store,
-        backup,
-        identities,
-        confirm: cluster,
-        revisionBump: "auto",
-        dryRun: false,
-        waitTimeoutMs: 600_000,
-        logger,
-        audit: { actor: "bench", via: "bench" },
-      });
-      if (result.outcome !== "restored") {
-        throw new Error(
-          `the restore of ${cluster} failed: ${result.error}\n${logger.lines.join("\n")}`,
-        );
-      }
+      const { result, peakRssBytes } = await runInChild<EtcdRestoreResult>(
+        WORK,
+        "restoreCluster",
+        [
+          {
+            kubeconfigPath: sandbox!.kubeconfigPath,
+            cluster,
+            storeDir: join(work, "store"),
+            timestamp: backup.location.timestamp,
+            keyFile,
+          } satisfies RestoreArgs,
+        ],
+        { timeoutMs: 3_600_000 },
+      );
+      peaks.push(`${cluster} ${(peakRssBytes / 1024 / 1024).toFixed(0)} MiB`);
       return result;
     };
+    const peaks: string[] = [];
     const ha = await restore("uc1", haBackup);
     const single = await restore("uc2", singleBackup);
 
@@ -122,6 +122,7 @@ async function main(): Promise<void> {
     await checkHealthy(config, "uc1");
     printTable(ha, single, runbookMs);
     printSteps(ha, single);
+    console.log(`\nthe action's peak memory (child VmHWM): ${peaks.join(", ")}`);
   } finally {
     await sandbox?.stop();
     await rm(work, { recursive: true, force: true });
