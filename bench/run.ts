@@ -6,7 +6,10 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 
-const wanted = process.argv.slice(2);
+// Names pick the benchmarks; `--flag [value]` arguments are handed to each of them.
+const flagAt = process.argv.findIndex((argument, index) => index > 1 && argument.startsWith("--"));
+const wanted = process.argv.slice(2, flagAt > 0 ? flagAt : undefined);
+const flags = flagAt > 0 ? process.argv.slice(flagAt) : [];
 const benches = readdirSync(new URL(".", import.meta.url))
   .filter((file) => file.endsWith(".bench.ts"))
   .map((file) => file.replace(/\.bench\.ts$/, ""))
@@ -20,7 +23,7 @@ if (benches.length === 0) {
 let failed = 0;
 for (const name of benches) {
   console.log(`\n### ${name}`);
-  const result = spawnSync("tsx", [`bench/${name}.bench.ts`], { stdio: "inherit" });
+  const result = spawnSync("tsx", [`bench/${name}.bench.ts`, ...flags], { stdio: "inherit" });
   if (result.status !== 0) {
     failed++;
     console.error(`bench ${name} exited with ${result.status ?? result.signal}`);

@@ -5,7 +5,7 @@
  * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
  */
 import { readFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
 import { parseIdentities, type X25519Identity } from "../core/crypto/age.ts";
 import { isValidClusterName } from "../core/etcd/profiles.ts";
@@ -19,6 +19,7 @@ import {
   type Destination,
 } from "../core/storage/destination.ts";
 import type { RevisionBump } from "../procedures/etcd-restore.ts";
+import { checkGkeOnPremVersion } from "../procedures/utility-image.ts";
 import {
   checkedFlag,
   cliMessage,
@@ -39,6 +40,7 @@ interface RestoreFlags {
   identityFile?: string;
   confirm?: string;
   utilityImage?: string;
+  gkeOnPremVersion?: string;
   revisionBump: string;
   s3Endpoint?: string;
   undo?: boolean;
@@ -61,6 +63,10 @@ export function registerRestoreCommands(program: Command): void {
     .option(
       "--utility-image <image>",
       "the utility pods' image (default: the cluster's etcd image)",
+    )
+    .option(
+      "--gke-on-prem-version <version>",
+      "the cluster's Anthos version: the runbook's etcd-util image when its etcd image has no shell",
     )
     .option("--revision-bump <auto|none|N>", "bump the restored revision when the tool can", "auto")
     .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
@@ -96,6 +102,7 @@ async function restoreCommand(flags: RestoreFlags, env: NodeJS.ProcessEnv): Prom
       logger,
       ...(request.confirm ? { confirm: request.confirm } : {}),
       ...(request.utilityImage ? { utilityImage: request.utilityImage } : {}),
+      ...(request.gkeOnPremVersion ? { gkeOnPremVersion: request.gkeOnPremVersion } : {}),
     };
     const result = await runUntilSignalled(logger, async ({ signal }) => {
       if (request.undo) return runEtcdUndo({ ...common, signal });
@@ -116,6 +123,11 @@ async function restoreCommand(flags: RestoreFlags, env: NodeJS.ProcessEnv): Prom
         backup,
         identities: request.identities,
         revisionBump: request.revisionBump,
+        audit: {
+          actor: context.run?.actor || `${userInfo().username}@${hostname()}`,
+          via: "cli",
+          ...(context.run?.url ? { runUrl: context.run.url } : {}),
+        },
       });
     });
     const { steps, ...facts } = result;
@@ -216,6 +228,13 @@ async function parseRestoreFlags(flags: RestoreFlags, env: NodeJS.ProcessEnv) {
     output: flags.output,
     ...(flags.confirm ? { confirm: flags.confirm } : {}),
     ...(flags.utilityImage ? { utilityImage: flags.utilityImage } : {}),
+    ...(flags.gkeOnPremVersion
+      ? {
+          gkeOnPremVersion: checkedFlag("--gke-on-prem-version", () =>
+            checkGkeOnPremVersion(flags.gkeOnPremVersion!, flags.utilityImage),
+          ),
+        }
+      : {}),
     ...(flags.s3Endpoint
       ? { s3Endpoint: checkedFlag("--s3-endpoint", () => parseS3Endpoint(flags.s3Endpoint!)) }
       : {}),

@@ -67,6 +67,8 @@ import type { Logger } from "../core/log/logger.ts";
 import { checkIdentities, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
 import { Plan, PlanRun, type StepContext, type StepDeclaration, type StepRecord } from "./plan.ts";
+import { restoreRecord, writeRestoreRecord, type RestoreAudit } from "./restore-record.ts";
+import { etcdUtilImage } from "./utility-image.ts";
 
 export const API_SERVER = "kube-apiserver";
 export const MAINTENANCE = "gke-master-etcd-maintenance";
@@ -87,6 +89,12 @@ export interface EtcdUndoOptions {
   confirm?: string;
   /** Default: the image of the cluster's own kube-etcd container. */
   utilityImage?: string;
+  /**
+   * The cluster's Anthos version (e.g. `1.32.400-gke.68`): when the default image lacks what
+   * the utility pods need (etcd images from 3.5.7 on are distroless), they use the runbook's
+   * `gcr.io/gke-on-prem-release/etcd-util:<version>` instead.
+   */
+  gkeOnPremVersion?: string;
   dryRun: boolean;
   logger: Logger;
   signal?: AbortSignal;
@@ -104,6 +112,8 @@ export interface EtcdRestoreOptions extends EtcdUndoOptions {
   backup: StoredBackup;
   identities: readonly X25519Identity[];
   revisionBump: RevisionBump;
+  /** Who restores (actor, run link): written in the restore record beside the backups. */
+  audit?: RestoreAudit;
 }
 
 /** What the outage phase recorded, to put back afterwards. */
@@ -153,6 +163,8 @@ export interface EtcdRestoreResult {
   outageMs?: number;
   durationMs: number;
   error?: string;
+  /** The restore record written beside the backups, when it could be written. */
+  record?: string;
   steps: StepRecord[];
 }
 
@@ -474,6 +486,8 @@ class UserClusterRestore {
   private readonly profile: EtcdClusterProfile;
   private readonly started = Date.now();
   private outageStarted: number | undefined;
+  /** What the utility image was found to have when the utility pods were created. */
+  private probedImage: UtilityImageFacts | undefined;
   private readonly result: EtcdRestoreResult;
 
   constructor(
@@ -529,12 +543,31 @@ class UserClusterRestore {
       }
     }
     const plan = etcdRestorePlan(options.cluster, options.backup.location.uri);
-    return this.execute(
+    const result = await this.execute(
       plan,
       { cluster: options.cluster, backup: options.backup.location.uri },
       "swapMembers",
       (run, journal) => this.restore(run, journal),
     );
+    if (!options.dryRun) await this.recordRestore(result);
+    return result;
+  }
+
+  /** The audit trail: a record of this restore (succeeded or failed) beside the backups. */
+  private async recordRestore(result: EtcdRestoreResult): Promise<void> {
+    const { store, audit } = this.source;
+    const { steps: _steps, record: _record, ...facts } = result;
+    const uri = await writeRestoreRecord(
+      store,
+      restoreRecord(
+        facts,
+        audit ?? { actor: "unknown", via: "library" },
+        new Date(this.started),
+        new Date(),
+      ),
+      this.logger,
+    );
+    if (uri) result.record = uri;
   }
 
   /**
@@ -1151,9 +1184,90 @@ class UserClusterRestore {
         stamp: restoreStamp(options.now ?? new Date()),
         nodes: Object.fromEntries(topology.members.map((member) => [member.pod, member.node])),
       });
-      await this.createUtilityPods(topology, options.utilityImage ?? topology.image);
-      return recorded;
+      const image = await this.createUtilityPodsWithUsableImage(topology);
+      return { ...recorded, image };
     });
+  }
+
+  /**
+   * The utility pods, with an image proven to have what they need: the given utility-image,
+   * else the cluster's own etcd image, else (when that lacks a shell or the tools, as the
+   * distroless etcd images from 3.5.7 on do) the runbook's etcd-util image of the cluster's
+   * version. Returns the image the pods run.
+   */
+  private async createUtilityPodsWithUsableImage(topology: RestoreTopology): Promise<string> {
+    const { utilityImage: given, gkeOnPremVersion: version } = this.options;
+    const first = given ?? topology.image;
+    const problem = await this.tryUtilityImage(topology, first);
+    if (!problem) return first;
+    if (given) {
+      throw new ConfigurationError(
+        "utility-image",
+        `${given} ${problem}; expected an image with sh, etcdctl or etcdutl, flock, mv, stat, df and sha256sum or openssl, such as the runbook's ${etcdUtilImage("<version>")} (or leave utility-image empty and give gke-on-prem-version).`,
+      );
+    }
+    if (!version) {
+      throw new ConfigurationError(
+        "gke-on-prem-version",
+        `is not given, and the cluster's own etcd image ${first} ${problem} (etcd images from 3.5.7 on are distroless): give gke-on-prem-version, the cluster's Anthos version such as 1.32.400-gke.68, to use the runbook's ${etcdUtilImage("<version>")}, or utility-image with an image that has them.`,
+      );
+    }
+    const fallback = etcdUtilImage(version);
+    this.logger.warning(
+      `The cluster's own etcd image ${first} ${problem}; the utility pods use ${fallback} (from gke-on-prem-version) instead.`,
+    );
+    const fallbackProblem = await this.tryUtilityImage(topology, fallback);
+    if (fallbackProblem) {
+      throw new ConfigurationError(
+        "gke-on-prem-version",
+        `${version} names ${fallback}, which ${fallbackProblem} either; check the cluster's version (gkectl version), or give utility-image.`,
+      );
+    }
+    return fallback;
+  }
+
+  /**
+   * Starts the utility pods with `image` and probes it; undefined when it has all the
+   * utility pods need, else what it lacks (its pods then deleted again).
+   */
+  private async tryUtilityImage(
+    topology: RestoreTopology,
+    image: string,
+  ): Promise<string | undefined> {
+    try {
+      await this.createUtilityPods(topology, image, { keepOnFailure: true });
+    } catch (error) {
+      const ended = await this.utilityContainerEnded(topology);
+      await this.deleteUtilityPods(topology);
+      // The utility container is a shell loop that never ends: ending at once means no shell.
+      if (ended) return `cannot run /bin/sh (the utility pod's shell ended at once: ${ended})`;
+      throw error;
+    }
+    const facts = await this.probeImageFacts(topology);
+    const missing = missingUtilityTools(facts);
+    if (missing.length === 0) {
+      this.probedImage = facts;
+      return undefined;
+    }
+    await this.deleteUtilityPods(topology);
+    return `lacks ${missing.join(", ")}`;
+  }
+
+  /** How a utility container ended, if one did (e.g. `StartError 128: exec: "/bin/sh": ...`). */
+  private async utilityContainerEnded(topology: RestoreTopology): Promise<string | undefined> {
+    const core = this.options.config.makeApiClient(CoreV1Api);
+    for (const member of topology.members) {
+      const pod = await core
+        .readNamespacedPod({ name: member.utilityPod, namespace: topology.namespace })
+        .catch(() => undefined);
+      const ended = pod?.status?.containerStatuses?.find(
+        (container) => container.name === "etcd-utility",
+      )?.state?.terminated;
+      if (ended) {
+        return `${ended.reason ?? "exit"} ${ended.exitCode}${ended.message ? `: ${ended.message.trim().split("\n").slice(-1)[0]}` : ""}`;
+      }
+    }
+    return undefined;
   }
 
   /** The last reading step before any change; a dry run ends here, saying what it would do. */
@@ -1349,7 +1463,11 @@ class UserClusterRestore {
 
   // ------------------------------------------------------------------ utility pods
 
-  private async createUtilityPods(topology: RestoreTopology, image: string): Promise<void> {
+  private async createUtilityPods(
+    topology: RestoreTopology,
+    image: string,
+    creation: { keepOnFailure?: boolean } = {},
+  ): Promise<void> {
     await Promise.all(
       topology.members.map(async (member) => {
         // A rerun after an interruption may find the pod already there.
@@ -1358,11 +1476,10 @@ class UserClusterRestore {
           { namespace: topology.namespace, name: member.utilityPod },
           this.waits(),
         );
-        await createPodAndWait(
-          this.options.config,
-          utilityPodManifest(topology, member, image),
-          this.waits(),
-        ).catch((error: unknown) => {
+        await createPodAndWait(this.options.config, utilityPodManifest(topology, member, image), {
+          ...this.waits(),
+          ...creation,
+        }).catch((error: unknown) => {
           throw new Error(
             `the utility pod ${topology.namespace}/${member.utilityPod} on ${member.node} did not start: ${errorMessage(error)}`,
             { cause: error },
@@ -1373,21 +1490,24 @@ class UserClusterRestore {
   }
 
   private async probeUtilityImage(topology: RestoreTopology): Promise<UtilityImageFacts> {
+    // Probed when the utility pods were created (the image was chosen by it).
+    const facts = this.probedImage ?? (await this.probeImageFacts(topology));
+    const missing = missingUtilityTools(facts);
+    if (missing.length) {
+      throw new Error(
+        `the utility image lacks ${missing.join(", ")}: give utility-image the runbook's ${etcdUtilImage("<version>")} for this cluster's release, or gke-on-prem-version.`,
+      );
+    }
+    return facts;
+  }
+
+  private async probeImageFacts(topology: RestoreTopology): Promise<UtilityImageFacts> {
     const output = await this.inUtilityPod(
       topology,
       topology.members[0]!,
       shellCommand(PROBE_SCRIPT),
     );
-    const facts = parseProbe(output.stdout);
-    const missing = ["flock", "mv", "stat", "df"].filter((tool) => !facts.tools[tool]);
-    if (!facts.restoreTool) missing.unshift("etcdctl or etcdutl");
-    if (!facts.tools.sha256sum && !facts.tools.openssl) missing.push("sha256sum or openssl");
-    if (missing.length) {
-      throw new Error(
-        `the utility image ${this.options.utilityImage ?? topology.image} lacks ${missing.join(", ")}: give utility-image the runbook's gcr.io/gke-on-prem-release/etcd-util:<version> for this cluster's release.`,
-      );
-    }
-    return facts;
+    return parseProbe(output.stdout);
   }
 
   private chooseBump(image: UtilityImageFacts): number | undefined {
@@ -1873,6 +1993,14 @@ export function utilityPodManifest(
 
 function snapshotPath(member: RestoreMember, stamp: string): string {
   return `${member.config.dataDir}/restore-${stamp}.db`;
+}
+
+/** What the utility pods need that the probed image lacks, in words. */
+function missingUtilityTools(facts: UtilityImageFacts): string[] {
+  const missing = ["flock", "mv", "stat", "df"].filter((tool) => !facts.tools[tool]);
+  if (!facts.restoreTool) missing.unshift("etcdctl or etcdutl");
+  if (!facts.tools.sha256sum && !facts.tools.openssl) missing.push("sha256sum or openssl");
+  return missing;
 }
 
 /** `gcr.io/.../etcd:v3.4.13-0-gke.0` -> `3.4.13`. */

@@ -5,9 +5,11 @@
  * latest backup in a folder brings back what the backup held.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
@@ -108,6 +110,34 @@ describe("restore-ha from a terminal", () => {
         ],
         /^error: --identity-file: cannot read/,
       ],
+      [
+        [
+          "--cluster",
+          "uc2",
+          "--destination",
+          `file://${work}`,
+          "--identity-file",
+          keyFile,
+          "--gke-on-prem-version",
+          "latest",
+        ],
+        /^error: --gke-on-prem-version: "latest" is not an Anthos version; expected e\.g\. 1\.32\.400-gke\.68/,
+      ],
+      [
+        [
+          "--cluster",
+          "uc2",
+          "--destination",
+          `file://${work}`,
+          "--identity-file",
+          keyFile,
+          "--gke-on-prem-version",
+          "1.32.400-gke.68",
+          "--utility-image",
+          "gcr.io/gke-on-prem-release/etcd-util:1.32.400-gke.68",
+        ],
+        /^error: --gke-on-prem-version: is given together with utility-image; give one/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await cli([...base, ...args]);
@@ -159,6 +189,15 @@ describe("restore-ha from a terminal", () => {
     });
     expect(await etcdctlIn("get", "/cli-test/A", "--print-value-only")).toBe("before\n");
     expect(await etcdctlIn("get", "/cli-test/B", "--keys-only")).toBe("");
+    // The audit trail: a record beside the backups, naming who restored from this terminal.
+    const record = JSON.parse(restored.stdout).record as string;
+    expect(record).toMatch(new RegExp(`^${destination}/uc2/restores/\\d{8}T\\d{6}Z\\.json$`));
+    expect(JSON.parse(readFileSync(fileURLToPath(record), "utf8"))).toMatchObject({
+      kind: "restore",
+      outcome: "restored",
+      via: "cli",
+      actor: `${userInfo().username}@${hostname()}`,
+    });
     const identity = (await run("cat", [keyFile])).stdout
       .split("\n")
       .find((line) => line.startsWith("AGE-SECRET-KEY-1"))!;

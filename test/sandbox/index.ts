@@ -75,6 +75,8 @@ export interface SandboxOptions {
    * small, it lets a test bring a database near its quota.
    */
   quotaBackendBytes?: number;
+  /** The user clusters etcdDataMb grows; default the first (uc1). */
+  etcdDataMbClusters?: string[];
   /**
    * After seeding, the runner can no longer reach admin-master's address directly (an
    * `unreachable` host route): its sshd is reachable only through the jump host.
@@ -307,6 +309,7 @@ async function bringUp(
       adminPlane.pkiDir,
       options.etcdDataMb,
       options.etcdObjects,
+      options.etcdDataMbClusters,
     );
   })();
   // Controlplane V2 clusters: their own nodes (a runtime each), API server and sshds.
@@ -468,6 +471,7 @@ async function seedAll(
   adminPkiDir: string,
   etcdDataMb: number | undefined,
   etcdObjects?: number,
+  grown: string[] = userClusters.slice(0, 1).map((cluster) => cluster.name),
 ): Promise<Record<string, SeedSummary>> {
   const jobs = userClusters.map(async (cluster, index) => {
     const tls = etcdTls[index] as EtcdTlsFiles;
@@ -480,7 +484,7 @@ async function seedAll(
       cert: tls.cert,
       key: tls.key,
     };
-    const dataMb = index === 0 ? etcdDataMb : undefined;
+    const dataMb = grown.includes(cluster.name) ? etcdDataMb : undefined;
     const objects = index === 0 ? etcdObjects : undefined;
     return [
       cluster.name,

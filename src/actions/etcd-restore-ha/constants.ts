@@ -18,6 +18,7 @@ export const Inputs = {
   DecryptionIdentityPath: "decryption-identity-path",
   Confirm: "confirm",
   UtilityImage: "utility-image",
+  GkeOnPremVersion: "gke-on-prem-version",
   RevisionBump: "revision-bump",
   Undo: "undo",
   WaitTimeoutMinutes: "wait-timeout-minutes",

@@ -15,6 +15,7 @@ import {
   type StoredBackup,
 } from "../../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../../core/storage/types.ts";
+import { checkGkeOnPremVersion } from "../../procedures/utility-image.ts";
 import {
   finishInterruptedRestore,
   runEtcdRestore,
@@ -49,6 +50,8 @@ const RESTORE_INPUT_OF_FIELD: Readonly<Record<string, string>> = {
   identity: Inputs.DecryptionIdentity,
   confirm: Inputs.Confirm,
   "revision-bump": Inputs.RevisionBump,
+  "utility-image": Inputs.UtilityImage,
+  "gke-on-prem-version": Inputs.GkeOnPremVersion,
 };
 
 export function run(): Promise<void> {
@@ -72,6 +75,8 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   const dryRun = getInputAsBool(Inputs.DryRun, false);
   const confirm = getInput(Inputs.Confirm);
   const utilityImage = readImage(Inputs.UtilityImage);
+  const gkeOnPremVersion = getInput(Inputs.GkeOnPremVersion);
+  if (gkeOnPremVersion) checkGkeOnPremVersion(gkeOnPremVersion, utilityImage);
   const waitTimeoutMs = getInputAsInt(Inputs.WaitTimeoutMinutes, { min: 1, max: 240 })! * 60_000;
   // Recorded in the journal by the procedure, and here for the post step, before any change.
   const owner = `actions run ${process.env.GITHUB_RUN_ID ?? "?"} attempt ${process.env.GITHUB_RUN_ATTEMPT ?? "?"} job ${process.env.GITHUB_JOB ?? "?"} (${randomUUID()})`;
@@ -86,6 +91,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     owner,
     ...(confirm ? { confirm } : {}),
     ...(utilityImage ? { utilityImage } : {}),
+    ...(gkeOnPremVersion ? { gkeOnPremVersion } : {}),
   };
   let result: EtcdRestoreResult;
   if (undo) {
@@ -98,7 +104,12 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     );
     const context = runContextFromEnvironment(process.env);
     const { store, backup } = await findRestoreBackup(cluster, logger, context);
-    result = await runEtcdRestore({ ...common, store, backup, identities, revisionBump });
+    const audit = {
+      actor: context.run?.actor || "unknown",
+      via: "etcd-restore-ha",
+      ...(context.run?.url ? { runUrl: context.run.url } : {}),
+    };
+    result = await runEtcdRestore({ ...common, store, backup, identities, revisionBump, audit });
   }
   const { steps: _steps, error: _error, ...facts } = result;
   core.setOutput(Outputs.Restore, JSON.stringify(facts));
@@ -190,6 +201,7 @@ function restoreSummaryMarkdown(result: EtcdRestoreResult, undo: boolean): strin
       `Proof: ${result.members.length} member(s) healthy as one cluster, revision ${result.revision}, ${result.keys} keys${result.outageMs !== undefined ? `; outage ${(result.outageMs / 1000).toFixed(1)} s (first scale-down to the API server Ready)` : ""}.`,
     );
   }
+  if (result.record) lines.push("", `Restore record: \`${result.record}\``);
   if (result.error) lines.push("", `**Failure:** ${result.error.replace(/\n/g, " ")}`);
   return lines.join("\n");
 }

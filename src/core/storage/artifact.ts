@@ -44,8 +44,22 @@ import {
 import { downloadArtifactFile } from "./artifact-download.ts";
 import { type UploadedArtifact, uploadArtifactFile } from "./artifact-upload.ts";
 import { backupPlaceOf, deleteManifestFirst, readListedBackups } from "./backend-kit.ts";
-import { checkPutOptions, MANIFEST_NAME } from "./layout.ts";
-import type { BackupKind, BackupLocation, ListFilter, PutOptions, SnapshotStore } from "./types.ts";
+import {
+  checkClusterName,
+  checkPutOptions,
+  isTimestamp,
+  MANIFEST_NAME,
+  parseTimestamp,
+  RESTORES_FOLDER,
+} from "./layout.ts";
+import type {
+  BackupKind,
+  BackupLocation,
+  ListFilter,
+  PutOptions,
+  RestoreRecordObject,
+  SnapshotStore,
+} from "./types.ts";
 
 /**
  * The artifacts to read when they are not the current run's: one workflow run's, or (without
@@ -179,6 +193,45 @@ export class ArtifactSnapshotStore implements SnapshotStore {
     this.logger.info(`Deleted ${names.length} artifact(s) of backup ${location.uri}`);
   }
 
+  /**
+   * A restore record is an artifact of the run that restored,
+   * `etcd-backup.<cluster>.restores.<timestamp>.json`: written to this run's artifacts even
+   * when the backups were read from other runs', and never listed as a backup.
+   */
+  async putRestoreRecord(cluster: string, timestamp: string, record: Buffer): Promise<string> {
+    const name = restoreRecordArtifactName(cluster, timestamp);
+    await this.withStagingFolder(async (folder) => {
+      const file = path.join(folder, name);
+      await writeFile(file, record, { mode: 0o600 });
+      await this.upload(name, file, { bytes: record.length, sha256: sha256Hex(record) });
+    });
+    return `artifact/${cluster}/${RESTORES_FOLDER}/${timestamp}.json`;
+  }
+
+  async listRestoreRecords(cluster: string): Promise<RestoreRecordObject[]> {
+    const prefix = `${NAME_PREFIX}${checkClusterName(cluster)}.${RESTORES_FOLDER}.`;
+    const found = (await this.allArtifacts()).filter(
+      (artifact) =>
+        artifact.name.startsWith(prefix) &&
+        artifact.name.endsWith(".json") &&
+        isTimestamp(artifact.name.slice(prefix.length, -".json".length)),
+    );
+    const records: RestoreRecordObject[] = [];
+    for (const artifact of found) {
+      const timestamp = artifact.name.slice(prefix.length, -".json".length);
+      const record = await this.withStagingFolder(async (folder) =>
+        readFile(await this.download(artifact, folder)),
+      );
+      records.push({
+        cluster,
+        timestamp,
+        uri: `artifact/${cluster}/${RESTORES_FOLDER}/${timestamp}.json`,
+        record,
+      });
+    }
+    return records.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+  }
+
   private async upload(name: string, file: string, staged: Digest): Promise<void> {
     this.logger.info(`Uploading artifact ${name} (${staged.bytes} bytes)`);
     let uploaded: UploadedArtifact;
@@ -299,6 +352,13 @@ export class ArtifactSnapshotStore implements SnapshotStore {
       await rm(folder, { recursive: true, force: true });
     }
   }
+}
+
+/** The artifact name of a restore record (not a backup: its "kind" is no backup kind). */
+export function restoreRecordArtifactName(cluster: string, timestamp: string): string {
+  checkClusterName(cluster);
+  parseTimestamp(timestamp);
+  return `${NAME_PREFIX}${cluster}.${RESTORES_FOLDER}.${timestamp}.json`;
 }
 
 /** Writes the stream to a new private file, counting and hashing what passes. */

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
+import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -19,14 +19,23 @@ import type { Logger } from "../log/logger.ts";
 import { quoteValue } from "../redact.ts";
 import {
   backupFolder,
+  checkClusterName,
   BACKUP_KINDS,
   checkPayloadName,
   formatTimestamp,
   isTimestamp,
   MANIFEST_NAME,
   parseTimestamp,
+  restoreRecordPath,
+  RESTORES_FOLDER,
 } from "./layout.ts";
-import type { BackupKind, BackupLocation, PutOptions, SnapshotStore } from "./types.ts";
+import type {
+  BackupKind,
+  BackupLocation,
+  PutOptions,
+  RestoreRecordObject,
+  SnapshotStore,
+} from "./types.ts";
 
 const PARTIAL_PREFIX = ".partial-";
 const READ_CHUNK_BYTES = 256 * 1024;
@@ -229,12 +238,81 @@ export class FileStore implements SnapshotStore {
     return createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   }
 
+  putRestoreRecord(cluster: string, timestamp: string, record: Buffer): Promise<string> {
+    return putRecordFile(this.root, cluster, timestamp, record);
+  }
+
+  listRestoreRecords(cluster: string): Promise<RestoreRecordObject[]> {
+    return listRecordFiles(this.root, checkClusterName(cluster));
+  }
+
   async delete(location: BackupLocation): Promise<void> {
     const folder = this.folderOf(location);
     // The manifest goes first: an interrupted delete leaves an unlisted folder, not a listed half-backup.
     await rm(join(folder, MANIFEST_NAME), { force: true });
     await rm(folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * Restore records of the folder backend: each written whole under a temporary name, then
+ * linked to `<cluster>/restores/<timestamp>.json` (a link fails if the name is taken, so two
+ * restores in one second never overwrite each other: the second takes the next second).
+ */
+async function putRecordFile(root: string, cluster: string, timestamp: string, record: Buffer) {
+  const folder = join(root, cluster, RESTORES_FOLDER);
+  await mkdir(folder, { recursive: true, mode: FOLDER_MODE });
+  const partialPath = join(folder, `${PARTIAL_PREFIX}${randomBytes(6).toString("hex")}.json`);
+  const file = await open(partialPath, "wx", FILE_MODE);
+  try {
+    await file.writeFile(record);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  try {
+    const first = parseTimestamp(timestamp).getTime();
+    for (let attempt = 0; attempt < MAX_TIMESTAMP_TRIES; attempt++) {
+      const path = join(
+        root,
+        restoreRecordPath(cluster, formatTimestamp(new Date(first + attempt * 1000))),
+      );
+      try {
+        await link(partialPath, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
+        throw error;
+      }
+      await syncFolder(folder);
+      return pathToFileURL(path).href;
+    }
+    throw new Error(
+      `Cannot write a restore record under ${pathToFileURL(folder).href}: the ${MAX_TIMESTAMP_TRIES} seconds from ${timestamp} are all taken by other records.`,
+    );
+  } finally {
+    await rm(partialPath, { force: true });
+  }
+}
+
+async function listRecordFiles(root: string, cluster: string): Promise<RestoreRecordObject[]> {
+  const folder = join(root, cluster, RESTORES_FOLDER);
+  const names = await readdir(folder).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [] as string[];
+    throw error;
+  });
+  const records: RestoreRecordObject[] = [];
+  for (const name of names) {
+    const timestamp = name.replace(/\.json$/, "");
+    if (name === timestamp || !isTimestamp(timestamp)) continue;
+    const path = join(folder, name);
+    records.push({
+      cluster,
+      timestamp,
+      uri: pathToFileURL(path).href,
+      record: await readFile(path),
+    });
+  }
+  return records.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
 }
 
 async function folderNames(path: string): Promise<string[]> {

@@ -9,6 +9,11 @@ import type { BackupKind, PutOptions } from "./types.ts";
 
 export const BACKUP_KINDS: readonly BackupKind[] = ["user-etcd", "admin-etcd", "admin-pki"];
 export const MANIFEST_NAME = "manifest.json";
+/**
+ * Restore records sit beside a cluster's backups, `<cluster>/restores/<timestamp>.json`: not a
+ * backup kind, so listing, `latest` and retention never see them.
+ */
+export const RESTORES_FOLDER = "restores";
 const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 // A Kubernetes namespace or cluster name: a DNS label (RFC 1123), lower case, no dots.
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -82,6 +87,13 @@ export function backupFolder(cluster: string, kind: BackupKind, timestamp: strin
   parseBackupKind(kind);
   parseTimestamp(timestamp);
   return `${cluster}/${kind}/${timestamp}`;
+}
+
+/** The relative path of one restore record, `<cluster>/restores/<timestamp>.json`. */
+export function restoreRecordPath(cluster: string, timestamp: string): string {
+  checkClusterName(cluster);
+  parseTimestamp(timestamp);
+  return `${cluster}/${RESTORES_FOLDER}/${timestamp}.json`;
 }
 
 /** Checks every part of a backup's name before anything is stored; returns the options. */

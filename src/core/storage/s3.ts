@@ -22,9 +22,24 @@ import {
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { backupPlaceOf, deleteManifestFirst, readListedBackups } from "./backend-kit.ts";
-import { checkPutOptions, MANIFEST_NAME, parseS3Location } from "./layout.ts";
+import {
+  checkClusterName,
+  checkPutOptions,
+  isTimestamp,
+  MANIFEST_NAME,
+  parseS3Location,
+  restoreRecordPath,
+  RESTORES_FOLDER,
+} from "./layout.ts";
 import { type Part, uploadInParts } from "./part-uploader.ts";
-import type { BackupKind, BackupLocation, ListFilter, PutOptions, SnapshotStore } from "./types.ts";
+import type {
+  BackupKind,
+  BackupLocation,
+  ListFilter,
+  PutOptions,
+  RestoreRecordObject,
+  SnapshotStore,
+} from "./types.ts";
 
 export interface S3StoreOptions {
   /** The destination, `s3://bucket` or `s3://bucket/prefix`. */
@@ -170,6 +185,45 @@ export class S3SnapshotStore implements SnapshotStore {
       (key, error) => this.failure(`deleting ${this.uriOf(key)}`, error),
     );
     this.logger.info(`Deleted ${keys.length} object(s) of backup ${location.uri}`);
+  }
+
+  /** One small object, `<prefix>/<cluster>/restores/<timestamp>.json`, beside the backups. */
+  async putRestoreRecord(cluster: string, timestamp: string, record: Buffer): Promise<string> {
+    const key = [this.prefix, restoreRecordPath(cluster, timestamp)].filter(Boolean).join("/");
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: record,
+          ContentType: "application/json",
+        }),
+      );
+    } catch (error) {
+      throw this.failure(`writing the restore record ${this.uriOf(key)}`, error);
+    }
+    return this.uriOf(key);
+  }
+
+  async listRestoreRecords(cluster: string): Promise<RestoreRecordObject[]> {
+    const folder = [this.prefix, checkClusterName(cluster), RESTORES_FOLDER]
+      .filter(Boolean)
+      .join("/");
+    const records: RestoreRecordObject[] = [];
+    for (const key of await this.keysUnder(`${folder}/`)) {
+      const timestamp = key.slice(folder.length + 1).replace(/\.json$/, "");
+      if (!isTimestamp(timestamp) || !key.endsWith(".json")) continue;
+      try {
+        const response = await this.client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+        );
+        const record = Buffer.from(await response.Body!.transformToByteArray());
+        records.push({ cluster, timestamp, uri: this.uriOf(key), record });
+      } catch (error) {
+        throw this.failure(`reading the restore record ${this.uriOf(key)}`, error);
+      }
+    }
+    return records.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
   }
 
   private async readManifest(location: BackupLocation): Promise<Buffer | undefined> {

@@ -51,4 +51,19 @@ export interface SnapshotStore {
   getPayload(location: BackupLocation, payloadName: string): Promise<Readable>;
   /** Removes a backup, payload and manifest; also cleans up an incomplete one. */
   delete(location: BackupLocation): Promise<void>;
+  /**
+   * Writes a restore's record beside the cluster's backups (never listed as a backup);
+   * resolves with its URI. Absent on a store that keeps no records.
+   */
+  putRestoreRecord?(cluster: string, timestamp: string, record: Buffer): Promise<string>;
+  /** The cluster's restore records, newest first. */
+  listRestoreRecords?(cluster: string): Promise<RestoreRecordObject[]>;
+}
+
+/** One stored restore record: where it is and its JSON bytes. */
+export interface RestoreRecordObject {
+  cluster: string;
+  timestamp: string;
+  uri: string;
+  record: Buffer;
 }

@@ -11,6 +11,8 @@ export const GKE_ON_PREM_VERSION = "1.32.400-gke.68";
 
 export const IMAGES = {
   etcd: "gcr.io/gke-on-prem-release/etcd:v3.4.13-0-gke.0",
+  /** Test-only: the same etcd without a shell (IMAGE_POLICY), to prove the restore's fallback. */
+  etcdDistroless: "gcr.io/gke-on-prem-release/etcd:v3.4.13-0-gke.0-distroless",
   etcdUtil: `gcr.io/gke-on-prem-release/etcd-util:${GKE_ON_PREM_VERSION}`,
   kubeApiserver: "gcr.io/gke-on-prem-release/kube-apiserver:v1.32.4-gke.0",
   etcdMaintenance: `gcr.io/gke-on-prem-release/gke-master-etcd-maintenance:${GKE_ON_PREM_VERSION}`,
@@ -21,6 +23,13 @@ export const IMAGES = {
  * ImagePullBackOff, as an image missing from the registry would.
  */
 export const IMAGE_POLICY: ImageRule[] = [
+  // Test-only: an etcd image without a shell, as upstream's distroless ones from 3.5.7 on.
+  {
+    pattern: "gcr.io/gke-on-prem-release/etcd:*-distroless",
+    command: ["/usr/bin/etcd"],
+    // env: the sandbox's exec enters a container through it (a real runtime needs none).
+    binaries: ["etcd", "etcdctl", "env"],
+  },
   { pattern: "gcr.io/gke-on-prem-release/etcd:*", command: ["/usr/bin/etcd"] },
   { pattern: "gcr.io/gke-on-prem-release/etcd-util:*" },
   { pattern: "gcr.io/gke-on-prem-release/kube-apiserver:*" },

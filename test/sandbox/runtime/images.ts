@@ -8,6 +8,11 @@ export interface ImageRule {
   pattern: string;
   /** Used when the container has no `command` (the image's ENTRYPOINT). */
   command?: string[];
+  /**
+   * A distroless image: its /usr/bin holds only these host programs (no shell, no coreutils),
+   * as etcd's own images from 3.5.7 on. Unset: the host's whole /usr.
+   */
+  binaries?: readonly string[];
 }
 
 export type ImagePolicy = readonly ImageRule[];

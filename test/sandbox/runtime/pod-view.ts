@@ -43,6 +43,8 @@ export interface PodView {
   workingDir?: string;
   environment: Record<string, string>;
   netnsPath: string;
+  /** A distroless image's programs: /usr/bin holds only these (see ImageRule.binaries). */
+  binaries?: readonly string[];
 }
 
 /** Creates the pod root once: the directories and /etc files a Linux userland expects. */
@@ -104,6 +106,12 @@ function bwrapArguments(view: PodView): string[] {
     "/usr",
     "/usr",
   ];
+  if (view.binaries) {
+    // An empty /usr/bin with only the image's programs: no /bin/sh to exec into.
+    args.push("--tmpfs", "/usr/bin");
+    for (const name of view.binaries)
+      args.push("--ro-bind", `/usr/bin/${name}`, `/usr/bin/${name}`);
+  }
   for (const path of HOST_ETC_READ_ONLY) args.push("--ro-bind", path, path);
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm");
   // Parents before children, so a volume inside another volume is not hidden by it.

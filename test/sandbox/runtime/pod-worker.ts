@@ -362,7 +362,8 @@ export class PodWorker {
       netnsPath: this.attachment?.netnsPath ?? this.context.node.attachment.netnsPath,
       ...(container.workingDir ? { workingDir: container.workingDir } : {}),
     };
-    return podCommand(view, argv);
+    const binaries = findImageRule(this.context.images, container.image)?.binaries;
+    return podCommand(binaries ? { ...view, binaries } : view, argv);
   }
 
   private environment(container: Container): Record<string, string> {
