@@ -1,0 +1,273 @@
+/**
+ * The admin restore against the sandbox: the real admin etcd static pod on admin-master, its
+ * kubelet driven by /etc/kubernetes/manifests, the real sshd on the node. A backup made by
+ * the etcd-backup procedure, keys written after it, the admin etcd broken so it crash-loops,
+ * then the restore over SSH alone: the proof reads etcd itself (keys and revision).
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseIdentities } from "../../src/core/crypto/age-keys.ts";
+import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
+import { recordingLogger } from "../../src/core/log/logger.ts";
+import { FileStore } from "../../src/core/storage/file.ts";
+import { checkedManifest, type StoredBackup } from "../../src/core/storage/pipeline.ts";
+import { runAdminRestore, type AdminRestoreOptions } from "../../src/procedures/admin-restore.ts";
+import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
+import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { diskTree } from "../ssh/fixtures.ts";
+import { ADMIN_ETCDCTL, waitFor } from "./helpers.ts";
+
+const run = promisify(execFile);
+
+let sandbox: Sandbox;
+let work: string;
+let identityText: string;
+let backup: StoredBackup;
+let store: FileStore;
+let keyText: string;
+
+function nodeRoot(): string {
+  return sandbox.layout.admin.nodeRoot;
+}
+
+/** The data dir of the admin etcd on the node, as its manifest's volume maps it. */
+function dataDirOnHost(): string {
+  return sandbox.layout.admin.etcdDataDir;
+}
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run("kubectl", ["--kubeconfig", sandbox.kubeconfigPath, ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** etcdctl inside the admin etcd's own container, as the runbook runs it. */
+async function adminEtcdctl(args: string): Promise<string> {
+  return kubectl(
+    "exec",
+    "-n",
+    "kube-system",
+    sandbox.layout.admin.etcdPod,
+    "-c",
+    "etcd",
+    "--",
+    "sh",
+    "-ec",
+    `ETCDCTL_API=3 ${ADMIN_ETCDCTL} ${args}`,
+  );
+}
+
+async function adminKeys(prefix: string): Promise<string[]> {
+  const out = await adminEtcdctl(`get --prefix --keys-only ${prefix}`);
+  return out.split("\n").filter(Boolean);
+}
+
+async function options(overrides: Partial<AdminRestoreOptions> = {}) {
+  const logger = recordingLogger();
+  const ssh = sandbox.layout.ssh;
+  const opts: AdminRestoreOptions = {
+    host: ssh.node.host,
+    user: ssh.node.user,
+    privateKey: keyText,
+    hostKeys: { knownHosts: [ssh.node.knownHostsLine] },
+    store,
+    etcdBackup: backup,
+    restorePki: "never",
+    identities: parseIdentities(identityText),
+    confirm: sandbox.layout.admin.node,
+    revisionBump: "auto",
+    dryRun: false,
+    workDir: work,
+    logger,
+    waitTimeoutMs: 120_000,
+    ...overrides,
+  };
+  return { opts, logger };
+}
+
+/** What a restore may change on the node, named by path: manifests, PKI, the data dir's shape. */
+function nodeState() {
+  const manifests = diskTree(nodeRoot(), "/etc/kubernetes/manifests");
+  const pki = diskTree(nodeRoot(), "/etc/kubernetes/pki");
+  const kubernetes = readdirSync(join(nodeRoot(), "etc/kubernetes")).sort();
+  // The live member's files change while etcd runs; their names and the folder's other
+  // entries (restore and pre-restore folders, staged snapshots, the journal) must not.
+  const data = diskTree(nodeRoot(), "/var/lib/etcd")
+    .filter((entry) => !/\/member\/(wal|snap)\/.+/.test(entry.path))
+    .map((entry) => ({ ...entry, sha256: undefined, size: entry.type === "file" ? -1 : 0 }));
+  return { manifests, pki, kubernetes, data };
+}
+
+/** Stops the admin etcd, puts garbage in its db and starts it again: it crash-loops. */
+async function breakAdminEtcd(): Promise<void> {
+  const manifest = join(nodeRoot(), "etc/kubernetes/manifests/etcd.yaml");
+  const parked = join(nodeRoot(), "etc/kubernetes/etcd.yaml.parked");
+  await rename(manifest, parked);
+  const db = join(dataDirOnHost(), "member/snap/db");
+  await waitFor(
+    "the admin etcd to release its db",
+    async () =>
+      (await run("flock", ["-n", "-x", db, "true"]).then(
+        () => true,
+        () => undefined,
+      )) ?? undefined,
+    60_000,
+  );
+  await writeFile(db, Buffer.alloc(64 * 1024, 0x5a));
+  await rename(parked, manifest);
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "admin-restore-"));
+  sandbox = await startSandbox({ userClusters: [{ name: "uc1", members: 1 }] });
+  await run("age-keygen", ["-o", join(work, "key.txt")]);
+  identityText = await readFile(join(work, "key.txt"), "utf8");
+  const recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
+  const { namespace, name, field } = sandbox.layout.admin.sshKeySecret;
+  const secret = (
+    await run("kubectl", [
+      "--kubeconfig",
+      sandbox.kubeconfigPath,
+      "get",
+      "secret",
+      "-n",
+      namespace,
+      name,
+      "-o",
+      `jsonpath={.data.${field}}`,
+    ])
+  ).stdout.trim();
+  keyText = Buffer.from(secret, "base64").toString("utf8");
+  await adminEtcdctl("put /restore-test/before-backup yes");
+  const folder = join(work, "backups");
+  await mkdir(folder);
+  store = new FileStore(folder);
+  const [result] = await runEtcdBackup({
+    config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
+    clusters: ["admin"],
+    store,
+    recipients: [recipient],
+    allowUnencrypted: false,
+    compression: "zstd",
+    retention: {},
+    dryRun: false,
+    workDir: work,
+    logger: recordingLogger(),
+  });
+  expect(result?.outcome, result?.error).toBe("stored");
+  const listed = await store.list({ cluster: "admin", kind: "admin-etcd" });
+  backup = {
+    location: listed[0]!.location,
+    manifest: checkedManifest(listed[0]!.location, listed[0]!.manifest),
+  };
+}, 300_000);
+
+afterAll(async () => {
+  await sandbox?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("admin-restore over SSH against the sandbox's admin-master", () => {
+  it("a dry run reads both ends, prints the plan and changes nothing on the node", async () => {
+    const before = nodeState();
+    const revisionBefore = await adminEtcdctl("endpoint status -w json");
+    const { opts, logger } = await options({ dryRun: true, confirm: undefined });
+    const result = await runAdminRestore(opts);
+    expect(result.error).toBeUndefined();
+    expect(result.outcome).toBe("planned");
+    expect(result.dataDir).toBe("/var/lib/etcd");
+    expect(result.node).toBe(sandbox.layout.admin.node);
+    const outcomes = Object.fromEntries(result.steps.map((step) => [step.step, step.outcome]));
+    expect(outcomes).toMatchObject({
+      readEtcdBackup: "done",
+      connect: "done",
+      checkSudo: "done",
+      readNode: "done",
+      checkRoom: "done",
+      stageSnapshot: "skipped",
+      stopControlPlane: "skipped",
+      swapData: "skipped",
+    });
+    expect(logger.lines.join("\n")).toContain("restoreSnapshot [changes]");
+    expect(nodeState()).toEqual(before);
+    // etcd itself saw no write: the same revision.
+    const revision = (text: string) => /"revision":(\d+)/.exec(text)?.[1];
+    expect(revision(await adminEtcdctl("endpoint status -w json"))).toBe(revision(revisionBefore));
+    expect(readdirSync(work).filter((name) => name.startsWith("admin-restore-"))).toEqual([]);
+  });
+
+  it("restores a crash-looping admin etcd: keys before the backup back, later ones gone, static pods running", async () => {
+    await adminEtcdctl("put /restore-test/after-backup yes");
+    expect(await adminKeys("/restore-test/")).toEqual([
+      "/restore-test/after-backup",
+      "/restore-test/before-backup",
+    ]);
+    await breakAdminEtcd();
+    await waitFor(
+      "the admin etcd to crash-loop",
+      async () => {
+        const pod = JSON.parse(
+          await kubectl(
+            "get",
+            "pod",
+            "-n",
+            "kube-system",
+            sandbox.layout.admin.etcdPod,
+            "-o",
+            "json",
+          ),
+        ) as { status?: { containerStatuses?: { restartCount?: number }[] } };
+        return (pod.status?.containerStatuses?.[0]?.restartCount ?? 0) > 0 ? true : undefined;
+      },
+      120_000,
+    );
+
+    const { opts, logger } = await options();
+    const result = await runAdminRestore(opts);
+    expect(result.error, logger.lines.join("\n")).toBeUndefined();
+    if (process.env.SHOW_LOG) console.log(logger.lines.join("\n"));
+    expect(result.outcome).toBe("restored");
+    expect(result.steps.every((step) => step.outcome === "done")).toBe(true);
+
+    expect(await adminKeys("/restore-test/")).toEqual(["/restore-test/before-backup"]);
+    expect(result.revision).toBeGreaterThanOrEqual(backup.manifest.etcd!.revision!);
+    const pods = JSON.parse(await kubectl("get", "pods", "-n", "kube-system", "-o", "json")) as {
+      items: { metadata: { name: string }; status: { phase: string } }[];
+    };
+    const phases = Object.fromEntries(
+      pods.items.map((pod) => [pod.metadata.name, pod.status.phase]),
+    );
+    expect(phases[sandbox.layout.admin.etcdPod]).toBe("Running");
+    expect(phases[sandbox.layout.admin.apiserverPod]).toBe("Running");
+    expect(Object.keys(phases).some((name) => name.startsWith("etcd-restore"))).toBe(false);
+
+    // Nothing deleted: the broken data is kept aside; no leftovers in the manifests folder.
+    const aside = join(nodeRoot(), result.preRestoreFolder!, "member/snap/db");
+    expect((await readFile(aside)).subarray(0, 4)).toEqual(Buffer.alloc(4, 0x5a));
+    expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests")).sort()).toEqual([
+      "etcd.yaml",
+      "kube-apiserver.yaml",
+    ]);
+    expect(
+      readdirSync(join(nodeRoot(), "etc/kubernetes")).filter((name) =>
+        name.startsWith("manifests-stopped"),
+      ),
+    ).toEqual([]);
+    expect(
+      existsSync(
+        join(dataDirOnHost(), `restore-${result.preRestoreFolder!.split("pre-restore-")[1]}.db`),
+      ),
+    ).toBe(false);
+    // The fetched kubeconfig is private and works.
+    expect(result.kubeconfigPath).toBeDefined();
+    const mode = (await import("node:fs")).statSync(result.kubeconfigPath!).mode & 0o777;
+    expect(mode).toBe(0o600);
+    await run("kubectl", ["--kubeconfig", result.kubeconfigPath!, "get", "nodes"]);
+  });
+});
