@@ -105,6 +105,8 @@ export interface AdminRestoreOptions {
   etcdBackup: StoredBackup;
   /** The admin-pki backup; needed unless restorePki is `never`. */
   pkiBackup?: StoredBackup;
+  /** Where the PKI backup is, when not in `store`. */
+  pkiStore?: SnapshotStore;
   restorePki: RestorePki;
   identities: readonly X25519Identity[];
   /** Must be the node's address or name for anything to change (not needed for a dry run). */
@@ -447,7 +449,8 @@ class AdminRestore {
 
   private async readEtcdBackup(): Promise<SnapshotFacts> {
     const { options } = this;
-    this.scratch = await mkdtemp(join(options.workDir, "admin-restore-"));
+    // Named as every work folder of this tool, so the post step sweeps it after a kill.
+    this.scratch = await mkdtemp(join(options.workDir, "etcd-backup-admin-restore-"));
     await chmod(this.scratch, 0o700);
     const path = join(this.scratch, "snapshot.db");
     const digest = await restoreBackupToFile(options.store, options.etcdBackup, path, {
@@ -758,7 +761,10 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     const text = stdout.toString("utf8");
     const config = await loadKubeconfig({ content: text });
     for (const secret of kubeconfigSecrets(config)) this.options.onSecret?.(secret);
-    const path = join(this.options.workDir, `admin-restore-kubeconfig-${restoreStamp(new Date())}`);
+    const path = join(
+      this.options.workDir,
+      `etcd-backup-admin-kubeconfig-${restoreStamp(new Date())}`,
+    );
     await writeFile(path, text, { mode: 0o600, flag: "w" });
     await chmod(path, 0o600);
     return path;

@@ -20,6 +20,7 @@ import { runAdminRestore, type AdminRestoreOptions } from "../../src/procedures/
 import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { diskTree } from "../ssh/fixtures.ts";
+import { runAction, runPostStep } from "./action-runner.ts";
 import { ADMIN_ETCDCTL, waitFor } from "./helpers.ts";
 
 const run = promisify(execFile);
@@ -199,7 +200,7 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
     // etcd itself saw no write: the same revision.
     const revision = (text: string) => /"revision":(\d+)/.exec(text)?.[1];
     expect(revision(await adminEtcdctl("endpoint status -w json"))).toBe(revision(revisionBefore));
-    expect(readdirSync(work).filter((name) => name.startsWith("admin-restore-"))).toEqual([]);
+    expect(readdirSync(work).filter((name) => name.startsWith("etcd-backup-"))).toEqual([]);
   });
 
   it("restores a crash-looping admin etcd: keys before the backup back, later ones gone, static pods running", async () => {
@@ -269,5 +270,50 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
     const mode = (await import("node:fs")).statSync(result.kubeconfigPath!).mode & 0o777;
     expect(mode).toBe(0o600);
     await run("kubectl", ["--kubeconfig", result.kubeconfigPath!, "get", "nodes"]);
+  });
+
+  it("restores through the action bundle, with the kubeconfig output removed by post and no secret in any log", async () => {
+    await adminEtcdctl("put /restore-test/before-action yes");
+    const ssh = sandbox.layout.ssh;
+    const inputs = {
+      "control-plane-address": ssh.node.host,
+      "ssh-private-key": keyText,
+      "ssh-known-hosts": ssh.node.knownHostsLine,
+      "etcd-backup": backup.location.uri,
+      "restore-pki": "never",
+      "decryption-identity": identityText,
+      confirm: sandbox.layout.admin.node,
+      "wait-timeout-minutes": "3",
+    };
+    const result = await runAction("admin-restore", work, inputs);
+    expect(result.exitCode, result.log).toBe(0);
+    expect(await adminKeys("/restore-test/")).toEqual(["/restore-test/before-backup"]);
+    const facts = JSON.parse(result.outputs.restore!) as { outcome: string; node: string };
+    expect(facts).toMatchObject({ outcome: "restored", node: sandbox.layout.admin.node });
+    expect(result.summary).toContain("Admin cluster restore on admin-master: restored");
+    const kubeconfigPath = result.outputs["admin-kubeconfig-path"]!;
+    expect(kubeconfigPath.startsWith(result.runnerTemp)).toBe(true);
+    await run("kubectl", ["--kubeconfig", kubeconfigPath, "get", "nodes"]);
+    // The kubeconfig's credentials, the SSH key and the identity were masked, and never shown.
+    const kubeconfig = await readFile(kubeconfigPath, "utf8");
+    const token =
+      /token: (\S+)/.exec(kubeconfig)?.[1] ?? /client-key-data: (\S+)/.exec(kubeconfig)?.[1];
+    expect(token).toBeDefined();
+    expect(result.masked).toContain(token);
+    const secrets = [
+      token!,
+      keyText.split("\n")[1]!.trim(),
+      identityText
+        .split("\n")
+        .find((line) => line.startsWith("AGE-SECRET-KEY-"))!
+        .trim(),
+    ];
+    const post = await runPostStep("admin-restore", work, result, inputs);
+    expect(post.exitCode, post.log).toBe(0);
+    expect(existsSync(kubeconfigPath)).toBe(false);
+    expect(readdirSync(result.runnerTemp)).toEqual([]);
+    for (const log of [result.log, result.summary, JSON.stringify(result.outputs), post.log]) {
+      for (const secret of secrets) expect(log).not.toContain(secret);
+    }
   });
 });

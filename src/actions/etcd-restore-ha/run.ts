@@ -143,7 +143,7 @@ function readUtilityImage(): string | undefined {
   return image || undefined;
 }
 
-function readRevisionBump(): RevisionBump {
+export function readRevisionBump(): RevisionBump {
   const text = getInput(Inputs.RevisionBump) || "auto";
   if (text === "auto" || text === "none") return text;
   if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 1e15) return Number(text);
@@ -153,7 +153,7 @@ function readRevisionBump(): RevisionBump {
 }
 
 /** The age identities, from the secret (masked, never on disk) or a file; never echoed. */
-async function readIdentities(dryRun: boolean): Promise<X25519Identity[]> {
+export async function readIdentities(dryRun: boolean): Promise<X25519Identity[]> {
   const content = getInput(Inputs.DecryptionIdentity);
   const path = getInput(Inputs.DecryptionIdentityPath);
   if (content && path) {
