@@ -4,7 +4,7 @@
  * @kubernetes/client-node. The tests share the sandbox and run in order.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -362,6 +362,47 @@ describe(
         `kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" exec ${etcdPod} -n kube-system -- /bin/sh -ec '${ADMIN_ETCDCTL} endpoint health 2>&1'`,
       );
       expect(health.stdout).toContain("https://127.0.0.1:2379 is healthy");
+    });
+
+    it("keeps the admin etcd's data at /opt/data/var/lib/etcd on the node, mounted at /var/lib/etcd in its pod", async () => {
+      const { etcdDataDir, etcdDataDirOnNode, etcdDataDirInPod, nodeRoot } = sandbox.layout.admin;
+      expect(etcdDataDirOnNode).toBe("/opt/data/var/lib/etcd");
+      expect(etcdDataDirInPod).toBe("/var/lib/etcd");
+      expect(etcdDataDir).toBe(join(nodeRoot, "opt/data/var/lib/etcd"));
+      const spec = JSON.parse(
+        await shell.ok(
+          `kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" get pod etcd-admin-master -n kube-system -o jsonpath='{.spec}'`,
+        ),
+      ) as {
+        containers: Array<{
+          command: string[];
+          volumeMounts: Array<{ name: string; mountPath: string }>;
+        }>;
+        volumes: Array<{ name: string; hostPath?: { path: string } }>;
+      };
+      expect(spec.containers[0]?.command).toContain("--data-dir=/var/lib/etcd");
+      expect(spec.containers[0]?.volumeMounts).toContainEqual({
+        name: "etcd-data",
+        mountPath: "/var/lib/etcd",
+      });
+      expect(spec.volumes.find((volume) => volume.name === "etcd-data")?.hostPath?.path).toBe(
+        "/opt/data/var/lib/etcd",
+      );
+      // A file put in the node's folder is what the container sees in its data dir.
+      const marker = `marker-${randomBytes(4).toString("hex")}`;
+      await writeFile(join(etcdDataDir, marker), "");
+      try {
+        const listing = await shell.ok(
+          `kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" exec etcd-admin-master -n kube-system -- ls /var/lib/etcd /var/lib/etcd/member`,
+        );
+        expect(listing).toContain(marker);
+        expect(listing).toContain("snap");
+        expect(listing).toContain("wal");
+      } finally {
+        await rm(join(etcdDataDir, marker), { force: true });
+      }
+      // Nothing of etcd's under the node's own /var/lib/etcd.
+      expect(existsSync(join(nodeRoot, "var/lib/etcd"))).toBe(false);
     });
 
     it("keeps the node's SSH key in secret sshkeys, field vsphere_tmp, matching the node's authorized_keys", async () => {

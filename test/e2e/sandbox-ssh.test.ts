@@ -6,7 +6,7 @@
  * route behind.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -202,6 +202,46 @@ describe("sandbox SSH, normal network", { timeout: SANDBOX_START_MS }, () => {
       await sshToNode(sandbox, client, "sudo -n find /etc/kubernetes/pki -maxdepth 1"),
     );
     expectPkiListing(sandbox, listing);
+  });
+
+  it("lands whatever sudo writes on the node in the node root, never on the host", async () => {
+    const { nodeRoot, etcdDataDirOnNode } = sandbox.layout.admin;
+    const tag = `sandbox-ssh-${randomBytes(4).toString("hex")}`;
+    const paths = [
+      `/var/lib/${tag}/staging`,
+      `/opt/data/${tag}`,
+      `/etc/kubernetes/${tag}`,
+      `/root/${tag}`,
+      `/tmp/${tag}`,
+      `/etc/${tag}`,
+    ];
+    const script = [
+      "set -e",
+      "umask 077",
+      `mkdir -p /var/lib/${tag}`,
+      ...paths.map((path) => `echo ${tag} > ${path}`),
+      `stat -c %U:%a ${paths.join(" ")}`,
+    ].join("; ");
+    const owners = expectSuccess(await sshToNode(sandbox, client, `sudo -n sh -c '${script}'`));
+    expect(owners.split("\n")).toEqual(paths.map(() => "root:600"));
+    for (const path of paths) {
+      expect(readFileSync(join(nodeRoot, path), "utf8"), path).toBe(`${tag}\n`);
+      expect(existsSync(path), `${path} on the host`).toBe(false);
+    }
+    // The view is the node's: its etcd data where the manifest says, nothing at /var/lib/etcd.
+    const dataDir = expectSuccess(
+      await sshToNode(
+        sandbox,
+        client,
+        `sudo -n ls ${etcdDataDirOnNode}/member; test ! -e /var/lib/etcd && echo no-var-lib-etcd`,
+      ),
+    );
+    expect(dataDir.split("\n")).toEqual(["snap", "wal", "no-var-lib-etcd"]);
+    await Promise.all(
+      [`var/lib/${tag}`, ...paths.slice(1)].map((path) =>
+        rm(join(nodeRoot, path), { recursive: true, force: true }),
+      ),
+    );
   });
 
   it("refuses a node whose host key is not the pinned one", async () => {

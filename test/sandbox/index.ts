@@ -19,6 +19,8 @@ import { applyDefaults } from "./apiserver/defaults.ts";
 import { kubeconfigFor, startApiServer, type RunningApiServer } from "./apiserver/index.ts";
 import { RESOURCES } from "./apiserver/registry.ts";
 import {
+  ADMIN_ETCD_DATA_DIR_IN_POD,
+  ADMIN_ETCD_DATA_DIR_ON_NODE,
   KUBE_SYSTEM,
   prepareAdminControlPlane,
   SSH_KEY_FIELD,
@@ -98,7 +100,12 @@ export interface SandboxLayout {
     nodeRoot: string;
     manifestsDir: string;
     pkiDir: string;
+    /** The admin etcd's data on this machine: `<nodeRoot>/opt/data/var/lib/etcd`. */
     etcdDataDir: string;
+    /** The same folder as the node sees it (over SSH, the hostPath): `/opt/data/var/lib/etcd`. */
+    etcdDataDirOnNode: string;
+    /** ... and as the etcd container sees it (its `--data-dir`): `/var/lib/etcd`. */
+    etcdDataDirInPod: string;
     adminConfPath: string;
     sshKeySecret: { namespace: string; name: string; field: string };
   };
@@ -455,6 +462,8 @@ function describeLayout(input: {
       manifestsDir: input.adminPlane.manifestsDir,
       pkiDir: input.adminPlane.pkiDir,
       etcdDataDir: input.adminPlane.etcdDataDir,
+      etcdDataDirOnNode: ADMIN_ETCD_DATA_DIR_ON_NODE,
+      etcdDataDirInPod: ADMIN_ETCD_DATA_DIR_IN_POD,
       adminConfPath: join(input.nodeRoot, "etc/kubernetes/admin.conf"),
       sshKeySecret: { namespace: KUBE_SYSTEM, name: SSH_KEYS_SECRET, field: SSH_KEY_FIELD },
     },

@@ -2,8 +2,10 @@
  * The admin cluster's control-plane node, `admin-master`, as the runbook finds it: a node
  * root with the kubeadm PKI in /etc/kubernetes/pki, static pod manifests for etcd and
  * kube-apiserver in /etc/kubernetes/manifests (the node's kubelet runs them), the etcd data
- * in /var/lib/etcd, /etc/kubernetes/admin.conf, and user `ubuntu`'s authorized SSH key whose
- * private half is in secret kube-system/sshkeys (field vsphere_tmp), as on Anthos.
+ * in /opt/data/var/lib/etcd on the node's data disk (mounted at /var/lib/etcd in the etcd
+ * pod, as newer releases lay it out: a path-mapping bug cannot pass), /etc/kubernetes/admin.conf,
+ * and user `ubuntu`'s authorized SSH key whose private half is in secret kube-system/sshkeys
+ * (field vsphere_tmp), as on Anthos.
  */
 import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -34,9 +36,15 @@ export interface AdminControlPlaneOptions {
   adminKubeconfig: string;
 }
 
+/** The admin etcd's data dir on the node (the hostPath of volume etcd-data). */
+export const ADMIN_ETCD_DATA_DIR_ON_NODE = "/opt/data/var/lib/etcd";
+/** ... and where the etcd container sees it (its --data-dir). */
+export const ADMIN_ETCD_DATA_DIR_IN_POD = "/var/lib/etcd";
+
 export interface AdminControlPlane {
   pkiDir: string;
   manifestsDir: string;
+  /** The data dir's folder on this machine: `<node root>/opt/data/var/lib/etcd`. */
   etcdDataDir: string;
   /** kube-system/sshkeys, holding the private key; the public half is in authorized_keys. */
   sshKeysSecret: KubeObject;
@@ -49,7 +57,7 @@ export async function prepareAdminControlPlane(
   const { nodeRoot } = options;
   const pkiDir = join(nodeRoot, "etc/kubernetes/pki");
   const manifestsDir = join(nodeRoot, "etc/kubernetes/manifests");
-  const etcdDataDir = join(nodeRoot, "var/lib/etcd");
+  const etcdDataDir = join(nodeRoot, ADMIN_ETCD_DATA_DIR_ON_NODE);
   await Promise.all([
     mkdir(join(pkiDir, "etcd"), { recursive: true }),
     mkdir(manifestsDir, { recursive: true }),
@@ -203,7 +211,7 @@ async function makeSshKey(nodeRoot: string, workDir: string): Promise<KubeObject
 
 const ADMIN_ETCD_ARGS = [
   "--name=admin-master",
-  "--data-dir=/var/lib/etcd",
+  `--data-dir=${ADMIN_ETCD_DATA_DIR_IN_POD}`,
   // The node address too, as kubeadm does: the sandbox seeds content through it.
   "--listen-client-urls=https://127.0.0.1:2379,https://$(HOST_IP):2379",
   "--advertise-client-urls=https://127.0.0.1:2379",
@@ -248,13 +256,16 @@ export function etcdManifest(): KubeObject {
             { name: "ETCDCTL_API", value: "3" },
           ],
           volumeMounts: [
-            { name: "etcd-data", mountPath: "/var/lib/etcd" },
+            { name: "etcd-data", mountPath: ADMIN_ETCD_DATA_DIR_IN_POD },
             { name: "etcd-certs", mountPath: "/etc/kubernetes/pki/etcd" },
           ],
         },
       ],
       volumes: [
-        { name: "etcd-data", hostPath: { path: "/var/lib/etcd", type: "DirectoryOrCreate" } },
+        {
+          name: "etcd-data",
+          hostPath: { path: ADMIN_ETCD_DATA_DIR_ON_NODE, type: "DirectoryOrCreate" },
+        },
         {
           name: "etcd-certs",
           hostPath: { path: "/etc/kubernetes/pki/etcd", type: "DirectoryOrCreate" },

@@ -357,7 +357,8 @@ class NodeRuntime implements Runtime {
     let manifestsDir: string | undefined;
     if (controlPlane) {
       manifestsDir = join(rootDir, "etc/kubernetes/manifests");
-      for (const folder of ["etc/kubernetes/manifests", "etc/kubernetes/pki", "var/lib/etcd"]) {
+      // No etcd data folder: the etcd manifest's hostPath (DirectoryOrCreate) makes its own.
+      for (const folder of ["etc/kubernetes/manifests", "etc/kubernetes/pki"]) {
         mkdirSync(join(rootDir, folder), { recursive: true });
       }
     }

@@ -1,24 +1,28 @@
 /**
  * A real OpenSSH server for a sandbox node: `/usr/sbin/sshd -D -e` inside the node's network
- * namespace and inside its own mount, UTS and PID namespaces, where the node root's folders
- * (/etc/kubernetes, /var/lib/etcd, /opt, /home, /mnt) appear at their real paths and the
- * node's own passwd/group/shadow/sudoers replace the host's. Everything is bind-mounted
- * inside the private mount namespace only: nothing on the host's /etc changes, and when
- * sshd (PID 1 of its namespace) ends, every session process and every mount go with it.
+ * namespace and inside its own mount, UTS and PID namespaces, where the node root is `/`
+ * (so whatever a session writes lands in the node root, never on the host), with the host's
+ * /usr, /dev and /sys borrowed read-only, the host's /etc read through an overlay whose upper
+ * layer is the node's /etc, and the node's own passwd/group/shadow/sudoers. Nothing on the
+ * host changes, and when sshd (PID 1 of its namespace) ends, every session process and every
+ * mount go with it.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import {
   chmodSync,
   chownSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { readdir, readlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import {
   nodeGroup,
@@ -55,8 +59,6 @@ export interface SshHostOptions {
   users: SshHostUser[];
   /** A jump host: TCP forwarding only, no shell, no TTY. */
   forwardingOnly?: boolean;
-  /** Node folders shown at their real paths (those present in the node root). */
-  nodePaths?: string[];
 }
 
 export interface SshHost {
@@ -77,8 +79,6 @@ export interface SshHost {
   killSessions(): Promise<number>;
   stop(): Promise<void>;
 }
-
-export const DEFAULT_NODE_PATHS = ["/etc/kubernetes", "/var/lib/etcd", "/opt", "/home", "/mnt"];
 
 const SSHD = "/usr/sbin/sshd";
 /** The mount script's exit status when `sshd -t` rejects the configuration (EX_CONFIG). */
@@ -109,62 +109,128 @@ export async function cleanupStaleSshHost(
   rmSync(stateDir, { recursive: true, force: true });
 }
 
-function nearestExistingAncestor(path: string): string {
-  let current = dirname(path);
-  while (!existsSync(current)) current = dirname(current);
-  return current;
+/** The host's own system folders a session borrows (read-only): programs and libraries. */
+const HOST_SYSTEM_ENTRIES = ["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+/** Mount points for the kernel's and the session's own filesystems. */
+const KERNEL_ENTRIES = ["dev", "proc", "sys", "run"];
+/**
+ * Where the state folder (config, host key) appears inside the node's view: under /run (a
+ * tmpfs of the namespace), at a path that still names it, so sshd's command line does too.
+ */
+function stateInView(stateDir: string): string {
+  return join("/run/sandbox-sshd", stateDir);
 }
 
 /**
- * The mount script run as PID 1 of the new namespaces: overlays give missing mount points
- * (e.g. /etc/kubernetes) somewhere to live without touching the host, then bind mounts
- * put the node's folders and account files in place, then sshd checks and runs.
+ * The node root gets what a real node's root has before it becomes the session's `/`: mount
+ * points for the host's system folders (or its merged-/usr symlinks), the kernel's
+ * filesystems, and the usual writable folders, so that whatever a session writes lands in
+ * the node root. Only empty folders and symlinks are made; nothing there is replaced.
+ */
+function prepareNodeRoot(nodeRoot: string): void {
+  chmodSync(nodeRoot, 0o755);
+  for (const entry of HOST_SYSTEM_ENTRIES) {
+    const onHost = lstatSync(`/${entry}`, { throwIfNoEntry: false });
+    const inNode = join(nodeRoot, entry);
+    if (!onHost || lstatSync(inNode, { throwIfNoEntry: false })) continue;
+    if (onHost.isSymbolicLink()) symlinkSync(readlinkSync(`/${entry}`), inNode);
+    else mkdirSync(inNode, { mode: 0o755 });
+  }
+  const folders: [string, number][] = [
+    ...KERNEL_ENTRIES.map((entry): [string, number] => [entry, 0o755]),
+    ["etc", 0o755],
+    ["home", 0o755],
+    ["mnt", 0o755],
+    ["opt", 0o755],
+    ["root", 0o700],
+    ["tmp", 0o1777],
+    ["var", 0o755],
+    ["var/lib", 0o755],
+    ["var/log", 0o755],
+    ["var/tmp", 0o1777],
+  ];
+  for (const [folder, mode] of folders) {
+    const path = join(nodeRoot, folder);
+    if (existsSync(path)) continue;
+    mkdirSync(path);
+    chmodSync(path, mode);
+  }
+  // As on Debian: /var/run is /run.
+  if (!lstatSync(join(nodeRoot, "var/run"), { throwIfNoEntry: false }))
+    symlinkSync("/run", join(nodeRoot, "var/run"));
+}
+
+/**
+ * The mount script run as PID 1 of the new namespaces. The node root becomes the session's
+ * `/` (pivot_root), so every write of a session (staging folders, journals, manifests moved
+ * aside, /root, /tmp) lands in the node root, never on the host. From the host it borrows,
+ * read-only, only what sshd and sudo need: /usr and its merged-/usr links, /dev, /sys, and
+ * /etc as the lower layer of an overlay whose upper layer is the node's own /etc (so reading
+ * /etc/ssh/moduli or /etc/pam.d works, and writing any /etc file writes the node's copy).
+ * /etc/kubernetes, the account files and /etc/hosts are bound over that as the node's own.
  */
 function mountScript(plan: {
   stateDir: string;
-  binds: { source: string; target: string; kind: "dir" | "file" }[];
+  nodeRoot: string;
+  binds: { source: string; target: string }[];
   hostname: string;
   configPath: string;
 }): string {
-  const lines = [
-    "set -eu",
-    "mount -t tmpfs -o mode=0755,size=16m sshd-run /run",
-    "mkdir -m 0755 /run/sshd",
-  ];
-  const overlayRoots: string[] = [];
-  for (const bind of plan.binds) {
-    if (existsSync(bind.target)) continue;
-    const ancestor = nearestExistingAncestor(bind.target);
-    if (ancestor === "/")
-      throw new Error(
-        `cannot show ${bind.target} on the node: its parent folder does not exist on this machine.`,
-      );
-    if (!overlayRoots.some((root) => ancestor === root || ancestor.startsWith(`${root}/`)))
-      overlayRoots.push(ancestor);
+  const root = plan.nodeRoot;
+  const at = (path: string) => shellQuote(join(root, path));
+  const etcWork = join(plan.stateDir, "etc-overlay-work");
+  mkdirSync(etcWork, { recursive: true });
+  // A bind from inside the node's /etc (its /etc/kubernetes) is taken before the overlay
+  // covers /etc: a plain view of the folder, which the kubelet and the tests change from
+  // outside, never an overlay's (whose caches may not see such changes).
+  const staged = plan.binds.map((bind, index) =>
+    bind.source.startsWith(`${join(root, "etc")}/`)
+      ? { ...bind, stage: join(plan.stateDir, "staged", String(index)) }
+      : bind,
+  );
+  const lines = ["set -eu"];
+  for (const bind of staged) {
+    if (!("stage" in bind)) continue;
+    mkdirSync(bind.stage, { recursive: true });
+    lines.push(`mount --bind ${shellQuote(bind.source)} ${shellQuote(bind.stage)}`);
   }
-  overlayRoots.sort((a, b) => a.length - b.length);
-  overlayRoots.forEach((root, index) => {
-    const upper = join(plan.stateDir, "overlay", String(index), "upper");
-    const work = join(plan.stateDir, "overlay", String(index), "work");
-    mkdirSync(upper, { recursive: true });
-    mkdirSync(work, { recursive: true });
-    lines.push(
-      `mount -t overlay sandbox-node -o ${shellQuote(`lowerdir=${root},upperdir=${upper},workdir=${work}`)} ${shellQuote(root)}`,
-    );
-  });
-  for (const bind of plan.binds) {
-    if (!existsSync(bind.target)) {
-      lines.push(
-        bind.kind === "dir"
-          ? `mkdir -p ${shellQuote(bind.target)}`
-          : `touch ${shellQuote(bind.target)}`,
-      );
-    }
-    lines.push(`mount --bind ${shellQuote(bind.source)} ${shellQuote(bind.target)}`);
+  lines.push(
+    // The overlay first: its upper and work folders must be reached through the same mount.
+    `mount -t overlay sandbox-node-etc -o ${shellQuote(`lowerdir=/etc,upperdir=${join(root, "etc")},workdir=${etcWork}`)} ${at("etc")}`,
+    // Then the node root becomes a mount of its own (pivot_root needs one), overlay included.
+    `mount --rbind ${shellQuote(root)} ${shellQuote(root)}`,
+  );
+  for (const entry of HOST_SYSTEM_ENTRIES) {
+    const onHost = lstatSync(`/${entry}`, { throwIfNoEntry: false });
+    if (!onHost?.isDirectory()) continue;
+    lines.push(`mount --rbind /${entry} ${at(entry)}`, `mount -o remount,bind,ro ${at(entry)}`);
   }
-  lines.push(`hostname ${shellQuote(plan.hostname)}`);
-  lines.push(`${SSHD} -t -f ${shellQuote(plan.configPath)} || exit ${CONFIG_REJECTED}`);
-  lines.push(`exec ${SSHD} -D -e -f ${shellQuote(plan.configPath)}`);
+  lines.push(
+    `mount --rbind /dev ${at("dev")}`,
+    `mount --rbind /sys ${at("sys")}`,
+    `mount -t tmpfs -o mode=0755,size=16m sshd-run ${at("run")}`,
+    `mkdir -m 0755 ${at("run/sshd")}`,
+    `mkdir -p ${at(stateInView(plan.stateDir))}`,
+    `mount --bind ${shellQuote(plan.stateDir)} ${at(stateInView(plan.stateDir))}`,
+  );
+  for (const bind of staged) {
+    const source = "stage" in bind ? bind.stage : bind.source;
+    lines.push(`mount --bind ${shellQuote(source)} ${at(bind.target)}`);
+  }
+  // pivot_root, the old root parked in the namespace's /run, then detached: nothing of the
+  // host's tree stays in view (umount reads /proc, so proc comes first).
+  lines.push(
+    `mkdir ${at("run/old-root")}`,
+    `cd ${shellQuote(root)}`,
+    "pivot_root . run/old-root",
+    "cd /",
+    "mount -t proc proc /proc",
+    "umount -l /run/old-root",
+    "rmdir /run/old-root",
+    `hostname ${shellQuote(plan.hostname)}`,
+    `${SSHD} -t -f ${shellQuote(plan.configPath)} || exit ${CONFIG_REJECTED}`,
+    `exec ${SSHD} -D -e -f ${shellQuote(plan.configPath)}`,
+  );
   return lines.join("\n");
 }
 
@@ -354,29 +420,27 @@ export async function startSshHost(options: SshHostOptions): Promise<SshHost> {
     sshdConfig({
       address: options.address,
       port,
-      hostKeyPath: key.path,
+      hostKeyPath: join(stateInView(stateDir), basename(key.path)),
       users,
       forwardingOnly: options.forwardingOnly === true,
     }),
   );
 
-  const nodePaths = (options.nodePaths ?? DEFAULT_NODE_PATHS).filter((path) =>
-    existsSync(join(options.nodeRoot, path)),
-  );
+  prepareNodeRoot(options.nodeRoot);
   const binds = [
-    ...nodePaths.map((path) => ({
-      source: join(options.nodeRoot, path),
-      target: path,
-      kind: "dir" as const,
-    })),
-    ...accountFiles.map(([name]) => ({
-      source: join(etcDir, name),
-      target: `/etc/${name}`,
-      kind: "file" as const,
-    })),
-    { source: join(etcDir, "sudoers.d"), target: "/etc/sudoers.d", kind: "dir" as const },
+    ...(existsSync(join(options.nodeRoot, "etc/kubernetes"))
+      ? [{ source: join(options.nodeRoot, "etc/kubernetes"), target: "etc/kubernetes" }]
+      : []),
+    ...accountFiles.map(([name]) => ({ source: join(etcDir, name), target: `etc/${name}` })),
+    { source: join(etcDir, "sudoers.d"), target: "etc/sudoers.d" },
   ];
-  const script = mountScript({ stateDir, binds, hostname: options.id, configPath });
+  const script = mountScript({
+    stateDir,
+    nodeRoot: options.nodeRoot,
+    binds,
+    hostname: options.id,
+    configPath: join(stateInView(stateDir), "sshd_config"),
+  });
 
   // setpriv --pdeathsig: if the test process itself is killed, the host dies with it.
   // setpriv execs nsenter, which joins the node's network namespace and execs unshare;

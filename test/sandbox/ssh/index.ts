@@ -1,7 +1,6 @@
 export {
   startSshHost,
   cleanupStaleSshHost,
-  DEFAULT_NODE_PATHS,
   type SshHost,
   type SshHostOptions,
   type SshHostUser,
