@@ -442,7 +442,23 @@ class AdminRestore {
         folders.length ? `removed ${folders.join(", ")}` : "none beyond the newest two",
     );
     this.result.removedPreRestoreFolders = removed;
+    await this.archiveJournal(session, journal, stamp);
     this.result.outcome = "restored";
+  }
+
+  /**
+   * The finished restore's journal goes beside the data it displaced, so that the next
+   * restore starts a journal of its own (and an undo finds what this one did).
+   */
+  private async archiveJournal(session: SshSession, journal: NodeJournal, stamp: string) {
+    const kept = posix.join(posix.dirname(journal.path), `pre-restore-${stamp}`, JOURNAL_FILE);
+    await this.script(
+      session,
+      `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`,
+      [journal.path, kept],
+      "keeping the journal with the pre-restore data",
+    );
+    this.logger.info(`The journal of this restore is kept in ${kept}.`);
   }
 
   // ------------------------------------------------------------------ reading

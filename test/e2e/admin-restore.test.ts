@@ -99,7 +99,7 @@ function nodeState() {
   const kubernetes = readdirSync(join(nodeRoot(), "etc/kubernetes")).sort();
   // The live member's files change while etcd runs; their names and the folder's other
   // entries (restore and pre-restore folders, staged snapshots, the journal) must not.
-  const data = diskTree(nodeRoot(), "/var/lib/etcd")
+  const data = diskTree(nodeRoot(), sandbox.layout.admin.etcdDataDirOnNode)
     .filter((entry) => !/\/member\/(wal|snap)\/.+/.test(entry.path))
     .map((entry) => ({ ...entry, sha256: undefined, size: entry.type === "file" ? -1 : 0 }));
   return { manifests, pki, kubernetes, data };
@@ -182,7 +182,9 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
     const result = await runAdminRestore(opts);
     expect(result.error).toBeUndefined();
     expect(result.outcome).toBe("planned");
-    expect(result.dataDir).toBe("/var/lib/etcd");
+    // Read from the manifest and mapped through its volume: not the path inside the pod.
+    expect(result.dataDir).toBe(sandbox.layout.admin.etcdDataDirOnNode);
+    expect(result.dataDir).not.toBe(sandbox.layout.admin.etcdDataDirInPod);
     expect(result.node).toBe(sandbox.layout.admin.node);
     const outcomes = Object.fromEntries(result.steps.map((step) => [step.step, step.outcome]));
     expect(outcomes).toMatchObject({
