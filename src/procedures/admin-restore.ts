@@ -20,7 +20,7 @@
 import { createReadStream } from "node:fs";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, Readable, Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "yaml";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -38,6 +38,8 @@ import {
 import {
   FINISH_RESTORE_SCRIPT,
   NODE_EXIT,
+  PKI_RESTORE_SCRIPT,
+  PKI_STATE_SCRIPT,
   PREPARE_RESTORE_SCRIPT,
   RESTORED_STATE_SCRIPT,
   STAGE_SCRIPT,
@@ -66,14 +68,19 @@ import { readSnapshotStatus, verifySnapshot } from "../core/snapshot/index.ts";
 import { NodeJournal } from "../core/ssh/node-journal.ts";
 import {
   connectSsh,
+  readArchiveEntries,
   RemoteCommandError,
   UnpinnedHostKeyError,
   type HostKeyPins,
+  type NodeFileEntry,
   type SshSession,
 } from "../core/ssh/index.ts";
 import { sudoCommand, sudoRefusal } from "../core/ssh/sudo.ts";
+import type { PkiFileRecord } from "../core/storage/manifest.ts";
 import {
+  BackupIntegrityError,
   checkIdentities,
+  readBackup,
   restoreBackupToFile,
   type StoredBackup,
 } from "../core/storage/pipeline.ts";
@@ -108,6 +115,11 @@ export interface AdminRestoreOptions {
   /** Where the PKI backup is, when not in `store`. */
   pkiStore?: SnapshotStore;
   restorePki: RestorePki;
+  /**
+   * Restore a PKI backup that does not look like this node's (no CA certificate in common,
+   * another node name): for a node whose PKI is lost. Off unless asked.
+   */
+  acceptForeignPki?: boolean;
   identities: readonly X25519Identity[];
   /** Must be the node's address or name for anything to change (not needed for a dry run). */
   confirm?: string;
@@ -148,6 +160,9 @@ export interface AdminRestoreResult {
   dataDir?: string;
   preRestoreFolder?: string;
   removedPreRestoreFolders: string[];
+  /** The PKI files that differed from the backup's, and those put back. */
+  pkiDiffering?: string[];
+  pkiRestored?: string[];
   /** The node's admin.conf, fetched into a 0600 file once the API answered. */
   kubeconfigPath?: string;
   /** From the stop of etcd and the API server to the API answering again. */
@@ -168,6 +183,13 @@ function adminRestoreSteps(): StepDeclaration[] {
         "fetch and decrypt the admin-etcd backup into a private runner folder; its sha256, then the snapshot reader's verify, revision and key count",
       runbook: "etcdctl snapshot status snapshot.db",
       effect: "reads",
+    },
+    {
+      name: "readPkiBackup",
+      purpose:
+        "fetch and decrypt the admin-pki backup into memory; every file's type, mode, owner and sha256 must match its manifest's listing",
+      effect: "reads",
+      onlyWhen: "when restore-pki is auto or always",
     },
     {
       name: "connect",
@@ -196,6 +218,14 @@ function adminRestoreSteps(): StepDeclaration[] {
       effect: "reads",
     },
     {
+      name: "checkPki",
+      purpose:
+        "the PKI backup belongs to this node (a CA certificate's sha256 matches the node's, or the node's name), and which of its files differ from the node's (sha256, mode, owner)",
+      runbook: `${sudo} find /etc/kubernetes/pki -type f -exec sha256sum {} +`,
+      effect: "reads",
+      onlyWhen: "when restore-pki is auto or always",
+    },
+    {
       name: "stageSnapshot",
       purpose:
         "stream the snapshot through the SSH channel into DATA_DIR/restore-<stamp>.db (root-only) and check its sha256 there",
@@ -207,6 +237,14 @@ function adminRestoreSteps(): StepDeclaration[] {
       purpose: `stop etcd and kube-apiserver by moving their manifests into /etc/kubernetes/manifests-stopped-<stamp>, then wait until no process holds member/snap/db and their ports are closed`,
       runbook: `${sudo} mv ${MANIFESTS_DIR}/{${ETCD_MANIFEST},${API_SERVER_MANIFEST}} /etc/kubernetes/manifests-stopped-<stamp>/`,
       effect: "changes",
+    },
+    {
+      name: "restorePki",
+      purpose:
+        "unpack the PKI backup with its owners and modes; always: each PKI folder moves aside to <folder>.pre-restore-<stamp> and the backup's takes its place; auto: only the differing files, each displaced one kept there; then every restored file's sha256, mode and owner checked against the backup's listing",
+      runbook: `${sudo} mv /etc/kubernetes/pki /etc/kubernetes/pki.pre-restore-<stamp>; ${sudo} tar -x -p --same-owner -f pki.tar -C /`,
+      effect: "point of no return",
+      onlyWhen: "when restore-pki is always, or auto and some file differs",
     },
     {
       name: "restoreSnapshot",
@@ -262,6 +300,21 @@ interface SnapshotFacts {
   revision: number;
   /** Live keys at the snapshot's revision, as the backup recorded them (when it did). */
   keys?: number;
+}
+
+/** The PKI backup, read and checked against its manifest. */
+interface PkiArchive {
+  archive: Buffer;
+  paths: string[];
+  files: PkiFileRecord[];
+  sourceNode?: string;
+}
+
+/** What the node's PKI is, against the backup's. */
+interface PkiComparison {
+  differing: string[];
+  /** The node's files the backup does not have (left alone by auto). */
+  extra: string[];
 }
 
 /** What the restore reads of the node. */
@@ -345,6 +398,220 @@ class AdminRestore {
       );
     }
     checkIdentities(options.etcdBackup, options.identities);
+    const pki = options.restorePki === "never" ? undefined : options.pkiBackup;
+    if (pki) {
+      if (
+        pki.manifest.kind !== "admin-pki" ||
+        pki.manifest.cluster !== "admin" ||
+        !pki.manifest.pki
+      ) {
+        throw new ConfigurationError(
+          "pki-backup",
+          `${pki.location.uri} is a ${pki.manifest.kind} backup of ${pki.manifest.cluster}; expected an admin-pki backup of the admin cluster, made by admin-pki-backup.`,
+        );
+      }
+      checkIdentities(pki, options.identities);
+    }
+  }
+
+  // ------------------------------------------------------------------ PKI
+
+  private async readPkiStep(run: PlanRun): Promise<PkiArchive | undefined> {
+    const backup = this.options.restorePki === "never" ? undefined : this.options.pkiBackup;
+    if (!backup) {
+      run.skip("readPkiBackup", "restore-pki is never");
+      return undefined;
+    }
+    return run.run(
+      "readPkiBackup",
+      () => this.readPkiBackup(backup),
+      (pki) =>
+        `${pki.files.filter((file) => file.type === "file").length} files under ${pki.paths.join(", ")}${pki.sourceNode ? ` from ${pki.sourceNode}` : ""}, each as its manifest lists it`,
+    );
+  }
+
+  private async readPkiBackup(backup: StoredBackup): Promise<PkiArchive> {
+    const { options } = this;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        size += chunk.length;
+        if (size > PKI_ARCHIVE_LIMIT) {
+          done(
+            new Error(
+              `the PKI archive is larger than ${formatBytes(PKI_ARCHIVE_LIMIT)}; expected a few certificates and keys.`,
+            ),
+          );
+          return;
+        }
+        chunks.push(chunk);
+        done();
+      },
+    });
+    await readBackup(options.pkiStore ?? options.store, backup, sink, {
+      identities: options.identities,
+      logger: this.logger,
+    });
+    const archive = Buffer.concat(chunks);
+    const entries = await readArchiveEntries(Readable.from([archive]));
+    const record = backup.manifest.pki!;
+    const differences = compareWithRecord(entries, record.files);
+    if (differences.length) {
+      throw new BackupIntegrityError(
+        `the PKI archive in ${backup.location.uri} does not match its manifest's listing: ${differences.slice(0, 5).join("; ")}${differences.length > 5 ? ` and ${differences.length - 5} more` : ""}. It was changed after the backup; nothing was changed. Choose another backup.`,
+      );
+    }
+    return {
+      archive,
+      paths: record.paths,
+      files: record.files,
+      ...(backup.manifest.source.node ? { sourceNode: backup.manifest.source.node } : {}),
+    };
+  }
+
+  private async checkPkiStep(
+    run: PlanRun,
+    session: SshSession,
+    node: NodeFacts,
+    pki: PkiArchive | undefined,
+  ): Promise<PkiComparison | undefined> {
+    if (!pki) {
+      run.skip("checkPki", "restore-pki is never");
+      return undefined;
+    }
+    const comparison = await run.run(
+      "checkPki",
+      () => this.checkPki(session, node, pki),
+      (found) =>
+        found.differing.length
+          ? `${found.differing.length} file(s) differ from the backup: ${found.differing.join(", ")}`
+          : "every file of the backup is on the node as the backup has it",
+    );
+    this.result.pkiDiffering = comparison.differing;
+    if (comparison.extra.length) {
+      this.logger.info(
+        `The node has ${comparison.extra.length} PKI file(s) the backup does not: ${comparison.extra.join(", ")}${this.options.restorePki === "always" ? " (they move aside with their folder)" : " (left alone)"}.`,
+      );
+    }
+    return comparison;
+  }
+
+  private async checkPki(
+    session: SshSession,
+    node: NodeFacts,
+    pki: PkiArchive,
+  ): Promise<PkiComparison> {
+    const onNode = await this.nodePki(session, pki.paths);
+    const caCertificates = pki.files.filter(
+      (file) => file.type === "file" && /(^|\/)ca\.crt$/.test(file.path),
+    );
+    const sharesCa = caCertificates.some((file) => onNode.get(file.path)?.sha256 === file.sha256);
+    const sameName = pki.sourceNode === node.name;
+    if (!sharesCa && !sameName && !this.options.acceptForeignPki) {
+      throw new ConfigurationError(
+        "pki-backup",
+        `${this.options.pkiBackup!.location.uri} does not look like ${node.name}'s: it was taken on ${pki.sourceNode ?? "an unnamed node"} and none of its CA certificates (${caCertificates.map((file) => file.path).join(", ") || "none"}) is on ${node.name}; give this node's PKI backup, or, if this node's PKI is lost and the backup is its own, set accept-foreign-pki to true.`,
+      );
+    }
+    const differing = pki.files
+      .filter((file) => file.type === "file")
+      .filter((file) => {
+        const current = onNode.get(file.path);
+        return (
+          !current ||
+          current.sha256 !== file.sha256 ||
+          current.mode !== parseInt(file.mode, 8) ||
+          current.uid !== file.uid ||
+          current.gid !== file.gid
+        );
+      })
+      .map((file) => file.path);
+    const inBackup = new Set(pki.files.map((file) => file.path));
+    const extra = [...onNode.values()]
+      .filter((entry) => entry.type === "file" && !inBackup.has(entry.path))
+      .map((entry) => entry.path);
+    return { differing, extra };
+  }
+
+  /** The node's files under the paths, with their sha256; a missing path has none. */
+  private async nodePki(session: SshSession, paths: string[]): Promise<Map<string, NodePkiEntry>> {
+    const outcome = await this.script(
+      session,
+      PKI_STATE_SCRIPT,
+      paths,
+      "the listing of the node's PKI",
+    );
+    return parsePkiState(outcome.stdout);
+  }
+
+  private async restorePkiStep(
+    run: PlanRun,
+    session: SshSession,
+    pki: PkiArchive | undefined,
+    plan: PkiComparison | undefined,
+    stamp: string,
+  ): Promise<void> {
+    if (!pki || !plan) {
+      run.skip("restorePki", "restore-pki is never");
+      return;
+    }
+    const always = this.options.restorePki === "always";
+    if (!always && plan.differing.length === 0) {
+      run.skip("restorePki", "restore-pki is auto and the node's PKI equals the backup's");
+      this.result.pkiRestored = [];
+      return;
+    }
+    const restored = await run.run(
+      "restorePki",
+      () => this.restorePki(session, pki, always ? undefined : plan.differing, stamp),
+      (files) => `${files.length} file(s) put back and checked: ${files.join(", ")}`,
+    );
+    this.result.pkiRestored = restored;
+  }
+
+  /** Puts back every file (`only` undefined) or only those listed; checks each afterwards. */
+  private async restorePki(
+    session: SshSession,
+    pki: PkiArchive,
+    only: string[] | undefined,
+    stamp: string,
+  ): Promise<string[]> {
+    await this.script(
+      session,
+      PKI_RESTORE_SCRIPT,
+      [
+        stamp,
+        only ? "files" : "always",
+        `/etc/kubernetes/.pki-restore-${stamp}`,
+        ...pki.paths,
+        "--",
+        ...(only ?? []),
+      ],
+      "the PKI restore",
+      {},
+      { stdin: Readable.from([pki.archive]), describeStdin: "the PKI archive" },
+    );
+    const onNode = await this.nodePki(session, pki.paths);
+    const wanted = pki.files.filter(
+      (file) => file.type === "file" && (!only || only.includes(file.path)),
+    );
+    const wrong = wanted.filter((file) => {
+      const current = onNode.get(file.path);
+      return (
+        !current ||
+        current.sha256 !== file.sha256 ||
+        current.mode !== parseInt(file.mode, 8) ||
+        current.uid !== file.uid ||
+        current.gid !== file.gid
+      );
+    });
+    if (wrong.length) {
+      throw new Error(
+        `after the PKI restore, ${wrong.map((file) => file.path).join(", ")} on the node do not match the backup (sha256, mode or owner); the displaced files are in ${pki.paths.map((path) => `${path}.pre-restore-${stamp}`).join(", ")}. Look at the node before going on.`,
+      );
+    }
+    return wanted.map((file) => file.path);
   }
 
   private async execute(run: PlanRun): Promise<void> {
@@ -357,6 +624,7 @@ class AdminRestore {
     );
     this.result.snapshotRevision = snapshot.revision;
     if (snapshot.keys !== undefined) this.result.snapshotKeys = snapshot.keys;
+    const pki = await this.readPkiStep(run);
     options.signal?.throwIfAborted();
     const session = await run.run(
       "connect",
@@ -380,6 +648,7 @@ class AdminRestore {
       () => this.checkRoom(session, node, snapshot),
       (room) => room,
     );
+    const pkiPlan = await this.checkPkiStep(run, session, node, pki);
     if (options.dryRun) {
       this.result.outcome = "planned";
       logger.info(
@@ -411,6 +680,7 @@ class AdminRestore {
       () => this.stopControlPlane(session, node, aside),
       (line) => line,
     );
+    await this.restorePkiStep(run, session, pki, pkiPlan, stamp);
     await run.run(
       "restoreSnapshot",
       () => this.restoreSnapshot(session, node, stamp),
@@ -979,4 +1249,72 @@ function explainExit(
     default:
       return undefined;
   }
+}
+
+/** The most a PKI archive may hold in memory: certificates and keys are a few KiB each. */
+const PKI_ARCHIVE_LIMIT = 256 * 1024 * 1024;
+
+interface NodePkiEntry {
+  path: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  sha256?: string;
+}
+
+const FIND_TYPE: Record<string, string> = { f: "file", d: "directory", l: "symlink" };
+
+function parsePkiState(output: string): Map<string, NodePkiEntry> {
+  const entries = new Map<string, NodePkiEntry>();
+  const sums = new Map<string, string>();
+  for (const line of output.split("\n")) {
+    if (!line || line.startsWith("missing\t")) continue;
+    const sum = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (sum) {
+      sums.set(sum[2]!, sum[1]!);
+      continue;
+    }
+    const [type, mode, uid, gid, , ...path] = line.split("\t");
+    if (path.length === 0) continue;
+    const name = path.join("\t");
+    entries.set(name, {
+      path: name,
+      type: FIND_TYPE[type ?? ""] ?? "other",
+      mode: parseInt(mode ?? "0", 8),
+      uid: Number(uid),
+      gid: Number(gid),
+    });
+  }
+  for (const [path, sha256] of sums) {
+    const entry = entries.get(path);
+    if (entry) entry.sha256 = sha256;
+  }
+  return entries;
+}
+
+/** Where the archive's entries differ from the manifest's listing, one sentence each. */
+function compareWithRecord(entries: NodeFileEntry[], files: PkiFileRecord[]): string[] {
+  const differences: string[] = [];
+  const inArchive = new Map(entries.map((entry) => [entry.path, entry]));
+  for (const file of files) {
+    const entry = inArchive.get(file.path);
+    if (!entry) {
+      differences.push(`${file.path} is listed but not in the archive`);
+      continue;
+    }
+    if (
+      entry.type !== file.type ||
+      entry.mode !== parseInt(file.mode, 8) ||
+      entry.uid !== file.uid ||
+      entry.gid !== file.gid ||
+      (file.type === "file" && entry.sha256 !== file.sha256)
+    ) {
+      differences.push(`${file.path} differs from its listing`);
+    }
+  }
+  if (entries.length !== files.length) {
+    differences.push(`the archive holds ${entries.length} entries, the listing ${files.length}`);
+  }
+  return differences;
 }

@@ -17,6 +17,7 @@ import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
 import { checkedManifest, type StoredBackup } from "../../src/core/storage/pipeline.ts";
 import { runAdminRestore, type AdminRestoreOptions } from "../../src/procedures/admin-restore.ts";
+import { runAdminPkiBackup } from "../../src/procedures/admin-pki-backup.ts";
 import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { diskTree } from "../ssh/fixtures.ts";
@@ -29,6 +30,9 @@ let sandbox: Sandbox;
 let work: string;
 let identityText: string;
 let backup: StoredBackup;
+let pkiBackup: StoredBackup;
+/** The node's PKI as the PKI backup saw it. */
+let pkiAtBackup: ReturnType<typeof diskTree>;
 let store: FileStore;
 let keyText: string;
 
@@ -166,6 +170,24 @@ beforeAll(async () => {
   backup = {
     location: listed[0]!.location,
     manifest: checkedManifest(listed[0]!.location, listed[0]!.manifest),
+  };
+  pkiAtBackup = diskTree(nodeRoot(), "/etc/kubernetes/pki");
+  const pki = await runAdminPkiBackup({
+    config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
+    hostKeys: { knownHosts: [sandbox.layout.ssh.node.knownHostsLine] },
+    acceptUnknownHostKey: false,
+    store,
+    recipients: [recipient],
+    compression: "zstd",
+    retention: {},
+    dryRun: false,
+    logger: recordingLogger(),
+  });
+  expect(pki.outcome, pki.error).toBe("stored");
+  const listedPki = await store.list({ cluster: "admin", kind: "admin-pki" });
+  pkiBackup = {
+    location: listedPki[0]!.location,
+    manifest: checkedManifest(listedPki[0]!.location, listedPki[0]!.manifest),
   };
 }, 300_000);
 
@@ -317,5 +339,45 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
     for (const log of [result.log, result.summary, JSON.stringify(result.outputs), post.log]) {
       for (const secret of secrets) expect(log).not.toContain(secret);
     }
+  });
+
+  it("restore-pki auto on an intact PKI changes no PKI file", async () => {
+    const { opts, logger } = await options({ restorePki: "auto", pkiBackup });
+    const result = await runAdminRestore(opts);
+    expect(result.error, logger.lines.join("\n")).toBeUndefined();
+    expect(result.outcome).toBe("restored");
+    expect(result.pkiDiffering).toEqual([]);
+    expect(result.pkiRestored).toEqual([]);
+    const skipped = result.steps.find((step) => step.step === "restorePki");
+    expect(skipped).toMatchObject({ outcome: "skipped" });
+    expect(skipped?.detail).toContain("equals the backup's");
+    expect(diskTree(nodeRoot(), "/etc/kubernetes/pki")).toEqual(pkiAtBackup);
+    expect(
+      readdirSync(join(nodeRoot(), "etc/kubernetes")).filter((name) =>
+        name.includes("pre-restore"),
+      ),
+    ).toEqual([]);
+  });
+
+  it("restore-pki auto puts back exactly the one file that was replaced, with its mode and owner", async () => {
+    const replaced = "/etc/kubernetes/pki/front-proxy-client.crt";
+    const onHost = join(nodeRoot(), replaced);
+    await writeFile(onHost, "not the certificate the backup holds\n");
+    await (await import("node:fs/promises")).chmod(onHost, 0o666);
+    const { opts, logger } = await options({ restorePki: "auto", pkiBackup });
+    const result = await runAdminRestore(opts);
+    expect(result.error, logger.lines.join("\n")).toBeUndefined();
+    expect(result.pkiDiffering).toEqual([replaced]);
+    expect(result.pkiRestored).toEqual([replaced]);
+    expect(diskTree(nodeRoot(), "/etc/kubernetes/pki")).toEqual(pkiAtBackup);
+    const stamp = result.preRestoreFolder!.split("pre-restore-")[1]!;
+    const kept = join(nodeRoot(), `etc/kubernetes/pki.pre-restore-${stamp}/front-proxy-client.crt`);
+    expect(await readFile(kept, "utf8")).toBe("not the certificate the backup holds\n");
+    // Only that file was displaced.
+    expect(
+      diskTree(nodeRoot(), `/etc/kubernetes/pki.pre-restore-${stamp}`).filter(
+        (entry) => entry.type === "file",
+      ),
+    ).toHaveLength(1);
   });
 });

@@ -20,6 +20,7 @@ export const Inputs = {
   EtcdBackup: "etcd-backup",
   PkiBackup: "pki-backup",
   RestorePki: "restore-pki",
+  AcceptForeignPki: "accept-foreign-pki",
   DecryptionIdentity: "decryption-identity",
   DecryptionIdentityPath: "decryption-identity-path",
   Confirm: "confirm",

@@ -118,6 +118,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   checkedInput(Inputs.SshHostKeyFingerprints, () => parseFingerprints(fingerprints));
   const acceptUnknownHostKey = getInputAsBool(Inputs.InsecureAcceptUnknownHostKey, false);
   const restorePki = getInputAsChoice(Inputs.RestorePki, RESTORE_PKI_CHOICES, "auto");
+  const acceptForeignPki = getInputAsBool(Inputs.AcceptForeignPki, false);
   const confirm = getInput(Inputs.Confirm);
   const revisionBump = readRevisionBump();
   const waitTimeoutMs =
@@ -144,6 +145,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     etcdBackup: etcd.backup,
     ...(pki ? { pkiBackup: pki.backup, pkiStore: pki.store } : {}),
     restorePki,
+    acceptForeignPki,
     identities,
     ...(confirm ? { confirm } : {}),
     revisionBump,

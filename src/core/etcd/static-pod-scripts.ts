@@ -134,3 +134,57 @@ chmod 700 "$restored/member"
 rm -f "$data/restore-$stamp.db"
 sync
 du -sk "$restored/member" | cut -f 1`;
+
+/**
+ * The node's side of a PKI restore: every entry under the paths as
+ * `type<TAB>mode<TAB>uid<TAB>gid<TAB>size<TAB>path`, each file's `sha256  path`, and
+ * `missing<TAB>path` for a path that is not there (a node whose PKI is lost). Arguments: paths.
+ */
+export const PKI_STATE_SCRIPT = `for path in "$@"; do
+  if [ ! -e "$path" ]; then printf 'missing\\t%s\\n' "$path"; continue; fi
+  find "$path" -printf '%y\\t%m\\t%U\\t%G\\t%s\\t%p\\n'
+  find "$path" -type f -exec sha256sum {} +
+done`;
+
+/**
+ * Puts PKI files back from the backup's tar on stdin, with their owners and modes. The tar
+ * is unpacked into a root-only staging folder first; then either each whole path is moved
+ * aside to `<path>.pre-restore-<stamp>` and the staged one put in its place (`always`), or
+ * only the listed files are (`files`: each displaced file goes to the same place under
+ * `<top path>.pre-restore-<stamp>/`). Nothing is deleted. Arguments: stamp, mode
+ * (`always` | `files`), staging folder, then the top paths, `--`, and the files.
+ */
+export const PKI_RESTORE_SCRIPT = `stamp=$1 mode=$2 staging=$3; shift 3
+tops=""
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do tops="$tops $1"; shift; done
+[ "$#" -gt 0 ] && shift
+set -e
+rm -rf "$staging"; mkdir -p "$staging"; chmod 700 "$staging"
+tar -x -f - --numeric-owner --same-owner --same-permissions -C "$staging"
+if [ "$mode" = always ]; then
+  for top in $tops; do
+    [ -e "$staging$top" ] || continue
+    if [ -e "$top" ] && [ ! -e "$top.pre-restore-$stamp" ]; then mv "$top" "$top.pre-restore-$stamp"; fi
+    rm -rf "$top"
+    mkdir -p "$(dirname "$top")"
+    mv "$staging$top" "$top"
+    echo "restored $top"
+  done
+else
+  for file in "$@"; do
+    top=""
+    for candidate in $tops; do case "$file" in "$candidate"/*) top=$candidate ;; esac; done
+    [ -n "$top" ] || { echo "$file is under none of$tops" >&2; exit 1; }
+    kept="$top.pre-restore-$stamp\${file#"$top"}"
+    # A rerun finds the node's own file kept already: never overwrite that copy.
+    if [ -e "$file" ] && [ ! -e "$kept" ]; then
+      mkdir -p "$(dirname "$kept")"
+      mv "$file" "$kept"
+    fi
+    mkdir -p "$(dirname "$file")"
+    mv "$staging$file" "$file"
+    echo "restored $file"
+  done
+fi
+rm -rf "$staging"
+sync`;
