@@ -96,6 +96,17 @@ async function options(overrides: Partial<AdminRestoreOptions> = {}) {
   return { opts, logger };
 }
 
+/** The steps that only read: a refused run may have done these and nothing else. */
+const READ_STEPS = [
+  "readEtcdBackup",
+  "readPkiBackup",
+  "connect",
+  "checkSudo",
+  "readNode",
+  "checkRoom",
+  "checkPki",
+];
+
 /** What a restore may change on the node, named by path: manifests, PKI, the data dir's shape. */
 function nodeState() {
   const manifests = diskTree(nodeRoot(), "/etc/kubernetes/manifests");
@@ -379,5 +390,151 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
         (entry) => entry.type === "file",
       ),
     ).toHaveLength(1);
+  });
+
+  describe("refuses before anything on the node changes, with one clear error", () => {
+    /** Runs a restore that must fail; checks the node is untouched; returns the one error. */
+    async function refused(overrides: Partial<AdminRestoreOptions>): Promise<string> {
+      const before = nodeState();
+      const { opts } = await options(overrides);
+      let message: string;
+      try {
+        const result = await runAdminRestore(opts);
+        expect(result.outcome).toBe("failed");
+        const changed = result.steps.filter(
+          (step) => step.outcome !== "skipped" && !READ_STEPS.includes(step.step),
+        );
+        expect(changed).toEqual([]);
+        message = result.error!;
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(nodeState()).toEqual(before);
+      expect(readdirSync(work).filter((name) => name.startsWith("etcd-backup-"))).toEqual([]);
+      return message;
+    }
+
+    it("a confirm that is neither the node's name nor its address", async () => {
+      expect(await refused({ confirm: "admin-master-2" })).toMatch(
+        /^confirm: "admin-master-2" is neither the node's name \(admin-master\) or address/,
+      );
+      expect(await refused({ confirm: undefined })).toMatch(/^confirm: is empty; it must be/);
+    });
+
+    it("an age identity that opens neither backup", async () => {
+      await run("age-keygen", ["-o", join(work, "other-key.txt")]);
+      const other = parseIdentities(await readFile(join(work, "other-key.txt"), "utf8"));
+      await rm(join(work, "other-key.txt"));
+      expect(await refused({ identities: other })).toMatch(
+        /^None of the given age identities \(for age1\w+\) can decrypt file:\/\/.*admin-etcd/,
+      );
+    });
+
+    it("a tampered etcd backup and a tampered PKI backup", async () => {
+      const copy = join(work, "tampered");
+      await run("cp", ["-a", join(work, "backups"), copy]);
+      try {
+        const tamperedStore = new FileStore(copy);
+        const find = async (kind: "admin-etcd" | "admin-pki") => {
+          const [entry] = await tamperedStore.list({ cluster: "admin", kind });
+          return {
+            location: entry!.location,
+            manifest: checkedManifest(entry!.location, entry!.manifest),
+          };
+        };
+        const flip = async (stored: StoredBackup) => {
+          const path = join(
+            copy,
+            "admin",
+            stored.manifest.kind,
+            stored.manifest.timestamp,
+            stored.manifest.payload.name,
+          );
+          const bytes = await readFile(path);
+          const middle = bytes.length >> 1;
+          bytes.writeUInt8(bytes.readUInt8(middle) ^ 0xff, middle);
+          await writeFile(path, bytes);
+        };
+        const etcd = await find("admin-etcd");
+        const pki = await find("admin-pki");
+        await flip(etcd);
+        expect(await refused({ store: tamperedStore, etcdBackup: etcd })).toMatch(
+          /admin-etcd.*(sha256|damaged|does not match)/,
+        );
+        await flip(pki);
+        expect(
+          await refused({
+            store,
+            etcdBackup: backup,
+            pkiStore: tamperedStore,
+            pkiBackup: pki,
+            restorePki: "auto",
+          }),
+        ).toMatch(/admin-pki.*(sha256|damaged|does not match)/);
+      } finally {
+        await rm(copy, { recursive: true, force: true });
+      }
+    });
+
+    it("a host key nothing pins, naming the fingerprint to pin", async () => {
+      const message = await refused({ hostKeys: { knownHosts: [] } });
+      expect(message).toContain(sandbox.layout.ssh.node.hostKeyFingerprint);
+    });
+
+    it("a PKI backup of another node (other CA certificates, no node name)", async () => {
+      // A PKI backup taken while the node held other CA certificates, by address only (no
+      // node name recorded): what another cluster's backup looks like to this node.
+      const cas = ["ca.crt", "etcd/ca.crt", "front-proxy-ca.crt"].map((name) =>
+        join(nodeRoot(), "etc/kubernetes/pki", name),
+      );
+      const saved = await Promise.all(cas.map((path) => readFile(path)));
+      const otherStore = new FileStore(join(work, "other-node"));
+      try {
+        for (const path of cas) {
+          await run("openssl", [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+            "-subj",
+            "/CN=other-ca",
+            "-days",
+            "1",
+            "-out",
+            path,
+          ]);
+        }
+        const other = await runAdminPkiBackup({
+          host: sandbox.layout.ssh.node.host,
+          privateKey: keyText,
+          hostKeys: { knownHosts: [sandbox.layout.ssh.node.knownHostsLine] },
+          acceptUnknownHostKey: false,
+          store: otherStore,
+          recipients: [(await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim()],
+          compression: "zstd",
+          retention: {},
+          dryRun: false,
+          logger: recordingLogger(),
+        });
+        expect(other.outcome, other.error).toBe("stored");
+      } finally {
+        await Promise.all(cas.map((path, index) => writeFile(path, saved[index]!)));
+      }
+      const [entry] = await otherStore.list({ cluster: "admin", kind: "admin-pki" });
+      const foreign = {
+        location: entry!.location,
+        manifest: checkedManifest(entry!.location, entry!.manifest),
+      };
+      expect(
+        await refused({ pkiStore: otherStore, pkiBackup: foreign, restorePki: "auto" }),
+      ).toMatch(
+        /^pki-backup: .* does not look like admin-master's: it was taken on an unnamed node and none of its CA certificates/,
+      );
+    });
   });
 });
