@@ -950,13 +950,20 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     stamp: string,
   ): Promise<number> {
     const data = node.member.hostDataDir;
-    const prepared = await this.script(
-      session,
-      PREPARE_RESTORE_SCRIPT,
-      [data, stamp],
-      "preparing the restore",
-    );
-    if (prepared.stdout.trim() !== "already restored") {
+    const prepared = (
+      await this.script(
+        session,
+        PREPARE_RESTORE_SCRIPT,
+        [data, stamp, MANIFESTS_DIR, RESTORE_MANIFEST],
+        "preparing the restore",
+      )
+    ).stdout.trim();
+    if (prepared === "running") {
+      this.logger.info(
+        `${MANIFESTS_DIR}/${RESTORE_MANIFEST} is still there from an interrupted run: waiting for its restore.`,
+      );
+    }
+    if (prepared !== "already restored") {
       const manifest = restorePodManifest({
         member: node.member,
         tool: restoreToolFor(etcdVersionOf(node.member.image)),
@@ -966,14 +973,15 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
       });
       const text = new PassThrough();
       text.end(stringify(manifest));
-      await this.script(
-        session,
-        WRITE_MANIFEST_SCRIPT,
-        [MANIFESTS_DIR, RESTORE_MANIFEST],
-        `writing ${MANIFESTS_DIR}/${RESTORE_MANIFEST}`,
-        {},
-        { stdin: text, describeStdin: "the restore pod's manifest" },
-      );
+      if (prepared === "ready")
+        await this.script(
+          session,
+          WRITE_MANIFEST_SCRIPT,
+          [MANIFESTS_DIR, RESTORE_MANIFEST],
+          `writing ${MANIFESTS_DIR}/${RESTORE_MANIFEST}`,
+          {},
+          { stdin: text, describeStdin: "the restore pod's manifest" },
+        );
       try {
         await this.waitForRestoredData(session, node, stamp);
       } catch (error) {

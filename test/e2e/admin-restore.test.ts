@@ -120,6 +120,49 @@ function nodeState() {
   return { manifests, pki, kubernetes, data };
 }
 
+/**
+ * Drops every SSH connection to admin-master, as a network cut would: the session processes
+ * of this sandbox's node sshd (found by its own config path, killed by pid), not its listener.
+ */
+async function dropSshSessions(): Promise<number> {
+  const config = join(sandbox.dir, "work/ssh/admin-master/sshd_config");
+  const { readdir, readlink } = await import("node:fs/promises");
+  const cmdline = async (pid: string) =>
+    (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).replace(/\0/g, " ");
+  const pids = (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry));
+  let listener: string | undefined;
+  for (const pid of pids) {
+    const line = await cmdline(pid);
+    if (line.includes("sshd") && line.includes(config) && !line.includes("unshare")) listener = pid;
+  }
+  if (!listener) throw new Error(`no sshd with ${config} runs`);
+  const namespace = await readlink(`/proc/${listener}/ns/pid`);
+  let killed = 0;
+  for (const pid of pids) {
+    if (pid === listener) continue;
+    if ((await readlink(`/proc/${pid}/ns/pid`).catch(() => "")) !== namespace) continue;
+    try {
+      process.kill(Number(pid), "SIGKILL");
+      killed++;
+    } catch {
+      // ended on its own meanwhile
+    }
+  }
+  return killed;
+}
+
+/** A logger that drops the SSH connections once the log shows `line`. */
+function droppingAfter(line: string) {
+  const logger = recordingLogger();
+  let dropped: Promise<number> | undefined;
+  const info = logger.info.bind(logger);
+  logger.info = (message: string) => {
+    info(message);
+    if (!dropped && message.startsWith(line)) dropped = dropSshSessions();
+  };
+  return { logger, dropped: () => dropped };
+}
+
 /** Stops the admin etcd, puts garbage in its db and starts it again: it crash-loops. */
 async function breakAdminEtcd(): Promise<void> {
   const manifest = join(nodeRoot(), "etc/kubernetes/manifests/etcd.yaml");
@@ -537,4 +580,37 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
       );
     });
   });
+
+  for (const after of ["stopControlPlane", "swapData"]) {
+    it(`a rerun finishes a restore whose SSH connection dropped after ${after}`, async () => {
+      await adminEtcdctl(`put /restore-test/before-drop-${after} yes`);
+      const dropping = droppingAfter(`✔ ${after}`);
+      const { opts } = await options({ logger: dropping.logger });
+      const first = await runAdminRestore(opts);
+      expect(await dropping.dropped()).toBeGreaterThan(0);
+      expect(first.outcome, dropping.logger.lines.join("\n")).toBe("failed");
+      expect(first.error).toMatch(
+        /SSH connection to .* dropped|cut short|stopped before it finished/,
+      );
+      // The control plane is still down: its manifests are set aside.
+      expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests"))).not.toContain("etcd.yaml");
+
+      const { opts: again, logger } = await options();
+      const rerun = await runAdminRestore(again);
+      expect(rerun.error, logger.lines.join("\n")).toBeUndefined();
+      expect(rerun.outcome).toBe("restored");
+      expect(logger.lines.join("\n")).toContain("Continuing the work recorded in file");
+      // The rerun continued the same restore (same stamp), not a new one.
+      for (const step of ["stageSnapshot", after]) {
+        expect(rerun.steps.find((record) => record.step === step)?.detail).toMatch(
+          /^done in an earlier run/,
+        );
+      }
+      expect(await adminKeys("/restore-test/")).toEqual(["/restore-test/before-backup"]);
+      expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests")).sort()).toEqual([
+        "etcd.yaml",
+        "kube-apiserver.yaml",
+      ]);
+    });
+  }
 });

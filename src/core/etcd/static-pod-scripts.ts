@@ -96,12 +96,15 @@ mv "$manifests/.$file.part" "$manifests/$file"
 sync`;
 
 /**
- * Before the one-shot restore pod starts: a leftover restored folder of an interrupted run
- * goes (restore refuses a non-empty folder); prints `ready`, or `already restored` when the
- * snapshot was consumed and the restored data is complete. Arguments: dataDir, stamp.
+ * Before the one-shot restore pod starts: prints `running` when an interrupted run's pod
+ * manifest is still in place (its restore goes on: wait for it, never pull its folder from
+ * under it), `already restored` when the snapshot was consumed and the restored data is
+ * complete, else removes a leftover restored folder (restore refuses a non-empty one) and
+ * prints `ready`. Arguments: dataDir, stamp, manifestsDir, the pod's manifest file name.
  */
-export const PREPARE_RESTORE_SCRIPT = `data=$1 stamp=$2
+export const PREPARE_RESTORE_SCRIPT = `data=$1 stamp=$2 manifests=$3 file=$4
 restored="$data/restore-$stamp" snapshot="$data/restore-$stamp.db"
+if [ -f "$manifests/$file" ]; then echo running; exit 0; fi
 if [ ! -f "$snapshot" ] && [ -f "$restored/member/snap/db" ]; then echo "already restored"; exit 0; fi
 [ -f "$snapshot" ] || { echo "$snapshot is missing" >&2; exit ${RESTORE_EXIT.restoredMissing}; }
 rm -rf "$restored"
