@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
+import { registerAdminRestoreCommands } from "./cli/admin-restore.ts";
 import { registerBackupCommands } from "./cli/backup.ts";
 import { registerPkiBackupCommands } from "./cli/pki-backup.ts";
 import { registerRestoreCommands } from "./cli/restore.ts";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerPkiBackupCommands(program);
   registerRestoreCommands(program);
+  registerAdminRestoreCommands(program);
   return program;
 }
 

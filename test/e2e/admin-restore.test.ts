@@ -613,4 +613,52 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
       ]);
     });
   }
+
+  it("the CLI's admin-restore dry run reads the backups and the node and changes nothing", async () => {
+    const before = nodeState();
+    const keyFile = join(work, "node-key");
+    const knownHosts = join(work, "known_hosts");
+    await writeFile(keyFile, keyText, { mode: 0o600 });
+    await writeFile(knownHosts, `${sandbox.layout.ssh.node.knownHostsLine}\n`);
+    const { stdout } = await run(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli.ts",
+        "admin-restore",
+        "--address",
+        sandbox.layout.ssh.node.host,
+        "--ssh-key-file",
+        keyFile,
+        "--known-hosts",
+        knownHosts,
+        "--etcd-backup",
+        backup.location.uri,
+        "--pki-backup",
+        pkiBackup.location.uri,
+        "--identity-file",
+        join(work, "key.txt"),
+        "--work-dir",
+        work,
+        "--dry-run",
+        "-o",
+        "json",
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    await rm(keyFile);
+    const result = JSON.parse(stdout) as {
+      outcome: string;
+      node: string;
+      pkiDiffering: string[];
+      steps: { step: string; outcome: string }[];
+    };
+    expect(result.outcome).toBe("planned");
+    expect(result.node).toBe("admin-master");
+    expect(result.pkiDiffering).toEqual([]);
+    expect(result.steps.find((step) => step.step === "checkPki")?.outcome).toBe("done");
+    expect(nodeState()).toEqual(before);
+    expect(stdout).not.toContain(keyText.split("\n")[1]!.trim());
+  });
 });
