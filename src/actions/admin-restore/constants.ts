@@ -25,7 +25,6 @@ export const Inputs = {
   DecryptionIdentityPath: "decryption-identity-path",
   Confirm: "confirm",
   RevisionBump: "revision-bump",
-  Undo: "undo",
   WaitTimeoutMinutes: "wait-timeout-minutes",
 } as const;
 
