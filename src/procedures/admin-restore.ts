@@ -331,6 +331,49 @@ export async function runAdminRestore(options: AdminRestoreOptions): Promise<Adm
   return restore.run();
 }
 
+/** What the post step needs: how to reach the node, and who it is. */
+export type AfterInterruptionOptions = Pick<
+  AdminRestoreOptions,
+  | "host"
+  | "port"
+  | "user"
+  | "privateKey"
+  | "jumpHost"
+  | "hostKeys"
+  | "acceptUnknownHostKey"
+  | "logger"
+  | "connectTimeoutMs"
+> & {
+  /** The owner the main step recorded: only its own restore is put back. */
+  owner: string;
+};
+
+export type AfterInterruptionOutcome =
+  "nothing to do" | "not ours" | "put back" | "past the point of no return";
+
+/**
+ * The `post:` step of a restore that did not finish: before its point of no return (the
+ * PKI restore or the swap) it moves the etcd and kube-apiserver manifests back, removes the
+ * one-shot restore pod's manifest and the staged snapshot, and closes the journal, so the
+ * admin cluster runs on its old data again and the next restore starts afresh. After that
+ * point it changes nothing and says to rerun the restore, which continues from the journal.
+ */
+export async function finishInterruptedAdminRestore(
+  options: AfterInterruptionOptions,
+): Promise<AfterInterruptionOutcome> {
+  const restore = new AdminRestore({
+    ...options,
+    store: undefined as unknown as SnapshotStore,
+    etcdBackup: undefined as unknown as StoredBackup,
+    restorePki: "never",
+    identities: [],
+    revisionBump: "none",
+    dryRun: false,
+    workDir: "",
+  });
+  return restore.putBack(options.owner);
+}
+
 class AdminRestore {
   private readonly logger: Logger;
   private readonly result: AdminRestoreResult;
@@ -342,7 +385,8 @@ class AdminRestore {
     this.logger = options.logger;
     this.result = {
       outcome: "failed",
-      etcdBackup: options.etcdBackup.location.uri,
+      // Absent only for the post step, which restores nothing.
+      etcdBackup: options.etcdBackup?.location.uri ?? "",
       ...(options.pkiBackup ? { pkiBackup: options.pkiBackup.location.uri } : {}),
       removedPreRestoreFolders: [],
       durationMs: 0,
@@ -729,6 +773,69 @@ class AdminRestore {
       "keeping the journal with the pre-restore data",
     );
     this.logger.info(`The journal of this restore is kept in ${kept}.`);
+  }
+
+  /** See finishInterruptedAdminRestore. */
+  async putBack(owner: string): Promise<AfterInterruptionOutcome> {
+    const session = await this.connect();
+    try {
+      const node = await this.readNode(session);
+      const journal = new NodeJournal(session, posix.join(node.member.hostDataDir, JOURNAL_FILE));
+      const entries = await journal.read();
+      if (!entries.some((entry) => entry.event === "begin")) return "nothing to do";
+      const owners = entries.filter((entry) => entry.event === "run");
+      const lastOwner = (owners.at(-1)?.data as { owner?: string } | undefined)?.owner;
+      if (lastOwner !== owner) {
+        this.logger.info(
+          `The restore journaled in ${journal.description} is carried on by ${lastOwner ?? "another run"}, not this one: left alone.`,
+        );
+        return "not ours";
+      }
+      const began = (step: string) =>
+        entries.some((entry) => entry.step === step && entry.event === "started");
+      if (began("restorePki") || began("swapData")) {
+        this.logger.warning(
+          `The restore on ${node.name} passed its point of no return (${began("swapData") ? "the swap" : "the PKI restore"} began): nothing is put back. Rerun the restore: it continues from ${journal.description}.`,
+        );
+        return "past the point of no return";
+      }
+      const stamp = (
+        entries.find((entry) => entry.step === "stageSnapshot" && entry.event === "intent")
+          ?.data as { stamp?: string } | undefined
+      )?.stamp;
+      if (stamp) await this.undoStaging(session, node, stamp);
+      const closed = `${journal.path}.abandoned-${restoreStamp(new Date())}`;
+      await this.script(
+        session,
+        `mv "$1" "$2" && sync`,
+        [journal.path, closed],
+        "closing the journal",
+      );
+      this.logger.info(
+        `Put back the restore that did not finish on ${node.name}: etcd and kube-apiserver run on their old data; its journal is ${closed}.`,
+      );
+      return "put back";
+    } finally {
+      await session.close().catch(() => undefined);
+    }
+  }
+
+  /** The manifests back, the one-shot pod's manifest, staged snapshot and restored folder gone. */
+  private async undoStaging(session: SshSession, node: NodeFacts, stamp: string): Promise<void> {
+    const aside = `/etc/kubernetes/manifests-stopped-${stamp}`;
+    const data = node.member.hostDataDir;
+    await this.script(
+      session,
+      `rm -f "$1/$2"; rm -f "$3/restore-$4.db" "$3/restore-$4.db.part"; rm -rf "$3/restore-$4"; sync`,
+      [MANIFESTS_DIR, RESTORE_MANIFEST, data, stamp],
+      "removing the restore pod and the staged snapshot",
+    );
+    await this.script(
+      session,
+      `[ -d "$2" ] || exit 0; shift 0; ${START_SCRIPT}`,
+      [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST],
+      "moving the manifests back",
+    );
   }
 
   // ------------------------------------------------------------------ reading

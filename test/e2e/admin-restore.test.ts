@@ -16,7 +16,11 @@ import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
 import { checkedManifest, type StoredBackup } from "../../src/core/storage/pipeline.ts";
-import { runAdminRestore, type AdminRestoreOptions } from "../../src/procedures/admin-restore.ts";
+import {
+  finishInterruptedAdminRestore,
+  runAdminRestore,
+  type AdminRestoreOptions,
+} from "../../src/procedures/admin-restore.ts";
 import { runAdminPkiBackup } from "../../src/procedures/admin-pki-backup.ts";
 import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
@@ -660,5 +664,58 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
     expect(result.steps.find((step) => step.step === "checkPki")?.outcome).toBe("done");
     expect(nodeState()).toEqual(before);
     expect(stdout).not.toContain(keyText.split("\n")[1]!.trim());
+  });
+
+  it("post puts the manifests back after a restore that failed before its swap; the next restore starts afresh", async () => {
+    await adminEtcdctl("put /restore-test/kept-by-post yes");
+    const dropping = droppingAfter("✔ stopControlPlane");
+    const { opts } = await options({ logger: dropping.logger, owner: "run 1 attempt 1" });
+    const first = await runAdminRestore(opts);
+    expect(await dropping.dropped()).toBeGreaterThan(0);
+    expect(first.outcome).toBe("failed");
+    expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests"))).not.toContain("etcd.yaml");
+
+    const ssh = sandbox.layout.ssh;
+    const target = {
+      host: ssh.node.host,
+      user: ssh.node.user,
+      privateKey: keyText,
+      hostKeys: { knownHosts: [ssh.node.knownHostsLine] },
+    };
+    const other = recordingLogger();
+    expect(await finishInterruptedAdminRestore({ ...target, logger: other, owner: "run 2" })).toBe(
+      "not ours",
+    );
+    const logger = recordingLogger();
+    expect(
+      await finishInterruptedAdminRestore({ ...target, logger, owner: "run 1 attempt 1" }),
+    ).toBe("put back");
+    expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests")).sort()).toEqual([
+      "etcd.yaml",
+      "kube-apiserver.yaml",
+    ]);
+    expect(
+      readdirSync(join(nodeRoot(), "etc/kubernetes")).filter((name) =>
+        name.startsWith("manifests-stopped"),
+      ),
+    ).toEqual([]);
+    expect(
+      readdirSync(dataDirOnHost()).filter((name) => /^restore-|\.journal$/.test(name)),
+    ).toEqual([]);
+    // etcd runs on its old data again: the key written before the failed restore is there.
+    const keys = await waitFor(
+      "the admin etcd to answer again",
+      async () =>
+        (await adminKeys("/restore-test/")).length ? adminKeys("/restore-test/") : undefined,
+      120_000,
+      1000,
+    );
+    expect(keys).toContain("/restore-test/kept-by-post");
+
+    const { opts: next, logger: nextLogger } = await options();
+    const rerun = await runAdminRestore(next);
+    expect(rerun.error, nextLogger.lines.join("\n")).toBeUndefined();
+    expect(nextLogger.lines.join("\n")).not.toContain("Continuing the work");
+    expect(await adminKeys("/restore-test/")).toEqual(["/restore-test/before-backup"]);
   });
 });

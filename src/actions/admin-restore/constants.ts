@@ -38,6 +38,8 @@ export const Outputs = {
 export const PostState = {
   /** Who ran the main step, so post acts only on its own work. */
   Owner: "admin-restore-owner",
+  /** Set when the main step ended with the restore done (or planned): post has nothing to put back. */
+  Finished: "admin-restore-finished",
   /** The fetched admin kubeconfig, removed by post. */
   KubeconfigPath: "admin-restore-kubeconfig",
 } as const;

@@ -32,6 +32,7 @@ import {
   type JumpHostInput,
 } from "../../procedures/admin-pki-backup.ts";
 import {
+  finishInterruptedAdminRestore,
   runAdminRestore,
   type AdminRestoreResult,
   type RestorePki,
@@ -164,6 +165,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   if (result.hostKeyFingerprint) {
     core.setOutput(Outputs.HostKeyFingerprint, result.hostKeyFingerprint);
   }
+  if (result.outcome !== "failed") core.saveState(PostState.Finished, "true");
   const { steps: _steps, error: _error, ...facts } = result;
   core.setOutput(Outputs.Restore, JSON.stringify(facts));
   await writeSummary(summaryMarkdown(result), logger);
@@ -187,7 +189,52 @@ export async function runAdminRestorePost(): Promise<void> {
         ),
     );
   }
+  await putBackUnfinished(logger);
   await runPost();
+}
+
+/**
+ * A main step that changed the node and did not finish: its restore is put back when it
+ * stopped before its point of no return (finishInterruptedAdminRestore), else explained.
+ */
+async function putBackUnfinished(logger: Logger): Promise<void> {
+  const owner = core.getState(PostState.Owner);
+  if (!owner || core.getState(PostState.Finished) === "true") return;
+  try {
+    const privateKey = readKeyInput(Inputs.SshPrivateKey);
+    const host = getInput(Inputs.ControlPlaneAddress);
+    if (!privateKey || !host) {
+      logger.warning(
+        `The restore did not finish, and without ${Inputs.ControlPlaneAddress} and ${Inputs.SshPrivateKey} the post step cannot reach the node: rerun the restore (it continues from the node's journal).`,
+      );
+      return;
+    }
+    const jumpHost = readJumpHost(readKeyInput(Inputs.JumpPrivateKey));
+    const knownHosts = getInput(Inputs.SshKnownHosts)
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith("#"));
+    const outcome = await finishInterruptedAdminRestore({
+      host,
+      user: getInput(Inputs.SshUser) || DEFAULT_SSH_USER,
+      privateKey,
+      ...(jumpHost ? { jumpHost } : {}),
+      hostKeys: { knownHosts, fingerprints: getInputAsList(Inputs.SshHostKeyFingerprints) },
+      acceptUnknownHostKey: getInputAsBool(Inputs.InsecureAcceptUnknownHostKey, false),
+      logger,
+      owner,
+    });
+    if (outcome === "nothing to do") logger.info("No unfinished admin restore on the node.");
+    if (outcome === "past the point of no return") {
+      core.setFailed(
+        "The admin restore stopped after its point of no return: rerun it to finish (it continues from the node's journal).",
+      );
+    }
+  } catch (error) {
+    core.setFailed(
+      `The post step could not put back the unfinished admin restore: ${errorMessage(error)}; rerun the restore, or move the manifests back from /etc/kubernetes/manifests-stopped-<stamp>/ by hand.`,
+    );
+  }
 }
 
 /** The node's address: given, or found through the admin cluster while its API still answers. */
