@@ -64,7 +64,7 @@ import { formatBytes } from "../core/format.ts";
 import { execInPod } from "../core/kube/exec.ts";
 import { loadKubeconfig, kubeconfigSecrets } from "../core/kube/kubeconfig.ts";
 import type { Logger } from "../core/log/logger.ts";
-import { readSnapshotStatus, verifySnapshot } from "../core/snapshot/index.ts";
+import { listSnapshotKeys, readSnapshotStatus, verifySnapshot } from "../core/snapshot/index.ts";
 import { NodeJournal } from "../core/ssh/node-journal.ts";
 import {
   connectSsh,
@@ -93,6 +93,8 @@ import { DEFAULT_SSH_USER, type JumpHostInput } from "./admin-pki-backup.ts";
 export const ADMIN_PRE_RESTORE_KEEP = 2;
 export const ADMIN_CONF = "/etc/kubernetes/admin.conf";
 const JOURNAL_FILE = "admin-restore.journal";
+/** Where Anthos keeps the secrets-encryption keys (admin-pki-backup can back them up too). */
+const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 
 export type RestorePki = "auto" | "always" | "never";
 
@@ -300,6 +302,8 @@ interface SnapshotFacts {
   revision: number;
   /** Live keys at the snapshot's revision, as the backup recorded them (when it did). */
   keys?: number;
+  /** Secrets whose values are encrypted (`k8s:enc:`): they need the node's encryption keys. */
+  encryptedSecrets: number;
 }
 
 /** The PKI backup, read and checked against its manifest. */
@@ -471,6 +475,20 @@ class AdminRestore {
       () => this.readPkiBackup(backup),
       (pki) =>
         `${pki.files.filter((file) => file.type === "file").length} files under ${pki.paths.join(", ")}${pki.sourceNode ? ` from ${pki.sourceNode}` : ""}, each as its manifest lists it`,
+    );
+  }
+
+  /**
+   * Encrypted Secrets are readable only with the keys the API server encrypted them with
+   * (the secrets-encryption keys, /opt/data/gke-k8s-kms-plugin/generatedkeys): say so when the
+   * restore does not put those back.
+   */
+  private warnOfEncryptionKeys(snapshot: SnapshotFacts, pki: PkiArchive | undefined): void {
+    if (snapshot.encryptedSecrets === 0) return;
+    const holdsKeys = pki?.paths.some((path) => ENCRYPTION_KEYS_PATH.startsWith(path));
+    if (holdsKeys) return;
+    this.logger.warning(
+      `${snapshot.encryptedSecrets} Secret(s) in the snapshot are encrypted (k8s:enc:), and ${pki ? "the PKI backup does not hold" : "this restore does not put back"} the secrets-encryption keys (${ENCRYPTION_KEYS_PATH}): the API server can read them only if the node still has the keys they were encrypted with.`,
     );
   }
 
@@ -669,6 +687,7 @@ class AdminRestore {
     this.result.snapshotRevision = snapshot.revision;
     if (snapshot.keys !== undefined) this.result.snapshotKeys = snapshot.keys;
     const pki = await this.readPkiStep(run);
+    this.warnOfEncryptionKeys(snapshot, pki);
     options.signal?.throwIfAborted();
     const session = await run.run(
       "connect",
@@ -858,7 +877,9 @@ class AdminRestore {
       );
     }
     const status = readSnapshotStatus(path);
+    const secrets = listSnapshotKeys(path, { resource: "secrets" });
     return {
+      encryptedSecrets: secrets.keys.filter((key) => key.encryption).length,
       path,
       bytes: digest.bytes,
       sha256: digest.sha256,
