@@ -82,6 +82,37 @@ const podField = async (namespace: string, pod: string, jsonpath: string) =>
 const isReady = async (namespace: string, pod: string) =>
   (await podField(namespace, pod, '{.status.conditions[?(@.type=="Ready")].status}')) === "True";
 
+/** Runbook section 5's first step: a static pod's manifest moved out of the kubelet's folder. */
+const manifestEnv = () => ({
+  MANIFESTS: sandbox.layout.admin.manifestsDir,
+  ASIDE: join(sandbox.layout.admin.nodeRoot, "etc/kubernetes/manifests-aside"),
+});
+const moveManifestOut = (file: string) =>
+  shell.ok(`mkdir -p "$ASIDE" && mv "$MANIFESTS/${file}" "$ASIDE/${file}"`, manifestEnv());
+const moveManifestBack = (file: string) =>
+  shell.ok(`mv "$ASIDE/${file}" "$MANIFESTS/${file}"`, manifestEnv());
+
+/** kubectl fails as against a stopped kube-apiserver: the connection is refused. */
+const waitForApiRefused = () =>
+  waitFor("the sandbox API server to refuse connections", async () => {
+    const result = await shell.bash(
+      'kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" get pods -n kube-system --request-timeout=5s',
+    );
+    if (result.exitCode === 0) return undefined;
+    return /connection to the server .* was refused/.test(result.stderr)
+      ? result.stderr
+      : undefined;
+  });
+
+/** The API answers again, and both static pods are Ready. */
+const waitForAdminControlPlane = () =>
+  waitFor("the API to answer with etcd and kube-apiserver Ready on admin-master", async () =>
+    (await isReady("kube-system", "etcd-admin-master")) &&
+    (await isReady("kube-system", "kube-apiserver-admin-master"))
+      ? true
+      : undefined,
+  );
+
 describe(
   "user cluster runbook (sections 1-3) with the real kubectl",
   { timeout: SLOW_MACHINE_MS },
@@ -420,20 +451,20 @@ describe(
       expect(authorized).toContain(derivedPublicKey.split(" ")[1]);
     });
 
-    it("stops the static etcd pod when its manifest is moved out and starts it when it comes back", async () => {
-      const { manifestsDir, nodeRoot } = sandbox.layout.admin;
-      const env = { MANIFESTS: manifestsDir, ASIDE: join(nodeRoot, "tmp") };
-      await shell.ok('mkdir -p "$ASIDE" && mv "$MANIFESTS/etcd.yaml" "$ASIDE/etcd.yaml"', env);
-      await waitFor("the mirror pod etcd-admin-master to disappear", async () => {
-        const result = await shell.bash(
-          'kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" get pod etcd-admin-master -n kube-system',
-        );
-        return result.stderr.includes("not found") ? true : undefined;
-      });
-      await shell.ok('mv "$ASIDE/etcd.yaml" "$MANIFESTS/etcd.yaml"', env);
-      await waitFor("etcd-admin-master to be Ready again", async () =>
-        (await isReady("kube-system", "etcd-admin-master")) ? true : undefined,
+    it("refuses API connections while the etcd manifest is moved out, and answers again once it is back", async () => {
+      expect(sandbox.layout.admin.apiDependsOnControlPlane).toBe(true);
+      const before = await podField(
+        "kube-system",
+        "kube-apiserver-admin-master",
+        "{.status.containerStatuses[0].restartCount}",
       );
+      await moveManifestOut("etcd.yaml");
+      try {
+        await waitForApiRefused();
+      } finally {
+        await moveManifestBack("etcd.yaml");
+      }
+      await waitForAdminControlPlane();
       const health = await waitFor("the admin etcd to answer endpoint health", async () => {
         const result = await shell.bash(
           `kubectl --kubeconfig "$ADMIN_CLUSTER_KUBECONFIG" exec etcd-admin-master -n kube-system -- /bin/sh -ec '${ADMIN_ETCDCTL} endpoint health 2>&1'`,
@@ -441,6 +472,36 @@ describe(
         return result.exitCode === 0 ? result.stdout : undefined;
       });
       expect(health).toContain("is healthy");
+      // The stand-in kube-apiserver kept running: not Ready without its etcd, never restarted.
+      expect(
+        await podField(
+          "kube-system",
+          "kube-apiserver-admin-master",
+          "{.status.containerStatuses[0].restartCount}",
+        ),
+      ).toBe(before);
+    });
+
+    it("refuses API connections while the kube-apiserver manifest is moved out, and answers again once it is back", async () => {
+      const etcdStarted = await podField("kube-system", "etcd-admin-master", "{.status.startTime}");
+      await moveManifestOut("kube-apiserver.yaml");
+      try {
+        await waitForApiRefused();
+      } finally {
+        await moveManifestBack("kube-apiserver.yaml");
+      }
+      await waitForAdminControlPlane();
+      // The kubelet kept the etcd static pod running all along.
+      expect(await podField("kube-system", "etcd-admin-master", "{.status.startTime}")).toBe(
+        etcdStarted,
+      );
+      expect(
+        await podField(
+          "kube-system",
+          "etcd-admin-master",
+          "{.status.containerStatuses[0].restartCount}",
+        ),
+      ).toBe("0");
     });
 
     it("refuses a request with a wrong token", async () => {

@@ -26,6 +26,7 @@ import {
   SSH_KEY_FIELD,
   SSH_KEYS_SECRET,
 } from "./cluster/admin-control-plane.ts";
+import { startAdminApiGate } from "./cluster/admin-api-gate.ts";
 import { startControllers, type Controllers } from "./cluster/controllers/index.ts";
 import { waitForCluster } from "./cluster/readiness.ts";
 import { seedEtcd, type EtcdClientEndpoint, type SeedSummary } from "./cluster/seed.ts";
@@ -62,6 +63,12 @@ export interface SandboxOptions {
    * `unreachable` host route): its sshd is reachable only through the jump host.
    */
   privateNetwork?: boolean;
+  /**
+   * Default true: once started, the API server refuses connections while admin-master's
+   * kube-apiserver static pod is not running and Ready (it needs the admin etcd), as a real
+   * one would (cluster/admin-api-gate.ts). False: it answers whatever the admin control plane does.
+   */
+  apiDependsOnAdminControlPlane?: boolean;
   logger?: Logger;
 }
 
@@ -107,6 +114,8 @@ export interface SandboxLayout {
     /** ... and as the etcd container sees it (its `--data-dir`): `/var/lib/etcd`. */
     etcdDataDirInPod: string;
     adminConfPath: string;
+    /** Whether the API server goes away while the admin control plane is down (the option). */
+    apiDependsOnControlPlane: boolean;
     sshKeySecret: { namespace: string; name: string; field: string };
   };
   /** The node's sshd and the jump host (see ssh/README.md). */
@@ -264,6 +273,19 @@ async function bringUp(
     );
   }
 
+  const apiDependsOnControlPlane = options.apiDependsOnAdminControlPlane ?? true;
+  if (apiDependsOnControlPlane) {
+    // Only now: during start-up the API server answers while the control plane comes up.
+    const gate = startAdminApiGate({
+      store,
+      apiServer,
+      namespace: KUBE_SYSTEM,
+      pods: [`kube-apiserver-${ADMIN_MASTER}`, `etcd-${ADMIN_MASTER}`],
+      logger,
+    });
+    teardown.add(async () => gate.stop());
+  }
+
   const kubeconfigPath = join(dir, "admin.kubeconfig");
   await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
   const layout = describeLayout({
@@ -277,6 +299,7 @@ async function bringUp(
     nodeRoot,
     ssh: ssh.layout,
     content,
+    apiDependsOnControlPlane,
   });
   await writeFile(join(dir, "sandbox.json"), `${JSON.stringify(layout, null, 2)}\n`);
   await writeFile(join(dir, READY_FILE), `${new Date().toISOString()}\n`);
@@ -421,6 +444,7 @@ function describeLayout(input: {
   nodeRoot: string;
   ssh: SandboxSshLayout;
   content: Record<string, SeedSummary>;
+  apiDependsOnControlPlane: boolean;
 }): SandboxLayout {
   const { plan, runtime } = input;
   const clusterNames = [...new Set(plan.members.map((member) => member.cluster))];
@@ -465,6 +489,7 @@ function describeLayout(input: {
       etcdDataDirOnNode: ADMIN_ETCD_DATA_DIR_ON_NODE,
       etcdDataDirInPod: ADMIN_ETCD_DATA_DIR_IN_POD,
       adminConfPath: join(input.nodeRoot, "etc/kubernetes/admin.conf"),
+      apiDependsOnControlPlane: input.apiDependsOnControlPlane,
       sshKeySecret: { namespace: KUBE_SYSTEM, name: SSH_KEYS_SECRET, field: SSH_KEY_FIELD },
     },
     ssh: structuredClone(input.ssh),
@@ -526,3 +551,4 @@ export {
   parseUserClusters,
 } from "./cluster/topology.ts";
 export type { UserClusterSpec } from "./cluster/topology.ts";
+export { adminEtcdDatabase, adminEtcdPids, breakAdminEtcd } from "./admin-etcd-faults.ts";

@@ -308,7 +308,12 @@ export class ExecEndpoint {
 
   /** Ends every open exec session, for server shutdown. */
   closeAll(): void {
-    for (const socket of this.sockets) socket.terminate();
+    this.dropAll();
     this.server.close();
+  }
+
+  /** Ends every open exec session and keeps serving new ones (the API server went away a while). */
+  dropAll(): void {
+    for (const socket of this.sockets) socket.terminate();
   }
 }

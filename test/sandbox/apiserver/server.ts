@@ -60,6 +60,15 @@ export interface RunningApiServer {
   /** https://127.0.0.1:<port> */
   url: string;
   port: number;
+  /**
+   * As a stopped kube-apiserver: the listener closes (new connections are refused) and every
+   * open connection, watch and exec session is dropped. The objects stay in the store.
+   */
+  stopServing(): void;
+  /** Listens again on the same address and port. */
+  resumeServing(): Promise<void>;
+  /** Whether the listener is open. */
+  serving(): boolean;
   close(): Promise<void>;
 }
 
@@ -339,21 +348,36 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     );
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   serverAddress = `${urlHost(host)}:${port}`;
+  let closed = false;
   return {
     url: `https://${serverAddress}`,
     port,
+    stopServing: () => {
+      if (server.listening) server.close();
+      server.closeAllConnections();
+      exec.dropAll();
+    },
+    resumeServing: async () => {
+      if (closed || server.listening) return;
+      await listen(port);
+    },
+    serving: () => server.listening,
     close: () =>
       new Promise<void>((resolve) => {
+        closed = true;
         exec.closeAll();
+        // Already stopped serving: close() reports "not running"; nothing is left to wait for.
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -275,6 +275,31 @@ export function etcdManifest(): KubeObject {
   };
 }
 
+/**
+ * Ready only while the admin etcd answers `endpoint health` with the API server's own etcd
+ * client certificate; the sandbox API server serves only while this pod is Ready
+ * (admin-api-gate.ts). Two failures in a row, so one slow answer on a busy machine is not
+ * an outage.
+ */
+const APISERVER_READINESS_PROBE = {
+  exec: {
+    command: [
+      "etcdctl",
+      "--endpoints=https://127.0.0.1:2379",
+      "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
+      "--cert=/etc/kubernetes/pki/apiserver-etcd-client.crt",
+      "--key=/etc/kubernetes/pki/apiserver-etcd-client.key",
+      "--dial-timeout=2s",
+      "--command-timeout=3s",
+      "endpoint",
+      "health",
+    ],
+  },
+  periodSeconds: 1,
+  timeoutSeconds: 5,
+  failureThreshold: 2,
+};
+
 /** A stand-in kube-apiserver static pod: a client of the admin etcd, as the real one is. */
 export function apiserverManifest(): KubeObject {
   const loop = [
@@ -302,6 +327,7 @@ export function apiserverManifest(): KubeObject {
           image: IMAGES.kubeApiserver,
           command: ["/bin/sh", "-c", loop],
           env: [{ name: "ETCDCTL_API", value: "3" }],
+          readinessProbe: APISERVER_READINESS_PROBE,
           volumeMounts: [{ name: "k8s-certs", mountPath: "/etc/kubernetes/pki", readOnly: true }],
         },
       ],

@@ -2,7 +2,7 @@
  * A real OpenSSH server for a sandbox node: `/usr/sbin/sshd -D -e` inside the node's network
  * namespace and inside its own mount, UTS and PID namespaces, where the node root is `/`
  * (so whatever a session writes lands in the node root, never on the host), with the host's
- * /usr, /dev and /sys borrowed read-only, the host's /etc read through an overlay whose upper
+ * /usr and /sys borrowed read-only, its /dev, the host's /etc read through an overlay whose upper
  * layer is the node's /etc, and the node's own passwd/group/shadow/sudoers. Nothing on the
  * host changes, and when sshd (PID 1 of its namespace) ends, every session process and every
  * mount go with it.
@@ -163,8 +163,8 @@ function prepareNodeRoot(nodeRoot: string): void {
 /**
  * The mount script run as PID 1 of the new namespaces. The node root becomes the session's
  * `/` (pivot_root), so every write of a session (staging folders, journals, manifests moved
- * aside, /root, /tmp) lands in the node root, never on the host. From the host it borrows,
- * read-only, only what sshd and sudo need: /usr and its merged-/usr links, /dev, /sys, and
+ * aside, /root, /tmp) lands in the node root, never on the host. From the host it borrows
+ * only what sshd and sudo need: /usr and its merged-/usr links and /sys read-only, /dev, and
  * /etc as the lower layer of an overlay whose upper layer is the node's own /etc (so reading
  * /etc/ssh/moduli or /etc/pam.d works, and writing any /etc file writes the node's copy).
  * /etc/kubernetes, the account files and /etc/hosts are bound over that as the node's own.
@@ -208,6 +208,7 @@ function mountScript(plan: {
   lines.push(
     `mount --rbind /dev ${at("dev")}`,
     `mount --rbind /sys ${at("sys")}`,
+    `mount -o remount,bind,ro ${at("sys")}`,
     `mount -t tmpfs -o mode=0755,size=16m sshd-run ${at("run")}`,
     `mkdir -m 0755 ${at("run/sshd")}`,
     `mkdir -p ${at(stateInView(plan.stateDir))}`,
