@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -23,6 +23,7 @@ import {
 } from "../../src/procedures/admin-restore.ts";
 import { runAdminPkiBackup } from "../../src/procedures/admin-pki-backup.ts";
 import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
+import { breakAdminEtcd } from "../sandbox/admin-etcd-faults.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { diskTree } from "../ssh/fixtures.ts";
 import { runAction, runPostStep } from "./action-runner.ts";
@@ -167,25 +168,6 @@ function droppingAfter(line: string) {
   return { logger, dropped: () => dropped };
 }
 
-/** Stops the admin etcd, puts garbage in its db and starts it again: it crash-loops. */
-async function breakAdminEtcd(): Promise<void> {
-  const manifest = join(nodeRoot(), "etc/kubernetes/manifests/etcd.yaml");
-  const parked = join(nodeRoot(), "etc/kubernetes/etcd.yaml.parked");
-  await rename(manifest, parked);
-  const db = join(dataDirOnHost(), "member/snap/db");
-  await waitFor(
-    "the admin etcd to release its db",
-    async () =>
-      (await run("flock", ["-n", "-x", db, "true"]).then(
-        () => true,
-        () => undefined,
-      )) ?? undefined,
-    60_000,
-  );
-  await writeFile(db, Buffer.alloc(64 * 1024, 0x5a));
-  await rename(parked, manifest);
-}
-
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "admin-restore-"));
   sandbox = await startSandbox({ userClusters: [{ name: "uc1", members: 1 }] });
@@ -291,24 +273,20 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
       "/restore-test/after-backup",
       "/restore-test/before-backup",
     ]);
-    await breakAdminEtcd();
+    await breakAdminEtcd(sandbox.layout);
+    const broken = (await readFile(join(dataDirOnHost(), "member/snap/db"))).subarray(0, 64);
+    // A broken admin cluster looks broken: its API refuses connections.
     await waitFor(
-      "the admin etcd to crash-loop",
-      async () => {
-        const pod = JSON.parse(
-          await kubectl(
-            "get",
-            "pod",
-            "-n",
-            "kube-system",
-            sandbox.layout.admin.etcdPod,
-            "-o",
-            "json",
-          ),
-        ) as { status?: { containerStatuses?: { restartCount?: number }[] } };
-        return (pod.status?.containerStatuses?.[0]?.restartCount ?? 0) > 0 ? true : undefined;
-      },
+      "the sandbox API to stop answering",
+      async () =>
+        (await kubectl("get", "namespaces").then(
+          () => false,
+          () => true,
+        ))
+          ? true
+          : undefined,
       120_000,
+      1000,
     );
 
     const { opts, logger } = await options();
@@ -338,7 +316,7 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
 
     // Nothing deleted: the broken data is kept aside; no leftovers in the manifests folder.
     const aside = join(nodeRoot(), result.preRestoreFolder!, "member/snap/db");
-    expect((await readFile(aside)).subarray(0, 4)).toEqual(Buffer.alloc(4, 0x5a));
+    expect((await readFile(aside)).subarray(0, 64)).toEqual(broken);
     expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests")).sort()).toEqual([
       "etcd.yaml",
       "kube-apiserver.yaml",
