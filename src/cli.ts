@@ -21,6 +21,7 @@ const OTHER_GROUPS: Array<() => Promise<Register>> = [
   async () => (await import("./cli/backup.ts")).registerBackupCommands,
   async () => (await import("./cli/pki-backup.ts")).registerPkiBackupCommands,
   async () => (await import("./cli/restore.ts")).registerRestoreCommands,
+  async () => (await import("./cli/admin-restore.ts")).registerAdminRestoreCommands,
   async () => (await import("./cli/history.ts")).registerHistoryCommands,
   async () => (await import("./cli/drill.ts")).registerDrillCommands,
 ];

@@ -129,7 +129,7 @@ export class PlanRun {
 
   private constructor(
     readonly plan: Plan,
-    private readonly options: PlanRunOptions,
+    private options: PlanRunOptions,
     earlier: JournalEntry[],
   ) {
     this.earlier = earlier;
@@ -141,25 +141,45 @@ export class PlanRun {
    * this run began.
    */
   static async start(plan: Plan, options: PlanRunOptions): Promise<PlanRun> {
-    const journal = options.journal;
-    if (!journal) return new PlanRun(plan, options, []);
+    const { journal, ...rest } = options;
+    const run = new PlanRun(plan, rest, []);
+    if (journal) await run.attachJournal(journal, options.identity);
+    return run;
+  }
+
+  /**
+   * Starts journaling: reads what an earlier run of the same work recorded and records that
+   * this run began. For a procedure that learns where its journal lives from its first
+   * `reads` steps (the admin restore keeps it on the node, beside the data dir it reads from
+   * the etcd manifest); refused once a step that changes anything has run.
+   */
+  async attachJournal(journal: Journal, identity?: Record<string, string>): Promise<void> {
+    if (this.options.journal) throw new Error("the run already has a journal");
+    if (
+      this.log.some(
+        (record) => this.plan.steps[this.plan.positionOf(record.step)]!.effect !== "reads",
+      )
+    ) {
+      throw new Error("a journal is attached before any step that changes something runs");
+    }
     const earlier = await journal.read();
     const begun = earlier.find((entry) => entry.event === "begin");
-    if (begun && !sameIdentity(begun.data, options.identity)) {
+    if (begun && !sameIdentity(begun.data, identity)) {
       throw new Error(
-        `the journal ${journal.description} belongs to other work (${describeIdentity(begun.data)}), not to ${describeIdentity(options.identity)}: finish or undo that work first, or remove the journal if it is known to be finished.`,
+        `the journal ${journal.description} belongs to other work (${describeIdentity(begun.data)}), not to ${describeIdentity(identity)}: finish or undo that work first, or remove the journal if it is known to be finished.`,
       );
     }
-    const run = new PlanRun(plan, options, earlier);
-    if (!begun) await run.append({ step: "", event: "begin", data: options.identity ?? {} });
-    if (options.owner) await run.append({ step: "", event: "run", data: { owner: options.owner } });
+    this.options = { ...this.options, journal, ...(identity ? { identity } : {}) };
+    this.earlier.push(...earlier);
+    if (!begun) await this.append({ step: "", event: "begin", data: identity ?? {} });
+    const owner = this.options.owner;
+    if (owner) await this.append({ step: "", event: "run", data: { owner } });
     if (begun) {
       const done = earlier.filter((entry) => entry.event === "done").map((entry) => entry.step);
-      options.logger.info(
+      this.options.logger.info(
         `Continuing the work recorded in ${journal.description}${done.length ? `: already done ${done.join(", ")}` : ""}.`,
       );
     }
-    return run;
   }
 
   get dryRun(): boolean {

@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import * as core from "@actions/core";
 import { parseIdentities, type X25519Identity } from "../../core/crypto/age.ts";
+import type { RevisionBump } from "../../procedures/etcd-restore.ts";
 import { getInput, InputError } from "./inputs.ts";
 
 /**
@@ -59,4 +60,14 @@ export function readImage(name: string): string | undefined {
     );
   }
   return image || undefined;
+}
+
+/** `revision-bump`: auto (bump when the restore tool can), none, or a number of revisions. */
+export function readRevisionBump(name: string): RevisionBump {
+  const text = getInput(name) || "auto";
+  if (text === "auto" || text === "none") return text;
+  if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 1e15) return Number(text);
+  throw new InputError(
+    `Input ${name} is "${text}": expected auto, none, or a whole number of revisions such as 1000000000.`,
+  );
 }

@@ -21,7 +21,6 @@ import {
   runEtcdRestore,
   runEtcdUndo,
   type EtcdRestoreResult,
-  type RevisionBump,
 } from "../../procedures/etcd-restore.ts";
 import {
   failureMessage,
@@ -34,7 +33,7 @@ import {
 import { openBackupSource, readBackupInput } from "../common/backup-source.ts";
 import { actionsLogger } from "../common/logger.ts";
 import { runPost } from "../common/post.ts";
-import { readIdentities, readImage } from "../common/restore-inputs.ts";
+import { readIdentities, readImage, readRevisionBump } from "../common/restore-inputs.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   INPUT_OF_FIELD,
@@ -97,7 +96,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   if (undo) {
     result = await runEtcdUndo(common);
   } else {
-    const revisionBump = readRevisionBump();
+    const revisionBump = readRevisionBump(Inputs.RevisionBump);
     const identities = await readIdentities(
       { content: Inputs.DecryptionIdentity, path: Inputs.DecryptionIdentityPath },
       { optional: dryRun, purpose: "restore an encrypted backup" },
@@ -146,15 +145,6 @@ function readCluster(): string {
     );
   }
   return cluster;
-}
-
-function readRevisionBump(): RevisionBump {
-  const text = getInput(Inputs.RevisionBump) || "auto";
-  if (text === "auto" || text === "none") return text;
-  if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 1e15) return Number(text);
-  throw new InputError(
-    `Input ${Inputs.RevisionBump} is "${text}": expected auto, none, or a whole number of revisions such as 1000000000.`,
-  );
 }
 
 /**
