@@ -310,6 +310,42 @@ class S3SnapshotStore {
         }, (key, error) => this.failure(`deleting ${this.uriOf(key)}`, error));
         this.logger.info(`Deleted ${keys.length} object(s) of backup ${location.uri}`);
     }
+    /** One small object, `<prefix>/<cluster>/restores/<timestamp>.json`, beside the backups. */
+    async putRestoreRecord(cluster, timestamp, record) {
+        const key = [this.prefix, (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .restoreRecordPath */ .t7)(cluster, timestamp)].filter(Boolean).join("/");
+        try {
+            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .PutObjectCommand */ .wKZ({
+                Bucket: this.bucket,
+                Key: key,
+                Body: record,
+                ContentType: "application/json",
+            }));
+        }
+        catch (error) {
+            throw this.failure(`writing the restore record ${this.uriOf(key)}`, error);
+        }
+        return this.uriOf(key);
+    }
+    async listRestoreRecords(cluster) {
+        const folder = [this.prefix, (0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .checkClusterName */ .YN)(cluster), _layout_js__WEBPACK_IMPORTED_MODULE_2__/* .RESTORES_FOLDER */ .fK]
+            .filter(Boolean)
+            .join("/");
+        const records = [];
+        for (const key of await this.keysUnder(`${folder}/`)) {
+            const timestamp = key.slice(folder.length + 1).replace(/\.json$/, "");
+            if (!(0,_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .isTimestamp */ .Fx)(timestamp) || !key.endsWith(".json"))
+                continue;
+            try {
+                const response = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__/* .GetObjectCommand */ .jLs({ Bucket: this.bucket, Key: key }));
+                const record = Buffer.from(await response.Body.transformToByteArray());
+                records.push({ cluster, timestamp, uri: this.uriOf(key), record });
+            }
+            catch (error) {
+                throw this.failure(`reading the restore record ${this.uriOf(key)}`, error);
+            }
+        }
+        return records.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+    }
     async readManifest(location) {
         const key = this.keyOf(location, _layout_js__WEBPACK_IMPORTED_MODULE_2__/* .MANIFEST_NAME */ .ir);
         try {

@@ -11,7 +11,7 @@ __webpack_require__.d(__webpack_exports__, {
   createArtifactStore: () => (/* binding */ createArtifactStore)
 });
 
-// UNUSED EXPORTS: ArtifactSnapshotStore, backupArtifactName
+// UNUSED EXPORTS: ArtifactSnapshotStore, backupArtifactName, restoreRecordArtifactName
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
@@ -25,8 +25,8 @@ var external_node_stream_promises_ = __webpack_require__(6466);
 var errors = __webpack_require__(1222);
 // EXTERNAL MODULE: ./.build/compile/src/core/crypto/hash.js
 var hash = __webpack_require__(8959);
-// EXTERNAL MODULE: ./.build/compile/src/core/audit/version.js + 1 modules
-var version = __webpack_require__(5271);
+// EXTERNAL MODULE: ./.build/compile/src/core/version.js + 1 modules
+var version = __webpack_require__(6743);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/backend-kit.js
 var backend_kit = __webpack_require__(7386);
 // EXTERNAL MODULE: external "node:http"
@@ -356,7 +356,7 @@ async function fetchInto(url, file) {
         throw new Error(`blob storage answered HTTP ${response.statusCode}`);
     }
     const meter = new hash/* HashingStream */.$K();
-    await (0,external_node_stream_promises_.pipeline)(response, (0,memory_pacer/* createMemoryPacer */.z)(), meter, (0,external_node_fs_.createWriteStream)(file, { mode: 0o600 }));
+    await (0,external_node_stream_promises_.pipeline)(response, (0,memory_pacer/* createMemoryPacer */.zl)(), meter, (0,external_node_fs_.createWriteStream)(file, { mode: 0o600 }));
     return meter.digest();
 }
 function get(url) {
@@ -639,6 +639,38 @@ class ArtifactSnapshotStore {
         await (0,backend_kit/* deleteManifestFirst */.vu)(names, (name) => name.endsWith(layout/* MANIFEST_NAME */.ir), async (name) => deleteArtifact(name, this.source()), (name, error) => new Error(`Deleting artifact ${name} from the ${this.description} failed: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error }));
         this.logger.info(`Deleted ${names.length} artifact(s) of backup ${location.uri}`);
     }
+    /**
+     * A restore record is an artifact of the run that restored,
+     * `etcd-backup.<cluster>.restores.<timestamp>.json`: written to this run's artifacts even
+     * when the backups were read from other runs', and never listed as a backup.
+     */
+    async putRestoreRecord(cluster, timestamp, record) {
+        const name = restoreRecordArtifactName(cluster, timestamp);
+        await this.withStagingFolder(async (folder) => {
+            const file = external_node_path_.join(folder, name);
+            await (0,promises_.writeFile)(file, record, { mode: 0o600 });
+            await this.upload(name, file, { bytes: record.length, sha256: (0,hash/* sha256Hex */.fg)(record) });
+        });
+        return `artifact/${cluster}/${layout/* RESTORES_FOLDER */.fK}/${timestamp}.json`;
+    }
+    async listRestoreRecords(cluster) {
+        const prefix = `${NAME_PREFIX}${(0,layout/* checkClusterName */.YN)(cluster)}.${layout/* RESTORES_FOLDER */.fK}.`;
+        const found = (await this.allArtifacts()).filter((artifact) => artifact.name.startsWith(prefix) &&
+            artifact.name.endsWith(".json") &&
+            (0,layout/* isTimestamp */.Fx)(artifact.name.slice(prefix.length, -".json".length)));
+        const records = [];
+        for (const artifact of found) {
+            const timestamp = artifact.name.slice(prefix.length, -".json".length);
+            const record = await this.withStagingFolder(async (folder) => (0,promises_.readFile)(await this.download(artifact, folder)));
+            records.push({
+                cluster,
+                timestamp,
+                uri: `artifact/${cluster}/${layout/* RESTORES_FOLDER */.fK}/${timestamp}.json`,
+                record,
+            });
+        }
+        return records.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+    }
     async upload(name, file, staged) {
         this.logger.info(`Uploading artifact ${name} (${staged.bytes} bytes)`);
         let uploaded;
@@ -737,6 +769,12 @@ class ArtifactSnapshotStore {
             await (0,promises_.rm)(folder, { recursive: true, force: true });
         }
     }
+}
+/** The artifact name of a restore record (not a backup: its "kind" is no backup kind). */
+function restoreRecordArtifactName(cluster, timestamp) {
+    (0,layout/* checkClusterName */.YN)(cluster);
+    (0,layout/* parseTimestamp */.EH)(timestamp);
+    return `${NAME_PREFIX}${cluster}.${layout/* RESTORES_FOLDER */.fK}.${timestamp}.json`;
 }
 /** Writes the stream to a new private file, counting and hashing what passes. */
 async function stageStream(payload, file) {

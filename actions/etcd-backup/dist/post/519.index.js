@@ -1,8 +1,8 @@
-export const id = 959;
-export const ids = [959];
+export const id = 519;
+export const ids = [519];
 export const modules = {
 
-/***/ 7959:
+/***/ 5900:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -11,7 +11,7 @@ __webpack_require__.d(__webpack_exports__, {
   createArtifactStore: () => (/* binding */ createArtifactStore)
 });
 
-// UNUSED EXPORTS: ArtifactSnapshotStore, backupArtifactName
+// UNUSED EXPORTS: ArtifactSnapshotStore, backupArtifactName, restoreRecordArtifactName
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
@@ -87,7 +87,7 @@ function sha256Hex(data) {
 
 ;// CONCATENATED MODULE: ./.build/compile/package.json
 const package_namespaceObject = {"rE":"0.1.0"};
-;// CONCATENATED MODULE: ./.build/compile/src/core/audit/version.js
+;// CONCATENATED MODULE: ./.build/compile/src/core/version.js
 /** The tool's own name and version, recorded in every manifest. */
 
 const TOOL_NAME = "etcd-backup-actions";
@@ -370,39 +370,41 @@ function backendIdsFromToken(token) {
 
 ;// CONCATENATED MODULE: ./.build/compile/src/core/storage/memory-pacer.js
 /**
- * Keeps a long stream's memory flat. Every stage of the pipeline hands on fresh 64 KiB
- * buffers but allocates almost no JavaScript objects, so V8's young-generation collections,
- * which are what free those buffers, come rarely and dead buffers pile up. Asking for a
- * young-generation collection (a scavenge, well under a millisecond on this small heap)
- * after every MiB that flows keeps the peak flat at no noticeable CPU cost;
- * test/storage/large.test.ts bounds the peak of a 1 GB backup and restore.
+ * Keeps a long stream's memory flat. The pipeline moves batches (batching.ts) and allocates
+ * few JavaScript objects, so V8's young-generation collections, which are what free dead
+ * buffers, come rarely: without one, spent batches, zstd and age outputs and socket reads
+ * pile up until V8's external-memory limit starts a full collection. Asking for a
+ * young-generation collection (a scavenge) after every MiB that flows frees them while they
+ * are young; test/storage/large.test.ts bounds the peak of a 1 GB backup and restore (every
+ * 8 MiB kept 124 MiB where every MiB kept 82-87 MiB on a 300 MB store and restore).
+ *
+ * A snapshot streamed out of a pod through exec is paced every 8 MiB instead: there every
+ * scavenge also copies the exec's many live objects (WebSocket frames, socket reads), and
+ * measured on a 530 MB backup from the sandbox, the earlier pacing (a scavenge every MiB
+ * and a full collection every 16 MiB) kept ~30 MiB less at the peak but cost about half
+ * of the runner's CPU (bench/PROFILE.md).
  *
  * The collector is callable only when the front door exposed it (src/expose-gc.ts): a V8
  * flag is the whole process's setting, not a library's. Without it the pacer passes data
  * through unpaced.
  */
 
-const INTERVAL_BYTES = 1024 * 1024;
+/** The default: every MiB. */
+const PACING_BYTES = 1024 * 1024;
+/** For a source whose own objects make each scavenge dear (an exec stream). */
+const SPARSE_PACING_BYTES = (/* unused pure expression or super */ null && (8 * 1024 * 1024));
 /** V8's collector, when the front door exposed it. */
 function v8Collector() {
     return globalThis.gc ?? null;
 }
-/** A pass-through that asks for a young-generation collection after every MiB. */
-function createMemoryPacer(options = {}) {
+/** A pass-through that asks for a young-generation collection after every `intervalBytes`. */
+function createMemoryPacer(intervalBytes = PACING_BYTES) {
     const collect = v8Collector();
-    const fullEvery = options.fullCollectionEveryBytes;
     let sinceLast = 0;
-    let sinceFull = 0;
     return new external_node_stream_.Transform({
         transform(data, _encoding, done) {
             sinceLast += data.length;
-            sinceFull += data.length;
-            if (collect && fullEvery !== undefined && sinceFull >= fullEvery) {
-                sinceFull = 0;
-                sinceLast = 0;
-                collect({ type: "major" });
-            }
-            else if (collect && sinceLast >= INTERVAL_BYTES) {
+            if (collect && sinceLast >= intervalBytes) {
                 sinceLast = 0;
                 collect({ type: "minor" });
             }
@@ -744,6 +746,38 @@ class ArtifactSnapshotStore {
         await (0,backend_kit/* deleteManifestFirst */.vu)(names, (name) => name.endsWith(layout/* MANIFEST_NAME */.ir), async (name) => deleteArtifact(name, this.source()), (name, error) => new Error(`Deleting artifact ${name} from the ${this.description} failed: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error }));
         this.logger.info(`Deleted ${names.length} artifact(s) of backup ${location.uri}`);
     }
+    /**
+     * A restore record is an artifact of the run that restored,
+     * `etcd-backup.<cluster>.restores.<timestamp>.json`: written to this run's artifacts even
+     * when the backups were read from other runs', and never listed as a backup.
+     */
+    async putRestoreRecord(cluster, timestamp, record) {
+        const name = restoreRecordArtifactName(cluster, timestamp);
+        await this.withStagingFolder(async (folder) => {
+            const file = external_node_path_.join(folder, name);
+            await (0,promises_.writeFile)(file, record, { mode: 0o600 });
+            await this.upload(name, file, { bytes: record.length, sha256: sha256Hex(record) });
+        });
+        return `artifact/${cluster}/${layout/* RESTORES_FOLDER */.fK}/${timestamp}.json`;
+    }
+    async listRestoreRecords(cluster) {
+        const prefix = `${NAME_PREFIX}${(0,layout/* checkClusterName */.YN)(cluster)}.${layout/* RESTORES_FOLDER */.fK}.`;
+        const found = (await this.allArtifacts()).filter((artifact) => artifact.name.startsWith(prefix) &&
+            artifact.name.endsWith(".json") &&
+            (0,layout/* isTimestamp */.Fx)(artifact.name.slice(prefix.length, -".json".length)));
+        const records = [];
+        for (const artifact of found) {
+            const timestamp = artifact.name.slice(prefix.length, -".json".length);
+            const record = await this.withStagingFolder(async (folder) => (0,promises_.readFile)(await this.download(artifact, folder)));
+            records.push({
+                cluster,
+                timestamp,
+                uri: `artifact/${cluster}/${layout/* RESTORES_FOLDER */.fK}/${timestamp}.json`,
+                record,
+            });
+        }
+        return records.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+    }
     async upload(name, file, staged) {
         this.logger.info(`Uploading artifact ${name} (${staged.bytes} bytes)`);
         let uploaded;
@@ -842,6 +876,12 @@ class ArtifactSnapshotStore {
             await (0,promises_.rm)(folder, { recursive: true, force: true });
         }
     }
+}
+/** The artifact name of a restore record (not a backup: its "kind" is no backup kind). */
+function restoreRecordArtifactName(cluster, timestamp) {
+    (0,layout/* checkClusterName */.YN)(cluster);
+    (0,layout/* parseTimestamp */.EH)(timestamp);
+    return `${NAME_PREFIX}${cluster}.${layout/* RESTORES_FOLDER */.fK}.${timestamp}.json`;
 }
 /** Writes the stream to a new private file, counting and hashing what passes. */
 async function stageStream(payload, file) {

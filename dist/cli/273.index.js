@@ -1,0 +1,1879 @@
+export const id = 273;
+export const ids = [273,300];
+export const modules = {
+
+/***/ 7300:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   hT: () => (/* binding */ kubeconfigSecrets),
+/* harmony export */   loadKubeconfig: () => (/* binding */ loadKubeconfig)
+/* harmony export */ });
+/* unused harmony exports KUBECONFIG_PATH_FIELD, KUBECONFIG_CONTENT_FIELD, serverOf */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2901);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1222);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(9148);
+/**
+ * The admin cluster's kubeconfig: the one credential everything starts from. It comes either
+ * as content (from a secret: kept in memory, never written to disk) or as a path.
+ */
+
+
+
+
+/**
+ * The kubeconfig settings, in core's words: a path, or the content itself (from a secret).
+ * Each front door names them its own way (admin-kubeconfig-path, --kubeconfig).
+ */
+const KUBECONFIG_PATH_FIELD = "kubeconfig";
+const KUBECONFIG_CONTENT_FIELD = "kubeconfigContent";
+/** Loads and checks a kubeconfig; every problem is one ConfigurationError naming the setting. */
+async function loadKubeconfig(source) {
+    const field = "content" in source ? KUBECONFIG_CONTENT_FIELD : KUBECONFIG_PATH_FIELD;
+    const what = "content" in source ? "the kubeconfig" : `the kubeconfig ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(source.path)}`;
+    let text;
+    if ("content" in source) {
+        text = source.content;
+        if (!text.trim()) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ConfigurationError */ .j1(field, "the kubeconfig is empty; expected the kubeconfig's YAML.");
+        }
+    }
+    else {
+        try {
+            text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(source.path, "utf8");
+        }
+        catch (error) {
+            const code = error.code;
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ConfigurationError */ .j1(field, `cannot read ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(source.path)} (${code ?? (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(error)}); expected a readable kubeconfig file.`, { cause: error });
+        }
+    }
+    const config = new _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_1__/* .KubeConfig */ .ypW();
+    try {
+        config.loadFromString(text);
+    }
+    catch {
+        // The parser's message can quote the input, which may hold credentials: keep it out.
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ConfigurationError */ .j1(field, `${what} is not a valid kubeconfig (YAML with clusters, users and contexts).`);
+    }
+    const contextName = config.getCurrentContext();
+    const context = contextName ? config.getContextObject(contextName) : null;
+    if (!context) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ConfigurationError */ .j1(field, `${what} has no current-context (or names one that does not exist); set current-context to the admin cluster's context.`);
+    }
+    const cluster = config.getCluster(context.cluster);
+    if (!cluster?.server) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ConfigurationError */ .j1(field, `${what}: context ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(contextName)} names cluster ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(context.cluster)}, which has no server URL.`);
+    }
+    if (!/^https:\/\//.test(cluster.server)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ConfigurationError */ .j1(field, `${what}: cluster ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(context.cluster)} has server ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(cluster.server)}; expected an https:// URL.`);
+    }
+    return config;
+}
+/** The API server URL of the current context, for messages. */
+function serverOf(config) {
+    return config.getCurrentCluster()?.server ?? "(no server)";
+}
+/**
+ * Every secret string in a kubeconfig (tokens, passwords, client keys, in each encoding a
+ * log could show them), so an action can mask them before anything is printed.
+ */
+function kubeconfigSecrets(config) {
+    const secrets = [];
+    for (const user of config.getUsers()) {
+        for (const value of [user.token, user.password, user.keyData]) {
+            if (!value)
+                continue;
+            secrets.push(value);
+            if (value === user.keyData)
+                secrets.push(Buffer.from(value, "base64").toString("utf8"));
+        }
+    }
+    return secrets.filter((value) => value.length >= 4);
+}
+
+
+/***/ }),
+
+/***/ 245:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  $: () => (/* reexport */ pki/* DEFAULT_SSH_USER */.$),
+  runAdminPkiBackup: () => (/* binding */ runAdminPkiBackup)
+});
+
+// UNUSED EXPORTS: DEFAULT_PKI_PATHS, keySecretForms, pkiBackupPlan
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __webpack_require__(7075);
+// EXTERNAL MODULE: external "node:stream/promises"
+var promises_ = __webpack_require__(6466);
+// EXTERNAL MODULE: ./.build/compile/src/core/errors.js
+var errors = __webpack_require__(1222);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/manifest.js
+var manifest = __webpack_require__(6750);
+// EXTERNAL MODULE: ./.build/compile/src/core/format.js
+var format = __webpack_require__(4714);
+// EXTERNAL MODULE: ./node_modules/@kubernetes/client-node/dist/index.js + 875 modules
+var dist = __webpack_require__(2901);
+// EXTERNAL MODULE: ./.build/compile/src/core/kube/errors.js
+var kube_errors = __webpack_require__(3604);
+;// CONCATENATED MODULE: ./.build/compile/src/core/kube/admin-node.js
+/**
+ * The admin control-plane node as the runbook finds it (PROCEDURES.md section 4 steps 1
+ * and 2): its address from `kubectl get nodes -o wide`, and the SSH key from secret
+ * kube-system/sshkeys, field vsphere_tmp. The key is returned in memory only.
+ */
+
+
+/** Where Anthos keeps the admin control plane's SSH key. */
+const SSH_KEY_SECRET = {
+    namespace: "kube-system",
+    name: "sshkeys",
+    field: "vsphere_tmp",
+};
+/** The role labels a control-plane node carries (the second on older clusters). */
+const CONTROL_PLANE_LABELS = [
+    "node-role.kubernetes.io/control-plane",
+    "node-role.kubernetes.io/master",
+];
+function isControlPlane(node) {
+    const labels = node.metadata?.labels ?? {};
+    return CONTROL_PLANE_LABELS.some((label) => label in labels);
+}
+/** The control-plane node's ExternalIP, else its InternalIP; one clear error when there is none or several. */
+async function findControlPlaneNode(config) {
+    let nodes;
+    try {
+        nodes = (await config.makeApiClient(dist.CoreV1Api).listNode()).items;
+    }
+    catch (error) {
+        throw new Error((0,kube_errors/* describeApiError */.g)(error, "the nodes of the admin cluster"), { cause: error });
+    }
+    const controlPlane = nodes.filter(isControlPlane);
+    if (controlPlane.length === 0) {
+        throw new Error(`no node of the admin cluster has the control-plane role (label ${CONTROL_PLANE_LABELS.join(" or ")}); ` +
+            `give the node's address explicitly (the control-plane address setting).`);
+    }
+    if (controlPlane.length > 1) {
+        throw new Error(`${controlPlane.length} nodes have the control-plane role (${controlPlane
+            .map((node) => node.metadata?.name)
+            .join(", ")}); give the address of the one to back up explicitly (the control-plane address setting).`);
+    }
+    const node = controlPlane[0];
+    const name = node.metadata?.name ?? "";
+    const addresses = node.status?.addresses ?? [];
+    for (const type of ["ExternalIP", "InternalIP"]) {
+        const address = addresses.find((candidate) => candidate.type === type)?.address;
+        if (address)
+            return { name, address, addressType: type };
+    }
+    throw new Error(`control-plane node ${name} reports no ExternalIP or InternalIP address; give its address explicitly (the control-plane address setting).`);
+}
+/**
+ * Reads the SSH private key from secret kube-system/sshkeys (field vsphere_tmp). The API
+ * returns Secret data base64-encoded; the decoded bytes are the key text.
+ */
+async function readSshKeyFromSecret(config) {
+    const { namespace, name, field } = SSH_KEY_SECRET;
+    const what = `secret ${namespace}/${name}`;
+    let data;
+    try {
+        data = (await config.makeApiClient(dist.CoreV1Api).readNamespacedSecret({ name, namespace })).data;
+    }
+    catch (error) {
+        throw new Error(`${(0,kube_errors/* describeApiError */.g)(error, what)} The admin control plane's SSH key is read from it; give the SSH private key explicitly instead if this cluster keeps it elsewhere.`, { cause: error });
+    }
+    const encoded = data?.[field];
+    if (!encoded) {
+        throw new Error(`${what} has no field ${field}; expected the admin control plane's SSH private key there (base64-encoded), or give the SSH private key explicitly.`);
+    }
+    return Buffer.from(encoded, "base64");
+}
+
+// EXTERNAL MODULE: ./.build/compile/src/core/ssh/pki.js
+var pki = __webpack_require__(5004);
+// EXTERNAL MODULE: ./.build/compile/src/core/ssh/index.js + 5 modules
+var ssh = __webpack_require__(3472);
+// EXTERNAL MODULE: ./.build/compile/src/core/stream/tee.js
+var tee = __webpack_require__(6200);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
+var pipeline = __webpack_require__(6473);
+// EXTERNAL MODULE: ./.build/compile/src/procedures/plan.js
+var procedures_plan = __webpack_require__(9513);
+// EXTERNAL MODULE: ./.build/compile/src/procedures/steps.js
+var steps = __webpack_require__(7839);
+;// CONCATENATED MODULE: ./.build/compile/src/procedures/admin-pki-backup.js
+/**
+ * The runbook's PKI backup (PROCEDURES.md section 4 steps 1, 2 and 4), as a procedure:
+ * find the admin control-plane node, read its SSH key from the cluster, connect with every
+ * host key checked, list the files with `sudo -n find`, stream `sudo -n tar` of the same
+ * paths straight into the storage pipeline (no chmod, no copy on the node, no temporary
+ * file anywhere), check the archive holds exactly the listed files, record that listing
+ * (never contents) and the host key in the manifest, and only then apply retention.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The PKI backup, declared once: `dry-run` prints it, a run executes it. */
+function pkiBackupPlan(paths, destination) {
+    const { namespace, name, field } = SSH_KEY_SECRET;
+    const operands = paths.map((path) => path.replace(/^\/+/, "")).join(" ");
+    return new procedures_plan/* Plan */.cw(`back up the admin control plane's PKI (${paths.join(", ")}) to ${destination}`, [
+        {
+            name: "findControlPlaneNode",
+            purpose: "the admin control-plane node's ExternalIP (else InternalIP)",
+            runbook: "kubectl get nodes -o wide",
+            effect: "reads",
+            onlyWhen: "when the node's address is not given",
+        },
+        {
+            name: "readSshKey",
+            purpose: `the SSH key from secret ${namespace}/${name} (field ${field}), kept in memory only`,
+            runbook: `kubectl get secret -n ${namespace} ${name} -o jsonpath='{.data.${field}}' | base64 -d`,
+            effect: "reads",
+            onlyWhen: "when the SSH private key is not given",
+        },
+        {
+            name: "connect",
+            purpose: "SSH to the node (through the jump host when given); every host key must be pinned",
+            runbook: "ssh -o StrictHostKeyChecking=yes ubuntu@NODE",
+            effect: "reads",
+        },
+        {
+            name: "listNodeFiles",
+            purpose: "what the archive must hold: names, types, modes, owners and sizes",
+            runbook: `sudo -n find ${paths.join(" ")} -printf '%y %m %U %G %s %p\\n'`,
+            effect: "reads",
+        },
+        {
+            name: "streamAndStore",
+            purpose: `stream the archive over the SSH session into ${destination}, hashed, compressed, encrypted (no chmod, no copy on the node); before the manifest is written, the archive must hold exactly the listed files with their modes, owners and sizes, and the manifest records that listing and the host key`,
+            runbook: `sudo -n tar --create --numeric-owner --preserve-permissions -f - -C / ${operands}`,
+            effect: "changes",
+        },
+        {
+            name: "verifyStored",
+            purpose: "read the stored bytes back and check them against the manifest",
+            effect: "reads",
+        },
+        steps/* applyRetentionDeclaration */.jP,
+    ]);
+}
+async function runAdminPkiBackup(options) {
+    const { logger } = options;
+    const paths = validatePaths(options.paths ?? pki/* DEFAULT_PKI_PATHS */.cI);
+    if (options.recipients.length === 0) {
+        throw new Error("no encryption recipient was given: the PKI archive holds the admin cluster's private keys, so it is always encrypted; give one or more age recipients (age1..., from age-keygen).");
+    }
+    const plan = pkiBackupPlan(paths, options.store.description);
+    if (options.dryRun)
+        plan.print(logger);
+    const started = Date.now();
+    const run = await procedures_plan/* PlanRun */.zq.start(plan, { logger, dryRun: options.dryRun });
+    const result = {
+        cluster: "admin",
+        kind: "admin-pki",
+        outcome: "failed",
+        durationMs: 0,
+        steps: run.log,
+    };
+    let session;
+    const closeOnCancel = () => void session?.close().catch(() => undefined);
+    options.signal?.addEventListener("abort", closeOnCancel, { once: true });
+    try {
+        options.signal?.throwIfAborted();
+        session = await connectToNode(options, run, result);
+        options.signal?.throwIfAborted();
+        const connected = session;
+        const listing = await run.run("listNodeFiles", () => (0,ssh/* listNodeFiles */.Al)(connected, { paths }), (entries) => describeListing(entries));
+        result.fileCount = listing.length;
+        result.filesBytes = totalBytes(listing);
+        if (options.dryRun) {
+            result.outcome = "planned";
+            logger.info(`Dry run: would archive ${describeListing(listing)} from ${connected.target} to ${options.store.description}; nothing was stored.`);
+            return result;
+        }
+        const stored = await run.run("streamAndStore", () => streamAndStore(options, connected, paths, listing, result.node), (backup) => `tar of ${paths.join(", ")} from ${connected.target} to ${backup.location.uri}`);
+        await (0,steps/* verifyAndRetain */.q_)(run, options.store, stored, options.retention, logger, result);
+    }
+    catch (error) {
+        result.outcome = "failed";
+        // The caller reports it, once: the action as its one error, the CLI with the result.
+        result.error = (0,errors/* errorMessage */.gJ)(error);
+        if (error instanceof ssh/* UnpinnedHostKeyError */.zB)
+            result.unpinnedHostKey = error.pin;
+    }
+    finally {
+        options.signal?.removeEventListener("abort", closeOnCancel);
+        await session?.close().catch(() => undefined);
+        run.finish();
+        result.durationMs = Date.now() - started;
+    }
+    options.signal?.throwIfAborted();
+    return result;
+}
+function validatePaths(paths) {
+    // A ConfigurationError naming the paths setting; each front door shows it under its name.
+    return (0,ssh/* validateNodePaths */.zv)(paths);
+}
+/** Finds the node and the key (unless given), then connects with the host keys checked. */
+async function connectToNode(options, run, result) {
+    const { logger } = options;
+    const needsCluster = !options.host || !options.privateKey;
+    if (needsCluster && !options.config) {
+        throw new Error("the admin cluster's kubeconfig is needed to find the control-plane node and its SSH key; give it, or give both the node's address and the SSH private key.");
+    }
+    let host = options.host;
+    if (host)
+        run.skip("findControlPlaneNode", `the node's address ${host} is given`);
+    else {
+        const node = await run.run("findControlPlaneNode", () => findControlPlaneNode(options.config), (found) => `${found.name} at ${found.address} (${found.addressType})`);
+        host = node.address;
+        result.node = node.name;
+    }
+    let privateKey = options.privateKey;
+    if (privateKey)
+        run.skip("readSshKey", "the SSH private key is given");
+    else {
+        privateKey = await run.run("readSshKey", async () => {
+            const key = await readSshKeyFromSecret(options.config);
+            reportKeySecrets(key, options.onSecret);
+            return key;
+        }, (key) => `key ${describeKey(key)}`);
+    }
+    const nodeKey = privateKey;
+    const nodeHost = host;
+    const session = await run.run("connect", () => (0,ssh/* connectSsh */.LZ)({
+        host: nodeHost,
+        port: options.port ?? 22,
+        user: options.user ?? pki/* DEFAULT_SSH_USER */.$,
+        privateKey: nodeKey,
+        ...(options.jumpHost
+            ? {
+                jumpHost: {
+                    ...options.jumpHost,
+                    privateKey: options.jumpHost.privateKey ?? nodeKey,
+                },
+            }
+            : {}),
+        hostKeys: options.hostKeys,
+        acceptUnknownHostKey: options.acceptUnknownHostKey,
+        ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    }, logger), (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`);
+    result.target = session.target;
+    result.hostKeyFingerprint = session.hostKeyFingerprint;
+    return session;
+}
+/** The key's type and public fingerprint: all of it that may be shown. */
+function describeKey(key) {
+    try {
+        const parsed = (0,ssh/* loadPrivateKey */.PM)(key, "the SSH private key from the cluster");
+        return `${parsed.type} ${parsed.publicFingerprint}`;
+    }
+    catch (error) {
+        if (error instanceof ssh/* SshError */.DZ) {
+            throw new Error(`secret ${SSH_KEY_SECRET.namespace}/${SSH_KEY_SECRET.name} field ${SSH_KEY_SECRET.field}: ${error.message}`, { cause: error });
+        }
+        throw error;
+    }
+}
+/** Every form of the key a log line could carry: the whole text, its base64, each body line. */
+function keySecretForms(key) {
+    const text = Buffer.isBuffer(key) ? key.toString("utf8") : key;
+    const forms = new Set([text.trim(), Buffer.from(text).toString("base64")]);
+    for (const line of text.split(/\r?\n/)) {
+        const trimmed = line.trim();
+        if (trimmed.length >= 8 && !trimmed.startsWith("-----"))
+            forms.add(trimmed);
+    }
+    return [...forms].filter((form) => form !== "");
+}
+function reportKeySecrets(key, onSecret) {
+    if (!onSecret)
+        return;
+    for (const form of keySecretForms(key))
+        onSecret(form);
+}
+function totalBytes(listing) {
+    return listing.reduce((sum, entry) => sum + (entry.type === "file" ? entry.size : 0), 0);
+}
+function describeListing(listing) {
+    const files = listing.filter((entry) => entry.type === "file").length;
+    return `${listing.length} entries (${files} files, ${(0,format/* formatBytes */.z)(totalBytes(listing))})`;
+}
+/**
+ * Streams the tar over the SSH session into the storage pipeline and, beside it, through a
+ * tar reader that hashes each file. Before the manifest is written the archive must list
+ * exactly what `find` saw; otherwise the stored payload is removed and nothing is listed.
+ */
+async function streamAndStore(options, session, paths, listing, nodeName) {
+    const remote = await (0,ssh/* streamPkiArchive */.Zx)(session, { paths });
+    const source = new external_node_stream_.PassThrough({ highWaterMark: 1024 * 1024 });
+    const inspected = new external_node_stream_.PassThrough({ highWaterMark: 1024 * 1024 });
+    const entries = (0,ssh/* readArchiveEntries */.zq)(inspected);
+    entries.catch(() => undefined);
+    // One pipeline, so every failure settles everything once: a dropped link or a failed tar
+    // fails the tee and with it the store's source and the reader; a store that gives up
+    // fails the tee back, which stops tar on the node. The store reports the first error.
+    const forwarding = (0,promises_.pipeline)(remote.archive, (0,tee/* teeInto */.Zj)(source, inspected));
+    forwarding.catch(() => undefined);
+    try {
+        return await (0,pipeline/* storeBackup */.A1)(options.store, {
+            cluster: "admin",
+            kind: "admin-pki",
+            source,
+            compression: options.compression,
+            recipients: options.recipients,
+            ...(options.run ? { run: options.run } : {}),
+            allowUnencrypted: false,
+            sourceInfo: { ...(nodeName ? { node: nodeName } : {}) },
+            logger: options.logger,
+            beforeManifest: async () => {
+                await forwarding;
+                await remote.completed;
+                const archived = await entries;
+                const differences = (0,ssh/* compareArchiveWithListing */.kq)(archived, listing);
+                if (differences.length > 0) {
+                    const shown = differences.slice(0, 10).join("; ");
+                    const more = differences.length > 10 ? ` and ${differences.length - 10} more` : "";
+                    throw new Error(`the archive does not match the node's listing of ${paths.join(", ")}: ${shown}${more}. Files may have changed during the backup; run it again.`);
+                }
+                return { pki: pkiRecord(session, options, paths, archived) };
+            },
+        });
+    }
+    finally {
+        // A store that gave up before it read anything still stops tar on the node, and
+        // nothing of the transfer is left running when this returns.
+        source.destroy();
+        await forwarding.catch(() => undefined);
+    }
+}
+function pkiRecord(session, options, paths, archived) {
+    const node = {
+        host: session.host,
+        port: options.port ?? 22,
+        user: session.user,
+        hostKeyFingerprint: session.hostKeyFingerprint,
+    };
+    const jump = options.jumpHost;
+    const files = archived.map(manifest/* pkiFileRecord */.Ou);
+    return {
+        node,
+        ...(jump && session.jumpHostKeyFingerprint
+            ? {
+                jumpHost: {
+                    host: jump.host,
+                    port: jump.port,
+                    user: jump.user,
+                    hostKeyFingerprint: session.jumpHostKeyFingerprint,
+                },
+            }
+            : {}),
+        paths,
+        fileCount: files.length,
+        files,
+    };
+}
+
+
+/***/ }),
+
+/***/ 9273:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  runAdminRestore: () => (/* binding */ runAdminRestore)
+});
+
+// UNUSED EXPORTS: ADMIN_CONF, ADMIN_PRE_RESTORE_KEEP, adminRestorePlan, finishInterruptedAdminRestore
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(3024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __webpack_require__(7075);
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __webpack_require__(8500);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __webpack_require__(8815);
+// EXTERNAL MODULE: ./.build/compile/src/core/errors.js
+var errors = __webpack_require__(1222);
+// EXTERNAL MODULE: ./.build/compile/src/core/etcd/etcdctl.js
+var etcdctl = __webpack_require__(6299);
+// EXTERNAL MODULE: ./.build/compile/src/core/etcd/profiles.js
+var profiles = __webpack_require__(1848);
+// EXTERNAL MODULE: ./.build/compile/src/core/etcd/restore-scripts.js
+var restore_scripts = __webpack_require__(4383);
+;// CONCATENATED MODULE: ./.build/compile/src/core/etcd/static-pod-scripts.js
+/**
+ * The shell a restore runs on a control-plane node over SSH (`sudo -n sh -c SCRIPT sh ARGS`),
+ * beside the member-level scripts it shares with the user-cluster restore (restore-scripts.ts:
+ * room, swap, undo, prune). Values are positional arguments, never spliced in; each script
+ * checks the state before it acts, so a rerun after a dropped connection changes nothing
+ * that is already done.
+ *
+ * Layout, besides restore-scripts.ts's in the data dir:
+ *   /etc/kubernetes/manifests-stopped-<stamp>/   etcd.yaml and kube-apiserver.yaml while stopped
+ *   <dataDir>/admin-restore.journal              the restore's journal (root-only)
+ */
+
+/** Exit codes beyond RESTORE_EXIT's. */
+const NODE_EXIT = {
+    /** The snapshot received on the node does not have the backup's sha256. */
+    checksum: 26,
+    /** A manifest that must be there is neither in the manifests folder nor set aside. */
+    manifestMissing: 27,
+};
+/**
+ * Receives the snapshot on stdin into <dataDir>/restore-<stamp>.db (root-only, on the data's
+ * own volume), under a partial name until its sha256 is the backup's. Arguments: dataDir,
+ * stamp, sha256. Prints the sha256.
+ */
+const STAGE_SCRIPT = `data=$1 stamp=$2 sum=$3
+file="$data/restore-$stamp.db"
+[ -d "$data" ] || { echo "$data is not a folder" >&2; exit 1; }
+umask 077
+cat > "$file.part" || { rm -f "$file.part"; exit 1; }
+actual=$(sha256sum "$file.part" | cut -d ' ' -f 1)
+if [ "$actual" != "$sum" ]; then rm -f "$file.part"; echo "received sha256 $actual" >&2; exit ${NODE_EXIT.checksum}; fi
+mv "$file.part" "$file"
+sync
+echo "$actual"`;
+/**
+ * Runbook 5: stops static pods by moving their manifests out of the manifests folder into a
+ * dated folder beside it (never inside it: the kubelet reads every file there). Arguments:
+ * manifestsDir, asideDir, manifest file names. Prints one line per file.
+ */
+const STOP_SCRIPT = `manifests=$1 aside=$2; shift 2
+mkdir -p "$aside" && chmod 700 "$aside"
+for file in "$@"; do
+  if [ -f "$manifests/$file" ] && [ -f "$aside/$file" ]; then
+    echo "$file is both in $manifests and in $aside; look before going on" >&2; exit ${restore_scripts/* RESTORE_EXIT */.KB.inconsistent}
+  elif [ -f "$manifests/$file" ]; then mv "$manifests/$file" "$aside/$file" && echo "moved $file"
+  elif [ -f "$aside/$file" ]; then echo "already moved $file"
+  else echo "$manifests/$file is missing" >&2; exit ${NODE_EXIT.manifestMissing}
+  fi
+done
+sync`;
+/**
+ * Moves the manifests back from the dated folder (the kubelet starts the pods again), then
+ * removes that folder once empty. Arguments: manifestsDir, asideDir, file names.
+ */
+const START_SCRIPT = `manifests=$1 aside=$2; shift 2
+for file in "$@"; do
+  if [ -f "$aside/$file" ] && [ -f "$manifests/$file" ]; then
+    echo "$file is both in $manifests and in $aside; look before going on" >&2; exit ${restore_scripts/* RESTORE_EXIT */.KB.inconsistent}
+  elif [ -f "$aside/$file" ]; then mv "$aside/$file" "$manifests/$file" && echo "moved back $file"
+  elif [ -f "$manifests/$file" ]; then echo "already back $file"
+  else echo "$file is neither in $manifests nor in $aside" >&2; exit ${NODE_EXIT.manifestMissing}
+  fi
+done
+[ -d "$aside" ] && rmdir "$aside" 2>/dev/null
+sync`;
+/**
+ * Whether etcd (and whatever else listens on the given ports) is really gone: no process
+ * holds member/snap/db (bbolt keeps an exclusive flock on it while etcd runs) and nothing
+ * listens on the ports. Arguments: dataDir, ports. Prints `stopped`, or what still runs.
+ */
+const STOPPED_SCRIPT = `data=$1; shift
+busy=""
+command -v flock >/dev/null 2>&1 || exit ${restore_scripts/* RESTORE_EXIT */.KB.noFlock}
+if [ -f "$data/member/snap/db" ] && ! flock -n -x "$data/member/snap/db" true; then busy="a process holds $data/member/snap/db;"; fi
+if command -v ss >/dev/null 2>&1; then
+  for port in "$@"; do
+    if ss -Hltn "sport = :$port" | grep -q .; then busy="$busy port $port is listening;"; fi
+  done
+fi
+echo "\${busy:-stopped}"`;
+/**
+ * Writes a static pod manifest from stdin into the manifests folder: under a hidden name
+ * first (the kubelet ignores those), then renamed, so the kubelet never reads half a file.
+ * Arguments: manifestsDir, file name.
+ */
+const WRITE_MANIFEST_SCRIPT = `manifests=$1 file=$2
+umask 077
+cat > "$manifests/.$file.part" || exit 1
+mv "$manifests/.$file.part" "$manifests/$file"
+sync`;
+/**
+ * Before the one-shot restore pod starts: prints `running` when an interrupted run's pod
+ * manifest is still in place (its restore goes on: wait for it, never pull its folder from
+ * under it), `already restored` when the snapshot was consumed and the restored data is
+ * complete, else removes a leftover restored folder (restore refuses a non-empty one) and
+ * prints `ready`. Arguments: dataDir, stamp, manifestsDir, the pod's manifest file name.
+ */
+const PREPARE_RESTORE_SCRIPT = `data=$1 stamp=$2 manifests=$3 file=$4
+restored="$data/restore-$stamp" snapshot="$data/restore-$stamp.db"
+if [ -f "$manifests/$file" ]; then echo running; exit 0; fi
+if [ ! -f "$snapshot" ] && [ -f "$restored/member/snap/db" ]; then echo "already restored"; exit 0; fi
+[ -f "$snapshot" ] || { echo "$snapshot is missing" >&2; exit ${restore_scripts/* RESTORE_EXIT */.KB.restoredMissing}; }
+rm -rf "$restored"
+echo ready`;
+/**
+ * How far the one-shot restore got: `missing`, `incomplete`, `busy` (a process still holds
+ * its files), or `complete <checksum of the names and sizes>`; the caller waits for the same
+ * complete line twice. Arguments: dataDir, stamp.
+ */
+const RESTORED_STATE_SCRIPT = `data=$1 stamp=$2
+member="$data/restore-$stamp/member"
+[ -f "$member/snap/db" ] || { echo missing; exit 0; }
+if ! ls "$member"/wal/*.wal >/dev/null 2>&1 || ! ls "$member"/snap/*.snap >/dev/null 2>&1; then echo incomplete; exit 0; fi
+flock -n -x "$member/snap/db" true || { echo busy; exit 0; }
+if command -v fuser >/dev/null 2>&1 && fuser -s "$member"/snap/db "$member"/wal/*.wal 2>/dev/null; then echo busy; exit 0; fi
+echo "complete $(find "$member" -type f -exec stat -c '%n %s' {} + | sort | cksum | cut -d ' ' -f 1)"`;
+/**
+ * After the one-shot pod: its manifest goes (the kubelet removes the pod), the restored
+ * member gets etcd's mode, and the snapshot goes (plaintext has no business on the volume
+ * longer than needed). Arguments: manifestsDir, manifest file, dataDir, stamp. Prints the
+ * restored data's size in KiB.
+ */
+const FINISH_RESTORE_SCRIPT = `manifests=$1 file=$2 data=$3 stamp=$4
+rm -f "$manifests/$file"
+restored="$data/restore-$stamp"
+[ -f "$restored/member/snap/db" ] || exit ${restore_scripts/* RESTORE_EXIT */.KB.restoredMissing}
+chmod 700 "$restored/member"
+rm -f "$data/restore-$stamp.db"
+sync
+du -sk "$restored/member" | cut -f 1`;
+/**
+ * The node's side of a PKI restore: every entry under the paths as
+ * `type<TAB>mode<TAB>uid<TAB>gid<TAB>size<TAB>path`, each file's `sha256  path`, and
+ * `missing<TAB>path` for a path that is not there (a node whose PKI is lost). Arguments: paths.
+ */
+const PKI_STATE_SCRIPT = `for path in "$@"; do
+  if [ ! -e "$path" ]; then printf 'missing\\t%s\\n' "$path"; continue; fi
+  find "$path" -printf '%y\\t%m\\t%U\\t%G\\t%s\\t%p\\n'
+  find "$path" -type f -exec sha256sum {} +
+done`;
+/**
+ * Puts PKI files back from the backup's tar on stdin, with their owners and modes. The tar
+ * is unpacked into a root-only staging folder first; then either each whole path is moved
+ * aside to `<path>.pre-restore-<stamp>` and the staged one put in its place (`always`), or
+ * only the listed files are (`files`: each displaced file goes to the same place under
+ * `<top path>.pre-restore-<stamp>/`). Nothing is deleted. Arguments: stamp, mode
+ * (`always` | `files`), staging folder, then the top paths, `--`, and the files.
+ */
+const PKI_RESTORE_SCRIPT = `stamp=$1 mode=$2 staging=$3; shift 3
+tops=""
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do tops="$tops $1"; shift; done
+[ "$#" -gt 0 ] && shift
+set -e
+rm -rf "$staging"; mkdir -p "$staging"; chmod 700 "$staging"
+tar -x -f - --numeric-owner --same-owner --same-permissions -C "$staging"
+if [ "$mode" = always ]; then
+  for top in $tops; do
+    [ -e "$staging$top" ] || continue
+    if [ -e "$top" ] && [ ! -e "$top.pre-restore-$stamp" ]; then mv "$top" "$top.pre-restore-$stamp"; fi
+    rm -rf "$top"
+    mkdir -p "$(dirname "$top")"
+    mv "$staging$top" "$top"
+    echo "restored $top"
+  done
+else
+  for file in "$@"; do
+    top=""
+    for candidate in $tops; do case "$file" in "$candidate"/*) top=$candidate ;; esac; done
+    [ -n "$top" ] || { echo "$file is under none of$tops" >&2; exit 1; }
+    kept="$top.pre-restore-$stamp\${file#"$top"}"
+    # A rerun finds the node's own file kept already: never overwrite that copy.
+    if [ -e "$file" ] && [ ! -e "$kept" ]; then
+      mkdir -p "$(dirname "$kept")"
+      mv "$file" "$kept"
+    fi
+    mkdir -p "$(dirname "$file")"
+    mv "$staging$file" "$file"
+    echo "restored $file"
+  done
+fi
+rm -rf "$staging"
+sync`;
+
+// EXTERNAL MODULE: ./.build/compile/src/core/etcd/member-config.js
+var member_config = __webpack_require__(5743);
+;// CONCATENATED MODULE: ./.build/compile/src/core/etcd/static-pod.js
+/**
+ * The etcd static pod of a control-plane node (`/etc/kubernetes/manifests/etcd.yaml`), as a
+ * restore over SSH needs it: the image (so the restore runs the member's own etcd version),
+ * the member's flags (member-config.ts), and where its data dir is on the node itself. The
+ * data dir is read from the manifest and mapped through the pod's volumes: on newer releases
+ * it is `/opt/data/var/lib/etcd` on the node, mounted at `/var/lib/etcd` in the pod.
+ *
+ * Also the one-shot static pod that restores a snapshot with that image: the runbook's
+ * `docker run etcd-util`, for nodes that run containerd and have no docker.
+ */
+
+
+
+
+const MANIFESTS_DIR = "/etc/kubernetes/manifests";
+const ETCD_MANIFEST = "etcd.yaml";
+const API_SERVER_MANIFEST = "kube-apiserver.yaml";
+const RESTORE_MANIFEST = "etcd-restore.yaml";
+/** The one-shot pod's name in its manifest (its mirror is `etcd-restore-<node>`). */
+const RESTORE_POD = "etcd-restore";
+/** Reads etcd.yaml; one sentence naming the file and what was expected when it is not usable. */
+function readEtcdStaticPod(text, nodeName, where) {
+    let manifest;
+    try {
+        manifest = (0,dist/* parse */.qg)(text);
+    }
+    catch (error) {
+        throw new Error(`${where} is not YAML (${error.message.split("\n")[0]}); expected kubeadm's etcd static pod manifest.`, { cause: error });
+    }
+    const containers = manifest?.spec?.containers ?? [];
+    const container = containers.find((item) => item.name === "etcd") ?? containers[0];
+    if (!container?.image) {
+        throw new Error(`${where} has no container with an image; expected kubeadm's etcd static pod.`);
+    }
+    const config = (0,member_config/* memberConfigFromContainer */.qg)(container, { name: `${manifest.metadata?.name ?? "etcd"}-${nodeName}`, namespace: "kube-system" }, where);
+    const mount = dataMount(container, manifest.spec?.volumes ?? [], config.dataDir, where);
+    const relative = external_node_path_.posix.relative(mount.mountPath, config.dataDir);
+    return {
+        image: container.image,
+        config,
+        containerDataDir: config.dataDir,
+        hostDataDir: relative ? external_node_path_.posix.join(mount.hostPath, relative) : mount.hostPath,
+        dataMountPath: mount.mountPath,
+        dataHostPath: mount.hostPath,
+        ports: listenPorts(container),
+    };
+}
+/** The hostPath volume whose mount holds the data dir (the deepest one, as the kubelet mounts). */
+function dataMount(container, volumes, dataDir, where) {
+    if (!external_node_path_.posix.isAbsolute(dataDir)) {
+        throw new Error(`${where}: etcd's --data-dir is ${dataDir}, not an absolute path; expected e.g. --data-dir=/var/lib/etcd.`);
+    }
+    const candidates = (container.volumeMounts ?? [])
+        .filter((mount) => {
+        const relative = external_node_path_.posix.relative(mount.mountPath, dataDir);
+        return !relative.startsWith("..") && !external_node_path_.posix.isAbsolute(relative);
+    })
+        .sort((a, b) => b.mountPath.length - a.mountPath.length);
+    for (const mount of candidates) {
+        const volume = volumes.find((item) => item.name === mount.name);
+        if (volume?.hostPath?.path)
+            return { mountPath: mount.mountPath, hostPath: volume.hostPath.path };
+    }
+    throw new Error(`${where}: no hostPath volume is mounted over etcd's data dir ${dataDir}; expected a volume such as etcd-data (hostPath /var/lib/etcd or /opt/data/var/lib/etcd) mounted there.`);
+}
+function listenPorts(container) {
+    const argv = [...(container.command ?? []), ...(container.args ?? [])];
+    const ports = new Set();
+    for (const word of argv) {
+        const match = /^--listen-(?:client|peer)-urls=(.*)$/.exec(word);
+        if (!match)
+            continue;
+        for (const url of match[1].split(",")) {
+            const port = /:(\d+)\/?$/.exec(url.trim())?.[1];
+            if (port)
+                ports.add(Number(port));
+        }
+    }
+    return ports.size ? [...ports].sort((a, b) => a - b) : [2379, 2380];
+}
+/**
+ * The one-shot static pod (`restartPolicy: Never`) that restores the snapshot with the
+ * member's own image, flags and data volume: `etcdctl`/`etcdutl snapshot restore` as its
+ * command, no shell (newer etcd images have none), into a new folder inside the data dir.
+ */
+function restorePodManifest(options) {
+    const { member } = options;
+    const inContainer = (name) => external_node_path_.posix.join(member.containerDataDir, name);
+    const command = (0,etcdctl/* snapshotRestore */.$H)(options.tool, inContainer(options.snapshotName), {
+        member: member.config,
+        dataDir: inContainer(options.restoredName),
+        ...(options.bumpRevision ? { bumpRevision: options.bumpRevision } : {}),
+    });
+    return {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+            name: RESTORE_POD,
+            namespace: "kube-system",
+            labels: { component: RESTORE_POD, tier: "control-plane" },
+        },
+        spec: {
+            restartPolicy: "Never",
+            hostNetwork: true,
+            priorityClassName: "system-node-critical",
+            containers: [
+                {
+                    name: RESTORE_POD,
+                    image: member.image,
+                    command,
+                    env: [{ name: "ETCDCTL_API", value: "3" }],
+                    volumeMounts: [{ name: "etcd-data", mountPath: member.dataMountPath }],
+                },
+            ],
+            volumes: [{ name: "etcd-data", hostPath: { path: member.dataHostPath, type: "Directory" } }],
+        },
+    };
+}
+/** `3.4.13` from `gcr.io/.../etcd:v3.4.13-0-gke.0`; undefined when the tag says no version. */
+function etcdVersionOf(image) {
+    return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
+}
+/** etcdutl from 3.5 on (etcdctl's restore is deprecated there, gone in 3.6); etcdctl before. */
+function restoreToolFor(version) {
+    if (!version)
+        return "etcdctl";
+    const [major = 0, minor = 0] = version.split(".").map(Number);
+    return major > 3 || (major === 3 && minor >= 5) ? "etcdutl" : "etcdctl";
+}
+/** `--bump-revision` arrived in etcd 3.4.26 and 3.5.10. */
+function versionOffersBump(version) {
+    if (!version)
+        return false;
+    const [major = 0, minor = 0, patch = 0] = version.split(".").map(Number);
+    if (major > 3 || (major === 3 && minor >= 6))
+        return true;
+    if (major === 3 && minor === 5)
+        return patch >= 10;
+    return major === 3 && minor === 4 && patch >= 26;
+}
+
+// EXTERNAL MODULE: ./.build/compile/src/core/format.js
+var format = __webpack_require__(4714);
+// EXTERNAL MODULE: ./.build/compile/src/core/kube/exec.js
+var kube_exec = __webpack_require__(7770);
+// EXTERNAL MODULE: ./.build/compile/src/core/kube/kubeconfig.js
+var kubeconfig = __webpack_require__(7300);
+// EXTERNAL MODULE: ./.build/compile/src/core/snapshot/index.js + 10 modules
+var snapshot = __webpack_require__(1205);
+// EXTERNAL MODULE: ./.build/compile/src/core/ssh/sudo.js
+var sudo = __webpack_require__(251);
+;// CONCATENATED MODULE: ./.build/compile/src/core/ssh/node-journal.js
+/**
+ * The journal of a restore that works over SSH, kept on the node itself (root-only, on the
+ * same volume as the data it describes), so that a rerun from another runner, after the
+ * first one died or its link dropped, finds what was done. One JSON entry a line, as
+ * FileJournal; each append is `sync`ed on the node before it resolves.
+ */
+
+
+
+const READ_SCRIPT = `[ -f "$1" ] || exit 0; cat "$1"`;
+const APPEND_SCRIPT = `umask 077; cat >> "$1" && sync "$1" 2>/dev/null || sync`;
+class NodeJournal {
+    session;
+    path;
+    description;
+    constructor(session, path) {
+        this.session = session;
+        this.path = path;
+        this.description = `file ${path} on ${session.host}`;
+    }
+    async read() {
+        const { stdout } = await this.session.run((0,sudo/* sudoCommand */.p0)(["sh", "-c", READ_SCRIPT, "sh", this.path]), {
+            describe: `reading the journal ${this.path}`,
+            interpretFailure: (outcome) => (0,sudo/* sudoRefusal */.SE)(outcome, this.sudoWhere()),
+        });
+        // The part after the last newline is empty, or a torn line that was never acknowledged.
+        const lines = stdout.toString("utf8").split("\n").slice(0, -1);
+        return lines
+            .filter((line) => line.trim())
+            .map((line, index) => {
+            try {
+                const entry = JSON.parse(line);
+                if (typeof entry.step !== "string" || typeof entry.event !== "string")
+                    throw new Error("no step or event");
+                return entry;
+            }
+            catch (error) {
+                throw new Error(`the journal ${this.description} is damaged at line ${index + 1} (${(0,errors/* errorMessage */.gJ)(error)}); it is not continued blindly: read it, and remove it only if its work is known to be finished.`, { cause: error });
+            }
+        });
+    }
+    async append(entry) {
+        const line = new external_node_stream_.PassThrough();
+        line.end(`${JSON.stringify(entry)}\n`);
+        await this.session.run((0,sudo/* sudoCommand */.p0)(["sh", "-c", APPEND_SCRIPT, "sh", this.path]), {
+            describe: `writing the journal ${this.path}`,
+            stdin: line,
+            describeStdin: "the journal entry",
+            interpretFailure: (outcome) => (0,sudo/* sudoRefusal */.SE)(outcome, this.sudoWhere()),
+        });
+    }
+    sudoWhere() {
+        return { host: this.session.host, user: this.session.user, programs: ["sh"] };
+    }
+}
+
+// EXTERNAL MODULE: ./.build/compile/src/core/ssh/index.js + 5 modules
+var ssh = __webpack_require__(3472);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
+var pipeline = __webpack_require__(6473);
+// EXTERNAL MODULE: ./.build/compile/src/procedures/plan.js
+var procedures_plan = __webpack_require__(9513);
+// EXTERNAL MODULE: ./.build/compile/src/procedures/admin-pki-backup.js + 1 modules
+var admin_pki_backup = __webpack_require__(245);
+;// CONCATENATED MODULE: ./.build/compile/src/procedures/admin-restore.js
+/**
+ * Runbook section 5, restoring the admin cluster, over SSH alone: when the admin cluster is
+ * broken its API does not answer, so everything happens on the control-plane node through
+ * one SSH session (host keys pinned, jump host, `sudo -n`), with the backups `etcd-backup`
+ * (kind admin-etcd) and `admin-pki-backup` made.
+ *
+ * Made safe: both backups are fetched, decrypted and verified, the node is read (the etcd
+ * manifest's image, flags and data dir, room) and the confirmation checked before anything
+ * changes; the snapshot is streamed to the node and its sha256 checked there; etcd and the
+ * API server are stopped by moving their manifests into a dated folder beside the manifests
+ * folder and proven gone; the snapshot is restored by a one-shot static pod with the
+ * member's own image and flags; the live data is moved aside (never deleted) and the
+ * restored data swapped in; the manifests go back, and the result is proven through the
+ * etcd container (revision, key count) with the node's own admin.conf. Each change is
+ * journaled on the node, so a rerun continues.
+ *
+ * Written for one or more control-plane nodes: the node-level work is per node
+ * (`AdminNode`), and the steps run over the list of nodes the caller connects to.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** How many pre-restore folders the data dir keeps; older ones go once the restore is proven. */
+const ADMIN_PRE_RESTORE_KEEP = 2;
+const ADMIN_CONF = "/etc/kubernetes/admin.conf";
+const JOURNAL_FILE = "admin-restore.journal";
+/** Where Anthos keeps the secrets-encryption keys (admin-pki-backup can back them up too). */
+const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
+/** Every step of the admin restore, declared once: `dry-run` prints it, a run executes it. */
+function adminRestoreSteps() {
+    const sudo = "sudo -n";
+    return [
+        {
+            name: "readEtcdBackup",
+            purpose: "fetch and decrypt the admin-etcd backup into a private runner folder; its sha256, then the snapshot reader's verify, revision and key count",
+            runbook: "etcdctl snapshot status snapshot.db",
+            effect: "reads",
+        },
+        {
+            name: "readPkiBackup",
+            purpose: "fetch and decrypt the admin-pki backup into memory; every file's type, mode, owner and sha256 must match its manifest's listing",
+            effect: "reads",
+            onlyWhen: "when restore-pki is auto or always",
+        },
+        {
+            name: "connect",
+            purpose: "SSH to the node (through the jump host when given); every host key must be pinned",
+            runbook: "ssh -o StrictHostKeyChecking=yes ubuntu@NODE",
+            effect: "reads",
+        },
+        {
+            name: "checkSudo",
+            purpose: "sudo works without a password (there is no terminal to type one)",
+            runbook: `${sudo} true`,
+            effect: "reads",
+        },
+        {
+            name: "readNode",
+            purpose: "the node's name (checked against confirm), etcd.yaml's image, --name, --initial-cluster, token, peer URLs and data dir (mapped to the node through its volumes), kube-apiserver.yaml present",
+            runbook: `hostname; ${sudo} cat ${MANIFESTS_DIR}/${ETCD_MANIFEST}`,
+            effect: "reads",
+        },
+        {
+            name: "checkRoom",
+            purpose: "room in the data dir's volume for the snapshot, the restored data and the data kept aside",
+            runbook: `${sudo} df -Pk DATA_DIR; ${sudo} du -sk DATA_DIR/member`,
+            effect: "reads",
+        },
+        {
+            name: "checkPki",
+            purpose: "the PKI backup belongs to this node (a CA certificate's sha256 matches the node's, or the node's name), and which of its files differ from the node's (sha256, mode, owner)",
+            runbook: `${sudo} find /etc/kubernetes/pki -type f -exec sha256sum {} +`,
+            effect: "reads",
+            onlyWhen: "when restore-pki is auto or always",
+        },
+        {
+            name: "stageSnapshot",
+            purpose: "stream the snapshot through the SSH channel into DATA_DIR/restore-<stamp>.db (root-only) and check its sha256 there",
+            runbook: `scp snapshot.db NODE: && ${sudo} mv snapshot.db DATA_DIR/`,
+            effect: "changes",
+        },
+        {
+            name: "stopControlPlane",
+            purpose: `stop etcd and kube-apiserver by moving their manifests into /etc/kubernetes/manifests-stopped-<stamp>, then wait until no process holds member/snap/db and their ports are closed`,
+            runbook: `${sudo} mv ${MANIFESTS_DIR}/{${ETCD_MANIFEST},${API_SERVER_MANIFEST}} /etc/kubernetes/manifests-stopped-<stamp>/`,
+            effect: "changes",
+        },
+        {
+            name: "restorePki",
+            purpose: "unpack the PKI backup with its owners and modes; always: each PKI folder moves aside to <folder>.pre-restore-<stamp> and the backup's takes its place; auto: only the differing files, each displaced one kept there; then every restored file's sha256, mode and owner checked against the backup's listing",
+            runbook: `${sudo} mv /etc/kubernetes/pki /etc/kubernetes/pki.pre-restore-<stamp>; ${sudo} tar -x -p --same-owner -f pki.tar -C /`,
+            effect: "point of no return",
+            onlyWhen: "when restore-pki is always, or auto and some file differs",
+        },
+        {
+            name: "restoreSnapshot",
+            purpose: `a one-shot static pod (${RESTORE_MANIFEST}, restartPolicy Never) with etcd.yaml's image runs snapshot restore with the member's own flags into DATA_DIR/restore-<stamp>; its manifest goes once the restored data is complete`,
+            runbook: "docker run etcd-util etcdctl snapshot restore snapshot.db --data-dir=...",
+            effect: "changes",
+        },
+        {
+            name: "swapData",
+            purpose: "prove no process holds member/snap/db, then move the live member folder to DATA_DIR/pre-restore-<stamp>/member and the restored one into its place (owner and mode kept; nothing deleted)",
+            runbook: "mv DATA_DIR/member DATA_DIR/pre-restore-<stamp>/; mv DATA_DIR/restore-<stamp>/member DATA_DIR/",
+            effect: "point of no return",
+        },
+        {
+            name: "startControlPlane",
+            purpose: "move the etcd and kube-apiserver manifests back; the kubelet starts both",
+            runbook: `${sudo} mv /etc/kubernetes/manifests-stopped-<stamp>/* ${MANIFESTS_DIR}/`,
+            effect: "changes",
+        },
+        {
+            name: "fetchKubeconfig",
+            purpose: `${ADMIN_CONF} from the node into a 0600 file on the runner (its credentials masked)`,
+            runbook: `${sudo} cat ${ADMIN_CONF}`,
+            effect: "reads",
+        },
+        {
+            name: "checkRestored",
+            purpose: "the API server answers with the fetched kubeconfig; etcd answers endpoint health through its own container; the snapshot's revision and key count",
+            runbook: "kubectl exec -n kube-system etcd-NODE -- etcdctl endpoint health; etcdctl get '' --prefix --keys-only --count-only",
+            effect: "reads",
+        },
+        {
+            name: "prunePreRestore",
+            purpose: `remove pre-restore folders beyond the newest ${ADMIN_PRE_RESTORE_KEEP} in the data dir, now that the restored cluster is proven`,
+            effect: "changes",
+        },
+    ];
+}
+function adminRestorePlan(node, backupUri) {
+    return new procedures_plan/* Plan */.cw(`restore the admin cluster on ${node} from ${backupUri}`, adminRestoreSteps());
+}
+async function runAdminRestore(options) {
+    const restore = new AdminRestore(options);
+    return restore.run();
+}
+/**
+ * The `post:` step of a restore that did not finish: before its point of no return (the
+ * PKI restore or the swap) it moves the etcd and kube-apiserver manifests back, removes the
+ * one-shot restore pod's manifest and the staged snapshot, and closes the journal, so the
+ * admin cluster runs on its old data again and the next restore starts afresh. After that
+ * point it changes nothing and says to rerun the restore, which continues from the journal.
+ */
+async function finishInterruptedAdminRestore(options) {
+    const restore = new AdminRestore({
+        ...options,
+        store: undefined,
+        etcdBackup: undefined,
+        restorePki: "never",
+        identities: [],
+        revisionBump: "none",
+        dryRun: false,
+        workDir: "",
+    });
+    return restore.putBack(options.owner);
+}
+class AdminRestore {
+    options;
+    logger;
+    result;
+    session;
+    scratch;
+    started = Date.now();
+    constructor(options) {
+        this.options = options;
+        this.logger = options.logger;
+        this.result = {
+            outcome: "failed",
+            // Absent only for the post step, which restores nothing.
+            etcdBackup: options.etcdBackup?.location.uri ?? "",
+            ...(options.pkiBackup ? { pkiBackup: options.pkiBackup.location.uri } : {}),
+            removedPreRestoreFolders: [],
+            durationMs: 0,
+            steps: [],
+        };
+    }
+    async run() {
+        const { options, logger } = this;
+        this.checkInputs();
+        const plan = adminRestorePlan(options.host, options.etcdBackup.location.uri);
+        if (options.dryRun)
+            plan.print(logger);
+        const run = await procedures_plan/* PlanRun */.zq.start(plan, {
+            logger,
+            dryRun: options.dryRun,
+            ...(options.owner ? { owner: options.owner } : {}),
+        });
+        this.result.steps = run.log;
+        const closeOnCancel = () => void this.session?.close().catch(() => undefined);
+        options.signal?.addEventListener("abort", closeOnCancel, { once: true });
+        try {
+            await this.execute(run);
+        }
+        catch (error) {
+            run.fail(error);
+            this.result.outcome = "failed";
+            this.result.error = (0,errors/* errorMessage */.gJ)(error);
+            if (error instanceof ssh/* UnpinnedHostKeyError */.zB)
+                this.result.unpinnedHostKey = error.pin;
+        }
+        finally {
+            options.signal?.removeEventListener("abort", closeOnCancel);
+            await this.session?.close().catch(() => undefined);
+            if (this.scratch)
+                await (0,promises_.rm)(this.scratch, { recursive: true, force: true });
+            run.finish();
+            this.result.durationMs = Date.now() - this.started;
+        }
+        options.signal?.throwIfAborted();
+        return this.result;
+    }
+    /** Input mistakes, each one sentence, before anything is read or changed. */
+    checkInputs() {
+        const { options } = this;
+        const manifest = options.etcdBackup.manifest;
+        if (manifest.kind !== "admin-etcd" || manifest.cluster !== "admin") {
+            throw new errors/* ConfigurationError */.j1("etcd-backup", `${options.etcdBackup.location.uri} is a ${manifest.kind} backup of ${manifest.cluster}; expected an admin-etcd backup of the admin cluster.`);
+        }
+        if (options.restorePki !== "never" && !options.pkiBackup) {
+            throw new errors/* ConfigurationError */.j1("pki-backup", `restore-pki is ${options.restorePki}, which needs the admin-pki backup; give pki-backup (a URI, or latest with destination), or set restore-pki to never.`);
+        }
+        (0,pipeline/* checkIdentities */.xS)(options.etcdBackup, options.identities);
+        const pki = options.restorePki === "never" ? undefined : options.pkiBackup;
+        if (pki) {
+            if (pki.manifest.kind !== "admin-pki" ||
+                pki.manifest.cluster !== "admin" ||
+                !pki.manifest.pki) {
+                throw new errors/* ConfigurationError */.j1("pki-backup", `${pki.location.uri} is a ${pki.manifest.kind} backup of ${pki.manifest.cluster}; expected an admin-pki backup of the admin cluster, made by admin-pki-backup.`);
+            }
+            (0,pipeline/* checkIdentities */.xS)(pki, options.identities);
+        }
+    }
+    // ------------------------------------------------------------------ PKI
+    async readPkiStep(run) {
+        const backup = this.options.restorePki === "never" ? undefined : this.options.pkiBackup;
+        if (!backup) {
+            run.skip("readPkiBackup", "restore-pki is never");
+            return undefined;
+        }
+        return run.run("readPkiBackup", () => this.readPkiBackup(backup), (pki) => `${pki.files.filter((file) => file.type === "file").length} files under ${pki.paths.join(", ")}${pki.sourceNode ? ` from ${pki.sourceNode}` : ""}, each as its manifest lists it`);
+    }
+    /**
+     * Encrypted Secrets are readable only with the keys the API server encrypted them with
+     * (the secrets-encryption keys, /opt/data/gke-k8s-kms-plugin/generatedkeys): say so when the
+     * restore does not put those back.
+     */
+    warnOfEncryptionKeys(snapshot, pki) {
+        if (snapshot.encryptedSecrets === 0)
+            return;
+        const holdsKeys = pki?.paths.some((path) => ENCRYPTION_KEYS_PATH.startsWith(path));
+        if (holdsKeys)
+            return;
+        this.logger.warning(`${snapshot.encryptedSecrets} Secret(s) in the snapshot are encrypted (k8s:enc:), and ${pki ? "the PKI backup does not hold" : "this restore does not put back"} the secrets-encryption keys (${ENCRYPTION_KEYS_PATH}): the API server can read them only if the node still has the keys they were encrypted with.`);
+    }
+    async readPkiBackup(backup) {
+        const { options } = this;
+        const chunks = [];
+        let size = 0;
+        const sink = new external_node_stream_.Writable({
+            write: (chunk, _encoding, done) => {
+                size += chunk.length;
+                if (size > PKI_ARCHIVE_LIMIT) {
+                    done(new Error(`the PKI archive is larger than ${(0,format/* formatBytes */.z)(PKI_ARCHIVE_LIMIT)}; expected a few certificates and keys.`));
+                    return;
+                }
+                chunks.push(chunk);
+                done();
+            },
+        });
+        await (0,pipeline/* readBackup */.fe)(options.pkiStore ?? options.store, backup, sink, {
+            identities: options.identities,
+            logger: this.logger,
+        });
+        const archive = Buffer.concat(chunks);
+        const entries = await (0,ssh/* readArchiveEntries */.zq)(external_node_stream_.Readable.from([archive]));
+        const record = backup.manifest.pki;
+        const differences = compareWithRecord(entries, record.files);
+        if (differences.length) {
+            throw new pipeline/* BackupIntegrityError */.wR(`the PKI archive in ${backup.location.uri} does not match its manifest's listing: ${differences.slice(0, 5).join("; ")}${differences.length > 5 ? ` and ${differences.length - 5} more` : ""}. It was changed after the backup; nothing was changed. Choose another backup.`);
+        }
+        return {
+            archive,
+            paths: record.paths,
+            files: record.files,
+            ...(backup.manifest.source.node ? { sourceNode: backup.manifest.source.node } : {}),
+        };
+    }
+    async checkPkiStep(run, session, node, pki) {
+        if (!pki) {
+            run.skip("checkPki", "restore-pki is never");
+            return undefined;
+        }
+        const comparison = await run.run("checkPki", () => this.checkPki(session, node, pki), (found) => found.differing.length
+            ? `${found.differing.length} file(s) differ from the backup: ${found.differing.join(", ")}`
+            : "every file of the backup is on the node as the backup has it");
+        this.result.pkiDiffering = comparison.differing;
+        if (comparison.extra.length) {
+            this.logger.info(`The node has ${comparison.extra.length} PKI file(s) the backup does not: ${comparison.extra.join(", ")}${this.options.restorePki === "always" ? " (they move aside with their folder)" : " (left alone)"}.`);
+        }
+        return comparison;
+    }
+    async checkPki(session, node, pki) {
+        const onNode = await this.nodePki(session, pki.paths);
+        const caCertificates = pki.files.filter((file) => file.type === "file" && /(^|\/)ca\.crt$/.test(file.path));
+        const sharesCa = caCertificates.some((file) => onNode.get(file.path)?.sha256 === file.sha256);
+        const sameName = pki.sourceNode === node.name;
+        if (!sharesCa && !sameName && !this.options.acceptForeignPki) {
+            throw new errors/* ConfigurationError */.j1("pki-backup", `${this.options.pkiBackup.location.uri} does not look like ${node.name}'s: it was taken on ${pki.sourceNode ?? "an unnamed node"} and none of its CA certificates (${caCertificates.map((file) => file.path).join(", ") || "none"}) is on ${node.name}; give this node's PKI backup, or, if this node's PKI is lost and the backup is its own, set accept-foreign-pki to true.`);
+        }
+        const differing = pki.files
+            .filter((file) => file.type === "file")
+            .filter((file) => {
+            const current = onNode.get(file.path);
+            return (!current ||
+                current.sha256 !== file.sha256 ||
+                current.mode !== parseInt(file.mode, 8) ||
+                current.uid !== file.uid ||
+                current.gid !== file.gid);
+        })
+            .map((file) => file.path);
+        const inBackup = new Set(pki.files.map((file) => file.path));
+        const extra = [...onNode.values()]
+            .filter((entry) => entry.type === "file" && !inBackup.has(entry.path))
+            .map((entry) => entry.path);
+        return { differing, extra };
+    }
+    /** The node's files under the paths, with their sha256; a missing path has none. */
+    async nodePki(session, paths) {
+        const outcome = await this.script(session, PKI_STATE_SCRIPT, paths, "the listing of the node's PKI");
+        return parsePkiState(outcome.stdout);
+    }
+    async restorePkiStep(run, session, pki, plan, stamp) {
+        if (!pki || !plan) {
+            run.skip("restorePki", "restore-pki is never");
+            return;
+        }
+        const always = this.options.restorePki === "always";
+        if (!always && plan.differing.length === 0) {
+            run.skip("restorePki", "restore-pki is auto and the node's PKI equals the backup's");
+            this.result.pkiRestored = [];
+            return;
+        }
+        const restored = await run.run("restorePki", () => this.restorePki(session, pki, always ? undefined : plan.differing, stamp), (files) => `${files.length} file(s) put back and checked: ${files.join(", ")}`);
+        this.result.pkiRestored = restored;
+    }
+    /** Puts back every file (`only` undefined) or only those listed; checks each afterwards. */
+    async restorePki(session, pki, only, stamp) {
+        await this.script(session, PKI_RESTORE_SCRIPT, [
+            stamp,
+            only ? "files" : "always",
+            `/etc/kubernetes/.pki-restore-${stamp}`,
+            ...pki.paths,
+            "--",
+            ...(only ?? []),
+        ], "the PKI restore", {}, { stdin: external_node_stream_.Readable.from([pki.archive]), describeStdin: "the PKI archive" });
+        const onNode = await this.nodePki(session, pki.paths);
+        const wanted = pki.files.filter((file) => file.type === "file" && (!only || only.includes(file.path)));
+        const wrong = wanted.filter((file) => {
+            const current = onNode.get(file.path);
+            return (!current ||
+                current.sha256 !== file.sha256 ||
+                current.mode !== parseInt(file.mode, 8) ||
+                current.uid !== file.uid ||
+                current.gid !== file.gid);
+        });
+        if (wrong.length) {
+            throw new Error(`after the PKI restore, ${wrong.map((file) => file.path).join(", ")} on the node do not match the backup (sha256, mode or owner); the displaced files are in ${pki.paths.map((path) => `${path}.pre-restore-${stamp}`).join(", ")}. Look at the node before going on.`);
+        }
+        return wanted.map((file) => file.path);
+    }
+    async execute(run) {
+        const { options, logger } = this;
+        const snapshot = await run.run("readEtcdBackup", () => this.readEtcdBackup(), (facts) => `${(0,format/* formatBytes */.z)(facts.bytes)}, sha256 ${facts.sha256.slice(0, 12)}…, revision ${facts.revision}${facts.keys !== undefined ? `, ${facts.keys} keys` : ""}`);
+        this.result.snapshotRevision = snapshot.revision;
+        if (snapshot.keys !== undefined)
+            this.result.snapshotKeys = snapshot.keys;
+        const pki = await this.readPkiStep(run);
+        this.warnOfEncryptionKeys(snapshot, pki);
+        options.signal?.throwIfAborted();
+        const session = await run.run("connect", () => this.connect(), (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`);
+        this.result.target = session.target;
+        this.result.hostKeyFingerprint = session.hostKeyFingerprint;
+        await run.run("checkSudo", () => this.checkSudo(session));
+        const node = await run.run("readNode", () => this.readNode(session), (facts) => `${facts.name}: etcd ${facts.member.config.name}, image ${facts.member.image}, data dir ${facts.member.hostDataDir} on the node (${facts.member.containerDataDir} in the pod)${facts.bump ? `, bump ${facts.bump}` : ""}`);
+        this.result.node = node.name;
+        this.result.dataDir = node.member.hostDataDir;
+        if (node.bump)
+            this.result.bump = node.bump;
+        await run.run("checkRoom", () => this.checkRoom(session, node, snapshot), (room) => room);
+        const pkiPlan = await this.checkPkiStep(run, session, node, pki);
+        if (options.dryRun) {
+            this.result.outcome = "planned";
+            logger.info(`Dry run: would restore ${options.etcdBackup.location.uri} (revision ${snapshot.revision}) into ${node.member.hostDataDir} on ${node.name}; nothing was changed.`);
+            return;
+        }
+        this.checkConfirm(node);
+        const journal = new NodeJournal(session, external_node_path_.posix.join(node.member.hostDataDir, JOURNAL_FILE));
+        await run.attachJournal(journal, {
+            cluster: "admin",
+            node: node.name,
+            etcdBackup: options.etcdBackup.location.uri,
+            dataDir: node.member.hostDataDir,
+        });
+        const stamp = await this.stampOf(run);
+        await run.run("stageSnapshot", async (step) => {
+            await step.intend({ stamp });
+            return this.stageSnapshot(session, node, snapshot, stamp);
+        }, (line) => line);
+        const aside = `/etc/kubernetes/manifests-stopped-${stamp}`;
+        const outageStart = Date.now();
+        await run.run("stopControlPlane", () => this.stopControlPlane(session, node, aside), (line) => line);
+        await this.restorePkiStep(run, session, pki, pkiPlan, stamp);
+        await run.run("restoreSnapshot", () => this.restoreSnapshot(session, node, stamp), (kib) => `restored data ${(0,format/* formatBytes */.z)(kib * 1024)}`);
+        await run.run("swapData", () => this.swapData(session, node, stamp), (line) => line);
+        this.result.preRestoreFolder = external_node_path_.posix.join(node.member.hostDataDir, `pre-restore-${stamp}`);
+        await run.run("startControlPlane", () => this.startControlPlane(session, aside), (line) => line);
+        const kubeconfigPath = await run.run("fetchKubeconfig", () => this.fetchKubeconfig(session));
+        this.result.kubeconfigPath = kubeconfigPath;
+        await run.run("checkRestored", () => this.checkRestored(kubeconfigPath, node, snapshot), (proof) => proof.summary);
+        this.result.outageMs = Date.now() - outageStart;
+        const removed = await run.run("prunePreRestore", () => this.prune(session, node), (folders) => folders.length ? `removed ${folders.join(", ")}` : "none beyond the newest two");
+        this.result.removedPreRestoreFolders = removed;
+        await this.archiveJournal(session, journal, stamp);
+        this.result.outcome = "restored";
+    }
+    /**
+     * The finished restore's journal goes beside the data it displaced, so that the next
+     * restore starts a journal of its own (and an undo finds what this one did).
+     */
+    async archiveJournal(session, journal, stamp) {
+        const kept = external_node_path_.posix.join(external_node_path_.posix.dirname(journal.path), `pre-restore-${stamp}`, JOURNAL_FILE);
+        await this.script(session, `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`, [journal.path, kept], "keeping the journal with the pre-restore data");
+        this.logger.info(`The journal of this restore is kept in ${kept}.`);
+    }
+    /** See finishInterruptedAdminRestore. */
+    async putBack(owner) {
+        const session = await this.connect();
+        try {
+            const node = await this.readNode(session);
+            const journal = new NodeJournal(session, external_node_path_.posix.join(node.member.hostDataDir, JOURNAL_FILE));
+            const entries = await journal.read();
+            if (!entries.some((entry) => entry.event === "begin"))
+                return "nothing to do";
+            const owners = entries.filter((entry) => entry.event === "run");
+            const lastOwner = owners.at(-1)?.data?.owner;
+            if (lastOwner !== owner) {
+                this.logger.info(`The restore journaled in ${journal.description} is carried on by ${lastOwner ?? "another run"}, not this one: left alone.`);
+                return "not ours";
+            }
+            const began = (step) => entries.some((entry) => entry.step === step && entry.event === "started");
+            if (began("restorePki") || began("swapData")) {
+                this.logger.warning(`The restore on ${node.name} passed its point of no return (${began("swapData") ? "the swap" : "the PKI restore"} began): nothing is put back. Rerun the restore: it continues from ${journal.description}.`);
+                return "past the point of no return";
+            }
+            const stamp = entries.find((entry) => entry.step === "stageSnapshot" && entry.event === "intent")
+                ?.data?.stamp;
+            if (stamp)
+                await this.undoStaging(session, node, stamp);
+            const closed = `${journal.path}.abandoned-${(0,restore_scripts/* restoreStamp */.cP)(new Date())}`;
+            await this.script(session, `mv "$1" "$2" && sync`, [journal.path, closed], "closing the journal");
+            this.logger.info(`Put back the restore that did not finish on ${node.name}: etcd and kube-apiserver run on their old data; its journal is ${closed}.`);
+            return "put back";
+        }
+        finally {
+            await session.close().catch(() => undefined);
+        }
+    }
+    /** The manifests back, the one-shot pod's manifest, staged snapshot and restored folder gone. */
+    async undoStaging(session, node, stamp) {
+        const aside = `/etc/kubernetes/manifests-stopped-${stamp}`;
+        const data = node.member.hostDataDir;
+        await this.script(session, `rm -f "$1/$2"; rm -f "$3/restore-$4.db" "$3/restore-$4.db.part"; rm -rf "$3/restore-$4"; sync`, [MANIFESTS_DIR, RESTORE_MANIFEST, data, stamp], "removing the restore pod and the staged snapshot");
+        await this.script(session, `[ -d "$2" ] || exit 0; shift 0; ${START_SCRIPT}`, [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST], "moving the manifests back");
+    }
+    // ------------------------------------------------------------------ reading
+    async readEtcdBackup() {
+        const { options } = this;
+        // Named as every work folder of this tool, so the post step sweeps it after a kill.
+        this.scratch = await (0,promises_.mkdtemp)((0,external_node_path_.join)(options.workDir, "etcd-backup-admin-restore-"));
+        await (0,promises_.chmod)(this.scratch, 0o700);
+        const path = (0,external_node_path_.join)(this.scratch, "snapshot.db");
+        const digest = await (0,pipeline/* restoreBackupToFile */.u2)(options.store, options.etcdBackup, path, {
+            identities: options.identities,
+            logger: this.logger,
+        });
+        const verification = (0,snapshot/* verifySnapshot */.Mx)(path);
+        if (!verification.ok) {
+            const problems = verification.problems.map((problem) => problem.message).join("; ");
+            throw new Error(`the snapshot in ${options.etcdBackup.location.uri} does not verify: ${problems}; nothing was changed. Choose another backup.`);
+        }
+        const status = (0,snapshot/* readSnapshotStatus */.ZR)(path);
+        const secrets = (0,snapshot/* listSnapshotKeys */.VE)(path, { resource: "secrets" });
+        return {
+            encryptedSecrets: secrets.keys.filter((key) => key.encryption).length,
+            path,
+            bytes: digest.bytes,
+            sha256: digest.sha256,
+            revision: status.revision,
+            ...(options.etcdBackup.manifest.etcd?.keyCount !== undefined
+                ? { keys: options.etcdBackup.manifest.etcd.keyCount }
+                : {}),
+        };
+    }
+    async connect() {
+        const { options } = this;
+        this.session = await (0,ssh/* connectSsh */.LZ)({
+            host: options.host,
+            port: options.port ?? 22,
+            user: options.user ?? admin_pki_backup/* DEFAULT_SSH_USER */.$,
+            privateKey: options.privateKey,
+            ...(options.jumpHost
+                ? {
+                    jumpHost: {
+                        ...options.jumpHost,
+                        privateKey: options.jumpHost.privateKey ?? options.privateKey,
+                    },
+                }
+                : {}),
+            hostKeys: options.hostKeys,
+            acceptUnknownHostKey: options.acceptUnknownHostKey ?? false,
+            ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        }, this.logger);
+        return this.session;
+    }
+    async checkSudo(session) {
+        await this.sudo(session, ["true"], "sudo -n true");
+    }
+    async readNode(session) {
+        const name = (await session.run("hostname", { describe: "hostname" })).stdout
+            .toString("utf8")
+            .trim();
+        // An interrupted run may have set the manifests aside already: read them there.
+        const located = await this.script(session, `for dir in "$1" $(ls -1d /etc/kubernetes/manifests-stopped-* 2>/dev/null | sort -r); do
+  if [ -f "$dir/$2" ]; then echo "$dir"; [ -f "$dir/$3" ] || echo "no $3" >&2; cat "$dir/$2"; exit 0; fi
+done
+echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR, ETCD_MANIFEST, API_SERVER_MANIFEST], `reading ${MANIFESTS_DIR}/${ETCD_MANIFEST}`);
+        const newline = located.stdout.indexOf("\n");
+        const manifestIn = located.stdout.slice(0, newline);
+        const member = readEtcdStaticPod(located.stdout.slice(newline + 1), name, `${manifestIn}/${ETCD_MANIFEST} on ${name}`);
+        if (/^no /m.test(located.stderr)) {
+            throw new Error(`${manifestIn}/${API_SERVER_MANIFEST} is missing on ${name}; expected the kube-apiserver static pod next to etcd's. Look at the node before restoring.`);
+        }
+        if (manifestIn !== MANIFESTS_DIR) {
+            this.logger.warning(`The etcd manifest is not in ${MANIFESTS_DIR} but in ${manifestIn}: an earlier restore stopped the control plane. This run continues from its journal.`);
+        }
+        return { name, member, manifestIn, ...this.chooseBump(member) };
+    }
+    chooseBump(member) {
+        const wanted = this.options.revisionBump;
+        if (wanted === "none")
+            return {};
+        const version = etcdVersionOf(member.image);
+        if (!versionOffersBump(version)) {
+            if (typeof wanted === "number") {
+                throw new errors/* ConfigurationError */.j1("revision-bump", `is ${wanted}, but the node's etcd image ${member.image} (etcd ${version ?? "of unknown version"}) has no --bump-revision; use auto or none (etcd 3.4.26+ / 3.5.10+ can bump).`);
+            }
+            this.logger.warning(`etcd ${version ?? "of unknown version"} in ${member.image} cannot bump the revision: the restored revision goes back to the snapshot's, so every watch on the admin cluster's API restarts afterwards.`);
+            return {};
+        }
+        return { bump: typeof wanted === "number" ? wanted : etcdctl/* DEFAULT_REVISION_BUMP */.dv };
+    }
+    checkConfirm(node) {
+        const { confirm, host } = this.options;
+        if (confirm !== node.name && confirm !== host) {
+            throw new errors/* ConfigurationError */.j1("confirm", `${confirm ? `"${confirm}" is neither` : "is empty; it must be"} the node's name (${node.name}) or address (${host}); restoring replaces the admin cluster's etcd data, so type one of them to confirm.`);
+        }
+    }
+    async checkRoom(session, node, snapshot) {
+        const snapshotKiB = Math.ceil(snapshot.bytes / 1024);
+        // The snapshot and the restored data (about its size, plus the 64 MiB etcd preallocates
+        // for its first WAL file) beside the live data, which is moved aside on the same volume
+        // (a rename: no room of its own).
+        const neededKiB = 2 * snapshotKiB + 65 * 1024;
+        const outcome = await this.script(session, restore_scripts/* ROOM_SCRIPT */.eM, [node.member.hostDataDir, String(neededKiB)], "the room check", { [restore_scripts/* RESTORE_EXIT */.KB.noRoom]: "noRoom" });
+        const free = Number(/free=(\d+)/.exec(outcome.stdout)?.[1] ?? 0);
+        if (outcome.code === restore_scripts/* RESTORE_EXIT */.KB.noRoom) {
+            throw new Error(`the volume of ${node.member.hostDataDir} on ${node.name} has ${(0,format/* formatBytes */.z)(free * 1024)} free, but the restore needs ${(0,format/* formatBytes */.z)(neededKiB * 1024)} (the snapshot and the restored data); free room there and run again. Nothing was changed.`);
+        }
+        return `${(0,format/* formatBytes */.z)(free * 1024)} free, ${(0,format/* formatBytes */.z)(neededKiB * 1024)} needed`;
+    }
+    async stampOf(run) {
+        const recorded = run.intentOf("stageSnapshot");
+        return recorded?.stamp ?? (0,restore_scripts/* restoreStamp */.cP)(this.options.now ?? new Date());
+    }
+    // ------------------------------------------------------------------ changing
+    async stageSnapshot(session, node, snapshot, stamp) {
+        const outcome = await this.script(session, STAGE_SCRIPT, [node.member.hostDataDir, stamp, snapshot.sha256], `receiving the snapshot into ${node.member.hostDataDir}/restore-${stamp}.db`, {}, { stdin: (0,external_node_fs_.createReadStream)(snapshot.path), describeStdin: "the snapshot" });
+        if (outcome.stdout.trim() !== snapshot.sha256) {
+            throw new Error(`the node reported sha256 ${outcome.stdout.trim()} for the snapshot, not ${snapshot.sha256}.`);
+        }
+        return `${(0,format/* formatBytes */.z)(snapshot.bytes)} received, sha256 checked on the node`;
+    }
+    async stopControlPlane(session, node, aside) {
+        const moved = await this.script(session, STOP_SCRIPT, [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST], "moving the manifests out");
+        this.logger.info(moved.stdout.trim().split("\n").join("; "));
+        await this.waitUntilStopped(session, node);
+        return `manifests in ${aside}; etcd and kube-apiserver stopped`;
+    }
+    /** Waits until no process holds the live data and etcd's ports are closed. */
+    async waitUntilStopped(session, node) {
+        let state = "";
+        await this.waitFor(`etcd on ${node.name} to stop`, async () => {
+            const outcome = await this.script(session, STOPPED_SCRIPT, [node.member.hostDataDir, ...node.member.ports.map(String)], "the check that etcd stopped");
+            state = outcome.stdout.trim();
+            return state === "stopped";
+        }, () => state);
+    }
+    async restoreSnapshot(session, node, stamp) {
+        const data = node.member.hostDataDir;
+        const prepared = (await this.script(session, PREPARE_RESTORE_SCRIPT, [data, stamp, MANIFESTS_DIR, RESTORE_MANIFEST], "preparing the restore")).stdout.trim();
+        if (prepared === "running") {
+            this.logger.info(`${MANIFESTS_DIR}/${RESTORE_MANIFEST} is still there from an interrupted run: waiting for its restore.`);
+        }
+        if (prepared !== "already restored") {
+            const manifest = restorePodManifest({
+                member: node.member,
+                tool: restoreToolFor(etcdVersionOf(node.member.image)),
+                snapshotName: `restore-${stamp}.db`,
+                restoredName: `restore-${stamp}`,
+                ...(node.bump ? { bumpRevision: node.bump } : {}),
+            });
+            const text = new external_node_stream_.PassThrough();
+            text.end((0,dist.stringify)(manifest));
+            if (prepared === "ready")
+                await this.script(session, WRITE_MANIFEST_SCRIPT, [MANIFESTS_DIR, RESTORE_MANIFEST], `writing ${MANIFESTS_DIR}/${RESTORE_MANIFEST}`, {}, { stdin: text, describeStdin: "the restore pod's manifest" });
+            try {
+                await this.waitForRestoredData(session, node, stamp);
+            }
+            catch (error) {
+                // The one-shot pod must not linger (nor run again at the next kubelet start).
+                await this.script(session, `rm -f "$1/$2"`, [MANIFESTS_DIR, RESTORE_MANIFEST], "removing the restore pod").catch(() => undefined);
+                throw error;
+            }
+        }
+        const finished = await this.script(session, FINISH_RESTORE_SCRIPT, [MANIFESTS_DIR, RESTORE_MANIFEST, data, stamp], "finishing the restore");
+        return Number(finished.stdout.trim());
+    }
+    /** The restored folder complete, nothing holding its files, and the same twice in a row. */
+    async waitForRestoredData(session, node, stamp) {
+        let last = "";
+        let previous = "";
+        await this.waitFor(`the one-shot restore pod on ${node.name} to finish ${node.member.hostDataDir}/restore-${stamp}`, async () => {
+            const outcome = await this.script(session, RESTORED_STATE_SCRIPT, [node.member.hostDataDir, stamp], "the check of the restored data");
+            previous = last;
+            last = outcome.stdout.trim();
+            return last.startsWith("complete ") && last === previous;
+        }, () => `${last || "nothing yet"}; see the pod's log (crictl logs, or kubectl logs -n kube-system etcd-restore-${node.name})`);
+    }
+    async swapData(session, node, stamp) {
+        const outcome = await this.script(session, restore_scripts/* SWAP_SCRIPT */.k7, [node.member.hostDataDir, stamp], "the swap");
+        return `${outcome.stdout.trim()}: the live data is in ${node.member.hostDataDir}/pre-restore-${stamp}/member`;
+    }
+    async startControlPlane(session, aside) {
+        const moved = await this.script(session, START_SCRIPT, [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST], "moving the manifests back");
+        return moved.stdout.trim().split("\n").join("; ");
+    }
+    async fetchKubeconfig(session) {
+        const { stdout } = await this.sudo(session, ["cat", ADMIN_CONF], `sudo -n cat ${ADMIN_CONF}`);
+        const text = stdout.toString("utf8");
+        const config = await (0,kubeconfig.loadKubeconfig)({ content: text });
+        for (const secret of (0,kubeconfig/* kubeconfigSecrets */.hT)(config))
+            this.options.onSecret?.(secret);
+        const path = (0,external_node_path_.join)(this.options.workDir, `etcd-backup-admin-kubeconfig-${(0,restore_scripts/* restoreStamp */.cP)(new Date())}`);
+        await (0,promises_.writeFile)(path, text, { mode: 0o600, flag: "w" });
+        await (0,promises_.chmod)(path, 0o600);
+        return path;
+    }
+    async checkRestored(kubeconfigPath, node, snapshot) {
+        const config = await (0,kubeconfig.loadKubeconfig)({ path: kubeconfigPath });
+        const profile = (0,profiles/* adminClusterProfile */.TI)();
+        const target = {
+            namespace: profile.namespace,
+            pod: `etcd-${node.name}`,
+            container: profile.container,
+        };
+        const exec = async (args) => {
+            const result = await (0,kube_exec/* execInPod */.YE)(config, { ...target, command: (0,etcdctl/* etcdctl */.yW)(profile, ...args) });
+            if (result.exitCode !== 0) {
+                throw new Error(`etcdctl ${args.slice(0, 2).join(" ")} in ${target.namespace}/${target.pod} exited with ${result.exitCode}: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+            }
+            return result.stdout;
+        };
+        let lastProblem = "";
+        await this.waitFor(`the API server and etcd on ${node.name} to answer`, async () => {
+            try {
+                await exec(["endpoint", "health", "--command-timeout=5s"]);
+                return true;
+            }
+            catch (error) {
+                lastProblem = (0,errors/* errorMessage */.gJ)(error);
+                return false;
+            }
+        }, () => lastProblem);
+        await this.proveKubeconfig(config);
+        const count = JSON.parse(await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]));
+        const revision = Number(count.header.revision);
+        const keys = Number(count.count ?? 0);
+        const expectedRevision = snapshot.revision + (node.bump ?? 0);
+        if (revision < expectedRevision) {
+            throw new Error(`after the restore, etcd on ${node.name} is at revision ${revision}, below the snapshot's ${expectedRevision}${node.bump ? ` (with the bump of ${node.bump})` : ""}: it does not hold the restored data.`);
+        }
+        // Leases from the snapshot expire after the restart and delete their keys: count the
+        // keys at the restored revision itself.
+        const atRestore = JSON.parse(await exec([
+            "get",
+            "",
+            "--prefix",
+            "--keys-only",
+            "--limit=1",
+            `--rev=${expectedRevision}`,
+            "-w",
+            "json",
+        ]));
+        const restoredKeys = Number(atRestore.count ?? 0);
+        if (snapshot.keys !== undefined && restoredKeys !== snapshot.keys) {
+            throw new Error(`after the restore, etcd on ${node.name} holds ${restoredKeys} keys at revision ${expectedRevision}, but the snapshot held ${snapshot.keys}.`);
+        }
+        this.result.revision = revision;
+        this.result.keys = keys;
+        return {
+            revision,
+            keys,
+            summary: `etcd healthy through its container, ${restoredKeys} keys at revision ${expectedRevision}${snapshot.keys !== undefined ? " as in the snapshot" : ""} (now revision ${revision}, ${keys} keys); the API answers with the fetched kubeconfig`,
+        };
+    }
+    /** A read with the fetched kubeconfig: the node list. */
+    async proveKubeconfig(config) {
+        const { CoreV1Api } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 2901));
+        await config.makeApiClient(CoreV1Api).listNode();
+    }
+    async prune(session, node) {
+        try {
+            const outcome = await this.script(session, restore_scripts/* PRUNE_SCRIPT */.Bj, [node.member.hostDataDir, String(ADMIN_PRE_RESTORE_KEEP)], "removing old pre-restore folders");
+            return outcome.stdout.split("\n").filter(Boolean);
+        }
+        catch (error) {
+            // Best effort: the restore is proven by now; old folders only cost room.
+            this.logger.warning(`Old pre-restore folders were not removed: ${(0,errors/* errorMessage */.gJ)(error)}`);
+            return [];
+        }
+    }
+    // ------------------------------------------------------------------ node commands
+    async sudo(session, argv, describe) {
+        return session.run((0,sudo/* sudoCommand */.p0)(argv), {
+            describe,
+            interpretFailure: (outcome) => (0,sudo/* sudoRefusal */.SE)(outcome, { host: session.host, user: session.user, programs: [argv[0]] }),
+        });
+    }
+    /**
+     * `sudo -n sh -c SCRIPT sh ARGS` on the node. Exit codes listed in `expected` are returned
+     * (the caller explains them); the scripts' known codes become sentences; anything else is
+     * the command's own failure.
+     */
+    async script(session, script, args, describe, expected = {}, input = {}) {
+        try {
+            const { stdout, outcome } = await session.run((0,sudo/* sudoCommand */.p0)(["sh", "-c", script, "sh", ...args]), {
+                describe,
+                interpretFailure: (outcome) => (0,sudo/* sudoRefusal */.SE)(outcome, { host: session.host, user: session.user, programs: ["sh"] }),
+                ...(input.stdin
+                    ? {
+                        stdin: input.stdin,
+                        describeStdin: input.describeStdin ?? "the input",
+                    }
+                    : {}),
+            });
+            return { stdout: stdout.toString("utf8"), stderr: outcome.stderr, code: 0 };
+        }
+        catch (error) {
+            if (error instanceof ssh/* RemoteCommandError */.at && error.exitCode !== null) {
+                if (expected[error.exitCode] !== undefined) {
+                    return { stdout: "", stderr: error.stderr, code: error.exitCode };
+                }
+                const known = explainExit(error.exitCode, describe, session.host, error.stderr);
+                if (known)
+                    throw new Error(known, { cause: error });
+            }
+            throw error;
+        }
+    }
+    /** Polls `check` every 2 s until it holds, or fails after the wait timeout saying what it saw. */
+    async waitFor(what, check, lastSeen) {
+        const timeoutMs = this.options.waitTimeoutMs ?? 5 * 60_000;
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            this.options.signal?.throwIfAborted();
+            if (await check())
+                return;
+            if (Date.now() > deadline) {
+                throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}; last seen: ${lastSeen()}.`);
+            }
+            await (0,external_node_timers_promises_.setTimeout)(2_000, undefined, this.options.signal ? { signal: this.options.signal } : {});
+        }
+    }
+}
+function explainExit(code, describe, host, stderr) {
+    const detail = stderr.trim() ? ` (${stderr.trim().split("\n").slice(-2).join("; ")})` : "";
+    switch (code) {
+        case restore_scripts/* RESTORE_EXIT */.KB.dataInUse:
+            return `${describe} on ${host}: a process still holds etcd's member/snap/db, so etcd still runs on the data; nothing was moved. Check that the etcd manifest is out of /etc/kubernetes/manifests and its container is gone.`;
+        case restore_scripts/* RESTORE_EXIT */.KB.restoredMissing:
+            return `${describe} on ${host}: the restored data or the staged snapshot is missing${detail}; run the restore again.`;
+        case restore_scripts/* RESTORE_EXIT */.KB.noFlock:
+            return `${describe} on ${host}: flock is missing on the node, so nothing can prove that etcd no longer holds its data; install util-linux.`;
+        case restore_scripts/* RESTORE_EXIT */.KB.inconsistent:
+            return `${describe} on ${host}: the folders are in a state no step of this restore leaves them in${detail}; look at the node before going on.`;
+        case NODE_EXIT.checksum:
+            return `${describe} on ${host}: the snapshot received on the node does not have the backup's sha256${detail}; the link or the node's disk damaged it. Run again.`;
+        case NODE_EXIT.manifestMissing:
+            return `${describe} on ${host}: a static pod manifest is missing${detail}; expected ${ETCD_MANIFEST} and ${API_SERVER_MANIFEST} in ${MANIFESTS_DIR}.`;
+        default:
+            return undefined;
+    }
+}
+/** The most a PKI archive may hold in memory: certificates and keys are a few KiB each. */
+const PKI_ARCHIVE_LIMIT = 256 * 1024 * 1024;
+const FIND_TYPE = { f: "file", d: "directory", l: "symlink" };
+function parsePkiState(output) {
+    const entries = new Map();
+    const sums = new Map();
+    for (const line of output.split("\n")) {
+        if (!line || line.startsWith("missing\t"))
+            continue;
+        const sum = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+        if (sum) {
+            sums.set(sum[2], sum[1]);
+            continue;
+        }
+        const [type, mode, uid, gid, , ...path] = line.split("\t");
+        if (path.length === 0)
+            continue;
+        const name = path.join("\t");
+        entries.set(name, {
+            path: name,
+            type: FIND_TYPE[type ?? ""] ?? "other",
+            mode: parseInt(mode ?? "0", 8),
+            uid: Number(uid),
+            gid: Number(gid),
+        });
+    }
+    for (const [path, sha256] of sums) {
+        const entry = entries.get(path);
+        if (entry)
+            entry.sha256 = sha256;
+    }
+    return entries;
+}
+/** Where the archive's entries differ from the manifest's listing, one sentence each. */
+function compareWithRecord(entries, files) {
+    const differences = [];
+    const inArchive = new Map(entries.map((entry) => [entry.path, entry]));
+    for (const file of files) {
+        const entry = inArchive.get(file.path);
+        if (!entry) {
+            differences.push(`${file.path} is listed but not in the archive`);
+            continue;
+        }
+        if (entry.type !== file.type ||
+            entry.mode !== parseInt(file.mode, 8) ||
+            entry.uid !== file.uid ||
+            entry.gid !== file.gid ||
+            (file.type === "file" && entry.sha256 !== file.sha256)) {
+            differences.push(`${file.path} differs from its listing`);
+        }
+    }
+    if (entries.length !== files.length) {
+        differences.push(`the archive holds ${entries.length} entries, the listing ${files.length}`);
+    }
+    return differences;
+}
+
+
+/***/ }),
+
+/***/ 7839:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   jP: () => (/* binding */ applyRetentionDeclaration),
+/* harmony export */   q_: () => (/* binding */ verifyAndRetain)
+/* harmony export */ });
+/* unused harmony export applyRetentionStep */
+/* harmony import */ var _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6473);
+/* harmony import */ var _core_storage_retention_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7925);
+
+
+/**
+ * The end of every backup: the stored bytes read back and checked against the manifest,
+ * the result filled in from the manifest, then retention, which only a verified backup may
+ * start. Returns what the manifest says of the etcd data, when it holds etcd data.
+ */
+async function verifyAndRetain(run, store, stored, retention, logger, result) {
+    const verified = await run.run("verifyStored", () => (0,_core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_0__/* .verifyStoredBackup */ .z3)(store, stored));
+    const { payload } = stored.manifest;
+    Object.assign(result, {
+        outcome: "stored",
+        size: payload.plaintext.bytes,
+        storedSize: payload.stored.bytes,
+        sha256: payload.plaintext.sha256,
+        uri: stored.location.uri,
+    });
+    const deleted = await applyRetentionStep(run, store, verified, retention, logger);
+    if (deleted)
+        result.deleted = deleted;
+}
+/** The declaration of every backup's last step. */
+const applyRetentionDeclaration = {
+    name: "applyRetention",
+    purpose: "delete the backups beyond the retention policy, only after the new one is verified",
+    effect: "changes",
+    onlyWhen: "with a retention policy (keep-last or max-age)",
+};
+/**
+ * The last step of every backup: when a retention policy is set, delete the backups beyond
+ * it (only ever called with the new backup verified). Returns the URIs deleted.
+ */
+async function applyRetentionStep(run, store, verified, retention, logger) {
+    if (retention.keepLast === undefined && retention.maxAgeMs === undefined) {
+        run.skip(applyRetentionDeclaration.name, "no retention policy is set");
+        return undefined;
+    }
+    const outcome = await run.run(applyRetentionDeclaration.name, () => (0,_core_storage_retention_js__WEBPACK_IMPORTED_MODULE_1__/* .applyRetention */ .d)(store, verified, retention, { logger }), (done) => `${done.deleted.length} deleted, ${done.kept.length} kept`);
+    return outcome.deleted.map((location) => location.uri);
+}
+
+
+/***/ })
+
+};

@@ -1,0 +1,639 @@
+export const id = 678;
+export const ids = [678];
+export const modules = {
+
+/***/ 75:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   runRestoreDrill: () => (/* binding */ runRestoreDrill)
+/* harmony export */ });
+/* unused harmony export restoreDrillPlan */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3024);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1455);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(8161);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(6760);
+/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2901);
+/* harmony import */ var _core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_20__ = __webpack_require__(6229);
+/* harmony import */ var _core_crypto_hash_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(8959);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(1222);
+/* harmony import */ var _core_etcd_etcdctl_js__WEBPACK_IMPORTED_MODULE_23__ = __webpack_require__(6299);
+/* harmony import */ var _core_etcd_members_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(9027);
+/* harmony import */ var _core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(4383);
+/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_21__ = __webpack_require__(4714);
+/* harmony import */ var _core_kube_errors_js__WEBPACK_IMPORTED_MODULE_22__ = __webpack_require__(3604);
+/* harmony import */ var _core_kube_exec_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(7770);
+/* harmony import */ var _core_kube_pod_status_js__WEBPACK_IMPORTED_MODULE_24__ = __webpack_require__(4331);
+/* harmony import */ var _core_kube_pods_js__WEBPACK_IMPORTED_MODULE_11__ = __webpack_require__(1839);
+/* harmony import */ var _core_kube_stream_backup_into_pods_js__WEBPACK_IMPORTED_MODULE_12__ = __webpack_require__(5228);
+/* harmony import */ var _core_kube_wait_js__WEBPACK_IMPORTED_MODULE_13__ = __webpack_require__(3058);
+/* harmony import */ var _core_snapshot_kubernetes_js__WEBPACK_IMPORTED_MODULE_14__ = __webpack_require__(2140);
+/* harmony import */ var _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__ = __webpack_require__(1205);
+/* harmony import */ var _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__ = __webpack_require__(6473);
+/* harmony import */ var _etcd_backup_js__WEBPACK_IMPORTED_MODULE_17__ = __webpack_require__(4248);
+/* harmony import */ var _etcd_restore_js__WEBPACK_IMPORTED_MODULE_18__ = __webpack_require__(8436);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_19__ = __webpack_require__(9513);
+/**
+ * The restore drill: proves a cluster's newest backup restores, without touching the live
+ * cluster. Per cluster: the backup found, verified and decrypted; a drill pod on the node of
+ * one of the cluster's own etcd members (the same trust domain as the data), with the
+ * cluster's own etcd image and a memory-backed emptyDir (the plaintext never lands on a
+ * node's disk); the snapshot streamed in (sha256 checked in the pod), `snapshot restore`d
+ * under a throwaway name, etcd started on it on the pod's loopback only; then the revision,
+ * the key count, the keys of every resource and a sample of values checked against the
+ * manifest and the snapshot reader's listing of the same bytes. The pod is deleted whatever
+ * happened (on cancel too: it is registered as a clean-up).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The loopback ports of the drill's etcd, away from a member's 2379/2380 on purpose. */
+const CLIENT_URL = "http://127.0.0.1:32379";
+const PEER_URL = "http://127.0.0.1:32380";
+/** The memory volume's mount path in the drill pod. */
+const DRILL_DIR = "/drill";
+const CONTAINER = "drill";
+/** Values checked per resource. */
+const SAMPLES_PER_RESOURCE = 3;
+/** Beside twice the snapshot (file and restored db): two 64 MiB WAL segments and slack. */
+const VOLUME_HEADROOM_BYTES = 192 * 1024 * 1024;
+/** The container waits for the restored data, then becomes the drill's etcd. */
+const WAIT_THEN_ETCD = `marker=$1; shift
+while [ ! -e "$marker" ]; do sleep 1; done
+exec "$@"`;
+/** Whether the image has etcd, and what the drill volume is mounted as. Argument: the folder. */
+const DRILL_PROBE = `if command -v etcd >/dev/null 2>&1; then echo "etcd=yes"; else echo "etcd=no"; fi
+fs=none
+while read -r device mount type rest; do [ "$mount" = "$1" ] && fs=$type; done < /proc/mounts
+echo "drill.fs=$fs"`;
+/** Restores the streamed snapshot, then removes it (half the memory). Arguments: snapshot, argv. */
+const RESTORE_THEN_REMOVE = `snapshot=$1; shift
+ETCDCTL_API=3 "$@" >&2 || exit $?
+rm -f "$snapshot"`;
+/** One `etcdctl get -w json` per key given, one line each. Arguments: revision, keys. */
+const GET_VALUES = `rev=$1; shift
+for key in "$@"; do
+  ETCDCTL_API=3 etcdctl --endpoints=${CLIENT_URL} get "$key" --rev="$rev" -w json || exit $?
+  echo
+done`;
+/** The drill of one cluster, declared once. */
+function restoreDrillPlan(cluster) {
+    const pod = `etcd-drill-${cluster}-XXXXXX`;
+    const exec = `kubectl exec ${pod} --`;
+    return new _plan_js__WEBPACK_IMPORTED_MODULE_19__/* .Plan */ .cw(`restore drill of ${cluster}`, [
+        {
+            name: "findBackup",
+            purpose: "the newest backup of the cluster (or the one given), its stored bytes verified against its manifest, its age within the limit, the identity able to open it",
+            effect: "reads",
+        },
+        {
+            name: "findMember",
+            purpose: "one of the cluster's own etcd members: its node (the drill runs in the same trust domain as the data) and its etcd image",
+            runbook: "kubectl get pods -o wide (the etcd members)",
+            effect: "reads",
+        },
+        {
+            name: "createDrillPod",
+            purpose: "a pod on that node with the cluster's etcd image and a memory-backed emptyDir sized from the snapshot: no PVC, nothing on the node's disk",
+            runbook: `kubectl apply -f ${pod}.yaml`,
+            effect: "changes",
+        },
+        {
+            name: "probeImage",
+            purpose: "the image has etcd, etcdctl (or etcdutl) and a sha256 tool, and the drill volume is a tmpfs",
+            runbook: `${exec} sh -c 'command -v etcd etcdctl; grep ${DRILL_DIR} /proc/mounts'`,
+            effect: "reads",
+        },
+        {
+            name: "streamSnapshot",
+            purpose: "decrypt once on the runner and stream the bytes into the pod through exec stdin (sha256 checked in the pod) and into the runner's work folder for the snapshot reader",
+            runbook: `kubectl cp snapshot.db ${pod}:${DRILL_DIR}/snapshot.db`,
+            effect: "changes",
+        },
+        {
+            name: "readSnapshot",
+            purpose: "the snapshot reader on the runner's copy: revision, keys per resource, a sha256 of every value",
+            runbook: "etcd-backup-actions snapshot ls snapshot.db",
+            effect: "reads",
+        },
+        {
+            name: "restoreSnapshot",
+            purpose: "snapshot restore with a throwaway member name and token into the memory volume",
+            runbook: `${exec} etcdctl snapshot restore ${DRILL_DIR}/snapshot.db --name=drill --data-dir=${DRILL_DIR}/data ...`,
+            effect: "changes",
+        },
+        {
+            name: "startEtcd",
+            purpose: `start etcd on the restored data, listening on the pod's loopback only (${CLIENT_URL})`,
+            runbook: `${exec} etcd --data-dir=${DRILL_DIR}/data --listen-client-urls=${CLIENT_URL} ...`,
+            effect: "changes",
+        },
+        {
+            name: "checkContents",
+            purpose: "revision and key count as the manifest says; every resource's key count as the snapshot reader lists; a sample of each resource's values equal to the reader's and decodable; endpoint status db size as the snapshot's",
+            runbook: `${exec} etcdctl endpoint status; etcdctl get "" --prefix --keys-only; etcdctl get KEY`,
+            effect: "reads",
+        },
+        {
+            name: "deleteDrillPod",
+            purpose: "delete the drill pod (its memory volume with it) and the runner's copy",
+            runbook: `kubectl delete pod ${pod}`,
+            effect: "changes",
+            onlyWhen: "whenever the pod was made, whatever happened",
+        },
+    ]);
+}
+/** Drills every cluster asked for; a failure in one does not stop the others. */
+async function runRestoreDrill(options) {
+    const profiles = await (0,_etcd_backup_js__WEBPACK_IMPORTED_MODULE_17__.resolveClusters)(options.config, options.clusters);
+    if (options.backup && profiles.length !== 1) {
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .ConfigurationError */ .j1("backup", `names one backup, but ${profiles.length} clusters are to be drilled (${profiles.map((profile) => profile.cluster).join(", ")}); give one cluster with a backup URI, or latest.`);
+    }
+    const results = [];
+    for (const profile of profiles) {
+        options.signal?.throwIfAborted();
+        results.push(await options.logger.group(`Restore drill of ${profile.cluster}`, () => new ClusterDrill(options, profile).run()));
+    }
+    options.signal?.throwIfAborted();
+    return results;
+}
+class ClusterDrill {
+    options;
+    profile;
+    logger;
+    started = Date.now();
+    result;
+    podName;
+    namespace;
+    token = `drill-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(6).toString("hex")}`;
+    constructor(options, profile) {
+        this.options = options;
+        this.profile = profile;
+        this.logger = options.logger;
+        this.namespace = options.namespace ?? profile.namespace;
+        this.podName = `etcd-drill-${profile.cluster.slice(0, 24).replace(/-+$/, "")}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString("hex")}`;
+        this.result = {
+            cluster: profile.cluster,
+            backup: "",
+            result: "failed",
+            durationMs: 0,
+            steps: [],
+        };
+    }
+    async run() {
+        const plan = restoreDrillPlan(this.profile.cluster);
+        plan.print(this.logger);
+        const run = await _plan_js__WEBPACK_IMPORTED_MODULE_19__/* .PlanRun */ .zq.start(plan, { logger: this.logger });
+        this.result.steps = run.log;
+        let podMade = false;
+        let workDir;
+        const forget = [];
+        try {
+            const source = await run.run("findBackup", () => this.findBackup(), (found) => `${found.backup.location.uri}, ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_20__/* .formatAge */ .nV)(this.result.ageSeconds ?? 0)} old, revision ${found.revision}, ${found.keyCount} keys, ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(found.backup.manifest.payload.plaintext.bytes)}`);
+            const member = await run.run("findMember", () => this.findMember(), (found) => `${found.member.pod} on ${found.member.node}, image ${found.image}`);
+            const image = this.options.utilityImage ?? member.image;
+            this.result.node = member.member.node;
+            this.result.image = image;
+            const volumeBytes = 2 * source.backup.manifest.payload.plaintext.bytes + VOLUME_HEADROOM_BYTES;
+            await run.run("createDrillPod", async () => {
+                podMade = true;
+                forget.push(this.options.cleanups?.register({
+                    kind: "pod",
+                    namespace: this.namespace,
+                    name: this.podName,
+                }, () => this.deletePod()) ?? (() => undefined));
+                await this.createPod(member.member.node, image, volumeBytes);
+            }, () => `${this.namespace}/${this.podName} on ${member.member.node}, memory volume of ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(volumeBytes)}`);
+            const facts = await run.run("probeImage", () => this.probeImage(image), describeFacts);
+            workDir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.mkdtemp)((0,node_path__WEBPACK_IMPORTED_MODULE_4__.join)(this.options.workDir ?? (0,node_os__WEBPACK_IMPORTED_MODULE_3__.tmpdir)(), "etcd-backup-drill-"));
+            const folder = workDir;
+            forget.push(this.options.cleanups?.register({ kind: "runner-path", path: folder }) ?? (() => undefined));
+            const copy = (0,node_path__WEBPACK_IMPORTED_MODULE_4__.join)(folder, "snapshot.db");
+            const streamStarted = Date.now();
+            await run.run("streamSnapshot", () => this.streamSnapshot(source.backup, copy), () => `${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(source.backup.manifest.payload.plaintext.bytes)}, sha256 equal in the pod and on the runner`);
+            const read = await run.run("readSnapshot", async () => ({
+                status: (0,_core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .readSnapshotStatus */ .ZR)(copy),
+                listing: (0,_core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .listSnapshotKeys */ .VE)(copy, { digest: true }),
+            }), ({ listing }) => `revision ${listing.revision}, ${listing.keys.length} keys in ${listing.resources.length} resource(s)`);
+            // The copy has served: plaintext on the runner's disk no longer than needed.
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.rm)(folder, { recursive: true, force: true });
+            await run.run("restoreSnapshot", () => this.restoreSnapshot(facts), () => `restored as member ${this.token} into ${DRILL_DIR}/data, the snapshot file removed`);
+            this.result.restoreMs = Date.now() - streamStarted;
+            const startAt = Date.now();
+            await run.run("startEtcd", () => this.startEtcd(), () => `etcd answers on ${CLIENT_URL} in the pod`);
+            this.result.startMs = Date.now() - startAt;
+            const summary = await run.run("checkContents", () => this.checkContents(source, read.status, read.listing), (text) => text);
+            this.logger.info(`The drill of ${this.profile.cluster} passed: ${summary}.`);
+            this.result.result = "passed";
+        }
+        catch (error) {
+            this.result.error = (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .errorMessage */ .gJ)(error);
+            run.fail(error);
+        }
+        finally {
+            if (workDir)
+                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.rm)(workDir, { recursive: true, force: true }).catch(() => undefined);
+            if (podMade) {
+                await run
+                    .run("deleteDrillPod", () => this.deletePod(), () => `${this.namespace}/${this.podName} deleted`)
+                    .catch((error) => {
+                    const problem = `the drill pod ${this.namespace}/${this.podName} could not be deleted (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .errorMessage */ .gJ)(error)}); its memory holds a plaintext snapshot: delete it with kubectl delete pod -n ${this.namespace} ${this.podName}.`;
+                    this.logger.warning(problem);
+                    this.result.result = "failed";
+                    this.result.error = this.result.error ? `${this.result.error}; ${problem}` : problem;
+                });
+            }
+            else if (!run.failed) {
+                run.skip("deleteDrillPod", "no pod was made");
+            }
+            for (const done of forget)
+                done();
+            run.finish();
+            this.result.durationMs = Date.now() - this.started;
+        }
+        return this.result;
+    }
+    // ------------------------------------------------------------------ reading
+    async findBackup() {
+        const { options, profile } = this;
+        const kind = profile.kind === "admin" ? "admin-etcd" : "user-etcd";
+        const backup = options.backup ??
+            (await (0,_core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__.findNewestVerifiedBackup)(options.store, { cluster: profile.cluster, kind }));
+        this.result.backup = backup.location.uri;
+        if (backup.manifest.cluster !== profile.cluster || backup.manifest.kind !== kind) {
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .ConfigurationError */ .j1("backup", `${backup.location.uri} is a ${backup.manifest.kind} backup of ${backup.manifest.cluster}, not a ${kind} backup of ${profile.cluster}.`);
+        }
+        const now = (options.now?.() ?? new Date()).getTime();
+        const ageMs = Math.max(0, now - Date.parse(backup.manifest.createdAt));
+        this.result.ageSeconds = Math.round(ageMs / 1000);
+        if (options.failIfOlderThanMs !== undefined && ageMs > options.failIfOlderThanMs) {
+            throw new Error(`the ${options.backup ? "" : "newest "}backup of ${profile.cluster}, ${backup.location.uri}, is ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_20__/* .formatAge */ .nV)(ageMs / 1000)} old, older than the ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_20__/* .formatAge */ .nV)(options.failIfOlderThanMs / 1000)} allowed: check that the backup schedule still runs and succeeds.`);
+        }
+        const revision = backup.manifest.etcd?.revision;
+        const keyCount = backup.manifest.etcd?.keyCount;
+        if (revision === undefined || keyCount === undefined) {
+            throw new Error(`the manifest of ${backup.location.uri} records no etcd revision or key count, so a drill has nothing to prove the restored data against; take a new backup with this tool.`);
+        }
+        this.result.revision = revision;
+        this.result.keys = keyCount;
+        (0,_core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__/* .checkIdentities */ .xS)(backup, options.identities);
+        return { backup, revision, keyCount };
+    }
+    /** A Ready member (any, when none is Ready): its node and its etcd image. */
+    async findMember() {
+        const members = await (0,_core_etcd_members_js__WEBPACK_IMPORTED_MODULE_8__/* .findMembers */ .h8)(this.options.config, this.profile);
+        const member = members.find((candidate) => candidate.ready && candidate.node) ??
+            members.find((candidate) => candidate.node);
+        if (!member) {
+            throw new Error(`no etcd member of ${this.profile.cluster} runs on a node (${members.map((candidate) => `${candidate.pod}: ${candidate.phase}`).join(", ")}): the drill goes on a member's node.`);
+        }
+        const core = this.options.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_5__.CoreV1Api);
+        const pod = await core
+            .readNamespacedPod({ name: member.pod, namespace: this.profile.namespace })
+            .catch((error) => {
+            throw new Error((0,_core_kube_errors_js__WEBPACK_IMPORTED_MODULE_22__/* .describeApiError */ .g)(error, `pod ${this.profile.namespace}/${member.pod}`), {
+                cause: error,
+            });
+        });
+        const container = pod.spec?.containers.find((candidate) => candidate.name === this.profile.container) ??
+            pod.spec?.containers[0];
+        if (!container?.image) {
+            throw new Error(`the member ${this.profile.namespace}/${member.pod} has no ${this.profile.container} container with an image.`);
+        }
+        return { member, image: container.image };
+    }
+    // ------------------------------------------------------------------ the drill pod
+    async createPod(node, image, volumeBytes) {
+        await (0,_core_kube_pods_js__WEBPACK_IMPORTED_MODULE_11__/* .createPodAndWait */ .S)(this.options.config, this.podManifest(node, image, volumeBytes), this.waits()).catch((error) => {
+            throw new Error(`the drill pod ${this.namespace}/${this.podName} with image ${image} did not start on ${node}: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .errorMessage */ .gJ)(error)}`, { cause: error });
+        });
+    }
+    podManifest(node, image, volumeBytes) {
+        return {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: {
+                name: this.podName,
+                namespace: this.namespace,
+                labels: {
+                    "app.kubernetes.io/managed-by": "etcd-backup-actions",
+                    "etcd-backup-actions/role": "restore-drill",
+                    "etcd-backup-actions/cluster": this.profile.cluster,
+                },
+            },
+            spec: {
+                restartPolicy: "Never",
+                terminationGracePeriodSeconds: 0,
+                automountServiceAccountToken: false,
+                enableServiceLinks: false,
+                nodeSelector: { "kubernetes.io/hostname": node },
+                // The node is chosen by name; its taints (a control-plane node's) must not keep it off.
+                tolerations: [{ operator: "Exists", effect: "NoSchedule" }],
+                containers: [
+                    {
+                        name: CONTAINER,
+                        image,
+                        command: [
+                            "/bin/sh",
+                            "-c",
+                            WAIT_THEN_ETCD,
+                            "sh",
+                            `${DRILL_DIR}/start`,
+                            ...this.etcdArgv(volumeBytes),
+                        ],
+                        volumeMounts: [{ name: "drill", mountPath: DRILL_DIR }],
+                    },
+                ],
+                volumes: [
+                    {
+                        name: "drill",
+                        emptyDir: { medium: "Memory", sizeLimit: `${Math.ceil(volumeBytes / 1024 / 1024)}Mi` },
+                    },
+                ],
+            },
+        };
+    }
+    /** A throwaway single-member etcd on the pod's loopback; no other member could ever reach it. */
+    etcdArgv(volumeBytes) {
+        return [
+            "etcd",
+            `--name=${this.token}`,
+            `--data-dir=${DRILL_DIR}/data`,
+            `--listen-client-urls=${CLIENT_URL}`,
+            `--advertise-client-urls=${CLIENT_URL}`,
+            `--listen-peer-urls=${PEER_URL}`,
+            `--initial-advertise-peer-urls=${PEER_URL}`,
+            `--initial-cluster=${this.token}=${PEER_URL}`,
+            `--initial-cluster-token=${this.token}`,
+            // Never below the snapshot: a restored store over its quota would only raise an alarm.
+            `--quota-backend-bytes=${Math.max(2 * 1024 ** 3, volumeBytes)}`,
+        ];
+    }
+    async probeImage(image) {
+        const { stdout } = await this.exec((0,_core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__/* .shellCommand */ .q$)(`${_core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__/* .PROBE_SCRIPT */ .JW}\n${DRILL_PROBE}`, DRILL_DIR));
+        const facts = (0,_core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__/* .parseProbe */ .u5)(stdout);
+        const missing = [
+            ...(facts.tools.etcd === false || !/^etcd=yes$/m.test(stdout) ? ["etcd"] : []),
+            ...(facts.tools.etcdctl ? [] : ["etcdctl"]),
+            ...(facts.tools.sha256sum || facts.tools.openssl ? [] : ["sha256sum or openssl"]),
+        ];
+        if (missing.length) {
+            throw new Error(`the image ${image} lacks ${missing.join(", ")}: the drill needs the cluster's etcd image (or give utility-image an etcd image of the same version).`);
+        }
+        const fs = /^drill\.fs=(.*)$/m.exec(stdout)?.[1]?.trim();
+        if (fs !== "tmpfs") {
+            throw new Error(`the drill volume ${DRILL_DIR} in ${this.namespace}/${this.podName} is ${fs ?? "unknown"}, not a memory-backed tmpfs: the plaintext snapshot would land on the node's disk, so nothing was streamed.`);
+        }
+        const imageVersion = (0,_etcd_restore_js__WEBPACK_IMPORTED_MODULE_18__/* .etcdVersionOfImage */ .HD)(image);
+        if (facts.version && imageVersion && facts.version !== imageVersion) {
+            this.logger.info(`The image is tagged etcd ${imageVersion}; its ${facts.restoreTool} reports ${facts.version}.`);
+        }
+        return facts;
+    }
+    async streamSnapshot(backup, copy) {
+        const { options } = this;
+        await (0,_core_kube_stream_backup_into_pods_js__WEBPACK_IMPORTED_MODULE_12__/* .streamBackupIntoPods */ .T)({
+            config: options.config,
+            store: options.store,
+            backup,
+            identities: options.identities,
+            destinations: [{ target: this.target(), path: `${DRILL_DIR}/snapshot.db` }],
+            alsoTo: [(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createWriteStream)(copy, { flags: "wx", mode: 0o600 })],
+            logger: this.logger,
+            ...(options.signal ? { signal: options.signal } : {}),
+        });
+    }
+    async restoreSnapshot(facts) {
+        const snapshot = `${DRILL_DIR}/snapshot.db`;
+        const argv = (0,_core_etcd_etcdctl_js__WEBPACK_IMPORTED_MODULE_23__/* .snapshotRestore */ .$H)(facts.restoreTool, snapshot, {
+            member: {
+                name: this.token,
+                initialCluster: `${this.token}=${PEER_URL}`,
+                initialClusterToken: this.token,
+                peerUrls: [PEER_URL],
+            },
+            dataDir: `${DRILL_DIR}/data`,
+        });
+        await this.exec((0,_core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__/* .shellCommand */ .q$)(RESTORE_THEN_REMOVE, snapshot, ...argv));
+    }
+    /** Lets the container become etcd, then waits until it answers (or ends, saying why). */
+    async startEtcd() {
+        await this.exec(["touch", `${DRILL_DIR}/start`]);
+        const core = this.options.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_5__.CoreV1Api);
+        await (0,_core_kube_wait_js__WEBPACK_IMPORTED_MODULE_13__/* .waitUntil */ .a)(`etcd in ${this.namespace}/${this.podName} to answer`, async () => {
+            const pod = await core.readNamespacedPod({ name: this.podName, namespace: this.namespace });
+            const state = pod.status?.containerStatuses?.[0]?.state;
+            if (state?.terminated || ["Failed", "Succeeded"].includes(pod.status?.phase ?? "")) {
+                throw new Error(`etcd ended in the drill pod ${this.namespace}/${this.podName} before it answered (${state?.terminated ? `exit ${state.terminated.exitCode}${state.terminated.reason ? `, ${state.terminated.reason}` : ""}` : (0,_core_kube_pod_status_js__WEBPACK_IMPORTED_MODULE_24__/* .podProblemReasons */ .Ow)(pod)}): the restored data does not start; see kubectl logs -n ${this.namespace} ${this.podName} while it exists.`);
+            }
+            const health = await (0,_core_kube_exec_js__WEBPACK_IMPORTED_MODULE_10__/* .execInPod */ .YE)(this.options.config, {
+                ...this.target(),
+                command: this.etcdctl("endpoint", "health"),
+            });
+            return health.exitCode === 0
+                ? { done: true, value: undefined }
+                : { done: false, waitingFor: health.stderr.trim().split("\n").pop() ?? "no answer yet" };
+        }, this.waits());
+    }
+    // ------------------------------------------------------------------ proof
+    async checkContents(source, status, listing) {
+        const { revision, keyCount, backup } = source;
+        const uri = backup.location.uri;
+        if (listing.revision !== revision || listing.keys.length !== keyCount) {
+            throw new Error(`the snapshot of ${uri} holds revision ${listing.revision} and ${listing.keys.length} keys, but its manifest says revision ${revision} and ${keyCount} keys: the manifest does not describe this payload.`);
+        }
+        const endpoint = (0,_core_etcd_etcdctl_js__WEBPACK_IMPORTED_MODULE_23__/* .parseEndpointStatus */ .Nf)((await this.exec(this.etcdctl("endpoint", "status", "-w", "json"))).stdout);
+        this.result.dbSize = endpoint.dbSize;
+        if (endpoint.revision < revision) {
+            throw new Error(`the restored etcd is at revision ${endpoint.revision}, below the manifest's ${revision}: it does not hold the backup's data.`);
+        }
+        // Counted at the backup's revision: a lease that expires after the start may delete keys.
+        const listed = JSON.parse((await this.exec(this.etcdctl("get", "", "--prefix", "--keys-only", `--rev=${revision}`, "-w", "json"))).stdout);
+        const etcdKeys = (listed.kvs ?? []).map((kv) => Buffer.from(kv.key, "base64").toString("utf8"));
+        const etcdCount = Number(listed.count ?? 0);
+        if (etcdCount !== keyCount) {
+            throw new Error(`the restored etcd holds ${etcdCount} keys at revision ${revision}, but the manifest of ${uri} says ${keyCount}.`);
+        }
+        const byResource = countResources(etcdKeys);
+        const differences = listing.resources
+            .map((resource) => ({
+            resource: resource.resource,
+            reader: resource.count,
+            etcd: byResource.get(resource.resource) ?? 0,
+        }))
+            .concat([...byResource]
+            .filter(([resource]) => !listing.resources.some((listed) => listed.resource === resource))
+            .map(([resource, etcd]) => ({ resource, reader: 0, etcd })))
+            .filter((entry) => entry.reader !== entry.etcd);
+        if (differences.length) {
+            throw new Error(`the restored etcd and the snapshot reader disagree on ${differences.map((entry) => `${entry.resource}: etcd ${entry.etcd}, reader ${entry.reader}`).join("; ")}.`);
+        }
+        const sampled = await this.checkSamples(listing, revision);
+        if (endpoint.dbSize < status.totalSize) {
+            throw new Error(`the restored etcd reports a database of ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(endpoint.dbSize)}, smaller than the snapshot's ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(status.totalSize)}: the restore lost data.`);
+        }
+        const kubernetes = listing.resources.filter((resource) => resource.resource !== _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .NOT_KUBERNETES */ .dr).length;
+        this.result.resources = kubernetes;
+        return `revision ${revision} and ${keyCount} keys as in the manifest, the same keys per resource as the snapshot reader (${kubernetes} resources), ${sampled} sampled values equal and decoded, database ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(endpoint.dbSize)} (snapshot ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(status.totalSize)})`;
+    }
+    /** Up to SAMPLES_PER_RESOURCE values of every resource: equal to the reader's, and decodable. */
+    async checkSamples(listing, revision) {
+        const sample = new Map();
+        const taken = new Map();
+        for (const key of listing.keys) {
+            const resource = key.resource ?? _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .NOT_KUBERNETES */ .dr;
+            if ((taken.get(resource) ?? 0) >= SAMPLES_PER_RESOURCE)
+                continue;
+            taken.set(resource, (taken.get(resource) ?? 0) + 1);
+            sample.set(key.key, { resource, sha256: key.valueSha256 ?? "" });
+        }
+        const { stdout } = await this.exec((0,_core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__/* .shellCommand */ .q$)(GET_VALUES, String(revision), ...sample.keys()));
+        const values = new Map();
+        for (const line of stdout.split("\n")) {
+            if (!line.trim())
+                continue;
+            const answer = JSON.parse(line);
+            for (const kv of answer.kvs ?? []) {
+                values.set(Buffer.from(kv.key, "base64").toString("utf8"), Buffer.from(kv.value ?? "", "base64"));
+            }
+        }
+        const problems = [];
+        for (const [key, expected] of sample) {
+            const value = values.get(key);
+            if (!value) {
+                problems.push(`${key} is missing`);
+                continue;
+            }
+            if ((0,_core_crypto_hash_js__WEBPACK_IMPORTED_MODULE_6__/* .sha256Hex */ .fg)(value) !== expected.sha256) {
+                problems.push(`${key} differs from the snapshot reader's value`);
+                continue;
+            }
+            if (expected.resource === _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .NOT_KUBERNETES */ .dr)
+                continue;
+            const decoded = (0,_core_snapshot_kubernetes_js__WEBPACK_IMPORTED_MODULE_14__/* .decodeValue */ .wz)(value);
+            if (decoded.encoding === "other" || (decoded.encoding === "protobuf" && !decoded.kind)) {
+                problems.push(`${key} does not decode as a Kubernetes object${decoded.encoding === "other" && decoded.problem ? ` (${decoded.problem})` : ""}`);
+            }
+        }
+        if (problems.length) {
+            throw new Error(`in the restored etcd, ${problems.join("; ")}.`);
+        }
+        return sample.size;
+    }
+    // ------------------------------------------------------------------ helpers
+    async deletePod() {
+        // Bounded by time, not by the cancel: the memory volume holds every Secret of the cluster.
+        await (0,_core_kube_pods_js__WEBPACK_IMPORTED_MODULE_11__/* .deletePodAndWait */ .x)(this.options.config, { namespace: this.namespace, name: this.podName }, { timeoutMs: this.options.waitTimeoutMs ?? 300_000, gracePeriodSeconds: 0 });
+    }
+    etcdctl(...args) {
+        return [
+            "env",
+            "ETCDCTL_API=3",
+            "etcdctl",
+            `--endpoints=${CLIENT_URL}`,
+            "--command-timeout=30s",
+            ...args,
+        ];
+    }
+    target() {
+        return { namespace: this.namespace, pod: this.podName, container: CONTAINER };
+    }
+    waits() {
+        return {
+            timeoutMs: this.options.waitTimeoutMs ?? 300_000,
+            ...(this.options.signal ? { signal: this.options.signal } : {}),
+        };
+    }
+    async exec(command) {
+        const result = await (0,_core_kube_exec_js__WEBPACK_IMPORTED_MODULE_10__/* .execInPod */ .YE)(this.options.config, {
+            ...this.target(),
+            command,
+            ...(this.options.signal ? { signal: this.options.signal } : {}),
+        });
+        if (result.exitCode !== 0) {
+            const what = command[0] === "sh" ? "the drill's script" : command.slice(0, 4).join(" ");
+            throw new Error(`${what} in ${this.namespace}/${this.podName} failed (exit ${result.exitCode}): ${result.stderr.trim().split("\n").slice(-3).join(" ") || result.stdout.trim().slice(0, 300)}`);
+        }
+        return { stdout: result.stdout, stderr: result.stderr };
+    }
+}
+/** Keys per resource, grouped exactly as the snapshot reader groups them. */
+function countResources(keys) {
+    const counts = new Map();
+    for (const key of keys) {
+        const resource = (0,_core_snapshot_kubernetes_js__WEBPACK_IMPORTED_MODULE_14__/* .parseRegistryKey */ .Qc)(key)?.resource ?? _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .NOT_KUBERNETES */ .dr;
+        counts.set(resource, (counts.get(resource) ?? 0) + 1);
+    }
+    return counts;
+}
+function describeFacts(facts) {
+    return `${facts.restoreTool} ${facts.version ?? ""}, etcd, memory-backed ${DRILL_DIR}`;
+}
+
+
+/***/ }),
+
+/***/ 6260:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   Br: () => (/* binding */ checkGkeOnPremVersion),
+/* harmony export */   cp: () => (/* binding */ etcdUtilImage)
+/* harmony export */ });
+/* unused harmony export ETCD_UTIL_REPOSITORY */
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9148);
+/**
+ * The utility pods' fallback image: the runbook's etcd-util image of the cluster's Anthos
+ * version, for clusters whose own etcd image has no shell (etcd's images from 3.5.7 on are
+ * distroless). Apart from the restore, so that a front door checks its input without loading
+ * the procedure.
+ */
+
+
+/**
+ * The gke-on-prem-version setting, checked before anything runs: an Anthos version such as
+ * 1.32.400-gke.68 (what `gkectl version` prints), and not together with utility-image.
+ */
+function checkGkeOnPremVersion(version, utilityImage) {
+    if (!/^\d+\.\d+\.\d+(-gke\.\d+)?$/.test(version)) {
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1("gke-on-prem-version", `${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(version)} is not an Anthos version; expected e.g. 1.32.400-gke.68, as gkectl version prints it.`);
+    }
+    if (utilityImage) {
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1("gke-on-prem-version", `is given together with utility-image; give one: utility-image is used as it is, gke-on-prem-version picks the runbook's etcd-util image only when the cluster's own etcd image lacks what the utility pods need.`);
+    }
+    return version;
+}
+const ETCD_UTIL_REPOSITORY = "gcr.io/gke-on-prem-release/etcd-util";
+/** The runbook's utility image of an Anthos version (PROCEDURES.md, the etcd-util pod). */
+function etcdUtilImage(gkeOnPremVersion) {
+    return `${ETCD_UTIL_REPOSITORY}:${gkeOnPremVersion}`;
+}
+
+
+/***/ })
+
+};

@@ -1,0 +1,869 @@
+export const id = 694;
+export const ids = [694];
+export const modules = {
+
+/***/ 6299:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   $H: () => (/* binding */ snapshotRestore),
+/* harmony export */   Nf: () => (/* binding */ parseEndpointStatus),
+/* harmony export */   dv: () => (/* binding */ DEFAULT_REVISION_BUMP),
+/* harmony export */   mg: () => (/* binding */ endpointStatusJson),
+/* harmony export */   ol: () => (/* binding */ snapshotSave),
+/* harmony export */   yW: () => (/* binding */ etcdctl)
+/* harmony export */ });
+/* unused harmony exports endpointHealth, restoreHelpOffersBump */
+/** `etcdctl --endpoints=... --cacert=... --cert=... --key=... <args>` */
+function etcdctl(profile, ...args) {
+    const { caPath, certPath, keyPath } = profile.certificates;
+    return [
+        "etcdctl",
+        `--endpoints=${profile.endpoint}`,
+        `--cacert=${caPath}`,
+        `--cert=${certPath}`,
+        `--key=${keyPath}`,
+        ...args,
+    ];
+}
+const endpointHealth = (profile) => etcdctl(profile, "endpoint", "health", "--command-timeout=10s");
+const endpointStatusJson = (profile) => etcdctl(profile, "endpoint", "status", "-w", "json", "--command-timeout=10s");
+const snapshotSave = (profile, path) => etcdctl(profile, "snapshot", "save", path);
+/** Parses `etcdctl endpoint status -w json` (3.4: an array of {Endpoint, Status}). */
+function parseEndpointStatus(json) {
+    let parsed;
+    try {
+        parsed = JSON.parse(json);
+    }
+    catch {
+        throw new Error(`etcdctl endpoint status printed something that is not JSON: ${json.slice(0, 200)}`);
+    }
+    const first = Array.isArray(parsed) ? parsed[0] : parsed;
+    const status = first?.Status;
+    const header = status?.header;
+    if (!status || !header) {
+        throw new Error(`etcdctl endpoint status printed no status: ${json.slice(0, 200)}`);
+    }
+    // etcdctl's JSON prints uint64 ids as numbers beyond 2^53; the ids are only compared.
+    const idText = (name, value) => {
+        const match = new RegExp(`"${name}":\\s*(\\d+)`).exec(json);
+        return match?.[1] ?? String(value);
+    };
+    return {
+        memberId: idText("member_id", header.member_id),
+        leaderId: idText("leader", status.leader),
+        revision: Number(header.revision),
+        dbSize: Number(status.dbSize),
+        raftTerm: Number(header.raft_term),
+        version: String(status.version),
+    };
+}
+/** What etcd's recovery guide and OpenShift bump by, so every watch cache relists. */
+const DEFAULT_REVISION_BUMP = 1_000_000_000;
+/**
+ * `snapshot restore` for one member, with every value that decides its member and cluster
+ * ID given explicitly (the runbook's nameless single-member restore leaves
+ * `http://localhost:2380` as the peer URL). Never `--skip-hash-check`: a file from
+ * `snapshot save` carries a sha256 trailer, and restore must check it.
+ */
+function snapshotRestore(tool, snapshotPath, options) {
+    const { member } = options;
+    return [
+        tool,
+        "snapshot",
+        "restore",
+        snapshotPath,
+        `--name=${member.name}`,
+        `--initial-cluster=${member.initialCluster}`,
+        `--initial-cluster-token=${member.initialClusterToken}`,
+        `--initial-advertise-peer-urls=${member.peerUrls.join(",")}`,
+        `--data-dir=${options.dataDir}`,
+        ...(options.bumpRevision
+            ? [`--bump-revision=${options.bumpRevision}`, "--mark-compacted"]
+            : []),
+    ];
+}
+/** Whether a restore tool offers the revision bump, from its `snapshot restore --help`. */
+function restoreHelpOffersBump(help) {
+    return /--bump-revision\b/.test(help) && /--mark-compacted\b/.test(help);
+}
+
+
+/***/ }),
+
+/***/ 5743:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   qg: () => (/* binding */ memberConfigFromContainer)
+/* harmony export */ });
+/* unused harmony exports ETCD_DEFAULTS, parseInitialCluster, expandReferences */
+/**
+ * A member's etcd configuration as etcd itself would read it from its pod's command line:
+ * `--flag=value` or `--flag value`, the `ETCD_*` environment variables for flags not given,
+ * `$(POD_NAME)`-style references expanded as the kubelet expands them, and etcd's own
+ * defaults for everything else. A restore needs exactly these values for every member
+ * (`--name`, `--initial-cluster`, `--initial-cluster-token`, the member's own peer URLs and
+ * its data dir): a member restored with any of them wrong gets another member or cluster ID
+ * and never joins the others (etcd#9096).
+ */
+/** etcd 3.4's defaults (`etcd --help`). */
+const ETCD_DEFAULTS = {
+    name: "default",
+    initialAdvertisePeerUrls: "http://localhost:2380",
+    initialClusterToken: "etcd-cluster",
+    quotaBackendBytes: 2 * 1024 * 1024 * 1024,
+};
+/**
+ * Reads a member's configuration from its container (a StatefulSet's template read for
+ * one member's pod name, or a static pod's manifest). Throws one sentence when the command
+ * line does not run etcd.
+ */
+function memberConfigFromContainer(container, pod, where) {
+    const env = resolveEnvironment(container.env ?? [], pod);
+    const argv = [...(container.command ?? []), ...(container.args ?? [])].map((word) => expandReferences(word, env));
+    const etcdArgs = etcdArguments(argv);
+    if (!etcdArgs) {
+        throw new Error(`${where} does not run etcd (its command is ${JSON.stringify(argv.slice(0, 3))}...); expected a container whose command or shell script starts etcd.`);
+    }
+    const flags = parseFlags(etcdArgs);
+    const read = (flag) => flags.get(flag) ?? env.get(`ETCD_${flag.toUpperCase().replace(/-/g, "_")}`);
+    const name = read("name") ?? ETCD_DEFAULTS.name;
+    const peerUrlText = read("initial-advertise-peer-urls") ?? ETCD_DEFAULTS.initialAdvertisePeerUrls;
+    const initialCluster = read("initial-cluster") ?? `${name}=${peerUrlText}`;
+    const quota = Number(read("quota-backend-bytes") ?? 0);
+    return {
+        name,
+        dataDir: read("data-dir") ?? `${name}.etcd`,
+        initialCluster,
+        initialClusterMembers: parseInitialCluster(initialCluster, where),
+        initialClusterToken: read("initial-cluster-token") ?? ETCD_DEFAULTS.initialClusterToken,
+        peerUrls: splitList(peerUrlText),
+        quotaBackendBytes: quota > 0 ? quota : ETCD_DEFAULTS.quotaBackendBytes,
+    };
+}
+/** `a=https://a:2380,b=https://b:2380` (a member may list several URLs under one name). */
+function parseInitialCluster(text, where) {
+    const members = new Map();
+    for (const entry of splitList(text)) {
+        const separator = entry.indexOf("=");
+        if (separator <= 0 || separator === entry.length - 1) {
+            throw new Error(`${where}: --initial-cluster entry "${entry}" is not name=peer-url; expected e.g. kube-etcd-0=https://kube-etcd-0.kube-etcd:2380.`);
+        }
+        const name = entry.slice(0, separator);
+        members.set(name, [...(members.get(name) ?? []), entry.slice(separator + 1)]);
+    }
+    return [...members].map(([name, peerUrls]) => ({ name, peerUrls }));
+}
+function splitList(text) {
+    return text
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean);
+}
+/** The container's variables, each expanded against those before it, as the kubelet does. */
+function resolveEnvironment(vars, pod) {
+    const env = new Map();
+    for (const variable of vars) {
+        const field = variable.valueFrom?.fieldRef?.fieldPath;
+        if (field === "metadata.name")
+            env.set(variable.name, pod.name);
+        else if (field === "metadata.namespace")
+            env.set(variable.name, pod.namespace);
+        else if (variable.value !== undefined)
+            env.set(variable.name, expandReferences(variable.value, env));
+    }
+    return env;
+}
+/**
+ * Kubernetes' `$(VAR)` expansion: a defined variable is replaced, `$$` is a literal `$`,
+ * and a reference to an undefined variable stays as written.
+ */
+function expandReferences(text, env) {
+    return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name) => {
+        if (match === "$$")
+            return "$";
+        return name !== undefined && env.has(name) ? env.get(name) : match;
+    });
+}
+/** The arguments after the `etcd` binary: in the argv itself, or inside a `sh -c` script. */
+function etcdArguments(argv) {
+    const direct = argv.findIndex(isEtcdBinary);
+    if (direct >= 0)
+        return argv.slice(direct + 1);
+    const script = argv.findIndex((word, index) => word === "-c" && index > 0 && /sh$/.test(argv[0]));
+    if (script >= 0 && argv[script + 1]) {
+        const words = shellWords(argv[script + 1]);
+        const start = words.findIndex(isEtcdBinary);
+        if (start >= 0) {
+            const rest = words.slice(start + 1);
+            const end = rest.findIndex((word) => [";", "&&", "||", "|", "&"].includes(word));
+            return end >= 0 ? rest.slice(0, end) : rest;
+        }
+    }
+    return undefined;
+}
+function isEtcdBinary(word) {
+    return word === "etcd" || word.endsWith("/etcd");
+}
+/** `--flag=value`, `--flag value` and `-flag` forms, as Go's flag package reads them. */
+function parseFlags(args) {
+    const flags = new Map();
+    for (let index = 0; index < args.length; index++) {
+        const word = args[index];
+        const match = /^--?([a-z0-9-]+)(?:=(.*))?$/s.exec(word);
+        if (!match)
+            continue;
+        const [, flag, value] = match;
+        if (value !== undefined)
+            flags.set(flag, value);
+        else if (args[index + 1] !== undefined && !args[index + 1].startsWith("-")) {
+            flags.set(flag, args[++index]);
+        }
+        else
+            flags.set(flag, "true");
+    }
+    return flags;
+}
+/** Splits a shell command line into words, honouring single and double quotes. */
+function shellWords(script) {
+    const words = [];
+    let current = "";
+    let quote;
+    let inWord = false;
+    for (const char of script) {
+        if (quote) {
+            if (char === quote)
+                quote = undefined;
+            else
+                current += char;
+        }
+        else if (char === "'" || char === '"') {
+            quote = char;
+            inWord = true;
+        }
+        else if (/\s/.test(char)) {
+            if (inWord)
+                words.push(current);
+            current = "";
+            inWord = false;
+        }
+        else if (char === ";") {
+            if (inWord)
+                words.push(current);
+            words.push(";");
+            current = "";
+            inWord = false;
+        }
+        else {
+            current += char;
+            inWord = true;
+        }
+    }
+    if (inWord)
+        words.push(current);
+    return words;
+}
+
+
+/***/ }),
+
+/***/ 4383:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   Bj: () => (/* binding */ PRUNE_SCRIPT),
+/* harmony export */   D5: () => (/* binding */ RESTORE_SCRIPT),
+/* harmony export */   JW: () => (/* binding */ PROBE_SCRIPT),
+/* harmony export */   KB: () => (/* binding */ RESTORE_EXIT),
+/* harmony export */   ZK: () => (/* binding */ RESTORED_WAL_KIB),
+/* harmony export */   cP: () => (/* binding */ restoreStamp),
+/* harmony export */   dr: () => (/* binding */ UNDO_SCRIPT),
+/* harmony export */   eM: () => (/* binding */ ROOM_SCRIPT),
+/* harmony export */   k7: () => (/* binding */ SWAP_SCRIPT),
+/* harmony export */   q$: () => (/* binding */ shellCommand),
+/* harmony export */   u5: () => (/* binding */ parseProbe)
+/* harmony export */ });
+/**
+ * The shell run inside a utility pod (or on a node) by a restore, one small POSIX `sh`
+ * script per runbook step, each taking its values as positional arguments (never spliced
+ * into the script) and each safe to run again after an interruption: it checks the state
+ * before it acts, and a rerun of a finished step changes nothing.
+ *
+ * Layout on a member's data volume (the data dir is the volume's root for kube-etcd):
+ *   <dataDir>/member                      the live data
+ *   <dataDir>/restore-<stamp>/member      the restored data, until the swap
+ *   <dataDir>/restore-<stamp>.db          the snapshot streamed in, until restored
+ *   <dataDir>/pre-restore-<stamp>/member  the data the restore displaced (never deleted by it)
+ * etcd logs a warning for the extra folders and otherwise ignores them.
+ */
+/** Exit codes the scripts use for failures a sentence can explain. */
+const RESTORE_EXIT = {
+    /** Some process holds the bbolt lock on member/snap/db: etcd still runs on the data. */
+    dataInUse: 20,
+    /** The restored folder is missing or incomplete (no member/snap/db). */
+    restoredMissing: 21,
+    /** Nothing to undo: no pre-restore folder. */
+    nothingToUndo: 22,
+    /** `flock` is missing, so no proof that the data is free can be given. */
+    noFlock: 23,
+    /** The volume has less room than needed. */
+    noRoom: 24,
+    /** The folders are in a state no step of ours leaves them in: look before going on. */
+    inconsistent: 25,
+};
+/** Lists what the image offers, one `name=value` per line; never fails. */
+const PROBE_SCRIPT = `for tool in etcdctl etcdutl openssl sha256sum flock df du stat chown mv; do
+  if command -v "$tool" >/dev/null 2>&1; then echo "$tool=yes"; else echo "$tool=no"; fi
+done
+for tool in etcdutl etcdctl; do
+  if command -v "$tool" >/dev/null 2>&1; then
+    help=$(ETCDCTL_API=3 "$tool" snapshot restore --help 2>&1)
+    case "$help" in *--bump-revision*--mark-compacted*|*--mark-compacted*--bump-revision*) echo "$tool.bump=yes";; *) echo "$tool.bump=no";; esac
+    version=$(ETCDCTL_API=3 "$tool" version 2>/dev/null | sed -n 's/^[a-z]* version: *//p' | head -n 1)
+    echo "$tool.version=$version"
+  fi
+done`;
+/**
+ * What `snapshot restore` writes beyond the snapshot's db: one WAL segment, preallocated in
+ * full (etcd's wal.SegmentSizeBytes, 64,000,000 bytes), seen with etcd 3.4's etcdctl.
+ */
+const RESTORED_WAL_KIB = Math.ceil(64_000_000 / 1024);
+/**
+ * Free room on the data volume and the live data's size, in KiB:
+ * `free=<KiB> used=<KiB of dataDir/member>`. Arguments: dataDir, needed KiB.
+ */
+const ROOM_SCRIPT = `data=$1 need=$2
+set -- $(df -Pk "$data" | tail -n 1)
+free=$4
+case $free in ''|*[!0-9]*) echo "df printed no free space for $data" >&2; exit 1 ;; esac
+used=$(du -sk "$data/member" 2>/dev/null | cut -f 1)
+echo "free=$free used=\${used:-0}"
+if [ "$free" -lt "$need" ]; then exit ${RESTORE_EXIT.noRoom}; fi`;
+/**
+ * Restores the streamed snapshot into restore-<stamp> (a leftover of an interrupted run is
+ * removed first: restore refuses a non-empty folder), then removes the snapshot (plaintext
+ * has no business on the volume longer than needed). Arguments: dataDir, stamp, then the
+ * restore command's argv. A rerun after it finished (snapshot gone, restored folder there)
+ * changes nothing.
+ */
+const RESTORE_SCRIPT = `data=$1 stamp=$2; shift 2
+restored="$data/restore-$stamp" snapshot="$data/restore-$stamp.db"
+if [ ! -f "$snapshot" ] && [ -f "$restored/member/snap/db" ]; then echo "already restored"; exit 0; fi
+rm -rf "$restored"
+ETCDCTL_API=3 "$@" >&2 || { status=$?; rm -rf "$restored"; exit $status; }
+[ -f "$restored/member/snap/db" ] || exit ${RESTORE_EXIT.restoredMissing}
+chmod 700 "$restored/member"
+rm -f "$snapshot"
+sync
+du -sk "$restored/member" | cut -f 1`;
+/**
+ * The swap, on one member: proves no process holds the live data (bbolt keeps an exclusive
+ * flock on member/snap/db while etcd runs), then moves the live member folder aside to
+ * pre-restore-<stamp>/member and the restored one into its place, with the old one's owner
+ * and mode. Arguments: dataDir, stamp, and optionally `check`: then only the checks run
+ * (restored data there, flock present, no process on the live data) and nothing moves, so a
+ * refusal is known to have moved nothing. Prints `swapped`, `already swapped`, or `placed`
+ * (there was no live member folder); with `check`, `free` or `already swapped`.
+ */
+const SWAP_SCRIPT = `data=$1 stamp=$2 mode=\${3:-swap}
+restored="$data/restore-$stamp" aside="$data/pre-restore-$stamp"
+if [ ! -d "$restored/member" ]; then
+  if [ -d "$data/member" ] && [ -d "$aside" ]; then echo "already swapped"; exit 0; fi
+  exit ${RESTORE_EXIT.restoredMissing}
+fi
+command -v flock >/dev/null 2>&1 || exit ${RESTORE_EXIT.noFlock}
+if [ "$mode" = check ]; then
+  if [ -f "$data/member/snap/db" ] && [ ! -d "$aside/member" ] && ! flock -n -x "$data/member/snap/db" true; then exit ${RESTORE_EXIT.dataInUse}; fi
+  echo free; exit 0
+fi
+mkdir -p "$aside"
+if [ -d "$data/member" ] && [ ! -d "$aside/member" ]; then
+  if [ -f "$data/member/snap/db" ] && ! flock -n -x "$data/member/snap/db" true; then exit ${RESTORE_EXIT.dataInUse}; fi
+  owner=$(stat -c %u:%g "$data/member") mode=$(stat -c %a "$data/member")
+  chown -R "$owner" "$restored/member"
+  chmod "$mode" "$restored/member"
+  mv "$data/member" "$aside/member"
+  result=swapped
+elif [ -d "$aside/member" ] && [ ! -d "$data/member" ]; then
+  result=swapped
+elif [ -d "$aside/member" ]; then
+  echo "both $data/member and $aside/member exist, and $restored/member is still there: an etcd may have started between the two renames; look before going on" >&2
+  exit ${RESTORE_EXIT.inconsistent}
+else
+  : > "$aside/.no-member"
+  result=placed
+fi
+mv "$restored/member" "$data/member"
+rmdir "$restored"
+sync
+echo "$result"`;
+/**
+ * Undo: puts the data of one restore's pre-restore-<restored> folder back, moving what is
+ * live now aside to pre-undo-<stamp>/member (nothing is deleted). Arguments: dataDir, stamp,
+ * the restore's stamp. A member that restore never swapped has no such folder: exit
+ * nothingToUndo, nothing moved. Prints the pre-restore folder it put back.
+ */
+const UNDO_SCRIPT = `data=$1 stamp=$2 restored=$3
+undo="$data/pre-undo-$stamp" kept="$data/pre-restore-$restored"
+if [ -f "$undo/.done" ]; then echo "already undone"; exit 0; fi
+if [ -d "$undo" ] && [ -d "$data/member" ] && [ ! -d "$kept/member" ]; then
+  : > "$undo/.done"; echo "already undone"; exit 0
+fi
+[ -d "$kept/member" ] || exit ${RESTORE_EXIT.nothingToUndo}
+command -v flock >/dev/null 2>&1 || exit ${RESTORE_EXIT.noFlock}
+if [ -f "$data/member/snap/db" ] && ! flock -n -x "$data/member/snap/db" true; then exit ${RESTORE_EXIT.dataInUse}; fi
+mkdir -p "$undo"
+if [ -d "$data/member" ]; then mv "$data/member" "$undo/member"; elif [ ! -d "$undo/member" ]; then : > "$undo/.no-member"; fi
+mv "$kept/member" "$data/member"
+rm -f "$kept/.no-member"
+rmdir "$kept"
+: > "$undo/.done"
+sync
+basename "$kept"`;
+/**
+ * Removes pre-restore folders beyond the newest `keep` (run only once the restored cluster is
+ * proven healthy). Arguments: dataDir, keep. Prints each folder removed.
+ */
+const PRUNE_SCRIPT = `data=$1 keep=$2
+ls -1d "$data"/pre-restore-* 2>/dev/null | sort -r | tail -n +$((keep + 1)) | while read -r old; do
+  rm -rf "$old" && basename "$old"
+done`;
+/** `sh -c <script> sh <args...>`: the script's values as positional parameters. */
+function shellCommand(script, ...args) {
+    return ["sh", "-c", script, "sh", ...args];
+}
+function parseProbe(output) {
+    const values = new Map();
+    for (const line of output.split("\n")) {
+        const separator = line.indexOf("=");
+        if (separator > 0)
+            values.set(line.slice(0, separator).trim(), line.slice(separator + 1).trim());
+    }
+    const tools = {};
+    for (const [key, value] of values)
+        if (!key.includes("."))
+            tools[key] = value === "yes";
+    // etcdutl from 3.5 on; etcdctl's restore is deprecated there and gone in 3.6.
+    const restoreTool = tools.etcdutl ? "etcdutl" : tools.etcdctl ? "etcdctl" : undefined;
+    const version = restoreTool ? values.get(`${restoreTool}.version`) || undefined : undefined;
+    return {
+        tools,
+        ...(restoreTool ? { restoreTool } : {}),
+        bump: restoreTool ? values.get(`${restoreTool}.bump`) === "yes" : false,
+        ...(version ? { version } : {}),
+    };
+}
+/** `20261207T013000Z`: the stamp of restore and pre-restore folders, sortable as text. */
+function restoreStamp(time) {
+    return time
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d+Z$/, "Z");
+}
+
+
+/***/ }),
+
+/***/ 6200:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   YO: () => (/* binding */ fanOut),
+/* harmony export */   Zj: () => (/* binding */ teeInto),
+/* harmony export */   jH: () => (/* binding */ writeTo)
+/* harmony export */ });
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7075);
+/**
+ * A writable that forwards every chunk to its outputs and takes the next chunk only when
+ * all have taken this one (backpressure from the slower side); ending it ends both.
+ *
+ * It settles on every path: an output that fails or closes before it was ended fails the
+ * tee (and so whatever pipeline feeds it), and a tee that fails or is destroyed destroys
+ * both outputs with the same error. A write never waits for a 'drain' that cannot come.
+ */
+
+function teeInto(primary, secondary, count = () => undefined) {
+    return fanOut([primary, secondary], count);
+}
+/**
+ * The same for any number of outputs (a restore feeds every member at once). At the end the
+ * first output is ended last: the others (a verification copy) are complete before its
+ * reader sees the end.
+ */
+function fanOut(outputs, count = () => undefined) {
+    const [first, ...others] = outputs;
+    const tee = new node_stream__WEBPACK_IMPORTED_MODULE_0__.Writable({
+        highWaterMark: 1024 * 1024,
+        write(chunk, _encoding, done) {
+            count(chunk.length);
+            Promise.all(outputs.map((output) => writeTo(output, chunk))).then(() => done(), done);
+        },
+        final(done) {
+            Promise.all(others.map(endOf))
+                .then(() => (first ? endOf(first) : undefined))
+                .then(() => done(), done);
+        },
+        destroy(error, done) {
+            const cause = error ?? new Error("the stream was stopped before it ended");
+            for (const output of outputs)
+                if (!output.writableFinished)
+                    output.destroy(cause);
+            done(error);
+        },
+    });
+    for (const output of outputs)
+        failWith(tee, output);
+    return tee;
+}
+/** An output that errors, or closes before it finished, fails the tee with its error. */
+function failWith(tee, output) {
+    (0,node_stream__WEBPACK_IMPORTED_MODULE_0__.finished)(output, { readable: false }, (error) => {
+        if (error && !tee.destroyed)
+            tee.destroy(error);
+    });
+}
+/** Resolves once the stream took the chunk; rejects if it fails or is gone before that. */
+function writeTo(stream, chunk) {
+    return new Promise((resolve, reject) => {
+        if (stream.destroyed || stream.writableEnded) {
+            reject(gone(stream));
+            return;
+        }
+        if (stream.write(chunk))
+            return resolve();
+        const cleanUp = () => {
+            stream.off("drain", onDrain);
+            stream.off("error", onError);
+            stream.off("close", onClose);
+        };
+        const onDrain = () => {
+            cleanUp();
+            resolve();
+        };
+        const onError = (error) => {
+            cleanUp();
+            reject(error);
+        };
+        // Destroyed without an error: no 'drain' and no 'error' will ever come.
+        const onClose = () => {
+            cleanUp();
+            reject(stream.errored ?? gone(stream));
+        };
+        stream.on("drain", onDrain);
+        stream.on("error", onError);
+        stream.on("close", onClose);
+    });
+}
+/** Ends the stream and resolves once everything written reached it; rejects if it fails first. */
+function endOf(stream) {
+    return new Promise((resolve, reject) => {
+        if (stream.writableFinished)
+            return resolve();
+        if (stream.destroyed)
+            return reject(stream.errored ?? gone(stream));
+        (0,node_stream__WEBPACK_IMPORTED_MODULE_0__.finished)(stream, { readable: false }, (error) => (error ? reject(error) : resolve()));
+        stream.end();
+    });
+}
+function gone(stream) {
+    return (stream.errored ??
+        Object.assign(new Error("the output was closed before all data was written to it"), {
+            code: "ERR_STREAM_PREMATURE_CLOSE",
+        }));
+}
+
+
+/***/ }),
+
+/***/ 9513:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   cw: () => (/* binding */ Plan),
+/* harmony export */   zq: () => (/* binding */ PlanRun)
+/* harmony export */ });
+/* unused harmony export JournalWriteError */
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
+/**
+ * A plan is the program. A procedure declares its steps once (name, purpose, the runbook
+ * command an operator would have typed, what the step does to the world, and the condition
+ * it runs under); `dry-run` prints that declaration, and a real run executes exactly it,
+ * in order: a `PlanRun` refuses a step that is not planned or comes out of order, reports
+ * every planned step as done, failed or skipped (with the reason), and never one that was
+ * not planned. With a `Journal` it is write-ahead: a step that changes anything is recorded
+ * before it acts and again when it finished, so a rerun continues instead of starting blind.
+ */
+
+class Plan {
+    title;
+    steps;
+    index = new Map();
+    constructor(
+    /** What the plan does, e.g. `back up etcd of uc1 to folder /backups`. */
+    title, steps) {
+        this.title = title;
+        this.steps = steps;
+        steps.forEach((step, position) => {
+            if (this.index.has(step.name)) {
+                throw new Error(`the plan "${title}" declares step ${step.name} twice`);
+            }
+            this.index.set(step.name, position);
+        });
+    }
+    positionOf(name) {
+        const position = this.index.get(name);
+        if (position === undefined) {
+            throw new Error(`step ${name} is not in the plan "${this.title}"; a run executes only planned steps`);
+        }
+        return position;
+    }
+    /** The plan as `dry-run` prints it: numbered steps, their effect, condition and runbook command. */
+    lines() {
+        const lines = [`Plan: ${this.title}`];
+        this.steps.forEach((step, position) => {
+            const condition = step.onlyWhen ? `; only ${step.onlyWhen}` : "";
+            lines.push(`  ${position + 1}. ${step.name} [${step.effect}${condition}]: ${step.purpose}`);
+            if (step.runbook)
+                lines.push(`       $ ${step.runbook}`);
+        });
+        return lines;
+    }
+    print(logger) {
+        for (const line of this.lines())
+            logger.info(line);
+    }
+}
+/** The journal could not be written: the run stops, so that it never acts unrecorded. */
+class JournalWriteError extends Error {
+    name = "JournalWriteError";
+}
+class PlanRun {
+    plan;
+    options;
+    /** Every planned step reported so far, in plan order. */
+    log = [];
+    cursor = 0;
+    failure;
+    earlier;
+    intents = new Map();
+    constructor(plan, options, earlier) {
+        this.plan = plan;
+        this.options = options;
+        this.earlier = earlier;
+    }
+    /**
+     * Starts a run of the plan. With a journal, reads what an earlier run of the same work
+     * recorded (steps that changed something and finished are not repeated) and records that
+     * this run began.
+     */
+    static async start(plan, options) {
+        const { journal, ...rest } = options;
+        const run = new PlanRun(plan, rest, []);
+        if (journal)
+            await run.attachJournal(journal, options.identity);
+        return run;
+    }
+    /**
+     * Starts journaling: reads what an earlier run of the same work recorded and records that
+     * this run began. For a procedure that learns where its journal lives from its first
+     * `reads` steps (the admin restore keeps it on the node, beside the data dir it reads from
+     * the etcd manifest); refused once a step that changes anything has run.
+     */
+    async attachJournal(journal, identity) {
+        if (this.options.journal)
+            throw new Error("the run already has a journal");
+        if (this.log.some((record) => this.plan.steps[this.plan.positionOf(record.step)].effect !== "reads")) {
+            throw new Error("a journal is attached before any step that changes something runs");
+        }
+        const earlier = await journal.read();
+        const begun = earlier.find((entry) => entry.event === "begin");
+        if (begun && !sameIdentity(begun.data, identity)) {
+            throw new Error(`the journal ${journal.description} belongs to other work (${describeIdentity(begun.data)}), not to ${describeIdentity(identity)}: finish or undo that work first, or remove the journal if it is known to be finished.`);
+        }
+        this.options = { ...this.options, journal, ...(identity ? { identity } : {}) };
+        this.earlier.push(...earlier);
+        if (!begun)
+            await this.append({ step: "", event: "begin", data: identity ?? {} });
+        const owner = this.options.owner;
+        if (owner)
+            await this.append({ step: "", event: "run", data: { owner } });
+        if (begun) {
+            const done = earlier.filter((entry) => entry.event === "done").map((entry) => entry.step);
+            this.options.logger.info(`Continuing the work recorded in ${journal.description}${done.length ? `: already done ${done.join(", ")}` : ""}.`);
+        }
+    }
+    get dryRun() {
+        return this.options.dryRun ?? false;
+    }
+    get failed() {
+        return this.failure !== undefined;
+    }
+    /**
+     * Records that the run failed outside any step (a check between steps, a journal write):
+     * the steps not reached are then reported as such, and a step meant for failures may run.
+     */
+    fail(error) {
+        this.failure ??= `the run failed: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`;
+    }
+    /** Whether `step` finished, in this run or an earlier one. */
+    isDone(step) {
+        return (this.earlierEntry(step, "done") !== undefined ||
+            this.log.some((record) => record.step === step && record.outcome === "done"));
+    }
+    /** What this run or an earlier one recorded it was about to change in `step`, if any. */
+    intentOf(step) {
+        return this.intents.get(step) ?? this.earlierEntry(step, "intent")?.data;
+    }
+    /** Whether an earlier run, or this one, began `step` (a change step: it journals its start). */
+    hasStarted(step) {
+        return (this.earlierEntry(step, "started") !== undefined ||
+            this.log.some((record) => record.step === step && record.outcome !== "skipped"));
+    }
+    /** Runs one planned step: logs its start and end, journals it, rethrows a failure. */
+    async run(name, body, describe) {
+        const declaration = this.advanceTo(name);
+        const { logger } = this.options;
+        if (this.dryRun && declaration.effect !== "reads") {
+            throw new Error(`step ${name} ${declaration.effect === "changes" ? "changes" : "is the point of no return"}, and this is a dry run; a procedure stops before such steps in a dry run`);
+        }
+        const startedAt = new Date();
+        const finishedEarlier = this.earlierEntry(name, "done");
+        if (finishedEarlier && declaration.effect !== "reads") {
+            const detail = `done in an earlier run (${finishedEarlier.at})`;
+            this.report(name, "done", startedAt, detail);
+            logger.info(`✔ ${name}: ${detail}`);
+            return finishedEarlier.data;
+        }
+        logger.info(`▶ ${name}: ${declaration.purpose}`);
+        const changes = declaration.effect !== "reads";
+        if (changes)
+            await this.append({ step: name, event: "started" });
+        const context = this.contextFor(name);
+        let result;
+        try {
+            result = await body(context);
+        }
+        catch (error) {
+            const detail = (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error);
+            this.failure ??= `${name} failed`;
+            this.report(name, "failed", startedAt, detail);
+            // Logged, not annotated: the run reports each failure once, as one error, at its end.
+            logger.info(`✘ ${name} (${elapsed(startedAt)}): ${detail}`);
+            if (changes)
+                await this.append({ step: name, event: "failed", detail }).catch(() => undefined);
+            throw error;
+        }
+        if (changes)
+            await this.append({ step: name, event: "done", data: result });
+        const detail = describe?.(result);
+        this.report(name, "done", startedAt, detail);
+        logger.info(`✔ ${name} (${elapsed(startedAt)})${detail ? `: ${detail}` : ""}`);
+        return result;
+    }
+    /** Reports a conditional step as skipped, with the reason its condition does not hold. */
+    skip(name, reason) {
+        const declaration = this.advanceTo(name);
+        if (!declaration.onlyWhen && !this.failed && !this.dryRun) {
+            throw new Error(`step ${name} is unconditional in the plan "${this.plan.title}"; only a step declared with a condition can be skipped`);
+        }
+        this.report(name, "skipped", new Date(), reason);
+        this.options.logger.info(`○ ${name}: skipped, ${reason}`);
+    }
+    /**
+     * Ends the run: every planned step not yet reported is reported as skipped (after a
+     * failure, or in a dry run). A step that neither ran nor was skipped in a run that did
+     * not fail is a bug in the procedure, and says so.
+     */
+    finish() {
+        while (this.cursor < this.plan.steps.length) {
+            const step = this.plan.steps[this.cursor];
+            this.skipUnreached(step);
+            this.cursor++;
+        }
+        return this.log;
+    }
+    advanceTo(name) {
+        const position = this.plan.positionOf(name);
+        if (position < this.cursor) {
+            throw new Error(`step ${name} comes before the step last reported in the plan "${this.plan.title}"; a run executes each planned step once, in order`);
+        }
+        while (this.cursor < position) {
+            this.skipUnreached(this.plan.steps[this.cursor]);
+            this.cursor++;
+        }
+        this.cursor++;
+        return this.plan.steps[position];
+    }
+    skipUnreached(step) {
+        const reason = this.failure
+            ? `not reached: ${this.failure}`
+            : this.dryRun
+                ? "dry run: nothing is changed"
+                : undefined;
+        if (!reason) {
+            throw new Error(`step ${step.name} of the plan "${this.plan.title}" was neither run nor skipped; a procedure reports every planned step`);
+        }
+        this.report(step.name, "skipped", new Date(), reason);
+    }
+    report(step, outcome, startedAt, detail) {
+        this.log.push({
+            step,
+            outcome,
+            startedAt: startedAt.toISOString(),
+            durationMs: Date.now() - startedAt.getTime(),
+            ...(detail ? { detail } : {}),
+        });
+    }
+    contextFor(name) {
+        const earlierIntent = this.earlierEntry(name, "intent")?.data;
+        return {
+            earlierIntent,
+            intend: async (intent) => {
+                if (earlierIntent !== undefined)
+                    return earlierIntent;
+                await this.append({ step: name, event: "intent", data: intent });
+                this.intents.set(name, intent);
+                return intent;
+            },
+        };
+    }
+    earlierEntry(step, event) {
+        return this.earlier.find((entry) => entry.step === step && entry.event === event);
+    }
+    async append(entry) {
+        const journal = this.options.journal;
+        if (!journal)
+            return;
+        try {
+            await journal.append({ ...entry, at: new Date().toISOString() });
+        }
+        catch (error) {
+            this.fail(error);
+            throw new JournalWriteError(`the journal ${journal.description} could not be written (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}); the run stops rather than act unrecorded. Free the journal's location and rerun: the rerun continues from what was recorded.`, { cause: error });
+        }
+    }
+}
+function sameIdentity(recorded, identity) {
+    return JSON.stringify(sortedEntries(recorded)) === JSON.stringify(sortedEntries(identity ?? {}));
+}
+function sortedEntries(value) {
+    if (!value || typeof value !== "object")
+        return [];
+    return Object.entries(value).sort(([a], [b]) => a.localeCompare(b));
+}
+function describeIdentity(value) {
+    const entries = sortedEntries(value);
+    return entries.length
+        ? entries.map(([key, item]) => `${key} ${String(item)}`).join(", ")
+        : "no identity";
+}
+function elapsed(since) {
+    const ms = Date.now() - since.getTime();
+    return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+
+/***/ })
+
+};

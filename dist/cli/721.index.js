@@ -1,0 +1,240 @@
+export const id = 721;
+export const ids = [721];
+export const modules = {
+
+/***/ 6721:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+__webpack_require__.r(__webpack_exports__);
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   registerDrillCommands: () => (/* binding */ registerDrillCommands)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var _core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(6229);
+/* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8673);
+/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(5470);
+/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3089);
+/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2989);
+/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(1676);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(9226);
+/**
+ * `etcd-backup-actions drill`: the etcd-restore-drill action from a terminal. Same procedure;
+ * logs to stderr, the drills (table or JSON) to stdout. Exit codes: 0 every drill passed,
+ * 1 one failed, 2 a bad flag; Ctrl-C deletes the drill pod (runUntilSignalled).
+ */
+
+
+
+
+
+
+
+
+function registerDrillCommands(program) {
+    program
+        .command("drill")
+        .description("Restore drill: restore each cluster's newest backup into a throwaway etcd in memory on one of its etcd nodes and prove it against the manifest; the live cluster is not touched.")
+        .option("--kubeconfig <path>", "the admin cluster's kubeconfig (default: $KUBECONFIG)")
+        .option("--cluster <name>", "all (default), admin, or a user cluster; repeatable", _backup_js__WEBPACK_IMPORTED_MODULE_4__.repeatable)
+        .option("--backup <uri|latest>", "a backup URI as the backup printed it, or latest", "latest")
+        .option("--destination <uri>", "where latest looks: file:///folder or s3://bucket/prefix")
+        .option("--identity-file <path>", "the age identity file (AGE-SECRET-KEY-1...)")
+        .option("--namespace <name>", "of the drill pods (default: each cluster's own)")
+        .option("--utility-image <image>", "the drill pod's image (default: the cluster's etcd image)")
+        .option("--fail-if-older-than <age>", "fail a newest backup older than this, e.g. 26h")
+        .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
+        .option("-o, --output <format>", "table for people, json for scripts", "table")
+        .exitOverride((error) => {
+        process.exit(error.exitCode === 0 ? 0 : _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_BAD_FLAG);
+    })
+        .action(async (flags) => {
+        process.exitCode = await drillCommand(flags, process.env);
+    });
+}
+async function drillCommand(flags, env) {
+    const logger = (0,_core_log_logger_js__WEBPACK_IMPORTED_MODULE_6__/* .consoleLogger */ .k)();
+    let request;
+    try {
+        request = await parseDrillFlags(flags, env);
+    }
+    catch (error) {
+        process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.cliMessage)(error)}\n`);
+        return _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_BAD_FLAG;
+    }
+    const { runRestoreDrill } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(694), __webpack_require__.e(436), __webpack_require__.e(248), __webpack_require__.e(678)]).then(__webpack_require__.bind(__webpack_require__, 75));
+    const { findBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
+    try {
+        const config = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.loadKubeconfigFlag)(request.kubeconfigPath);
+        const results = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_5__/* .runUntilSignalled */ .Z)(logger, async ({ signal, cleanups }) => {
+            const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_2__/* .runContextFromEnvironment */ .aD)(env);
+            const store = await (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .openStore */ .Ch)(request.backupUri?.destination ?? request.destination, {
+                logger,
+                context,
+                s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
+            });
+            return runRestoreDrill({
+                config,
+                clusters: request.backupUri ? [request.backupUri.cluster] : request.clusters,
+                store,
+                ...(request.backupUri ? { backup: await findBackup(store, request.backupUri) } : {}),
+                identities: request.identities,
+                ...(request.namespace ? { namespace: request.namespace } : {}),
+                ...(request.utilityImage ? { utilityImage: request.utilityImage } : {}),
+                ...(request.maxAgeMs !== undefined ? { failIfOlderThanMs: request.maxAgeMs } : {}),
+                logger,
+                signal,
+                cleanups,
+                workDir: context.tempDir,
+            });
+        });
+        process.stdout.write(request.output === "json"
+            ? `${JSON.stringify(results.map(({ steps: _steps, ...facts }) => facts), null, 2)}\n`
+            : `${results
+                .map((result) => `${result.result.padEnd(7)} ${result.cluster.padEnd(12)} ${result.backup || "-"}${result.ageSeconds !== undefined ? ` (${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .formatAge */ .nV)(result.ageSeconds)} old)` : ""}${result.result === "passed" ? `: revision ${result.revision}, ${result.keys} keys` : `: ${result.error}`}`)
+                .join("\n")}\n`);
+        const failed = results.filter((result) => result.result === "failed");
+        if (failed.length) {
+            logger.error(`The restore drill failed for ${failed.map((result) => result.cluster).join(", ")}.`);
+            return _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_FAILED;
+        }
+        return 0;
+    }
+    catch (error) {
+        const message = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.cliMessage)(error);
+        logger.error(message);
+        return error instanceof _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError || /^--/.test(message) ? _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_BAD_FLAG : _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_FAILED;
+    }
+}
+/** Every flag checked before anything is read from a cluster or a destination. */
+async function parseDrillFlags(flags, env) {
+    (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.refuseSecretsInFlags)(flags);
+    const kubeconfigPath = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.kubeconfigPathFrom)(flags.kubeconfig, env.KUBECONFIG);
+    if (!["table", "json"].includes(flags.output)) {
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError("--output: expected table or json.");
+    }
+    const clusters = flags.cluster?.length ? flags.cluster : ["all"];
+    let backupUri;
+    let destination;
+    if (flags.backup !== "latest") {
+        backupUri = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.checkedFlag)("--backup", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseBackupUri */ .iM)(flags.backup));
+        if (flags.cluster?.length && (clusters.length > 1 || clusters[0] !== backupUri.cluster)) {
+            throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError(`--backup is a backup of ${backupUri.cluster}, but --cluster is ${clusters.join(", ")}: give that one cluster, or none.`);
+        }
+    }
+    else {
+        if (!flags.destination) {
+            throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError("--destination is required with --backup latest: expected file:///folder or s3://bucket/prefix.");
+        }
+        destination = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.checkedFlag)("--destination", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseDestination */ .G2)(flags.destination));
+        if (destination.type === "artifact") {
+            throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError("--destination artifact works only in the etcd-restore-drill action; from a terminal, use file:///absolute/folder or s3://bucket/prefix.");
+        }
+    }
+    const maxAgeMs = flags.failIfOlderThan ? (0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .parseAge */ .F1)(flags.failIfOlderThan) : undefined;
+    if (flags.failIfOlderThan && maxAgeMs === undefined) {
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError(`--fail-if-older-than is "${flags.failIfOlderThan}": expected a whole number and a unit, s, m, h or d, such as 26h.`);
+    }
+    let identities = [];
+    if (flags.identityFile) {
+        const text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(flags.identityFile, "utf8").catch((error) => {
+            throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError(`--identity-file: cannot read ${flags.identityFile} (${error.code ?? "error"}); expected an age identity file.`);
+        });
+        identities = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.checkedFlag)("--identity-file", () => {
+            const parsed = (0,_core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__/* .parseIdentities */ .go)(text);
+            if (parsed.length === 0)
+                throw new Error("no identity found");
+            return parsed;
+        });
+    }
+    return {
+        kubeconfigPath,
+        clusters,
+        backupUri,
+        destination: destination,
+        identities,
+        namespace: flags.namespace,
+        utilityImage: flags.utilityImage,
+        maxAgeMs,
+        s3Endpoint: flags.s3Endpoint,
+        output: flags.output,
+    };
+}
+
+
+/***/ }),
+
+/***/ 6229:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   F1: () => (/* binding */ parseAge),
+/* harmony export */   nV: () => (/* binding */ formatAge)
+/* harmony export */ });
+/* unused harmony export drillSummaryMarkdown */
+/**
+ * The restore drill's job summary: one row per cluster, failures first (the row an operator
+ * must act on is the one seen first), each failure's sentence in full below the table.
+ */
+
+function drillSummaryMarkdown(rows, runUrl) {
+    const failed = rows.filter((row) => row.result === "failed");
+    const ordered = [...failed, ...rows.filter((row) => row.result !== "failed")];
+    const title = failed.length
+        ? `etcd restore drill: ${failed.length} of ${rows.length} failed`
+        : `etcd restore drill: ${rows.length} passed`;
+    const lines = [
+        `### ${title}`,
+        "",
+        "| cluster | result | backup | age | revision | keys | resources | db size | restore | start |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ...ordered
+            .map((row) => [
+            row.cluster,
+            row.result === "passed" ? "✅ passed" : "❌ failed",
+            row.backup ? `\`${row.backup}\`` : "none",
+            row.ageSeconds === undefined ? "" : formatAge(row.ageSeconds),
+            row.revision ?? "",
+            row.keys ?? "",
+            row.resources ?? "",
+            row.dbSize === undefined ? "" : formatBytes(row.dbSize),
+            seconds(row.restoreMs),
+            seconds(row.startMs),
+        ]
+            .map((cell) => String(cell).replace(/\|/g, "\\|"))
+            .join(" | "))
+            .map((line) => `| ${line} |`),
+    ];
+    for (const row of failed) {
+        lines.push("", `**${row.cluster}:** ${(row.error ?? "failed").replace(/\n/g, " ")}`);
+    }
+    if (runUrl)
+        lines.push("", `[This run](${runUrl})`);
+    return lines.join("\n");
+}
+function seconds(ms) {
+    return ms === undefined ? "" : `${(ms / 1000).toFixed(1)} s`;
+}
+/** `40 s`, `12 min`, `27 h`, `3 d 4 h`. */
+function formatAge(seconds) {
+    if (seconds < 120)
+        return `${Math.round(seconds)} s`;
+    if (seconds < 7200)
+        return `${Math.round(seconds / 60)} min`;
+    if (seconds < 172_800)
+        return `${Math.round(seconds / 3600)} h`;
+    return `${Math.floor(seconds / 86_400)} d ${Math.round((seconds % 86_400) / 3600)} h`;
+}
+/** `26h`, `90m`, `2d`, `3600s` -> milliseconds; undefined for anything else. */
+function parseAge(text) {
+    const match = /^(\d{1,6})\s*(s|m|h|d)$/.exec(text.trim());
+    if (!match)
+        return undefined;
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]];
+    const ms = Number(match[1]) * unit;
+    return ms > 0 ? ms : undefined;
+}
+
+
+/***/ })
+
+};
