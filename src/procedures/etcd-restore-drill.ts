@@ -28,6 +28,7 @@ import {
   PROBE_SCRIPT,
   shellCommand,
   type UtilityImageFacts,
+  RESTORE_HEADROOM_BYTES,
 } from "../core/etcd/restore-scripts.ts";
 import { formatBytes } from "../core/format.ts";
 import { describeApiError } from "../core/kube/errors.ts";
@@ -111,8 +112,6 @@ const DRILL_DIR = "/drill";
 const CONTAINER = "drill";
 /** Values checked per resource. */
 const SAMPLES_PER_RESOURCE = 3;
-/** Beside twice the snapshot (file and restored db): two 64 MiB WAL segments and slack. */
-const VOLUME_HEADROOM_BYTES = 192 * 1024 * 1024;
 
 /** The container waits for the restored data, then becomes the drill's etcd. */
 const WAIT_THEN_ETCD = `marker=$1; shift
@@ -289,7 +288,7 @@ class ClusterDrill {
       this.result.node = member.member.node;
       this.result.image = image;
       const volumeBytes =
-        2 * source.backup.manifest.payload.plaintext.bytes + VOLUME_HEADROOM_BYTES;
+        2 * source.backup.manifest.payload.plaintext.bytes + RESTORE_HEADROOM_BYTES;
       await run.run(
         "createDrillPod",
         async () => {
