@@ -56,7 +56,7 @@ async function drill({ logger, signal, cleanups }: ActionContext): Promise<void>
     Inputs.GithubToken,
   ]);
   const config = (await readAdminKubeconfig({ required: true }))!;
-  const clusters = getInputAsList(Inputs.Clusters);
+  const clusters = readClusters();
   const namespace = readNamespace();
   const utilityImage = readImage(Inputs.UtilityImage);
   const failIfOlderThanMs = readMaxAge();
@@ -96,6 +96,17 @@ async function drill({ logger, signal, cleanups }: ActionContext): Promise<void>
         .join("; ")}`,
     );
   }
+}
+
+/**
+ * The clusters input; with a backup URI, its default `all` (the runner fills it in from
+ * action.yml) means "the backup's cluster", as an empty input does.
+ */
+function readClusters(): string[] {
+  const clusters = getInputAsList(Inputs.Clusters);
+  const backup = getInput(Inputs.Backup);
+  const givenUri = backup !== "" && backup !== "latest";
+  return givenUri && clusters.length === 1 && clusters[0] === "all" ? [] : clusters;
 }
 
 function readNamespace(): string | undefined {
