@@ -55,6 +55,7 @@ import {
   type SavedPodDisruptionBudget,
 } from "../core/kube/pdb.ts";
 import { createPodAndWait, deletePodAndWait } from "../core/kube/pods.ts";
+import { checkBackupEtcdVersion } from "../core/etcd/backup-version.ts";
 import {
   describeWorkload,
   isWorkloadReady,
@@ -1377,13 +1378,12 @@ class UserClusterRestore {
         `${location.uri} is a ${manifest.kind} backup; a user cluster is restored from a user-etcd backup.`,
       );
     }
-    const imageVersion = etcdVersionOfImage(topology.image);
     const backupVersion = manifest.etcd?.version;
-    if (backupVersion && imageVersion && minor(backupVersion) !== minor(imageVersion)) {
-      throw new Error(
-        `${location.uri} was taken from etcd ${backupVersion}, but the members run ${topology.image} (etcd ${imageVersion}): a snapshot restores only into the same etcd major.minor version.`,
-      );
-    }
+    checkBackupEtcdVersion(
+      { uri: location.uri, etcdVersion: backupVersion },
+      topology.image,
+      "the members run",
+    );
     return `${manifest.cluster}, revision ${manifest.etcd?.revision ?? "?"}, ${manifest.etcd?.keyCount ?? "?"} keys, ${formatBytes(manifest.payload.plaintext.bytes)}${backupVersion ? `, etcd ${backupVersion}` : ""}`;
   }
 
@@ -1961,14 +1961,7 @@ function snapshotPath(member: RestoreMember, stamp: string): string {
   return `${member.config.dataDir}/restore-${stamp}.db`;
 }
 
-/** `gcr.io/.../etcd:v3.4.13-0-gke.0` -> `3.4.13`. */
-export function etcdVersionOfImage(image: string): string | undefined {
-  return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
-}
-
-function minor(version: string): string {
-  return version.split(".").slice(0, 2).join(".");
-}
+export { etcdVersionOfImage } from "../core/etcd/backup-version.ts";
 
 function describeTopology(topology: RestoreTopology): string {
   return `${topology.replicas} member(s) (${topology.members.map((member) => `${member.pod}: ${member.pvc} on ${member.node}`).join(", ")}), image ${topology.image}, podManagementPolicy ${topology.podManagementPolicy}, token ${topology.members[0]?.config.initialClusterToken}`;
