@@ -7,6 +7,7 @@
 import * as core from "@actions/core";
 import { drillSummaryMarkdown, parseAge } from "../../core/audit/drill-summary.ts";
 import { errorMessage } from "../../core/errors.ts";
+import { isNamespaceName } from "../../core/kube/names.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import { runContextFromEnvironment, type RunContext } from "../../core/run-context.ts";
 import {
@@ -111,7 +112,7 @@ function readClusters(): string[] {
 
 function readNamespace(): string | undefined {
   const namespace = getInput(Inputs.Namespace);
-  if (namespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+  if (namespace && !isNamespaceName(namespace)) {
     throw new InputError(
       `Input ${Inputs.Namespace} is not a namespace name: expected lower-case letters, digits and '-', e.g. etcd-drills (or leave it empty for each cluster's own namespace).`,
     );
