@@ -782,12 +782,14 @@ class UserClusterRestore {
     const { config } = this.options;
     const done: string[] = [];
     const failed: string[] = [];
+    // Settled first, recorded after: two in parallel are still listed in a fixed order.
+    const settle = (what: string, action: () => Promise<string>) =>
+      action().then(
+        (text) => () => done.push(text),
+        (error: unknown) => () => failed.push(`${what}: ${errorMessage(error)}`),
+      );
     const attempt = async (what: string, action: () => Promise<string>): Promise<void> => {
-      try {
-        done.push(await action());
-      } catch (error) {
-        failed.push(`${what}: ${errorMessage(error)}`);
-      }
+      (await settle(what, action))();
     };
     const relaxed = intentOf("relaxPodManagement") as { manifest: SavedStatefulSet } | undefined;
     const stopped = intentOf("stopMembers") as StoppedMembers | undefined;
@@ -796,11 +798,11 @@ class UserClusterRestore {
     }
     const scaled = intentOf("scaleDownApiServer") as ScaledDown | undefined;
     if (scaled) {
-      await Promise.all([
-        attempt(API_SERVER, () =>
+      const settled = await Promise.all([
+        settle(API_SERVER, () =>
           this.putBackReplicas("StatefulSet", API_SERVER, scaled.apiServer, scaled.apiServerReady),
         ),
-        attempt(MAINTENANCE, () =>
+        settle(MAINTENANCE, () =>
           this.putBackReplicas(
             "Deployment",
             MAINTENANCE,
@@ -809,6 +811,7 @@ class UserClusterRestore {
           ),
         ),
       ]);
+      for (const record of settled) record();
     }
     const pdb = intentOf("savePdb") as { manifest: SavedPodDisruptionBudget | null } | undefined;
     if (pdb?.manifest) {
@@ -823,8 +826,9 @@ class UserClusterRestore {
       await attempt("the utility pods", () => this.removeRestoreFiles(created.stamp));
     }
     if (failed.length) {
+      // The journal stays: it is the lock, and the record of what is still to put back.
       throw new Error(
-        `${failed.join("; ")}. ${done.length ? `Put back: ${done.join("; ")}. ` : ""}The journal ${journal.description} is kept (it holds the lock and the saved objects)`,
+        `${failed.join("; ")}${done.length ? ` (put back: ${done.join("; ")})` : ""}; the lock is kept`,
       );
     }
     await journal.remove();

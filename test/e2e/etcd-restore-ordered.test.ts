@@ -57,6 +57,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+const apps0 = () => config.makeApiClient(AppsV1Api);
+
 const members = (cluster: string) =>
   sandbox.layout.userClusters.find((item) => item.name === cluster)!.members;
 
@@ -277,8 +279,25 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
       const podUids = (await etcdPods("uc1")).map((pod) => pod.metadata?.uid);
       // What the killed run left: kube-etcd saved in the journal and deleted with orphan
       // propagation, the runner gone before it created the Parallel copy.
+      // An annotation of the operator's own, which a re-created set must carry again.
+      const current = await apps0().readNamespacedStatefulSet({
+        name: "kube-etcd",
+        namespace: "uc1",
+      });
+      current.metadata!.annotations = {
+        ...current.metadata!.annotations,
+        "example.com/owner-team": "platform",
+      };
+      await apps0().replaceNamespacedStatefulSet({
+        name: "kube-etcd",
+        namespace: "uc1",
+        body: current,
+      });
       const live = await readStatefulSet(config, { namespace: "uc1", name: "kube-etcd" });
       const manifest = savedStatefulSet(live as unknown as Record<string, unknown>);
+      expect(manifest.metadata.annotations).toMatchObject({
+        "example.com/owner-team": "platform",
+      });
       const at = new Date().toISOString();
       const journal = [
         { step: "", event: "begin", at, data: { cluster: "uc1", backup: backup.location.uri } },
@@ -321,6 +340,12 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
       );
       expect(await etcdctlIn("uc1", "kube-etcd-1", "get", "/rerun/B", "--keys-only")).toBe("");
       expect(await clusterState("uc1")).toEqual(before);
+      // The whole object as it was saved, not only its spec and labels: the same annotations,
+      // no owner, nothing the restore added.
+      const after = await readStatefulSet(config, { namespace: "uc1", name: "kube-etcd" });
+      const afterSaved = savedStatefulSet(after as unknown as Record<string, unknown>);
+      expect(afterSaved).toEqual(manifest);
+      expect(afterSaved.metadata.ownerReferences).toBeUndefined();
       expect(await journalExists("uc1")).toBe(false);
     },
   );
