@@ -3,10 +3,9 @@
  * logs to stderr, the drills (table or JSON) to stdout. Exit codes: 0 every drill passed,
  * 1 one failed, 2 a bad flag; Ctrl-C deletes the drill pod (runUntilSignalled).
  */
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { formatAge, parseAge } from "../core/audit/drill-summary.ts";
-import { parseIdentities, type X25519Identity } from "../core/crypto/age.ts";
+import { isImageReference, isNamespaceName } from "../core/kube/names.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import { runContextFromEnvironment } from "../core/run-context.ts";
 import {
@@ -27,6 +26,7 @@ import {
   repeatable,
 } from "./backup.ts";
 import { runUntilSignalled } from "./cancel.ts";
+import { readIdentityFile } from "./identity-file.ts";
 
 interface DrillFlags {
   kubeconfig?: string;
@@ -165,21 +165,17 @@ async function parseDrillFlags(flags: DrillFlags, env: NodeJS.ProcessEnv) {
       `--fail-if-older-than is "${flags.failIfOlderThan}": expected a whole number and a unit, s, m, h or d, such as 26h.`,
     );
   }
-  let identities: X25519Identity[] = [];
-  if (flags.identityFile) {
-    const text = await readFile(flags.identityFile, "utf8").catch(
-      (error: NodeJS.ErrnoException) => {
-        throw new FlagError(
-          `--identity-file: cannot read ${flags.identityFile} (${error.code ?? "error"}); expected an age identity file.`,
-        );
-      },
+  if (flags.namespace !== undefined && !isNamespaceName(flags.namespace)) {
+    throw new FlagError(
+      "--namespace is not a namespace name: expected lower-case letters, digits and '-', e.g. etcd-drills (or leave it out for each cluster's own namespace).",
     );
-    identities = checkedFlag("--identity-file", () => {
-      const parsed = parseIdentities(text);
-      if (parsed.length === 0) throw new Error("no identity found");
-      return parsed;
-    });
   }
+  if (flags.utilityImage !== undefined && !isImageReference(flags.utilityImage)) {
+    throw new FlagError(
+      "--utility-image is not an image reference: expected e.g. gcr.io/gke-on-prem-release/etcd:v3.4.13-0-gke.0 (or leave it out for the cluster's own etcd image).",
+    );
+  }
+  const identities = flags.identityFile ? await readIdentityFile(flags.identityFile) : [];
   return {
     kubeconfigPath,
     clusters,

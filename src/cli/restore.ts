@@ -4,10 +4,9 @@
  * from Actions exclude each other). Logs to stderr, the result (table or JSON) to stdout.
  * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
  */
-import { readFile } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
-import { parseIdentities, type X25519Identity } from "../core/crypto/age.ts";
+import type { X25519Identity } from "../core/crypto/age.ts";
 import { isValidClusterName } from "../core/etcd/profiles.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import { runContextFromEnvironment } from "../core/run-context.ts";
@@ -31,6 +30,7 @@ import {
   refuseSecretsInFlags,
 } from "./backup.ts";
 import { runUntilSignalled } from "./cancel.ts";
+import { readIdentityFile } from "./identity-file.ts";
 
 interface RestoreFlags {
   kubeconfig?: string;
@@ -199,18 +199,7 @@ async function parseRestoreFlags(flags: RestoreFlags, env: NodeJS.ProcessEnv) {
           })();
   let identities: X25519Identity[] = [];
   if (!undo && flags.identityFile) {
-    const text = await readFile(flags.identityFile, "utf8").catch(
-      (error: NodeJS.ErrnoException) => {
-        throw new FlagError(
-          `--identity-file: cannot read ${flags.identityFile} (${error.code ?? "error"}); expected an age identity file.`,
-        );
-      },
-    );
-    identities = checkedFlag("--identity-file", () => {
-      const parsed = parseIdentities(text);
-      if (parsed.length === 0) throw new Error("no identity found");
-      return parsed;
-    });
+    identities = await readIdentityFile(flags.identityFile);
   } else if (!undo && !dryRun) {
     throw new FlagError(
       "--identity-file is required to restore an encrypted backup: the age identity (AGE-SECRET-KEY-1...) of one of its recipients.",

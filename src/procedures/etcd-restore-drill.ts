@@ -20,6 +20,7 @@ import type { CleanupRegistry } from "../core/cleanup.ts";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { sha256Hex } from "../core/crypto/hash.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
+import { checkBackupEtcdVersion, etcdVersionOfImage } from "../core/etcd/backup-version.ts";
 import { parseEndpointStatus, snapshotRestore, type RestoreTool } from "../core/etcd/etcdctl.ts";
 import { findMembers, type EtcdMember } from "../core/etcd/members.ts";
 import type { EtcdClusterProfile } from "../core/etcd/profiles.ts";
@@ -28,6 +29,7 @@ import {
   PROBE_SCRIPT,
   shellCommand,
   type UtilityImageFacts,
+  RESTORE_HEADROOM_BYTES,
 } from "../core/etcd/restore-scripts.ts";
 import { formatBytes } from "../core/format.ts";
 import { describeApiError } from "../core/kube/errors.ts";
@@ -53,7 +55,6 @@ import {
 } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
 import { resolveClusters } from "./etcd-backup.ts";
-import { etcdVersionOfImage } from "./etcd-restore.ts";
 import { Plan, PlanRun, type StepRecord } from "./plan.ts";
 
 export interface RestoreDrillOptions {
@@ -111,8 +112,27 @@ const DRILL_DIR = "/drill";
 const CONTAINER = "drill";
 /** Values checked per resource. */
 const SAMPLES_PER_RESOURCE = 3;
-/** Beside twice the snapshot (file and restored db): two 64 MiB WAL segments and slack. */
-const VOLUME_HEADROOM_BYTES = 192 * 1024 * 1024;
+
+/** The control-plane taints (today's and the one before 1.24) a drill pod tolerates. */
+const CONTROL_PLANE_TAINTS = [
+  "node-role.kubernetes.io/control-plane",
+  "node-role.kubernetes.io/master",
+];
+
+/** What etcd itself needs beside its data in memory: its process, index and buffers. */
+const DRILL_ETCD_PROCESS_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The drill pod's memory request and limit: the memory volume (twice the snapshot and the
+ * WAL) and etcd's process, whose key index grows with the data (counted as the snapshot's
+ * size again, half the volume less the WAL).
+ */
+export function drillMemoryBytes(volumeBytes: number): number {
+  const snapshotBytes = Math.max(0, (volumeBytes - RESTORE_HEADROOM_BYTES) / 2);
+  return volumeBytes + snapshotBytes + DRILL_ETCD_PROCESS_BYTES;
+}
+
+const memoryQuantity = (bytes: number) => `${Math.ceil(bytes / 1024 / 1024)}Mi`;
 
 /** The container waits for the restored data, then becomes the drill's etcd. */
 const WAIT_THEN_ETCD = `marker=$1; shift
@@ -151,7 +171,7 @@ export function restoreDrillPlan(cluster: string): Plan {
     {
       name: "findMember",
       purpose:
-        "one of the cluster's own etcd members: its node (the drill runs in the same trust domain as the data) and its etcd image",
+        "one of the cluster's own etcd members: its node (the drill runs in the same trust domain as the data) and its etcd image, of the backup's etcd major.minor as a restore requires",
       runbook: "kubectl get pods -o wide (the etcd members)",
       effect: "reads",
     },
@@ -282,14 +302,26 @@ class ClusterDrill {
       );
       const member = await run.run(
         "findMember",
-        () => this.findMember(),
+        async () => {
+          const found = await this.findMember();
+          // Refused as the restore refuses it: a drill passes only what a restore accepts.
+          checkBackupEtcdVersion(
+            {
+              uri: source.backup.location.uri,
+              etcdVersion: source.backup.manifest.etcd?.version,
+            },
+            this.options.utilityImage ?? found.image,
+            "the drill runs",
+          );
+          return found;
+        },
         (found) => `${found.member.pod} on ${found.member.node}, image ${found.image}`,
       );
       const image = this.options.utilityImage ?? member.image;
       this.result.node = member.member.node;
       this.result.image = image;
       const volumeBytes =
-        2 * source.backup.manifest.payload.plaintext.bytes + VOLUME_HEADROOM_BYTES;
+        2 * source.backup.manifest.payload.plaintext.bytes + RESTORE_HEADROOM_BYTES;
       await run.run(
         "createDrillPod",
         async () => {
@@ -482,8 +514,13 @@ class ClusterDrill {
         automountServiceAccountToken: false,
         enableServiceLinks: false,
         nodeSelector: { "kubernetes.io/hostname": node },
-        // The node is chosen by name; its taints (a control-plane node's) must not keep it off.
-        tolerations: [{ operator: "Exists", effect: "NoSchedule" }],
+        // The node is chosen by name: a control-plane node's taint must not keep the pod off
+        // it, but any other NoSchedule taint (a node cordoned for maintenance) still does.
+        tolerations: CONTROL_PLANE_TAINTS.map((key) => ({
+          key,
+          operator: "Exists",
+          effect: "NoSchedule",
+        })),
         containers: [
           {
             name: CONTAINER,
@@ -497,12 +534,18 @@ class ClusterDrill {
               ...this.etcdArgv(volumeBytes),
             ],
             volumeMounts: [{ name: "drill", mountPath: DRILL_DIR }],
+            // The memory volume counts against the pod's memory: requested whole, so the
+            // scheduler and the kubelet know of it, with room for etcd beside it.
+            resources: {
+              requests: { memory: memoryQuantity(drillMemoryBytes(volumeBytes)) },
+              limits: { memory: memoryQuantity(drillMemoryBytes(volumeBytes)) },
+            },
           },
         ],
         volumes: [
           {
             name: "drill",
-            emptyDir: { medium: "Memory", sizeLimit: `${Math.ceil(volumeBytes / 1024 / 1024)}Mi` },
+            emptyDir: { medium: "Memory", sizeLimit: memoryQuantity(volumeBytes) },
           },
         ],
       },

@@ -35,7 +35,8 @@ import {
   RESTORE_EXIT,
   RESTORE_SCRIPT,
   restoreStamp,
-  RESTORED_WAL_KIB,
+  RESTORE_HEADROOM_BYTES,
+  WAL_SEGMENT_BYTES,
   ROOM_SCRIPT,
   shellCommand,
   SWAP_SCRIPT,
@@ -54,7 +55,13 @@ import {
   type SavedPodDisruptionBudget,
 } from "../core/kube/pdb.ts";
 import { createPodAndWait, deletePodAndWait } from "../core/kube/pods.ts";
-import { describeWorkload, scaleWorkload, type WorkloadRef } from "../core/kube/scale.ts";
+import { checkBackupEtcdVersion } from "../core/etcd/backup-version.ts";
+import {
+  describeWorkload,
+  isWorkloadReady,
+  scaleWorkload,
+  type WorkloadRef,
+} from "../core/kube/scale.ts";
 import {
   readStatefulSet,
   recreateStatefulSetKeepingPods,
@@ -147,6 +154,21 @@ export interface RestoreTopology {
   nodeSelector: Record<string, string>;
   members: RestoreMember[];
   pvcRetentionPolicy?: { whenDeleted?: string; whenScaled?: string };
+}
+
+/** What stopMembers records: the members to start again, and whether they were all Ready. */
+interface StoppedMembers {
+  replicas: number;
+  /** Absent in journals written before it was recorded: treated as Ready. */
+  ready?: boolean;
+}
+
+/** What scaleDownApiServer records: the replicas to put back, and whether they were Ready. */
+interface ScaledDown {
+  apiServer: number;
+  maintenance: number;
+  apiServerReady?: boolean;
+  maintenanceReady?: boolean;
 }
 
 export interface EtcdRestoreResult {
@@ -784,74 +806,119 @@ class UserClusterRestore {
       });
   }
 
-  /** Undoes, from the journal's records, every change made before the swap. */
+  /**
+   * Undoes, from the journal's records, every change made before the swap. Each recorded
+   * change is put back on its own (one that fails does not keep the others from coming
+   * back); the lock is released only when all of them are, else one error lists what is left.
+   */
   async putBack(intentOf: (step: string) => unknown, journal: ConfigMapJournal): Promise<string[]> {
     const { config } = this.options;
     const done: string[] = [];
+    const failed: string[] = [];
+    // Settled first, recorded after: two in parallel are still listed in a fixed order.
+    const settle = (what: string, action: () => Promise<string>) =>
+      action().then(
+        (text) => () => done.push(text),
+        (error: unknown) => () => failed.push(`${what}: ${errorMessage(error)}`),
+      );
+    const attempt = async (what: string, action: () => Promise<string>): Promise<void> => {
+      (await settle(what, action))();
+    };
     const relaxed = intentOf("relaxPodManagement") as { manifest: SavedStatefulSet } | undefined;
-    if (relaxed) {
-      // The members start again under the Parallel copy: OrderedReady could deadlock.
-      await recreateStatefulSetKeepingPods(
-        config,
-        relaxed.manifest,
-        "Parallel",
-        this.settlingWaits(),
-      );
+    const stopped = intentOf("stopMembers") as StoppedMembers | undefined;
+    if (relaxed || stopped) {
+      await attempt("kube-etcd", () => this.putBackMembers(relaxed?.manifest, stopped));
     }
-    const stopped = intentOf("stopMembers") as { replicas: number } | undefined;
-    if (stopped) {
-      await scaleWorkload(
-        config,
-        this.workload("StatefulSet", "kube-etcd"),
-        stopped.replicas,
-        this.settlingWaits(),
-      );
-      done.push(`kube-etcd back to ${stopped.replicas}`);
-    }
-    if (relaxed) {
-      await recreateStatefulSetKeepingPods(
-        config,
-        relaxed.manifest,
-        undefined,
-        this.settlingWaits(),
-      );
-      done.push(
-        `kube-etcd re-created as saved (${relaxed.manifest.spec.podManagementPolicy ?? "OrderedReady"})`,
-      );
-    }
-    const scaled = intentOf("scaleDownApiServer") as
-      { apiServer: number; maintenance: number } | undefined;
+    const scaled = intentOf("scaleDownApiServer") as ScaledDown | undefined;
     if (scaled) {
-      await Promise.all([
-        scaleWorkload(
-          config,
-          this.workload("StatefulSet", API_SERVER),
-          scaled.apiServer,
-          this.settlingWaits(),
+      const settled = await Promise.all([
+        settle(API_SERVER, () =>
+          this.putBackReplicas("StatefulSet", API_SERVER, scaled.apiServer, scaled.apiServerReady),
         ),
-        scaleWorkload(
-          config,
-          this.workload("Deployment", MAINTENANCE),
-          scaled.maintenance,
-          this.settlingWaits(),
+        settle(MAINTENANCE, () =>
+          this.putBackReplicas(
+            "Deployment",
+            MAINTENANCE,
+            scaled.maintenance,
+            scaled.maintenanceReady,
+          ),
         ),
       ]);
-      done.push(
-        `${API_SERVER} back to ${scaled.apiServer}, ${MAINTENANCE} back to ${scaled.maintenance}`,
-      );
+      for (const record of settled) record();
     }
     const pdb = intentOf("savePdb") as { manifest: SavedPodDisruptionBudget | null } | undefined;
     if (pdb?.manifest) {
-      await recreatePodDisruptionBudget(config, pdb.manifest, this.options.signal);
-      done.push(`${API_SERVER_PDB} re-created`);
+      const manifest = pdb.manifest;
+      await attempt(API_SERVER_PDB, async () => {
+        await recreatePodDisruptionBudget(config, manifest, this.options.signal);
+        return `${API_SERVER_PDB} re-created`;
+      });
     }
     const created = intentOf("createUtilityPods") as { stamp: string } | undefined;
     if (created) {
-      done.push(await this.removeRestoreFiles(created.stamp));
+      await attempt("the utility pods", () => this.removeRestoreFiles(created.stamp));
+    }
+    if (failed.length) {
+      // The journal stays: it is the lock, and the record of what is still to put back.
+      throw new Error(
+        `${failed.join("; ")}${done.length ? ` (put back: ${done.join("; ")})` : ""}; the lock is kept`,
+      );
     }
     await journal.remove();
     done.push("lock released");
     return done;
+  }
+
+  /**
+   * kube-etcd back to its recorded replicas, and re-created as saved when it was relaxed.
+   * The saved set is re-created as soon as its pods exist (adoption needs no Ready, and an
+   * OrderedReady set must find them all created); Ready is awaited only if the members were
+   * Ready when they were stopped: a cluster that had lost quorum does not get it back here.
+   */
+  private async putBackMembers(
+    saved: SavedStatefulSet | undefined,
+    stopped: StoppedMembers | undefined,
+  ): Promise<string> {
+    const { config } = this.options;
+    const etcd = this.workload("StatefulSet", "kube-etcd");
+    // Journals written before readiness was recorded waited for Ready: keep that.
+    const wasReady = stopped?.ready !== false;
+    const parts: string[] = [];
+    if (saved) {
+      // The members start again under the Parallel copy: OrderedReady could deadlock.
+      await recreateStatefulSetKeepingPods(config, saved, "Parallel", this.settlingWaits());
+    }
+    if (stopped) {
+      const until = saved || !wasReady ? "created" : "ready";
+      await scaleWorkload(config, etcd, stopped.replicas, { ...this.settlingWaits(), until });
+      parts.push(`kube-etcd back to ${stopped.replicas}`);
+    }
+    if (saved) {
+      await recreateStatefulSetKeepingPods(config, saved, undefined, this.settlingWaits());
+      parts.push(
+        `kube-etcd re-created as saved (${saved.spec.podManagementPolicy ?? "OrderedReady"})`,
+      );
+      if (stopped && wasReady)
+        await scaleWorkload(config, etcd, stopped.replicas, this.settlingWaits());
+    }
+    if (stopped && !wasReady)
+      parts.push("its members were not Ready before the restore, so Ready was not awaited");
+    return parts.join(", ");
+  }
+
+  /** A workload back to its recorded replicas; Ready awaited only if it was Ready before. */
+  private async putBackReplicas(
+    kind: WorkloadRef["kind"],
+    name: string,
+    replicas: number,
+    wasReady: boolean | undefined,
+  ): Promise<string> {
+    const until = wasReady === false ? "created" : "ready";
+    await scaleWorkload(this.options.config, this.workload(kind, name), replicas, {
+      ...this.settlingWaits(),
+      until,
+    });
+    return `${name} back to ${replicas}${until === "created" ? " (not Ready before the restore either)" : ""}`;
   }
 
   /** Removes restore-<stamp> and its snapshot from every volume, then the utility pods. */
@@ -985,9 +1052,17 @@ class UserClusterRestore {
     const scaledDown = await run.run(
       "scaleDownApiServer",
       async (step) => {
-        const replicas = await step.intend({
+        const replicas = await step.intend<ScaledDown>({
           apiServer: await this.replicasOf(this.workload("StatefulSet", API_SERVER)),
           maintenance: await this.replicasOf(this.workload("Deployment", MAINTENANCE)),
+          apiServerReady: await isWorkloadReady(
+            options.config,
+            this.workload("StatefulSet", API_SERVER),
+          ),
+          maintenanceReady: await isWorkloadReady(
+            options.config,
+            this.workload("Deployment", MAINTENANCE),
+          ),
         });
         await Promise.all([
           scaleWorkload(options.config, this.workload("StatefulSet", API_SERVER), 0, this.waits()),
@@ -1002,7 +1077,10 @@ class UserClusterRestore {
     const stopped = await run.run(
       "stopMembers",
       async (step) => {
-        const recorded = await step.intend({ replicas: topology.replicas });
+        const recorded = await step.intend<StoppedMembers>({
+          replicas: topology.replicas,
+          ready: await isWorkloadReady(options.config, this.workload("StatefulSet", "kube-etcd")),
+        });
         await scaleWorkload(
           options.config,
           this.workload("StatefulSet", "kube-etcd"),
@@ -1418,13 +1496,12 @@ class UserClusterRestore {
         `${location.uri} is a ${manifest.kind} backup; a user cluster is restored from a user-etcd backup.`,
       );
     }
-    const imageVersion = etcdVersionOfImage(topology.image);
     const backupVersion = manifest.etcd?.version;
-    if (backupVersion && imageVersion && minor(backupVersion) !== minor(imageVersion)) {
-      throw new Error(
-        `${location.uri} was taken from etcd ${backupVersion}, but the members run ${topology.image} (etcd ${imageVersion}): a snapshot restores only into the same etcd major.minor version.`,
-      );
-    }
+    checkBackupEtcdVersion(
+      { uri: location.uri, etcdVersion: backupVersion },
+      topology.image,
+      "the members run",
+    );
     return `${manifest.cluster}, revision ${manifest.etcd?.revision ?? "?"}, ${manifest.etcd?.keyCount ?? "?"} keys, ${formatBytes(manifest.payload.plaintext.bytes)}${backupVersion ? `, etcd ${backupVersion}` : ""}`;
   }
 
@@ -1530,21 +1607,32 @@ class UserClusterRestore {
 
   private async checkRoom(topology: RestoreTopology): Promise<string> {
     const snapshotKiB = Math.ceil(this.source.backup.manifest.payload.plaintext.bytes / 1024);
-    // Beside the live data: the snapshot, and the restored data, which is the snapshot's db
-    // plus the WAL segment `snapshot restore` preallocates in full; a MiB for the rest.
-    const neededKiB = 2 * snapshotKiB + RESTORED_WAL_KIB + 1024;
+    const segmentKiB = Math.ceil(WAL_SEGMENT_BYTES / 1024);
+    // While the live etcd runs: the snapshot, and the restored db with its one WAL segment.
+    const neededKiB = 2 * snapshotKiB + segmentKiB + 1024;
+    // Once etcd runs on the restored data (the snapshot removed, the live etcd stopped and its
+    // spare segment freed): the db and two WAL segments, the second preallocated at start.
+    const neededRunningKiB = snapshotKiB + Math.ceil(RESTORE_HEADROOM_BYTES / 1024);
     const lines = await Promise.all(
       topology.members.map(async (member) => {
         const { code, stdout } = await this.inUtilityPod(
           topology,
           member,
-          shellCommand(ROOM_SCRIPT, member.config.dataDir, String(neededKiB)),
+          shellCommand(
+            ROOM_SCRIPT,
+            member.config.dataDir,
+            String(neededKiB),
+            String(neededRunningKiB),
+          ),
           [0, RESTORE_EXIT.noRoom],
         );
         const free = Number(/free=(\d+)/.exec(stdout)?.[1] ?? 0) * 1024;
+        const spare = Number(/spare=(\d+)/.exec(stdout)?.[1] ?? 0) * 1024;
         if (code === RESTORE_EXIT.noRoom) {
           throw new Error(
-            `the volume ${member.pvc} of ${member.pod} has ${formatBytes(free)} free, but the restore needs ${formatBytes(neededKiB * 1024)} for the snapshot and the restored data beside the live data; grow the volume or free room first.`,
+            free < neededKiB * 1024
+              ? `the volume ${member.pvc} of ${member.pod} has ${formatBytes(free)} free, but the restore needs ${formatBytes(neededKiB * 1024)} for the snapshot and the restored data beside the live data; grow the volume or free room first.`
+              : `the volume ${member.pvc} of ${member.pod} has ${formatBytes(free + spare)} free once its etcd stops, but the restore needs ${formatBytes(neededRunningKiB * 1024)} for the restored data and the second WAL segment etcd preallocates when it starts on it; grow the volume or free room first.`,
           );
         }
         return `${member.pvc} ${formatBytes(free)} free`;
@@ -1605,12 +1693,14 @@ class UserClusterRestore {
     step: StepContext,
   ): Promise<string[]> {
     const done: string[] = [];
+    let began = false;
     // One member at a time, each proven stopped immediately before its own swap.
     for (const member of topology.members) {
       await this.checkSwapPossible(topology, member, stamp);
-      // "The swap began" is recorded only now, before the first move: a swap refused on its
+      // "The swap began" is recorded once, just before the first move: a swap refused on its
       // first member moved nothing, and a failure then puts everything back.
-      await step.intend({ firstMoveOn: member.pod });
+      if (!began) await step.intend({ firstMoveOn: member.pod });
+      began = true;
       const { code, stdout, stderr } = await this.inUtilityPod(
         topology,
         member,
@@ -2003,14 +2093,7 @@ function missingUtilityTools(facts: UtilityImageFacts): string[] {
   return missing;
 }
 
-/** `gcr.io/.../etcd:v3.4.13-0-gke.0` -> `3.4.13`. */
-export function etcdVersionOfImage(image: string): string | undefined {
-  return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
-}
-
-function minor(version: string): string {
-  return version.split(".").slice(0, 2).join(".");
-}
+export { etcdVersionOfImage } from "../core/etcd/backup-version.ts";
 
 function describeTopology(topology: RestoreTopology): string {
   return `${topology.replicas} member(s) (${topology.members.map((member) => `${member.pod}: ${member.pvc} on ${member.node}`).join(", ")}), image ${topology.image}, podManagementPolicy ${topology.podManagementPolicy}, token ${topology.members[0]?.config.initialClusterToken}`;

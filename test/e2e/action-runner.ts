@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 
 export const NODE24 = join(process.cwd(), "node_modules", ".bin", "node");
 
@@ -73,7 +74,7 @@ export async function runAction(
   await writeFile(summaryFile, "");
   await mkdir(runnerTemp, { recursive: true });
   const inputEnv = Object.fromEntries(
-    Object.entries(inputs).map(([name, value]) => [
+    Object.entries({ ...(await actionDefaults(action)), ...inputs }).map(([name, value]) => [
       `INPUT_${name.replace(/ /g, "_").toUpperCase()}`,
       value,
     ]),
@@ -112,6 +113,23 @@ export async function runAction(
     runnerTemp,
     signalsSent: result.signalsSent,
   };
+}
+
+/**
+ * The defaults action.yml declares, as the runner fills them in for every input the step
+ * does not give. An expression default (`${{ github.token }}`) has no value outside a
+ * workflow run: it becomes empty, as an unset context value does.
+ */
+async function actionDefaults(action: string): Promise<Record<string, string>> {
+  const text = await readFile(join(process.cwd(), "actions", action, "action.yml"), "utf8");
+  const declared = (parseYaml(text) as { inputs?: Record<string, { default?: unknown }> }).inputs;
+  const defaults: Record<string, string> = {};
+  for (const [name, input] of Object.entries(declared ?? {})) {
+    if (input?.default === undefined || input.default === null) continue;
+    const value = String(input.default);
+    defaults[name] = /\$\{\{.*\}\}/.test(value) ? "" : value;
+  }
+  return defaults;
 }
 
 /** The post step of `main`, as the runner runs it: same inputs, main's state, same RUNNER_TEMP. */

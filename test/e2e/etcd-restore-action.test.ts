@@ -223,7 +223,7 @@ describe("the etcd-restore-ha action, as the runner runs it", () => {
     const post = await runPostStep("etcd-restore-ha", work, killed, restoreInputs("uc2"));
     expect(post.exitCode, post.log).toBe(0);
     expect(post.log).toMatch(
-      /did not finish before its swap; put back: (kube-etcd back to 1; )?kube-apiserver back to 1, gke-master-etcd-maintenance back to 1;/,
+      /did not finish before its swap; put back: (kube-etcd back to 1; )?kube-apiserver back to 1; gke-master-etcd-maintenance back to 1;/,
     );
     expect(await clusterState("uc2")).toEqual(before);
     expect(await journalExists("uc2")).toBe(false);

@@ -22,6 +22,7 @@ let config: KubeConfig;
 let work: string;
 let identityText: string;
 let destination: string;
+let uc2BackupUri: string;
 
 beforeAll(async () => {
   sandbox = await startSandbox({});
@@ -38,6 +39,8 @@ beforeAll(async () => {
     "encryption-recipients": recipient,
   });
   expect(backup.exitCode, backup.log).toBe(0);
+  const stored = JSON.parse(backup.outputs.backups!) as Array<{ cluster: string; uri: string }>;
+  uc2BackupUri = stored.find((entry) => entry.cluster === "uc2")!.uri;
 }, 600_000);
 
 afterAll(async () => {
@@ -112,6 +115,17 @@ describe("the etcd-restore-drill action", () => {
     expect(await drillPods()).toEqual([]);
   }, 300_000);
 
+  it("drills one backup given by its URI, clusters left at its default", async () => {
+    const { clusters: _clusters, ...inputs } = drillInputs();
+    const drill = await runAction("etcd-restore-drill", work, { ...inputs, backup: uc2BackupUri });
+    expect(drill.exitCode, drill.log).toBe(0);
+    const drills = JSON.parse(drill.outputs.drills!) as Array<Record<string, unknown>>;
+    expect(drills.map((entry) => [entry.cluster, entry.backup, entry.result])).toEqual([
+      ["uc2", uc2BackupUri, "passed"],
+    ]);
+    expect(await drillPods()).toEqual([]);
+  }, 300_000);
+
   it("refuses a bad fail-if-older-than before it makes anything", async () => {
     const drill = await runAction(
       "etcd-restore-drill",
@@ -140,6 +154,23 @@ describe("the etcd-restore-drill action", () => {
     );
     expect(killed.signal).toBe("SIGKILL");
     expect(await drillPods()).toHaveLength(1);
+    // The pod asks for the memory its memory volume and etcd take, and tolerates only the
+    // control-plane taint, not every NoSchedule one.
+    const [pod] = (
+      await config.makeApiClient(CoreV1Api).listNamespacedPod({
+        namespace: "uc2",
+        labelSelector: "etcd-backup-actions/role=restore-drill",
+      })
+    ).items;
+    const container = pod!.spec!.containers[0]!;
+    const volumeMi = Number(/^(\d+)Mi$/.exec(pod!.spec!.volumes![0]!.emptyDir!.sizeLimit!)?.[1]);
+    const memoryMi = Number(/^(\d+)Mi$/.exec(container.resources!.limits!.memory!)?.[1]);
+    expect(container.resources!.requests!.memory).toBe(container.resources!.limits!.memory);
+    expect(memoryMi).toBeGreaterThanOrEqual(volumeMi + 256);
+    expect(pod!.spec!.tolerations!.map((toleration) => toleration.key).sort()).toEqual([
+      "node-role.kubernetes.io/control-plane",
+      "node-role.kubernetes.io/master",
+    ]);
     const post = await runPostStep("etcd-restore-drill", work, killed, drillInputs());
     expect(post.exitCode, post.log).toBe(0);
     expect(post.log).toMatch(/Cleaned up pod uc2\/etcd-drill-uc2-[0-9a-f]+\./);

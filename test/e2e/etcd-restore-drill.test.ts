@@ -222,6 +222,25 @@ describe("etcd-restore-drill in the sandbox", () => {
     expect(await drillPods()).toEqual([]);
   }, 300_000);
 
+  it("fails a backup of another etcd minor version before any pod, as the restore refuses it", async () => {
+    const { root, folder } = copyOfBackups("other-minor", "uc2");
+    const manifest = JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8")) as {
+      etcd: { version?: string };
+    };
+    expect(manifest.etcd.version).toMatch(/^3\.4\./);
+    manifest.etcd.version = "3.5.9";
+    writeFileSync(join(folder, "manifest.json"), JSON.stringify(manifest, null, 2));
+    const [result] = await runRestoreDrill(
+      drillOptions({ clusters: ["uc2"], store: new FileStore(root) }),
+    );
+    expect(result!.result).toBe("failed");
+    expect(result!.error).toMatch(
+      /was taken from etcd 3\.5\.9, but the drill runs \S+ \(etcd 3\.4\.\d+\): a snapshot restores only into the same etcd major\.minor version\./,
+    );
+    expect(result!.steps.find((step) => step.step === "createDrillPod")?.outcome).toBe("skipped");
+    expect(await drillPods()).toEqual([]);
+  }, 300_000);
+
   it("fails a backup older than fail-if-older-than", async () => {
     const [result] = await runRestoreDrill(
       drillOptions({
@@ -301,4 +320,34 @@ describe("etcd-restore-drill in the sandbox", () => {
     ]);
     expect(await drillPods()).toEqual([]);
   }, 300_000);
+
+  it("the drill CLI refuses a bad --namespace, --utility-image or --identity-file as the action does", async () => {
+    const base = [
+      "drill",
+      "--kubeconfig",
+      sandbox.kubeconfigPath,
+      "--destination",
+      `file://${backups}`,
+    ];
+    const cases: Array<[string[], string]> = [
+      [
+        ["--namespace", "Etcd_Drills"],
+        "error: --namespace is not a namespace name: expected lower-case letters, digits and '-', e.g. etcd-drills (or leave it out for each cluster's own namespace).",
+      ],
+      [
+        ["--utility-image", "not an image"],
+        "error: --utility-image is not an image reference: expected e.g. gcr.io/gke-on-prem-release/etcd:v3.4.13-0-gke.0 (or leave it out for the cluster's own etcd image).",
+      ],
+      [
+        ["--identity-file", join(work, "no-such-key.txt")],
+        `error: --identity-file: cannot read ${join(work, "no-such-key.txt")} (ENOENT); expected an age identity file.`,
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const refused = await cli([...base, ...flags]);
+      expect(refused.exitCode, refused.stderr).toBe(2);
+      expect(refused.stderr.trim().split("\n")).toEqual([message]);
+    }
+    expect(await drillPods()).toEqual([]);
+  }, 120_000);
 });

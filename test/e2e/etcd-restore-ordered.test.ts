@@ -14,6 +14,7 @@ import { AppsV1Api, CoreV1Api, PolicyV1Api, type KubeConfig } from "@kubernetes/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentities } from "../../src/core/crypto/age.ts";
 import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
+import { WAL_SEGMENT_BYTES } from "../../src/core/etcd/restore-scripts.ts";
 import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
 import { RESTORE_JOURNAL_NAME } from "../../src/core/kube/configmap-journal.ts";
 import { execChecked } from "../../src/core/kube/exec.ts";
@@ -55,6 +56,8 @@ afterAll(async () => {
   await sandbox?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
+
+const apps0 = () => config.makeApiClient(AppsV1Api);
 
 const members = (cluster: string) =>
   sandbox.layout.userClusters.find((item) => item.name === cluster)!.members;
@@ -276,8 +279,25 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
       const podUids = (await etcdPods("uc1")).map((pod) => pod.metadata?.uid);
       // What the killed run left: kube-etcd saved in the journal and deleted with orphan
       // propagation, the runner gone before it created the Parallel copy.
+      // An annotation of the operator's own, which a re-created set must carry again.
+      const current = await apps0().readNamespacedStatefulSet({
+        name: "kube-etcd",
+        namespace: "uc1",
+      });
+      current.metadata!.annotations = {
+        ...current.metadata!.annotations,
+        "example.com/owner-team": "platform",
+      };
+      await apps0().replaceNamespacedStatefulSet({
+        name: "kube-etcd",
+        namespace: "uc1",
+        body: current,
+      });
       const live = await readStatefulSet(config, { namespace: "uc1", name: "kube-etcd" });
       const manifest = savedStatefulSet(live as unknown as Record<string, unknown>);
+      expect(manifest.metadata.annotations).toMatchObject({
+        "example.com/owner-team": "platform",
+      });
       const at = new Date().toISOString();
       const journal = [
         { step: "", event: "begin", at, data: { cluster: "uc1", backup: backup.location.uri } },
@@ -320,6 +340,12 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
       );
       expect(await etcdctlIn("uc1", "kube-etcd-1", "get", "/rerun/B", "--keys-only")).toBe("");
       expect(await clusterState("uc1")).toEqual(before);
+      // The whole object as it was saved, not only its spec and labels: the same annotations,
+      // no owner, nothing the restore added.
+      const after = await readStatefulSet(config, { namespace: "uc1", name: "kube-etcd" });
+      const afterSaved = savedStatefulSet(after as unknown as Record<string, unknown>);
+      expect(afterSaved).toEqual(manifest);
+      expect(afterSaved.metadata.ownerReferences).toBeUndefined();
       expect(await journalExists("uc1")).toBe(false);
     },
   );
@@ -398,7 +424,7 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
       const snapshotBytes = backup.manifest.payload.plaintext.bytes;
       // Leave room for the snapshot twice and a bit, but not for the 64 MB WAL segment that
       // `snapshot restore` preallocates: a check without it would start and then fill the volume.
-      const leaveBytes = 2 * snapshotBytes + 16 * 1024 * 1024;
+      const leaveBytes = 2 * snapshotBytes + WAL_SEGMENT_BYTES - 16 * 1024 * 1024;
       const free = () => {
         const stats = statfsSync(pvcPath);
         return stats.bavail * stats.bsize;
@@ -472,6 +498,92 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
       expect(
         JSON.parse(await etcdctlIn("uc2", "kube-etcd-0", "endpoint", "health", "-w", "json")),
       ).toMatchObject([{ health: true }]);
+    },
+  );
+
+  // Last in this file: it leaves uc1 as it found it, without quorum.
+  it(
+    "a swap refused on an OrderedReady uc1 that lost quorum puts everything back as it was, without waiting for a Ready it never had",
+    { timeout: 420_000 },
+    async () => {
+      const backup = await backUp("uc1");
+      const core = config.makeApiClient(CoreV1Api);
+      for (const member of members("uc1").slice(1)) {
+        writeFileSync(join(member.pvcPath, "member", "snap", "db"), Buffer.alloc(64 * 1024, 0x5a));
+        await core.deleteNamespacedPod({
+          name: member.pod,
+          namespace: "uc1",
+          gracePeriodSeconds: 0,
+        });
+      }
+      await waitFor(
+        "no kube-etcd member of uc1 Ready",
+        async () => {
+          const pods = await etcdPods("uc1");
+          const ready = pods.filter((pod) =>
+            pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+          );
+          return ready.length === 0 ? true : undefined;
+        },
+        120_000,
+      );
+      const before = await clusterState("uc1");
+      expect(before.etcdSpec?.podManagementPolicy).toBe("OrderedReady");
+      const { pvcPath } = members("uc1")[0]!;
+      const holder: ChildProcess = spawn(
+        "flock",
+        ["-x", "-o", join(pvcPath, "member", "snap", "db"), "sleep", "600"],
+        { detached: true, stdio: "ignore" },
+      );
+      const release = () => {
+        if (holder.pid && holder.exitCode === null) {
+          try {
+            process.kill(-holder.pid, "SIGKILL");
+          } catch {
+            // Already gone.
+          }
+        }
+      };
+      const recorder = recordingLogger();
+      const logger: Logger = {
+        ...recorder,
+        info: (message) => {
+          recorder.info(message);
+          if (message.startsWith("✘ swapMembers")) release();
+        },
+      };
+      try {
+        const result = await runEtcdRestore(restoreOptions("uc1", backup, logger));
+        expect(result.outcome).toBe("failed");
+        expect(result.error).toMatch(
+          /a process still holds \/var\/lib\/etcd\/member\/snap\/db of kube-etcd-0 .*nothing was swapped on it/,
+        );
+        expect(
+          result.steps.find((step) => step.step === "putBackAfterFailure"),
+          recorder.lines.join("\n"),
+        ).toMatchObject({
+          outcome: "done",
+          detail: expect.stringMatching(
+            /kube-etcd back to 3, kube-etcd re-created as saved \(OrderedReady\), its members were not Ready before the restore.*kube-apiserver-pdb re-created.*lock released/,
+          ),
+        });
+      } finally {
+        release();
+      }
+      expect(await clusterState("uc1")).toEqual(before);
+      expect(await journalExists("uc1")).toBe(false);
+      const set = await config
+        .makeApiClient(AppsV1Api)
+        .readNamespacedStatefulSet({ name: "kube-etcd", namespace: "uc1" });
+      const pods = await etcdPods("uc1");
+      expect(pods.map((pod) => pod.metadata?.name).sort()).toEqual([
+        "kube-etcd-0",
+        "kube-etcd-1",
+        "kube-etcd-2",
+      ]);
+      expect(pods.map((pod) => pod.metadata?.ownerReferences?.[0]?.uid)).toEqual(
+        pods.map(() => set.metadata?.uid),
+      );
     },
   );
 });

@@ -4,8 +4,8 @@
  * the same points as tables, and the quota and growth warnings.
  */
 import { describe, expect, it } from "vitest";
+import { ETCD_DEFAULTS } from "../../src/core/etcd/member-config.ts";
 import {
-  DEFAULT_QUOTA_BACKEND_BYTES,
   historyWarnings,
   readHistory,
   trendMarkdown,
@@ -168,9 +168,9 @@ describe("backup history in the job summary", () => {
     // backup alone: no growth to warn of).
     const newest = history.points.slice(-1);
     expect(historyWarnings(newest, { bytes: 24 * MiB, source: "x" })).toEqual([]);
-    expect(historyWarnings(newest, { bytes: DEFAULT_QUOTA_BACKEND_BYTES, source: "x" })).toEqual(
-      [],
-    );
+    expect(
+      historyWarnings(newest, { bytes: ETCD_DEFAULTS.quotaBackendBytes, source: "x" }),
+    ).toEqual([]);
   });
 
   it("warns when the database grew more than 50% within a week, not when it grew slower", () => {

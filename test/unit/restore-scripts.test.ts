@@ -95,9 +95,38 @@ describe("the restore's in-pod scripts", () => {
     const data = volumeWithLiveMember();
     const enough = await dash(ROOM_SCRIPT, data, "1");
     expect(enough.code).toBe(0);
-    expect(enough.stdout).toMatch(/^free=\d+ used=\d+$/);
+    expect(enough.stdout).toMatch(/^free=\d+ used=\d+ spare=0$/);
     const tooMuch = await dash(ROOM_SCRIPT, data, String(1024 ** 4));
     expect(tooMuch.code).toBe(RESTORE_EXIT.noRoom);
+  });
+
+  it("room counts the live WAL's preallocated segment as free once its etcd stops, and only that", async () => {
+    const data = volumeWithLiveMember();
+    const spareKiB = 32 * 1024;
+    mkdirSync(join(data, "member", "wal"), { recursive: true });
+    // A running etcd keeps its next WAL segment preallocated as a .tmp file; a stop frees it.
+    writeFileSync(join(data, "member", "wal", "0.tmp"), Buffer.alloc(spareKiB * 1024, 1));
+    const freeKiB = (stdout: string) => Number(/free=(\d+)/.exec(stdout)?.[1]);
+    const measured = await dash(ROOM_SCRIPT, data, "1", "0");
+    expect(measured.stdout).toMatch(new RegExp(`^free=\\d+ used=\\d+ spare=${spareKiB}$`));
+    // Half the spare segment beyond today's free room: there once the live etcd stops.
+    const withSpare = await dash(
+      ROOM_SCRIPT,
+      data,
+      "1",
+      String(freeKiB(measured.stdout) + spareKiB / 2),
+    );
+    expect(withSpare.code, withSpare.stdout).toBe(0);
+    rmSync(join(data, "member", "wal", "0.tmp"));
+    const without = await dash(ROOM_SCRIPT, data, "1", "0");
+    expect(without.stdout).toMatch(/ spare=0$/);
+    const refused = await dash(
+      ROOM_SCRIPT,
+      data,
+      "1",
+      String(freeKiB(without.stdout) + spareKiB / 2),
+    );
+    expect(refused.code, refused.stdout).toBe(RESTORE_EXIT.noRoom);
   });
 
   it("restore writes restore-<stamp>/member from the snapshot, removes the snapshot, and a rerun changes nothing", async () => {

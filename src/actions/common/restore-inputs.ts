@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import * as core from "@actions/core";
 import { parseIdentities, type X25519Identity } from "../../core/crypto/age.ts";
+import { isImageReference } from "../../core/kube/names.ts";
 import type { RevisionBump } from "../../procedures/etcd-restore.ts";
 import { getInput, InputError } from "./inputs.ts";
 
@@ -54,7 +55,7 @@ export async function readIdentities(
 /** An image reference, or undefined when the input is empty. */
 export function readImage(name: string): string | undefined {
   const image = getInput(name);
-  if (image && !/^[a-z0-9][a-z0-9._\-/]*(:[\w][\w.-]*)?(@sha256:[0-9a-f]{64})?$/i.test(image)) {
+  if (image && !isImageReference(image)) {
     throw new InputError(
       `Input ${name} is not an image reference: expected e.g. gcr.io/gke-on-prem-release/etcd-util:1.32.0-gke.1.`,
     );

@@ -6,6 +6,7 @@
  */
 import * as core from "@actions/core";
 import { drillSummaryMarkdown, parseAge } from "../../core/audit/drill-summary.ts";
+import { isNamespaceName } from "../../core/kube/names.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import { runContextFromEnvironment, type RunContext } from "../../core/run-context.ts";
 import { findBackup, type StoredBackup } from "../../core/storage/pipeline.ts";
@@ -48,7 +49,7 @@ async function drill({ logger, signal, cleanups }: ActionContext): Promise<void>
     Inputs.GithubToken,
   ]);
   const config = (await readAdminKubeconfig({ required: true }))!;
-  const clusters = getInputAsList(Inputs.Clusters);
+  const clusters = readClusters();
   const namespace = readNamespace();
   const utilityImage = readImage(Inputs.UtilityImage);
   const failIfOlderThanMs = readMaxAge();
@@ -90,9 +91,20 @@ async function drill({ logger, signal, cleanups }: ActionContext): Promise<void>
   }
 }
 
+/**
+ * The clusters input; with a backup URI, its default `all` (the runner fills it in from
+ * action.yml) means "the backup's cluster", as an empty input does.
+ */
+function readClusters(): string[] {
+  const clusters = getInputAsList(Inputs.Clusters);
+  const backup = getInput(Inputs.Backup);
+  const givenUri = backup !== "" && backup !== "latest";
+  return givenUri && clusters.length === 1 && clusters[0] === "all" ? [] : clusters;
+}
+
 function readNamespace(): string | undefined {
   const namespace = getInput(Inputs.Namespace);
-  if (namespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+  if (namespace && !isNamespaceName(namespace)) {
     throw new InputError(
       `Input ${Inputs.Namespace} is not a namespace name: expected lower-case letters, digits and '-', e.g. etcd-drills (or leave it empty for each cluster's own namespace).`,
     );

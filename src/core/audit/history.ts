@@ -35,8 +35,6 @@ export interface History {
   unreadable: Array<{ uri: string; reason: string }>;
 }
 
-/** etcd's `--quota-backend-bytes` when the member does not set it (etcd 3.4: 2 GiB). */
-export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 ** 3;
 /** Above this share of the quota the summary warns: etcd raises NOSPACE at 100%. */
 export const QUOTA_WARNING_SHARE = 0.8;
 /** Growth above this ratio within GROWTH_WINDOW_MS warns. */

@@ -17,8 +17,11 @@ export interface EtcdMemberConfig {
   initialClusterToken: string;
   /** This member's own peer URLs (`--initial-advertise-peer-urls`). */
   peerUrls: string[];
-  /** `--quota-backend-bytes`; etcd's default (2 GiB) when not set or 0. */
-  quotaBackendBytes: number;
+  /**
+   * `--quota-backend-bytes`; etcd's default (2 GiB) when not set or 0; undefined when
+   * negative, which etcd reads as "no quota" (it never raises NOSPACE for size).
+   */
+  quotaBackendBytes: number | undefined;
 }
 
 /** etcd 3.4's defaults (`etcd --help`). */
@@ -74,7 +77,6 @@ export function memberConfigFromContainer(
   const name = read("name") ?? ETCD_DEFAULTS.name;
   const peerUrlText = read("initial-advertise-peer-urls") ?? ETCD_DEFAULTS.initialAdvertisePeerUrls;
   const initialCluster = read("initial-cluster") ?? `${name}=${peerUrlText}`;
-  const quota = Number(read("quota-backend-bytes") ?? 0);
   return {
     name,
     dataDir: read("data-dir") ?? `${name}.etcd`,
@@ -82,8 +84,15 @@ export function memberConfigFromContainer(
     initialClusterMembers: parseInitialCluster(initialCluster, where),
     initialClusterToken: read("initial-cluster-token") ?? ETCD_DEFAULTS.initialClusterToken,
     peerUrls: splitList(peerUrlText),
-    quotaBackendBytes: quota > 0 ? quota : ETCD_DEFAULTS.quotaBackendBytes,
+    quotaBackendBytes: quotaBackendBytes(read("quota-backend-bytes")),
   };
+}
+
+/** As etcd reads the flag: unset or 0 is its default, a negative value disables the quota. */
+function quotaBackendBytes(text: string | undefined): number | undefined {
+  const bytes = Number(text ?? 0);
+  if (bytes < 0) return undefined;
+  return bytes > 0 ? bytes : ETCD_DEFAULTS.quotaBackendBytes;
 }
 
 /** `a=https://a:2380,b=https://b:2380` (a member may list several URLs under one name). */

@@ -15,12 +15,16 @@ export interface MemberQuota {
   source: string;
 }
 
-/** Reads the quota of a cluster's etcd; `member` picks the admin member's pod when known. */
+/**
+ * Reads the quota of a cluster's etcd; `member` picks the admin member's pod when known.
+ * Undefined when the member disables it (a negative `--quota-backend-bytes`): no quota, no
+ * quota warning.
+ */
 export async function readMemberQuota(
   config: KubeConfig,
   profile: EtcdClusterProfile,
   member?: string,
-): Promise<MemberQuota> {
+): Promise<MemberQuota | undefined> {
   const declared = profile.statefulSet
     ? await statefulSetContainer(config, profile)
     : await staticPodContainer(config, profile, member);
@@ -30,6 +34,7 @@ export async function readMemberQuota(
     declared.where,
   );
   const bytes = memberConfig.quotaBackendBytes;
+  if (bytes === undefined) return undefined;
   return {
     bytes,
     source:

@@ -41,23 +41,35 @@ for tool in etcdutl etcdctl; do
   fi
 done`;
 
-/**
- * What `snapshot restore` writes beyond the snapshot's db: one WAL segment, preallocated in
- * full (etcd's wal.SegmentSizeBytes, 64,000,000 bytes), seen with etcd 3.4's etcdctl.
- */
-export const RESTORED_WAL_KIB = Math.ceil(64_000_000 / 1024);
+/** etcd's WAL segment (wal.SegmentSizeBytes), always preallocated in full. */
+export const WAL_SEGMENT_BYTES = 64_000_000;
 
 /**
- * Free room on the data volume and the live data's size, in KiB:
- * `free=<KiB> used=<KiB of dataDir/member>`. Arguments: dataDir, needed KiB.
+ * The room a restored member needs beyond twice the snapshot (the streamed file and the
+ * restored db): the WAL segment `snapshot restore` writes, the next one etcd preallocates (a
+ * `.tmp` file) as soon as it starts on the data, and a MiB for the rest. The restore's room
+ * check and the drill's memory volume both count it.
  */
-export const ROOM_SCRIPT = `data=$1 need=$2
+export const RESTORE_HEADROOM_BYTES = 2 * WAL_SEGMENT_BYTES + 1024 * 1024;
+
+/**
+ * Free room on the data volume, the live data's size, and the live WAL's preallocated
+ * segments (`member/wal/*.tmp`, given back when its etcd stops), in KiB:
+ * `free=<KiB> used=<KiB of dataDir/member> spare=<KiB of *.tmp>`. Arguments: dataDir, the KiB
+ * needed while the live etcd still runs (the restore), the KiB needed once the restored
+ * data's etcd runs (after the stop, with the spare segments freed).
+ */
+export const ROOM_SCRIPT = `data=$1 need=$2 needRunning=$3
 set -- $(df -Pk "$data" | tail -n 1)
 free=$4
 case $free in ''|*[!0-9]*) echo "df printed no free space for $data" >&2; exit 1 ;; esac
 used=$(du -sk "$data/member" 2>/dev/null | cut -f 1)
-echo "free=$free used=\${used:-0}"
-if [ "$free" -lt "$need" ]; then exit ${RESTORE_EXIT.noRoom}; fi`;
+spare=0
+for tmp in "$data"/member/wal/*.tmp; do
+  if [ -f "$tmp" ]; then spare=$((spare + $(du -k "$tmp" | cut -f 1))); fi
+done
+echo "free=$free used=\${used:-0} spare=$spare"
+if [ "$free" -lt "$need" ] || [ $((free + spare)) -lt "\${needRunning:-0}" ]; then exit ${RESTORE_EXIT.noRoom}; fi`;
 
 /**
  * Restores the streamed snapshot into restore-<stamp> (a leftover of an interrupted run is

@@ -47,6 +47,13 @@ export function describeWorkload(workload: WorkloadRef): string {
   return `${workload.kind.toLowerCase()} ${workload.namespace}/${workload.name}`;
 }
 
+/**
+ * What a scale waits for. `ready` (the default): exactly that many pods, each Ready.
+ * `created`: exactly that many pods exist, Ready or not; for putting back members that were
+ * not Ready before either (a cluster that lost quorum never becomes Ready by itself).
+ */
+export type ScaleWaitOptions = WaitOptions & { until?: "ready" | "created" };
+
 /** A resourceVersion conflict (someone else wrote in between) is retried this often. */
 const CONFLICT_RETRIES = 3;
 
@@ -58,7 +65,7 @@ export async function scaleWorkload(
   config: KubeConfig,
   workload: WorkloadRef,
   replicas: number,
-  options: WaitOptions,
+  options: ScaleWaitOptions,
 ): Promise<ScaleResult> {
   if (!Number.isInteger(replicas) || replicas < 0) {
     throw new ConfigurationError(
@@ -137,14 +144,17 @@ async function waitForPods(
   workload: WorkloadRef,
   selector: string,
   replicas: number,
-  options: WaitOptions,
+  options: ScaleWaitOptions,
 ): Promise<void> {
   const core = config.makeApiClient(CoreV1Api);
   const name = describeWorkload(workload);
+  const createdOnly = options.until === "created";
   const goal =
     replicas === 0
       ? `the pods of ${name} to be gone after scaling to 0`
-      : `${name} to have ${replicas} Ready pods`;
+      : createdOnly
+        ? `${name} to have ${replicas} pods (Ready or not)`
+        : `${name} to have ${replicas} Ready pods`;
   // Ready must hold in two looks in a row, by the same pods with no restart between: a
   // container without a readiness probe is Ready for the moment before it crashes.
   let readyBefore: string | undefined;
@@ -155,6 +165,8 @@ async function waitForPods(
       const live = pods.filter((pod) => !pod.metadata?.deletionTimestamp);
       const ready = live.filter(isPodReady);
       if (replicas === 0 && pods.length === 0) return { done: true, value: undefined };
+      if (createdOnly && replicas > 0 && live.length === replicas && pods.length === replicas)
+        return { done: true, value: undefined };
       if (replicas > 0 && ready.length === replicas && pods.length === replicas) {
         const readyNow = ready.map(readinessKey).sort().join(",");
         if (readyNow === readyBefore) return { done: true, value: undefined };
@@ -173,6 +185,35 @@ async function waitForPods(
     },
     options,
   );
+}
+
+/**
+ * Whether the workload has all its replicas and every one of its pods is Ready now: what a
+ * restore records before it stops something, so that putting it back waits for Ready only
+ * when there was Ready to come back to.
+ */
+export async function isWorkloadReady(config: KubeConfig, workload: WorkloadRef): Promise<boolean> {
+  const apps = config.makeApiClient(AppsV1Api);
+  const ref = { name: workload.name, namespace: workload.namespace };
+  let scale: V1Scale;
+  try {
+    scale =
+      workload.kind === "StatefulSet"
+        ? await apps.readNamespacedStatefulSetScale(ref)
+        : await apps.readNamespacedDeploymentScale(ref);
+  } catch (error) {
+    throw new Error(describeApiError(error, `the scale of ${describeWorkload(workload)}`), {
+      cause: error,
+    });
+  }
+  const replicas = scale.spec?.replicas ?? 0;
+  const selector = scale.status?.selector ?? "";
+  if (!selector) return false;
+  const core = config.makeApiClient(CoreV1Api);
+  const pods = (
+    await listPods(core, workload.namespace, selector, describeWorkload(workload))
+  ).filter((pod) => !pod.metadata?.deletionTimestamp);
+  return pods.length === replicas && pods.every(isPodReady);
 }
 
 export async function listPods(

@@ -119,11 +119,58 @@ export async function recreateStatefulSetKeepingPods(
         `re-creating ${describeStatefulSet(ref)} failed: its namespace is gone (404); the saved copy is in the restore's journal.`,
       );
     }
-    live = created.body as LiveStatefulSet;
-    action = "re-created";
+    if (created.code === 409) {
+      live = await adoptConcurrentCreate(config, ref, wanted, options.signal);
+    } else {
+      live = created.body as LiveStatefulSet;
+      action = "re-created";
+    }
   }
   const adoptedPods = await waitForAdoption(config, ref, live, options);
   return { action, adoptedPods };
+}
+
+/**
+ * Something created the set between the delete and this create (409 AlreadyExists): if it
+ * is the wanted one, take it as done; another set there is one clear error, never replaced.
+ */
+async function adoptConcurrentCreate(
+  config: KubeConfig,
+  ref: StatefulSetRef,
+  wanted: SavedStatefulSet,
+  signal?: AbortSignal,
+): Promise<LiveStatefulSet> {
+  const live = await readStatefulSet(config, ref, signal);
+  const samePolicy =
+    (live?.spec.podManagementPolicy ?? "OrderedReady") ===
+    (wanted.spec.podManagementPolicy ?? "OrderedReady");
+  if (live && samePolicy && specMatches(wanted.spec, live.spec)) return live;
+  throw new Error(
+    live
+      ? `re-creating ${describeStatefulSet(ref)} found one already created by someone else (409 AlreadyExists), with another spec than the saved copy (podManagementPolicy ${live.spec.podManagementPolicy ?? "OrderedReady"}, replicas ${live.spec.replicas ?? 1}); the restore does not replace it: check what re-created it, then rerun (the saved copy is in the restore's journal).`
+      : `re-creating ${describeStatefulSet(ref)} was refused as already existing (409 AlreadyExists), but it is gone again: something else is creating and deleting it; stop that, then rerun.`,
+  );
+}
+
+/**
+ * Whether the live spec is the wanted one: every field the wanted spec sets has the same
+ * value live (the API server may add defaults the saved copy lacked; it never drops one).
+ */
+export function specMatches(wanted: unknown, live: unknown): boolean {
+  if (Array.isArray(wanted)) {
+    return (
+      Array.isArray(live) &&
+      live.length === wanted.length &&
+      wanted.every((item, index) => specMatches(item, live[index]))
+    );
+  }
+  if (wanted !== null && typeof wanted === "object") {
+    if (live === null || typeof live !== "object" || Array.isArray(live)) return false;
+    return Object.entries(wanted).every(([key, value]) =>
+      specMatches(value, (live as Record<string, unknown>)[key]),
+    );
+  }
+  return wanted === live;
 }
 
 /** `kubectl delete statefulset --cascade=orphan`, then waits until the set is gone. */
@@ -205,6 +252,8 @@ async function call(
     throw new Error(describeApiError(error, describeStatefulSet(ref), action), { cause: error });
   }
   if (response.code < 300 || response.code === 404) return response;
+  // A create that finds the set already there: the caller decides whether that is done.
+  if (method === "POST" && response.code === 409) return response;
   const error = new RawApiError(response.code, response.body);
   throw new Error(describeApiError(error, describeStatefulSet(ref), action), { cause: error });
 }

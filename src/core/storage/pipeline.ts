@@ -512,7 +512,7 @@ export async function findNewestVerifiedBackup(
     throw new BackupIntegrityError(
       `The newest ${place.kind} backup of ${place.cluster}, ${newest.location.uri}, does not verify: ${errorMessage(error)} ${
         next
-          ? `The next candidate is ${next}; give it as the backup to restore from it.`
+          ? `The next candidate is ${next}: give its URI as the backup input to use it (an older backup stays your choice).`
           : "There is no older backup."
       }`,
       { cause: error },
