@@ -108,6 +108,148 @@ function chooseSnapshotMember(health) {
 
 /***/ }),
 
+/***/ 2241:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   uz: () => (/* binding */ ConfigMapJournal)
+/* harmony export */ });
+/* unused harmony exports RESTORE_JOURNAL_NAME, restoreInProgress */
+/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2901);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3604);
+/**
+ * A restore's journal, and its lock, as a ConfigMap of the admin cluster in the user
+ * cluster's namespace: the admin cluster is not what the restore rolls back, so the record
+ * outlives the runner. The first entry creates it (exclusively: a second restore of the
+ * same cluster finds it and stops); each further entry is a replace with the
+ * resourceVersion last read, so two writers can never interleave silently. Deleting it at
+ * the end of a finished restore releases the lock.
+ */
+
+
+const RESTORE_JOURNAL_NAME = "etcd-backup-actions-restore";
+const ENTRIES_KEY = "journal";
+class ConfigMapJournal {
+    config;
+    namespace;
+    name;
+    description;
+    resourceVersion;
+    entries;
+    removed = false;
+    constructor(config, namespace, name = RESTORE_JOURNAL_NAME) {
+        this.config = config;
+        this.namespace = namespace;
+        this.name = name;
+        this.description = `ConfigMap ${namespace}/${name} of the admin cluster`;
+    }
+    async read() {
+        const configMap = await this.fetch();
+        this.resourceVersion = configMap?.metadata?.resourceVersion;
+        this.entries = configMap ? parseEntries(configMap, this.description) : [];
+        return [...this.entries];
+    }
+    async append(entry) {
+        // Removed by the run's last step: the work is finished, and its lock must stay released.
+        if (this.removed)
+            return;
+        if (this.entries === undefined)
+            await this.read();
+        await this.write([...this.entries, entry]);
+    }
+    /**
+     * Replaces every entry in one write (creating the journal if needed): used when a new piece
+     * of work takes the lock over and must keep what the old one recorded.
+     */
+    async rewrite(entries) {
+        await this.read();
+        this.removed = false;
+        await this.write(entries);
+    }
+    async write(entries) {
+        const core = this.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+        const body = {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: {
+                name: this.name,
+                namespace: this.namespace,
+                labels: { "app.kubernetes.io/managed-by": "etcd-backup-actions" },
+                ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
+            },
+            data: { [ENTRIES_KEY]: entries.map((item) => JSON.stringify(item)).join("\n") + "\n" },
+        };
+        try {
+            const written = this.resourceVersion
+                ? await core.replaceNamespacedConfigMap({
+                    name: this.name,
+                    namespace: this.namespace,
+                    body,
+                })
+                : await core.createNamespacedConfigMap({ namespace: this.namespace, body });
+            this.resourceVersion = written.metadata?.resourceVersion;
+            this.entries = entries;
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 409) {
+                throw new Error(`${this.description} was written by someone else meanwhile (another restore of this cluster is running): this run stops.`, { cause: error });
+            }
+            throw new Error((0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .describeApiError */ .g)(error, this.description), { cause: error });
+        }
+    }
+    /** Removes the journal: the restore is finished (or undone) and the lock is released. */
+    async remove() {
+        const core = this.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+        await core
+            .deleteNamespacedConfigMap({ name: this.name, namespace: this.namespace })
+            .catch((error) => {
+            if (error.code === 404)
+                return;
+            throw new Error((0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .describeApiError */ .g)(error, this.description), { cause: error });
+        });
+        this.entries = [];
+        this.resourceVersion = undefined;
+        this.removed = true;
+    }
+    /** After remove(): the journal takes entries again (a new piece of work takes the lock). */
+    reopen() {
+        this.removed = false;
+    }
+    async fetch() {
+        const core = this.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+        try {
+            return await core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace });
+        }
+        catch (error) {
+            if (error.code === 404)
+                return undefined;
+            throw new Error((0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .describeApiError */ .g)(error, this.description), { cause: error });
+        }
+    }
+}
+/** Whether a restore of the cluster in `namespace` holds the lock (its journal exists). */
+async function restoreInProgress(config, namespace) {
+    return (await new ConfigMapJournal(config, namespace).read()).length > 0;
+}
+function parseEntries(configMap, description) {
+    const text = configMap.data?.[ENTRIES_KEY] ?? "";
+    return text
+        .split("\n")
+        .filter((line) => line.trim())
+        .map((line, index) => {
+        try {
+            return JSON.parse(line);
+        }
+        catch {
+            throw new Error(`${description} is damaged at entry ${index + 1}; read it before continuing.`);
+        }
+    });
+}
+
+
+/***/ }),
+
 /***/ 7300:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 

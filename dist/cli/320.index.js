@@ -79,7 +79,7 @@ async function adminRestoreCommand(flags, env) {
         process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_8__.cliMessage)(error)}\n`);
         return _backup_js__WEBPACK_IMPORTED_MODULE_8__.EXIT_BAD_FLAG;
     }
-    const { runAdminRestore } = await Promise.all(/* import() */[__webpack_require__.e(815), __webpack_require__.e(205), __webpack_require__.e(694), __webpack_require__.e(273)]).then(__webpack_require__.bind(__webpack_require__, 9273));
+    const { runAdminRestore } = await Promise.all(/* import() */[__webpack_require__.e(815), __webpack_require__.e(205), __webpack_require__.e(972), __webpack_require__.e(273)]).then(__webpack_require__.bind(__webpack_require__, 9273));
     const { findBackup, findNewestVerifiedBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
     try {
         const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_4__/* .runContextFromEnvironment */ .aD)(env);

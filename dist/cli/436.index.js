@@ -2,6 +2,227 @@ export const id = 436;
 export const ids = [436];
 export const modules = {
 
+/***/ 2225:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   HD: () => (/* binding */ etcdVersionOfImage),
+/* harmony export */   ls: () => (/* binding */ checkBackupEtcdVersion)
+/* harmony export */ });
+/* unused harmony export majorMinor */
+/**
+ * A snapshot restores only into the etcd major.minor version that wrote it (the on-disk
+ * format and the raft state change between minors). The restore refuses another version
+ * before it changes anything; the drill fails the same backup the same way, so a drill that
+ * passes means the restore would accept it too.
+ */
+/** `gcr.io/.../etcd:v3.4.13-0-gke.0` -> `3.4.13`; undefined for a tag without a version. */
+function etcdVersionOfImage(image) {
+    return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
+}
+/** `3.4.23` -> `3.4`. */
+function majorMinor(version) {
+    return version.split(".").slice(0, 2).join(".");
+}
+/**
+ * Throws one sentence when the backup's recorded etcd version and the image's differ in
+ * major.minor; either one unknown (an older manifest, an image by digest) is no refusal.
+ * `runs` says what runs the image, for the message ("the members run", "the drill runs").
+ */
+function checkBackupEtcdVersion(backup, image, runs) {
+    const imageVersion = etcdVersionOfImage(image);
+    const { uri, etcdVersion } = backup;
+    if (etcdVersion && imageVersion && majorMinor(etcdVersion) !== majorMinor(imageVersion)) {
+        throw new Error(`${uri} was taken from etcd ${etcdVersion}, but ${runs} ${image} (etcd ${imageVersion}): a snapshot restores only into the same etcd major.minor version.`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 5743:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   qg: () => (/* binding */ memberConfigFromContainer)
+/* harmony export */ });
+/* unused harmony exports ETCD_DEFAULTS, parseInitialCluster, expandReferences */
+/**
+ * A member's etcd configuration as etcd itself would read it from its pod's command line:
+ * `--flag=value` or `--flag value`, the `ETCD_*` environment variables for flags not given,
+ * `$(POD_NAME)`-style references expanded as the kubelet expands them, and etcd's own
+ * defaults for everything else. A restore needs exactly these values for every member
+ * (`--name`, `--initial-cluster`, `--initial-cluster-token`, the member's own peer URLs and
+ * its data dir): a member restored with any of them wrong gets another member or cluster ID
+ * and never joins the others (etcd#9096).
+ */
+/** etcd 3.4's defaults (`etcd --help`). */
+const ETCD_DEFAULTS = {
+    name: "default",
+    initialAdvertisePeerUrls: "http://localhost:2380",
+    initialClusterToken: "etcd-cluster",
+    quotaBackendBytes: 2 * 1024 * 1024 * 1024,
+};
+/**
+ * Reads a member's configuration from its container (a StatefulSet's template read for
+ * one member's pod name, or a static pod's manifest). Throws one sentence when the command
+ * line does not run etcd.
+ */
+function memberConfigFromContainer(container, pod, where) {
+    const env = resolveEnvironment(container.env ?? [], pod);
+    const argv = [...(container.command ?? []), ...(container.args ?? [])].map((word) => expandReferences(word, env));
+    const etcdArgs = etcdArguments(argv);
+    if (!etcdArgs) {
+        throw new Error(`${where} does not run etcd (its command is ${JSON.stringify(argv.slice(0, 3))}...); expected a container whose command or shell script starts etcd.`);
+    }
+    const flags = parseFlags(etcdArgs);
+    const read = (flag) => flags.get(flag) ?? env.get(`ETCD_${flag.toUpperCase().replace(/-/g, "_")}`);
+    const name = read("name") ?? ETCD_DEFAULTS.name;
+    const peerUrlText = read("initial-advertise-peer-urls") ?? ETCD_DEFAULTS.initialAdvertisePeerUrls;
+    const initialCluster = read("initial-cluster") ?? `${name}=${peerUrlText}`;
+    return {
+        name,
+        dataDir: read("data-dir") ?? `${name}.etcd`,
+        initialCluster,
+        initialClusterMembers: parseInitialCluster(initialCluster, where),
+        initialClusterToken: read("initial-cluster-token") ?? ETCD_DEFAULTS.initialClusterToken,
+        peerUrls: splitList(peerUrlText),
+        quotaBackendBytes: quotaBackendBytes(read("quota-backend-bytes")),
+    };
+}
+/** As etcd reads the flag: unset or 0 is its default, a negative value disables the quota. */
+function quotaBackendBytes(text) {
+    const bytes = Number(text ?? 0);
+    if (bytes < 0)
+        return undefined;
+    return bytes > 0 ? bytes : ETCD_DEFAULTS.quotaBackendBytes;
+}
+/** `a=https://a:2380,b=https://b:2380` (a member may list several URLs under one name). */
+function parseInitialCluster(text, where) {
+    const members = new Map();
+    for (const entry of splitList(text)) {
+        const separator = entry.indexOf("=");
+        if (separator <= 0 || separator === entry.length - 1) {
+            throw new Error(`${where}: --initial-cluster entry "${entry}" is not name=peer-url; expected e.g. kube-etcd-0=https://kube-etcd-0.kube-etcd:2380.`);
+        }
+        const name = entry.slice(0, separator);
+        members.set(name, [...(members.get(name) ?? []), entry.slice(separator + 1)]);
+    }
+    return [...members].map(([name, peerUrls]) => ({ name, peerUrls }));
+}
+function splitList(text) {
+    return text
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean);
+}
+/** The container's variables, each expanded against those before it, as the kubelet does. */
+function resolveEnvironment(vars, pod) {
+    const env = new Map();
+    for (const variable of vars) {
+        const field = variable.valueFrom?.fieldRef?.fieldPath;
+        if (field === "metadata.name")
+            env.set(variable.name, pod.name);
+        else if (field === "metadata.namespace")
+            env.set(variable.name, pod.namespace);
+        else if (variable.value !== undefined)
+            env.set(variable.name, expandReferences(variable.value, env));
+    }
+    return env;
+}
+/**
+ * Kubernetes' `$(VAR)` expansion: a defined variable is replaced, `$$` is a literal `$`,
+ * and a reference to an undefined variable stays as written.
+ */
+function expandReferences(text, env) {
+    return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name) => {
+        if (match === "$$")
+            return "$";
+        return name !== undefined && env.has(name) ? env.get(name) : match;
+    });
+}
+/** The arguments after the `etcd` binary: in the argv itself, or inside a `sh -c` script. */
+function etcdArguments(argv) {
+    const direct = argv.findIndex(isEtcdBinary);
+    if (direct >= 0)
+        return argv.slice(direct + 1);
+    const script = argv.findIndex((word, index) => word === "-c" && index > 0 && /sh$/.test(argv[0]));
+    if (script >= 0 && argv[script + 1]) {
+        const words = shellWords(argv[script + 1]);
+        const start = words.findIndex(isEtcdBinary);
+        if (start >= 0) {
+            const rest = words.slice(start + 1);
+            const end = rest.findIndex((word) => [";", "&&", "||", "|", "&"].includes(word));
+            return end >= 0 ? rest.slice(0, end) : rest;
+        }
+    }
+    return undefined;
+}
+function isEtcdBinary(word) {
+    return word === "etcd" || word.endsWith("/etcd");
+}
+/** `--flag=value`, `--flag value` and `-flag` forms, as Go's flag package reads them. */
+function parseFlags(args) {
+    const flags = new Map();
+    for (let index = 0; index < args.length; index++) {
+        const word = args[index];
+        const match = /^--?([a-z0-9-]+)(?:=(.*))?$/s.exec(word);
+        if (!match)
+            continue;
+        const [, flag, value] = match;
+        if (value !== undefined)
+            flags.set(flag, value);
+        else if (args[index + 1] !== undefined && !args[index + 1].startsWith("-")) {
+            flags.set(flag, args[++index]);
+        }
+        else
+            flags.set(flag, "true");
+    }
+    return flags;
+}
+/** Splits a shell command line into words, honouring single and double quotes. */
+function shellWords(script) {
+    const words = [];
+    let current = "";
+    let quote;
+    let inWord = false;
+    for (const char of script) {
+        if (quote) {
+            if (char === quote)
+                quote = undefined;
+            else
+                current += char;
+        }
+        else if (char === "'" || char === '"') {
+            quote = char;
+            inWord = true;
+        }
+        else if (/\s/.test(char)) {
+            if (inWord)
+                words.push(current);
+            current = "";
+            inWord = false;
+        }
+        else if (char === ";") {
+            if (inWord)
+                words.push(current);
+            words.push(";");
+            current = "";
+            inWord = false;
+        }
+        else {
+            current += char;
+            inWord = true;
+        }
+    }
+    if (inWord)
+        words.push(current);
+    return words;
+}
+
+
+/***/ }),
+
 /***/ 2241:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
@@ -431,12 +652,11 @@ async function streamBackupIntoPods(options) {
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  HD: () => (/* binding */ etcdVersionOfImage),
   runEtcdRestore: () => (/* binding */ runEtcdRestore),
   runEtcdUndo: () => (/* binding */ runEtcdUndo)
 });
 
-// UNUSED EXPORTS: API_SERVER, API_SERVER_PDB, MAINTENANCE, PRE_RESTORE_KEEP, etcdRestorePlan, etcdUndoPlan, finishInterruptedRestore, utilityPodManifest
+// UNUSED EXPORTS: API_SERVER, API_SERVER_PDB, MAINTENANCE, PRE_RESTORE_KEEP, etcdRestorePlan, etcdUndoPlan, etcdVersionOfImage, finishInterruptedRestore, utilityPodManifest
 
 // EXTERNAL MODULE: ./node_modules/@kubernetes/client-node/dist/index.js + 875 modules
 var dist = __webpack_require__(2901);
@@ -609,6 +829,8 @@ function canonical(value) {
 
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/pods.js
 var kube_pods = __webpack_require__(1839);
+// EXTERNAL MODULE: ./.build/compile/src/core/etcd/backup-version.js
+var backup_version = __webpack_require__(2225);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/scale.js
 var scale = __webpack_require__(6693);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/kube/statefulset-recreate.js
@@ -651,11 +873,47 @@ async function recreateStatefulSetKeepingPods(config, saved, podManagementPolicy
         if (created.code === 404) {
             throw new Error(`re-creating ${describeStatefulSet(ref)} failed: its namespace is gone (404); the saved copy is in the restore's journal.`);
         }
-        live = created.body;
-        action = "re-created";
+        if (created.code === 409) {
+            live = await adoptConcurrentCreate(config, ref, wanted, options.signal);
+        }
+        else {
+            live = created.body;
+            action = "re-created";
+        }
     }
     const adoptedPods = await waitForAdoption(config, ref, live, options);
     return { action, adoptedPods };
+}
+/**
+ * Something created the set between the delete and this create (409 AlreadyExists): if it
+ * is the wanted one, take it as done; another set there is one clear error, never replaced.
+ */
+async function adoptConcurrentCreate(config, ref, wanted, signal) {
+    const live = await readStatefulSet(config, ref, signal);
+    const samePolicy = (live?.spec.podManagementPolicy ?? "OrderedReady") ===
+        (wanted.spec.podManagementPolicy ?? "OrderedReady");
+    if (live && samePolicy && specMatches(wanted.spec, live.spec))
+        return live;
+    throw new Error(live
+        ? `re-creating ${describeStatefulSet(ref)} found one already created by someone else (409 AlreadyExists), with another spec than the saved copy (podManagementPolicy ${live.spec.podManagementPolicy ?? "OrderedReady"}, replicas ${live.spec.replicas ?? 1}); the restore does not replace it: check what re-created it, then rerun (the saved copy is in the restore's journal).`
+        : `re-creating ${describeStatefulSet(ref)} was refused as already existing (409 AlreadyExists), but it is gone again: something else is creating and deleting it; stop that, then rerun.`);
+}
+/**
+ * Whether the live spec is the wanted one: every field the wanted spec sets has the same
+ * value live (the API server may add defaults the saved copy lacked; it never drops one).
+ */
+function specMatches(wanted, live) {
+    if (Array.isArray(wanted)) {
+        return (Array.isArray(live) &&
+            live.length === wanted.length &&
+            wanted.every((item, index) => specMatches(item, live[index])));
+    }
+    if (wanted !== null && typeof wanted === "object") {
+        if (live === null || typeof live !== "object" || Array.isArray(live))
+            return false;
+        return Object.entries(wanted).every(([key, value]) => specMatches(value, live[key]));
+    }
+    return wanted === live;
 }
 /** `kubectl delete statefulset --cascade=orphan`, then waits until the set is gone. */
 async function orphanDelete(config, ref, options) {
@@ -695,6 +953,9 @@ async function statefulset_recreate_call(config, method, path, ref, action, body
         throw new Error((0,kube_errors/* describeApiError */.g)(error, describeStatefulSet(ref), action), { cause: error });
     }
     if (response.code < 300 || response.code === 404)
+        return response;
+    // A create that finds the set already there: the caller decides whether that is done.
+    if (method === "POST" && response.code === 409)
         return response;
     const error = new RawApiError(response.code, response.body);
     throw new Error((0,kube_errors/* describeApiError */.g)(error, describeStatefulSet(ref), action), { cause: error });
@@ -784,6 +1045,7 @@ var utility_image = __webpack_require__(6260);
  * restore does not roll back); the journal is also the lock. A rerun with the same backup
  * continues where an interrupted run stopped.
  */
+
 
 
 
@@ -1287,44 +1549,93 @@ class UserClusterRestore {
             this.logger.warning(`Putting ${this.options.cluster} back after the failure did not finish: ${(0,errors/* errorMessage */.gJ)(error)}. The journal ${journal.description} records what was changed; rerun the restore to continue, or put it back by hand.`);
         });
     }
-    /** Undoes, from the journal's records, every change made before the swap. */
+    /**
+     * Undoes, from the journal's records, every change made before the swap. Each recorded
+     * change is put back on its own (one that fails does not keep the others from coming
+     * back); the lock is released only when all of them are, else one error lists what is left.
+     */
     async putBack(intentOf, journal) {
         const { config } = this.options;
         const done = [];
+        const failed = [];
+        // Settled first, recorded after: two in parallel are still listed in a fixed order.
+        const settle = (what, action) => action().then((text) => () => done.push(text), (error) => () => failed.push(`${what}: ${(0,errors/* errorMessage */.gJ)(error)}`));
+        const attempt = async (what, action) => {
+            (await settle(what, action))();
+        };
         const relaxed = intentOf("relaxPodManagement");
-        if (relaxed) {
-            // The members start again under the Parallel copy: OrderedReady could deadlock.
-            await recreateStatefulSetKeepingPods(config, relaxed.manifest, "Parallel", this.settlingWaits());
-        }
         const stopped = intentOf("stopMembers");
-        if (stopped) {
-            await (0,scale/* scaleWorkload */.QX)(config, this.workload("StatefulSet", "kube-etcd"), stopped.replicas, this.settlingWaits());
-            done.push(`kube-etcd back to ${stopped.replicas}`);
-        }
-        if (relaxed) {
-            await recreateStatefulSetKeepingPods(config, relaxed.manifest, undefined, this.settlingWaits());
-            done.push(`kube-etcd re-created as saved (${relaxed.manifest.spec.podManagementPolicy ?? "OrderedReady"})`);
+        if (relaxed || stopped) {
+            await attempt("kube-etcd", () => this.putBackMembers(relaxed?.manifest, stopped));
         }
         const scaled = intentOf("scaleDownApiServer");
         if (scaled) {
-            await Promise.all([
-                (0,scale/* scaleWorkload */.QX)(config, this.workload("StatefulSet", API_SERVER), scaled.apiServer, this.settlingWaits()),
-                (0,scale/* scaleWorkload */.QX)(config, this.workload("Deployment", MAINTENANCE), scaled.maintenance, this.settlingWaits()),
+            const settled = await Promise.all([
+                settle(API_SERVER, () => this.putBackReplicas("StatefulSet", API_SERVER, scaled.apiServer, scaled.apiServerReady)),
+                settle(MAINTENANCE, () => this.putBackReplicas("Deployment", MAINTENANCE, scaled.maintenance, scaled.maintenanceReady)),
             ]);
-            done.push(`${API_SERVER} back to ${scaled.apiServer}, ${MAINTENANCE} back to ${scaled.maintenance}`);
+            for (const record of settled)
+                record();
         }
         const pdb = intentOf("savePdb");
         if (pdb?.manifest) {
-            await recreatePodDisruptionBudget(config, pdb.manifest, this.options.signal);
-            done.push(`${API_SERVER_PDB} re-created`);
+            const manifest = pdb.manifest;
+            await attempt(API_SERVER_PDB, async () => {
+                await recreatePodDisruptionBudget(config, manifest, this.options.signal);
+                return `${API_SERVER_PDB} re-created`;
+            });
         }
         const created = intentOf("createUtilityPods");
         if (created) {
-            done.push(await this.removeRestoreFiles(created.stamp));
+            await attempt("the utility pods", () => this.removeRestoreFiles(created.stamp));
+        }
+        if (failed.length) {
+            // The journal stays: it is the lock, and the record of what is still to put back.
+            throw new Error(`${failed.join("; ")}${done.length ? ` (put back: ${done.join("; ")})` : ""}; the lock is kept`);
         }
         await journal.remove();
         done.push("lock released");
         return done;
+    }
+    /**
+     * kube-etcd back to its recorded replicas, and re-created as saved when it was relaxed.
+     * The saved set is re-created as soon as its pods exist (adoption needs no Ready, and an
+     * OrderedReady set must find them all created); Ready is awaited only if the members were
+     * Ready when they were stopped: a cluster that had lost quorum does not get it back here.
+     */
+    async putBackMembers(saved, stopped) {
+        const { config } = this.options;
+        const etcd = this.workload("StatefulSet", "kube-etcd");
+        // Journals written before readiness was recorded waited for Ready: keep that.
+        const wasReady = stopped?.ready !== false;
+        const parts = [];
+        if (saved) {
+            // The members start again under the Parallel copy: OrderedReady could deadlock.
+            await recreateStatefulSetKeepingPods(config, saved, "Parallel", this.settlingWaits());
+        }
+        if (stopped) {
+            const until = saved || !wasReady ? "created" : "ready";
+            await (0,scale/* scaleWorkload */.QX)(config, etcd, stopped.replicas, { ...this.settlingWaits(), until });
+            parts.push(`kube-etcd back to ${stopped.replicas}`);
+        }
+        if (saved) {
+            await recreateStatefulSetKeepingPods(config, saved, undefined, this.settlingWaits());
+            parts.push(`kube-etcd re-created as saved (${saved.spec.podManagementPolicy ?? "OrderedReady"})`);
+            if (stopped && wasReady)
+                await (0,scale/* scaleWorkload */.QX)(config, etcd, stopped.replicas, this.settlingWaits());
+        }
+        if (stopped && !wasReady)
+            parts.push("its members were not Ready before the restore, so Ready was not awaited");
+        return parts.join(", ");
+    }
+    /** A workload back to its recorded replicas; Ready awaited only if it was Ready before. */
+    async putBackReplicas(kind, name, replicas, wasReady) {
+        const until = wasReady === false ? "created" : "ready";
+        await (0,scale/* scaleWorkload */.QX)(this.options.config, this.workload(kind, name), replicas, {
+            ...this.settlingWaits(),
+            until,
+        });
+        return `${name} back to ${replicas}${until === "created" ? " (not Ready before the restore either)" : ""}`;
     }
     /** Removes restore-<stamp> and its snapshot from every volume, then the utility pods. */
     async removeRestoreFiles(stamp) {
@@ -1418,6 +1729,8 @@ class UserClusterRestore {
             const replicas = await step.intend({
                 apiServer: await this.replicasOf(this.workload("StatefulSet", API_SERVER)),
                 maintenance: await this.replicasOf(this.workload("Deployment", MAINTENANCE)),
+                apiServerReady: await (0,scale/* isWorkloadReady */.VZ)(options.config, this.workload("StatefulSet", API_SERVER)),
+                maintenanceReady: await (0,scale/* isWorkloadReady */.VZ)(options.config, this.workload("Deployment", MAINTENANCE)),
             });
             await Promise.all([
                 (0,scale/* scaleWorkload */.QX)(options.config, this.workload("StatefulSet", API_SERVER), 0, this.waits()),
@@ -1427,7 +1740,10 @@ class UserClusterRestore {
         }, (replicas) => `${API_SERVER} ${replicas.apiServer} -> 0, ${MAINTENANCE} ${replicas.maintenance} -> 0`);
         await this.relaxPodManagementStep(run, topology);
         const stopped = await run.run("stopMembers", async (step) => {
-            const recorded = await step.intend({ replicas: topology.replicas });
+            const recorded = await step.intend({
+                replicas: topology.replicas,
+                ready: await (0,scale/* isWorkloadReady */.VZ)(options.config, this.workload("StatefulSet", "kube-etcd")),
+            });
             await (0,scale/* scaleWorkload */.QX)(options.config, this.workload("StatefulSet", "kube-etcd"), 0, this.waits());
             return recorded;
         }, (recorded) => `kube-etcd ${recorded.replicas} -> 0, every member pod gone`);
@@ -1696,11 +2012,8 @@ class UserClusterRestore {
         if (manifest.kind !== "user-etcd") {
             throw new Error(`${location.uri} is a ${manifest.kind} backup; a user cluster is restored from a user-etcd backup.`);
         }
-        const imageVersion = etcdVersionOfImage(topology.image);
         const backupVersion = manifest.etcd?.version;
-        if (backupVersion && imageVersion && minor(backupVersion) !== minor(imageVersion)) {
-            throw new Error(`${location.uri} was taken from etcd ${backupVersion}, but the members run ${topology.image} (etcd ${imageVersion}): a snapshot restores only into the same etcd major.minor version.`);
-        }
+        (0,backup_version/* checkBackupEtcdVersion */.ls)({ uri: location.uri, etcdVersion: backupVersion }, topology.image, "the members run");
         return `${manifest.cluster}, revision ${manifest.etcd?.revision ?? "?"}, ${manifest.etcd?.keyCount ?? "?"} keys, ${(0,format/* formatBytes */.z)(manifest.payload.plaintext.bytes)}${backupVersion ? `, etcd ${backupVersion}` : ""}`;
     }
     async checkNodes(topology) {
@@ -1765,14 +2078,20 @@ class UserClusterRestore {
     }
     async checkRoom(topology) {
         const snapshotKiB = Math.ceil(this.source.backup.manifest.payload.plaintext.bytes / 1024);
-        // Beside the live data: the snapshot, and the restored data, which is the snapshot's db
-        // plus the WAL segment `snapshot restore` preallocates in full; a MiB for the rest.
-        const neededKiB = 2 * snapshotKiB + restore_scripts/* RESTORED_WAL_KIB */.ZK + 1024;
+        const segmentKiB = Math.ceil(restore_scripts/* WAL_SEGMENT_BYTES */.BU / 1024);
+        // While the live etcd runs: the snapshot, and the restored db with its one WAL segment.
+        const neededKiB = 2 * snapshotKiB + segmentKiB + 1024;
+        // Once etcd runs on the restored data (the snapshot removed, the live etcd stopped and its
+        // spare segment freed): the db and two WAL segments, the second preallocated at start.
+        const neededRunningKiB = snapshotKiB + Math.ceil(restore_scripts/* RESTORE_HEADROOM_BYTES */.Zf / 1024);
         const lines = await Promise.all(topology.members.map(async (member) => {
-            const { code, stdout } = await this.inUtilityPod(topology, member, (0,restore_scripts/* shellCommand */.q$)(restore_scripts/* ROOM_SCRIPT */.eM, member.config.dataDir, String(neededKiB)), [0, restore_scripts/* RESTORE_EXIT */.KB.noRoom]);
+            const { code, stdout } = await this.inUtilityPod(topology, member, (0,restore_scripts/* shellCommand */.q$)(restore_scripts/* ROOM_SCRIPT */.eM, member.config.dataDir, String(neededKiB), String(neededRunningKiB)), [0, restore_scripts/* RESTORE_EXIT */.KB.noRoom]);
             const free = Number(/free=(\d+)/.exec(stdout)?.[1] ?? 0) * 1024;
+            const spare = Number(/spare=(\d+)/.exec(stdout)?.[1] ?? 0) * 1024;
             if (code === restore_scripts/* RESTORE_EXIT */.KB.noRoom) {
-                throw new Error(`the volume ${member.pvc} of ${member.pod} has ${(0,format/* formatBytes */.z)(free)} free, but the restore needs ${(0,format/* formatBytes */.z)(neededKiB * 1024)} for the snapshot and the restored data beside the live data; grow the volume or free room first.`);
+                throw new Error(free < neededKiB * 1024
+                    ? `the volume ${member.pvc} of ${member.pod} has ${(0,format/* formatBytes */.z)(free)} free, but the restore needs ${(0,format/* formatBytes */.z)(neededKiB * 1024)} for the snapshot and the restored data beside the live data; grow the volume or free room first.`
+                    : `the volume ${member.pvc} of ${member.pod} has ${(0,format/* formatBytes */.z)(free + spare)} free once its etcd stops, but the restore needs ${(0,format/* formatBytes */.z)(neededRunningKiB * 1024)} for the restored data and the second WAL segment etcd preallocates when it starts on it; grow the volume or free room first.`);
             }
             return `${member.pvc} ${(0,format/* formatBytes */.z)(free)} free`;
         }));
@@ -1809,12 +2128,15 @@ class UserClusterRestore {
     }
     async swapMembers(topology, stamp, step) {
         const done = [];
+        let began = false;
         // One member at a time, each proven stopped immediately before its own swap.
         for (const member of topology.members) {
             await this.checkSwapPossible(topology, member, stamp);
-            // "The swap began" is recorded only now, before the first move: a swap refused on its
+            // "The swap began" is recorded once, just before the first move: a swap refused on its
             // first member moved nothing, and a failure then puts everything back.
-            await step.intend({ firstMoveOn: member.pod });
+            if (!began)
+                await step.intend({ firstMoveOn: member.pod });
+            began = true;
             const { code, stdout, stderr } = await this.inUtilityPod(topology, member, (0,restore_scripts/* shellCommand */.q$)(restore_scripts/* SWAP_SCRIPT */.k7, member.config.dataDir, stamp), [0, restore_scripts/* RESTORE_EXIT */.KB.dataInUse, restore_scripts/* RESTORE_EXIT */.KB.noFlock, restore_scripts/* RESTORE_EXIT */.KB.restoredMissing]);
             if (code === restore_scripts/* RESTORE_EXIT */.KB.dataInUse) {
                 throw new Error(`a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`);
@@ -2086,13 +2408,7 @@ function missingUtilityTools(facts) {
         missing.push("sha256sum or openssl");
     return missing;
 }
-/** `gcr.io/.../etcd:v3.4.13-0-gke.0` -> `3.4.13`. */
-function etcdVersionOfImage(image) {
-    return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
-}
-function minor(version) {
-    return version.split(".").slice(0, 2).join(".");
-}
+
 function describeTopology(topology) {
     return `${topology.replicas} member(s) (${topology.members.map((member) => `${member.pod}: ${member.pvc} on ${member.node}`).join(", ")}), image ${topology.image}, podManagementPolicy ${topology.podManagementPolicy}, token ${topology.members[0]?.config.initialClusterToken}`;
 }

@@ -219,7 +219,7 @@ async function backupCommand(flags, env) {
     try {
         const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_6__/* .runContextFromEnvironment */ .aD)(process.env);
         const store = await openStoreFor(request, logger, context);
-        const { runEtcdBackup } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(248), __webpack_require__.e(622)]).then(__webpack_require__.bind(__webpack_require__, 4248));
+        const { runEtcdBackup } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(248), __webpack_require__.e(646)]).then(__webpack_require__.bind(__webpack_require__, 4248));
         results = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_9__/* .runUntilSignalled */ .Z)(logger, ({ signal, cleanups }) => runEtcdBackup({
             signal,
             cleanups,
@@ -329,7 +329,7 @@ async function loadKubeconfigFlag(path) {
 }
 /** Unknown user cluster names are a flag to fix (exit 2), found before anything is touched. */
 async function checkClustersExist(config, clusters, userClusters) {
-    const { resolveClusters } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(248), __webpack_require__.e(622)]).then(__webpack_require__.bind(__webpack_require__, 4248));
+    const { resolveClusters } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(248), __webpack_require__.e(646)]).then(__webpack_require__.bind(__webpack_require__, 4248));
     try {
         await resolveClusters(config, clusters, userClusters);
     }
@@ -2259,7 +2259,8 @@ function podRefOf(manifest) {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   HV: () => (/* binding */ describeWorkload),
 /* harmony export */   Nh: () => (/* binding */ nodesOf),
-/* harmony export */   QX: () => (/* binding */ scaleWorkload)
+/* harmony export */   QX: () => (/* binding */ scaleWorkload),
+/* harmony export */   VZ: () => (/* binding */ isWorkloadReady)
 /* harmony export */ });
 /* unused harmony exports ScaleNotSettledError, listPods */
 /* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2901);
@@ -2359,9 +2360,12 @@ function readinessKey(pod) {
 async function waitForPods(config, workload, selector, replicas, options) {
     const core = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
     const name = describeWorkload(workload);
+    const createdOnly = options.until === "created";
     const goal = replicas === 0
         ? `the pods of ${name} to be gone after scaling to 0`
-        : `${name} to have ${replicas} Ready pods`;
+        : createdOnly
+            ? `${name} to have ${replicas} pods (Ready or not)`
+            : `${name} to have ${replicas} Ready pods`;
     // Ready must hold in two looks in a row, by the same pods with no restart between: a
     // container without a readiness probe is Ready for the moment before it crashes.
     let readyBefore;
@@ -2370,6 +2374,8 @@ async function waitForPods(config, workload, selector, replicas, options) {
         const live = pods.filter((pod) => !pod.metadata?.deletionTimestamp);
         const ready = live.filter(_pod_status_js__WEBPACK_IMPORTED_MODULE_4__/* .isPodReady */ .Ft);
         if (replicas === 0 && pods.length === 0)
+            return { done: true, value: undefined };
+        if (createdOnly && replicas > 0 && live.length === replicas && pods.length === replicas)
             return { done: true, value: undefined };
         if (replicas > 0 && ready.length === replicas && pods.length === replicas) {
             const readyNow = ready.map(readinessKey).sort().join(",");
@@ -2387,6 +2393,34 @@ async function waitForPods(config, workload, selector, replicas, options) {
         const problems = inTheWay.map((pod) => (0,_pod_status_js__WEBPACK_IMPORTED_MODULE_4__/* .describePodProblem */ .AY)(pod, nodes)).join("; ");
         return { done: false, waitingFor: problems ? `${counts}: ${problems}` : counts };
     }, options);
+}
+/**
+ * Whether the workload has all its replicas and every one of its pods is Ready now: what a
+ * restore records before it stops something, so that putting it back waits for Ready only
+ * when there was Ready to come back to.
+ */
+async function isWorkloadReady(config, workload) {
+    const apps = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .eY6);
+    const ref = { name: workload.name, namespace: workload.namespace };
+    let scale;
+    try {
+        scale =
+            workload.kind === "StatefulSet"
+                ? await apps.readNamespacedStatefulSetScale(ref)
+                : await apps.readNamespacedDeploymentScale(ref);
+    }
+    catch (error) {
+        throw new Error((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .describeApiError */ .g)(error, `the scale of ${describeWorkload(workload)}`), {
+            cause: error,
+        });
+    }
+    const replicas = scale.spec?.replicas ?? 0;
+    const selector = scale.status?.selector ?? "";
+    if (!selector)
+        return false;
+    const core = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+    const pods = (await listPods(core, workload.namespace, selector, describeWorkload(workload))).filter((pod) => !pod.metadata?.deletionTimestamp);
+    return pods.length === replicas && pods.every(_pod_status_js__WEBPACK_IMPORTED_MODULE_4__/* .isPodReady */ .Ft);
 }
 async function listPods(core, namespace, labelSelector, owner) {
     try {
@@ -4269,7 +4303,7 @@ async function findNewestVerifiedBackup(store, place) {
     catch (error) {
         const next = listed[1]?.location.uri;
         throw new BackupIntegrityError(`The newest ${place.kind} backup of ${place.cluster}, ${newest.location.uri}, does not verify: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_10__/* .errorMessage */ .gJ)(error)} ${next
-            ? `The next candidate is ${next}; give it as the backup to restore from it.`
+            ? `The next candidate is ${next}: give its URI as the backup input to use it (an older backup stays your choice).`
             : "There is no older backup."}`, { cause: error });
     }
 }

@@ -30,8 +30,6 @@ var storage_manifest = __webpack_require__(6750);
 
 
 
-/** etcd's `--quota-backend-bytes` when the member does not set it (etcd 3.4: 2 GiB). */
-const DEFAULT_QUOTA_BACKEND_BYTES = (/* unused pure expression or super */ null && (2 * 1024 ** 3));
 /** Above this share of the quota the summary warns: etcd raises NOSPACE at 100%. */
 const QUOTA_WARNING_SHARE = 0.8;
 /** Growth above this ratio within GROWTH_WINDOW_MS warns. */

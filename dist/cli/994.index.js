@@ -2,6 +2,38 @@ export const id = 994;
 export const ids = [994];
 export const modules = {
 
+/***/ 6147:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   P: () => (/* binding */ readIdentityFile)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8673);
+/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1676);
+/**
+ * `--identity-file` of the CLI's restore and drill: the age identities read from a file,
+ * one clear error when it cannot be read or holds none. The file's content never appears in
+ * an error (it is a private key).
+ */
+
+
+
+async function readIdentityFile(path) {
+    const text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(path, "utf8").catch((error) => {
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_2__.FlagError(`--identity-file: cannot read ${path} (${error.code ?? "error"}); expected an age identity file.`);
+    });
+    return (0,_backup_js__WEBPACK_IMPORTED_MODULE_2__.checkedFlag)("--identity-file", () => {
+        const parsed = (0,_core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__/* .parseIdentities */ .go)(text);
+        if (parsed.length === 0)
+            throw new Error("no identity found");
+        return parsed;
+    });
+}
+
+
+/***/ }),
+
 /***/ 3994:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
@@ -9,23 +41,21 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   registerRestoreCommands: () => (/* binding */ registerRestoreCommands)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8161);
-/* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(8673);
-/* harmony import */ var _core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1848);
-/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(5470);
-/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3089);
-/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2989);
-/* harmony import */ var _procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(6260);
-/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(1676);
-/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(9226);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
+/* harmony import */ var _core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1848);
+/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(5470);
+/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3089);
+/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2989);
+/* harmony import */ var _procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(6260);
+/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(1676);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(9226);
+/* harmony import */ var _identity_file_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(6147);
 /**
  * `etcd-backup-actions restore-ha`: the etcd-restore-ha action from a terminal, for when
  * GitHub Actions is down. Same procedure, same journal and lock (a run from here and one
  * from Actions exclude each other). Logs to stderr, the result (table or JSON) to stdout.
  * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
  */
-
 
 
 
@@ -53,29 +83,29 @@ function registerRestoreCommands(program) {
         .option("--dry-run", "print the plan and run only its reading steps; change nothing")
         .option("-o, --output <format>", "table for people, json for scripts", "table")
         .exitOverride((error) => {
-        process.exit(error.exitCode === 0 ? 0 : _backup_js__WEBPACK_IMPORTED_MODULE_7__.EXIT_BAD_FLAG);
+        process.exit(error.exitCode === 0 ? 0 : _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_BAD_FLAG);
     })
         .action(async (flags) => {
         process.exitCode = await restoreCommand(flags, process.env);
     });
 }
 async function restoreCommand(flags, env) {
-    const logger = (0,_core_log_logger_js__WEBPACK_IMPORTED_MODULE_9__/* .consoleLogger */ .k)();
+    const logger = (0,_core_log_logger_js__WEBPACK_IMPORTED_MODULE_8__/* .consoleLogger */ .k)();
     let request;
     try {
         request = await parseRestoreFlags(flags, env);
     }
     catch (error) {
-        process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.cliMessage)(error)}\n`);
-        return _backup_js__WEBPACK_IMPORTED_MODULE_7__.EXIT_BAD_FLAG;
+        process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.cliMessage)(error)}\n`);
+        return _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_BAD_FLAG;
     }
-    const { runEtcdRestore, runEtcdUndo } = await Promise.all(/* import() */[__webpack_require__.e(694), __webpack_require__.e(436)]).then(__webpack_require__.bind(__webpack_require__, 8436));
+    const { runEtcdRestore, runEtcdUndo } = await Promise.all(/* import() */[__webpack_require__.e(972), __webpack_require__.e(436)]).then(__webpack_require__.bind(__webpack_require__, 8436));
     const { findBackup, findNewestVerifiedBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
     try {
-        const config = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.loadKubeconfigFlag)(request.kubeconfigPath);
+        const config = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.loadKubeconfigFlag)(request.kubeconfigPath);
         const common = {
             config,
-            owner: `terminal ${(0,node_os__WEBPACK_IMPORTED_MODULE_1__.hostname)()} pid ${process.pid}`,
+            owner: `terminal ${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.hostname)()} pid ${process.pid}`,
             cluster: request.cluster,
             dryRun: request.dryRun,
             logger,
@@ -83,12 +113,12 @@ async function restoreCommand(flags, env) {
             ...(request.utilityImage ? { utilityImage: request.utilityImage } : {}),
             ...(request.gkeOnPremVersion ? { gkeOnPremVersion: request.gkeOnPremVersion } : {}),
         };
-        const result = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_8__/* .runUntilSignalled */ .Z)(logger, async ({ signal }) => {
+        const result = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_6__/* .runUntilSignalled */ .Z)(logger, async ({ signal }) => {
             if (request.undo)
                 return runEtcdUndo({ ...common, signal });
-            const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_4__/* .runContextFromEnvironment */ .aD)(env);
+            const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_2__/* .runContextFromEnvironment */ .aD)(env);
             const destination = request.backupUri?.destination ?? request.destination;
-            const store = await (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_5__/* .openStore */ .Ch)(destination, {
+            const store = await (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .openStore */ .Ch)(destination, {
                 logger,
                 context,
                 s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
@@ -104,7 +134,7 @@ async function restoreCommand(flags, env) {
                 identities: request.identities,
                 revisionBump: request.revisionBump,
                 audit: {
-                    actor: context.run?.actor || `${(0,node_os__WEBPACK_IMPORTED_MODULE_1__.userInfo)().username}@${(0,node_os__WEBPACK_IMPORTED_MODULE_1__.hostname)()}`,
+                    actor: context.run?.actor || `${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.userInfo)().username}@${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.hostname)()}`,
                     via: "cli",
                     ...(context.run?.url ? { runUrl: context.run.url } : {}),
                 },
@@ -115,45 +145,45 @@ async function restoreCommand(flags, env) {
             ? `${JSON.stringify(result, null, 2)}\n`
             : `${steps.map((step) => `${step.outcome.padEnd(8)} ${step.step}${step.detail ? `: ${step.detail}` : ""}`).join("\n")}\n${facts.outcome}: ${facts.cluster}${facts.error ? ` (${facts.error})` : ""}\n`);
         if (result.outcome === "failed") {
-            logger.error(`The ${request.undo ? "undo" : "restore"} of ${request.cluster} failed: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.cliMessage)(result.error)}`);
-            return _backup_js__WEBPACK_IMPORTED_MODULE_7__.EXIT_FAILED;
+            logger.error(`The ${request.undo ? "undo" : "restore"} of ${request.cluster} failed: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.cliMessage)(result.error)}`);
+            return _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_FAILED;
         }
         return 0;
     }
     catch (error) {
-        const message = (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.cliMessage)(error);
+        const message = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.cliMessage)(error);
         logger.error(message);
-        return error instanceof _backup_js__WEBPACK_IMPORTED_MODULE_7__.FlagError || /^--/.test(message) ? _backup_js__WEBPACK_IMPORTED_MODULE_7__.EXIT_BAD_FLAG : _backup_js__WEBPACK_IMPORTED_MODULE_7__.EXIT_FAILED;
+        return error instanceof _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError || /^--/.test(message) ? _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_BAD_FLAG : _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_FAILED;
     }
 }
 /** Every flag checked before anything is read from a cluster or a destination. */
 async function parseRestoreFlags(flags, env) {
-    (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.refuseSecretsInFlags)(flags);
-    const kubeconfigPath = (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.kubeconfigPathFrom)(flags.kubeconfig, env.KUBECONFIG);
+    (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.refuseSecretsInFlags)(flags);
+    const kubeconfigPath = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.kubeconfigPathFrom)(flags.kubeconfig, env.KUBECONFIG);
     const cluster = flags.cluster?.trim() ?? "";
-    if (!cluster || cluster === "admin" || !(0,_core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_3__/* .isValidClusterName */ .oO)(cluster)) {
-        throw new _backup_js__WEBPACK_IMPORTED_MODULE_7__.FlagError("--cluster is required: expected a user cluster's name (its namespace in the admin cluster), such as uc1.");
+    if (!cluster || cluster === "admin" || !(0,_core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_1__/* .isValidClusterName */ .oO)(cluster)) {
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--cluster is required: expected a user cluster's name (its namespace in the admin cluster), such as uc1.");
     }
     if (!["table", "json"].includes(flags.output)) {
-        throw new _backup_js__WEBPACK_IMPORTED_MODULE_7__.FlagError("--output: expected table or json.");
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--output: expected table or json.");
     }
     const undo = Boolean(flags.undo);
     const dryRun = Boolean(flags.dryRun);
     let backupUri;
     let destination;
     if (!undo && flags.backup !== "latest") {
-        backupUri = (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.checkedFlag)("--backup", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_5__/* .parseBackupUri */ .iM)(flags.backup));
+        backupUri = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.checkedFlag)("--backup", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseBackupUri */ .iM)(flags.backup));
         if (backupUri.cluster !== cluster || backupUri.kind !== "user-etcd") {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_7__.FlagError(`--backup is a ${backupUri.kind} backup of ${backupUri.cluster}, not a user-etcd backup of ${cluster}.`);
+            throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError(`--backup is a ${backupUri.kind} backup of ${backupUri.cluster}, not a user-etcd backup of ${cluster}.`);
         }
     }
     else if (!undo) {
         if (!flags.destination) {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_7__.FlagError("--destination is required with --backup latest: expected file:///folder or s3://bucket/prefix.");
+            throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--destination is required with --backup latest: expected file:///folder or s3://bucket/prefix.");
         }
-        destination = (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.checkedFlag)("--destination", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_5__/* .parseDestination */ .G2)(flags.destination));
+        destination = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.checkedFlag)("--destination", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseDestination */ .G2)(flags.destination));
         if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_7__.FlagError("--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.");
+            throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.");
         }
     }
     const revisionBump = flags.revisionBump === "auto" || flags.revisionBump === "none"
@@ -161,22 +191,14 @@ async function parseRestoreFlags(flags, env) {
         : /^\d+$/.test(flags.revisionBump) && Number(flags.revisionBump) >= 1
             ? Number(flags.revisionBump)
             : (() => {
-                throw new _backup_js__WEBPACK_IMPORTED_MODULE_7__.FlagError(`--revision-bump: expected auto, none, or a whole number of revisions.`);
+                throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError(`--revision-bump: expected auto, none, or a whole number of revisions.`);
             })();
     let identities = [];
     if (!undo && flags.identityFile) {
-        const text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(flags.identityFile, "utf8").catch((error) => {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_7__.FlagError(`--identity-file: cannot read ${flags.identityFile} (${error.code ?? "error"}); expected an age identity file.`);
-        });
-        identities = (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.checkedFlag)("--identity-file", () => {
-            const parsed = (0,_core_crypto_age_js__WEBPACK_IMPORTED_MODULE_2__/* .parseIdentities */ .go)(text);
-            if (parsed.length === 0)
-                throw new Error("no identity found");
-            return parsed;
-        });
+        identities = await (0,_identity_file_js__WEBPACK_IMPORTED_MODULE_7__/* .readIdentityFile */ .P)(flags.identityFile);
     }
     else if (!undo && !dryRun) {
-        throw new _backup_js__WEBPACK_IMPORTED_MODULE_7__.FlagError("--identity-file is required to restore an encrypted backup: the age identity (AGE-SECRET-KEY-1...) of one of its recipients.");
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--identity-file is required to restore an encrypted backup: the age identity (AGE-SECRET-KEY-1...) of one of its recipients.");
     }
     return {
         kubeconfigPath,
@@ -192,11 +214,11 @@ async function parseRestoreFlags(flags, env) {
         ...(flags.utilityImage ? { utilityImage: flags.utilityImage } : {}),
         ...(flags.gkeOnPremVersion
             ? {
-                gkeOnPremVersion: (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.checkedFlag)("--gke-on-prem-version", () => (0,_procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_6__/* .checkGkeOnPremVersion */ .Br)(flags.gkeOnPremVersion, flags.utilityImage)),
+                gkeOnPremVersion: (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.checkedFlag)("--gke-on-prem-version", () => (0,_procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_4__/* .checkGkeOnPremVersion */ .Br)(flags.gkeOnPremVersion, flags.utilityImage)),
             }
             : {}),
         ...(flags.s3Endpoint
-            ? { s3Endpoint: (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.checkedFlag)("--s3-endpoint", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_5__/* .parseS3Endpoint */ .bA)(flags.s3Endpoint)) }
+            ? { s3Endpoint: (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.checkedFlag)("--s3-endpoint", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseS3Endpoint */ .bA)(flags.s3Endpoint)) }
             : {}),
     };
 }

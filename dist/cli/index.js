@@ -4710,7 +4710,7 @@ const OTHER_GROUPS = [
     async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(676), __nccwpck_require__.e(994)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3994))).registerRestoreCommands,
     async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(472), __nccwpck_require__.e(676), __nccwpck_require__.e(91), __nccwpck_require__.e(320)]).then(__nccwpck_require__.bind(__nccwpck_require__, 320))).registerAdminRestoreCommands,
     async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(676), __nccwpck_require__.e(816)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1816))).registerHistoryCommands,
-    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(676), __nccwpck_require__.e(721)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6721))).registerDrillCommands,
+    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(676), __nccwpck_require__.e(338)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8338))).registerDrillCommands,
 ];
 async function buildProgram(argv = process.argv) {
     const program = new commander__WEBPACK_IMPORTED_MODULE_1__/* .Command */ .uB("etcd-backup-actions")

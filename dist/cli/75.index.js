@@ -1,6 +1,325 @@
-export const id = 678;
-export const ids = [678];
+export const id = 75;
+export const ids = [75];
 export const modules = {
+
+/***/ 2225:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   HD: () => (/* binding */ etcdVersionOfImage),
+/* harmony export */   ls: () => (/* binding */ checkBackupEtcdVersion)
+/* harmony export */ });
+/* unused harmony export majorMinor */
+/**
+ * A snapshot restores only into the etcd major.minor version that wrote it (the on-disk
+ * format and the raft state change between minors). The restore refuses another version
+ * before it changes anything; the drill fails the same backup the same way, so a drill that
+ * passes means the restore would accept it too.
+ */
+/** `gcr.io/.../etcd:v3.4.13-0-gke.0` -> `3.4.13`; undefined for a tag without a version. */
+function etcdVersionOfImage(image) {
+    return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
+}
+/** `3.4.23` -> `3.4`. */
+function majorMinor(version) {
+    return version.split(".").slice(0, 2).join(".");
+}
+/**
+ * Throws one sentence when the backup's recorded etcd version and the image's differ in
+ * major.minor; either one unknown (an older manifest, an image by digest) is no refusal.
+ * `runs` says what runs the image, for the message ("the members run", "the drill runs").
+ */
+function checkBackupEtcdVersion(backup, image, runs) {
+    const imageVersion = etcdVersionOfImage(image);
+    const { uri, etcdVersion } = backup;
+    if (etcdVersion && imageVersion && majorMinor(etcdVersion) !== majorMinor(imageVersion)) {
+        throw new Error(`${uri} was taken from etcd ${etcdVersion}, but ${runs} ${image} (etcd ${imageVersion}): a snapshot restores only into the same etcd major.minor version.`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 5228:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  T: () => (/* binding */ streamBackupIntoPods)
+});
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __webpack_require__(7075);
+// EXTERNAL MODULE: ./.build/compile/src/core/crypto/age.js + 2 modules
+var age = __webpack_require__(8673);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
+var pipeline = __webpack_require__(6473);
+// EXTERNAL MODULE: ./.build/compile/src/core/stream/tee.js
+var tee = __webpack_require__(6200);
+// EXTERNAL MODULE: ./.build/compile/src/core/errors.js
+var errors = __webpack_require__(1222);
+// EXTERNAL MODULE: ./.build/compile/src/core/format.js
+var format = __webpack_require__(4714);
+// EXTERNAL MODULE: ./.build/compile/src/core/kube/exec.js
+var exec = __webpack_require__(7770);
+// EXTERNAL MODULE: ./.build/compile/src/core/kube/pod-target.js
+var pod_target = __webpack_require__(216);
+;// CONCATENATED MODULE: ./.build/compile/src/core/kube/stream-into-pod.js
+/**
+ * Streaming a file into a pod through exec stdin, for restores (the snapshot into a utility
+ * pod): the pod reads exactly the expected number of bytes into `<path>.part` (it never
+ * waits for an end of input, which the v4 exec protocol cannot send), checks the sha256
+ * there, and renames the file into place only when it matches. Whatever goes wrong,
+ * `<path>.part` is removed (by the pod's script, else by a clean-up exec); when the pod is
+ * gone and that cannot run, the error says so, and a rerun removes the stale file first.
+ */
+
+
+
+
+
+/** Exit codes of the in-pod script, each one failure the caller turns into a sentence. */
+const EXIT = {
+    shortInput: 10,
+    shaMismatch: 11,
+    writeFailed: 12,
+    hashFailed: 13,
+    noHasher: 127,
+};
+/**
+ * `sh -c` script; arguments: the path, the byte count, the expected sha256. openssl first
+ * (SHA-NI, ~4x faster than coreutils), else sha256sum; the check for either comes before any
+ * byte is read. `head -c` stops at the byte count, so no end of input is needed.
+ */
+const RECEIVE_SCRIPT = `path=$1 bytes=$2 want=$3
+part="$path.part"
+if command -v openssl >/dev/null 2>&1; then hash() { openssl dgst -sha256 -r "$1"; }
+elif command -v sha256sum >/dev/null 2>&1; then hash() { sha256sum "$1"; }
+else echo "neither openssl nor sha256sum found" >&2; exit ${EXIT.noHasher}; fi
+trap 'rm -f "$part"; exit 143' HUP INT TERM
+rm -f "$part"
+head -c "$bytes" > "$part" || { rm -f "$part"; exit ${EXIT.writeFailed}; }
+set -- $(wc -c < "$part")
+if [ "\${1:-0}" -ne "$bytes" ]; then rm -f "$part"; echo "\${1:-0}" >&2; exit ${EXIT.shortInput}; fi
+sum=$(hash "$part") || { rm -f "$part"; exit ${EXIT.hashFailed}; }
+sum=\${sum%% *}
+if [ "$sum" != "$want" ]; then rm -f "$part"; echo "$sum" >&2; exit ${EXIT.shaMismatch}; fi
+mv -f "$part" "$path" || { rm -f "$part"; exit ${EXIT.writeFailed}; }`;
+/** The receiving script's argv. */
+function receiveFileCommand(path, expected) {
+    return ["sh", "-c", RECEIVE_SCRIPT, "sh", path, String(expected.bytes), expected.sha256];
+}
+/** How long the clean-up after a failure may take; it runs even after a cancel. */
+const CLEANUP_TIMEOUT_MS = 60_000;
+/**
+ * Streams `source` into `path` in the pod: exactly `expected.bytes` bytes, checked against
+ * `expected.sha256` in the pod before the file gets its name. Resolves once the file is in
+ * place; rejects with one sentence (wrong size, wrong sha256, pod gone, cancelled, ...) after
+ * removing `<path>.part`. The source is consumed (and destroyed on failure).
+ */
+async function streamFileIntoPod(config, target, path, source, expected, options = {}) {
+    checkArguments(path, expected);
+    const where = (0,pod_target/* describePodTarget */.C)(target);
+    const sized = new ExactLength(expected.bytes);
+    // Only the source's own errors count as the source's: once the exec has ended, the
+    // source is destroyed on purpose.
+    let execEnded = false;
+    let sourceError;
+    source.on("error", (error) => {
+        if (!execEnded)
+            sourceError ??= error;
+        sized.destroy(error);
+    });
+    // The exec reads `sized` only while it runs; its errors are reported through sourceError
+    // and lengthError below, so one that comes after the exec ended must not go unhandled.
+    sized.on("error", () => undefined);
+    source.pipe(sized);
+    let result;
+    let execError;
+    try {
+        result = await (0,exec/* execInPod */.YE)(config, {
+            ...target,
+            command: receiveFileCommand(path, expected),
+            stdin: sized,
+            stdinEndsItself: true,
+            signal: options.signal,
+        });
+    }
+    catch (error) {
+        execError = error;
+    }
+    execEnded = true;
+    sourceError = sized.lengthError ?? sourceError;
+    if (result?.exitCode === 0)
+        return;
+    source.destroy();
+    const failure = describeFailure({ where, path, expected, result, execError, sourceError });
+    const leftover = await removePartFile(config, target, path);
+    throw leftover ? new Error(`${failure.message} ${leftover}`, { cause: failure }) : failure;
+}
+function checkArguments(path, expected) {
+    if (!path.startsWith("/") || /[\n\0]/.test(path) || path.endsWith("/")) {
+        throw new errors/* ConfigurationError */.j1("path", `expected an absolute file path in the pod, got "${path}"`);
+    }
+    if (!Number.isSafeInteger(expected.bytes) || expected.bytes < 0) {
+        throw new errors/* ConfigurationError */.j1("bytes", `expected a whole number of bytes, 0 or more, got ${String(expected.bytes)}`);
+    }
+    if (!/^[0-9a-f]{64}$/.test(expected.sha256)) {
+        throw new errors/* ConfigurationError */.j1("sha256", "expected 64 lowercase hexadecimal digits");
+    }
+}
+/** One sentence for what went wrong, the root cause first: the source, then cancel, then the pod. */
+function describeFailure(outcome) {
+    const { where, path, expected, result, execError, sourceError } = outcome;
+    if (sourceError instanceof InputLengthError)
+        return sourceError.withTarget(where, path);
+    if (execError instanceof errors/* CancelledError */.cc) {
+        return new errors/* CancelledError */.cc(`streaming ${path} into ${where} was cancelled.`, {
+            cause: execError,
+        });
+    }
+    if (sourceError && !result) {
+        return new Error(`reading the file to stream into ${where} (${path}) failed: ${(0,errors/* errorMessage */.gJ)(sourceError)}`, { cause: sourceError });
+    }
+    if (!result) {
+        return new Error(`streaming ${path} into ${where} broke off (${(0,errors/* errorMessage */.gJ)(execError)}); check that the pod is still running.`, { cause: execError });
+    }
+    const said = result.stderr.trim().split("\n").slice(-3).join(" | ");
+    switch (result.exitCode) {
+        case EXIT.shaMismatch:
+            return new Error(`the ${(0,format/* formatBytes */.z)(expected.bytes)} streamed into ${where} at ${path} have sha256 ${said}, expected ${expected.sha256}: the source or the transfer is corrupt; nothing was put in place.`);
+        case EXIT.shortInput:
+            return new Error(`${where} received only ${said} of the ${expected.bytes} bytes of ${path}: the stream ended early; nothing was put in place.`);
+        case EXIT.noHasher:
+            return new Error(`the image of ${where} has neither openssl nor sha256sum, so ${path} cannot be checked in the pod; use an image that has one of them.`);
+        case EXIT.writeFailed:
+            return new Error(`cannot write ${path} in ${where}${said ? `: ${said}` : ""}; check the folder exists and has room for ${(0,format/* formatBytes */.z)(expected.bytes)}.`);
+        default:
+            if (result.exitCode > 128) {
+                return new Error(`receiving ${path} in ${where} was killed (signal ${result.exitCode - 128}) before it finished: the pod or its container stopped; check that the pod is still running.`);
+            }
+            return new Error(`receiving ${path} in ${where} exited with code ${result.exitCode}${said ? `: ${said}` : ""}.`);
+    }
+}
+/** Removes `<path>.part`; returns what to tell the operator when that failed, else undefined. */
+async function removePartFile(config, target, path) {
+    try {
+        const result = await (0,exec/* execInPod */.YE)(config, {
+            ...target,
+            command: ["rm", "-f", `${path}.part`],
+            signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
+        });
+        if (result.exitCode === 0)
+            return undefined;
+        return `Removing ${path}.part failed too (${result.stderr.trim()}); a rerun removes it first.`;
+    }
+    catch (error) {
+        return `${path}.part could not be removed (${(0,errors/* errorMessage */.gJ)(error)}); a rerun removes it first.`;
+    }
+}
+/** The source was shorter or longer than the expected byte count. */
+class InputLengthError extends Error {
+    received;
+    expected;
+    constructor(received, expected) {
+        super(`the source gave ${received} bytes, expected exactly ${expected}`);
+        this.received = received;
+        this.expected = expected;
+    }
+    withTarget(where, path) {
+        const what = this.received < this.expected
+            ? `the source of ${path} ended after ${this.received} of the expected ${this.expected} bytes`
+            : `the source of ${path} is longer than the expected ${this.expected} bytes`;
+        return new Error(`${what}; nothing was put in place in ${where}.`, { cause: this });
+    }
+}
+/**
+ * Passes exactly `expected` bytes, holding the last chunk back until the source has ended:
+ * so the pod can only ever receive all the bytes when the source had exactly that many, and
+ * a source that is too long or too short fails before the pod could put anything in place.
+ */
+class ExactLength extends external_node_stream_.Transform {
+    expected;
+    received = 0;
+    held;
+    /** Set when the source was too short or too long. */
+    lengthError;
+    constructor(expected) {
+        super();
+        this.expected = expected;
+    }
+    _transform(chunk, _encoding, done) {
+        this.received += chunk.length;
+        if (this.received > this.expected) {
+            this.lengthError = new InputLengthError(this.received, this.expected);
+            done(this.lengthError);
+            return;
+        }
+        if (this.held)
+            this.push(this.held);
+        this.held = chunk;
+        done();
+    }
+    _flush(done) {
+        if (this.received !== this.expected) {
+            this.lengthError = new InputLengthError(this.received, this.expected);
+            done(this.lengthError);
+            return;
+        }
+        if (this.held)
+            this.push(this.held);
+        done();
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/compile/src/core/kube/stream-backup-into-pods.js
+/**
+ * A backup's plaintext streamed into pods: read (and decrypted) once on the runner, the same
+ * bytes fanned out to every pod through exec stdin, each pod checking the manifest's size and
+ * sha256 before the file gets its name (stream-into-pod.ts). Shared by the restore (one
+ * utility pod per member) and the restore drill (one drill pod, plus the runner's own copy
+ * for the snapshot reader).
+ */
+
+
+
+
+
+/**
+ * Resolves when every pod holds the checked file (and every other output was ended);
+ * rejects with the root cause: a damaged or undecryptable backup before a pod's failure.
+ */
+async function streamBackupIntoPods(options) {
+    const plaintext = options.backup.manifest.payload.plaintext;
+    const feeds = options.destinations.map(() => new external_node_stream_.PassThrough({ highWaterMark: 1024 * 1024 }));
+    const deliveries = options.destinations.map((destination, index) => streamFileIntoPod(options.config, destination.target, destination.path, feeds[index], { bytes: plaintext.bytes, sha256: plaintext.sha256 }, options.signal ? { signal: options.signal } : {}));
+    const outputs = [...feeds, ...(options.alsoTo ?? [])];
+    const read = (0,pipeline/* readBackup */.fe)(options.store, options.backup, (0,tee/* fanOut */.YO)(outputs), {
+        identities: options.identities,
+        logger: options.logger,
+    }).catch((error) => {
+        // Every receiver stops at once, removing its partial file.
+        for (const output of outputs)
+            output.destroy(error);
+        throw error;
+    });
+    const [readOutcome, ...deliveryOutcomes] = await Promise.allSettled([read, ...deliveries]);
+    const deliveryFailure = deliveryOutcomes.find((outcome) => outcome.status === "rejected");
+    if (readOutcome.status === "rejected") {
+        const cause = readOutcome.reason;
+        // A damaged or undecryptable backup is the root cause; a closed feed is a pod's failure.
+        if (cause instanceof pipeline/* BackupIntegrityError */.wR ||
+            cause instanceof age/* AgeDecryptionError */.fv ||
+            !deliveryFailure)
+            throw cause;
+    }
+    if (deliveryFailure)
+        throw deliveryFailure.reason;
+}
+
+
+/***/ }),
 
 /***/ 75:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
@@ -8,20 +327,21 @@ export const modules = {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   runRestoreDrill: () => (/* binding */ runRestoreDrill)
 /* harmony export */ });
-/* unused harmony export restoreDrillPlan */
+/* unused harmony exports drillMemoryBytes, restoreDrillPlan */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3024);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1455);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(8161);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(6760);
 /* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2901);
-/* harmony import */ var _core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_20__ = __webpack_require__(6229);
+/* harmony import */ var _core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_19__ = __webpack_require__(6229);
 /* harmony import */ var _core_crypto_hash_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(8959);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(1222);
+/* harmony import */ var _core_etcd_backup_version_js__WEBPACK_IMPORTED_MODULE_21__ = __webpack_require__(2225);
 /* harmony import */ var _core_etcd_etcdctl_js__WEBPACK_IMPORTED_MODULE_23__ = __webpack_require__(6299);
 /* harmony import */ var _core_etcd_members_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(9027);
 /* harmony import */ var _core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(4383);
-/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_21__ = __webpack_require__(4714);
+/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_20__ = __webpack_require__(4714);
 /* harmony import */ var _core_kube_errors_js__WEBPACK_IMPORTED_MODULE_22__ = __webpack_require__(3604);
 /* harmony import */ var _core_kube_exec_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(7770);
 /* harmony import */ var _core_kube_pod_status_js__WEBPACK_IMPORTED_MODULE_24__ = __webpack_require__(4331);
@@ -32,8 +352,7 @@ export const modules = {
 /* harmony import */ var _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__ = __webpack_require__(1205);
 /* harmony import */ var _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__ = __webpack_require__(6473);
 /* harmony import */ var _etcd_backup_js__WEBPACK_IMPORTED_MODULE_17__ = __webpack_require__(4248);
-/* harmony import */ var _etcd_restore_js__WEBPACK_IMPORTED_MODULE_18__ = __webpack_require__(8436);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_19__ = __webpack_require__(9513);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_18__ = __webpack_require__(9513);
 /**
  * The restore drill: proves a cluster's newest backup restores, without touching the live
  * cluster. Per cluster: the backup found, verified and decrypted; a drill pod on the node of
@@ -78,8 +397,23 @@ const DRILL_DIR = "/drill";
 const CONTAINER = "drill";
 /** Values checked per resource. */
 const SAMPLES_PER_RESOURCE = 3;
-/** Beside twice the snapshot (file and restored db): two 64 MiB WAL segments and slack. */
-const VOLUME_HEADROOM_BYTES = 192 * 1024 * 1024;
+/** The control-plane taints (today's and the one before 1.24) a drill pod tolerates. */
+const CONTROL_PLANE_TAINTS = [
+    "node-role.kubernetes.io/control-plane",
+    "node-role.kubernetes.io/master",
+];
+/** What etcd itself needs beside its data in memory: its process, index and buffers. */
+const DRILL_ETCD_PROCESS_BYTES = 256 * 1024 * 1024;
+/**
+ * The drill pod's memory request and limit: the memory volume (twice the snapshot and the
+ * WAL) and etcd's process, whose key index grows with the data (counted as the snapshot's
+ * size again, half the volume less the WAL).
+ */
+function drillMemoryBytes(volumeBytes) {
+    const snapshotBytes = Math.max(0, (volumeBytes - _core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__/* .RESTORE_HEADROOM_BYTES */ .Zf) / 2);
+    return volumeBytes + snapshotBytes + DRILL_ETCD_PROCESS_BYTES;
+}
+const memoryQuantity = (bytes) => `${Math.ceil(bytes / 1024 / 1024)}Mi`;
 /** The container waits for the restored data, then becomes the drill's etcd. */
 const WAIT_THEN_ETCD = `marker=$1; shift
 while [ ! -e "$marker" ]; do sleep 1; done
@@ -103,7 +437,7 @@ done`;
 function restoreDrillPlan(cluster) {
     const pod = `etcd-drill-${cluster}-XXXXXX`;
     const exec = `kubectl exec ${pod} --`;
-    return new _plan_js__WEBPACK_IMPORTED_MODULE_19__/* .Plan */ .cw(`restore drill of ${cluster}`, [
+    return new _plan_js__WEBPACK_IMPORTED_MODULE_18__/* .Plan */ .cw(`restore drill of ${cluster}`, [
         {
             name: "findBackup",
             purpose: "the newest backup of the cluster (or the one given), its stored bytes verified against its manifest, its age within the limit, the identity able to open it",
@@ -111,7 +445,7 @@ function restoreDrillPlan(cluster) {
         },
         {
             name: "findMember",
-            purpose: "one of the cluster's own etcd members: its node (the drill runs in the same trust domain as the data) and its etcd image",
+            purpose: "one of the cluster's own etcd members: its node (the drill runs in the same trust domain as the data) and its etcd image, of the backup's etcd major.minor as a restore requires",
             runbook: "kubectl get pods -o wide (the etcd members)",
             effect: "reads",
         },
@@ -206,18 +540,26 @@ class ClusterDrill {
     async run() {
         const plan = restoreDrillPlan(this.profile.cluster);
         plan.print(this.logger);
-        const run = await _plan_js__WEBPACK_IMPORTED_MODULE_19__/* .PlanRun */ .zq.start(plan, { logger: this.logger });
+        const run = await _plan_js__WEBPACK_IMPORTED_MODULE_18__/* .PlanRun */ .zq.start(plan, { logger: this.logger });
         this.result.steps = run.log;
         let podMade = false;
         let workDir;
         const forget = [];
         try {
-            const source = await run.run("findBackup", () => this.findBackup(), (found) => `${found.backup.location.uri}, ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_20__/* .formatAge */ .nV)(this.result.ageSeconds ?? 0)} old, revision ${found.revision}, ${found.keyCount} keys, ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(found.backup.manifest.payload.plaintext.bytes)}`);
-            const member = await run.run("findMember", () => this.findMember(), (found) => `${found.member.pod} on ${found.member.node}, image ${found.image}`);
+            const source = await run.run("findBackup", () => this.findBackup(), (found) => `${found.backup.location.uri}, ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_19__/* .formatAge */ .nV)(this.result.ageSeconds ?? 0)} old, revision ${found.revision}, ${found.keyCount} keys, ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(found.backup.manifest.payload.plaintext.bytes)}`);
+            const member = await run.run("findMember", async () => {
+                const found = await this.findMember();
+                // Refused as the restore refuses it: a drill passes only what a restore accepts.
+                (0,_core_etcd_backup_version_js__WEBPACK_IMPORTED_MODULE_21__/* .checkBackupEtcdVersion */ .ls)({
+                    uri: source.backup.location.uri,
+                    etcdVersion: source.backup.manifest.etcd?.version,
+                }, this.options.utilityImage ?? found.image, "the drill runs");
+                return found;
+            }, (found) => `${found.member.pod} on ${found.member.node}, image ${found.image}`);
             const image = this.options.utilityImage ?? member.image;
             this.result.node = member.member.node;
             this.result.image = image;
-            const volumeBytes = 2 * source.backup.manifest.payload.plaintext.bytes + VOLUME_HEADROOM_BYTES;
+            const volumeBytes = 2 * source.backup.manifest.payload.plaintext.bytes + _core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__/* .RESTORE_HEADROOM_BYTES */ .Zf;
             await run.run("createDrillPod", async () => {
                 podMade = true;
                 forget.push(this.options.cleanups?.register({
@@ -226,14 +568,14 @@ class ClusterDrill {
                     name: this.podName,
                 }, () => this.deletePod()) ?? (() => undefined));
                 await this.createPod(member.member.node, image, volumeBytes);
-            }, () => `${this.namespace}/${this.podName} on ${member.member.node}, memory volume of ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(volumeBytes)}`);
+            }, () => `${this.namespace}/${this.podName} on ${member.member.node}, memory volume of ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(volumeBytes)}`);
             const facts = await run.run("probeImage", () => this.probeImage(image), describeFacts);
             workDir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.mkdtemp)((0,node_path__WEBPACK_IMPORTED_MODULE_4__.join)(this.options.workDir ?? (0,node_os__WEBPACK_IMPORTED_MODULE_3__.tmpdir)(), "etcd-backup-drill-"));
             const folder = workDir;
             forget.push(this.options.cleanups?.register({ kind: "runner-path", path: folder }) ?? (() => undefined));
             const copy = (0,node_path__WEBPACK_IMPORTED_MODULE_4__.join)(folder, "snapshot.db");
             const streamStarted = Date.now();
-            await run.run("streamSnapshot", () => this.streamSnapshot(source.backup, copy), () => `${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(source.backup.manifest.payload.plaintext.bytes)}, sha256 equal in the pod and on the runner`);
+            await run.run("streamSnapshot", () => this.streamSnapshot(source.backup, copy), () => `${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(source.backup.manifest.payload.plaintext.bytes)}, sha256 equal in the pod and on the runner`);
             const read = await run.run("readSnapshot", async () => ({
                 status: (0,_core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .readSnapshotStatus */ .ZR)(copy),
                 listing: (0,_core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .listSnapshotKeys */ .VE)(copy, { digest: true }),
@@ -290,7 +632,7 @@ class ClusterDrill {
         const ageMs = Math.max(0, now - Date.parse(backup.manifest.createdAt));
         this.result.ageSeconds = Math.round(ageMs / 1000);
         if (options.failIfOlderThanMs !== undefined && ageMs > options.failIfOlderThanMs) {
-            throw new Error(`the ${options.backup ? "" : "newest "}backup of ${profile.cluster}, ${backup.location.uri}, is ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_20__/* .formatAge */ .nV)(ageMs / 1000)} old, older than the ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_20__/* .formatAge */ .nV)(options.failIfOlderThanMs / 1000)} allowed: check that the backup schedule still runs and succeeds.`);
+            throw new Error(`the ${options.backup ? "" : "newest "}backup of ${profile.cluster}, ${backup.location.uri}, is ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_19__/* .formatAge */ .nV)(ageMs / 1000)} old, older than the ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_19__/* .formatAge */ .nV)(options.failIfOlderThanMs / 1000)} allowed: check that the backup schedule still runs and succeeds.`);
         }
         const revision = backup.manifest.etcd?.revision;
         const keyCount = backup.manifest.etcd?.keyCount;
@@ -350,8 +692,13 @@ class ClusterDrill {
                 automountServiceAccountToken: false,
                 enableServiceLinks: false,
                 nodeSelector: { "kubernetes.io/hostname": node },
-                // The node is chosen by name; its taints (a control-plane node's) must not keep it off.
-                tolerations: [{ operator: "Exists", effect: "NoSchedule" }],
+                // The node is chosen by name: a control-plane node's taint must not keep the pod off
+                // it, but any other NoSchedule taint (a node cordoned for maintenance) still does.
+                tolerations: CONTROL_PLANE_TAINTS.map((key) => ({
+                    key,
+                    operator: "Exists",
+                    effect: "NoSchedule",
+                })),
                 containers: [
                     {
                         name: CONTAINER,
@@ -365,12 +712,18 @@ class ClusterDrill {
                             ...this.etcdArgv(volumeBytes),
                         ],
                         volumeMounts: [{ name: "drill", mountPath: DRILL_DIR }],
+                        // The memory volume counts against the pod's memory: requested whole, so the
+                        // scheduler and the kubelet know of it, with room for etcd beside it.
+                        resources: {
+                            requests: { memory: memoryQuantity(drillMemoryBytes(volumeBytes)) },
+                            limits: { memory: memoryQuantity(drillMemoryBytes(volumeBytes)) },
+                        },
                     },
                 ],
                 volumes: [
                     {
                         name: "drill",
-                        emptyDir: { medium: "Memory", sizeLimit: `${Math.ceil(volumeBytes / 1024 / 1024)}Mi` },
+                        emptyDir: { medium: "Memory", sizeLimit: memoryQuantity(volumeBytes) },
                     },
                 ],
             },
@@ -407,7 +760,7 @@ class ClusterDrill {
         if (fs !== "tmpfs") {
             throw new Error(`the drill volume ${DRILL_DIR} in ${this.namespace}/${this.podName} is ${fs ?? "unknown"}, not a memory-backed tmpfs: the plaintext snapshot would land on the node's disk, so nothing was streamed.`);
         }
-        const imageVersion = (0,_etcd_restore_js__WEBPACK_IMPORTED_MODULE_18__/* .etcdVersionOfImage */ .HD)(image);
+        const imageVersion = (0,_core_etcd_backup_version_js__WEBPACK_IMPORTED_MODULE_21__/* .etcdVersionOfImage */ .HD)(image);
         if (facts.version && imageVersion && facts.version !== imageVersion) {
             this.logger.info(`The image is tagged etcd ${imageVersion}; its ${facts.restoreTool} reports ${facts.version}.`);
         }
@@ -493,11 +846,11 @@ class ClusterDrill {
         }
         const sampled = await this.checkSamples(listing, revision);
         if (endpoint.dbSize < status.totalSize) {
-            throw new Error(`the restored etcd reports a database of ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(endpoint.dbSize)}, smaller than the snapshot's ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(status.totalSize)}: the restore lost data.`);
+            throw new Error(`the restored etcd reports a database of ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(endpoint.dbSize)}, smaller than the snapshot's ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(status.totalSize)}: the restore lost data.`);
         }
         const kubernetes = listing.resources.filter((resource) => resource.resource !== _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .NOT_KUBERNETES */ .dr).length;
         this.result.resources = kubernetes;
-        return `revision ${revision} and ${keyCount} keys as in the manifest, the same keys per resource as the snapshot reader (${kubernetes} resources), ${sampled} sampled values equal and decoded, database ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(endpoint.dbSize)} (snapshot ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_21__/* .formatBytes */ .z)(status.totalSize)})`;
+        return `revision ${revision} and ${keyCount} keys as in the manifest, the same keys per resource as the snapshot reader (${kubernetes} resources), ${sampled} sampled values equal and decoded, database ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(endpoint.dbSize)} (snapshot ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(status.totalSize)})`;
     }
     /** Up to SAMPLES_PER_RESOURCE values of every resource: equal to the reader's, and decodable. */
     async checkSamples(listing, revision) {
@@ -591,46 +944,6 @@ function countResources(keys) {
 }
 function describeFacts(facts) {
     return `${facts.restoreTool} ${facts.version ?? ""}, etcd, memory-backed ${DRILL_DIR}`;
-}
-
-
-/***/ }),
-
-/***/ 6260:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   Br: () => (/* binding */ checkGkeOnPremVersion),
-/* harmony export */   cp: () => (/* binding */ etcdUtilImage)
-/* harmony export */ });
-/* unused harmony export ETCD_UTIL_REPOSITORY */
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
-/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9148);
-/**
- * The utility pods' fallback image: the runbook's etcd-util image of the cluster's Anthos
- * version, for clusters whose own etcd image has no shell (etcd's images from 3.5.7 on are
- * distroless). Apart from the restore, so that a front door checks its input without loading
- * the procedure.
- */
-
-
-/**
- * The gke-on-prem-version setting, checked before anything runs: an Anthos version such as
- * 1.32.400-gke.68 (what `gkectl version` prints), and not together with utility-image.
- */
-function checkGkeOnPremVersion(version, utilityImage) {
-    if (!/^\d+\.\d+\.\d+(-gke\.\d+)?$/.test(version)) {
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1("gke-on-prem-version", `${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(version)} is not an Anthos version; expected e.g. 1.32.400-gke.68, as gkectl version prints it.`);
-    }
-    if (utilityImage) {
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1("gke-on-prem-version", `is given together with utility-image; give one: utility-image is used as it is, gke-on-prem-version picks the runbook's etcd-util image only when the cluster's own etcd image lacks what the utility pods need.`);
-    }
-    return version;
-}
-const ETCD_UTIL_REPOSITORY = "gcr.io/gke-on-prem-release/etcd-util";
-/** The runbook's utility image of an Anthos version (PROCEDURES.md, the etcd-util pod). */
-function etcdUtilImage(gkeOnPremVersion) {
-    return `${ETCD_UTIL_REPOSITORY}:${gkeOnPremVersion}`;
 }
 
 

@@ -1,27 +1,48 @@
-export const id = 721;
-export const ids = [721];
+export const id = 338;
+export const ids = [338];
 export const modules = {
 
-/***/ 6721:
+/***/ 8338:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
+// ESM COMPAT FLAG
 __webpack_require__.r(__webpack_exports__);
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   registerDrillCommands: () => (/* binding */ registerDrillCommands)
-/* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var _core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(6229);
-/* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8673);
-/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(5470);
-/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3089);
-/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2989);
-/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(1676);
-/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(9226);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  registerDrillCommands: () => (/* binding */ registerDrillCommands)
+});
+
+// EXTERNAL MODULE: ./.build/compile/src/core/audit/drill-summary.js
+var drill_summary = __webpack_require__(6229);
+;// CONCATENATED MODULE: ./.build/compile/src/core/kube/names.js
 /**
- * `etcd-backup-actions drill`: the etcd-restore-drill action from a terminal. Same procedure;
- * logs to stderr, the drills (table or JSON) to stdout. Exit codes: 0 every drill passed,
- * 1 one failed, 2 a bad flag; Ctrl-C deletes the drill pod (runUntilSignalled).
+ * The shapes Kubernetes accepts for the names a user gives the procedures (a namespace for
+ * the drill pods, an image for utility pods), checked before anything is made in a cluster:
+ * the action's inputs and the CLI's flags share them, so both refuse the same values.
  */
+/** A DNS-1123 label, what a namespace name must be. */
+function isNamespaceName(text) {
+    return /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text);
+}
+/** An image reference: repository path, optional tag, optional sha256 digest. */
+function isImageReference(text) {
+    return /^[a-z0-9][a-z0-9._\-/]*(:[\w][\w.-]*)?(@sha256:[0-9a-f]{64})?$/i.test(text);
+}
+
+// EXTERNAL MODULE: ./.build/compile/src/core/log/logger.js
+var log_logger = __webpack_require__(5470);
+// EXTERNAL MODULE: ./.build/compile/src/core/run-context.js
+var run_context = __webpack_require__(3089);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/destination.js + 1 modules
+var storage_destination = __webpack_require__(2989);
+// EXTERNAL MODULE: ./.build/compile/src/cli/backup.js
+var backup = __webpack_require__(1676);
+// EXTERNAL MODULE: ./.build/compile/src/cli/cancel.js + 2 modules
+var cancel = __webpack_require__(9226);
+// EXTERNAL MODULE: ./.build/compile/src/cli/identity-file.js
+var identity_file = __webpack_require__(6147);
+;// CONCATENATED MODULE: ./.build/compile/src/cli/drill.js
 
 
 
@@ -35,7 +56,7 @@ function registerDrillCommands(program) {
         .command("drill")
         .description("Restore drill: restore each cluster's newest backup into a throwaway etcd in memory on one of its etcd nodes and prove it against the manifest; the live cluster is not touched.")
         .option("--kubeconfig <path>", "the admin cluster's kubeconfig (default: $KUBECONFIG)")
-        .option("--cluster <name>", "all (default), admin, or a user cluster; repeatable", _backup_js__WEBPACK_IMPORTED_MODULE_4__.repeatable)
+        .option("--cluster <name>", "all (default), admin, or a user cluster; repeatable", backup.repeatable)
         .option("--backup <uri|latest>", "a backup URI as the backup printed it, or latest", "latest")
         .option("--destination <uri>", "where latest looks: file:///folder or s3://bucket/prefix")
         .option("--identity-file <path>", "the age identity file (AGE-SECRET-KEY-1...)")
@@ -45,29 +66,29 @@ function registerDrillCommands(program) {
         .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
         .option("-o, --output <format>", "table for people, json for scripts", "table")
         .exitOverride((error) => {
-        process.exit(error.exitCode === 0 ? 0 : _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_BAD_FLAG);
+        process.exit(error.exitCode === 0 ? 0 : backup.EXIT_BAD_FLAG);
     })
         .action(async (flags) => {
         process.exitCode = await drillCommand(flags, process.env);
     });
 }
 async function drillCommand(flags, env) {
-    const logger = (0,_core_log_logger_js__WEBPACK_IMPORTED_MODULE_6__/* .consoleLogger */ .k)();
+    const logger = (0,log_logger/* consoleLogger */.k)();
     let request;
     try {
         request = await parseDrillFlags(flags, env);
     }
     catch (error) {
-        process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.cliMessage)(error)}\n`);
-        return _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_BAD_FLAG;
+        process.stderr.write(`error: ${(0,backup.cliMessage)(error)}\n`);
+        return backup.EXIT_BAD_FLAG;
     }
-    const { runRestoreDrill } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(694), __webpack_require__.e(436), __webpack_require__.e(248), __webpack_require__.e(678)]).then(__webpack_require__.bind(__webpack_require__, 75));
+    const { runRestoreDrill } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(972), __webpack_require__.e(248), __webpack_require__.e(75)]).then(__webpack_require__.bind(__webpack_require__, 75));
     const { findBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
     try {
-        const config = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.loadKubeconfigFlag)(request.kubeconfigPath);
-        const results = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_5__/* .runUntilSignalled */ .Z)(logger, async ({ signal, cleanups }) => {
-            const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_2__/* .runContextFromEnvironment */ .aD)(env);
-            const store = await (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .openStore */ .Ch)(request.backupUri?.destination ?? request.destination, {
+        const config = await (0,backup.loadKubeconfigFlag)(request.kubeconfigPath);
+        const results = await (0,cancel/* runUntilSignalled */.Z)(logger, async ({ signal, cleanups }) => {
+            const context = (0,run_context/* runContextFromEnvironment */.aD)(env);
+            const store = await (0,storage_destination/* openStore */.Ch)(request.backupUri?.destination ?? request.destination, {
                 logger,
                 context,
                 s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
@@ -90,62 +111,57 @@ async function drillCommand(flags, env) {
         process.stdout.write(request.output === "json"
             ? `${JSON.stringify(results.map(({ steps: _steps, ...facts }) => facts), null, 2)}\n`
             : `${results
-                .map((result) => `${result.result.padEnd(7)} ${result.cluster.padEnd(12)} ${result.backup || "-"}${result.ageSeconds !== undefined ? ` (${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .formatAge */ .nV)(result.ageSeconds)} old)` : ""}${result.result === "passed" ? `: revision ${result.revision}, ${result.keys} keys` : `: ${result.error}`}`)
+                .map((result) => `${result.result.padEnd(7)} ${result.cluster.padEnd(12)} ${result.backup || "-"}${result.ageSeconds !== undefined ? ` (${(0,drill_summary/* formatAge */.nV)(result.ageSeconds)} old)` : ""}${result.result === "passed" ? `: revision ${result.revision}, ${result.keys} keys` : `: ${result.error}`}`)
                 .join("\n")}\n`);
         const failed = results.filter((result) => result.result === "failed");
         if (failed.length) {
             logger.error(`The restore drill failed for ${failed.map((result) => result.cluster).join(", ")}.`);
-            return _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_FAILED;
+            return backup.EXIT_FAILED;
         }
         return 0;
     }
     catch (error) {
-        const message = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.cliMessage)(error);
+        const message = (0,backup.cliMessage)(error);
         logger.error(message);
-        return error instanceof _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError || /^--/.test(message) ? _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_BAD_FLAG : _backup_js__WEBPACK_IMPORTED_MODULE_4__.EXIT_FAILED;
+        return error instanceof backup.FlagError || /^--/.test(message) ? backup.EXIT_BAD_FLAG : backup.EXIT_FAILED;
     }
 }
 /** Every flag checked before anything is read from a cluster or a destination. */
 async function parseDrillFlags(flags, env) {
-    (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.refuseSecretsInFlags)(flags);
-    const kubeconfigPath = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.kubeconfigPathFrom)(flags.kubeconfig, env.KUBECONFIG);
+    (0,backup.refuseSecretsInFlags)(flags);
+    const kubeconfigPath = (0,backup.kubeconfigPathFrom)(flags.kubeconfig, env.KUBECONFIG);
     if (!["table", "json"].includes(flags.output)) {
-        throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError("--output: expected table or json.");
+        throw new backup.FlagError("--output: expected table or json.");
     }
     const clusters = flags.cluster?.length ? flags.cluster : ["all"];
     let backupUri;
     let destination;
     if (flags.backup !== "latest") {
-        backupUri = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.checkedFlag)("--backup", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseBackupUri */ .iM)(flags.backup));
+        backupUri = (0,backup.checkedFlag)("--backup", () => (0,storage_destination/* parseBackupUri */.iM)(flags.backup));
         if (flags.cluster?.length && (clusters.length > 1 || clusters[0] !== backupUri.cluster)) {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError(`--backup is a backup of ${backupUri.cluster}, but --cluster is ${clusters.join(", ")}: give that one cluster, or none.`);
+            throw new backup.FlagError(`--backup is a backup of ${backupUri.cluster}, but --cluster is ${clusters.join(", ")}: give that one cluster, or none.`);
         }
     }
     else {
         if (!flags.destination) {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError("--destination is required with --backup latest: expected file:///folder or s3://bucket/prefix.");
+            throw new backup.FlagError("--destination is required with --backup latest: expected file:///folder or s3://bucket/prefix.");
         }
-        destination = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.checkedFlag)("--destination", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseDestination */ .G2)(flags.destination));
+        destination = (0,backup.checkedFlag)("--destination", () => (0,storage_destination/* parseDestination */.G2)(flags.destination));
         if (destination.type === "artifact") {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError("--destination artifact works only in the etcd-restore-drill action; from a terminal, use file:///absolute/folder or s3://bucket/prefix.");
+            throw new backup.FlagError("--destination artifact works only in the etcd-restore-drill action; from a terminal, use file:///absolute/folder or s3://bucket/prefix.");
         }
     }
-    const maxAgeMs = flags.failIfOlderThan ? (0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .parseAge */ .F1)(flags.failIfOlderThan) : undefined;
+    const maxAgeMs = flags.failIfOlderThan ? (0,drill_summary/* parseAge */.F1)(flags.failIfOlderThan) : undefined;
     if (flags.failIfOlderThan && maxAgeMs === undefined) {
-        throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError(`--fail-if-older-than is "${flags.failIfOlderThan}": expected a whole number and a unit, s, m, h or d, such as 26h.`);
+        throw new backup.FlagError(`--fail-if-older-than is "${flags.failIfOlderThan}": expected a whole number and a unit, s, m, h or d, such as 26h.`);
     }
-    let identities = [];
-    if (flags.identityFile) {
-        const text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(flags.identityFile, "utf8").catch((error) => {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_4__.FlagError(`--identity-file: cannot read ${flags.identityFile} (${error.code ?? "error"}); expected an age identity file.`);
-        });
-        identities = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__.checkedFlag)("--identity-file", () => {
-            const parsed = (0,_core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__/* .parseIdentities */ .go)(text);
-            if (parsed.length === 0)
-                throw new Error("no identity found");
-            return parsed;
-        });
+    if (flags.namespace !== undefined && !isNamespaceName(flags.namespace)) {
+        throw new backup.FlagError("--namespace is not a namespace name: expected lower-case letters, digits and '-', e.g. etcd-drills (or leave it out for each cluster's own namespace).");
     }
+    if (flags.utilityImage !== undefined && !isImageReference(flags.utilityImage)) {
+        throw new backup.FlagError("--utility-image is not an image reference: expected e.g. gcr.io/gke-on-prem-release/etcd:v3.4.13-0-gke.0 (or leave it out for the cluster's own etcd image).");
+    }
+    const identities = flags.identityFile ? await (0,identity_file/* readIdentityFile */.P)(flags.identityFile) : [];
     return {
         kubeconfigPath,
         clusters,
@@ -158,6 +174,38 @@ async function parseDrillFlags(flags, env) {
         s3Endpoint: flags.s3Endpoint,
         output: flags.output,
     };
+}
+
+
+/***/ }),
+
+/***/ 6147:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   P: () => (/* binding */ readIdentityFile)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8673);
+/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1676);
+/**
+ * `--identity-file` of the CLI's restore and drill: the age identities read from a file,
+ * one clear error when it cannot be read or holds none. The file's content never appears in
+ * an error (it is a private key).
+ */
+
+
+
+async function readIdentityFile(path) {
+    const text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(path, "utf8").catch((error) => {
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_2__.FlagError(`--identity-file: cannot read ${path} (${error.code ?? "error"}); expected an age identity file.`);
+    });
+    return (0,_backup_js__WEBPACK_IMPORTED_MODULE_2__.checkedFlag)("--identity-file", () => {
+        const parsed = (0,_core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__/* .parseIdentities */ .go)(text);
+        if (parsed.length === 0)
+            throw new Error("no identity found");
+        return parsed;
+    });
 }
 
 
