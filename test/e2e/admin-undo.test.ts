@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -141,6 +141,39 @@ describe("admin-restore undo over SSH against the sandbox's admin-master", () =>
     expect(readdirSync(join(sandbox.layout.admin.nodeRoot, "etc/kubernetes/manifests"))).toEqual(
       manifests,
     );
+  });
+
+  it("refuses a restore on a node where sudo wants a password, before anything changes", async () => {
+    // The node's own sudoers (its /etc layer on the host), rewritten in place and put back.
+    const sudoers = join(sandbox.dir, "work/ssh/admin-master/etc/sudoers");
+    const original = await readFile(sudoers, "utf8");
+    expect(original).toContain("NOPASSWD:");
+    const before = dataDirEntries();
+    await writeFile(sudoers, original.replace(/NOPASSWD:\s*/g, ""));
+    try {
+      const logger = recordingLogger();
+      const result = await runAdminRestore({
+        ...undoOptions().opts,
+        logger,
+        store,
+        etcdBackup: backup,
+        restorePki: "never",
+        identities: parseIdentities(identityText),
+        revisionBump: "auto",
+      });
+      expect(result.outcome).toBe("failed");
+      expect(result.error).toMatch(/sudo on .* needs a password for user ubuntu/);
+      expect(result.steps.find((step) => step.step === "checkSudo")?.outcome).toBe("failed");
+      const changed = result.steps.filter(
+        (step) =>
+          step.outcome !== "skipped" &&
+          !["readEtcdBackup", "readPkiBackup", "connect", "checkSudo"].includes(step.step),
+      );
+      expect(changed).toEqual([]);
+    } finally {
+      await writeFile(sudoers, original);
+    }
+    expect(dataDirEntries()).toEqual(before);
   });
 
   it("undoes a restore of a healthy admin etcd: the later keys back, the restored data kept aside, both static pods running", async () => {
