@@ -176,6 +176,46 @@ describe("admin-restore undo over SSH against the sandbox's admin-master", () =>
     expect(dataDirEntries()).toEqual(before);
   });
 
+  it("refuses a restore when the node's data volume has no room for the snapshot and the restored data", async () => {
+    // A 1 MiB tmpfs over the data dir, in the node sshd's own (private) mount namespace only:
+    // the room check sees a full volume there, while etcd keeps running on its real data.
+    const holder = (
+      await readFile(join(sandbox.dir, "work/ssh/admin-master/namespace.pid"), "utf8")
+    ).trim();
+    const sshd = (await run("pgrep", ["-P", holder])).stdout.trim().split("\n")[0]!;
+    const dataDir = sandbox.layout.admin.etcdDataDirOnNode;
+    const inNode = (...argv: string[]) => run("nsenter", ["-t", sshd, "-m", "-r", ...argv]);
+    const before = dataDirEntries();
+    await inNode("mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", dataDir);
+    try {
+      const logger = recordingLogger();
+      const result = await runAdminRestore({
+        ...undoOptions().opts,
+        logger,
+        store,
+        etcdBackup: backup,
+        restorePki: "never",
+        identities: parseIdentities(identityText),
+        revisionBump: "auto",
+      });
+      expect(result.outcome).toBe("failed");
+      expect(result.error).toMatch(
+        new RegExp(
+          `^the volume of ${dataDir} on admin-master has .* free, but the restore needs .* \\(the snapshot and the restored data\\); free room there and run again\\. Nothing was changed\\.$`,
+        ),
+      );
+      expect(result.steps.find((step) => step.step === "checkRoom")?.outcome).toBe("failed");
+      expect(
+        result.steps.filter((step) => step.outcome === "done").map((step) => step.step),
+      ).toEqual(["readEtcdBackup", "connect", "checkSudo", "readNode"]);
+      // Nothing was written into the node's view of the data dir either.
+      expect((await inNode("ls", "-A", dataDir)).stdout).toBe("");
+    } finally {
+      await inNode("umount", dataDir);
+    }
+    expect(dataDirEntries()).toEqual(before);
+  });
+
   it("undoes a restore of a healthy admin etcd: the later keys back, the restored data kept aside, both static pods running", async () => {
     await adminEtcdctl("put /undo-test/after-backup yes");
     const logger = recordingLogger();
