@@ -60,6 +60,7 @@ interface AdminRestoreFlags {
   revisionBump: string;
   workDir?: string;
   dryRun?: boolean;
+  undo?: boolean;
   output: "table" | "json";
 }
 
@@ -93,6 +94,7 @@ export function registerAdminRestoreCommands(program: Command): void {
     .option("--revision-bump <auto|none|N>", "bump the restored revision when etcd can", "auto")
     .option("--work-dir <path>", "a private folder for the decrypted snapshot and the kubeconfig")
     .option("--dry-run", "print the plan and run only its reading steps; change nothing")
+    .option("--undo", "put back the data (and PKI) the newest restore on the node kept aside")
     .option("-o, --output <format>", "table for people, json for scripts", "table")
     .exitOverride((error) => {
       process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
@@ -107,6 +109,7 @@ async function adminRestoreCommand(
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
   const logger = consoleLogger();
+  if (flags.undo) return adminUndoCommand(flags, logger);
   let request: Awaited<ReturnType<typeof parseFlags>>;
   try {
     request = await parseFlags(flags, env);
@@ -173,6 +176,53 @@ async function adminRestoreCommand(
   }
 }
 
+/** `--undo`: only the node's flags; no backup is read. */
+async function adminUndoCommand(
+  flags: AdminRestoreFlags,
+  logger: ReturnType<typeof consoleLogger>,
+): Promise<number> {
+  let request: Awaited<ReturnType<typeof parseNodeFlags>>;
+  try {
+    request = await parseNodeFlags(flags);
+  } catch (error) {
+    process.stderr.write(`error: ${cliMessage(error)}\n`);
+    return EXIT_BAD_FLAG;
+  }
+  const { runAdminUndo } = await import("../procedures/admin-restore.ts");
+  try {
+    const result = await runUntilSignalled(logger, ({ signal }) =>
+      runAdminUndo({
+        host: request.host,
+        user: request.user,
+        privateKey: request.privateKey,
+        ...(request.jumpHost ? { jumpHost: request.jumpHost } : {}),
+        hostKeys: { knownHosts: request.knownHosts, fingerprints: request.fingerprints },
+        acceptUnknownHostKey: request.acceptUnknownHostKey,
+        ...(flags.confirm ? { confirm: flags.confirm } : {}),
+        dryRun: Boolean(flags.dryRun),
+        workDir: flags.workDir ?? tmpdir(),
+        logger,
+        signal,
+        owner: `terminal ${hostname()} pid ${process.pid}`,
+      }),
+    );
+    const { steps, ...facts } = result;
+    process.stdout.write(
+      flags.output === "json"
+        ? `${JSON.stringify(result, null, 2)}\n`
+        : `${steps.map((step) => `${step.outcome.padEnd(8)} ${step.step}${step.detail ? `: ${step.detail}` : ""}`).join("\n")}\n${facts.outcome}: ${facts.node ?? request.host}${facts.kubeconfigPath ? ` (admin kubeconfig: ${facts.kubeconfigPath}; remove it when done)` : ""}${facts.error ? ` (${facts.error})` : ""}\n`,
+    );
+    if (result.outcome === "failed") {
+      logger.error(`The undo of the admin restore failed: ${cliMessage(result.error)}`);
+      return EXIT_FAILED;
+    }
+    return 0;
+  } catch (error) {
+    logger.error(cliMessage(error));
+    return EXIT_FAILED;
+  }
+}
+
 async function readKeyFile(flag: string, path: string): Promise<Buffer> {
   const key = await readFile(path).catch((error: NodeJS.ErrnoException) => {
     throw new FlagError(
@@ -183,8 +233,8 @@ async function readKeyFile(flag: string, path: string): Promise<Buffer> {
   return key;
 }
 
-/** Every flag checked, files read into memory, before anything connects or is fetched. */
-async function parseFlags(flags: AdminRestoreFlags, env: NodeJS.ProcessEnv) {
+/** The flags that reach the node, checked and read into memory. */
+async function parseNodeFlags(flags: AdminRestoreFlags) {
   refuseSecretsInFlags(flags);
   const host = flags.address?.trim() ?? "";
   if (!host || !/^[A-Za-z0-9.:[\]-]+$/.test(host) || looksSecret(host)) {
@@ -220,13 +270,27 @@ async function parseFlags(flags: AdminRestoreFlags, env: NodeJS.ProcessEnv) {
   checkedFlag("--known-hosts", () => parseKnownHosts(knownHosts));
   const fingerprints = flags.hostKeyFingerprint ?? [];
   checkedFlag("--host-key-fingerprint", () => parseFingerprints(fingerprints));
+  if (!["table", "json"].includes(flags.output)) {
+    throw new FlagError("--output: expected table or json.");
+  }
+  return {
+    host,
+    user: flags.sshUser,
+    privateKey,
+    jumpHost,
+    knownHosts,
+    fingerprints,
+    acceptUnknownHostKey: Boolean(flags.insecureAcceptUnknownHostKey),
+  };
+}
+
+/** Every flag checked, files read into memory, before anything connects or is fetched. */
+async function parseFlags(flags: AdminRestoreFlags, env: NodeJS.ProcessEnv) {
+  const node = await parseNodeFlags(flags);
   if (!["auto", "always", "never"].includes(flags.restorePki)) {
     throw new FlagError("--restore-pki: expected auto, always or never.");
   }
   const restorePki = flags.restorePki as RestorePki;
-  if (!["table", "json"].includes(flags.output)) {
-    throw new FlagError("--output: expected table or json.");
-  }
   const backupUri = (flag: string, text: string, kind: BackupKind) => {
     if (text === "latest") return undefined;
     const uri = checkedFlag(flag, () => parseBackupUri(text));
@@ -280,13 +344,7 @@ async function parseFlags(flags: AdminRestoreFlags, env: NodeJS.ProcessEnv) {
     return parsed;
   });
   return {
-    host,
-    user: flags.sshUser,
-    privateKey,
-    jumpHost,
-    knownHosts,
-    fingerprints,
-    acceptUnknownHostKey: Boolean(flags.insecureAcceptUnknownHostKey),
+    ...node,
     restorePki,
     acceptForeignPki: Boolean(flags.acceptForeignPki),
     etcdUri,

@@ -33,6 +33,7 @@ import {
   RESTORE_EXIT,
   ROOM_SCRIPT,
   SWAP_SCRIPT,
+  UNDO_SCRIPT,
   restoreStamp,
 } from "../core/etcd/restore-scripts.ts";
 import {
@@ -40,6 +41,7 @@ import {
   NODE_EXIT,
   PKI_RESTORE_SCRIPT,
   PKI_STATE_SCRIPT,
+  PKI_UNDO_SCRIPT,
   PREPARE_RESTORE_SCRIPT,
   RESTORED_STATE_SCRIPT,
   STAGE_SCRIPT,
@@ -93,6 +95,7 @@ import { DEFAULT_SSH_USER, type JumpHostInput } from "./admin-pki-backup.ts";
 export const ADMIN_PRE_RESTORE_KEEP = 2;
 export const ADMIN_CONF = "/etc/kubernetes/admin.conf";
 const JOURNAL_FILE = "admin-restore.journal";
+const UNDO_JOURNAL_FILE = "admin-undo.journal";
 /** Where Anthos keeps the secrets-encryption keys (admin-pki-backup can back them up too). */
 const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 
@@ -146,7 +149,7 @@ export interface AdminRestoreOptions {
 }
 
 export interface AdminRestoreResult {
-  outcome: "restored" | "planned" | "failed";
+  outcome: "restored" | "undone" | "planned" | "failed";
   etcdBackup: string;
   pkiBackup?: string;
   node?: string;
@@ -292,6 +295,102 @@ function adminRestoreSteps(): StepDeclaration[] {
 
 export function adminRestorePlan(node: string, backupUri: string): Plan {
   return new Plan(`restore the admin cluster on ${node} from ${backupUri}`, adminRestoreSteps());
+}
+
+/** Every step of the undo, declared once: the restore's own steps where they are the same. */
+function adminUndoSteps(): StepDeclaration[] {
+  const sudo = "sudo -n";
+  const restoreStep = (name: string) => adminRestoreSteps().find((step) => step.name === name)!;
+  return [
+    restoreStep("connect"),
+    restoreStep("checkSudo"),
+    restoreStep("readNode"),
+    {
+      name: "findPreRestore",
+      purpose:
+        "the newest DATA_DIR/pre-restore-<stamp> holding a member folder, and from that restore's journal whether it moved the PKI aside; no restore may be under way",
+      runbook: `${sudo} ls -d DATA_DIR/pre-restore-*/member`,
+      effect: "reads",
+    },
+    restoreStep("stopControlPlane"),
+    {
+      name: "undoPki",
+      purpose:
+        "the PKI that restore moved aside (<path>.pre-restore-<stamp>) goes back; what is there now moves to <path>.pre-undo-<now>",
+      runbook: `${sudo} mv /etc/kubernetes/pki /etc/kubernetes/pki.pre-undo-<now>; ${sudo} mv /etc/kubernetes/pki.pre-restore-<stamp> /etc/kubernetes/pki`,
+      effect: "point of no return",
+      onlyWhen: "when that restore put PKI files back",
+    },
+    {
+      name: "swapBack",
+      purpose:
+        "no process holds member/snap/db; the live (restored) member moves to DATA_DIR/pre-undo-<now>/member and pre-restore-<stamp>/member takes its place",
+      runbook: `${sudo} mv DATA_DIR/member DATA_DIR/pre-undo-<now>/ && ${sudo} mv DATA_DIR/pre-restore-<stamp>/member DATA_DIR/`,
+      effect: "point of no return",
+    },
+    restoreStep("startControlPlane"),
+    restoreStep("fetchKubeconfig"),
+    {
+      name: "checkUndone",
+      purpose:
+        "the API server answers with the fetched kubeconfig; etcd answers endpoint health through its own container; its revision and key count",
+      runbook: "kubectl exec -n kube-system etcd-NODE -- etcdctl endpoint health",
+      effect: "reads",
+    },
+  ];
+}
+
+export function adminUndoPlan(node: string): Plan {
+  return new Plan(`undo the last admin restore on ${node}`, adminUndoSteps());
+}
+
+/** What an undo needs: the node, how to reach it, and the confirmation. */
+export type AdminUndoOptions = Pick<
+  AdminRestoreOptions,
+  | "host"
+  | "port"
+  | "user"
+  | "privateKey"
+  | "jumpHost"
+  | "hostKeys"
+  | "acceptUnknownHostKey"
+  | "confirm"
+  | "dryRun"
+  | "workDir"
+  | "logger"
+  | "onSecret"
+  | "signal"
+  | "owner"
+  | "now"
+  | "waitTimeoutMs"
+  | "connectTimeoutMs"
+>;
+
+/** The restore an undo puts back, as found on the node. */
+interface UndoTarget {
+  /** The restore's stamp: its data is in DATA_DIR/pre-restore-<restored>. */
+  restored: string;
+  /** This undo's stamp (pre-undo and manifests-stopped folders). */
+  stamp: string;
+  /** Set when that restore put PKI back: how, and under which paths. */
+  pki?: { mode: "always" | "files"; paths: string[] };
+}
+
+/**
+ * Undoes the newest admin restore on the node: its pre-restore data (and PKI, when it put
+ * PKI back) goes back in by the restore's own gated steps, and what is live now is kept in
+ * pre-undo folders, so nothing is deleted. Journaled on the node: a rerun continues.
+ */
+export async function runAdminUndo(options: AdminUndoOptions): Promise<AdminRestoreResult> {
+  const restore = new AdminRestore({
+    ...options,
+    store: undefined as unknown as SnapshotStore,
+    etcdBackup: undefined as unknown as StoredBackup,
+    restorePki: "never",
+    identities: [],
+    revisionBump: "none",
+  });
+  return restore.undo();
 }
 
 /** What the restore reads of the etcd backup before anything else. */
@@ -626,7 +725,11 @@ class AdminRestore {
     }
     const restored = await run.run(
       "restorePki",
-      () => this.restorePki(session, pki, always ? undefined : plan.differing, stamp),
+      async (step) => {
+        // What an undo needs to know: whole folders moved aside, or single files.
+        await step.intend({ mode: always ? "always" : "files", paths: pki.paths });
+        return this.restorePki(session, pki, always ? undefined : plan.differing, stamp);
+      },
       (files) => `${files.length} file(s) put back and checked: ${files.join(", ")}`,
     );
     this.result.pkiRestored = restored;
@@ -837,6 +940,228 @@ class AdminRestore {
     } finally {
       await session.close().catch(() => undefined);
     }
+  }
+
+  /** See runAdminUndo. */
+  async undo(): Promise<AdminRestoreResult> {
+    const { options } = this;
+    const plan = adminUndoPlan(options.host);
+    if (options.dryRun) plan.print(this.logger);
+    const run = await PlanRun.start(plan, {
+      logger: this.logger,
+      dryRun: options.dryRun,
+      ...(options.owner ? { owner: options.owner } : {}),
+    });
+    this.result.steps = run.log;
+    const closeOnCancel = () => void this.session?.close().catch(() => undefined);
+    options.signal?.addEventListener("abort", closeOnCancel, { once: true });
+    try {
+      await this.executeUndo(run);
+    } catch (error) {
+      run.fail(error);
+      this.result.outcome = "failed";
+      this.result.error = errorMessage(error);
+      if (error instanceof UnpinnedHostKeyError) this.result.unpinnedHostKey = error.pin;
+    } finally {
+      options.signal?.removeEventListener("abort", closeOnCancel);
+      await this.session?.close().catch(() => undefined);
+      run.finish();
+      this.result.durationMs = Date.now() - this.started;
+    }
+    options.signal?.throwIfAborted();
+    return this.result;
+  }
+
+  private async executeUndo(run: PlanRun): Promise<void> {
+    const { options, logger } = this;
+    const session = await run.run(
+      "connect",
+      () => this.connect(),
+      (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`,
+    );
+    this.result.target = session.target;
+    this.result.hostKeyFingerprint = session.hostKeyFingerprint;
+    await run.run("checkSudo", () => this.checkSudo(session));
+    const node = await run.run(
+      "readNode",
+      () => this.readNode(session),
+      (facts) => `${facts.name}: data dir ${facts.member.hostDataDir} on the node`,
+    );
+    this.result.node = node.name;
+    this.result.dataDir = node.member.hostDataDir;
+    const journal = new NodeJournal(
+      session,
+      posix.join(node.member.hostDataDir, UNDO_JOURNAL_FILE),
+    );
+    const target = await run.run(
+      "findPreRestore",
+      () => this.findPreRestore(session, node, journal),
+      (found) =>
+        `${posix.join(node.member.hostDataDir, `pre-restore-${found.restored}`)}${found.pki ? `, and the PKI that restore moved aside (${found.pki.mode === "always" ? "whole folders" : "single files"} under ${found.pki.paths.join(", ")})` : ", no PKI to put back"}`,
+    );
+    this.result.preRestoreFolder = posix.join(
+      node.member.hostDataDir,
+      `pre-restore-${target.restored}`,
+    );
+    if (options.dryRun) {
+      this.result.outcome = "planned";
+      logger.info(
+        `Dry run: would put ${this.result.preRestoreFolder} back on ${node.name}; nothing was changed.`,
+      );
+      return;
+    }
+    this.checkConfirm(node);
+    await run.attachJournal(journal, {
+      cluster: "admin",
+      node: node.name,
+      undo: target.restored,
+      stamp: target.stamp,
+    });
+    const aside = `/etc/kubernetes/manifests-stopped-${target.stamp}`;
+    const outageStart = Date.now();
+    await run.run(
+      "stopControlPlane",
+      () => this.stopControlPlane(session, node, aside),
+      (line) => line,
+    );
+    const pki = target.pki;
+    if (pki) {
+      await run.run(
+        "undoPki",
+        () => this.undoPki(session, target, pki),
+        (lines) => lines.join("; "),
+      );
+    } else {
+      run.skip("undoPki", "that restore put no PKI back");
+    }
+    await run.run(
+      "swapBack",
+      () => this.swapBack(session, node, target),
+      (line) => line,
+    );
+    await run.run(
+      "startControlPlane",
+      () => this.startControlPlane(session, aside),
+      (line) => line,
+    );
+    const kubeconfigPath = await run.run("fetchKubeconfig", () => this.fetchKubeconfig(session));
+    this.result.kubeconfigPath = kubeconfigPath;
+    await run.run(
+      "checkUndone",
+      () => this.checkUndone(kubeconfigPath, node),
+      (summary) => summary,
+    );
+    this.result.outageMs = Date.now() - outageStart;
+    await this.script(
+      session,
+      `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`,
+      [
+        journal.path,
+        posix.join(node.member.hostDataDir, `pre-undo-${target.stamp}`, UNDO_JOURNAL_FILE),
+      ],
+      "keeping the undo's journal with the data it displaced",
+    );
+    this.result.outcome = "undone";
+  }
+
+  /**
+   * The restore to undo: the one an interrupted undo journaled, else the newest pre-restore
+   * folder that still holds its member data. Refused while a restore is under way.
+   */
+  private async findPreRestore(
+    session: SshSession,
+    node: NodeFacts,
+    journal: NodeJournal,
+  ): Promise<UndoTarget> {
+    const data = node.member.hostDataDir;
+    const restoring = new NodeJournal(session, posix.join(data, JOURNAL_FILE));
+    if ((await restoring.read()).some((entry) => entry.event === "begin")) {
+      throw new Error(
+        `a restore on ${node.name} has not finished (its journal is ${restoring.description}): rerun that restore to finish it, or let its post step put it back, before undoing anything.`,
+      );
+    }
+    const begun = (await journal.read()).find((entry) => entry.event === "begin")?.data as
+      { undo?: string; stamp?: string } | undefined;
+    let restored = begun?.undo;
+    if (!restored) {
+      const listed = await this.script(
+        session,
+        `ls -1d "$1"/pre-restore-*/member 2>/dev/null | sort -r | head -n 1`,
+        [data],
+        "looking for pre-restore folders",
+      );
+      restored = /pre-restore-([0-9TZ]+)\/member$/.exec(listed.stdout.trim())?.[1];
+    }
+    if (!restored) {
+      throw new ConfigurationError(
+        "undo",
+        `there is nothing to undo on ${node.name}: no ${data}/pre-restore-<stamp> folder holds the data a restore displaced (an earlier undo already put it back, or no restore ran on this node).`,
+      );
+    }
+    const stamp = begun?.stamp ?? restoreStamp(this.options.now ?? new Date());
+    // The finished restore's journal, kept beside its data, says whether it moved PKI aside.
+    const restoreJournal = new NodeJournal(
+      session,
+      posix.join(data, `pre-restore-${restored}`, JOURNAL_FILE),
+    );
+    const pki = (await restoreJournal.read()).find(
+      (entry) => entry.step === "restorePki" && entry.event === "intent",
+    )?.data as UndoTarget["pki"] | undefined;
+    return { restored, stamp, ...(pki ? { pki } : {}) };
+  }
+
+  private async undoPki(
+    session: SshSession,
+    target: UndoTarget,
+    pki: NonNullable<UndoTarget["pki"]>,
+  ): Promise<string[]> {
+    const outcome = await this.script(
+      session,
+      PKI_UNDO_SCRIPT,
+      [target.restored, target.stamp, pki.mode, ...pki.paths],
+      "putting the PKI back",
+    );
+    const lines = outcome.stdout.split("\n").filter(Boolean);
+    return lines.length ? lines : ["already put back"];
+  }
+
+  /** The restore's journal leaves the pre-restore folder with it; then UNDO_SCRIPT swaps. */
+  private async swapBack(session: SshSession, node: NodeFacts, target: UndoTarget) {
+    const data = node.member.hostDataDir;
+    const undoFolder = posix.join(data, `pre-undo-${target.stamp}`);
+    await this.script(
+      session,
+      `if [ -f "$1" ]; then mkdir -p "$2" && mv "$1" "$2/admin-restore-$3.journal" && sync; fi`,
+      [
+        posix.join(data, `pre-restore-${target.restored}`, JOURNAL_FILE),
+        undoFolder,
+        target.restored,
+      ],
+      "moving the restore's journal beside the data it restored",
+    );
+    const outcome = await this.script(
+      session,
+      UNDO_SCRIPT,
+      [data, target.stamp, target.restored],
+      "the swap back",
+      { [RESTORE_EXIT.nothingToUndo]: "nothingToUndo" },
+    );
+    if (outcome.code === RESTORE_EXIT.nothingToUndo) {
+      throw new Error(
+        `${data}/pre-restore-${target.restored}/member is gone from ${node.name}, and ${undoFolder} was not finished: look at the node before going on.`,
+      );
+    }
+    return `${outcome.stdout.trim()} put back; the restored data is kept in ${undoFolder}/member`;
+  }
+
+  private async checkUndone(kubeconfigPath: string, node: NodeFacts): Promise<string> {
+    const exec = await this.answeringEtcd(kubeconfigPath, node);
+    const count = JSON.parse(
+      await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]),
+    ) as { header: { revision: number }; count?: number };
+    this.result.revision = Number(count.header.revision);
+    this.result.keys = Number(count.count ?? 0);
+    return `etcd healthy through its container at revision ${this.result.revision} with ${this.result.keys} keys; the API answers with the fetched kubeconfig`;
   }
 
   /** The manifests back, the one-shot pod's manifest, staged snapshot and restored folder gone. */
@@ -1192,11 +1517,14 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     return path;
   }
 
-  private async checkRestored(
+  /**
+   * Waits until etcd answers `endpoint health` through its own container, and proves the
+   * fetched kubeconfig with a read; returns etcdctl in that container.
+   */
+  private async answeringEtcd(
     kubeconfigPath: string,
     node: NodeFacts,
-    snapshot: SnapshotFacts,
-  ): Promise<{ revision: number; keys: number; summary: string }> {
+  ): Promise<(args: string[]) => Promise<string>> {
     const config = await loadKubeconfig({ path: kubeconfigPath });
     const profile = adminClusterProfile();
     const target = {
@@ -1228,6 +1556,15 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
       () => lastProblem,
     );
     await this.proveKubeconfig(config);
+    return exec;
+  }
+
+  private async checkRestored(
+    kubeconfigPath: string,
+    node: NodeFacts,
+    snapshot: SnapshotFacts,
+  ): Promise<{ revision: number; keys: number; summary: string }> {
+    const exec = await this.answeringEtcd(kubeconfigPath, node);
     const count = JSON.parse(
       await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]),
     ) as { header: { revision: number }; count?: number };

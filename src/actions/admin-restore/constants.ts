@@ -26,6 +26,7 @@ export const Inputs = {
   Confirm: "confirm",
   RevisionBump: "revision-bump",
   WaitTimeoutMinutes: "wait-timeout-minutes",
+  Undo: "undo",
 } as const;
 
 export const Outputs = {

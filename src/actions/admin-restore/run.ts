@@ -34,6 +34,7 @@ import {
 import {
   finishInterruptedAdminRestore,
   runAdminRestore,
+  runAdminUndo,
   type AdminRestoreResult,
   type RestorePki,
 } from "../../procedures/admin-restore.ts";
@@ -124,43 +125,65 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   const revisionBump = readRevisionBump(Inputs.RevisionBump);
   const waitTimeoutMs =
     (getInputAsInt(Inputs.WaitTimeoutMinutes, { min: 1, max: 240 }) ?? 5) * 60_000;
-  const identities = await readIdentities(
-    { content: Inputs.DecryptionIdentity, path: Inputs.DecryptionIdentityPath },
-    { optional: false, purpose: "restore an encrypted backup" },
-  );
-  const context = runContextFromEnvironment(process.env);
-  const etcd = await findAdminBackup(Inputs.EtcdBackup, "admin-etcd", logger, context);
-  const pki =
-    restorePki === "never"
-      ? undefined
-      : await findAdminBackup(Inputs.PkiBackup, "admin-pki", logger, context);
-  // Recorded in the node's journal by the procedure, and here for the post step.
-  const owner = `actions run ${process.env.GITHUB_RUN_ID ?? "?"} attempt ${process.env.GITHUB_RUN_ATTEMPT ?? "?"} job ${process.env.GITHUB_JOB ?? "?"} (${randomUUID()})`;
-  if (!dryRun) core.saveState(PostState.Owner, owner);
+  const workDir = process.env.RUNNER_TEMP || tmpdir();
+  const undo = getInputAsBool(Inputs.Undo, false);
+  // An undo reads no backup: it puts back what the last restore kept aside on the node.
+  const result = undo
+    ? await runAdminUndo({
+        host,
+        user,
+        privateKey,
+        ...(jumpHost ? { jumpHost } : {}),
+        hostKeys: { knownHosts, fingerprints },
+        acceptUnknownHostKey,
+        ...(confirm ? { confirm } : {}),
+        dryRun,
+        workDir,
+        logger,
+        onSecret: (secret) => core.setSecret(secret),
+        signal,
+        waitTimeoutMs,
+      })
+    : await restoreFromBackups(privateKey);
+  async function restoreFromBackups(privateKey: string): Promise<AdminRestoreResult> {
+    const identities = await readIdentities(
+      { content: Inputs.DecryptionIdentity, path: Inputs.DecryptionIdentityPath },
+      { optional: false, purpose: "restore an encrypted backup" },
+    );
+    const context = runContextFromEnvironment(process.env);
+    const etcd = await findAdminBackup(Inputs.EtcdBackup, "admin-etcd", logger, context);
+    const pki =
+      restorePki === "never"
+        ? undefined
+        : await findAdminBackup(Inputs.PkiBackup, "admin-pki", logger, context);
+    // Recorded in the node's journal by the procedure, and here for the post step.
+    const owner = `actions run ${process.env.GITHUB_RUN_ID ?? "?"} attempt ${process.env.GITHUB_RUN_ATTEMPT ?? "?"} job ${process.env.GITHUB_JOB ?? "?"} (${randomUUID()})`;
+    if (!dryRun) core.saveState(PostState.Owner, owner);
 
-  const result = await runAdminRestore({
-    host,
-    user,
-    privateKey,
-    ...(jumpHost ? { jumpHost } : {}),
-    hostKeys: { knownHosts, fingerprints },
-    acceptUnknownHostKey,
-    store: etcd.store,
-    etcdBackup: etcd.backup,
-    ...(pki ? { pkiBackup: pki.backup, pkiStore: pki.store } : {}),
-    restorePki,
-    acceptForeignPki,
-    identities,
-    ...(confirm ? { confirm } : {}),
-    revisionBump,
-    dryRun,
-    workDir: process.env.RUNNER_TEMP || tmpdir(),
-    logger,
-    onSecret: (secret) => core.setSecret(secret),
-    signal,
-    owner,
-    waitTimeoutMs,
-  });
+    return runAdminRestore({
+      host,
+      user,
+      privateKey,
+      ...(jumpHost ? { jumpHost } : {}),
+      hostKeys: { knownHosts, fingerprints },
+      acceptUnknownHostKey,
+      store: etcd.store,
+      etcdBackup: etcd.backup,
+      ...(pki ? { pkiBackup: pki.backup, pkiStore: pki.store } : {}),
+      restorePki,
+      acceptForeignPki,
+      identities,
+      ...(confirm ? { confirm } : {}),
+      revisionBump,
+      dryRun,
+      workDir,
+      logger,
+      onSecret: (secret) => core.setSecret(secret),
+      signal,
+      owner,
+      waitTimeoutMs,
+    });
+  }
   if (result.kubeconfigPath) {
     core.saveState(PostState.KubeconfigPath, result.kubeconfigPath);
     core.setOutput(Outputs.AdminKubeconfigPath, result.kubeconfigPath);
@@ -174,7 +197,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   await writeSummary(summaryMarkdown(result), logger);
   if (result.outcome === "failed") {
     throw new Error(
-      `The restore of the admin cluster failed: ${result.error}${pinHint(result.unpinnedHostKey)}`,
+      `The ${undo ? "undo of the last restore" : "restore"} of the admin cluster failed: ${result.error}${pinHint(result.unpinnedHostKey)}`,
     );
   }
 }
@@ -338,6 +361,12 @@ function summaryMarkdown(result: AdminRestoreResult): string {
         `| ${step.step} | ${step.outcome === "done" ? "✅ done" : step.outcome === "failed" ? "❌ failed" : "○ skipped"} | ${(step.durationMs / 1000).toFixed(1)} s | ${(step.detail ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ")} |`,
     ),
   ];
+  if (result.outcome === "undone") {
+    lines.push(
+      "",
+      `Proof: etcd healthy, revision ${result.revision}, ${result.keys} keys, on the data of \`${result.preRestoreFolder}\`; the restored data is kept in a pre-undo folder beside it${result.outageMs !== undefined ? `; control plane down ${(result.outageMs / 1000).toFixed(1)} s` : ""}.`,
+    );
+  }
   if (result.outcome === "restored") {
     lines.push(
       "",

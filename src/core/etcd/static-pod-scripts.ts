@@ -191,3 +191,34 @@ else
 fi
 rm -rf "$staging"
 sync`;
+
+/**
+ * Undo of a PKI restore: puts back what that restore moved aside to
+ * `<path>.pre-restore-<restored>`, keeping what is there now in `<path>.pre-undo-<stamp>`
+ * (nothing is deleted). `always` swaps each whole path; `files` swaps back each file kept
+ * aside (a file the restore added where the node had none stays). A rerun finds what it
+ * already moved gone from the kept folder and changes nothing more. Arguments: restored stamp,
+ * undo stamp, mode (`always` | `files`), then the top paths. Prints one line per path or file.
+ */
+export const PKI_UNDO_SCRIPT = `restored=$1 stamp=$2 mode=$3; shift 3
+set -e
+for top in "$@"; do
+  kept="$top.pre-restore-$restored" current="$top.pre-undo-$stamp"
+  [ -e "$kept" ] || continue
+  if [ "$mode" = always ]; then
+    if [ -e "$top" ] && [ ! -e "$current" ]; then mv "$top" "$current"; fi
+    if [ -e "$top" ]; then echo "both $top and $current exist while $kept is still there; look before going on" >&2; exit ${RESTORE_EXIT.inconsistent}; fi
+    mv "$kept" "$top"
+    echo "put back $top"
+  else
+    find "$kept" ! -type d | while read -r file; do
+      target="$top\${file#"$kept"}" saved="$current\${file#"$kept"}"
+      if [ -e "$target" ] && [ ! -e "$saved" ]; then mkdir -p "$(dirname "$saved")"; mv "$target" "$saved"; fi
+      mkdir -p "$(dirname "$target")"
+      mv "$file" "$target"
+      echo "put back $target"
+    done
+    find "$kept" -depth -type d -empty -delete
+  fi
+done
+sync`;
