@@ -682,10 +682,11 @@ function pkiRecord(session, options, paths, archived) {
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  runAdminRestore: () => (/* binding */ runAdminRestore)
+  runAdminRestore: () => (/* binding */ runAdminRestore),
+  runAdminUndo: () => (/* binding */ runAdminUndo)
 });
 
-// UNUSED EXPORTS: ADMIN_CONF, ADMIN_PRE_RESTORE_KEEP, adminRestorePlan, finishInterruptedAdminRestore
+// UNUSED EXPORTS: ADMIN_CONF, ADMIN_PRE_RESTORE_KEEP, adminRestorePlan, adminUndoPlan, finishInterruptedAdminRestore
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
@@ -889,6 +890,36 @@ else
   done
 fi
 rm -rf "$staging"
+sync`;
+/**
+ * Undo of a PKI restore: puts back what that restore moved aside to
+ * `<path>.pre-restore-<restored>`, keeping what is there now in `<path>.pre-undo-<stamp>`
+ * (nothing is deleted). `always` swaps each whole path; `files` swaps back each file kept
+ * aside (a file the restore added where the node had none stays). A rerun finds what it
+ * already moved gone from the kept folder and changes nothing more. Arguments: restored stamp,
+ * undo stamp, mode (`always` | `files`), then the top paths. Prints one line per path or file.
+ */
+const PKI_UNDO_SCRIPT = `restored=$1 stamp=$2 mode=$3; shift 3
+set -e
+for top in "$@"; do
+  kept="$top.pre-restore-$restored" current="$top.pre-undo-$stamp"
+  [ -e "$kept" ] || continue
+  if [ "$mode" = always ]; then
+    if [ -e "$top" ] && [ ! -e "$current" ]; then mv "$top" "$current"; fi
+    if [ -e "$top" ]; then echo "both $top and $current exist while $kept is still there; look before going on" >&2; exit ${restore_scripts/* RESTORE_EXIT */.KB.inconsistent}; fi
+    mv "$kept" "$top"
+    echo "put back $top"
+  else
+    find "$kept" ! -type d | while read -r file; do
+      target="$top\${file#"$kept"}" saved="$current\${file#"$kept"}"
+      if [ -e "$target" ] && [ ! -e "$saved" ]; then mkdir -p "$(dirname "$saved")"; mv "$target" "$saved"; fi
+      mkdir -p "$(dirname "$target")"
+      mv "$file" "$target"
+      echo "put back $target"
+    done
+    find "$kept" -depth -type d -empty -delete
+  fi
+done
 sync`;
 
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/member-config.js
@@ -1156,6 +1187,7 @@ var admin_pki_backup = __webpack_require__(245);
 const ADMIN_PRE_RESTORE_KEEP = 2;
 const ADMIN_CONF = "/etc/kubernetes/admin.conf";
 const JOURNAL_FILE = "admin-restore.journal";
+const UNDO_JOURNAL_FILE = "admin-undo.journal";
 /** Where Anthos keeps the secrets-encryption keys (admin-pki-backup can back them up too). */
 const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 /** Every step of the admin restore, declared once: `dry-run` prints it, a run executes it. */
@@ -1263,6 +1295,63 @@ function adminRestoreSteps() {
 }
 function adminRestorePlan(node, backupUri) {
     return new procedures_plan/* Plan */.cw(`restore the admin cluster on ${node} from ${backupUri}`, adminRestoreSteps());
+}
+/** Every step of the undo, declared once: the restore's own steps where they are the same. */
+function adminUndoSteps() {
+    const sudo = "sudo -n";
+    const restoreStep = (name) => adminRestoreSteps().find((step) => step.name === name);
+    return [
+        restoreStep("connect"),
+        restoreStep("checkSudo"),
+        restoreStep("readNode"),
+        {
+            name: "findPreRestore",
+            purpose: "the newest DATA_DIR/pre-restore-<stamp> holding a member folder, and from that restore's journal whether it moved the PKI aside; no restore may be under way",
+            runbook: `${sudo} ls -d DATA_DIR/pre-restore-*/member`,
+            effect: "reads",
+        },
+        restoreStep("stopControlPlane"),
+        {
+            name: "undoPki",
+            purpose: "the PKI that restore moved aside (<path>.pre-restore-<stamp>) goes back; what is there now moves to <path>.pre-undo-<now>",
+            runbook: `${sudo} mv /etc/kubernetes/pki /etc/kubernetes/pki.pre-undo-<now>; ${sudo} mv /etc/kubernetes/pki.pre-restore-<stamp> /etc/kubernetes/pki`,
+            effect: "point of no return",
+            onlyWhen: "when that restore put PKI files back",
+        },
+        {
+            name: "swapBack",
+            purpose: "no process holds member/snap/db; the live (restored) member moves to DATA_DIR/pre-undo-<now>/member and pre-restore-<stamp>/member takes its place",
+            runbook: `${sudo} mv DATA_DIR/member DATA_DIR/pre-undo-<now>/ && ${sudo} mv DATA_DIR/pre-restore-<stamp>/member DATA_DIR/`,
+            effect: "point of no return",
+        },
+        restoreStep("startControlPlane"),
+        restoreStep("fetchKubeconfig"),
+        {
+            name: "checkUndone",
+            purpose: "the API server answers with the fetched kubeconfig; etcd answers endpoint health through its own container; its revision and key count",
+            runbook: "kubectl exec -n kube-system etcd-NODE -- etcdctl endpoint health",
+            effect: "reads",
+        },
+    ];
+}
+function adminUndoPlan(node) {
+    return new procedures_plan/* Plan */.cw(`undo the last admin restore on ${node}`, adminUndoSteps());
+}
+/**
+ * Undoes the newest admin restore on the node: its pre-restore data (and PKI, when it put
+ * PKI back) goes back in by the restore's own gated steps, and what is live now is kept in
+ * pre-undo folders, so nothing is deleted. Journaled on the node: a rerun continues.
+ */
+async function runAdminUndo(options) {
+    const restore = new AdminRestore({
+        ...options,
+        store: undefined,
+        etcdBackup: undefined,
+        restorePki: "never",
+        identities: [],
+        revisionBump: "none",
+    });
+    return restore.undo();
 }
 async function runAdminRestore(options) {
     const restore = new AdminRestore(options);
@@ -1474,7 +1563,11 @@ class AdminRestore {
             this.result.pkiRestored = [];
             return;
         }
-        const restored = await run.run("restorePki", () => this.restorePki(session, pki, always ? undefined : plan.differing, stamp), (files) => `${files.length} file(s) put back and checked: ${files.join(", ")}`);
+        const restored = await run.run("restorePki", async (step) => {
+            // What an undo needs to know: whole folders moved aside, or single files.
+            await step.intend({ mode: always ? "always" : "files", paths: pki.paths });
+            return this.restorePki(session, pki, always ? undefined : plan.differing, stamp);
+        }, (files) => `${files.length} file(s) put back and checked: ${files.join(", ")}`);
         this.result.pkiRestored = restored;
     }
     /** Puts back every file (`only` undefined) or only those listed; checks each afterwards. */
@@ -1598,6 +1691,137 @@ class AdminRestore {
         finally {
             await session.close().catch(() => undefined);
         }
+    }
+    /** See runAdminUndo. */
+    async undo() {
+        const { options } = this;
+        const plan = adminUndoPlan(options.host);
+        if (options.dryRun)
+            plan.print(this.logger);
+        const run = await procedures_plan/* PlanRun */.zq.start(plan, {
+            logger: this.logger,
+            dryRun: options.dryRun,
+            ...(options.owner ? { owner: options.owner } : {}),
+        });
+        this.result.steps = run.log;
+        const closeOnCancel = () => void this.session?.close().catch(() => undefined);
+        options.signal?.addEventListener("abort", closeOnCancel, { once: true });
+        try {
+            await this.executeUndo(run);
+        }
+        catch (error) {
+            run.fail(error);
+            this.result.outcome = "failed";
+            this.result.error = (0,errors/* errorMessage */.gJ)(error);
+            if (error instanceof ssh/* UnpinnedHostKeyError */.zB)
+                this.result.unpinnedHostKey = error.pin;
+        }
+        finally {
+            options.signal?.removeEventListener("abort", closeOnCancel);
+            await this.session?.close().catch(() => undefined);
+            run.finish();
+            this.result.durationMs = Date.now() - this.started;
+        }
+        options.signal?.throwIfAborted();
+        return this.result;
+    }
+    async executeUndo(run) {
+        const { options, logger } = this;
+        const session = await run.run("connect", () => this.connect(), (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`);
+        this.result.target = session.target;
+        this.result.hostKeyFingerprint = session.hostKeyFingerprint;
+        await run.run("checkSudo", () => this.checkSudo(session));
+        const node = await run.run("readNode", () => this.readNode(session), (facts) => `${facts.name}: data dir ${facts.member.hostDataDir} on the node`);
+        this.result.node = node.name;
+        this.result.dataDir = node.member.hostDataDir;
+        const journal = new NodeJournal(session, external_node_path_.posix.join(node.member.hostDataDir, UNDO_JOURNAL_FILE));
+        const target = await run.run("findPreRestore", () => this.findPreRestore(session, node, journal), (found) => `${external_node_path_.posix.join(node.member.hostDataDir, `pre-restore-${found.restored}`)}${found.pki ? `, and the PKI that restore moved aside (${found.pki.mode === "always" ? "whole folders" : "single files"} under ${found.pki.paths.join(", ")})` : ", no PKI to put back"}`);
+        this.result.preRestoreFolder = external_node_path_.posix.join(node.member.hostDataDir, `pre-restore-${target.restored}`);
+        if (options.dryRun) {
+            this.result.outcome = "planned";
+            logger.info(`Dry run: would put ${this.result.preRestoreFolder} back on ${node.name}; nothing was changed.`);
+            return;
+        }
+        this.checkConfirm(node);
+        await run.attachJournal(journal, {
+            cluster: "admin",
+            node: node.name,
+            undo: target.restored,
+            stamp: target.stamp,
+        });
+        const aside = `/etc/kubernetes/manifests-stopped-${target.stamp}`;
+        const outageStart = Date.now();
+        await run.run("stopControlPlane", () => this.stopControlPlane(session, node, aside), (line) => line);
+        const pki = target.pki;
+        if (pki) {
+            await run.run("undoPki", () => this.undoPki(session, target, pki), (lines) => lines.join("; "));
+        }
+        else {
+            run.skip("undoPki", "that restore put no PKI back");
+        }
+        await run.run("swapBack", () => this.swapBack(session, node, target), (line) => line);
+        await run.run("startControlPlane", () => this.startControlPlane(session, aside), (line) => line);
+        const kubeconfigPath = await run.run("fetchKubeconfig", () => this.fetchKubeconfig(session));
+        this.result.kubeconfigPath = kubeconfigPath;
+        await run.run("checkUndone", () => this.checkUndone(kubeconfigPath, node), (summary) => summary);
+        this.result.outageMs = Date.now() - outageStart;
+        await this.script(session, `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`, [
+            journal.path,
+            external_node_path_.posix.join(node.member.hostDataDir, `pre-undo-${target.stamp}`, UNDO_JOURNAL_FILE),
+        ], "keeping the undo's journal with the data it displaced");
+        this.result.outcome = "undone";
+    }
+    /**
+     * The restore to undo: the one an interrupted undo journaled, else the newest pre-restore
+     * folder that still holds its member data. Refused while a restore is under way.
+     */
+    async findPreRestore(session, node, journal) {
+        const data = node.member.hostDataDir;
+        const restoring = new NodeJournal(session, external_node_path_.posix.join(data, JOURNAL_FILE));
+        if ((await restoring.read()).some((entry) => entry.event === "begin")) {
+            throw new Error(`a restore on ${node.name} has not finished (its journal is ${restoring.description}): rerun that restore to finish it, or let its post step put it back, before undoing anything.`);
+        }
+        const begun = (await journal.read()).find((entry) => entry.event === "begin")?.data;
+        let restored = begun?.undo;
+        if (!restored) {
+            const listed = await this.script(session, `ls -1d "$1"/pre-restore-*/member 2>/dev/null | sort -r | head -n 1`, [data], "looking for pre-restore folders");
+            restored = /pre-restore-([0-9TZ]+)\/member$/.exec(listed.stdout.trim())?.[1];
+        }
+        if (!restored) {
+            throw new errors/* ConfigurationError */.j1("undo", `there is nothing to undo on ${node.name}: no ${data}/pre-restore-<stamp> folder holds the data a restore displaced (an earlier undo already put it back, or no restore ran on this node).`);
+        }
+        const stamp = begun?.stamp ?? (0,restore_scripts/* restoreStamp */.cP)(this.options.now ?? new Date());
+        // The finished restore's journal, kept beside its data, says whether it moved PKI aside.
+        const restoreJournal = new NodeJournal(session, external_node_path_.posix.join(data, `pre-restore-${restored}`, JOURNAL_FILE));
+        const pki = (await restoreJournal.read()).find((entry) => entry.step === "restorePki" && entry.event === "intent")?.data;
+        return { restored, stamp, ...(pki ? { pki } : {}) };
+    }
+    async undoPki(session, target, pki) {
+        const outcome = await this.script(session, PKI_UNDO_SCRIPT, [target.restored, target.stamp, pki.mode, ...pki.paths], "putting the PKI back");
+        const lines = outcome.stdout.split("\n").filter(Boolean);
+        return lines.length ? lines : ["already put back"];
+    }
+    /** The restore's journal leaves the pre-restore folder with it; then UNDO_SCRIPT swaps. */
+    async swapBack(session, node, target) {
+        const data = node.member.hostDataDir;
+        const undoFolder = external_node_path_.posix.join(data, `pre-undo-${target.stamp}`);
+        await this.script(session, `if [ -f "$1" ]; then mkdir -p "$2" && mv "$1" "$2/admin-restore-$3.journal" && sync; fi`, [
+            external_node_path_.posix.join(data, `pre-restore-${target.restored}`, JOURNAL_FILE),
+            undoFolder,
+            target.restored,
+        ], "moving the restore's journal beside the data it restored");
+        const outcome = await this.script(session, restore_scripts/* UNDO_SCRIPT */.dr, [data, target.stamp, target.restored], "the swap back", { [restore_scripts/* RESTORE_EXIT */.KB.nothingToUndo]: "nothingToUndo" });
+        if (outcome.code === restore_scripts/* RESTORE_EXIT */.KB.nothingToUndo) {
+            throw new Error(`${data}/pre-restore-${target.restored}/member is gone from ${node.name}, and ${undoFolder} was not finished: look at the node before going on.`);
+        }
+        return `${outcome.stdout.trim()} put back; the restored data is kept in ${undoFolder}/member`;
+    }
+    async checkUndone(kubeconfigPath, node) {
+        const exec = await this.answeringEtcd(kubeconfigPath, node);
+        const count = JSON.parse(await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]));
+        this.result.revision = Number(count.header.revision);
+        this.result.keys = Number(count.count ?? 0);
+        return `etcd healthy through its container at revision ${this.result.revision} with ${this.result.keys} keys; the API answers with the fetched kubeconfig`;
     }
     /** The manifests back, the one-shot pod's manifest, staged snapshot and restored folder gone. */
     async undoStaging(session, node, stamp) {
@@ -1799,7 +2023,11 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR,
         await (0,promises_.chmod)(path, 0o600);
         return path;
     }
-    async checkRestored(kubeconfigPath, node, snapshot) {
+    /**
+     * Waits until etcd answers `endpoint health` through its own container, and proves the
+     * fetched kubeconfig with a read; returns etcdctl in that container.
+     */
+    async answeringEtcd(kubeconfigPath, node) {
         const config = await (0,kubeconfig.loadKubeconfig)({ path: kubeconfigPath });
         const profile = (0,profiles/* adminClusterProfile */.TI)();
         const target = {
@@ -1826,6 +2054,10 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR,
             }
         }, () => lastProblem);
         await this.proveKubeconfig(config);
+        return exec;
+    }
+    async checkRestored(kubeconfigPath, node, snapshot) {
+        const exec = await this.answeringEtcd(kubeconfigPath, node);
         const count = JSON.parse(await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]));
         const revision = Number(count.header.revision);
         const keys = Number(count.count ?? 0);

@@ -61,6 +61,7 @@ function registerAdminRestoreCommands(program) {
         .option("--revision-bump <auto|none|N>", "bump the restored revision when etcd can", "auto")
         .option("--work-dir <path>", "a private folder for the decrypted snapshot and the kubeconfig")
         .option("--dry-run", "print the plan and run only its reading steps; change nothing")
+        .option("--undo", "put back the data (and PKI) the newest restore on the node kept aside")
         .option("-o, --output <format>", "table for people, json for scripts", "table")
         .exitOverride((error) => {
         process.exit(error.exitCode === 0 ? 0 : _backup_js__WEBPACK_IMPORTED_MODULE_8__.EXIT_BAD_FLAG);
@@ -71,6 +72,8 @@ function registerAdminRestoreCommands(program) {
 }
 async function adminRestoreCommand(flags, env) {
     const logger = (0,_core_log_logger_js__WEBPACK_IMPORTED_MODULE_10__/* .consoleLogger */ .k)();
+    if (flags.undo)
+        return adminUndoCommand(flags, logger);
     let request;
     try {
         request = await parseFlags(flags, env);
@@ -133,6 +136,47 @@ async function adminRestoreCommand(flags, env) {
         return error instanceof _backup_js__WEBPACK_IMPORTED_MODULE_8__.FlagError || /^--/.test(message) ? _backup_js__WEBPACK_IMPORTED_MODULE_8__.EXIT_BAD_FLAG : _backup_js__WEBPACK_IMPORTED_MODULE_8__.EXIT_FAILED;
     }
 }
+/** `--undo`: only the node's flags; no backup is read. */
+async function adminUndoCommand(flags, logger) {
+    let request;
+    try {
+        request = await parseNodeFlags(flags);
+    }
+    catch (error) {
+        process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_8__.cliMessage)(error)}\n`);
+        return _backup_js__WEBPACK_IMPORTED_MODULE_8__.EXIT_BAD_FLAG;
+    }
+    const { runAdminUndo } = await Promise.all(/* import() */[__webpack_require__.e(815), __webpack_require__.e(205), __webpack_require__.e(972), __webpack_require__.e(273)]).then(__webpack_require__.bind(__webpack_require__, 9273));
+    try {
+        const result = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_9__/* .runUntilSignalled */ .Z)(logger, ({ signal }) => runAdminUndo({
+            host: request.host,
+            user: request.user,
+            privateKey: request.privateKey,
+            ...(request.jumpHost ? { jumpHost: request.jumpHost } : {}),
+            hostKeys: { knownHosts: request.knownHosts, fingerprints: request.fingerprints },
+            acceptUnknownHostKey: request.acceptUnknownHostKey,
+            ...(flags.confirm ? { confirm: flags.confirm } : {}),
+            dryRun: Boolean(flags.dryRun),
+            workDir: flags.workDir ?? (0,node_os__WEBPACK_IMPORTED_MODULE_1__.tmpdir)(),
+            logger,
+            signal,
+            owner: `terminal ${(0,node_os__WEBPACK_IMPORTED_MODULE_1__.hostname)()} pid ${process.pid}`,
+        }));
+        const { steps, ...facts } = result;
+        process.stdout.write(flags.output === "json"
+            ? `${JSON.stringify(result, null, 2)}\n`
+            : `${steps.map((step) => `${step.outcome.padEnd(8)} ${step.step}${step.detail ? `: ${step.detail}` : ""}`).join("\n")}\n${facts.outcome}: ${facts.node ?? request.host}${facts.kubeconfigPath ? ` (admin kubeconfig: ${facts.kubeconfigPath}; remove it when done)` : ""}${facts.error ? ` (${facts.error})` : ""}\n`);
+        if (result.outcome === "failed") {
+            logger.error(`The undo of the admin restore failed: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_8__.cliMessage)(result.error)}`);
+            return _backup_js__WEBPACK_IMPORTED_MODULE_8__.EXIT_FAILED;
+        }
+        return 0;
+    }
+    catch (error) {
+        logger.error((0,_backup_js__WEBPACK_IMPORTED_MODULE_8__.cliMessage)(error));
+        return _backup_js__WEBPACK_IMPORTED_MODULE_8__.EXIT_FAILED;
+    }
+}
 async function readKeyFile(flag, path) {
     const key = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(path).catch((error) => {
         throw new _backup_js__WEBPACK_IMPORTED_MODULE_8__.FlagError(`${flag}: cannot read ${path} (${error.code ?? "error"}); expected a private key file.`);
@@ -140,8 +184,8 @@ async function readKeyFile(flag, path) {
     (0,_backup_js__WEBPACK_IMPORTED_MODULE_8__.checkedFlag)(flag, () => (0,_core_ssh_index_js__WEBPACK_IMPORTED_MODULE_5__/* .loadPrivateKey */ .PM)(key, `the key in ${path}`));
     return key;
 }
-/** Every flag checked, files read into memory, before anything connects or is fetched. */
-async function parseFlags(flags, env) {
+/** The flags that reach the node, checked and read into memory. */
+async function parseNodeFlags(flags) {
     (0,_backup_js__WEBPACK_IMPORTED_MODULE_8__.refuseSecretsInFlags)(flags);
     const host = flags.address?.trim() ?? "";
     if (!host || !/^[A-Za-z0-9.:[\]-]+$/.test(host) || (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .looksSecret */ .n0)(host)) {
@@ -171,13 +215,26 @@ async function parseFlags(flags, env) {
     (0,_backup_js__WEBPACK_IMPORTED_MODULE_8__.checkedFlag)("--known-hosts", () => (0,_core_ssh_index_js__WEBPACK_IMPORTED_MODULE_5__/* .parseKnownHosts */ .uJ)(knownHosts));
     const fingerprints = flags.hostKeyFingerprint ?? [];
     (0,_backup_js__WEBPACK_IMPORTED_MODULE_8__.checkedFlag)("--host-key-fingerprint", () => (0,_core_ssh_index_js__WEBPACK_IMPORTED_MODULE_5__/* .parseFingerprints */ .Tr)(fingerprints));
+    if (!["table", "json"].includes(flags.output)) {
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_8__.FlagError("--output: expected table or json.");
+    }
+    return {
+        host,
+        user: flags.sshUser,
+        privateKey,
+        jumpHost,
+        knownHosts,
+        fingerprints,
+        acceptUnknownHostKey: Boolean(flags.insecureAcceptUnknownHostKey),
+    };
+}
+/** Every flag checked, files read into memory, before anything connects or is fetched. */
+async function parseFlags(flags, env) {
+    const node = await parseNodeFlags(flags);
     if (!["auto", "always", "never"].includes(flags.restorePki)) {
         throw new _backup_js__WEBPACK_IMPORTED_MODULE_8__.FlagError("--restore-pki: expected auto, always or never.");
     }
     const restorePki = flags.restorePki;
-    if (!["table", "json"].includes(flags.output)) {
-        throw new _backup_js__WEBPACK_IMPORTED_MODULE_8__.FlagError("--output: expected table or json.");
-    }
     const backupUri = (flag, text, kind) => {
         if (text === "latest")
             return undefined;
@@ -219,13 +276,7 @@ async function parseFlags(flags, env) {
         return parsed;
     });
     return {
-        host,
-        user: flags.sshUser,
-        privateKey,
-        jumpHost,
-        knownHosts,
-        fingerprints,
-        acceptUnknownHostKey: Boolean(flags.insecureAcceptUnknownHostKey),
+        ...node,
         restorePki,
         acceptForeignPki: Boolean(flags.acceptForeignPki),
         etcdUri,
