@@ -6,7 +6,7 @@
  * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
  */
 import { readFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { hostname, tmpdir, userInfo } from "node:os";
 import type { Command } from "commander";
 import { parseIdentities, type X25519Identity } from "../core/crypto/age.ts";
 import { consoleLogger } from "../core/log/logger.ts";
@@ -156,6 +156,11 @@ async function adminRestoreCommand(
         logger,
         signal,
         owner: `terminal ${hostname()} pid ${process.pid}`,
+        audit: {
+          actor: context.run?.actor || `${userInfo().username}@${hostname()}`,
+          via: "cli",
+          ...(context.run?.url ? { runUrl: context.run.url } : {}),
+        },
       }),
     );
     const { steps, ...facts } = result;

@@ -87,6 +87,7 @@ import {
   type StoredBackup,
 } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
+import { restoreRecord, writeRestoreRecord, type RestoreAudit } from "./restore-record.ts";
 import { Plan, PlanRun, type StepDeclaration, type StepRecord } from "./plan.ts";
 import type { RevisionBump } from "./etcd-restore.ts";
 import { DEFAULT_SSH_USER, type JumpHostInput } from "./admin-pki-backup.ts";
@@ -141,6 +142,8 @@ export interface AdminRestoreOptions {
   signal?: AbortSignal;
   /** Who runs it (the Actions run and attempt): recorded in the journal. */
   owner?: string;
+  /** Who asked for it, for the restore record written beside the backups. */
+  audit?: RestoreAudit;
   /** The restore's stamp (folder names); default now. A rerun takes it from the journal. */
   now?: Date;
   /** How long each wait on the node may take; default 5 minutes. */
@@ -174,6 +177,8 @@ export interface AdminRestoreResult {
   outageMs?: number;
   durationMs: number;
   error?: string;
+  /** The restore record's URI at the destination, once written. */
+  record?: string;
   unpinnedHostKey?: { fingerprint: string; knownHostsLine: string };
   steps: StepRecord[];
 }
@@ -524,8 +529,38 @@ class AdminRestore {
       run.finish();
       this.result.durationMs = Date.now() - this.started;
     }
+    if (!options.dryRun) await this.recordRestore();
     options.signal?.throwIfAborted();
     return this.result;
+  }
+
+  /** The audit trail: a record of this restore (succeeded or failed) beside the backups. */
+  private async recordRestore(): Promise<void> {
+    const { options, result } = this;
+    const uri = await writeRestoreRecord(
+      options.store,
+      restoreRecord(
+        {
+          cluster: "admin",
+          outcome: result.outcome,
+          backup: result.etcdBackup,
+          ...(result.revision !== undefined ? { revision: result.revision } : {}),
+          ...(result.keys !== undefined ? { keys: result.keys } : {}),
+          members: result.node ? [result.node] : [],
+          ...(result.bump !== undefined ? { bump: result.bump } : {}),
+          preRestoreFolders: result.preRestoreFolder ? [result.preRestoreFolder] : [],
+          removedPreRestoreFolders: result.removedPreRestoreFolders,
+          ...(result.outageMs !== undefined ? { outageMs: result.outageMs } : {}),
+          durationMs: result.durationMs,
+          ...(result.error ? { error: result.error } : {}),
+        },
+        options.audit ?? { actor: "unknown", via: "library" },
+        new Date(this.started),
+        new Date(),
+      ),
+      this.logger,
+    );
+    if (uri) result.record = uri;
   }
 
   /** Input mistakes, each one sentence, before anything is read or changed. */

@@ -304,6 +304,17 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
 
     expect(await adminKeys("/restore-test/")).toEqual(["/restore-test/before-backup"]);
     expect(result.revision).toBeGreaterThanOrEqual(backup.manifest.etcd!.revision!);
+    // The audit trail: the restore's record beside the backups, naming this backup.
+    const records = await store.listRestoreRecords("admin");
+    const record = records.find((entry) => entry.uri === result.record);
+    expect(record, JSON.stringify(records)).toBeDefined();
+    expect(JSON.parse(record!.record.toString())).toMatchObject({
+      kind: "restore",
+      cluster: "admin",
+      outcome: "restored",
+      backup: backup.location.uri,
+      revision: result.revision,
+    });
     const pods = JSON.parse(await kubectl("get", "pods", "-n", "kube-system", "-o", "json")) as {
       items: { metadata: { name: string }; status: { phase: string } }[];
     };

@@ -182,6 +182,11 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
       signal,
       owner,
       waitTimeoutMs,
+      audit: {
+        actor: context.run?.actor || "unknown",
+        via: "admin-restore",
+        ...(context.run?.url ? { runUrl: context.run.url } : {}),
+      },
     });
   }
   if (result.kubeconfigPath) {
