@@ -1137,6 +1137,8 @@ class NodeJournal {
 var ssh = __webpack_require__(3472);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
 var pipeline = __webpack_require__(6473);
+// EXTERNAL MODULE: ./.build/compile/src/procedures/restore-record.js
+var restore_record = __webpack_require__(6990);
 // EXTERNAL MODULE: ./.build/compile/src/procedures/plan.js
 var procedures_plan = __webpack_require__(9513);
 // EXTERNAL MODULE: ./.build/compile/src/procedures/admin-pki-backup.js + 1 modules
@@ -1161,6 +1163,7 @@ var admin_pki_backup = __webpack_require__(245);
  * Written for one or more control-plane nodes: the node-level work is per node
  * (`AdminNode`), and the steps run over the list of nodes the caller connects to.
  */
+
 
 
 
@@ -1429,8 +1432,30 @@ class AdminRestore {
             run.finish();
             this.result.durationMs = Date.now() - this.started;
         }
+        if (!options.dryRun)
+            await this.recordRestore();
         options.signal?.throwIfAborted();
         return this.result;
+    }
+    /** The audit trail: a record of this restore (succeeded or failed) beside the backups. */
+    async recordRestore() {
+        const { options, result } = this;
+        const uri = await (0,restore_record/* writeRestoreRecord */.hZ)(options.store, (0,restore_record/* restoreRecord */.wp)({
+            cluster: "admin",
+            outcome: result.outcome,
+            backup: result.etcdBackup,
+            ...(result.revision !== undefined ? { revision: result.revision } : {}),
+            ...(result.keys !== undefined ? { keys: result.keys } : {}),
+            members: result.node ? [result.node] : [],
+            ...(result.bump !== undefined ? { bump: result.bump } : {}),
+            preRestoreFolders: result.preRestoreFolder ? [result.preRestoreFolder] : [],
+            removedPreRestoreFolders: result.removedPreRestoreFolders,
+            ...(result.outageMs !== undefined ? { outageMs: result.outageMs } : {}),
+            durationMs: result.durationMs,
+            ...(result.error ? { error: result.error } : {}),
+        }, options.audit ?? { actor: "unknown", via: "library" }, new Date(this.started), new Date()), this.logger);
+        if (uri)
+            result.record = uri;
     }
     /** Input mistakes, each one sentence, before anything is read or changed. */
     checkInputs() {
@@ -2232,6 +2257,77 @@ function compareWithRecord(entries, files) {
         differences.push(`the archive holds ${entries.length} entries, the listing ${files.length}`);
     }
     return differences;
+}
+
+
+/***/ }),
+
+/***/ 6990:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   hZ: () => (/* binding */ writeRestoreRecord),
+/* harmony export */   wp: () => (/* binding */ restoreRecord)
+/* harmony export */ });
+/* unused harmony export RESTORE_RECORD_VERSION */
+/* harmony import */ var _core_version_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6743);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1222);
+/* harmony import */ var _core_storage_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(721);
+/**
+ * The restore record: a small JSON object written at the destination beside the cluster's
+ * backups (`<cluster>/restores/<timestamp>.json`), so the audit trail that holds every backup
+ * holds every restore too: who restored, when, from which backup, and what came of it.
+ * Written for a restore that succeeded and for one that failed; writing it is best effort and
+ * never hides the restore's own outcome or error.
+ */
+
+
+
+const RESTORE_RECORD_VERSION = 1;
+function restoreRecord(facts, audit, startedAt, finishedAt) {
+    return {
+        recordVersion: RESTORE_RECORD_VERSION,
+        kind: "restore",
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        actor: audit.actor,
+        ...(audit.runUrl ? { runUrl: audit.runUrl } : {}),
+        via: audit.via,
+        toolVersion: _core_version_js__WEBPACK_IMPORTED_MODULE_0__/* .TOOL_VERSION */ .w,
+        cluster: facts.cluster,
+        outcome: facts.outcome,
+        backup: facts.backup,
+        ...(facts.revision !== undefined ? { revision: facts.revision } : {}),
+        ...(facts.keys !== undefined ? { keys: facts.keys } : {}),
+        members: facts.members,
+        ...(facts.bump !== undefined ? { bump: facts.bump } : {}),
+        preRestoreFolders: facts.preRestoreFolders,
+        removedPreRestoreFolders: facts.removedPreRestoreFolders,
+        ...(facts.outageMs !== undefined ? { outageMs: facts.outageMs } : {}),
+        durationMs: facts.durationMs,
+        ...(facts.error ? { error: facts.error } : {}),
+    };
+}
+/**
+ * Writes the record at the destination; resolves with its URI, or undefined (with a warning
+ * that says what to do) when it could not be written. Never rejects: the restore's own
+ * outcome is what the run reports.
+ */
+async function writeRestoreRecord(store, record, logger) {
+    if (!store.putRestoreRecord) {
+        logger.warning(`The destination ${store.description} keeps no restore records; the restore of ${record.cluster} is recorded only in this run's log and summary.`);
+        return undefined;
+    }
+    const body = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
+    try {
+        const uri = await store.putRestoreRecord(record.cluster, (0,_core_storage_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .formatTimestamp */ .Ey)(new Date(record.startedAt)), body);
+        logger.info(`Restore record written: ${uri}`);
+        return uri;
+    }
+    catch (error) {
+        logger.warning(`The restore record of ${record.cluster} could not be written to ${store.description} (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(error)}); the restore's outcome (${record.outcome}) stands. Keep this run's log as its record.`);
+        return undefined;
+    }
 }
 
 

@@ -119,6 +119,11 @@ async function adminRestoreCommand(flags, env) {
             logger,
             signal,
             owner: `terminal ${(0,node_os__WEBPACK_IMPORTED_MODULE_1__.hostname)()} pid ${process.pid}`,
+            audit: {
+                actor: context.run?.actor || `${(0,node_os__WEBPACK_IMPORTED_MODULE_1__.userInfo)().username}@${(0,node_os__WEBPACK_IMPORTED_MODULE_1__.hostname)()}`,
+                via: "cli",
+                ...(context.run?.url ? { runUrl: context.run.url } : {}),
+            },
         }));
         const { steps, ...facts } = result;
         process.stdout.write(request.output === "json"

@@ -99,7 +99,7 @@ async function restoreCommand(flags, env) {
         process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.cliMessage)(error)}\n`);
         return _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_BAD_FLAG;
     }
-    const { runEtcdRestore, runEtcdUndo } = await Promise.all(/* import() */[__webpack_require__.e(972), __webpack_require__.e(436)]).then(__webpack_require__.bind(__webpack_require__, 8436));
+    const { runEtcdRestore, runEtcdUndo } = await Promise.all(/* import() */[__webpack_require__.e(972), __webpack_require__.e(925)]).then(__webpack_require__.bind(__webpack_require__, 3306));
     const { findBackup, findNewestVerifiedBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
     try {
         const config = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.loadKubeconfigFlag)(request.kubeconfigPath);

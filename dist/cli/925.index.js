@@ -1,5 +1,5 @@
-export const id = 436;
-export const ids = [436];
+export const id = 925;
+export const ids = [925];
 export const modules = {
 
 /***/ 2225:
@@ -646,7 +646,7 @@ async function streamBackupIntoPods(options) {
 
 /***/ }),
 
-/***/ 8436:
+/***/ 3306:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -967,68 +967,8 @@ var stream_backup_into_pods = __webpack_require__(5228);
 var pipeline = __webpack_require__(6473);
 // EXTERNAL MODULE: ./.build/compile/src/procedures/plan.js
 var procedures_plan = __webpack_require__(9513);
-// EXTERNAL MODULE: ./.build/compile/src/core/version.js + 1 modules
-var version = __webpack_require__(6743);
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/layout.js
-var layout = __webpack_require__(721);
-;// CONCATENATED MODULE: ./.build/compile/src/procedures/restore-record.js
-/**
- * The restore record: a small JSON object written at the destination beside the cluster's
- * backups (`<cluster>/restores/<timestamp>.json`), so the audit trail that holds every backup
- * holds every restore too: who restored, when, from which backup, and what came of it.
- * Written for a restore that succeeded and for one that failed; writing it is best effort and
- * never hides the restore's own outcome or error.
- */
-
-
-
-const RESTORE_RECORD_VERSION = 1;
-function restoreRecord(facts, audit, startedAt, finishedAt) {
-    return {
-        recordVersion: RESTORE_RECORD_VERSION,
-        kind: "restore",
-        startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
-        actor: audit.actor,
-        ...(audit.runUrl ? { runUrl: audit.runUrl } : {}),
-        via: audit.via,
-        toolVersion: version/* TOOL_VERSION */.w,
-        cluster: facts.cluster,
-        outcome: facts.outcome,
-        backup: facts.backup,
-        ...(facts.revision !== undefined ? { revision: facts.revision } : {}),
-        ...(facts.keys !== undefined ? { keys: facts.keys } : {}),
-        members: facts.members,
-        ...(facts.bump !== undefined ? { bump: facts.bump } : {}),
-        preRestoreFolders: facts.preRestoreFolders,
-        removedPreRestoreFolders: facts.removedPreRestoreFolders,
-        ...(facts.outageMs !== undefined ? { outageMs: facts.outageMs } : {}),
-        durationMs: facts.durationMs,
-        ...(facts.error ? { error: facts.error } : {}),
-    };
-}
-/**
- * Writes the record at the destination; resolves with its URI, or undefined (with a warning
- * that says what to do) when it could not be written. Never rejects: the restore's own
- * outcome is what the run reports.
- */
-async function writeRestoreRecord(store, record, logger) {
-    if (!store.putRestoreRecord) {
-        logger.warning(`The destination ${store.description} keeps no restore records; the restore of ${record.cluster} is recorded only in this run's log and summary.`);
-        return undefined;
-    }
-    const body = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
-    try {
-        const uri = await store.putRestoreRecord(record.cluster, (0,layout/* formatTimestamp */.Ey)(new Date(record.startedAt)), body);
-        logger.info(`Restore record written: ${uri}`);
-        return uri;
-    }
-    catch (error) {
-        logger.warning(`The restore record of ${record.cluster} could not be written to ${store.description} (${(0,errors/* errorMessage */.gJ)(error)}); the restore's outcome (${record.outcome}) stands. Keep this run's log as its record.`);
-        return undefined;
-    }
-}
-
+// EXTERNAL MODULE: ./.build/compile/src/procedures/restore-record.js
+var restore_record = __webpack_require__(6990);
 // EXTERNAL MODULE: ./.build/compile/src/procedures/utility-image.js
 var utility_image = __webpack_require__(6260);
 ;// CONCATENATED MODULE: ./.build/compile/src/procedures/etcd-restore.js
@@ -1393,7 +1333,7 @@ class UserClusterRestore {
     async recordRestore(result) {
         const { store, audit } = this.source;
         const { steps: _steps, record: _record, ...facts } = result;
-        const uri = await writeRestoreRecord(store, restoreRecord(facts, audit ?? { actor: "unknown", via: "library" }, new Date(this.started), new Date()), this.logger);
+        const uri = await (0,restore_record/* writeRestoreRecord */.hZ)(store, (0,restore_record/* restoreRecord */.wp)(facts, audit ?? { actor: "unknown", via: "library" }, new Date(this.started), new Date()), this.logger);
         if (uri)
             result.record = uri;
     }
@@ -2417,6 +2357,77 @@ function describeRecreate(result, policy) {
 }
 function describeImage(facts) {
     return `${facts.restoreTool} ${facts.version ?? ""}, ${facts.bump ? "can" : "cannot"} bump the revision`;
+}
+
+
+/***/ }),
+
+/***/ 6990:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   hZ: () => (/* binding */ writeRestoreRecord),
+/* harmony export */   wp: () => (/* binding */ restoreRecord)
+/* harmony export */ });
+/* unused harmony export RESTORE_RECORD_VERSION */
+/* harmony import */ var _core_version_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6743);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1222);
+/* harmony import */ var _core_storage_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(721);
+/**
+ * The restore record: a small JSON object written at the destination beside the cluster's
+ * backups (`<cluster>/restores/<timestamp>.json`), so the audit trail that holds every backup
+ * holds every restore too: who restored, when, from which backup, and what came of it.
+ * Written for a restore that succeeded and for one that failed; writing it is best effort and
+ * never hides the restore's own outcome or error.
+ */
+
+
+
+const RESTORE_RECORD_VERSION = 1;
+function restoreRecord(facts, audit, startedAt, finishedAt) {
+    return {
+        recordVersion: RESTORE_RECORD_VERSION,
+        kind: "restore",
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        actor: audit.actor,
+        ...(audit.runUrl ? { runUrl: audit.runUrl } : {}),
+        via: audit.via,
+        toolVersion: _core_version_js__WEBPACK_IMPORTED_MODULE_0__/* .TOOL_VERSION */ .w,
+        cluster: facts.cluster,
+        outcome: facts.outcome,
+        backup: facts.backup,
+        ...(facts.revision !== undefined ? { revision: facts.revision } : {}),
+        ...(facts.keys !== undefined ? { keys: facts.keys } : {}),
+        members: facts.members,
+        ...(facts.bump !== undefined ? { bump: facts.bump } : {}),
+        preRestoreFolders: facts.preRestoreFolders,
+        removedPreRestoreFolders: facts.removedPreRestoreFolders,
+        ...(facts.outageMs !== undefined ? { outageMs: facts.outageMs } : {}),
+        durationMs: facts.durationMs,
+        ...(facts.error ? { error: facts.error } : {}),
+    };
+}
+/**
+ * Writes the record at the destination; resolves with its URI, or undefined (with a warning
+ * that says what to do) when it could not be written. Never rejects: the restore's own
+ * outcome is what the run reports.
+ */
+async function writeRestoreRecord(store, record, logger) {
+    if (!store.putRestoreRecord) {
+        logger.warning(`The destination ${store.description} keeps no restore records; the restore of ${record.cluster} is recorded only in this run's log and summary.`);
+        return undefined;
+    }
+    const body = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
+    try {
+        const uri = await store.putRestoreRecord(record.cluster, (0,_core_storage_layout_js__WEBPACK_IMPORTED_MODULE_2__/* .formatTimestamp */ .Ey)(new Date(record.startedAt)), body);
+        logger.info(`Restore record written: ${uri}`);
+        return uri;
+    }
+    catch (error) {
+        logger.warning(`The restore record of ${record.cluster} could not be written to ${store.description} (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(error)}); the restore's outcome (${record.outcome}) stands. Keep this run's log as its record.`);
+        return undefined;
+    }
 }
 
 
