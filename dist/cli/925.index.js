@@ -1813,18 +1813,21 @@ class UserClusterRestore {
      * utility pods need, else what it lacks (its pods then deleted again).
      */
     async tryUtilityImage(topology, image) {
+        let facts;
         try {
             await this.createUtilityPods(topology, image, { keepOnFailure: true });
+            facts = await this.probeImageFacts(topology);
         }
         catch (error) {
+            // The utility container is a shell loop that never ends: ending at once means no shell.
+            // It may end before the pods are seen running, or just after (then the probe's exec
+            // finds a completed pod): either way, the container's end says why.
             const ended = await this.utilityContainerEnded(topology);
             await this.deleteUtilityPods(topology);
-            // The utility container is a shell loop that never ends: ending at once means no shell.
             if (ended)
                 return `cannot run /bin/sh (the utility pod's shell ended at once: ${ended})`;
             throw error;
         }
-        const facts = await this.probeImageFacts(topology);
         const missing = missingUtilityTools(facts);
         if (missing.length === 0) {
             this.probedImage = facts;
