@@ -128,6 +128,18 @@ function cases(): ActionCase[] {
       secrets: [token],
     },
     {
+      name: "a user-kubeconfigs path that does not exist",
+      inputs: { ...base, "user-kubeconfigs": join(work, "no-such-kubeconfig") },
+      names: "Input user-kubeconfigs",
+      says: "expected a kubeconfig file or a folder of them",
+    },
+    {
+      name: "a kubeconfig's content given as user-kubeconfigs",
+      inputs: { ...base, "user-kubeconfigs": kubeconfigWithToken },
+      names: "Input user-kubeconfigs",
+      secrets: [token],
+    },
+    {
       name: "a kubeconfig without a current context",
       inputs: { ...base, "admin-kubeconfig": kubeconfigWithToken },
       names: "Input admin-kubeconfig",
