@@ -140,3 +140,9 @@ export async function adminSshKey(sandbox: Sandbox): Promise<Buffer> {
   ).trim();
   return Buffer.from(secret, "base64");
 }
+
+/** The keys under a prefix in the admin etcd. */
+export async function adminKeys(sandbox: Sandbox, prefix: string): Promise<string[]> {
+  const out = await adminEtcdctl(sandbox, `get --prefix --keys-only ${prefix}`);
+  return out.split("\n").filter(Boolean);
+}
