@@ -161,6 +161,39 @@ async function expectRefusedBeforeAnyChange(
   expect(await journalExists(cluster)).toBe(false);
 }
 
+/**
+ * A process that takes bbolt's lock on the first member's live db the moment etcd lets go of
+ * it, as a leftover etcd would: the swap must find the data in use there. The logger releases
+ * it once the swap failed, so the members can start again when put back; call release too in
+ * a finally.
+ */
+function dbHeldThroughSwap(cluster: string) {
+  const { pvcPath } = members(cluster)[0]!;
+  const holder: ChildProcess = spawn(
+    "flock",
+    ["-x", "-o", join(pvcPath, "member", "snap", "db"), "sleep", "600"],
+    { detached: true, stdio: "ignore" },
+  );
+  const release = () => {
+    if (holder.pid && holder.exitCode === null) {
+      try {
+        process.kill(-holder.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  const recorder = recordingLogger();
+  const logger: Logger = {
+    ...recorder,
+    info: (message) => {
+      recorder.info(message);
+      if (message.startsWith("✘ swapMembers")) release();
+    },
+  };
+  return { recorder, logger, release };
+}
+
 describe("etcd-restore with OrderedReady, node faults and small volumes", () => {
   it(
     "restores an OrderedReady uc1 that lost quorum: A back, B gone, the set as it was",
@@ -419,33 +452,8 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
     { timeout: 300_000 },
     async () => {
       const backup = await backUp("uc2");
-      const { pvcPath } = members("uc2")[0]!;
       const before = { state: await clusterState("uc2"), volumes: volumeListing("uc2") };
-      // A process that takes bbolt's lock on the live db the moment etcd lets go of it, as a
-      // leftover etcd would: the swap must find the data in use on the first member.
-      const holder: ChildProcess = spawn(
-        "flock",
-        ["-x", "-o", join(pvcPath, "member", "snap", "db"), "sleep", "600"],
-        { detached: true, stdio: "ignore" },
-      );
-      const release = () => {
-        if (holder.pid && holder.exitCode === null) {
-          try {
-            process.kill(-holder.pid, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }
-      };
-      const recorder = recordingLogger();
-      const logger: Logger = {
-        ...recorder,
-        // Released once the swap failed, so the members can start again when put back.
-        info: (message) => {
-          recorder.info(message);
-          if (message.startsWith("✘ swapMembers")) release();
-        },
-      };
+      const { recorder, logger, release } = dbHeldThroughSwap("uc2");
       try {
         const result = await runEtcdRestore(restoreOptions("uc2", backup, logger));
         expect(result.outcome).toBe("failed");
@@ -496,29 +504,7 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
       );
       const before = await clusterState("uc1");
       expect(before.etcdSpec?.podManagementPolicy).toBe("OrderedReady");
-      const { pvcPath } = members("uc1")[0]!;
-      const holder: ChildProcess = spawn(
-        "flock",
-        ["-x", "-o", join(pvcPath, "member", "snap", "db"), "sleep", "600"],
-        { detached: true, stdio: "ignore" },
-      );
-      const release = () => {
-        if (holder.pid && holder.exitCode === null) {
-          try {
-            process.kill(-holder.pid, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }
-      };
-      const recorder = recordingLogger();
-      const logger: Logger = {
-        ...recorder,
-        info: (message) => {
-          recorder.info(message);
-          if (message.startsWith("✘ swapMembers")) release();
-        },
-      };
+      const { recorder, logger, release } = dbHeldThroughSwap("uc1");
       try {
         const result = await runEtcdRestore(restoreOptions("uc1", backup, logger));
         expect(result.outcome).toBe("failed");
