@@ -7,35 +7,19 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlagError, parseBackupFlags } from "../../src/cli/backup.ts";
 import type { ClusterBackupResult } from "../../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { runCli, type CliResult } from "../support/cli-process.ts";
 
 const run = promisify(execFile);
-const CLI = resolve(import.meta.dirname, "../../bin/etcd-backup-actions.mjs");
 
-interface CliResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
-
-/** Runs the CLI asynchronously (the sandbox may be serving from this very process). */
+/** The CLI without the caller's KUBECONFIG: every test names its own. */
 function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...process.env, KUBECONFIG: undefined, ...env }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const exitCode = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        done({ stdout: String(stdout), stderr: String(stderr), exitCode });
-      },
-    );
-  });
+  return runCli(args, { KUBECONFIG: undefined, ...env });
 }
 
 let work: string;

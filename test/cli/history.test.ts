@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,30 +20,10 @@ import { createS3Store } from "../../src/core/storage/s3.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
 import type { SnapshotStore } from "../../src/core/storage/types.ts";
 import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from "../support/s3-server.ts";
+import { runCli } from "../support/cli-process.ts";
 
 const run = promisify(execFile);
-const CLI = resolve(import.meta.dirname, "../../bin/etcd-backup-actions.mjs");
 const BUCKET = "etcd-backups";
-
-interface CliResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
-
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const exitCode = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        done({ stdout: String(stdout), stderr: String(stderr), exitCode });
-      },
-    );
-  });
-}
 
 let work: string;
 let recipient: string;
@@ -180,7 +160,7 @@ describe("history flags", () => {
   });
 
   it("exits 2 from the real CLI for a bad flag, before reading anything", async () => {
-    const result = await cli(["history", "--destination", "/var/backups"]);
+    const result = await runCli(["history", "--destination", "/var/backups"]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/^error: --destination: .*bare path/m);
     expect(result.stdout).toBe("");
@@ -197,7 +177,7 @@ describe("history of a folder destination", () => {
   });
 
   it("prints a table per cluster, newest first, with what each manifest records", async () => {
-    const result = await cli(["history", "--destination", `file://${folder}`]);
+    const result = await runCli(["history", "--destination", `file://${folder}`]);
     expect(result.exitCode, result.stderr).toBe(0);
     const lines = result.stdout.split("\n");
     const uc1 = lines.indexOf("uc1 (user-etcd)");
@@ -244,7 +224,7 @@ describe("history of a folder destination", () => {
   });
 
   it("prints one cluster as JSON for scripts, and a URI a restore takes", async () => {
-    const result = await cli([
+    const result = await runCli([
       "history",
       "--destination",
       `file://${folder}`,
@@ -258,7 +238,13 @@ describe("history of a folder destination", () => {
   });
 
   it("fails with one line when the cluster has no backup there", async () => {
-    const result = await cli(["history", "--destination", `file://${folder}`, "--cluster", "uc9"]);
+    const result = await runCli([
+      "history",
+      "--destination",
+      `file://${folder}`,
+      "--cluster",
+      "uc9",
+    ]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(
       `No backup of uc9 is listed at file://${folder}; check the destination (and --cluster).`,
@@ -273,7 +259,7 @@ describe("history of a folder destination", () => {
       join(damaged, broken.cluster, broken.kind, broken.timestamp, "manifest.json"),
       "{ not json",
     );
-    const result = await cli([
+    const result = await runCli([
       "history",
       "--destination",
       `file://${damaged}`,
@@ -304,7 +290,7 @@ describe("history of an S3 destination (s3rver)", () => {
       logger: recordingLogger(),
     });
     const stored = await storeSomeBackups(store);
-    const result = await cli(
+    const result = await runCli(
       [
         "history",
         "--destination",

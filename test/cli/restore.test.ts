@@ -8,37 +8,20 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir, userInfo } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
-import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
-import { execChecked } from "../../src/core/kube/exec.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { etcdctlIn as etcdctlInMember } from "../e2e/restore-helpers.ts";
+import { runCli, type CliResult } from "../support/cli-process.ts";
 
 const run = promisify(execFile);
-const CLI = resolve(import.meta.dirname, "../../bin/etcd-backup-actions.mjs");
 
-interface CliResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
-
+/** The CLI without the caller's KUBECONFIG: every test names its own. */
 function cli(args: string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...process.env, KUBECONFIG: undefined }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const exitCode = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        done({ stdout: String(stdout), stderr: String(stderr), exitCode });
-      },
-    );
-  });
+  return runCli(args, { KUBECONFIG: undefined });
 }
 
 let sandbox: Sandbox;
@@ -60,15 +43,8 @@ afterAll(async () => {
 });
 
 async function etcdctlIn(...args: string[]): Promise<string> {
-  const profile = userClusterProfile("uc2");
   const config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
-  const { stdout } = await execChecked(config, {
-    namespace: "uc2",
-    pod: "kube-etcd-0",
-    container: profile.container,
-    command: etcdctl(profile, ...args),
-  });
-  return stdout;
+  return etcdctlInMember(config, "uc2", "kube-etcd-0", ...args);
 }
 
 describe("restore-ha from a terminal", () => {

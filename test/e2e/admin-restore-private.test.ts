@@ -3,44 +3,28 @@
  * route to admin-master, only to the jump host, which forwards to the node. Backup made
  * through the API (etcd exec), restore over SSH through the jump host alone.
  */
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentities } from "../../src/core/crypto/age-keys.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
-import { checkedManifest } from "../../src/core/storage/pipeline.ts";
 import { runAdminRestore } from "../../src/procedures/admin-restore.ts";
-import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { ADMIN_ETCDCTL } from "./helpers.ts";
-
-const run = promisify(execFile);
+import {
+  adminEtcdctl as adminEtcdctl0,
+  adminSshKey,
+  ageKeyPair,
+  backUpEtcd,
+  newestBackup,
+} from "./restore-helpers.ts";
 
 let sandbox: Sandbox;
 let work: string;
 
-async function adminEtcdctl(args: string): Promise<string> {
-  const { stdout } = await run("kubectl", [
-    "--kubeconfig",
-    sandbox.kubeconfigPath,
-    "exec",
-    "-n",
-    "kube-system",
-    sandbox.layout.admin.etcdPod,
-    "-c",
-    "etcd",
-    "--",
-    "sh",
-    "-ec",
-    `ETCDCTL_API=3 ${ADMIN_ETCDCTL} ${args}`,
-  ]);
-  return stdout;
-}
+const adminEtcdctl = (args: string) => adminEtcdctl0(sandbox, args);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "admin-restore-private-"));
@@ -59,52 +43,21 @@ describe("admin-restore through the jump host of a private network", () => {
   it("restores the admin etcd with the node reachable only through the jump host", async () => {
     const ssh = sandbox.layout.ssh;
     expect(ssh.privateNetwork).toBe(true);
-    await run("age-keygen", ["-o", join(work, "key.txt")]);
-    const identityText = await readFile(join(work, "key.txt"), "utf8");
-    const recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
+    const { identityText, recipient } = await ageKeyPair(work);
     await adminEtcdctl("put /private/before yes");
     const folder = join(work, "backups");
     await mkdir(folder);
     const store = new FileStore(folder);
-    const [backupResult] = await runEtcdBackup({
-      config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
-      clusters: ["admin"],
-      store,
-      recipients: [recipient],
-      allowUnencrypted: false,
-      compression: "zstd",
-      retention: {},
-      dryRun: false,
-      workDir: work,
-      logger: recordingLogger(),
-    });
-    expect(backupResult?.outcome, backupResult?.error).toBe("stored");
-    const [entry] = await store.list({ cluster: "admin", kind: "admin-etcd" });
-    const backup = {
-      location: entry!.location,
-      manifest: checkedManifest(entry!.location, entry!.manifest),
-    };
+    const config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
+    await backUpEtcd({ config, store, recipient, work }, ["admin"]);
+    const backup = await newestBackup(store, "admin", "admin-etcd");
     await adminEtcdctl("put /private/after yes");
 
-    const { namespace, name, field } = sandbox.layout.admin.sshKeySecret;
-    const secret = (
-      await run("kubectl", [
-        "--kubeconfig",
-        sandbox.kubeconfigPath,
-        "get",
-        "secret",
-        "-n",
-        namespace,
-        name,
-        "-o",
-        `jsonpath={.data.${field}}`,
-      ])
-    ).stdout.trim();
     const logger = recordingLogger();
     const result = await runAdminRestore({
       host: ssh.node.host,
       user: ssh.node.user,
-      privateKey: Buffer.from(secret, "base64"),
+      privateKey: await adminSshKey(sandbox),
       jumpHost: {
         user: ssh.jumpHost.user,
         host: ssh.jumpHost.host,

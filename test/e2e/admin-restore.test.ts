@@ -15,19 +15,27 @@ import { parseIdentities } from "../../src/core/crypto/age-keys.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
-import { checkedManifest, type StoredBackup } from "../../src/core/storage/pipeline.ts";
+import type { StoredBackup } from "../../src/core/storage/pipeline.ts";
 import {
   finishInterruptedAdminRestore,
   runAdminRestore,
   type AdminRestoreOptions,
 } from "../../src/procedures/admin-restore.ts";
 import { runAdminPkiBackup } from "../../src/procedures/admin-pki-backup.ts";
-import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import { breakAdminEtcd } from "../sandbox/admin-etcd-faults.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { diskTree } from "../ssh/fixtures.ts";
 import { runAction, runPostStep } from "./action-runner.ts";
-import { ADMIN_ETCDCTL, waitFor } from "./helpers.ts";
+import { waitFor } from "./helpers.ts";
+import {
+  adminEtcdctl as adminEtcdctl0,
+  adminKeys as adminKeys0,
+  adminSshKey,
+  ageKeyPair,
+  backUpEtcd,
+  kubectl as kubectl0,
+  newestBackup,
+} from "./restore-helpers.ts";
 
 const run = promisify(execFile);
 
@@ -40,6 +48,7 @@ let pkiBackup: StoredBackup;
 let pkiAtBackup: ReturnType<typeof diskTree>;
 let store: FileStore;
 let keyText: string;
+let recipient: string;
 
 function nodeRoot(): string {
   return sandbox.layout.admin.nodeRoot;
@@ -50,32 +59,22 @@ function dataDirOnHost(): string {
   return sandbox.layout.admin.etcdDataDir;
 }
 
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run("kubectl", ["--kubeconfig", sandbox.kubeconfigPath, ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
-}
-
+const kubectl = (...args: string[]) => kubectl0(sandbox, ...args);
 /** etcdctl inside the admin etcd's own container, as the runbook runs it. */
-async function adminEtcdctl(args: string): Promise<string> {
-  return kubectl(
-    "exec",
-    "-n",
-    "kube-system",
-    sandbox.layout.admin.etcdPod,
-    "-c",
-    "etcd",
-    "--",
-    "sh",
-    "-ec",
-    `ETCDCTL_API=3 ${ADMIN_ETCDCTL} ${args}`,
-  );
-}
+const adminEtcdctl = (args: string) => adminEtcdctl0(sandbox, args);
+const adminKeys = (prefix: string) => adminKeys0(sandbox, prefix);
 
-async function adminKeys(prefix: string): Promise<string[]> {
-  const out = await adminEtcdctl(`get --prefix --keys-only ${prefix}`);
-  return out.split("\n").filter(Boolean);
+/** The node's static pod manifests are back in place, no stopped-manifests folder left. */
+function expectManifestsInPlace(): void {
+  expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests")).sort()).toEqual([
+    "etcd.yaml",
+    "kube-apiserver.yaml",
+  ]);
+  expect(
+    readdirSync(join(nodeRoot(), "etc/kubernetes")).filter((name) =>
+      name.startsWith("manifests-stopped"),
+    ),
+  ).toEqual([]);
 }
 
 async function options(overrides: Partial<AdminRestoreOptions> = {}) {
@@ -171,49 +170,20 @@ function droppingAfter(line: string) {
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "admin-restore-"));
   sandbox = await startSandbox({ userClusters: [{ name: "uc1", members: 1 }] });
-  await run("age-keygen", ["-o", join(work, "key.txt")]);
-  identityText = await readFile(join(work, "key.txt"), "utf8");
-  const recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
-  const { namespace, name, field } = sandbox.layout.admin.sshKeySecret;
-  const secret = (
-    await run("kubectl", [
-      "--kubeconfig",
-      sandbox.kubeconfigPath,
-      "get",
-      "secret",
-      "-n",
-      namespace,
-      name,
-      "-o",
-      `jsonpath={.data.${field}}`,
-    ])
-  ).stdout.trim();
-  keyText = Buffer.from(secret, "base64").toString("utf8");
+  const key = await ageKeyPair(work);
+  identityText = key.identityText;
+  recipient = key.recipient;
+  keyText = (await adminSshKey(sandbox)).toString("utf8");
   await adminEtcdctl("put /restore-test/before-backup yes");
   const folder = join(work, "backups");
   await mkdir(folder);
   store = new FileStore(folder);
-  const [result] = await runEtcdBackup({
-    config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
-    clusters: ["admin"],
-    store,
-    recipients: [recipient],
-    allowUnencrypted: false,
-    compression: "zstd",
-    retention: {},
-    dryRun: false,
-    workDir: work,
-    logger: recordingLogger(),
-  });
-  expect(result?.outcome, result?.error).toBe("stored");
-  const listed = await store.list({ cluster: "admin", kind: "admin-etcd" });
-  backup = {
-    location: listed[0]!.location,
-    manifest: checkedManifest(listed[0]!.location, listed[0]!.manifest),
-  };
+  const config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
+  await backUpEtcd({ config, store, recipient, work }, ["admin"]);
+  backup = await newestBackup(store, "admin", "admin-etcd");
   pkiAtBackup = diskTree(nodeRoot(), "/etc/kubernetes/pki");
   const pki = await runAdminPkiBackup({
-    config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
+    config,
     hostKeys: { knownHosts: [sandbox.layout.ssh.node.knownHostsLine] },
     acceptUnknownHostKey: false,
     store,
@@ -224,11 +194,7 @@ beforeAll(async () => {
     logger: recordingLogger(),
   });
   expect(pki.outcome, pki.error).toBe("stored");
-  const listedPki = await store.list({ cluster: "admin", kind: "admin-pki" });
-  pkiBackup = {
-    location: listedPki[0]!.location,
-    manifest: checkedManifest(listedPki[0]!.location, listedPki[0]!.manifest),
-  };
+  pkiBackup = await newestBackup(store, "admin", "admin-pki");
 }, 300_000);
 
 afterAll(async () => {
@@ -328,15 +294,7 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
     // Nothing deleted: the broken data is kept aside; no leftovers in the manifests folder.
     const aside = join(nodeRoot(), result.preRestoreFolder!, "member/snap/db");
     expect((await readFile(aside)).subarray(0, 64)).toEqual(broken);
-    expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests")).sort()).toEqual([
-      "etcd.yaml",
-      "kube-apiserver.yaml",
-    ]);
-    expect(
-      readdirSync(join(nodeRoot(), "etc/kubernetes")).filter((name) =>
-        name.startsWith("manifests-stopped"),
-      ),
-    ).toEqual([]);
+    expectManifestsInPlace();
     expect(
       existsSync(
         join(dataDirOnHost(), `restore-${result.preRestoreFolder!.split("pre-restore-")[1]}.db`),
@@ -467,8 +425,7 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
     });
 
     it("an age identity that opens neither backup", async () => {
-      await run("age-keygen", ["-o", join(work, "other-key.txt")]);
-      const other = parseIdentities(await readFile(join(work, "other-key.txt"), "utf8"));
+      const other = parseIdentities((await ageKeyPair(work, "other-key.txt")).identityText);
       await rm(join(work, "other-key.txt"));
       expect(await refused({ identities: other })).toMatch(
         /^None of the given age identities \(for age1\w+\) can decrypt file:\/\/.*admin-etcd/,
@@ -480,13 +437,8 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
       await run("cp", ["-a", join(work, "backups"), copy]);
       try {
         const tamperedStore = new FileStore(copy);
-        const find = async (kind: "admin-etcd" | "admin-pki") => {
-          const [entry] = await tamperedStore.list({ cluster: "admin", kind });
-          return {
-            location: entry!.location,
-            manifest: checkedManifest(entry!.location, entry!.manifest),
-          };
-        };
+        const find = (kind: "admin-etcd" | "admin-pki") =>
+          newestBackup(tamperedStore, "admin", kind);
         const flip = async (stored: StoredBackup) => {
           const path = join(
             copy,
@@ -560,7 +512,7 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
           hostKeys: { knownHosts: [sandbox.layout.ssh.node.knownHostsLine] },
           acceptUnknownHostKey: false,
           store: otherStore,
-          recipients: [(await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim()],
+          recipients: [recipient],
           compression: "zstd",
           retention: {},
           dryRun: false,
@@ -570,11 +522,7 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
       } finally {
         await Promise.all(cas.map((path, index) => writeFile(path, saved[index]!)));
       }
-      const [entry] = await otherStore.list({ cluster: "admin", kind: "admin-pki" });
-      const foreign = {
-        location: entry!.location,
-        manifest: checkedManifest(entry!.location, entry!.manifest),
-      };
+      const foreign = await newestBackup(otherStore, "admin", "admin-pki");
       expect(
         await refused({ pkiStore: otherStore, pkiBackup: foreign, restorePki: "auto" }),
       ).toMatch(
@@ -688,15 +636,7 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
     expect(
       await finishInterruptedAdminRestore({ ...target, logger, owner: "run 1 attempt 1" }),
     ).toBe("put back");
-    expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests")).sort()).toEqual([
-      "etcd.yaml",
-      "kube-apiserver.yaml",
-    ]);
-    expect(
-      readdirSync(join(nodeRoot(), "etc/kubernetes")).filter((name) =>
-        name.startsWith("manifests-stopped"),
-      ),
-    ).toEqual([]);
+    expectManifestsInPlace();
     expect(
       readdirSync(dataDirOnHost()).filter((name) => /^restore-|\.journal$/.test(name)),
     ).toEqual([]);

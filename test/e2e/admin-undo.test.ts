@@ -14,15 +14,22 @@ import { parseIdentities } from "../../src/core/crypto/age-keys.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
-import { checkedManifest, type StoredBackup } from "../../src/core/storage/pipeline.ts";
+import type { StoredBackup } from "../../src/core/storage/pipeline.ts";
 import {
   runAdminRestore,
   runAdminUndo,
   type AdminUndoOptions,
 } from "../../src/procedures/admin-restore.ts";
-import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { ADMIN_ETCDCTL } from "./helpers.ts";
+import {
+  adminEtcdctl as adminEtcdctl0,
+  adminKeys as adminKeys0,
+  adminSshKey,
+  ageKeyPair,
+  backUpEtcd,
+  kubectl as kubectl0,
+  newestBackup,
+} from "./restore-helpers.ts";
 
 const run = promisify(execFile);
 
@@ -33,31 +40,9 @@ let backup: StoredBackup;
 let store: FileStore;
 let keyText: string;
 
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run("kubectl", ["--kubeconfig", sandbox.kubeconfigPath, ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
-}
-
-async function adminEtcdctl(args: string): Promise<string> {
-  return kubectl(
-    "exec",
-    "-n",
-    "kube-system",
-    sandbox.layout.admin.etcdPod,
-    "-c",
-    "etcd",
-    "--",
-    "sh",
-    "-ec",
-    `ETCDCTL_API=3 ${ADMIN_ETCDCTL} ${args}`,
-  );
-}
-
-async function adminKeys(prefix: string): Promise<string[]> {
-  return (await adminEtcdctl(`get --prefix --keys-only ${prefix}`)).split("\n").filter(Boolean);
-}
+const kubectl = (...args: string[]) => kubectl0(sandbox, ...args);
+const adminEtcdctl = (args: string) => adminEtcdctl0(sandbox, args);
+const adminKeys = (prefix: string) => adminKeys0(sandbox, prefix);
 
 function undoOptions(overrides: Partial<AdminUndoOptions> = {}) {
   const logger = recordingLogger();
@@ -77,6 +62,22 @@ function undoOptions(overrides: Partial<AdminUndoOptions> = {}) {
   return { opts, logger };
 }
 
+/** A restore of the admin etcd from the backup, to the same node as the undo. */
+function restoreOptions() {
+  const { opts, logger } = undoOptions();
+  return {
+    opts: {
+      ...opts,
+      store,
+      etcdBackup: backup,
+      restorePki: "never" as const,
+      identities: parseIdentities(identityText),
+      revisionBump: "auto" as const,
+    },
+    logger,
+  };
+}
+
 function dataDirEntries(): string[] {
   return readdirSync(sandbox.layout.admin.etcdDataDir).sort();
 }
@@ -84,36 +85,16 @@ function dataDirEntries(): string[] {
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "admin-undo-"));
   sandbox = await startSandbox({});
-  await run("age-keygen", ["-o", join(work, "key.txt")]);
-  identityText = await readFile(join(work, "key.txt"), "utf8");
-  const recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
-  const { namespace, name, field } = sandbox.layout.admin.sshKeySecret;
-  const secret = (
-    await kubectl("get", "secret", "-n", namespace, name, "-o", `jsonpath={.data.${field}}`)
-  ).trim();
-  keyText = Buffer.from(secret, "base64").toString("utf8");
+  const key = await ageKeyPair(work);
+  identityText = key.identityText;
+  keyText = (await adminSshKey(sandbox)).toString("utf8");
   await adminEtcdctl("put /undo-test/before-backup yes");
   const folder = join(work, "backups");
   await mkdir(folder);
   store = new FileStore(folder);
-  const [result] = await runEtcdBackup({
-    config: await loadKubeconfig({ path: sandbox.kubeconfigPath }),
-    clusters: ["admin"],
-    store,
-    recipients: [recipient],
-    allowUnencrypted: false,
-    compression: "zstd",
-    retention: {},
-    dryRun: false,
-    workDir: work,
-    logger: recordingLogger(),
-  });
-  expect(result?.outcome, result?.error).toBe("stored");
-  const listed = await store.list({ cluster: "admin", kind: "admin-etcd" });
-  backup = {
-    location: listed[0]!.location,
-    manifest: checkedManifest(listed[0]!.location, listed[0]!.manifest),
-  };
+  const config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
+  await backUpEtcd({ config, store, recipient: key.recipient, work }, ["admin"]);
+  backup = await newestBackup(store, "admin", "admin-etcd");
 }, 300_000);
 
 afterAll(async () => {
@@ -151,16 +132,7 @@ describe("admin-restore undo over SSH against the sandbox's admin-master", () =>
     const before = dataDirEntries();
     await writeFile(sudoers, original.replace(/NOPASSWD:\s*/g, ""));
     try {
-      const logger = recordingLogger();
-      const result = await runAdminRestore({
-        ...undoOptions().opts,
-        logger,
-        store,
-        etcdBackup: backup,
-        restorePki: "never",
-        identities: parseIdentities(identityText),
-        revisionBump: "auto",
-      });
+      const result = await runAdminRestore(restoreOptions().opts);
       expect(result.outcome).toBe("failed");
       expect(result.error).toMatch(/sudo on .* needs a password for user ubuntu/);
       expect(result.steps.find((step) => step.step === "checkSudo")?.outcome).toBe("failed");
@@ -188,16 +160,7 @@ describe("admin-restore undo over SSH against the sandbox's admin-master", () =>
     const before = dataDirEntries();
     await inNode("mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", dataDir);
     try {
-      const logger = recordingLogger();
-      const result = await runAdminRestore({
-        ...undoOptions().opts,
-        logger,
-        store,
-        etcdBackup: backup,
-        restorePki: "never",
-        identities: parseIdentities(identityText),
-        revisionBump: "auto",
-      });
+      const result = await runAdminRestore(restoreOptions().opts);
       expect(result.outcome).toBe("failed");
       expect(result.error).toMatch(
         new RegExp(
@@ -218,17 +181,9 @@ describe("admin-restore undo over SSH against the sandbox's admin-master", () =>
 
   it("undoes a restore of a healthy admin etcd: the later keys back, the restored data kept aside, both static pods running", async () => {
     await adminEtcdctl("put /undo-test/after-backup yes");
-    const logger = recordingLogger();
-    const restored = await runAdminRestore({
-      ...undoOptions().opts,
-      logger,
-      store,
-      etcdBackup: backup,
-      restorePki: "never",
-      identities: parseIdentities(identityText),
-      revisionBump: "auto",
-    });
-    expect(restored.error, logger.lines.join("\n")).toBeUndefined();
+    const restore = restoreOptions();
+    const restored = await runAdminRestore(restore.opts);
+    expect(restored.error, restore.logger.lines.join("\n")).toBeUndefined();
     expect(await adminKeys("/undo-test/")).toEqual(["/undo-test/before-backup"]);
     const stamp = restored.preRestoreFolder!.split("pre-restore-")[1]!;
 

@@ -5,11 +5,9 @@
  * destination, with the same points as the manifests, and warns that uc2 is near its quota
  * (read from the StatefulSet) but not the admin etcd (no quota flag: etcd's default).
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { etcdctl, endpointStatusJson, parseEndpointStatus } from "../../src/core/etcd/etcdctl.ts";
@@ -21,11 +19,10 @@ import { localRunContext } from "../../src/core/run-context.ts";
 import { openStore, parseDestination } from "../../src/core/storage/destination.ts";
 import { parseManifest } from "../../src/core/storage/manifest.ts";
 import type { SnapshotStore } from "../../src/core/storage/types.ts";
-import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { runAction } from "./action-runner.ts";
+import { ageKeyPair, backUpEtcd } from "./restore-helpers.ts";
 
-const run = promisify(execFile);
 const QUOTA = 1024 * 1024;
 const uc2 = userClusterProfile("uc2");
 
@@ -41,8 +38,7 @@ beforeAll(async () => {
     quotaBackendBytes: QUOTA,
   });
   config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
-  await run("age-keygen", ["-o", join(work, "key.txt")]);
-  recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
+  ({ recipient } = await ageKeyPair(work));
 });
 
 afterAll(async () => {
@@ -117,19 +113,7 @@ describe("backup history in the etcd-backup job summary", () => {
     for (let round = 0; round < 10; round++) {
       const target = start + ((0.88 * QUOTA - start) * round) / 9;
       if (round > 0) await growDatabaseTo(target, round);
-      const [result] = await runEtcdBackup({
-        config,
-        clusters: ["uc2"],
-        store,
-        recipients: [recipient],
-        allowUnencrypted: false,
-        compression: "zstd",
-        retention: {},
-        dryRun: false,
-        logger: recordingLogger(),
-        workDir: work,
-      });
-      expect(result?.outcome, result?.error).toBe("stored");
+      await backUpEtcd({ config, store, recipient, work }, ["uc2"]);
       // Backup folders are named by the second: the next one must not share it.
       await new Promise((resolve) => setTimeout(resolve, 1100));
     }

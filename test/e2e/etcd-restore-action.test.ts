@@ -5,23 +5,17 @@
  * runner killed (SIGKILL) at several points, then the post step and a rerun, as a runner and
  * an operator would.
  */
-import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, PolicyV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
-import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
 import { RESTORE_JOURNAL_NAME } from "../../src/core/kube/configmap-journal.ts";
-import { execChecked } from "../../src/core/kube/exec.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { errorLines, runAction, runPostStep, type ActionRun } from "./action-runner.ts";
-
-const run = promisify(execFile);
+import { ageKeyPair, etcdctlIn as etcdctlInMember } from "./restore-helpers.ts";
 
 let sandbox: Sandbox;
 let config: KubeConfig;
@@ -34,9 +28,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({});
   config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
   work = await mkdtemp(join(tmpdir(), "etcd-restore-action-"));
-  await run("age-keygen", ["-o", join(work, "key.txt")]);
-  recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
-  identityText = await readFile(join(work, "key.txt"), "utf8");
+  ({ recipient, identityText } = await ageKeyPair(work));
   destination = `file://${join(work, "backups")}`;
 });
 
@@ -45,16 +37,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function etcdctlIn(cluster: string, pod: string, ...args: string[]): Promise<string> {
-  const profile = userClusterProfile(cluster);
-  const { stdout } = await execChecked(config, {
-    namespace: cluster,
-    pod,
-    container: profile.container,
-    command: etcdctl(profile, ...args),
-  });
-  return stdout;
-}
+const etcdctlIn = (cluster: string, pod: string, ...args: string[]) =>
+  etcdctlInMember(config, cluster, pod, ...args);
 
 async function backUp(cluster: string): Promise<void> {
   const backup = await runAction("etcd-backup", work, {

@@ -11,7 +11,6 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CleanupRegistry } from "../../src/core/cleanup.ts";
@@ -19,15 +18,14 @@ import { parseIdentities } from "../../src/core/crypto/age.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
-import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import {
   runRestoreDrill,
   type RestoreDrillOptions,
 } from "../../src/procedures/etcd-restore-drill.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { NODE24 } from "./action-runner.ts";
+import { ageKeyPair, backUpEtcd } from "./restore-helpers.ts";
 
-const run = promisify(execFile);
 const CLI = resolve(import.meta.dirname, "../../bin/etcd-backup-actions.mjs");
 
 /** The CLI in a child process on Node 24; never throws on a non-zero exit. */
@@ -50,23 +48,11 @@ beforeAll(async () => {
   sandbox = await startSandbox({});
   config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
   work = await mkdtemp(join(tmpdir(), "etcd-drill-e2e-"));
-  await run("age-keygen", ["-o", join(work, "key.txt")]);
-  const recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
-  identityText = readFileSync(join(work, "key.txt"), "utf8");
+  const key = await ageKeyPair(work);
+  identityText = key.identityText;
   backups = join(work, "backups");
-  const results = await runEtcdBackup({
-    config,
-    clusters: ["all"],
-    store: new FileStore(backups),
-    recipients: [recipient],
-    allowUnencrypted: false,
-    compression: "zstd",
-    retention: {},
-    dryRun: false,
-    logger: recordingLogger(),
-    workDir: work,
-  });
-  for (const result of results) expect(result.outcome, result.error).toBe("stored");
+  const store = new FileStore(backups);
+  await backUpEtcd({ config, store, recipient: key.recipient, work }, ["all"]);
 }, 600_000);
 
 afterAll(async () => {

@@ -4,31 +4,24 @@
  * stalls once quorum is lost), uc2's volume is a 200 MB tmpfs, nodes can be NotReady or
  * gone. Each refusal must come before any change, as one clear error naming what is wrong.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, statSync, statfsSync, writeFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, PolicyV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentities } from "../../src/core/crypto/age.ts";
-import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
 import { WAL_SEGMENT_BYTES } from "../../src/core/etcd/restore-scripts.ts";
-import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
 import { RESTORE_JOURNAL_NAME } from "../../src/core/kube/configmap-journal.ts";
-import { execChecked } from "../../src/core/kube/exec.ts";
 import { readStatefulSet, savedStatefulSet } from "../../src/core/kube/statefulset-recreate.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger, type Logger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
-import { findBackup } from "../../src/core/storage/pipeline.ts";
-import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import { runEtcdRestore, type EtcdRestoreOptions } from "../../src/procedures/etcd-restore.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { waitFor } from "./helpers.ts";
-
-const run = promisify(execFile);
+import { ageKeyPair, backUpUserCluster, etcdctlIn as etcdctlIn0 } from "./restore-helpers.ts";
 
 let sandbox: Sandbox;
 let config: KubeConfig;
@@ -46,9 +39,7 @@ beforeAll(async () => {
   });
   config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
   work = await mkdtemp(join(tmpdir(), "etcd-restore-ordered-"));
-  await run("age-keygen", ["-o", join(work, "key.txt")]);
-  recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
-  identityText = (await run("cat", [join(work, "key.txt")])).stdout;
+  ({ recipient, identityText } = await ageKeyPair(work));
   store = new FileStore(join(work, "backups"));
 }, 300_000);
 
@@ -62,34 +53,10 @@ const apps0 = () => config.makeApiClient(AppsV1Api);
 const members = (cluster: string) =>
   sandbox.layout.userClusters.find((item) => item.name === cluster)!.members;
 
-async function etcdctlIn(cluster: string, pod: string, ...args: string[]): Promise<string> {
-  const profile = userClusterProfile(cluster);
-  const { stdout } = await execChecked(config, {
-    namespace: cluster,
-    pod,
-    container: profile.container,
-    command: etcdctl(profile, ...args),
-  });
-  return stdout;
-}
+const etcdctlIn = (cluster: string, pod: string, ...args: string[]) =>
+  etcdctlIn0(config, cluster, pod, ...args);
 
-async function backUp(cluster: string) {
-  const [result] = await runEtcdBackup({
-    config,
-    clusters: [cluster],
-    store,
-    recipients: [recipient],
-    allowUnencrypted: false,
-    compression: "zstd",
-    retention: {},
-    dryRun: false,
-    logger: recordingLogger(),
-    workDir: work,
-  });
-  expect(result?.outcome, result?.error).toBe("stored");
-  const timestamp = result!.uri!.split("/").filter(Boolean).pop()!;
-  return findBackup(store, { cluster, kind: "user-etcd", timestamp });
-}
+const backUp = (cluster: string) => backUpUserCluster({ config, store, recipient, work }, cluster);
 
 function restoreOptions(
   cluster: string,
@@ -192,6 +159,39 @@ async function expectRefusedBeforeAnyChange(
   expect(result.steps.find((step) => step.step === "savePdb")?.outcome).toBe("skipped");
   expect({ state: await clusterState(cluster), volumes: volumeListing(cluster) }).toEqual(before);
   expect(await journalExists(cluster)).toBe(false);
+}
+
+/**
+ * A process that takes bbolt's lock on the first member's live db the moment etcd lets go of
+ * it, as a leftover etcd would: the swap must find the data in use there. The logger releases
+ * it once the swap failed, so the members can start again when put back; call release too in
+ * a finally.
+ */
+function dbHeldThroughSwap(cluster: string) {
+  const { pvcPath } = members(cluster)[0]!;
+  const holder: ChildProcess = spawn(
+    "flock",
+    ["-x", "-o", join(pvcPath, "member", "snap", "db"), "sleep", "600"],
+    { detached: true, stdio: "ignore" },
+  );
+  const release = () => {
+    if (holder.pid && holder.exitCode === null) {
+      try {
+        process.kill(-holder.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  const recorder = recordingLogger();
+  const logger: Logger = {
+    ...recorder,
+    info: (message) => {
+      recorder.info(message);
+      if (message.startsWith("✘ swapMembers")) release();
+    },
+  };
+  return { recorder, logger, release };
 }
 
 describe("etcd-restore with OrderedReady, node faults and small volumes", () => {
@@ -452,33 +452,8 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
     { timeout: 300_000 },
     async () => {
       const backup = await backUp("uc2");
-      const { pvcPath } = members("uc2")[0]!;
       const before = { state: await clusterState("uc2"), volumes: volumeListing("uc2") };
-      // A process that takes bbolt's lock on the live db the moment etcd lets go of it, as a
-      // leftover etcd would: the swap must find the data in use on the first member.
-      const holder: ChildProcess = spawn(
-        "flock",
-        ["-x", "-o", join(pvcPath, "member", "snap", "db"), "sleep", "600"],
-        { detached: true, stdio: "ignore" },
-      );
-      const release = () => {
-        if (holder.pid && holder.exitCode === null) {
-          try {
-            process.kill(-holder.pid, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }
-      };
-      const recorder = recordingLogger();
-      const logger: Logger = {
-        ...recorder,
-        // Released once the swap failed, so the members can start again when put back.
-        info: (message) => {
-          recorder.info(message);
-          if (message.startsWith("✘ swapMembers")) release();
-        },
-      };
+      const { recorder, logger, release } = dbHeldThroughSwap("uc2");
       try {
         const result = await runEtcdRestore(restoreOptions("uc2", backup, logger));
         expect(result.outcome).toBe("failed");
@@ -529,29 +504,7 @@ describe("etcd-restore with OrderedReady, node faults and small volumes", () => 
       );
       const before = await clusterState("uc1");
       expect(before.etcdSpec?.podManagementPolicy).toBe("OrderedReady");
-      const { pvcPath } = members("uc1")[0]!;
-      const holder: ChildProcess = spawn(
-        "flock",
-        ["-x", "-o", join(pvcPath, "member", "snap", "db"), "sleep", "600"],
-        { detached: true, stdio: "ignore" },
-      );
-      const release = () => {
-        if (holder.pid && holder.exitCode === null) {
-          try {
-            process.kill(-holder.pid, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }
-      };
-      const recorder = recordingLogger();
-      const logger: Logger = {
-        ...recorder,
-        info: (message) => {
-          recorder.info(message);
-          if (message.startsWith("✘ swapMembers")) release();
-        },
-      };
+      const { recorder, logger, release } = dbHeldThroughSwap("uc1");
       try {
         const result = await runEtcdRestore(restoreOptions("uc1", backup, logger));
         expect(result.outcome).toBe("failed");

@@ -7,32 +7,25 @@
  *   is refused with one error naming utility-image and gke-on-prem-version before any change,
  *   and restored with the runbook's etcd-util image when gke-on-prem-version is given.
  */
-import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentities } from "../../src/core/crypto/age.ts";
-import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
-import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
 import { RESTORE_JOURNAL_NAME } from "../../src/core/kube/configmap-journal.ts";
-import { execChecked } from "../../src/core/kube/exec.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { isPodReady } from "../../src/core/kube/pod-status.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
-import { findBackup } from "../../src/core/storage/pipeline.ts";
-import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import { runEtcdRestore, type EtcdRestoreOptions } from "../../src/procedures/etcd-restore.ts";
 import { GKE_ON_PREM_VERSION, IMAGES } from "../sandbox/cluster/topology.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { waitFor } from "./helpers.ts";
+import { ageKeyPair, backUpUserCluster, etcdctlIn as etcdctlIn0 } from "./restore-helpers.ts";
 
-const run = promisify(execFile);
 const AUDIT = {
   actor: "octocat",
   via: "etcd-restore-ha",
@@ -50,9 +43,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({ userClusters: [{ name: "uc2", members: 1 }] });
   config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
   work = await mkdtemp(join(tmpdir(), "etcd-restore-record-e2e-"));
-  await run("age-keygen", ["-o", join(work, "key.txt")]);
-  recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
-  identityText = readFileSync(join(work, "key.txt"), "utf8");
+  ({ recipient, identityText } = await ageKeyPair(work));
   store = new FileStore(join(work, "backups"));
 });
 
@@ -61,34 +52,9 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function etcdctlIn(...args: string[]): Promise<string> {
-  const profile = userClusterProfile("uc2");
-  const { stdout } = await execChecked(config, {
-    namespace: "uc2",
-    pod: "kube-etcd-0",
-    container: profile.container,
-    command: etcdctl(profile, ...args),
-  });
-  return stdout;
-}
+const etcdctlIn = (...args: string[]) => etcdctlIn0(config, "uc2", "kube-etcd-0", ...args);
 
-async function backUp() {
-  const [result] = await runEtcdBackup({
-    config,
-    clusters: ["uc2"],
-    store,
-    recipients: [recipient],
-    allowUnencrypted: false,
-    compression: "zstd",
-    retention: {},
-    dryRun: false,
-    logger: recordingLogger(),
-    workDir: work,
-  });
-  expect(result?.outcome, result?.error).toBe("stored");
-  const timestamp = result!.uri!.split("/").filter(Boolean).pop()!;
-  return findBackup(store, { cluster: "uc2", kind: "user-etcd", timestamp });
-}
+const backUp = () => backUpUserCluster({ config, store, recipient, work }, "uc2");
 
 function restoreOptions(
   overrides: Partial<EtcdRestoreOptions>,

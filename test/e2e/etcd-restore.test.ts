@@ -5,25 +5,18 @@
  * replica count and the PDB as before, the displaced data kept in pre-restore folders, and
  * nothing of the restore left behind (utility pods, journal, snapshot files).
  */
-import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, PolicyV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentities } from "../../src/core/crypto/age.ts";
-import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
-import { userClusterProfile } from "../../src/core/etcd/profiles.ts";
 import { RESTORE_JOURNAL_NAME } from "../../src/core/kube/configmap-journal.ts";
-import { execChecked } from "../../src/core/kube/exec.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
-import { findBackup } from "../../src/core/storage/pipeline.ts";
-import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import {
   etcdRestorePlan,
   etcdUndoPlan,
@@ -33,8 +26,7 @@ import {
 } from "../../src/procedures/etcd-restore.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { waitFor } from "./helpers.ts";
-
-const run = promisify(execFile);
+import { ageKeyPair, backUpUserCluster, etcdctlIn as etcdctlIn0 } from "./restore-helpers.ts";
 
 let sandbox: Sandbox;
 let config: KubeConfig;
@@ -47,9 +39,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({});
   config = await loadKubeconfig({ path: sandbox.kubeconfigPath });
   work = await mkdtemp(join(tmpdir(), "etcd-restore-e2e-"));
-  await run("age-keygen", ["-o", join(work, "key.txt")]);
-  recipient = (await run("age-keygen", ["-y", join(work, "key.txt")])).stdout.trim();
-  identityText = (await run("cat", [join(work, "key.txt")])).stdout;
+  ({ recipient, identityText } = await ageKeyPair(work));
   store = new FileStore(join(work, "backups"));
 });
 
@@ -58,34 +48,10 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function etcdctlIn(cluster: string, pod: string, ...args: string[]): Promise<string> {
-  const profile = userClusterProfile(cluster);
-  const { stdout } = await execChecked(config, {
-    namespace: cluster,
-    pod,
-    container: profile.container,
-    command: etcdctl(profile, ...args),
-  });
-  return stdout;
-}
+const etcdctlIn = (cluster: string, pod: string, ...args: string[]) =>
+  etcdctlIn0(config, cluster, pod, ...args);
 
-async function backUp(cluster: string) {
-  const [result] = await runEtcdBackup({
-    config,
-    clusters: [cluster],
-    store,
-    recipients: [recipient],
-    allowUnencrypted: false,
-    compression: "zstd",
-    retention: {},
-    dryRun: false,
-    logger: recordingLogger(),
-    workDir: work,
-  });
-  expect(result?.outcome, result?.error).toBe("stored");
-  const timestamp = result!.uri!.split("/").filter(Boolean).pop()!;
-  return findBackup(store, { cluster, kind: "user-etcd", timestamp });
-}
+const backUp = (cluster: string) => backUpUserCluster({ config, store, recipient, work }, cluster);
 
 async function restoreOptions(
   cluster: string,
@@ -104,6 +70,20 @@ async function restoreOptions(
     ...overrides,
     logger: recordingLogger(),
   };
+}
+
+/**
+ * Each step of a plan with the outcome a run on this sandbox gives it: done, but the steps
+ * for OrderedReady members, watchers and a failure, which have nothing to do here.
+ */
+function expectedOutcomes(plan: { steps: readonly { name: string }[] }): [string, string][] {
+  const idle = [
+    "relaxPodManagement",
+    "restorePodManagement",
+    "restartWatchers",
+    "putBackAfterFailure",
+  ];
+  return plan.steps.map(({ name }) => [name, idle.includes(name) ? "skipped" : "done"]);
 }
 
 /** What a user checks afterwards: replicas, the PDB's spec, the pods of the namespace. */
@@ -210,17 +190,7 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
     });
     // The run executed its declared plan, in order; Debian's etcd 3.4.23 cannot bump.
     expect(result.steps.map(({ step, outcome }) => [step, outcome])).toEqual(
-      etcdRestorePlan("uc1", backup.location.uri).steps.map(({ name }) => [
-        name,
-        [
-          "relaxPodManagement",
-          "restorePodManagement",
-          "restartWatchers",
-          "putBackAfterFailure",
-        ].includes(name)
-          ? "skipped"
-          : "done",
-      ]),
+      expectedOutcomes(etcdRestorePlan("uc1", backup.location.uri)),
     );
     expect(result.bump).toBe(0);
     expect(options.logger.lines.join("\n")).toContain("cannot bump the revision");
@@ -326,17 +296,7 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
     expect(preUndo).toHaveLength(1);
     expect(existsSync(join(member.pvcPath, preUndo[0]!, "member", "snap", "db"))).toBe(true);
     expect(undone.steps.map(({ step, outcome }) => [step, outcome])).toEqual(
-      etcdUndoPlan("uc2").steps.map(({ name }) => [
-        name,
-        [
-          "relaxPodManagement",
-          "restorePodManagement",
-          "restartWatchers",
-          "putBackAfterFailure",
-        ].includes(name)
-          ? "skipped"
-          : "done",
-      ]),
+      expectedOutcomes(etcdUndoPlan("uc2")),
     );
     expect(await journalExists("uc2")).toBe(false);
   });
@@ -477,8 +437,7 @@ describe("etcd-restore of a user cluster in the sandbox", () => {
   it("refuses before any change: wrong identity, a restore already running", async () => {
     const backup = await backUp("uc1");
     const before = { state: await clusterState("uc1"), volumes: volumeListing("uc1") };
-    await run("age-keygen", ["-o", join(work, "other.txt")]);
-    const otherIdentity = (await run("cat", [join(work, "other.txt")])).stdout;
+    const { identityText: otherIdentity } = await ageKeyPair(work, "other.txt");
     await expect(
       runEtcdRestore(
         await restoreOptions("uc1", { backup, identities: parseIdentities(otherIdentity) }),
