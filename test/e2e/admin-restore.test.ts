@@ -25,7 +25,7 @@ import { runAdminPkiBackup } from "../../src/procedures/admin-pki-backup.ts";
 import { breakAdminEtcd } from "../sandbox/admin-etcd-faults.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { diskTree } from "../ssh/fixtures.ts";
-import { runAction, runPostStep } from "./action-runner.ts";
+import { errorLines, runAction, runPostStep } from "./action-runner.ts";
 import { waitFor } from "./helpers.ts";
 import {
   adminEtcdctl as adminEtcdctl0,
@@ -685,6 +685,45 @@ describe("admin-restore over SSH against the sandbox's admin-master", () => {
     const post = await runPostStep("admin-restore", work, main, inputs);
     expect(post.exitCode, post.log).toBe(0);
     expect(post.log).toContain("Put back the restore that did not finish on admin-master");
+    expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests")).sort()).toEqual([
+      "etcd.yaml",
+      "kube-apiserver.yaml",
+    ]);
+    expect(readdirSync(main.runnerTemp)).toEqual([]);
+    await waitFor(
+      "the admin etcd to answer again",
+      async () => ((await adminKeys("/restore-test/").catch(() => [])).length ? true : undefined),
+      120_000,
+      1000,
+    );
+  });
+
+  it("the action cancelled by the runner (SIGINT, then SIGTERM) after the stop: one cancel message; with its post step the node runs as before", async () => {
+    const ssh = sandbox.layout.ssh;
+    const inputs = {
+      "control-plane-address": ssh.node.host,
+      "ssh-private-key": keyText,
+      "ssh-known-hosts": ssh.node.knownHostsLine,
+      "etcd-backup": backup.location.uri,
+      "restore-pki": "never",
+      "decryption-identity": identityText,
+      confirm: sandbox.layout.admin.node,
+    };
+    const main = await runAction(
+      "admin-restore",
+      work,
+      inputs,
+      {},
+      { cancel: { at: (log) => log.includes("✔ stopControlPlane") } },
+    );
+    expect(main.signalsSent[0]).toBe("SIGINT");
+    const errors = errorLines(main.log);
+    expect(errors, main.log).toHaveLength(1);
+    expect(errors[0]).toMatch(/^::error::The run was cancelled \(SIGINT\)/);
+    expect(main.log).not.toMatch(/^\s+at /m);
+    expect(main.exitCode).toBe(1);
+    const post = await runPostStep("admin-restore", work, main, inputs);
+    expect(post.exitCode, post.log).toBe(0);
     expect(readdirSync(join(nodeRoot(), "etc/kubernetes/manifests")).sort()).toEqual([
       "etcd.yaml",
       "kube-apiserver.yaml",
