@@ -503,9 +503,23 @@ class AdminRestore {
   }
 
   async run(): Promise<AdminRestoreResult> {
-    const { options, logger } = this;
+    const { options } = this;
     this.checkInputs();
-    const plan = adminRestorePlan(options.host, options.etcdBackup.location.uri);
+    await this.runPlan(adminRestorePlan(options.host, options.etcdBackup.location.uri), (run) =>
+      this.execute(run),
+    );
+    if (!options.dryRun) await this.recordRestore();
+    options.signal?.throwIfAborted();
+    return this.result;
+  }
+
+  /**
+   * Runs a plan's steps (the restore's or the undo's) and settles its result: a failure lands in the
+   * result, and the SSH session and scratch folder are closed and removed whatever happened. A
+   * cancellation closes the session at once so that a command in flight ends.
+   */
+  private async runPlan(plan: Plan, execute: (run: PlanRun) => Promise<void>): Promise<void> {
+    const { options, logger } = this;
     if (options.dryRun) plan.print(logger);
     const run = await PlanRun.start(plan, {
       logger,
@@ -516,7 +530,7 @@ class AdminRestore {
     const closeOnCancel = () => void this.session?.close().catch(() => undefined);
     options.signal?.addEventListener("abort", closeOnCancel, { once: true });
     try {
-      await this.execute(run);
+      await execute(run);
     } catch (error) {
       run.fail(error);
       this.result.outcome = "failed";
@@ -529,9 +543,6 @@ class AdminRestore {
       run.finish();
       this.result.durationMs = Date.now() - this.started;
     }
-    if (!options.dryRun) await this.recordRestore();
-    options.signal?.throwIfAborted();
-    return this.result;
   }
 
   /** The audit trail: a record of this restore (succeeded or failed) beside the backups. */
@@ -979,31 +990,8 @@ class AdminRestore {
 
   /** See runAdminUndo. */
   async undo(): Promise<AdminRestoreResult> {
-    const { options } = this;
-    const plan = adminUndoPlan(options.host);
-    if (options.dryRun) plan.print(this.logger);
-    const run = await PlanRun.start(plan, {
-      logger: this.logger,
-      dryRun: options.dryRun,
-      ...(options.owner ? { owner: options.owner } : {}),
-    });
-    this.result.steps = run.log;
-    const closeOnCancel = () => void this.session?.close().catch(() => undefined);
-    options.signal?.addEventListener("abort", closeOnCancel, { once: true });
-    try {
-      await this.executeUndo(run);
-    } catch (error) {
-      run.fail(error);
-      this.result.outcome = "failed";
-      this.result.error = errorMessage(error);
-      if (error instanceof UnpinnedHostKeyError) this.result.unpinnedHostKey = error.pin;
-    } finally {
-      options.signal?.removeEventListener("abort", closeOnCancel);
-      await this.session?.close().catch(() => undefined);
-      run.finish();
-      this.result.durationMs = Date.now() - this.started;
-    }
-    options.signal?.throwIfAborted();
+    await this.runPlan(adminUndoPlan(this.options.host), (run) => this.executeUndo(run));
+    this.options.signal?.throwIfAborted();
     return this.result;
   }
 
