@@ -26,7 +26,12 @@ import { stringify } from "yaml";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
-import { DEFAULT_REVISION_BUMP, etcdctl } from "../core/etcd/etcdctl.ts";
+import {
+  DEFAULT_REVISION_BUMP,
+  countKeysArgs,
+  etcdctl,
+  parseKeyCount,
+} from "../core/etcd/etcdctl.ts";
 import { adminClusterProfile } from "../core/etcd/profiles.ts";
 import {
   PRUNE_SCRIPT,
@@ -1179,11 +1184,9 @@ class AdminRestore {
 
   private async checkUndone(kubeconfigPath: string, node: NodeFacts): Promise<string> {
     const exec = await this.answeringEtcd(kubeconfigPath, node);
-    const count = JSON.parse(
-      await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]),
-    ) as { header: { revision: number }; count?: number };
-    this.result.revision = Number(count.header.revision);
-    this.result.keys = Number(count.count ?? 0);
+    const { revision, keys } = parseKeyCount(await exec(countKeysArgs()));
+    this.result.revision = revision;
+    this.result.keys = keys;
     return `etcd healthy through its container at revision ${this.result.revision} with ${this.result.keys} keys; the API answers with the fetched kubeconfig`;
   }
 
@@ -1588,11 +1591,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     snapshot: SnapshotFacts,
   ): Promise<{ revision: number; keys: number; summary: string }> {
     const exec = await this.answeringEtcd(kubeconfigPath, node);
-    const count = JSON.parse(
-      await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]),
-    ) as { header: { revision: number }; count?: number };
-    const revision = Number(count.header.revision);
-    const keys = Number(count.count ?? 0);
+    const { revision, keys } = parseKeyCount(await exec(countKeysArgs()));
     const expectedRevision = snapshot.revision + (node.bump ?? 0);
     if (revision < expectedRevision) {
       throw new Error(
@@ -1601,19 +1600,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     }
     // Leases from the snapshot expire after the restart and delete their keys: count the
     // keys at the restored revision itself.
-    const atRestore = JSON.parse(
-      await exec([
-        "get",
-        "",
-        "--prefix",
-        "--keys-only",
-        "--limit=1",
-        `--rev=${expectedRevision}`,
-        "-w",
-        "json",
-      ]),
-    ) as { count?: number };
-    const restoredKeys = Number(atRestore.count ?? 0);
+    const restoredKeys = parseKeyCount(await exec(countKeysArgs(expectedRevision))).keys;
     if (snapshot.keys !== undefined && restoredKeys !== snapshot.keys) {
       throw new Error(
         `after the restore, etcd on ${node.name} holds ${restoredKeys} keys at revision ${expectedRevision}, but the snapshot held ${snapshot.keys}.`,

@@ -21,7 +21,9 @@ import {
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
 import {
+  countKeysArgs,
   etcdctl,
+  parseKeyCount,
   snapshotRestore,
   DEFAULT_REVISION_BUMP,
   type RestoreTool,
@@ -1817,16 +1819,9 @@ class UserClusterRestore {
         `after the restore, the members report ${clusterIds.size} cluster IDs (${[...clusterIds].join(", ")}): they did not form one cluster.`,
       );
     }
-    const count = JSON.parse(
-      (
-        await this.exec(
-          target,
-          etcdctl(this.profile, "get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"),
-        )
-      ).stdout,
-    ) as { header: { revision: number }; count?: number };
-    const revision = Number(count.header.revision);
-    const keys = Number(count.count ?? 0);
+    const { revision, keys } = parseKeyCount(
+      (await this.exec(target, etcdctl(this.profile, ...countKeysArgs()))).stdout,
+    );
     if (proof.undo) {
       return {
         revision,
@@ -1843,28 +1838,13 @@ class UserClusterRestore {
         `after the restore, the revision is ${revision}, below the snapshot's ${expectedRevision}${bump ? ` (with the bump of ${bump})` : ""}: the members do not hold the restored data.`,
       );
     }
-    const atRestore =
+    const restoredKeys =
       manifest.etcd?.revision !== undefined
-        ? (JSON.parse(
-            (
-              await this.exec(
-                target,
-                etcdctl(
-                  this.profile,
-                  "get",
-                  "",
-                  "--prefix",
-                  "--keys-only",
-                  "--limit=1",
-                  `--rev=${expectedRevision}`,
-                  "-w",
-                  "json",
-                ),
-              )
-            ).stdout,
-          ) as { count?: number })
-        : { count: keys };
-    const restoredKeys = Number(atRestore.count ?? 0);
+        ? parseKeyCount(
+            (await this.exec(target, etcdctl(this.profile, ...countKeysArgs(expectedRevision))))
+              .stdout,
+          ).keys
+        : keys;
     if (manifest.etcd?.keyCount !== undefined && restoredKeys !== manifest.etcd.keyCount) {
       throw new Error(
         `after the restore, etcd holds ${restoredKeys} keys at revision ${expectedRevision}, but the snapshot held ${manifest.etcd.keyCount}.`,
