@@ -76,7 +76,12 @@ import type { Logger } from "../core/log/logger.ts";
 import { checkIdentities, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
 import { Plan, PlanRun, type StepContext, type StepDeclaration, type StepRecord } from "./plan.ts";
-import { restoreRecord, writeRestoreRecord, type RestoreAudit } from "./restore-record.ts";
+import {
+  restoreRecord,
+  writeRestoreRecord,
+  type RestoreAudit,
+  type RestoreFacts,
+} from "./restore-record.ts";
 import { etcdUtilImage } from "./utility-image.ts";
 
 export const API_SERVER = "kube-apiserver";
@@ -173,20 +178,9 @@ interface ScaledDown {
   maintenanceReady?: boolean;
 }
 
-export interface EtcdRestoreResult {
-  cluster: string;
+/** The facts its restore record holds (restore-record.ts), and the steps and the record's URI. */
+export interface EtcdRestoreResult extends RestoreFacts {
   outcome: "restored" | "planned" | "failed";
-  backup: string;
-  revision?: number;
-  keys?: number;
-  members: string[];
-  bump?: number;
-  preRestoreFolders: string[];
-  removedPreRestoreFolders: string[];
-  /** From the first scale-down to the API server Ready again. */
-  outageMs?: number;
-  durationMs: number;
-  error?: string;
   /** The restore record written beside the backups, when it could be written. */
   record?: string;
   steps: StepRecord[];
