@@ -1700,17 +1700,7 @@ class UserClusterRestore {
       // first member moved nothing, and a failure then puts everything back.
       if (!began) await step.intend({ firstMoveOn: member.pod });
       began = true;
-      const { code, stdout, stderr } = await this.inUtilityPod(
-        topology,
-        member,
-        shellCommand(SWAP_SCRIPT, member.config.dataDir, stamp),
-        [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.noFlock, RESTORE_EXIT.restoredMissing],
-      );
-      if (code === RESTORE_EXIT.dataInUse) {
-        throw new Error(
-          `a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`,
-        );
-      }
+      const { code, stdout, stderr } = await this.swapScript(topology, member, stamp);
       if (code !== 0) {
         throw new Error(
           `the swap on ${member.pod} (${member.pvc}) failed with exit ${code}: ${stderr.trim() || stdout.trim()}`,
@@ -1728,22 +1718,36 @@ class UserClusterRestore {
     member: RestoreMember,
     stamp: string,
   ): Promise<void> {
-    const { code, stderr, stdout } = await this.inUtilityPod(
-      topology,
-      member,
-      shellCommand(SWAP_SCRIPT, member.config.dataDir, stamp, "check"),
-      [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.noFlock, RESTORE_EXIT.restoredMissing],
-    );
-    if (code === RESTORE_EXIT.dataInUse) {
-      throw new Error(
-        `a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`,
-      );
-    }
+    const { code, stderr, stdout } = await this.swapScript(topology, member, stamp, "check");
     if (code !== 0) {
       throw new Error(
         `the swap on ${member.pod} (${member.pvc}) cannot begin (exit ${code}): ${stderr.trim() || stdout.trim() || (code === RESTORE_EXIT.noFlock ? "the utility image has no flock" : "the restored folder is missing")}; nothing was moved on it.`,
       );
     }
+  }
+
+  /**
+   * The swap script on a member (with `check`: its checks alone). A process on the live data
+   * is an error here; the script's other refusals come back for the caller to describe.
+   */
+  private async swapScript(
+    topology: RestoreTopology,
+    member: RestoreMember,
+    stamp: string,
+    ...mode: ["check"] | []
+  ) {
+    const outcome = await this.inUtilityPod(
+      topology,
+      member,
+      shellCommand(SWAP_SCRIPT, member.config.dataDir, stamp, ...mode),
+      [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.noFlock, RESTORE_EXIT.restoredMissing],
+    );
+    if (outcome.code === RESTORE_EXIT.dataInUse) {
+      throw new Error(
+        `a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`,
+      );
+    }
+    return outcome;
   }
 
   private async deleteUtilityPods(topology: RestoreTopology): Promise<void> {
