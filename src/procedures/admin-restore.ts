@@ -32,6 +32,7 @@ import {
   etcdctl,
   parseKeyCount,
 } from "../core/etcd/etcdctl.ts";
+import { etcdVersionOfImage } from "../core/etcd/backup-version.ts";
 import { adminClusterProfile } from "../core/etcd/profiles.ts";
 import {
   PRUNE_SCRIPT,
@@ -60,7 +61,6 @@ import {
   ETCD_MANIFEST,
   MANIFESTS_DIR,
   RESTORE_MANIFEST,
-  etcdVersionOf,
   readEtcdStaticPod,
   restorePodManifest,
   restoreToolFor,
@@ -1307,7 +1307,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
   private chooseBump(member: StaticEtcdMember): { bump?: number } {
     const wanted = this.options.revisionBump;
     if (wanted === "none") return {};
-    const version = etcdVersionOf(member.image);
+    const version = etcdVersionOfImage(member.image);
     if (!versionOffersBump(version)) {
       if (typeof wanted === "number") {
         throw new ConfigurationError(
@@ -1445,7 +1445,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     if (prepared !== "already restored") {
       const manifest = restorePodManifest({
         member: node.member,
-        tool: restoreToolFor(etcdVersionOf(node.member.image)),
+        tool: restoreToolFor(etcdVersionOfImage(node.member.image)),
         snapshotName: `restore-${stamp}.db`,
         restoredName: `restore-${stamp}`,
         ...(node.bump ? { bumpRevision: node.bump } : {}),
