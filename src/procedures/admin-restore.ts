@@ -102,6 +102,8 @@ export const ADMIN_PRE_RESTORE_KEEP = 2;
 export const ADMIN_CONF = "/etc/kubernetes/admin.conf";
 const JOURNAL_FILE = "admin-restore.journal";
 const UNDO_JOURNAL_FILE = "admin-undo.journal";
+/** Moves a finished journal ($1, if there) to $2 beside the data its run displaced. */
+const KEEP_JOURNAL_SCRIPT = `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`;
 /** Where Anthos keeps the secrets-encryption keys (admin-pki-backup can back them up too). */
 const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 
@@ -843,14 +845,7 @@ class AdminRestore {
     const pki = await this.readPkiStep(run);
     this.warnOfEncryptionKeys(snapshot, pki);
     options.signal?.throwIfAborted();
-    const session = await run.run(
-      "connect",
-      () => this.connect(),
-      (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`,
-    );
-    this.result.target = session.target;
-    this.result.hostKeyFingerprint = session.hostKeyFingerprint;
-    await run.run("checkSudo", () => this.checkSudo(session));
+    const session = await this.connectSteps(run);
     const node = await run.run(
       "readNode",
       () => this.readNode(session),
@@ -941,7 +936,7 @@ class AdminRestore {
     const kept = posix.join(posix.dirname(journal.path), `pre-restore-${stamp}`, JOURNAL_FILE);
     await this.script(
       session,
-      `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`,
+      KEEP_JOURNAL_SCRIPT,
       [journal.path, kept],
       "keeping the journal with the pre-restore data",
     );
@@ -1002,14 +997,7 @@ class AdminRestore {
 
   private async executeUndo(run: PlanRun): Promise<void> {
     const { options, logger } = this;
-    const session = await run.run(
-      "connect",
-      () => this.connect(),
-      (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`,
-    );
-    this.result.target = session.target;
-    this.result.hostKeyFingerprint = session.hostKeyFingerprint;
-    await run.run("checkSudo", () => this.checkSudo(session));
+    const session = await this.connectSteps(run);
     const node = await run.run(
       "readNode",
       () => this.readNode(session),
@@ -1082,7 +1070,7 @@ class AdminRestore {
     this.result.outageMs = Date.now() - outageStart;
     await this.script(
       session,
-      `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`,
+      KEEP_JOURNAL_SCRIPT,
       [
         journal.path,
         posix.join(node.member.hostDataDir, `pre-undo-${target.stamp}`, UNDO_JOURNAL_FILE),
@@ -1239,6 +1227,19 @@ class AdminRestore {
         ? { keys: options.etcdBackup.manifest.etcd.keyCount }
         : {}),
     };
+  }
+
+  /** The restore's and the undo's first node steps: connect, then prove sudo. */
+  private async connectSteps(run: PlanRun): Promise<SshSession> {
+    const session = await run.run(
+      "connect",
+      () => this.connect(),
+      (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`,
+    );
+    this.result.target = session.target;
+    this.result.hostKeyFingerprint = session.hostKeyFingerprint;
+    await run.run("checkSudo", () => this.checkSudo(session));
+    return session;
   }
 
   private async connect(): Promise<SshSession> {
