@@ -26,7 +26,13 @@ import { stringify } from "yaml";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
-import { DEFAULT_REVISION_BUMP, etcdctl } from "../core/etcd/etcdctl.ts";
+import {
+  DEFAULT_REVISION_BUMP,
+  countKeysArgs,
+  etcdctl,
+  parseKeyCount,
+} from "../core/etcd/etcdctl.ts";
+import { etcdVersionOfImage } from "../core/etcd/backup-version.ts";
 import { adminClusterProfile } from "../core/etcd/profiles.ts";
 import {
   PRUNE_SCRIPT,
@@ -55,7 +61,6 @@ import {
   ETCD_MANIFEST,
   MANIFESTS_DIR,
   RESTORE_MANIFEST,
-  etcdVersionOf,
   readEtcdStaticPod,
   restorePodManifest,
   restoreToolFor,
@@ -97,6 +102,8 @@ export const ADMIN_PRE_RESTORE_KEEP = 2;
 export const ADMIN_CONF = "/etc/kubernetes/admin.conf";
 const JOURNAL_FILE = "admin-restore.journal";
 const UNDO_JOURNAL_FILE = "admin-undo.journal";
+/** Moves a finished journal ($1, if there) to $2 beside the data its run displaced. */
+const KEEP_JOURNAL_SCRIPT = `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`;
 /** Where Anthos keeps the secrets-encryption keys (admin-pki-backup can back them up too). */
 const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 
@@ -503,9 +510,23 @@ class AdminRestore {
   }
 
   async run(): Promise<AdminRestoreResult> {
-    const { options, logger } = this;
+    const { options } = this;
     this.checkInputs();
-    const plan = adminRestorePlan(options.host, options.etcdBackup.location.uri);
+    await this.runPlan(adminRestorePlan(options.host, options.etcdBackup.location.uri), (run) =>
+      this.execute(run),
+    );
+    if (!options.dryRun) await this.recordRestore();
+    options.signal?.throwIfAborted();
+    return this.result;
+  }
+
+  /**
+   * Runs a plan's steps (the restore's or the undo's) and settles its result: a failure lands in the
+   * result, and the SSH session and scratch folder are closed and removed whatever happened. A
+   * cancellation closes the session at once so that a command in flight ends.
+   */
+  private async runPlan(plan: Plan, execute: (run: PlanRun) => Promise<void>): Promise<void> {
+    const { options, logger } = this;
     if (options.dryRun) plan.print(logger);
     const run = await PlanRun.start(plan, {
       logger,
@@ -516,7 +537,7 @@ class AdminRestore {
     const closeOnCancel = () => void this.session?.close().catch(() => undefined);
     options.signal?.addEventListener("abort", closeOnCancel, { once: true });
     try {
-      await this.execute(run);
+      await execute(run);
     } catch (error) {
       run.fail(error);
       this.result.outcome = "failed";
@@ -529,9 +550,6 @@ class AdminRestore {
       run.finish();
       this.result.durationMs = Date.now() - this.started;
     }
-    if (!options.dryRun) await this.recordRestore();
-    options.signal?.throwIfAborted();
-    return this.result;
   }
 
   /** The audit trail: a record of this restore (succeeded or failed) beside the backups. */
@@ -827,14 +845,7 @@ class AdminRestore {
     const pki = await this.readPkiStep(run);
     this.warnOfEncryptionKeys(snapshot, pki);
     options.signal?.throwIfAborted();
-    const session = await run.run(
-      "connect",
-      () => this.connect(),
-      (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`,
-    );
-    this.result.target = session.target;
-    this.result.hostKeyFingerprint = session.hostKeyFingerprint;
-    await run.run("checkSudo", () => this.checkSudo(session));
+    const session = await this.connectSteps(run);
     const node = await run.run(
       "readNode",
       () => this.readNode(session),
@@ -925,7 +936,7 @@ class AdminRestore {
     const kept = posix.join(posix.dirname(journal.path), `pre-restore-${stamp}`, JOURNAL_FILE);
     await this.script(
       session,
-      `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`,
+      KEEP_JOURNAL_SCRIPT,
       [journal.path, kept],
       "keeping the journal with the pre-restore data",
     );
@@ -979,44 +990,14 @@ class AdminRestore {
 
   /** See runAdminUndo. */
   async undo(): Promise<AdminRestoreResult> {
-    const { options } = this;
-    const plan = adminUndoPlan(options.host);
-    if (options.dryRun) plan.print(this.logger);
-    const run = await PlanRun.start(plan, {
-      logger: this.logger,
-      dryRun: options.dryRun,
-      ...(options.owner ? { owner: options.owner } : {}),
-    });
-    this.result.steps = run.log;
-    const closeOnCancel = () => void this.session?.close().catch(() => undefined);
-    options.signal?.addEventListener("abort", closeOnCancel, { once: true });
-    try {
-      await this.executeUndo(run);
-    } catch (error) {
-      run.fail(error);
-      this.result.outcome = "failed";
-      this.result.error = errorMessage(error);
-      if (error instanceof UnpinnedHostKeyError) this.result.unpinnedHostKey = error.pin;
-    } finally {
-      options.signal?.removeEventListener("abort", closeOnCancel);
-      await this.session?.close().catch(() => undefined);
-      run.finish();
-      this.result.durationMs = Date.now() - this.started;
-    }
-    options.signal?.throwIfAborted();
+    await this.runPlan(adminUndoPlan(this.options.host), (run) => this.executeUndo(run));
+    this.options.signal?.throwIfAborted();
     return this.result;
   }
 
   private async executeUndo(run: PlanRun): Promise<void> {
     const { options, logger } = this;
-    const session = await run.run(
-      "connect",
-      () => this.connect(),
-      (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`,
-    );
-    this.result.target = session.target;
-    this.result.hostKeyFingerprint = session.hostKeyFingerprint;
-    await run.run("checkSudo", () => this.checkSudo(session));
+    const session = await this.connectSteps(run);
     const node = await run.run(
       "readNode",
       () => this.readNode(session),
@@ -1089,7 +1070,7 @@ class AdminRestore {
     this.result.outageMs = Date.now() - outageStart;
     await this.script(
       session,
-      `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`,
+      KEEP_JOURNAL_SCRIPT,
       [
         journal.path,
         posix.join(node.member.hostDataDir, `pre-undo-${target.stamp}`, UNDO_JOURNAL_FILE),
@@ -1191,11 +1172,9 @@ class AdminRestore {
 
   private async checkUndone(kubeconfigPath: string, node: NodeFacts): Promise<string> {
     const exec = await this.answeringEtcd(kubeconfigPath, node);
-    const count = JSON.parse(
-      await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]),
-    ) as { header: { revision: number }; count?: number };
-    this.result.revision = Number(count.header.revision);
-    this.result.keys = Number(count.count ?? 0);
+    const { revision, keys } = parseKeyCount(await exec(countKeysArgs()));
+    this.result.revision = revision;
+    this.result.keys = keys;
     return `etcd healthy through its container at revision ${this.result.revision} with ${this.result.keys} keys; the API answers with the fetched kubeconfig`;
   }
 
@@ -1248,6 +1227,19 @@ class AdminRestore {
         ? { keys: options.etcdBackup.manifest.etcd.keyCount }
         : {}),
     };
+  }
+
+  /** The restore's and the undo's first node steps: connect, then prove sudo. */
+  private async connectSteps(run: PlanRun): Promise<SshSession> {
+    const session = await run.run(
+      "connect",
+      () => this.connect(),
+      (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`,
+    );
+    this.result.target = session.target;
+    this.result.hostKeyFingerprint = session.hostKeyFingerprint;
+    await run.run("checkSudo", () => this.checkSudo(session));
+    return session;
   }
 
   private async connect(): Promise<SshSession> {
@@ -1316,7 +1308,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
   private chooseBump(member: StaticEtcdMember): { bump?: number } {
     const wanted = this.options.revisionBump;
     if (wanted === "none") return {};
-    const version = etcdVersionOf(member.image);
+    const version = etcdVersionOfImage(member.image);
     if (!versionOffersBump(version)) {
       if (typeof wanted === "number") {
         throw new ConfigurationError(
@@ -1454,7 +1446,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     if (prepared !== "already restored") {
       const manifest = restorePodManifest({
         member: node.member,
-        tool: restoreToolFor(etcdVersionOf(node.member.image)),
+        tool: restoreToolFor(etcdVersionOfImage(node.member.image)),
         snapshotName: `restore-${stamp}.db`,
         restoredName: `restore-${stamp}`,
         ...(node.bump ? { bumpRevision: node.bump } : {}),
@@ -1600,11 +1592,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     snapshot: SnapshotFacts,
   ): Promise<{ revision: number; keys: number; summary: string }> {
     const exec = await this.answeringEtcd(kubeconfigPath, node);
-    const count = JSON.parse(
-      await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]),
-    ) as { header: { revision: number }; count?: number };
-    const revision = Number(count.header.revision);
-    const keys = Number(count.count ?? 0);
+    const { revision, keys } = parseKeyCount(await exec(countKeysArgs()));
     const expectedRevision = snapshot.revision + (node.bump ?? 0);
     if (revision < expectedRevision) {
       throw new Error(
@@ -1613,19 +1601,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     }
     // Leases from the snapshot expire after the restart and delete their keys: count the
     // keys at the restored revision itself.
-    const atRestore = JSON.parse(
-      await exec([
-        "get",
-        "",
-        "--prefix",
-        "--keys-only",
-        "--limit=1",
-        `--rev=${expectedRevision}`,
-        "-w",
-        "json",
-      ]),
-    ) as { count?: number };
-    const restoredKeys = Number(atRestore.count ?? 0);
+    const restoredKeys = parseKeyCount(await exec(countKeysArgs(expectedRevision))).keys;
     if (snapshot.keys !== undefined && restoredKeys !== snapshot.keys) {
       throw new Error(
         `after the restore, etcd on ${node.name} holds ${restoredKeys} keys at revision ${expectedRevision}, but the snapshot held ${snapshot.keys}.`,

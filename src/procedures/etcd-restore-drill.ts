@@ -15,7 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
-import { formatAge } from "../core/audit/drill-summary.ts";
+import { formatAge, type DrillSummaryRow } from "../core/audit/drill-summary.ts";
 import type { CleanupRegistry } from "../core/cleanup.ts";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { sha256Hex } from "../core/crypto/hash.ts";
@@ -82,25 +82,10 @@ export interface RestoreDrillOptions {
   now?: () => Date;
 }
 
-export interface DrillResult {
-  cluster: string;
-  backup: string;
-  /** The backup's age when the drill began. */
-  ageSeconds?: number;
-  revision?: number;
-  keys?: number;
-  /** Kubernetes resources whose keys and sample values were checked. */
-  resources?: number;
-  dbSize?: number;
-  result: "passed" | "failed";
-  node?: string;
+/** A cluster's drill: its summary row, and the image, duration and steps. */
+export interface DrillResult extends DrillSummaryRow {
   image?: string;
-  /** From the first byte streamed to the restored data in place. */
-  restoreMs?: number;
-  /** From the start marker to etcd answering. */
-  startMs?: number;
   durationMs: number;
-  error?: string;
   steps: StepRecord[];
 }
 

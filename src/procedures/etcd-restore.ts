@@ -21,7 +21,9 @@ import {
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
 import {
+  countKeysArgs,
   etcdctl,
+  parseKeyCount,
   snapshotRestore,
   DEFAULT_REVISION_BUMP,
   type RestoreTool,
@@ -74,7 +76,12 @@ import type { Logger } from "../core/log/logger.ts";
 import { checkIdentities, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
 import { Plan, PlanRun, type StepContext, type StepDeclaration, type StepRecord } from "./plan.ts";
-import { restoreRecord, writeRestoreRecord, type RestoreAudit } from "./restore-record.ts";
+import {
+  restoreRecord,
+  writeRestoreRecord,
+  type RestoreAudit,
+  type RestoreFacts,
+} from "./restore-record.ts";
 import { etcdUtilImage } from "./utility-image.ts";
 
 export const API_SERVER = "kube-apiserver";
@@ -171,20 +178,9 @@ interface ScaledDown {
   maintenanceReady?: boolean;
 }
 
-export interface EtcdRestoreResult {
-  cluster: string;
+/** The facts its restore record holds (restore-record.ts), and the steps and the record's URI. */
+export interface EtcdRestoreResult extends RestoreFacts {
   outcome: "restored" | "planned" | "failed";
-  backup: string;
-  revision?: number;
-  keys?: number;
-  members: string[];
-  bump?: number;
-  preRestoreFolders: string[];
-  removedPreRestoreFolders: string[];
-  /** From the first scale-down to the API server Ready again. */
-  outageMs?: number;
-  durationMs: number;
-  error?: string;
   /** The restore record written beside the backups, when it could be written. */
   record?: string;
   steps: StepRecord[];
@@ -1704,17 +1700,7 @@ class UserClusterRestore {
       // first member moved nothing, and a failure then puts everything back.
       if (!began) await step.intend({ firstMoveOn: member.pod });
       began = true;
-      const { code, stdout, stderr } = await this.inUtilityPod(
-        topology,
-        member,
-        shellCommand(SWAP_SCRIPT, member.config.dataDir, stamp),
-        [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.noFlock, RESTORE_EXIT.restoredMissing],
-      );
-      if (code === RESTORE_EXIT.dataInUse) {
-        throw new Error(
-          `a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`,
-        );
-      }
+      const { code, stdout, stderr } = await this.swapScript(topology, member, stamp);
       if (code !== 0) {
         throw new Error(
           `the swap on ${member.pod} (${member.pvc}) failed with exit ${code}: ${stderr.trim() || stdout.trim()}`,
@@ -1732,22 +1718,36 @@ class UserClusterRestore {
     member: RestoreMember,
     stamp: string,
   ): Promise<void> {
-    const { code, stderr, stdout } = await this.inUtilityPod(
-      topology,
-      member,
-      shellCommand(SWAP_SCRIPT, member.config.dataDir, stamp, "check"),
-      [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.noFlock, RESTORE_EXIT.restoredMissing],
-    );
-    if (code === RESTORE_EXIT.dataInUse) {
-      throw new Error(
-        `a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`,
-      );
-    }
+    const { code, stderr, stdout } = await this.swapScript(topology, member, stamp, "check");
     if (code !== 0) {
       throw new Error(
         `the swap on ${member.pod} (${member.pvc}) cannot begin (exit ${code}): ${stderr.trim() || stdout.trim() || (code === RESTORE_EXIT.noFlock ? "the utility image has no flock" : "the restored folder is missing")}; nothing was moved on it.`,
       );
     }
+  }
+
+  /**
+   * The swap script on a member (with `check`: its checks alone). A process on the live data
+   * is an error here; the script's other refusals come back for the caller to describe.
+   */
+  private async swapScript(
+    topology: RestoreTopology,
+    member: RestoreMember,
+    stamp: string,
+    ...mode: ["check"] | []
+  ) {
+    const outcome = await this.inUtilityPod(
+      topology,
+      member,
+      shellCommand(SWAP_SCRIPT, member.config.dataDir, stamp, ...mode),
+      [0, RESTORE_EXIT.dataInUse, RESTORE_EXIT.noFlock, RESTORE_EXIT.restoredMissing],
+    );
+    if (outcome.code === RESTORE_EXIT.dataInUse) {
+      throw new Error(
+        `a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`,
+      );
+    }
+    return outcome;
   }
 
   private async deleteUtilityPods(topology: RestoreTopology): Promise<void> {
@@ -1817,16 +1817,9 @@ class UserClusterRestore {
         `after the restore, the members report ${clusterIds.size} cluster IDs (${[...clusterIds].join(", ")}): they did not form one cluster.`,
       );
     }
-    const count = JSON.parse(
-      (
-        await this.exec(
-          target,
-          etcdctl(this.profile, "get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"),
-        )
-      ).stdout,
-    ) as { header: { revision: number }; count?: number };
-    const revision = Number(count.header.revision);
-    const keys = Number(count.count ?? 0);
+    const { revision, keys } = parseKeyCount(
+      (await this.exec(target, etcdctl(this.profile, ...countKeysArgs()))).stdout,
+    );
     if (proof.undo) {
       return {
         revision,
@@ -1843,28 +1836,13 @@ class UserClusterRestore {
         `after the restore, the revision is ${revision}, below the snapshot's ${expectedRevision}${bump ? ` (with the bump of ${bump})` : ""}: the members do not hold the restored data.`,
       );
     }
-    const atRestore =
+    const restoredKeys =
       manifest.etcd?.revision !== undefined
-        ? (JSON.parse(
-            (
-              await this.exec(
-                target,
-                etcdctl(
-                  this.profile,
-                  "get",
-                  "",
-                  "--prefix",
-                  "--keys-only",
-                  "--limit=1",
-                  `--rev=${expectedRevision}`,
-                  "-w",
-                  "json",
-                ),
-              )
-            ).stdout,
-          ) as { count?: number })
-        : { count: keys };
-    const restoredKeys = Number(atRestore.count ?? 0);
+        ? parseKeyCount(
+            (await this.exec(target, etcdctl(this.profile, ...countKeysArgs(expectedRevision))))
+              .stdout,
+          ).keys
+        : keys;
     if (manifest.etcd?.keyCount !== undefined && restoredKeys !== manifest.etcd.keyCount) {
       throw new Error(
         `after the restore, etcd holds ${restoredKeys} keys at revision ${expectedRevision}, but the snapshot held ${manifest.etcd.keyCount}.`,

@@ -23,7 +23,7 @@ export interface RestoreAudit {
   via: string;
 }
 
-/** What a restore reports that belongs in its record (EtcdRestoreResult's facts). */
+/** What a restore reports that belongs in its record (EtcdRestoreResult extends it). */
 export interface RestoreFacts {
   cluster: string;
   outcome: string;
@@ -34,6 +34,7 @@ export interface RestoreFacts {
   bump?: number;
   preRestoreFolders: string[];
   removedPreRestoreFolders: string[];
+  /** From the first scale-down (or the control plane's stop) to the API server Ready again. */
   outageMs?: number;
   durationMs: number;
   error?: string;

@@ -4,17 +4,22 @@
  */
 import { formatBytes } from "../format.ts";
 
+/** What a cluster's drill reports for the summary (the drill's DrillResult extends it). */
 export interface DrillSummaryRow {
   cluster: string;
   backup: string;
+  /** The backup's age when the drill began. */
   ageSeconds?: number;
   revision?: number;
   keys?: number;
+  /** Kubernetes resources whose keys and sample values were checked. */
   resources?: number;
   dbSize?: number;
   result: "passed" | "failed";
   node?: string;
+  /** From the first byte streamed to the restored data in place. */
   restoreMs?: number;
+  /** From the start marker to etcd answering. */
   startMs?: number;
   error?: string;
 }

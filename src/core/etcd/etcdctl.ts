@@ -27,6 +27,22 @@ export const endpointStatusJson = (profile: EtcdClusterProfile) =>
 export const snapshotSave = (profile: EtcdClusterProfile, path: string) =>
   etcdctl(profile, "snapshot", "save", path);
 
+/**
+ * `get "" --prefix --keys-only --limit=1 -w json`, at a revision if given: the key count and the
+ * current revision without listing the keys (parse with parseKeyCount). Arguments only: the
+ * caller adds etcdctl and its certificates (etcdctl() or a node's own container).
+ */
+export function countKeysArgs(revision?: number): string[] {
+  const at = revision === undefined ? [] : [`--rev=${revision}`];
+  return ["get", "", "--prefix", "--keys-only", "--limit=1", ...at, "-w", "json"];
+}
+
+/** What countKeysArgs prints: the store's current revision and the key count. */
+export function parseKeyCount(json: string): { revision: number; keys: number } {
+  const parsed = JSON.parse(json) as { header?: { revision: number }; count?: number };
+  return { revision: Number(parsed.header?.revision), keys: Number(parsed.count ?? 0) };
+}
+
 /** What `etcdctl endpoint status -w json` says of one endpoint (the fields we use). */
 export interface EndpointStatus {
   memberId: string;

@@ -179,11 +179,6 @@ export function restorePodManifest(options: RestorePodOptions): Record<string, u
   };
 }
 
-/** `3.4.13` from `gcr.io/.../etcd:v3.4.13-0-gke.0`; undefined when the tag says no version. */
-export function etcdVersionOf(image: string): string | undefined {
-  return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
-}
-
 /** etcdutl from 3.5 on (etcdctl's restore is deprecated there, gone in 3.6); etcdctl before. */
 export function restoreToolFor(version: string | undefined): RestoreTool {
   if (!version) return "etcdctl";

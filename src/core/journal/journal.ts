@@ -53,11 +53,7 @@ export class FileJournal implements Journal {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
     }
-    // The part after the last newline is empty, or a torn line that was never acknowledged.
-    const complete = text.split("\n").slice(0, -1);
-    return complete
-      .filter((line) => line.trim())
-      .map((line, index) => parseEntry(line, index, this.path));
+    return parseJournalText(text, this.path);
   }
 
   async append(entry: JournalEntry): Promise<void> {
@@ -71,7 +67,19 @@ export class FileJournal implements Journal {
   }
 }
 
-function parseEntry(line: string, index: number, path: string): JournalEntry {
+/**
+ * A journal's entries from its text, one JSON entry a line (FileJournal's and NodeJournal's
+ * format); a line that is not an entry is an error naming `where` and the line.
+ */
+export function parseJournalText(text: string, where: string): JournalEntry[] {
+  // The part after the last newline is empty, or a torn line that was never acknowledged.
+  const complete = text.split("\n").slice(0, -1);
+  return complete
+    .filter((line) => line.trim())
+    .map((line, index) => parseEntry(line, index, where));
+}
+
+function parseEntry(line: string, index: number, where: string): JournalEntry {
   try {
     const entry = JSON.parse(line) as JournalEntry;
     if (typeof entry.step !== "string" || typeof entry.event !== "string")
@@ -79,7 +87,7 @@ function parseEntry(line: string, index: number, path: string): JournalEntry {
     return entry;
   } catch (error) {
     throw new Error(
-      `the journal ${path} is damaged at line ${index + 1} (${errorMessage(error)}); it is not continued blindly: read it, and remove it only if its work is known to be finished.`,
+      `the journal ${where} is damaged at line ${index + 1} (${errorMessage(error)}); it is not continued blindly: read it, and remove it only if its work is known to be finished.`,
       { cause: error },
     );
   }

@@ -5,8 +5,7 @@
  * is lost to a client model that does not know it.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { describeApiError } from "./errors.ts";
-import { rawRequest, RawApiError } from "./raw-request.ts";
+import { rawRequestOrThrow } from "./raw-request.ts";
 import { waitUntil, type Progress, type WaitOptions } from "./wait.ts";
 
 export interface PdbRef {
@@ -41,11 +40,13 @@ const pathOf = (ref: PdbRef, withName = true) =>
 const describePdb = (ref: PdbRef) => `poddisruptionbudget ${ref.namespace}/${ref.name}`;
 
 /** The object without status and the server's metadata, everything else exactly as read. */
-export function withoutServerFields(object: Record<string, unknown>): SavedPodDisruptionBudget {
+export function withoutServerFields<Saved = SavedPodDisruptionBudget>(
+  object: Record<string, unknown>,
+): Saved {
   const { status: _status, metadata, ...rest } = object;
   const cleanMetadata = { ...(metadata as Record<string, unknown>) };
   for (const field of SERVER_SET_METADATA) delete cleanMetadata[field];
-  return { ...rest, metadata: cleanMetadata } as SavedPodDisruptionBudget;
+  return { ...rest, metadata: cleanMetadata } as Saved;
 }
 
 /** Reads the PDB to put back later; undefined when there is none. */
@@ -137,15 +138,9 @@ async function call(
   signal: AbortSignal | undefined,
   allowed: 404 | 409 = 404,
 ) {
-  let response;
-  try {
-    response = await rawRequest(config, method, path, body, signal);
-  } catch (error) {
-    throw new Error(describeApiError(error, describePdb(ref), action), { cause: error });
-  }
-  if (response.code < 300 || response.code === allowed) return response;
-  const error = new RawApiError(response.code, response.body);
-  throw new Error(describeApiError(error, describePdb(ref), action), { cause: error });
+  return rawRequestOrThrow(config, { method, path, body, signal }, describePdb(ref), action, [
+    allowed,
+  ]);
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

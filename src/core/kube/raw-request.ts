@@ -5,6 +5,7 @@
 import { request } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { CancelledError } from "../errors.ts";
+import { describeApiError } from "./errors.ts";
 
 export interface RawResponse {
   code: number;
@@ -71,4 +72,32 @@ export async function rawRequest(
     call.on("close", () => signal?.removeEventListener("abort", onAbort));
     call.end(payload);
   });
+}
+
+/**
+ * rawRequest whose failures (the transport's and every HTTP error answer) are one error naming
+ * the object and the action, except the answers the caller handles itself (`allowed`: 404 for
+ * "there is none", 409 for "already there").
+ */
+export async function rawRequestOrThrow(
+  config: KubeConfig,
+  request: {
+    method: "GET" | "POST" | "DELETE";
+    path: string;
+    body?: unknown;
+    signal?: AbortSignal;
+  },
+  what: string,
+  action: string,
+  allowed: readonly number[],
+): Promise<RawResponse> {
+  let response;
+  try {
+    response = await rawRequest(config, request.method, request.path, request.body, request.signal);
+  } catch (error) {
+    throw new Error(describeApiError(error, what, action), { cause: error });
+  }
+  if (response.code < 300 || allowed.includes(response.code)) return response;
+  const error = new RawApiError(response.code, response.body);
+  throw new Error(describeApiError(error, what, action), { cause: error });
 }

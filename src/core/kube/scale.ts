@@ -87,6 +87,21 @@ export async function scaleWorkload(
   return { previousReplicas };
 }
 
+/** The workload's scale subresource; a refusal is one sentence naming the workload. */
+async function readScale(config: KubeConfig, workload: WorkloadRef): Promise<V1Scale> {
+  const apps = config.makeApiClient(AppsV1Api);
+  const ref = { name: workload.name, namespace: workload.namespace };
+  try {
+    return workload.kind === "StatefulSet"
+      ? await apps.readNamespacedStatefulSetScale(ref)
+      : await apps.readNamespacedDeploymentScale(ref);
+  } catch (error) {
+    throw new Error(describeApiError(error, `the scale of ${describeWorkload(workload)}`), {
+      cause: error,
+    });
+  }
+}
+
 async function setReplicas(
   config: KubeConfig,
   workload: WorkloadRef,
@@ -96,15 +111,7 @@ async function setReplicas(
   const what = `the scale of ${describeWorkload(workload)}`;
   const ref = { name: workload.name, namespace: workload.namespace };
   for (let attempt = 1; ; attempt++) {
-    let scale: V1Scale;
-    try {
-      scale =
-        workload.kind === "StatefulSet"
-          ? await apps.readNamespacedStatefulSetScale(ref)
-          : await apps.readNamespacedDeploymentScale(ref);
-    } catch (error) {
-      throw new Error(describeApiError(error, what), { cause: error });
-    }
+    const scale = await readScale(config, workload);
     const previousReplicas = scale.spec?.replicas ?? 0;
     const selector = scale.status?.selector ?? "";
     if (!selector) {
@@ -193,19 +200,7 @@ async function waitForPods(
  * when there was Ready to come back to.
  */
 export async function isWorkloadReady(config: KubeConfig, workload: WorkloadRef): Promise<boolean> {
-  const apps = config.makeApiClient(AppsV1Api);
-  const ref = { name: workload.name, namespace: workload.namespace };
-  let scale: V1Scale;
-  try {
-    scale =
-      workload.kind === "StatefulSet"
-        ? await apps.readNamespacedStatefulSetScale(ref)
-        : await apps.readNamespacedDeploymentScale(ref);
-  } catch (error) {
-    throw new Error(describeApiError(error, `the scale of ${describeWorkload(workload)}`), {
-      cause: error,
-    });
-  }
+  const scale = await readScale(config, workload);
   const replicas = scale.spec?.replicas ?? 0;
   const selector = scale.status?.selector ?? "";
   if (!selector) return false;

@@ -13,9 +13,8 @@
  * Raw JSON throughout, as for the PDB: a client model would drop fields it does not know.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { describeApiError } from "./errors.ts";
 import { withoutServerFields } from "./pdb.ts";
-import { rawRequest, RawApiError } from "./raw-request.ts";
+import { rawRequestOrThrow } from "./raw-request.ts";
 import { waitUntil, type Progress, type WaitOptions } from "./wait.ts";
 
 export interface StatefulSetRef {
@@ -71,7 +70,7 @@ export async function readStatefulSet(
 
 /** The set without status and the server's metadata, everything else exactly as read. */
 export function savedStatefulSet(live: Record<string, unknown>): SavedStatefulSet {
-  return withoutServerFields(live) as unknown as SavedStatefulSet;
+  return withoutServerFields<SavedStatefulSet>(live);
 }
 
 export interface RecreateResult {
@@ -245,15 +244,13 @@ async function call(
   body: unknown,
   signal?: AbortSignal,
 ) {
-  let response;
-  try {
-    response = await rawRequest(config, method, path, body, signal);
-  } catch (error) {
-    throw new Error(describeApiError(error, describeStatefulSet(ref), action), { cause: error });
-  }
-  if (response.code < 300 || response.code === 404) return response;
   // A create that finds the set already there: the caller decides whether that is done.
-  if (method === "POST" && response.code === 409) return response;
-  const error = new RawApiError(response.code, response.body);
-  throw new Error(describeApiError(error, describeStatefulSet(ref), action), { cause: error });
+  const allowed = method === "POST" ? [404, 409] : [404];
+  return rawRequestOrThrow(
+    config,
+    { method, path, body, signal },
+    describeStatefulSet(ref),
+    action,
+    allowed,
+  );
 }

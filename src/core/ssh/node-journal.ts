@@ -5,8 +5,7 @@
  * FileJournal; each append is `sync`ed on the node before it resolves.
  */
 import { PassThrough } from "node:stream";
-import { errorMessage } from "../errors.ts";
-import type { Journal, JournalEntry } from "../journal/journal.ts";
+import { parseJournalText, type Journal, type JournalEntry } from "../journal/journal.ts";
 import type { SshSession } from "./session.ts";
 import { sudoCommand, sudoRefusal } from "./sudo.ts";
 
@@ -31,23 +30,7 @@ export class NodeJournal implements Journal {
         interpretFailure: (outcome) => sudoRefusal(outcome, this.sudoWhere()),
       },
     );
-    // The part after the last newline is empty, or a torn line that was never acknowledged.
-    const lines = stdout.toString("utf8").split("\n").slice(0, -1);
-    return lines
-      .filter((line) => line.trim())
-      .map((line, index) => {
-        try {
-          const entry = JSON.parse(line) as JournalEntry;
-          if (typeof entry.step !== "string" || typeof entry.event !== "string")
-            throw new Error("no step or event");
-          return entry;
-        } catch (error) {
-          throw new Error(
-            `the journal ${this.description} is damaged at line ${index + 1} (${errorMessage(error)}); it is not continued blindly: read it, and remove it only if its work is known to be finished.`,
-            { cause: error },
-          );
-        }
-      });
+    return parseJournalText(stdout.toString("utf8"), this.description);
   }
 
   async append(entry: JournalEntry): Promise<void> {
