@@ -11,20 +11,17 @@ import { formatBytes } from "../core/format.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import { quoteValue } from "../core/redact.ts";
 import { runContextFromEnvironment } from "../core/run-context.ts";
+import type { Destination } from "../core/storage/destination.ts";
 import {
-  openStore,
-  parseDestination,
-  parseS3Endpoint,
-  type Destination,
-} from "../core/storage/destination.ts";
-import {
-  checkedFlag,
   cliMessage,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
   FlagError,
+  openStoreFor,
   refuseSecretsInFlags,
   renderTable,
+  s3EndpointFlag,
+  terminalDestinationFlag,
 } from "./backup.ts";
 
 type OutputFormat = "table" | "json";
@@ -69,12 +66,7 @@ export function parseHistoryFlags(flags: HistoryFlags, env: NodeJS.ProcessEnv): 
       "--destination is required: expected file:///absolute/folder or s3://bucket/prefix, where the backups were stored.",
     );
   }
-  const destination = checkedFlag("--destination", () => parseDestination(flags.destination!));
-  if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
-    throw new FlagError(
-      "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
-    );
-  }
+  const destination = terminalDestinationFlag(flags.destination, env);
   const cluster = flags.cluster?.trim();
   if (cluster !== undefined && !isValidClusterName(cluster)) {
     throw new FlagError(
@@ -89,9 +81,7 @@ export function parseHistoryFlags(flags: HistoryFlags, env: NodeJS.ProcessEnv): 
   return {
     destination,
     ...(cluster ? { cluster } : {}),
-    ...(flags.s3Endpoint
-      ? { s3Endpoint: checkedFlag("--s3-endpoint", () => parseS3Endpoint(flags.s3Endpoint!)) }
-      : {}),
+    ...s3EndpointFlag(flags.s3Endpoint),
     output: flags.output,
   };
 }
@@ -107,11 +97,7 @@ async function historyCommand(flags: HistoryFlags, env: NodeJS.ProcessEnv): Prom
   const logger = consoleLogger();
   let history: History;
   try {
-    const store = await openStore(request.destination, {
-      logger,
-      context: runContextFromEnvironment(env),
-      s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-    });
+    const store = await openStoreFor(request, logger, runContextFromEnvironment(env));
     history = readHistory(await store.list(request.cluster ? { cluster: request.cluster } : {}));
   } catch (error) {
     logger.error(
