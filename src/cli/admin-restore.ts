@@ -26,6 +26,7 @@ import {
   cliMessage,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
+  exitOnUsageError,
   FlagError,
   openStoreFor,
   refuseSecretsInFlags,
@@ -100,9 +101,7 @@ export function registerAdminRestoreCommands(program: Command): void {
     .option("--dry-run", "print the plan and run only its reading steps; change nothing")
     .option("--undo", "put back the data (and PKI) the newest restore on the node kept aside")
     .option("-o, --output <format>", "table for people, json for scripts", "table")
-    .exitOverride((error) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
+    .exitOverride(exitOnUsageError)
     .action(async (flags: AdminRestoreFlags) => {
       process.exitCode = await adminRestoreCommand(flags, process.env);
     });
@@ -141,12 +140,7 @@ async function adminRestoreCommand(
       request.restorePki === "never" ? undefined : await find(request.pkiUri, "admin-pki");
     const result = await runUntilSignalled(logger, ({ signal }) =>
       runAdminRestore({
-        host: request.host,
-        user: request.user,
-        privateKey: request.privateKey,
-        ...(request.jumpHost ? { jumpHost: request.jumpHost } : {}),
-        hostKeys: { knownHosts: request.knownHosts, fingerprints: request.fingerprints },
-        acceptUnknownHostKey: request.acceptUnknownHostKey,
+        ...request.node,
         store: etcd.store,
         etcdBackup: etcd.backup,
         ...(pki ? { pkiStore: pki.store, pkiBackup: pki.backup } : {}),
@@ -167,7 +161,7 @@ async function adminRestoreCommand(
     process.stdout.write(
       request.output === "json"
         ? `${JSON.stringify(result, null, 2)}\n`
-        : stepLines(steps, adminOutcomeLine(facts, request.host)),
+        : stepLines(steps, adminOutcomeLine(facts, request.node.host)),
     );
     if (result.outcome === "failed") {
       logger.error(`The restore of the admin cluster failed: ${cliMessage(result.error)}`);
@@ -186,9 +180,9 @@ async function adminUndoCommand(
   flags: AdminRestoreFlags,
   logger: ReturnType<typeof consoleLogger>,
 ): Promise<number> {
-  let request: Awaited<ReturnType<typeof parseNodeFlags>>;
+  let node: Awaited<ReturnType<typeof parseNodeFlags>>;
   try {
-    request = await parseNodeFlags(flags);
+    node = await parseNodeFlags(flags);
   } catch (error) {
     process.stderr.write(`error: ${cliMessage(error)}\n`);
     return EXIT_BAD_FLAG;
@@ -197,12 +191,7 @@ async function adminUndoCommand(
   try {
     const result = await runUntilSignalled(logger, ({ signal }) =>
       runAdminUndo({
-        host: request.host,
-        user: request.user,
-        privateKey: request.privateKey,
-        ...(request.jumpHost ? { jumpHost: request.jumpHost } : {}),
-        hostKeys: { knownHosts: request.knownHosts, fingerprints: request.fingerprints },
-        acceptUnknownHostKey: request.acceptUnknownHostKey,
+        ...node,
         ...(flags.confirm ? { confirm: flags.confirm } : {}),
         dryRun: Boolean(flags.dryRun),
         workDir: flags.workDir ?? tmpdir(),
@@ -215,7 +204,7 @@ async function adminUndoCommand(
     process.stdout.write(
       flags.output === "json"
         ? `${JSON.stringify(result, null, 2)}\n`
-        : stepLines(steps, adminOutcomeLine(facts, request.host)),
+        : stepLines(steps, adminOutcomeLine(facts, node.host)),
     );
     if (result.outcome === "failed") {
       logger.error(`The undo of the admin restore failed: ${cliMessage(result.error)}`);
@@ -246,7 +235,7 @@ async function readKeyFile(flag: string, path: string): Promise<Buffer> {
   return key;
 }
 
-/** The flags that reach the node, checked and read into memory. */
+/** The flags that reach the node, checked and read into memory, as the procedures take them. */
 async function parseNodeFlags(flags: AdminRestoreFlags) {
   refuseSecretsInFlags(flags);
   const host = flags.address?.trim() ?? "";
@@ -290,9 +279,8 @@ async function parseNodeFlags(flags: AdminRestoreFlags) {
     host,
     user: flags.sshUser,
     privateKey,
-    jumpHost,
-    knownHosts,
-    fingerprints,
+    ...(jumpHost ? { jumpHost } : {}),
+    hostKeys: { knownHosts, fingerprints },
     acceptUnknownHostKey: Boolean(flags.insecureAcceptUnknownHostKey),
   };
 }
@@ -332,7 +320,7 @@ async function parseFlags(flags: AdminRestoreFlags, env: NodeJS.ProcessEnv) {
   }
   const identities = await readIdentityFile(flags.identityFile);
   return {
-    ...node,
+    node,
     restorePki,
     acceptForeignPki: Boolean(flags.acceptForeignPki),
     etcdUri,

@@ -206,12 +206,17 @@ export function addStorageOptions(command: Command, kept: string): Command {
           .choices(["table", "json"])
           .default("table"),
       )
-      // Commander's own usage errors (unknown flag, bad choice) exit 2 like ours, not 1:
-      // 1 means a backup failed, which a scheduler must tell apart.
-      .exitOverride((error: CommanderError) => {
-        process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-      })
+      // A usage error exits 2, as a bad flag of ours does.
+      .exitOverride(exitOnUsageError)
   );
+}
+
+/**
+ * Commander's own usage errors (unknown flag, bad choice) exit 2 like ours, not 1: 1 means a
+ * backup or a restore failed, which a scheduler must tell apart. Every command's exitOverride.
+ */
+export function exitOnUsageError(error: CommanderError): never {
+  process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
 }
 
 export function registerBackupCommands(program: Command): void {

@@ -14,6 +14,7 @@ import {
   cliMessage,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
+  exitOnUsageError,
   FlagError,
   kubeconfigPathFrom,
   loadKubeconfigFlag,
@@ -54,9 +55,7 @@ export function registerDrillCommands(program: Command): void {
     .option("--fail-if-older-than <age>", "fail a newest backup older than this, e.g. 26h")
     .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
     .option("-o, --output <format>", "table for people, json for scripts", "table")
-    .exitOverride((error) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
+    .exitOverride(exitOnUsageError)
     .action(async (flags: DrillFlags) => {
       process.exitCode = await drillCommand(flags, process.env);
     });

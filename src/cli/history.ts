@@ -16,6 +16,7 @@ import {
   cliMessage,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
+  exitOnUsageError,
   FlagError,
   openStoreFor,
   refuseSecretsInFlags,
@@ -50,9 +51,7 @@ export function registerHistoryCommands(program: Command): void {
     .option("--cluster <name>", "only this cluster (admin, or a user cluster's name)")
     .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
     .option("-o, --output <format>", "table for people, json for scripts", "table")
-    .exitOverride((error) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
+    .exitOverride(exitOnUsageError)
     .action(async (flags: HistoryFlags) => {
       process.exitCode = await historyCommand(flags, process.env);
     });

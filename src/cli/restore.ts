@@ -16,6 +16,7 @@ import {
   cliMessage,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
+  exitOnUsageError,
   FlagError,
   kubeconfigPathFrom,
   loadKubeconfigFlag,
@@ -76,9 +77,7 @@ export function registerRestoreCommands(program: Command): void {
     .option("--undo", "put the newest pre-restore data back instead of restoring")
     .option("--dry-run", "print the plan and run only its reading steps; change nothing")
     .option("-o, --output <format>", "table for people, json for scripts", "table")
-    .exitOverride((error) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
+    .exitOverride(exitOnUsageError)
     .action(async (flags: RestoreFlags) => {
       process.exitCode = await restoreCommand(flags, process.env);
     });
