@@ -11,26 +11,15 @@ import * as core from "@actions/core";
 import { errorMessage } from "../../core/errors.ts";
 import { findControlPlaneNode } from "../../core/kube/admin-node.ts";
 import type { Logger } from "../../core/log/logger.ts";
-import { looksSecret, quoteValue } from "../../core/redact.ts";
 import { runContextFromEnvironment, type RunContext } from "../../core/run-context.ts";
-import {
-  loadPrivateKey,
-  parseFingerprints,
-  parseJumpHostSpec,
-  parseKnownHosts,
-} from "../../core/ssh/index.ts";
-import { openStore, parseBackupUri } from "../../core/storage/destination.ts";
+import { openStore } from "../../core/storage/destination.ts";
 import {
   findBackup,
   findNewestVerifiedBackup,
   type StoredBackup,
 } from "../../core/storage/pipeline.ts";
 import type { BackupKind, SnapshotStore } from "../../core/storage/types.ts";
-import {
-  DEFAULT_SSH_USER,
-  keySecretForms,
-  type JumpHostInput,
-} from "../../procedures/admin-pki-backup.ts";
+import { DEFAULT_SSH_USER } from "../../procedures/admin-pki-backup.ts";
 import {
   finishInterruptedAdminRestore,
   runAdminRestore,
@@ -39,7 +28,6 @@ import {
   type RestorePki,
 } from "../../procedures/admin-restore.ts";
 import {
-  checkedInput,
   failureMessage,
   getInput,
   getInputAsBool,
@@ -48,6 +36,7 @@ import {
   getInputAsList,
   InputError,
 } from "../common/inputs.ts";
+import { readBackupInput } from "../common/backup-source.ts";
 import { actionsLogger } from "../common/logger.ts";
 import { runPost } from "../common/post.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
@@ -58,6 +47,14 @@ import {
   refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
 import { readIdentities, readRevisionBump } from "../common/restore-inputs.ts";
+import {
+  checkAddressInput,
+  readHostKeyPins,
+  readJumpHost,
+  readKeyInput,
+  readKnownHostsLines,
+  readSshUser,
+} from "../common/ssh-inputs.ts";
 import { Inputs, Outputs, PostState } from "./constants.ts";
 
 /** Core's names for the settings this action adds, mapped to its inputs. */
@@ -72,19 +69,12 @@ const ADMIN_RESTORE_INPUT_OF_FIELD: Readonly<Record<string, string>> = {
 
 const RESTORE_PKI_CHOICES: readonly RestorePki[] = ["auto", "always", "never"];
 
+const JUMP_INPUTS = { jumpHost: Inputs.JumpHost, jumpPrivateKey: Inputs.JumpPrivateKey };
+
 export function run(): Promise<void> {
   return runAction(restore, {
     describeFailure: (error) => failureMessage(error, ADMIN_RESTORE_INPUT_OF_FIELD),
   });
-}
-
-/** Masks a key in every form a log could show, then checks it parses (the error never quotes it). */
-function readKeyInput(name: string): string | undefined {
-  const key = getInput(name);
-  if (!key) return undefined;
-  for (const form of keySecretForms(key)) core.setSecret(form);
-  checkedInput(name, () => loadPrivateKey(key, `the key in ${name}`));
-  return key;
 }
 
 async function restore({ logger, signal }: ActionContext): Promise<void> {
@@ -104,21 +94,22 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
   const dryRun = getInputAsBool(Inputs.DryRun, false);
   const host = await readAddress(logger);
-  const user = getInput(Inputs.SshUser) || DEFAULT_SSH_USER;
-  if (/[\s@:]/.test(user)) {
-    throw new InputError(
-      `Input ${Inputs.SshUser} is ${quoteValue(user)}: expected a user name such as ubuntu.`,
-    );
-  }
-  const jumpHost = readJumpHost(jumpPrivateKey);
-  const knownHosts = getInput(Inputs.SshKnownHosts)
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith("#"));
-  checkedInput(Inputs.SshKnownHosts, () => parseKnownHosts(knownHosts));
-  const fingerprints = getInputAsList(Inputs.SshHostKeyFingerprints);
-  checkedInput(Inputs.SshHostKeyFingerprints, () => parseFingerprints(fingerprints));
+  const user = readSshUser(Inputs.SshUser);
+  const jumpHost = readJumpHost(JUMP_INPUTS, jumpPrivateKey);
+  const hostKeys = readHostKeyPins({
+    knownHosts: Inputs.SshKnownHosts,
+    fingerprints: Inputs.SshHostKeyFingerprints,
+  });
   const acceptUnknownHostKey = getInputAsBool(Inputs.InsecureAcceptUnknownHostKey, false);
+  // How both the restore and the undo reach the node.
+  const node = {
+    host,
+    user,
+    privateKey,
+    ...(jumpHost ? { jumpHost } : {}),
+    hostKeys,
+    acceptUnknownHostKey,
+  };
   const restorePki = getInputAsChoice(Inputs.RestorePki, RESTORE_PKI_CHOICES, "auto");
   const acceptForeignPki = getInputAsBool(Inputs.AcceptForeignPki, false);
   const confirm = getInput(Inputs.Confirm);
@@ -130,12 +121,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   // An undo reads no backup: it puts back what the last restore kept aside on the node.
   const result = undo
     ? await runAdminUndo({
-        host,
-        user,
-        privateKey,
-        ...(jumpHost ? { jumpHost } : {}),
-        hostKeys: { knownHosts, fingerprints },
-        acceptUnknownHostKey,
+        ...node,
         ...(confirm ? { confirm } : {}),
         dryRun,
         workDir,
@@ -144,8 +130,8 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
         signal,
         waitTimeoutMs,
       })
-    : await restoreFromBackups(privateKey);
-  async function restoreFromBackups(privateKey: string): Promise<AdminRestoreResult> {
+    : await restoreFromBackups();
+  async function restoreFromBackups(): Promise<AdminRestoreResult> {
     const identities = await readIdentities(
       { content: Inputs.DecryptionIdentity, path: Inputs.DecryptionIdentityPath },
       { optional: false, purpose: "restore an encrypted backup" },
@@ -161,12 +147,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     if (!dryRun) core.saveState(PostState.Owner, owner);
 
     return runAdminRestore({
-      host,
-      user,
-      privateKey,
-      ...(jumpHost ? { jumpHost } : {}),
-      hostKeys: { knownHosts, fingerprints },
-      acceptUnknownHostKey,
+      ...node,
       store: etcd.store,
       etcdBackup: etcd.backup,
       ...(pki ? { pkiBackup: pki.backup, pkiStore: pki.store } : {}),
@@ -240,11 +221,8 @@ async function putBackUnfinished(logger: Logger): Promise<void> {
       );
       return;
     }
-    const jumpHost = readJumpHost(readKeyInput(Inputs.JumpPrivateKey));
-    const knownHosts = getInput(Inputs.SshKnownHosts)
-      .split("\n")
-      .map((line) => line.trim())
-      .filter((line) => line && !line.startsWith("#"));
+    const jumpHost = readJumpHost(JUMP_INPUTS, readKeyInput(Inputs.JumpPrivateKey));
+    const knownHosts = readKnownHostsLines(Inputs.SshKnownHosts);
     const outcome = await finishInterruptedAdminRestore({
       host,
       user: getInput(Inputs.SshUser) || DEFAULT_SSH_USER,
@@ -272,11 +250,7 @@ async function putBackUnfinished(logger: Logger): Promise<void> {
 async function readAddress(logger: Logger): Promise<string> {
   const host = getInput(Inputs.ControlPlaneAddress);
   if (host) {
-    if (!/^[A-Za-z0-9.:[\]-]+$/.test(host) || looksSecret(host)) {
-      throw new InputError(
-        `Input ${Inputs.ControlPlaneAddress} is ${quoteValue(host)}: expected a host name or IP address, such as 10.0.0.10.`,
-      );
-    }
+    checkAddressInput(Inputs.ControlPlaneAddress, host);
     return host;
   }
   const config = await readAdminKubeconfig({ required: false });
@@ -294,20 +268,6 @@ async function readAddress(logger: Logger): Promise<string> {
   return node.address;
 }
 
-function readJumpHost(jumpPrivateKey: string | undefined): JumpHostInput | undefined {
-  const jumpSpec = getInput(Inputs.JumpHost);
-  if (jumpSpec) {
-    const endpoint = checkedInput(Inputs.JumpHost, () => parseJumpHostSpec(jumpSpec));
-    return { ...endpoint, ...(jumpPrivateKey ? { privateKey: jumpPrivateKey } : {}) };
-  }
-  if (jumpPrivateKey) {
-    throw new InputError(
-      `Input ${Inputs.JumpPrivateKey} is given without ${Inputs.JumpHost}: expected the jump host as user@host[:port] too.`,
-    );
-  }
-  return undefined;
-}
-
 /** A backup input: a URI names its own destination; `latest` (the default) needs destination. */
 async function findAdminBackup(
   input: string,
@@ -315,18 +275,12 @@ async function findAdminBackup(
   logger: Logger,
   context: RunContext,
 ): Promise<{ store: SnapshotStore; backup: StoredBackup }> {
-  const text = getInput(input) || "latest";
-  if (text === "latest") {
+  const place = readBackupInput(input);
+  if (place === "latest") {
     const store = await readDestination().open(logger, context);
     const backup = await findNewestVerifiedBackup(store, { cluster: "admin", kind });
     logger.info(`The newest ${kind} backup that verifies: ${backup.location.uri}.`);
     return { store, backup };
-  }
-  let place: ReturnType<typeof parseBackupUri>;
-  try {
-    place = parseBackupUri(text);
-  } catch (error) {
-    throw new InputError(`Input ${input}: ${errorMessage(error)}`);
   }
   if (place.cluster !== "admin" || place.kind !== kind) {
     throw new InputError(
