@@ -4,7 +4,6 @@
  * proven able to open them, before anything connects; every key is masked at once and kept
  * in memory only.
  */
-import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as core from "@actions/core";
@@ -47,6 +46,7 @@ import {
   refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
 import { readIdentities, readRevisionBump } from "../common/restore-inputs.ts";
+import { actionsAudit, actionsOwner, stepsTableMarkdown } from "../common/restore-run.ts";
 import {
   checkAddressInput,
   readHostKeyPins,
@@ -143,7 +143,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
         ? undefined
         : await findAdminBackup(Inputs.PkiBackup, "admin-pki", logger, context);
     // Recorded in the node's journal by the procedure, and here for the post step.
-    const owner = `actions run ${process.env.GITHUB_RUN_ID ?? "?"} attempt ${process.env.GITHUB_RUN_ATTEMPT ?? "?"} job ${process.env.GITHUB_JOB ?? "?"} (${randomUUID()})`;
+    const owner = actionsOwner();
     if (!dryRun) core.saveState(PostState.Owner, owner);
 
     return runAdminRestore({
@@ -163,11 +163,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
       signal,
       owner,
       waitTimeoutMs,
-      audit: {
-        actor: context.run?.actor || "unknown",
-        via: "admin-restore",
-        ...(context.run?.url ? { runUrl: context.run.url } : {}),
-      },
+      audit: actionsAudit(context, "admin-restore"),
     });
   }
   if (result.kubeconfigPath) {
@@ -313,12 +309,7 @@ function summaryMarkdown(result: AdminRestoreResult): string {
     "",
     `etcd backup: \`${result.etcdBackup}\`${result.pkiBackup ? `; PKI backup: \`${result.pkiBackup}\`` : ""}`,
     "",
-    "| step | outcome | time | detail |",
-    "| --- | --- | ---: | --- |",
-    ...result.steps.map(
-      (step) =>
-        `| ${step.step} | ${step.outcome === "done" ? "✅ done" : step.outcome === "failed" ? "❌ failed" : "○ skipped"} | ${(step.durationMs / 1000).toFixed(1)} s | ${(step.detail ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ")} |`,
-    ),
+    ...stepsTableMarkdown(result.steps),
   ];
   if (result.outcome === "undone") {
     lines.push(
