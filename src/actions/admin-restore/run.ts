@@ -35,7 +35,7 @@ import {
   getInputAsList,
   InputError,
 } from "../common/inputs.ts";
-import { readBackupInput } from "../common/backup-source.ts";
+import { readBackupInput, readS3Options } from "../common/backup-source.ts";
 import { actionsLogger } from "../common/logger.ts";
 import { runPost } from "../common/post.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
@@ -283,17 +283,7 @@ async function findAdminBackup(
       `Input ${input} is a ${place.kind} backup of ${place.cluster}, not an ${kind} backup of the admin cluster.`,
     );
   }
-  const s3Endpoint = getInput(Inputs.S3Endpoint);
-  const s3Region = getInput(Inputs.S3Region);
-  const store = await openStore(place.destination, {
-    logger,
-    context,
-    s3: {
-      ...(s3Endpoint ? { endpoint: s3Endpoint } : {}),
-      ...(s3Region ? { region: s3Region } : {}),
-      forcePathStyle: getInputAsBool(Inputs.S3ForcePathStyle, Boolean(s3Endpoint)),
-    },
-  });
+  const store = await openStore(place.destination, { logger, context, s3: readS3Options() });
   return { store, backup: await findBackup(store, place) };
 }
 
