@@ -21,6 +21,7 @@ import {
   openStoreFor,
   refuseSecretsInFlags,
   repeatable,
+  s3EndpointFlag,
 } from "./backup.ts";
 import { runUntilSignalled } from "./cancel.ts";
 import { readIdentityFile } from "./identity-file.ts";
@@ -184,7 +185,7 @@ async function parseDrillFlags(flags: DrillFlags, env: NodeJS.ProcessEnv) {
     namespace: flags.namespace,
     utilityImage: flags.utilityImage,
     maxAgeMs,
-    s3Endpoint: flags.s3Endpoint,
+    ...s3EndpointFlag(flags.s3Endpoint),
     output: flags.output,
   };
 }
