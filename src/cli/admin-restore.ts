@@ -6,9 +6,8 @@
  * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
  */
 import { readFile } from "node:fs/promises";
-import { hostname, tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
 import type { Command } from "commander";
-import { parseIdentities, type X25519Identity } from "../core/crypto/age.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import { looksSecret, quoteValue } from "../core/redact.ts";
 import { runContextFromEnvironment } from "../core/run-context.ts";
@@ -19,26 +18,32 @@ import {
   parseKnownHosts,
 } from "../core/ssh/index.ts";
 import { DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
-import {
-  openStore,
-  parseBackupUri,
-  parseDestination,
-  parseS3Endpoint,
-  type Destination,
-} from "../core/storage/destination.ts";
+import type { Destination } from "../core/storage/destination.ts";
 import type { BackupKind } from "../core/storage/types.ts";
 import type { RestorePki } from "../procedures/admin-restore.ts";
-import type { RevisionBump } from "../procedures/etcd-restore.ts";
 import {
   checkedFlag,
   cliMessage,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
+  exitOnUsageError,
   FlagError,
+  openStoreFor,
   refuseSecretsInFlags,
   repeatable,
+  s3EndpointFlag,
+  terminalDestinationFlag,
 } from "./backup.ts";
 import { runUntilSignalled } from "./cancel.ts";
+import { readIdentityFile } from "./identity-file.ts";
+import {
+  backupUriFlag,
+  cliAudit,
+  revisionBumpFlag,
+  stepLines,
+  terminalOwner,
+  type BackupUri,
+} from "./restore-flags.ts";
 
 interface AdminRestoreFlags {
   address?: string;
@@ -96,9 +101,7 @@ export function registerAdminRestoreCommands(program: Command): void {
     .option("--dry-run", "print the plan and run only its reading steps; change nothing")
     .option("--undo", "put back the data (and PKI) the newest restore on the node kept aside")
     .option("-o, --output <format>", "table for people, json for scripts", "table")
-    .exitOverride((error) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
+    .exitOverride(exitOnUsageError)
     .action(async (flags: AdminRestoreFlags) => {
       process.exitCode = await adminRestoreCommand(flags, process.env);
     });
@@ -121,12 +124,12 @@ async function adminRestoreCommand(
   const { findBackup, findNewestVerifiedBackup } = await import("../core/storage/pipeline.ts");
   try {
     const context = runContextFromEnvironment(env);
-    const find = async (uri: ReturnType<typeof parseBackupUri> | undefined, kind: BackupKind) => {
-      const store = await openStore(uri?.destination ?? request.destination!, {
+    const find = async (uri: BackupUri | undefined, kind: BackupKind) => {
+      const store = await openStoreFor(
+        { destination: uri?.destination ?? request.destination!, s3Endpoint: request.s3Endpoint },
         logger,
         context,
-        s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-      });
+      );
       const backup = uri
         ? await findBackup(store, uri)
         : await findNewestVerifiedBackup(store, { cluster: "admin", kind });
@@ -137,12 +140,7 @@ async function adminRestoreCommand(
       request.restorePki === "never" ? undefined : await find(request.pkiUri, "admin-pki");
     const result = await runUntilSignalled(logger, ({ signal }) =>
       runAdminRestore({
-        host: request.host,
-        user: request.user,
-        privateKey: request.privateKey,
-        ...(request.jumpHost ? { jumpHost: request.jumpHost } : {}),
-        hostKeys: { knownHosts: request.knownHosts, fingerprints: request.fingerprints },
-        acceptUnknownHostKey: request.acceptUnknownHostKey,
+        ...request.node,
         store: etcd.store,
         etcdBackup: etcd.backup,
         ...(pki ? { pkiStore: pki.store, pkiBackup: pki.backup } : {}),
@@ -155,19 +153,15 @@ async function adminRestoreCommand(
         workDir: request.workDir,
         logger,
         signal,
-        owner: `terminal ${hostname()} pid ${process.pid}`,
-        audit: {
-          actor: context.run?.actor || `${userInfo().username}@${hostname()}`,
-          via: "cli",
-          ...(context.run?.url ? { runUrl: context.run.url } : {}),
-        },
+        owner: terminalOwner(),
+        audit: cliAudit(context),
       }),
     );
     const { steps, ...facts } = result;
     process.stdout.write(
       request.output === "json"
         ? `${JSON.stringify(result, null, 2)}\n`
-        : `${steps.map((step) => `${step.outcome.padEnd(8)} ${step.step}${step.detail ? `: ${step.detail}` : ""}`).join("\n")}\n${facts.outcome}: ${facts.node ?? request.host}${facts.kubeconfigPath ? ` (admin kubeconfig: ${facts.kubeconfigPath}; remove it when done)` : ""}${facts.error ? ` (${facts.error})` : ""}\n`,
+        : stepLines(steps, adminOutcomeLine(facts, request.node.host)),
     );
     if (result.outcome === "failed") {
       logger.error(`The restore of the admin cluster failed: ${cliMessage(result.error)}`);
@@ -186,9 +180,9 @@ async function adminUndoCommand(
   flags: AdminRestoreFlags,
   logger: ReturnType<typeof consoleLogger>,
 ): Promise<number> {
-  let request: Awaited<ReturnType<typeof parseNodeFlags>>;
+  let node: Awaited<ReturnType<typeof parseNodeFlags>>;
   try {
-    request = await parseNodeFlags(flags);
+    node = await parseNodeFlags(flags);
   } catch (error) {
     process.stderr.write(`error: ${cliMessage(error)}\n`);
     return EXIT_BAD_FLAG;
@@ -197,25 +191,20 @@ async function adminUndoCommand(
   try {
     const result = await runUntilSignalled(logger, ({ signal }) =>
       runAdminUndo({
-        host: request.host,
-        user: request.user,
-        privateKey: request.privateKey,
-        ...(request.jumpHost ? { jumpHost: request.jumpHost } : {}),
-        hostKeys: { knownHosts: request.knownHosts, fingerprints: request.fingerprints },
-        acceptUnknownHostKey: request.acceptUnknownHostKey,
+        ...node,
         ...(flags.confirm ? { confirm: flags.confirm } : {}),
         dryRun: Boolean(flags.dryRun),
         workDir: flags.workDir ?? tmpdir(),
         logger,
         signal,
-        owner: `terminal ${hostname()} pid ${process.pid}`,
+        owner: terminalOwner(),
       }),
     );
     const { steps, ...facts } = result;
     process.stdout.write(
       flags.output === "json"
         ? `${JSON.stringify(result, null, 2)}\n`
-        : `${steps.map((step) => `${step.outcome.padEnd(8)} ${step.step}${step.detail ? `: ${step.detail}` : ""}`).join("\n")}\n${facts.outcome}: ${facts.node ?? request.host}${facts.kubeconfigPath ? ` (admin kubeconfig: ${facts.kubeconfigPath}; remove it when done)` : ""}${facts.error ? ` (${facts.error})` : ""}\n`,
+        : stepLines(steps, adminOutcomeLine(facts, node.host)),
     );
     if (result.outcome === "failed") {
       logger.error(`The undo of the admin restore failed: ${cliMessage(result.error)}`);
@@ -228,6 +217,14 @@ async function adminUndoCommand(
   }
 }
 
+/** The last line of an admin restore's (or undo's) table: the node, and the kubeconfig left behind. */
+function adminOutcomeLine(
+  facts: { outcome: string; node?: string; kubeconfigPath?: string; error?: string },
+  host: string,
+): string {
+  return `${facts.outcome}: ${facts.node ?? host}${facts.kubeconfigPath ? ` (admin kubeconfig: ${facts.kubeconfigPath}; remove it when done)` : ""}${facts.error ? ` (${facts.error})` : ""}`;
+}
+
 async function readKeyFile(flag: string, path: string): Promise<Buffer> {
   const key = await readFile(path).catch((error: NodeJS.ErrnoException) => {
     throw new FlagError(
@@ -238,7 +235,7 @@ async function readKeyFile(flag: string, path: string): Promise<Buffer> {
   return key;
 }
 
-/** The flags that reach the node, checked and read into memory. */
+/** The flags that reach the node, checked and read into memory, as the procedures take them. */
 async function parseNodeFlags(flags: AdminRestoreFlags) {
   refuseSecretsInFlags(flags);
   const host = flags.address?.trim() ?? "";
@@ -282,9 +279,8 @@ async function parseNodeFlags(flags: AdminRestoreFlags) {
     host,
     user: flags.sshUser,
     privateKey,
-    jumpHost,
-    knownHosts,
-    fingerprints,
+    ...(jumpHost ? { jumpHost } : {}),
+    hostKeys: { knownHosts, fingerprints },
     acceptUnknownHostKey: Boolean(flags.insecureAcceptUnknownHostKey),
   };
 }
@@ -296,16 +292,14 @@ async function parseFlags(flags: AdminRestoreFlags, env: NodeJS.ProcessEnv) {
     throw new FlagError("--restore-pki: expected auto, always or never.");
   }
   const restorePki = flags.restorePki as RestorePki;
-  const backupUri = (flag: string, text: string, kind: BackupKind) => {
-    if (text === "latest") return undefined;
-    const uri = checkedFlag(flag, () => parseBackupUri(text));
-    if (uri.cluster !== "admin" || uri.kind !== kind) {
-      throw new FlagError(
-        `${flag} is a ${uri.kind} backup of ${uri.cluster}, not an ${kind} backup of the admin cluster.`,
-      );
-    }
-    return uri;
-  };
+  const backupUri = (flag: string, text: string, kind: BackupKind) =>
+    text === "latest"
+      ? undefined
+      : backupUriFlag(flag, text, {
+          cluster: "admin",
+          kind,
+          wanted: `an ${kind} backup of the admin cluster`,
+        });
   const etcdUri = backupUri("--etcd-backup", flags.etcdBackup, "admin-etcd");
   const pkiUri =
     restorePki === "never" ? undefined : backupUri("--pki-backup", flags.pkiBackup, "admin-pki");
@@ -316,40 +310,17 @@ async function parseFlags(flags: AdminRestoreFlags, env: NodeJS.ProcessEnv) {
         "--destination is required with latest: expected file:///folder or s3://bucket/prefix.",
       );
     }
-    destination = checkedFlag("--destination", () => parseDestination(flags.destination!));
-    if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
-      throw new FlagError(
-        "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
-      );
-    }
+    destination = terminalDestinationFlag(flags.destination, env);
   }
-  const revisionBump: RevisionBump =
-    flags.revisionBump === "auto" || flags.revisionBump === "none"
-      ? flags.revisionBump
-      : /^\d+$/.test(flags.revisionBump) && Number(flags.revisionBump) >= 1
-        ? Number(flags.revisionBump)
-        : (() => {
-            throw new FlagError(
-              "--revision-bump: expected auto, none, or a whole number of revisions.",
-            );
-          })();
+  const revisionBump = revisionBumpFlag(flags.revisionBump);
   if (!flags.identityFile) {
     throw new FlagError(
       "--identity-file is required: the age identity (AGE-SECRET-KEY-1...) that opens the backups (a dry run decrypts and verifies them too).",
     );
   }
-  const text = await readFile(flags.identityFile, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new FlagError(
-      `--identity-file: cannot read ${flags.identityFile} (${error.code ?? "error"}); expected an age identity file.`,
-    );
-  });
-  const identities: X25519Identity[] = checkedFlag("--identity-file", () => {
-    const parsed = parseIdentities(text);
-    if (parsed.length === 0) throw new Error("no identity found");
-    return parsed;
-  });
+  const identities = await readIdentityFile(flags.identityFile);
   return {
-    ...node,
+    node,
     restorePki,
     acceptForeignPki: Boolean(flags.acceptForeignPki),
     etcdUri,
@@ -361,8 +332,6 @@ async function parseFlags(flags: AdminRestoreFlags, env: NodeJS.ProcessEnv) {
     workDir: flags.workDir ?? tmpdir(),
     output: flags.output,
     ...(flags.confirm ? { confirm: flags.confirm } : {}),
-    ...(flags.s3Endpoint
-      ? { s3Endpoint: checkedFlag("--s3-endpoint", () => parseS3Endpoint(flags.s3Endpoint!)) }
-      : {}),
+    ...s3EndpointFlag(flags.s3Endpoint),
   };
 }

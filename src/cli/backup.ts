@@ -100,17 +100,20 @@ export function parseStorageFlags(flags: StorageFlags, env: NodeJS.ProcessEnv): 
       ...checkedFlag("--keep-last", () => parseRetentionPolicy({ keepLast: flags.keepLast })),
       ...checkedFlag("--max-age", () => parseRetentionPolicy({ maxAge: flags.maxAge })),
     },
-    ...(flags.s3Endpoint
-      ? { s3Endpoint: checkedFlag("--s3-endpoint", () => parseS3Endpoint(flags.s3Endpoint!)) }
-      : {}),
+    ...s3EndpointFlag(flags.s3Endpoint),
     dryRun: Boolean(flags.dryRun),
     output: flags.output,
   };
 }
 
+/** --s3-endpoint, checked; none given, nothing to spread. */
+export function s3EndpointFlag(text: string | undefined): { s3Endpoint?: string } {
+  return text ? { s3Endpoint: checkedFlag("--s3-endpoint", () => parseS3Endpoint(text)) } : {};
+}
+
 /** The store the checked flags name (an --s3-endpoint means path-style URLs). */
 export function openStoreFor(
-  request: StorageRequest,
+  request: Pick<StorageRequest, "destination" | "s3Endpoint">,
   logger: Logger,
   context: RunContext,
 ): Promise<SnapshotStore> {
@@ -203,12 +206,17 @@ export function addStorageOptions(command: Command, kept: string): Command {
           .choices(["table", "json"])
           .default("table"),
       )
-      // Commander's own usage errors (unknown flag, bad choice) exit 2 like ours, not 1:
-      // 1 means a backup failed, which a scheduler must tell apart.
-      .exitOverride((error: CommanderError) => {
-        process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-      })
+      // A usage error exits 2, as a bad flag of ours does.
+      .exitOverride(exitOnUsageError)
   );
+}
+
+/**
+ * Commander's own usage errors (unknown flag, bad choice) exit 2 like ours, not 1: 1 means a
+ * backup or a restore failed, which a scheduler must tell apart. Every command's exitOverride.
+ */
+export function exitOnUsageError(error: CommanderError): never {
+  process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
 }
 
 export function registerBackupCommands(program: Command): void {
@@ -331,6 +339,11 @@ function destinationFlag(text: string | undefined, env: NodeJS.ProcessEnv): Dest
       "--destination is required: expected file:///absolute/folder or s3://bucket/prefix.",
     );
   }
+  return terminalDestinationFlag(text, env);
+}
+
+/** A given --destination, checked: artifact only inside a GitHub Actions job. */
+export function terminalDestinationFlag(text: string, env: NodeJS.ProcessEnv): Destination {
   const destination = checkedFlag("--destination", () => parseDestination(text));
   if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
     throw new FlagError(

@@ -8,25 +8,24 @@ import { formatAge, parseAge } from "../core/audit/drill-summary.ts";
 import { isImageReference, isNamespaceName } from "../core/kube/names.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import { runContextFromEnvironment } from "../core/run-context.ts";
-import {
-  openStore,
-  parseBackupUri,
-  parseDestination,
-  type Destination,
-} from "../core/storage/destination.ts";
+import { parseBackupUri, parseDestination, type Destination } from "../core/storage/destination.ts";
 import {
   checkedFlag,
   cliMessage,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
+  exitOnUsageError,
   FlagError,
   kubeconfigPathFrom,
   loadKubeconfigFlag,
+  openStoreFor,
   refuseSecretsInFlags,
   repeatable,
+  s3EndpointFlag,
 } from "./backup.ts";
 import { runUntilSignalled } from "./cancel.ts";
 import { readIdentityFile } from "./identity-file.ts";
+import type { BackupUri } from "./restore-flags.ts";
 
 interface DrillFlags {
   kubeconfig?: string;
@@ -57,9 +56,7 @@ export function registerDrillCommands(program: Command): void {
     .option("--fail-if-older-than <age>", "fail a newest backup older than this, e.g. 26h")
     .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
     .option("-o, --output <format>", "table for people, json for scripts", "table")
-    .exitOverride((error) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
+    .exitOverride(exitOnUsageError)
     .action(async (flags: DrillFlags) => {
       process.exitCode = await drillCommand(flags, process.env);
     });
@@ -80,11 +77,14 @@ async function drillCommand(flags: DrillFlags, env: NodeJS.ProcessEnv): Promise<
     const config = await loadKubeconfigFlag(request.kubeconfigPath);
     const results = await runUntilSignalled(logger, async ({ signal, cleanups }) => {
       const context = runContextFromEnvironment(env);
-      const store = await openStore(request.backupUri?.destination ?? request.destination, {
+      const store = await openStoreFor(
+        {
+          destination: request.backupUri?.destination ?? request.destination,
+          s3Endpoint: request.s3Endpoint,
+        },
         logger,
         context,
-        s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-      });
+      );
       return runRestoreDrill({
         config,
         clusters: request.backupUri ? [request.backupUri.cluster] : request.clusters,
@@ -137,7 +137,7 @@ async function parseDrillFlags(flags: DrillFlags, env: NodeJS.ProcessEnv) {
     throw new FlagError("--output: expected table or json.");
   }
   const clusters = flags.cluster?.length ? flags.cluster : ["all"];
-  let backupUri: ReturnType<typeof parseBackupUri> | undefined;
+  let backupUri: BackupUri | undefined;
   let destination: Destination | undefined;
   if (flags.backup !== "latest") {
     backupUri = checkedFlag("--backup", () => parseBackupUri(flags.backup));
@@ -185,7 +185,7 @@ async function parseDrillFlags(flags: DrillFlags, env: NodeJS.ProcessEnv) {
     namespace: flags.namespace,
     utilityImage: flags.utilityImage,
     maxAgeMs,
-    s3Endpoint: flags.s3Endpoint,
+    ...s3EndpointFlag(flags.s3Endpoint),
     output: flags.output,
   };
 }

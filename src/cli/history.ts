@@ -11,20 +11,18 @@ import { formatBytes } from "../core/format.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import { quoteValue } from "../core/redact.ts";
 import { runContextFromEnvironment } from "../core/run-context.ts";
+import type { Destination } from "../core/storage/destination.ts";
 import {
-  openStore,
-  parseDestination,
-  parseS3Endpoint,
-  type Destination,
-} from "../core/storage/destination.ts";
-import {
-  checkedFlag,
   cliMessage,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
+  exitOnUsageError,
   FlagError,
+  openStoreFor,
   refuseSecretsInFlags,
   renderTable,
+  s3EndpointFlag,
+  terminalDestinationFlag,
 } from "./backup.ts";
 
 type OutputFormat = "table" | "json";
@@ -53,9 +51,7 @@ export function registerHistoryCommands(program: Command): void {
     .option("--cluster <name>", "only this cluster (admin, or a user cluster's name)")
     .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
     .option("-o, --output <format>", "table for people, json for scripts", "table")
-    .exitOverride((error) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
+    .exitOverride(exitOnUsageError)
     .action(async (flags: HistoryFlags) => {
       process.exitCode = await historyCommand(flags, process.env);
     });
@@ -69,12 +65,7 @@ export function parseHistoryFlags(flags: HistoryFlags, env: NodeJS.ProcessEnv): 
       "--destination is required: expected file:///absolute/folder or s3://bucket/prefix, where the backups were stored.",
     );
   }
-  const destination = checkedFlag("--destination", () => parseDestination(flags.destination!));
-  if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
-    throw new FlagError(
-      "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
-    );
-  }
+  const destination = terminalDestinationFlag(flags.destination, env);
   const cluster = flags.cluster?.trim();
   if (cluster !== undefined && !isValidClusterName(cluster)) {
     throw new FlagError(
@@ -89,9 +80,7 @@ export function parseHistoryFlags(flags: HistoryFlags, env: NodeJS.ProcessEnv): 
   return {
     destination,
     ...(cluster ? { cluster } : {}),
-    ...(flags.s3Endpoint
-      ? { s3Endpoint: checkedFlag("--s3-endpoint", () => parseS3Endpoint(flags.s3Endpoint!)) }
-      : {}),
+    ...s3EndpointFlag(flags.s3Endpoint),
     output: flags.output,
   };
 }
@@ -107,11 +96,7 @@ async function historyCommand(flags: HistoryFlags, env: NodeJS.ProcessEnv): Prom
   const logger = consoleLogger();
   let history: History;
   try {
-    const store = await openStore(request.destination, {
-      logger,
-      context: runContextFromEnvironment(env),
-      s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-    });
+    const store = await openStoreFor(request, logger, runContextFromEnvironment(env));
     history = readHistory(await store.list(request.cluster ? { cluster: request.cluster } : {}));
   } catch (error) {
     logger.error(

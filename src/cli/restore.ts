@@ -4,33 +4,37 @@
  * from Actions exclude each other). Logs to stderr, the result (table or JSON) to stdout.
  * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
  */
-import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
 import type { X25519Identity } from "../core/crypto/age.ts";
 import { isValidClusterName } from "../core/etcd/profiles.ts";
 import { consoleLogger } from "../core/log/logger.ts";
 import { runContextFromEnvironment } from "../core/run-context.ts";
-import {
-  openStore,
-  parseBackupUri,
-  parseDestination,
-  parseS3Endpoint,
-  type Destination,
-} from "../core/storage/destination.ts";
-import type { RevisionBump } from "../procedures/etcd-restore.ts";
+import type { Destination } from "../core/storage/destination.ts";
 import { checkGkeOnPremVersion } from "../procedures/utility-image.ts";
 import {
   checkedFlag,
   cliMessage,
   EXIT_BAD_FLAG,
   EXIT_FAILED,
+  exitOnUsageError,
   FlagError,
   kubeconfigPathFrom,
   loadKubeconfigFlag,
+  openStoreFor,
   refuseSecretsInFlags,
+  s3EndpointFlag,
+  terminalDestinationFlag,
 } from "./backup.ts";
 import { runUntilSignalled } from "./cancel.ts";
 import { readIdentityFile } from "./identity-file.ts";
+import {
+  backupUriFlag,
+  cliAudit,
+  revisionBumpFlag,
+  stepLines,
+  terminalOwner,
+  type BackupUri,
+} from "./restore-flags.ts";
 
 interface RestoreFlags {
   kubeconfig?: string;
@@ -73,9 +77,7 @@ export function registerRestoreCommands(program: Command): void {
     .option("--undo", "put the newest pre-restore data back instead of restoring")
     .option("--dry-run", "print the plan and run only its reading steps; change nothing")
     .option("-o, --output <format>", "table for people, json for scripts", "table")
-    .exitOverride((error) => {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    })
+    .exitOverride(exitOnUsageError)
     .action(async (flags: RestoreFlags) => {
       process.exitCode = await restoreCommand(flags, process.env);
     });
@@ -96,7 +98,7 @@ async function restoreCommand(flags: RestoreFlags, env: NodeJS.ProcessEnv): Prom
     const config = await loadKubeconfigFlag(request.kubeconfigPath);
     const common = {
       config,
-      owner: `terminal ${hostname()} pid ${process.pid}`,
+      owner: terminalOwner(),
       cluster: request.cluster,
       dryRun: request.dryRun,
       logger,
@@ -108,11 +110,11 @@ async function restoreCommand(flags: RestoreFlags, env: NodeJS.ProcessEnv): Prom
       if (request.undo) return runEtcdUndo({ ...common, signal });
       const context = runContextFromEnvironment(env);
       const destination = request.backupUri?.destination ?? request.destination!;
-      const store = await openStore(destination, {
+      const store = await openStoreFor(
+        { destination, s3Endpoint: request.s3Endpoint },
         logger,
         context,
-        s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-      });
+      );
       const backup = request.backupUri
         ? await findBackup(store, request.backupUri)
         : await findNewestVerifiedBackup(store, { cluster: request.cluster, kind: "user-etcd" });
@@ -123,18 +125,17 @@ async function restoreCommand(flags: RestoreFlags, env: NodeJS.ProcessEnv): Prom
         backup,
         identities: request.identities,
         revisionBump: request.revisionBump,
-        audit: {
-          actor: context.run?.actor || `${userInfo().username}@${hostname()}`,
-          via: "cli",
-          ...(context.run?.url ? { runUrl: context.run.url } : {}),
-        },
+        audit: cliAudit(context),
       });
     });
     const { steps, ...facts } = result;
     process.stdout.write(
       request.output === "json"
         ? `${JSON.stringify(result, null, 2)}\n`
-        : `${steps.map((step) => `${step.outcome.padEnd(8)} ${step.step}${step.detail ? `: ${step.detail}` : ""}`).join("\n")}\n${facts.outcome}: ${facts.cluster}${facts.error ? ` (${facts.error})` : ""}\n`,
+        : stepLines(
+            steps,
+            `${facts.outcome}: ${facts.cluster}${facts.error ? ` (${facts.error})` : ""}`,
+          ),
     );
     if (result.outcome === "failed") {
       logger.error(
@@ -165,38 +166,23 @@ async function parseRestoreFlags(flags: RestoreFlags, env: NodeJS.ProcessEnv) {
   }
   const undo = Boolean(flags.undo);
   const dryRun = Boolean(flags.dryRun);
-  let backupUri: ReturnType<typeof parseBackupUri> | undefined;
+  let backupUri: BackupUri | undefined;
   let destination: Destination | undefined;
   if (!undo && flags.backup !== "latest") {
-    backupUri = checkedFlag("--backup", () => parseBackupUri(flags.backup));
-    if (backupUri.cluster !== cluster || backupUri.kind !== "user-etcd") {
-      throw new FlagError(
-        `--backup is a ${backupUri.kind} backup of ${backupUri.cluster}, not a user-etcd backup of ${cluster}.`,
-      );
-    }
+    backupUri = backupUriFlag("--backup", flags.backup, {
+      cluster,
+      kind: "user-etcd",
+      wanted: `a user-etcd backup of ${cluster}`,
+    });
   } else if (!undo) {
     if (!flags.destination) {
       throw new FlagError(
         "--destination is required with --backup latest: expected file:///folder or s3://bucket/prefix.",
       );
     }
-    destination = checkedFlag("--destination", () => parseDestination(flags.destination!));
-    if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
-      throw new FlagError(
-        "--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.",
-      );
-    }
+    destination = terminalDestinationFlag(flags.destination, env);
   }
-  const revisionBump: RevisionBump =
-    flags.revisionBump === "auto" || flags.revisionBump === "none"
-      ? flags.revisionBump
-      : /^\d+$/.test(flags.revisionBump) && Number(flags.revisionBump) >= 1
-        ? Number(flags.revisionBump)
-        : (() => {
-            throw new FlagError(
-              `--revision-bump: expected auto, none, or a whole number of revisions.`,
-            );
-          })();
+  const revisionBump = revisionBumpFlag(flags.revisionBump);
   let identities: X25519Identity[] = [];
   if (!undo && flags.identityFile) {
     identities = await readIdentityFile(flags.identityFile);
@@ -224,8 +210,6 @@ async function parseRestoreFlags(flags: RestoreFlags, env: NodeJS.ProcessEnv) {
           ),
         }
       : {}),
-    ...(flags.s3Endpoint
-      ? { s3Endpoint: checkedFlag("--s3-endpoint", () => parseS3Endpoint(flags.s3Endpoint!)) }
-      : {}),
+    ...s3EndpointFlag(flags.s3Endpoint),
   };
 }

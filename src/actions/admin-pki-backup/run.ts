@@ -7,22 +7,12 @@ import * as core from "@actions/core";
 import { pkiSummaryMarkdown } from "../../core/audit/summary.ts";
 import { backupHistoryMarkdown } from "../../procedures/backup-history.ts";
 import { runContextFromEnvironment } from "../../core/run-context.ts";
-import {
-  loadPrivateKey,
-  parseFingerprints,
-  parseJumpHostSpec,
-  parseKnownHosts,
-  validateNodePaths,
-} from "../../core/ssh/index.ts";
+import { validateNodePaths } from "../../core/ssh/index.ts";
 import {
   DEFAULT_PKI_PATHS,
-  DEFAULT_SSH_USER,
-  keySecretForms,
   runAdminPkiBackup,
-  type JumpHostInput,
   type PkiBackupResult,
 } from "../../procedures/admin-pki-backup.ts";
-import { looksSecret, quoteValue } from "../../core/redact.ts";
 import {
   checkedInput,
   failureMessage,
@@ -43,19 +33,17 @@ import {
   readRetention,
   refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
+import {
+  checkAddressInput,
+  readHostKeyPins,
+  readJumpHost,
+  readKeyInput,
+  readSshUser,
+} from "../common/ssh-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
 export function run(): Promise<void> {
   return runAction(backup, { describeFailure: (error) => failureMessage(error, INPUT_OF_FIELD) });
-}
-
-/** Masks a key in every form a log could show, then checks it parses (the error never quotes it). */
-function readKeyInput(name: string): string | undefined {
-  const key = getInput(name);
-  if (!key) return undefined;
-  for (const form of keySecretForms(key)) core.setSecret(form);
-  checkedInput(name, () => loadPrivateKey(key, `the key in ${name}`));
-  return key;
 }
 
 const checked = checkedInput;
@@ -70,35 +58,17 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
   const privateKey = readKeyInput(Inputs.SshPrivateKey);
   const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
   const host = getInput(Inputs.ControlPlaneAddress);
-  if (host && (!/^[A-Za-z0-9.:[\]-]+$/.test(host) || looksSecret(host))) {
-    throw new InputError(
-      `Input ${Inputs.ControlPlaneAddress} is ${quoteValue(host)}: expected a host name or IP address, such as 10.0.0.10.`,
-    );
-  }
+  if (host) checkAddressInput(Inputs.ControlPlaneAddress, host);
   const config = await readAdminKubeconfig({ required: !(privateKey && host) });
-  const user = getInput(Inputs.SshUser) || DEFAULT_SSH_USER;
-  if (/[\s@:]/.test(user)) {
-    throw new InputError(
-      `Input ${Inputs.SshUser} is ${quoteValue(user)}: expected a user name such as ubuntu.`,
-    );
-  }
-  let jumpHost: JumpHostInput | undefined;
-  const jumpSpec = getInput(Inputs.JumpHost);
-  if (jumpSpec) {
-    const endpoint = checked(Inputs.JumpHost, () => parseJumpHostSpec(jumpSpec));
-    jumpHost = { ...endpoint, ...(jumpPrivateKey ? { privateKey: jumpPrivateKey } : {}) };
-  } else if (jumpPrivateKey) {
-    throw new InputError(
-      `Input ${Inputs.JumpPrivateKey} is given without ${Inputs.JumpHost}: expected the jump host as user@host[:port] too.`,
-    );
-  }
-  const knownHosts = getInput(Inputs.SshKnownHosts)
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith("#"));
-  checked(Inputs.SshKnownHosts, () => parseKnownHosts(knownHosts));
-  const fingerprints = getInputAsList(Inputs.SshHostKeyFingerprints);
-  checked(Inputs.SshHostKeyFingerprints, () => parseFingerprints(fingerprints));
+  const user = readSshUser(Inputs.SshUser);
+  const jumpHost = readJumpHost(
+    { jumpHost: Inputs.JumpHost, jumpPrivateKey: Inputs.JumpPrivateKey },
+    jumpPrivateKey,
+  );
+  const { knownHosts, fingerprints } = readHostKeyPins({
+    knownHosts: Inputs.SshKnownHosts,
+    fingerprints: Inputs.SshHostKeyFingerprints,
+  });
   const acceptUnknownHostKey = getInputAsBool(Inputs.InsecureAcceptUnknownHostKey, false);
   const pathsInput = getInputAsList(Inputs.Paths);
   const paths = checked(Inputs.Paths, () =>

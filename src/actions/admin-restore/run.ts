@@ -4,33 +4,21 @@
  * proven able to open them, before anything connects; every key is masked at once and kept
  * in memory only.
  */
-import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as core from "@actions/core";
 import { errorMessage } from "../../core/errors.ts";
 import { findControlPlaneNode } from "../../core/kube/admin-node.ts";
 import type { Logger } from "../../core/log/logger.ts";
-import { looksSecret, quoteValue } from "../../core/redact.ts";
 import { runContextFromEnvironment, type RunContext } from "../../core/run-context.ts";
-import {
-  loadPrivateKey,
-  parseFingerprints,
-  parseJumpHostSpec,
-  parseKnownHosts,
-} from "../../core/ssh/index.ts";
-import { openStore, parseBackupUri } from "../../core/storage/destination.ts";
+import { openStore } from "../../core/storage/destination.ts";
 import {
   findBackup,
   findNewestVerifiedBackup,
   type StoredBackup,
 } from "../../core/storage/pipeline.ts";
 import type { BackupKind, SnapshotStore } from "../../core/storage/types.ts";
-import {
-  DEFAULT_SSH_USER,
-  keySecretForms,
-  type JumpHostInput,
-} from "../../procedures/admin-pki-backup.ts";
+import { DEFAULT_SSH_USER } from "../../procedures/admin-pki-backup.ts";
 import {
   finishInterruptedAdminRestore,
   runAdminRestore,
@@ -39,7 +27,6 @@ import {
   type RestorePki,
 } from "../../procedures/admin-restore.ts";
 import {
-  checkedInput,
   failureMessage,
   getInput,
   getInputAsBool,
@@ -48,6 +35,7 @@ import {
   getInputAsList,
   InputError,
 } from "../common/inputs.ts";
+import { readBackupInput, readS3Options } from "../common/backup-source.ts";
 import { actionsLogger } from "../common/logger.ts";
 import { runPost } from "../common/post.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
@@ -58,6 +46,15 @@ import {
   refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
 import { readIdentities, readRevisionBump } from "../common/restore-inputs.ts";
+import { actionsAudit, actionsOwner, stepsTableMarkdown } from "../common/restore-run.ts";
+import {
+  checkAddressInput,
+  readHostKeyPins,
+  readJumpHost,
+  readKeyInput,
+  readKnownHostsLines,
+  readSshUser,
+} from "../common/ssh-inputs.ts";
 import { Inputs, Outputs, PostState } from "./constants.ts";
 
 /** Core's names for the settings this action adds, mapped to its inputs. */
@@ -72,19 +69,12 @@ const ADMIN_RESTORE_INPUT_OF_FIELD: Readonly<Record<string, string>> = {
 
 const RESTORE_PKI_CHOICES: readonly RestorePki[] = ["auto", "always", "never"];
 
+const JUMP_INPUTS = { jumpHost: Inputs.JumpHost, jumpPrivateKey: Inputs.JumpPrivateKey };
+
 export function run(): Promise<void> {
   return runAction(restore, {
     describeFailure: (error) => failureMessage(error, ADMIN_RESTORE_INPUT_OF_FIELD),
   });
-}
-
-/** Masks a key in every form a log could show, then checks it parses (the error never quotes it). */
-function readKeyInput(name: string): string | undefined {
-  const key = getInput(name);
-  if (!key) return undefined;
-  for (const form of keySecretForms(key)) core.setSecret(form);
-  checkedInput(name, () => loadPrivateKey(key, `the key in ${name}`));
-  return key;
 }
 
 async function restore({ logger, signal }: ActionContext): Promise<void> {
@@ -104,21 +94,22 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
   const dryRun = getInputAsBool(Inputs.DryRun, false);
   const host = await readAddress(logger);
-  const user = getInput(Inputs.SshUser) || DEFAULT_SSH_USER;
-  if (/[\s@:]/.test(user)) {
-    throw new InputError(
-      `Input ${Inputs.SshUser} is ${quoteValue(user)}: expected a user name such as ubuntu.`,
-    );
-  }
-  const jumpHost = readJumpHost(jumpPrivateKey);
-  const knownHosts = getInput(Inputs.SshKnownHosts)
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith("#"));
-  checkedInput(Inputs.SshKnownHosts, () => parseKnownHosts(knownHosts));
-  const fingerprints = getInputAsList(Inputs.SshHostKeyFingerprints);
-  checkedInput(Inputs.SshHostKeyFingerprints, () => parseFingerprints(fingerprints));
+  const user = readSshUser(Inputs.SshUser);
+  const jumpHost = readJumpHost(JUMP_INPUTS, jumpPrivateKey);
+  const hostKeys = readHostKeyPins({
+    knownHosts: Inputs.SshKnownHosts,
+    fingerprints: Inputs.SshHostKeyFingerprints,
+  });
   const acceptUnknownHostKey = getInputAsBool(Inputs.InsecureAcceptUnknownHostKey, false);
+  // How both the restore and the undo reach the node.
+  const node = {
+    host,
+    user,
+    privateKey,
+    ...(jumpHost ? { jumpHost } : {}),
+    hostKeys,
+    acceptUnknownHostKey,
+  };
   const restorePki = getInputAsChoice(Inputs.RestorePki, RESTORE_PKI_CHOICES, "auto");
   const acceptForeignPki = getInputAsBool(Inputs.AcceptForeignPki, false);
   const confirm = getInput(Inputs.Confirm);
@@ -130,12 +121,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   // An undo reads no backup: it puts back what the last restore kept aside on the node.
   const result = undo
     ? await runAdminUndo({
-        host,
-        user,
-        privateKey,
-        ...(jumpHost ? { jumpHost } : {}),
-        hostKeys: { knownHosts, fingerprints },
-        acceptUnknownHostKey,
+        ...node,
         ...(confirm ? { confirm } : {}),
         dryRun,
         workDir,
@@ -144,8 +130,8 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
         signal,
         waitTimeoutMs,
       })
-    : await restoreFromBackups(privateKey);
-  async function restoreFromBackups(privateKey: string): Promise<AdminRestoreResult> {
+    : await restoreFromBackups();
+  async function restoreFromBackups(): Promise<AdminRestoreResult> {
     const identities = await readIdentities(
       { content: Inputs.DecryptionIdentity, path: Inputs.DecryptionIdentityPath },
       { optional: false, purpose: "restore an encrypted backup" },
@@ -157,16 +143,11 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
         ? undefined
         : await findAdminBackup(Inputs.PkiBackup, "admin-pki", logger, context);
     // Recorded in the node's journal by the procedure, and here for the post step.
-    const owner = `actions run ${process.env.GITHUB_RUN_ID ?? "?"} attempt ${process.env.GITHUB_RUN_ATTEMPT ?? "?"} job ${process.env.GITHUB_JOB ?? "?"} (${randomUUID()})`;
+    const owner = actionsOwner();
     if (!dryRun) core.saveState(PostState.Owner, owner);
 
     return runAdminRestore({
-      host,
-      user,
-      privateKey,
-      ...(jumpHost ? { jumpHost } : {}),
-      hostKeys: { knownHosts, fingerprints },
-      acceptUnknownHostKey,
+      ...node,
       store: etcd.store,
       etcdBackup: etcd.backup,
       ...(pki ? { pkiBackup: pki.backup, pkiStore: pki.store } : {}),
@@ -182,11 +163,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
       signal,
       owner,
       waitTimeoutMs,
-      audit: {
-        actor: context.run?.actor || "unknown",
-        via: "admin-restore",
-        ...(context.run?.url ? { runUrl: context.run.url } : {}),
-      },
+      audit: actionsAudit(context, "admin-restore"),
     });
   }
   if (result.kubeconfigPath) {
@@ -240,11 +217,8 @@ async function putBackUnfinished(logger: Logger): Promise<void> {
       );
       return;
     }
-    const jumpHost = readJumpHost(readKeyInput(Inputs.JumpPrivateKey));
-    const knownHosts = getInput(Inputs.SshKnownHosts)
-      .split("\n")
-      .map((line) => line.trim())
-      .filter((line) => line && !line.startsWith("#"));
+    const jumpHost = readJumpHost(JUMP_INPUTS, readKeyInput(Inputs.JumpPrivateKey));
+    const knownHosts = readKnownHostsLines(Inputs.SshKnownHosts);
     const outcome = await finishInterruptedAdminRestore({
       host,
       user: getInput(Inputs.SshUser) || DEFAULT_SSH_USER,
@@ -272,11 +246,7 @@ async function putBackUnfinished(logger: Logger): Promise<void> {
 async function readAddress(logger: Logger): Promise<string> {
   const host = getInput(Inputs.ControlPlaneAddress);
   if (host) {
-    if (!/^[A-Za-z0-9.:[\]-]+$/.test(host) || looksSecret(host)) {
-      throw new InputError(
-        `Input ${Inputs.ControlPlaneAddress} is ${quoteValue(host)}: expected a host name or IP address, such as 10.0.0.10.`,
-      );
-    }
+    checkAddressInput(Inputs.ControlPlaneAddress, host);
     return host;
   }
   const config = await readAdminKubeconfig({ required: false });
@@ -294,20 +264,6 @@ async function readAddress(logger: Logger): Promise<string> {
   return node.address;
 }
 
-function readJumpHost(jumpPrivateKey: string | undefined): JumpHostInput | undefined {
-  const jumpSpec = getInput(Inputs.JumpHost);
-  if (jumpSpec) {
-    const endpoint = checkedInput(Inputs.JumpHost, () => parseJumpHostSpec(jumpSpec));
-    return { ...endpoint, ...(jumpPrivateKey ? { privateKey: jumpPrivateKey } : {}) };
-  }
-  if (jumpPrivateKey) {
-    throw new InputError(
-      `Input ${Inputs.JumpPrivateKey} is given without ${Inputs.JumpHost}: expected the jump host as user@host[:port] too.`,
-    );
-  }
-  return undefined;
-}
-
 /** A backup input: a URI names its own destination; `latest` (the default) needs destination. */
 async function findAdminBackup(
   input: string,
@@ -315,35 +271,19 @@ async function findAdminBackup(
   logger: Logger,
   context: RunContext,
 ): Promise<{ store: SnapshotStore; backup: StoredBackup }> {
-  const text = getInput(input) || "latest";
-  if (text === "latest") {
+  const place = readBackupInput(input);
+  if (place === "latest") {
     const store = await readDestination().open(logger, context);
     const backup = await findNewestVerifiedBackup(store, { cluster: "admin", kind });
     logger.info(`The newest ${kind} backup that verifies: ${backup.location.uri}.`);
     return { store, backup };
-  }
-  let place: ReturnType<typeof parseBackupUri>;
-  try {
-    place = parseBackupUri(text);
-  } catch (error) {
-    throw new InputError(`Input ${input}: ${errorMessage(error)}`);
   }
   if (place.cluster !== "admin" || place.kind !== kind) {
     throw new InputError(
       `Input ${input} is a ${place.kind} backup of ${place.cluster}, not an ${kind} backup of the admin cluster.`,
     );
   }
-  const s3Endpoint = getInput(Inputs.S3Endpoint);
-  const s3Region = getInput(Inputs.S3Region);
-  const store = await openStore(place.destination, {
-    logger,
-    context,
-    s3: {
-      ...(s3Endpoint ? { endpoint: s3Endpoint } : {}),
-      ...(s3Region ? { region: s3Region } : {}),
-      forcePathStyle: getInputAsBool(Inputs.S3ForcePathStyle, Boolean(s3Endpoint)),
-    },
-  });
+  const store = await openStore(place.destination, { logger, context, s3: readS3Options() });
   return { store, backup: await findBackup(store, place) };
 }
 
@@ -359,12 +299,7 @@ function summaryMarkdown(result: AdminRestoreResult): string {
     "",
     `etcd backup: \`${result.etcdBackup}\`${result.pkiBackup ? `; PKI backup: \`${result.pkiBackup}\`` : ""}`,
     "",
-    "| step | outcome | time | detail |",
-    "| --- | --- | ---: | --- |",
-    ...result.steps.map(
-      (step) =>
-        `| ${step.step} | ${step.outcome === "done" ? "✅ done" : step.outcome === "failed" ? "❌ failed" : "○ skipped"} | ${(step.durationMs / 1000).toFixed(1)} s | ${(step.detail ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ")} |`,
-    ),
+    ...stepsTableMarkdown(result.steps),
   ];
   if (result.outcome === "undone") {
     lines.push(

@@ -168,7 +168,8 @@ function readRepositoryAccess(
   };
 }
 
-function readS3Options(): NonNullable<StoreOptions["s3"]> {
+/** The S3 inputs for a store a backup URI names (the endpoint checked, as readDestination does). */
+export function readS3Options(): NonNullable<StoreOptions["s3"]> {
   const endpointText = getInput(SharedInputs.S3Endpoint);
   const endpoint = endpointText
     ? checkedInput(SharedInputs.S3Endpoint, () => parseS3Endpoint(endpointText))

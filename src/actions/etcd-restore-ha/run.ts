@@ -3,7 +3,6 @@
  * job summary, and one error when it failed. Every input is checked, the backup found and
  * the identity proven able to open it, before anything in a cluster changes.
  */
-import { randomUUID } from "node:crypto";
 import * as core from "@actions/core";
 import { errorMessage } from "../../core/errors.ts";
 import { isValidClusterName } from "../../core/etcd/profiles.ts";
@@ -34,6 +33,7 @@ import { openBackupSource, readBackupInput } from "../common/backup-source.ts";
 import { actionsLogger } from "../common/logger.ts";
 import { runPost } from "../common/post.ts";
 import { readIdentities, readImage, readRevisionBump } from "../common/restore-inputs.ts";
+import { actionsAudit, actionsOwner, stepsTableMarkdown } from "../common/restore-run.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   INPUT_OF_FIELD,
@@ -78,7 +78,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
   if (gkeOnPremVersion) checkGkeOnPremVersion(gkeOnPremVersion, utilityImage);
   const waitTimeoutMs = getInputAsInt(Inputs.WaitTimeoutMinutes, { min: 1, max: 240 })! * 60_000;
   // Recorded in the journal by the procedure, and here for the post step, before any change.
-  const owner = `actions run ${process.env.GITHUB_RUN_ID ?? "?"} attempt ${process.env.GITHUB_RUN_ATTEMPT ?? "?"} job ${process.env.GITHUB_JOB ?? "?"} (${randomUUID()})`;
+  const owner = actionsOwner();
   if (!dryRun) core.saveState(OWNER_STATE, owner);
   const common = {
     config,
@@ -103,11 +103,7 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     );
     const context = runContextFromEnvironment(process.env);
     const { store, backup } = await findRestoreBackup(cluster, logger, context);
-    const audit = {
-      actor: context.run?.actor || "unknown",
-      via: "etcd-restore-ha",
-      ...(context.run?.url ? { runUrl: context.run.url } : {}),
-    };
+    const audit = actionsAudit(context, "etcd-restore-ha");
     result = await runEtcdRestore({ ...common, store, backup, identities, revisionBump, audit });
   }
   const { steps: _steps, error: _error, ...facts } = result;
@@ -178,12 +174,7 @@ function restoreSummaryMarkdown(result: EtcdRestoreResult, undo: boolean): strin
     `### ${title}`,
     "",
     ...(result.backup ? [`Backup: \`${result.backup}\``, ""] : []),
-    "| step | outcome | time | detail |",
-    "| --- | --- | ---: | --- |",
-    ...result.steps.map(
-      (step) =>
-        `| ${step.step} | ${step.outcome === "done" ? "✅ done" : step.outcome === "failed" ? "❌ failed" : "○ skipped"} | ${(step.durationMs / 1000).toFixed(1)} s | ${(step.detail ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ")} |`,
-    ),
+    ...stepsTableMarkdown(result.steps),
   ];
   if (result.outcome === "restored") {
     lines.push(
