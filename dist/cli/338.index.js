@@ -65,9 +65,7 @@ function registerDrillCommands(program) {
         .option("--fail-if-older-than <age>", "fail a newest backup older than this, e.g. 26h")
         .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
         .option("-o, --output <format>", "table for people, json for scripts", "table")
-        .exitOverride((error) => {
-        process.exit(error.exitCode === 0 ? 0 : backup.EXIT_BAD_FLAG);
-    })
+        .exitOverride(backup.exitOnUsageError)
         .action(async (flags) => {
         process.exitCode = await drillCommand(flags, process.env);
     });
@@ -82,17 +80,16 @@ async function drillCommand(flags, env) {
         process.stderr.write(`error: ${(0,backup.cliMessage)(error)}\n`);
         return backup.EXIT_BAD_FLAG;
     }
-    const { runRestoreDrill } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(972), __webpack_require__.e(248), __webpack_require__.e(75)]).then(__webpack_require__.bind(__webpack_require__, 75));
+    const { runRestoreDrill } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(772), __webpack_require__.e(248), __webpack_require__.e(75)]).then(__webpack_require__.bind(__webpack_require__, 75));
     const { findBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
     try {
         const config = await (0,backup.loadKubeconfigFlag)(request.kubeconfigPath);
         const results = await (0,cancel/* runUntilSignalled */.Z)(logger, async ({ signal, cleanups }) => {
             const context = (0,run_context/* runContextFromEnvironment */.aD)(env);
-            const store = await (0,storage_destination/* openStore */.Ch)(request.backupUri?.destination ?? request.destination, {
-                logger,
-                context,
-                s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-            });
+            const store = await (0,backup.openStoreFor)({
+                destination: request.backupUri?.destination ?? request.destination,
+                s3Endpoint: request.s3Endpoint,
+            }, logger, context);
             return runRestoreDrill({
                 config,
                 clusters: request.backupUri ? [request.backupUri.cluster] : request.clusters,
@@ -171,7 +168,7 @@ async function parseDrillFlags(flags, env) {
         namespace: flags.namespace,
         utilityImage: flags.utilityImage,
         maxAgeMs,
-        s3Endpoint: flags.s3Endpoint,
+        ...(0,backup.s3EndpointFlag)(flags.s3Endpoint),
         output: flags.output,
     };
 }

@@ -10,7 +10,9 @@ export const modules = {
 /* harmony export */   Nf: () => (/* binding */ parseEndpointStatus),
 /* harmony export */   dv: () => (/* binding */ DEFAULT_REVISION_BUMP),
 /* harmony export */   mg: () => (/* binding */ endpointStatusJson),
+/* harmony export */   n$: () => (/* binding */ countKeysArgs),
 /* harmony export */   ol: () => (/* binding */ snapshotSave),
+/* harmony export */   wK: () => (/* binding */ parseKeyCount),
 /* harmony export */   yW: () => (/* binding */ etcdctl)
 /* harmony export */ });
 /* unused harmony exports endpointHealth, restoreHelpOffersBump */
@@ -29,6 +31,20 @@ function etcdctl(profile, ...args) {
 const endpointHealth = (profile) => etcdctl(profile, "endpoint", "health", "--command-timeout=10s");
 const endpointStatusJson = (profile) => etcdctl(profile, "endpoint", "status", "-w", "json", "--command-timeout=10s");
 const snapshotSave = (profile, path) => etcdctl(profile, "snapshot", "save", path);
+/**
+ * `get "" --prefix --keys-only --limit=1 -w json`, at a revision if given: the key count and the
+ * current revision without listing the keys (parse with parseKeyCount). Arguments only: the
+ * caller adds etcdctl and its certificates (etcdctl() or a node's own container).
+ */
+function countKeysArgs(revision) {
+    const at = revision === undefined ? [] : [`--rev=${revision}`];
+    return ["get", "", "--prefix", "--keys-only", "--limit=1", ...at, "-w", "json"];
+}
+/** What countKeysArgs prints: the store's current revision and the key count. */
+function parseKeyCount(json) {
+    const parsed = JSON.parse(json);
+    return { revision: Number(parsed.header?.revision), keys: Number(parsed.count ?? 0) };
+}
 /** Parses `etcdctl endpoint status -w json` (3.4: an array of {Endpoint, Status}). */
 function parseEndpointStatus(json) {
     let parsed;

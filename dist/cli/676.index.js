@@ -16,6 +16,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   backupResultsTable: () => (/* binding */ backupResultsTable),
 /* harmony export */   checkedFlag: () => (/* binding */ checkedFlag),
 /* harmony export */   cliMessage: () => (/* binding */ cliMessage),
+/* harmony export */   exitOnUsageError: () => (/* binding */ exitOnUsageError),
 /* harmony export */   kubeconfigPathFrom: () => (/* binding */ kubeconfigPathFrom),
 /* harmony export */   loadKubeconfigFlag: () => (/* binding */ loadKubeconfigFlag),
 /* harmony export */   openStoreFor: () => (/* binding */ openStoreFor),
@@ -24,7 +25,9 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   refuseSecretsInFlags: () => (/* binding */ refuseSecretsInFlags),
 /* harmony export */   registerBackupCommands: () => (/* binding */ registerBackupCommands),
 /* harmony export */   renderTable: () => (/* binding */ renderTable),
-/* harmony export */   repeatable: () => (/* binding */ repeatable)
+/* harmony export */   repeatable: () => (/* binding */ repeatable),
+/* harmony export */   s3EndpointFlag: () => (/* binding */ s3EndpointFlag),
+/* harmony export */   terminalDestinationFlag: () => (/* binding */ terminalDestinationFlag)
 /* harmony export */ });
 /* harmony import */ var commander__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8179);
 /* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8673);
@@ -86,12 +89,14 @@ function parseStorageFlags(flags, env) {
             ...checkedFlag("--keep-last", () => (0,_core_storage_retention_js__WEBPACK_IMPORTED_MODULE_8__/* .parseRetentionPolicy */ .M)({ keepLast: flags.keepLast })),
             ...checkedFlag("--max-age", () => (0,_core_storage_retention_js__WEBPACK_IMPORTED_MODULE_8__/* .parseRetentionPolicy */ .M)({ maxAge: flags.maxAge })),
         },
-        ...(flags.s3Endpoint
-            ? { s3Endpoint: checkedFlag("--s3-endpoint", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_7__/* .parseS3Endpoint */ .bA)(flags.s3Endpoint)) }
-            : {}),
+        ...s3EndpointFlag(flags.s3Endpoint),
         dryRun: Boolean(flags.dryRun),
         output: flags.output,
     };
+}
+/** --s3-endpoint, checked; none given, nothing to spread. */
+function s3EndpointFlag(text) {
+    return text ? { s3Endpoint: checkedFlag("--s3-endpoint", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_7__/* .parseS3Endpoint */ .bA)(text)) } : {};
 }
 /** The store the checked flags name (an --s3-endpoint means path-style URLs). */
 function openStoreFor(request, logger, context) {
@@ -170,11 +175,15 @@ function addStorageOptions(command, kept) {
         .addOption(new commander__WEBPACK_IMPORTED_MODULE_0__/* .Option */ .c$("-o, --output <format>", "table for people, json for scripts")
         .choices(["table", "json"])
         .default("table"))
-        // Commander's own usage errors (unknown flag, bad choice) exit 2 like ours, not 1:
-        // 1 means a backup failed, which a scheduler must tell apart.
-        .exitOverride((error) => {
-        process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
-    }));
+        // A usage error exits 2, as a bad flag of ours does.
+        .exitOverride(exitOnUsageError));
+}
+/**
+ * Commander's own usage errors (unknown flag, bad choice) exit 2 like ours, not 1: 1 means a
+ * backup or a restore failed, which a scheduler must tell apart. Every command's exitOverride.
+ */
+function exitOnUsageError(error) {
+    process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_FLAG);
 }
 function registerBackupCommands(program) {
     const command = program
@@ -278,6 +287,10 @@ function destinationFlag(text, env) {
     if (!text?.trim()) {
         throw new FlagError("--destination is required: expected file:///absolute/folder or s3://bucket/prefix.");
     }
+    return terminalDestinationFlag(text, env);
+}
+/** A given --destination, checked: artifact only inside a GitHub Actions job. */
+function terminalDestinationFlag(text, env) {
     const destination = checkedFlag("--destination", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_7__/* .parseDestination */ .G2)(text));
     if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
         throw new FlagError("--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.");
@@ -2314,21 +2327,27 @@ async function scaleWorkload(config, workload, replicas, options) {
     }
     return { previousReplicas };
 }
+/** The workload's scale subresource; a refusal is one sentence naming the workload. */
+async function readScale(config, workload) {
+    const apps = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .eY6);
+    const ref = { name: workload.name, namespace: workload.namespace };
+    try {
+        return workload.kind === "StatefulSet"
+            ? await apps.readNamespacedStatefulSetScale(ref)
+            : await apps.readNamespacedDeploymentScale(ref);
+    }
+    catch (error) {
+        throw new Error((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .describeApiError */ .g)(error, `the scale of ${describeWorkload(workload)}`), {
+            cause: error,
+        });
+    }
+}
 async function setReplicas(config, workload, replicas) {
     const apps = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .eY6);
     const what = `the scale of ${describeWorkload(workload)}`;
     const ref = { name: workload.name, namespace: workload.namespace };
     for (let attempt = 1;; attempt++) {
-        let scale;
-        try {
-            scale =
-                workload.kind === "StatefulSet"
-                    ? await apps.readNamespacedStatefulSetScale(ref)
-                    : await apps.readNamespacedDeploymentScale(ref);
-        }
-        catch (error) {
-            throw new Error((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .describeApiError */ .g)(error, what), { cause: error });
-        }
+        const scale = await readScale(config, workload);
         const previousReplicas = scale.spec?.replicas ?? 0;
         const selector = scale.status?.selector ?? "";
         if (!selector) {
@@ -2400,20 +2419,7 @@ async function waitForPods(config, workload, selector, replicas, options) {
  * when there was Ready to come back to.
  */
 async function isWorkloadReady(config, workload) {
-    const apps = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .eY6);
-    const ref = { name: workload.name, namespace: workload.namespace };
-    let scale;
-    try {
-        scale =
-            workload.kind === "StatefulSet"
-                ? await apps.readNamespacedStatefulSetScale(ref)
-                : await apps.readNamespacedDeploymentScale(ref);
-    }
-    catch (error) {
-        throw new Error((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .describeApiError */ .g)(error, `the scale of ${describeWorkload(workload)}`), {
-            cause: error,
-        });
-    }
+    const scale = await readScale(config, workload);
     const replicas = scale.spec?.replicas ?? 0;
     const selector = scale.status?.selector ?? "";
     if (!selector)

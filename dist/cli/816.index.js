@@ -210,12 +210,9 @@ var log_logger = __webpack_require__(5470);
 var redact = __webpack_require__(9148);
 // EXTERNAL MODULE: ./.build/compile/src/core/run-context.js
 var run_context = __webpack_require__(3089);
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/destination.js + 1 modules
-var storage_destination = __webpack_require__(2989);
 // EXTERNAL MODULE: ./.build/compile/src/cli/backup.js
 var backup = __webpack_require__(1676);
 ;// CONCATENATED MODULE: ./.build/compile/src/cli/history.js
-
 
 
 
@@ -231,9 +228,7 @@ function registerHistoryCommands(program) {
         .option("--cluster <name>", "only this cluster (admin, or a user cluster's name)")
         .option("--s3-endpoint <url>", "an S3-compatible endpoint (MinIO...); path-style URLs")
         .option("-o, --output <format>", "table for people, json for scripts", "table")
-        .exitOverride((error) => {
-        process.exit(error.exitCode === 0 ? 0 : backup.EXIT_BAD_FLAG);
-    })
+        .exitOverride(backup.exitOnUsageError)
         .action(async (flags) => {
         process.exitCode = await historyCommand(flags, process.env);
     });
@@ -244,10 +239,7 @@ function parseHistoryFlags(flags, env) {
     if (!flags.destination?.trim()) {
         throw new backup.FlagError("--destination is required: expected file:///absolute/folder or s3://bucket/prefix, where the backups were stored.");
     }
-    const destination = (0,backup.checkedFlag)("--destination", () => (0,storage_destination/* parseDestination */.G2)(flags.destination));
-    if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
-        throw new backup.FlagError("--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.");
-    }
+    const destination = (0,backup.terminalDestinationFlag)(flags.destination, env);
     const cluster = flags.cluster?.trim();
     if (cluster !== undefined && !(0,profiles/* isValidClusterName */.oO)(cluster)) {
         throw new backup.FlagError(`--cluster: ${(0,redact/* quoteValue */.cl)(flags.cluster ?? "")} is not a cluster name; expected admin or a user cluster's name (its namespace: lower-case letters, digits and '-').`);
@@ -258,9 +250,7 @@ function parseHistoryFlags(flags, env) {
     return {
         destination,
         ...(cluster ? { cluster } : {}),
-        ...(flags.s3Endpoint
-            ? { s3Endpoint: (0,backup.checkedFlag)("--s3-endpoint", () => (0,storage_destination/* parseS3Endpoint */.bA)(flags.s3Endpoint)) }
-            : {}),
+        ...(0,backup.s3EndpointFlag)(flags.s3Endpoint),
         output: flags.output,
     };
 }
@@ -276,11 +266,7 @@ async function historyCommand(flags, env) {
     const logger = (0,log_logger/* consoleLogger */.k)();
     let history;
     try {
-        const store = await (0,storage_destination/* openStore */.Ch)(request.destination, {
-            logger,
-            context: (0,run_context/* runContextFromEnvironment */.aD)(env),
-            s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-        });
+        const store = await (0,backup.openStoreFor)(request, logger, (0,run_context/* runContextFromEnvironment */.aD)(env));
         history = readHistory(await store.list(request.cluster ? { cluster: request.cluster } : {}));
     }
     catch (error) {

@@ -2,44 +2,6 @@ export const id = 925;
 export const ids = [925];
 export const modules = {
 
-/***/ 2225:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   HD: () => (/* binding */ etcdVersionOfImage),
-/* harmony export */   ls: () => (/* binding */ checkBackupEtcdVersion)
-/* harmony export */ });
-/* unused harmony export majorMinor */
-/**
- * A snapshot restores only into the etcd major.minor version that wrote it (the on-disk
- * format and the raft state change between minors). The restore refuses another version
- * before it changes anything; the drill fails the same backup the same way, so a drill that
- * passes means the restore would accept it too.
- */
-/** `gcr.io/.../etcd:v3.4.13-0-gke.0` -> `3.4.13`; undefined for a tag without a version. */
-function etcdVersionOfImage(image) {
-    return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
-}
-/** `3.4.23` -> `3.4`. */
-function majorMinor(version) {
-    return version.split(".").slice(0, 2).join(".");
-}
-/**
- * Throws one sentence when the backup's recorded etcd version and the image's differ in
- * major.minor; either one unknown (an older manifest, an image by digest) is no refusal.
- * `runs` says what runs the image, for the message ("the members run", "the drill runs").
- */
-function checkBackupEtcdVersion(backup, image, runs) {
-    const imageVersion = etcdVersionOfImage(image);
-    const { uri, etcdVersion } = backup;
-    if (etcdVersion && imageVersion && majorMinor(etcdVersion) !== majorMinor(imageVersion)) {
-        throw new Error(`${uri} was taken from etcd ${etcdVersion}, but ${runs} ${image} (etcd ${imageVersion}): a snapshot restores only into the same etcd major.minor version.`);
-    }
-}
-
-
-/***/ }),
-
 /***/ 5743:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
@@ -687,6 +649,7 @@ var external_node_https_ = __webpack_require__(4708);
  */
 
 
+
 /** How long one call may take: the API server answers these in milliseconds. */
 const REQUEST_TIMEOUT_MS = 60_000;
 /** `error.code` and `error.body` as client-node's ApiException has them, for describeApiError. */
@@ -740,11 +703,28 @@ async function rawRequest(config, method, path, body, signal) {
         call.end(payload);
     });
 }
+/**
+ * rawRequest whose failures (the transport's and every HTTP error answer) are one error naming
+ * the object and the action, except the answers the caller handles itself (`allowed`: 404 for
+ * "there is none", 409 for "already there").
+ */
+async function rawRequestOrThrow(config, request, what, action, allowed) {
+    let response;
+    try {
+        response = await rawRequest(config, request.method, request.path, request.body, request.signal);
+    }
+    catch (error) {
+        throw new Error((0,kube_errors/* describeApiError */.g)(error, what, action), { cause: error });
+    }
+    if (response.code < 300 || allowed.includes(response.code))
+        return response;
+    const error = new RawApiError(response.code, response.body);
+    throw new Error((0,kube_errors/* describeApiError */.g)(error, what, action), { cause: error });
+}
 
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/wait.js
 var wait = __webpack_require__(3058);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/kube/pdb.js
-
 
 
 /** What the API server writes into metadata itself; a create that carries them is refused or misleading. */
@@ -805,17 +785,9 @@ async function recreatePodDisruptionBudget(config, saved, signal) {
 }
 /** A call whose failure answers are errors, except the one the caller handles (`allowed`). */
 async function call(config, method, path, ref, action, body, signal, allowed = 404) {
-    let response;
-    try {
-        response = await rawRequest(config, method, path, body, signal);
-    }
-    catch (error) {
-        throw new Error((0,kube_errors/* describeApiError */.g)(error, describePdb(ref), action), { cause: error });
-    }
-    if (response.code < 300 || response.code === allowed)
-        return response;
-    const error = new RawApiError(response.code, response.body);
-    throw new Error((0,kube_errors/* describeApiError */.g)(error, describePdb(ref), action), { cause: error });
+    return rawRequestOrThrow(config, { method, path, body, signal }, describePdb(ref), action, [
+        allowed,
+    ]);
 }
 function sameJson(a, b) {
     return canonical(a) === canonical(b);
@@ -834,7 +806,6 @@ var backup_version = __webpack_require__(2225);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/scale.js
 var scale = __webpack_require__(6693);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/kube/statefulset-recreate.js
-
 
 
 
@@ -945,20 +916,9 @@ async function waitForAdoption(config, ref, live, options) {
     }, options);
 }
 async function statefulset_recreate_call(config, method, path, ref, action, body, signal) {
-    let response;
-    try {
-        response = await rawRequest(config, method, path, body, signal);
-    }
-    catch (error) {
-        throw new Error((0,kube_errors/* describeApiError */.g)(error, describeStatefulSet(ref), action), { cause: error });
-    }
-    if (response.code < 300 || response.code === 404)
-        return response;
     // A create that finds the set already there: the caller decides whether that is done.
-    if (method === "POST" && response.code === 409)
-        return response;
-    const error = new RawApiError(response.code, response.body);
-    throw new Error((0,kube_errors/* describeApiError */.g)(error, describeStatefulSet(ref), action), { cause: error });
+    const allowed = method === "POST" ? [404, 409] : [404];
+    return rawRequestOrThrow(config, { method, path, body, signal }, describeStatefulSet(ref), action, allowed);
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/stream-backup-into-pods.js + 1 modules
@@ -2080,10 +2040,7 @@ class UserClusterRestore {
             if (!began)
                 await step.intend({ firstMoveOn: member.pod });
             began = true;
-            const { code, stdout, stderr } = await this.inUtilityPod(topology, member, (0,restore_scripts/* shellCommand */.q$)(restore_scripts/* SWAP_SCRIPT */.k7, member.config.dataDir, stamp), [0, restore_scripts/* RESTORE_EXIT */.KB.dataInUse, restore_scripts/* RESTORE_EXIT */.KB.noFlock, restore_scripts/* RESTORE_EXIT */.KB.restoredMissing]);
-            if (code === restore_scripts/* RESTORE_EXIT */.KB.dataInUse) {
-                throw new Error(`a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`);
-            }
+            const { code, stdout, stderr } = await this.swapScript(topology, member, stamp);
             if (code !== 0) {
                 throw new Error(`the swap on ${member.pod} (${member.pvc}) failed with exit ${code}: ${stderr.trim() || stdout.trim()}`);
             }
@@ -2094,13 +2051,21 @@ class UserClusterRestore {
     }
     /** The swap script's checks alone (restored data there, no process on the live data); moves nothing. */
     async checkSwapPossible(topology, member, stamp) {
-        const { code, stderr, stdout } = await this.inUtilityPod(topology, member, (0,restore_scripts/* shellCommand */.q$)(restore_scripts/* SWAP_SCRIPT */.k7, member.config.dataDir, stamp, "check"), [0, restore_scripts/* RESTORE_EXIT */.KB.dataInUse, restore_scripts/* RESTORE_EXIT */.KB.noFlock, restore_scripts/* RESTORE_EXIT */.KB.restoredMissing]);
-        if (code === restore_scripts/* RESTORE_EXIT */.KB.dataInUse) {
-            throw new Error(`a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`);
-        }
+        const { code, stderr, stdout } = await this.swapScript(topology, member, stamp, "check");
         if (code !== 0) {
             throw new Error(`the swap on ${member.pod} (${member.pvc}) cannot begin (exit ${code}): ${stderr.trim() || stdout.trim() || (code === restore_scripts/* RESTORE_EXIT */.KB.noFlock ? "the utility image has no flock" : "the restored folder is missing")}; nothing was moved on it.`);
         }
+    }
+    /**
+     * The swap script on a member (with `check`: its checks alone). A process on the live data
+     * is an error here; the script's other refusals come back for the caller to describe.
+     */
+    async swapScript(topology, member, stamp, ...mode) {
+        const outcome = await this.inUtilityPod(topology, member, (0,restore_scripts/* shellCommand */.q$)(restore_scripts/* SWAP_SCRIPT */.k7, member.config.dataDir, stamp, ...mode), [0, restore_scripts/* RESTORE_EXIT */.KB.dataInUse, restore_scripts/* RESTORE_EXIT */.KB.noFlock, restore_scripts/* RESTORE_EXIT */.KB.restoredMissing]);
+        if (outcome.code === restore_scripts/* RESTORE_EXIT */.KB.dataInUse) {
+            throw new Error(`a process still holds ${member.config.dataDir}/member/snap/db of ${member.pod} (its etcd is not stopped): nothing was swapped on it; check the node ${member.node} for a leftover etcd, then rerun.`);
+        }
+        return outcome;
     }
     async deleteUtilityPods(topology) {
         await Promise.all(topology.members.map((member) => (0,kube_pods/* deletePodAndWait */.x)(this.options.config, { namespace: topology.namespace, name: member.utilityPod }, this.waits())));
@@ -2137,9 +2102,7 @@ class UserClusterRestore {
         if (clusterIds.size !== 1) {
             throw new Error(`after the restore, the members report ${clusterIds.size} cluster IDs (${[...clusterIds].join(", ")}): they did not form one cluster.`);
         }
-        const count = JSON.parse((await this.exec(target, (0,etcdctl/* etcdctl */.yW)(this.profile, "get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"))).stdout);
-        const revision = Number(count.header.revision);
-        const keys = Number(count.count ?? 0);
+        const { revision, keys } = (0,etcdctl/* parseKeyCount */.wK)((await this.exec(target, (0,etcdctl/* etcdctl */.yW)(this.profile, ...(0,etcdctl/* countKeysArgs */.n$)()))).stdout);
         if (proof.undo) {
             return {
                 revision,
@@ -2154,10 +2117,10 @@ class UserClusterRestore {
         if (manifest.etcd?.revision !== undefined && revision < expectedRevision) {
             throw new Error(`after the restore, the revision is ${revision}, below the snapshot's ${expectedRevision}${bump ? ` (with the bump of ${bump})` : ""}: the members do not hold the restored data.`);
         }
-        const atRestore = manifest.etcd?.revision !== undefined
-            ? JSON.parse((await this.exec(target, (0,etcdctl/* etcdctl */.yW)(this.profile, "get", "", "--prefix", "--keys-only", "--limit=1", `--rev=${expectedRevision}`, "-w", "json"))).stdout)
-            : { count: keys };
-        const restoredKeys = Number(atRestore.count ?? 0);
+        const restoredKeys = manifest.etcd?.revision !== undefined
+            ? (0,etcdctl/* parseKeyCount */.wK)((await this.exec(target, (0,etcdctl/* etcdctl */.yW)(this.profile, ...(0,etcdctl/* countKeysArgs */.n$)(expectedRevision))))
+                .stdout).keys
+            : keys;
         if (manifest.etcd?.keyCount !== undefined && restoredKeys !== manifest.etcd.keyCount) {
             throw new Error(`after the restore, etcd holds ${restoredKeys} keys at revision ${expectedRevision}, but the snapshot held ${manifest.etcd.keyCount}.`);
         }

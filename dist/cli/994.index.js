@@ -34,6 +34,62 @@ async function readIdentityFile(path) {
 
 /***/ }),
 
+/***/ 5156:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   Ju: () => (/* binding */ backupUriFlag),
+/* harmony export */   Y4: () => (/* binding */ revisionBumpFlag),
+/* harmony export */   aw: () => (/* binding */ cliAudit),
+/* harmony export */   mR: () => (/* binding */ stepLines),
+/* harmony export */   oV: () => (/* binding */ terminalOwner)
+/* harmony export */ });
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
+/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2989);
+/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1676);
+/**
+ * The flags and the result printing the restore commands share (restore-ha, admin-restore and
+ * its --undo, drill): one wording for one flag, whichever command takes it.
+ */
+
+
+
+/** `flag` (a backup URI), checked to name a `kind` backup of `cluster`; `wanted` says which, in words. */
+function backupUriFlag(flag, text, want) {
+    const uri = (0,_backup_js__WEBPACK_IMPORTED_MODULE_2__.checkedFlag)(flag, () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_1__/* .parseBackupUri */ .iM)(text));
+    if (uri.cluster !== want.cluster || uri.kind !== want.kind) {
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_2__.FlagError(`${flag} is a ${uri.kind} backup of ${uri.cluster}, not ${want.wanted}.`);
+    }
+    return uri;
+}
+/** --revision-bump: auto, none, or a whole number of revisions (at least 1). */
+function revisionBumpFlag(text) {
+    if (text === "auto" || text === "none")
+        return text;
+    if (/^\d+$/.test(text) && Number(text) >= 1)
+        return Number(text);
+    throw new _backup_js__WEBPACK_IMPORTED_MODULE_2__.FlagError("--revision-bump: expected auto, none, or a whole number of revisions.");
+}
+/** Who holds the lock (or the node's journal) while a terminal runs a restore. */
+function terminalOwner() {
+    return `terminal ${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.hostname)()} pid ${process.pid}`;
+}
+/** The restore record's who and where: the Actions run if there is one, else user@host. */
+function cliAudit(context) {
+    return {
+        actor: context.run?.actor || `${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.userInfo)().username}@${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.hostname)()}`,
+        via: "cli",
+        ...(context.run?.url ? { runUrl: context.run.url } : {}),
+    };
+}
+/** A restore's steps as a terminal shows them, one per line, then `last` (the outcome line). */
+function stepLines(steps, last) {
+    return `${steps.map((step) => `${step.outcome.padEnd(8)} ${step.step}${step.detail ? `: ${step.detail}` : ""}`).join("\n")}\n${last}\n`;
+}
+
+
+/***/ }),
+
 /***/ 3994:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
@@ -41,22 +97,14 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   registerRestoreCommands: () => (/* binding */ registerRestoreCommands)
 /* harmony export */ });
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
-/* harmony import */ var _core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1848);
-/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(5470);
-/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3089);
-/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2989);
-/* harmony import */ var _procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(6260);
-/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(1676);
-/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(9226);
-/* harmony import */ var _identity_file_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(6147);
-/**
- * `etcd-backup-actions restore-ha`: the etcd-restore-ha action from a terminal, for when
- * GitHub Actions is down. Same procedure, same journal and lock (a run from here and one
- * from Actions exclude each other). Logs to stderr, the result (table or JSON) to stdout.
- * Exit codes: 0 restored (or planned), 1 the restore failed, 2 a bad flag.
- */
-
+/* harmony import */ var _core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1848);
+/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(5470);
+/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3089);
+/* harmony import */ var _procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6260);
+/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1676);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(9226);
+/* harmony import */ var _identity_file_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6147);
+/* harmony import */ var _restore_flags_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(5156);
 
 
 
@@ -82,30 +130,28 @@ function registerRestoreCommands(program) {
         .option("--undo", "put the newest pre-restore data back instead of restoring")
         .option("--dry-run", "print the plan and run only its reading steps; change nothing")
         .option("-o, --output <format>", "table for people, json for scripts", "table")
-        .exitOverride((error) => {
-        process.exit(error.exitCode === 0 ? 0 : _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_BAD_FLAG);
-    })
+        .exitOverride(_backup_js__WEBPACK_IMPORTED_MODULE_3__.exitOnUsageError)
         .action(async (flags) => {
         process.exitCode = await restoreCommand(flags, process.env);
     });
 }
 async function restoreCommand(flags, env) {
-    const logger = (0,_core_log_logger_js__WEBPACK_IMPORTED_MODULE_8__/* .consoleLogger */ .k)();
+    const logger = (0,_core_log_logger_js__WEBPACK_IMPORTED_MODULE_7__/* .consoleLogger */ .k)();
     let request;
     try {
         request = await parseRestoreFlags(flags, env);
     }
     catch (error) {
-        process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.cliMessage)(error)}\n`);
-        return _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_BAD_FLAG;
+        process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.cliMessage)(error)}\n`);
+        return _backup_js__WEBPACK_IMPORTED_MODULE_3__.EXIT_BAD_FLAG;
     }
-    const { runEtcdRestore, runEtcdUndo } = await Promise.all(/* import() */[__webpack_require__.e(972), __webpack_require__.e(925)]).then(__webpack_require__.bind(__webpack_require__, 3306));
+    const { runEtcdRestore, runEtcdUndo } = await Promise.all(/* import() */[__webpack_require__.e(772), __webpack_require__.e(925)]).then(__webpack_require__.bind(__webpack_require__, 3306));
     const { findBackup, findNewestVerifiedBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
     try {
-        const config = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.loadKubeconfigFlag)(request.kubeconfigPath);
+        const config = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.loadKubeconfigFlag)(request.kubeconfigPath);
         const common = {
             config,
-            owner: `terminal ${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.hostname)()} pid ${process.pid}`,
+            owner: (0,_restore_flags_js__WEBPACK_IMPORTED_MODULE_6__/* .terminalOwner */ .oV)(),
             cluster: request.cluster,
             dryRun: request.dryRun,
             logger,
@@ -113,16 +159,12 @@ async function restoreCommand(flags, env) {
             ...(request.utilityImage ? { utilityImage: request.utilityImage } : {}),
             ...(request.gkeOnPremVersion ? { gkeOnPremVersion: request.gkeOnPremVersion } : {}),
         };
-        const result = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_6__/* .runUntilSignalled */ .Z)(logger, async ({ signal }) => {
+        const result = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .runUntilSignalled */ .Z)(logger, async ({ signal }) => {
             if (request.undo)
                 return runEtcdUndo({ ...common, signal });
-            const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_2__/* .runContextFromEnvironment */ .aD)(env);
+            const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_1__/* .runContextFromEnvironment */ .aD)(env);
             const destination = request.backupUri?.destination ?? request.destination;
-            const store = await (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .openStore */ .Ch)(destination, {
-                logger,
-                context,
-                s3: request.s3Endpoint ? { endpoint: request.s3Endpoint, forcePathStyle: true } : {},
-            });
+            const store = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.openStoreFor)({ destination, s3Endpoint: request.s3Endpoint }, logger, context);
             const backup = request.backupUri
                 ? await findBackup(store, request.backupUri)
                 : await findNewestVerifiedBackup(store, { cluster: request.cluster, kind: "user-etcd" });
@@ -133,72 +175,60 @@ async function restoreCommand(flags, env) {
                 backup,
                 identities: request.identities,
                 revisionBump: request.revisionBump,
-                audit: {
-                    actor: context.run?.actor || `${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.userInfo)().username}@${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.hostname)()}`,
-                    via: "cli",
-                    ...(context.run?.url ? { runUrl: context.run.url } : {}),
-                },
+                audit: (0,_restore_flags_js__WEBPACK_IMPORTED_MODULE_6__/* .cliAudit */ .aw)(context),
             });
         });
         const { steps, ...facts } = result;
         process.stdout.write(request.output === "json"
             ? `${JSON.stringify(result, null, 2)}\n`
-            : `${steps.map((step) => `${step.outcome.padEnd(8)} ${step.step}${step.detail ? `: ${step.detail}` : ""}`).join("\n")}\n${facts.outcome}: ${facts.cluster}${facts.error ? ` (${facts.error})` : ""}\n`);
+            : (0,_restore_flags_js__WEBPACK_IMPORTED_MODULE_6__/* .stepLines */ .mR)(steps, `${facts.outcome}: ${facts.cluster}${facts.error ? ` (${facts.error})` : ""}`));
         if (result.outcome === "failed") {
-            logger.error(`The ${request.undo ? "undo" : "restore"} of ${request.cluster} failed: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.cliMessage)(result.error)}`);
-            return _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_FAILED;
+            logger.error(`The ${request.undo ? "undo" : "restore"} of ${request.cluster} failed: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.cliMessage)(result.error)}`);
+            return _backup_js__WEBPACK_IMPORTED_MODULE_3__.EXIT_FAILED;
         }
         return 0;
     }
     catch (error) {
-        const message = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.cliMessage)(error);
+        const message = (0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.cliMessage)(error);
         logger.error(message);
-        return error instanceof _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError || /^--/.test(message) ? _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_BAD_FLAG : _backup_js__WEBPACK_IMPORTED_MODULE_5__.EXIT_FAILED;
+        return error instanceof _backup_js__WEBPACK_IMPORTED_MODULE_3__.FlagError || /^--/.test(message) ? _backup_js__WEBPACK_IMPORTED_MODULE_3__.EXIT_BAD_FLAG : _backup_js__WEBPACK_IMPORTED_MODULE_3__.EXIT_FAILED;
     }
 }
 /** Every flag checked before anything is read from a cluster or a destination. */
 async function parseRestoreFlags(flags, env) {
-    (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.refuseSecretsInFlags)(flags);
-    const kubeconfigPath = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.kubeconfigPathFrom)(flags.kubeconfig, env.KUBECONFIG);
+    (0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.refuseSecretsInFlags)(flags);
+    const kubeconfigPath = (0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.kubeconfigPathFrom)(flags.kubeconfig, env.KUBECONFIG);
     const cluster = flags.cluster?.trim() ?? "";
-    if (!cluster || cluster === "admin" || !(0,_core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_1__/* .isValidClusterName */ .oO)(cluster)) {
-        throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--cluster is required: expected a user cluster's name (its namespace in the admin cluster), such as uc1.");
+    if (!cluster || cluster === "admin" || !(0,_core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_0__/* .isValidClusterName */ .oO)(cluster)) {
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_3__.FlagError("--cluster is required: expected a user cluster's name (its namespace in the admin cluster), such as uc1.");
     }
     if (!["table", "json"].includes(flags.output)) {
-        throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--output: expected table or json.");
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_3__.FlagError("--output: expected table or json.");
     }
     const undo = Boolean(flags.undo);
     const dryRun = Boolean(flags.dryRun);
     let backupUri;
     let destination;
     if (!undo && flags.backup !== "latest") {
-        backupUri = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.checkedFlag)("--backup", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseBackupUri */ .iM)(flags.backup));
-        if (backupUri.cluster !== cluster || backupUri.kind !== "user-etcd") {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError(`--backup is a ${backupUri.kind} backup of ${backupUri.cluster}, not a user-etcd backup of ${cluster}.`);
-        }
+        backupUri = (0,_restore_flags_js__WEBPACK_IMPORTED_MODULE_6__/* .backupUriFlag */ .Ju)("--backup", flags.backup, {
+            cluster,
+            kind: "user-etcd",
+            wanted: `a user-etcd backup of ${cluster}`,
+        });
     }
     else if (!undo) {
         if (!flags.destination) {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--destination is required with --backup latest: expected file:///folder or s3://bucket/prefix.");
+            throw new _backup_js__WEBPACK_IMPORTED_MODULE_3__.FlagError("--destination is required with --backup latest: expected file:///folder or s3://bucket/prefix.");
         }
-        destination = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.checkedFlag)("--destination", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseDestination */ .G2)(flags.destination));
-        if (destination.type === "artifact" && env.GITHUB_ACTIONS !== "true") {
-            throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--destination artifact works only inside a GitHub Actions job; from a terminal, use file:///absolute/folder or s3://bucket/prefix.");
-        }
+        destination = (0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.terminalDestinationFlag)(flags.destination, env);
     }
-    const revisionBump = flags.revisionBump === "auto" || flags.revisionBump === "none"
-        ? flags.revisionBump
-        : /^\d+$/.test(flags.revisionBump) && Number(flags.revisionBump) >= 1
-            ? Number(flags.revisionBump)
-            : (() => {
-                throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError(`--revision-bump: expected auto, none, or a whole number of revisions.`);
-            })();
+    const revisionBump = (0,_restore_flags_js__WEBPACK_IMPORTED_MODULE_6__/* .revisionBumpFlag */ .Y4)(flags.revisionBump);
     let identities = [];
     if (!undo && flags.identityFile) {
-        identities = await (0,_identity_file_js__WEBPACK_IMPORTED_MODULE_7__/* .readIdentityFile */ .P)(flags.identityFile);
+        identities = await (0,_identity_file_js__WEBPACK_IMPORTED_MODULE_5__/* .readIdentityFile */ .P)(flags.identityFile);
     }
     else if (!undo && !dryRun) {
-        throw new _backup_js__WEBPACK_IMPORTED_MODULE_5__.FlagError("--identity-file is required to restore an encrypted backup: the age identity (AGE-SECRET-KEY-1...) of one of its recipients.");
+        throw new _backup_js__WEBPACK_IMPORTED_MODULE_3__.FlagError("--identity-file is required to restore an encrypted backup: the age identity (AGE-SECRET-KEY-1...) of one of its recipients.");
     }
     return {
         kubeconfigPath,
@@ -214,12 +244,10 @@ async function parseRestoreFlags(flags, env) {
         ...(flags.utilityImage ? { utilityImage: flags.utilityImage } : {}),
         ...(flags.gkeOnPremVersion
             ? {
-                gkeOnPremVersion: (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.checkedFlag)("--gke-on-prem-version", () => (0,_procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_4__/* .checkGkeOnPremVersion */ .Br)(flags.gkeOnPremVersion, flags.utilityImage)),
+                gkeOnPremVersion: (0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.checkedFlag)("--gke-on-prem-version", () => (0,_procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_2__/* .checkGkeOnPremVersion */ .Br)(flags.gkeOnPremVersion, flags.utilityImage)),
             }
             : {}),
-        ...(flags.s3Endpoint
-            ? { s3Endpoint: (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__.checkedFlag)("--s3-endpoint", () => (0,_core_storage_destination_js__WEBPACK_IMPORTED_MODULE_3__/* .parseS3Endpoint */ .bA)(flags.s3Endpoint)) }
-            : {}),
+        ...(0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.s3EndpointFlag)(flags.s3Endpoint),
     };
 }
 

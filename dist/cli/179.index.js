@@ -1,5 +1,5 @@
-export const id = 273;
-export const ids = [273,300];
+export const id = 179;
+export const ids = [179,300];
 export const modules = {
 
 /***/ 5743:
@@ -676,7 +676,7 @@ function pkiRecord(session, options, paths, archived) {
 
 /***/ }),
 
-/***/ 9273:
+/***/ 7179:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -704,6 +704,8 @@ var dist = __webpack_require__(8815);
 var errors = __webpack_require__(1222);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/etcdctl.js
 var etcdctl = __webpack_require__(6299);
+// EXTERNAL MODULE: ./.build/compile/src/core/etcd/backup-version.js
+var backup_version = __webpack_require__(2225);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/profiles.js
 var profiles = __webpack_require__(1848);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/restore-scripts.js
@@ -1043,10 +1045,6 @@ function restorePodManifest(options) {
         },
     };
 }
-/** `3.4.13` from `gcr.io/.../etcd:v3.4.13-0-gke.0`; undefined when the tag says no version. */
-function etcdVersionOf(image) {
-    return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
-}
 /** etcdutl from 3.5 on (etcdctl's restore is deprecated there, gone in 3.6); etcdctl before. */
 function restoreToolFor(version) {
     if (!version)
@@ -1074,6 +1072,74 @@ var kube_exec = __webpack_require__(7770);
 var kubeconfig = __webpack_require__(7300);
 // EXTERNAL MODULE: ./.build/compile/src/core/snapshot/index.js + 10 modules
 var snapshot = __webpack_require__(1205);
+;// CONCATENATED MODULE: ./.build/compile/src/core/journal/journal.js
+/**
+ * The journal: a persistent, append-only record of what a run is about to change and what
+ * it finished, written ahead of every change, so that a rerun after the runner died knows
+ * what was done. One small interface; a file now, and later a ConfigMap (a user cluster's
+ * restore, kept in the admin cluster it does not roll back) and a file on a node (the admin
+ * restore). Entries are plain JSON: never a secret.
+ */
+
+
+/**
+ * A journal in a local file: one JSON entry per line, created 0600, each append flushed to
+ * disk before it resolves. A torn last line (the writer died mid-line) is ignored: its
+ * entry was never acknowledged, so its step never acted on it.
+ */
+class FileJournal {
+    path;
+    description;
+    constructor(path) {
+        this.path = path;
+        this.description = `file ${path}`;
+    }
+    async read() {
+        let text;
+        try {
+            text = await readFile(this.path, "utf8");
+        }
+        catch (error) {
+            if (error.code === "ENOENT")
+                return [];
+            throw error;
+        }
+        return parseJournalText(text, this.path);
+    }
+    async append(entry) {
+        const file = await open(this.path, "a", 0o600);
+        try {
+            await file.write(`${JSON.stringify(entry)}\n`);
+            await file.sync();
+        }
+        finally {
+            await file.close();
+        }
+    }
+}
+/**
+ * A journal's entries from its text, one JSON entry a line (FileJournal's and NodeJournal's
+ * format); a line that is not an entry is an error naming `where` and the line.
+ */
+function parseJournalText(text, where) {
+    // The part after the last newline is empty, or a torn line that was never acknowledged.
+    const complete = text.split("\n").slice(0, -1);
+    return complete
+        .filter((line) => line.trim())
+        .map((line, index) => parseEntry(line, index, where));
+}
+function parseEntry(line, index, where) {
+    try {
+        const entry = JSON.parse(line);
+        if (typeof entry.step !== "string" || typeof entry.event !== "string")
+            throw new Error("no step or event");
+        return entry;
+    }
+    catch (error) {
+        throw new Error(`the journal ${where} is damaged at line ${index + 1} (${(0,errors/* errorMessage */.gJ)(error)}); it is not continued blindly: read it, and remove it only if its work is known to be finished.`, { cause: error });
+    }
+}
+
 // EXTERNAL MODULE: ./.build/compile/src/core/ssh/sudo.js
 var sudo = __webpack_require__(251);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/ssh/node-journal.js
@@ -1102,21 +1168,7 @@ class NodeJournal {
             describe: `reading the journal ${this.path}`,
             interpretFailure: (outcome) => (0,sudo/* sudoRefusal */.SE)(outcome, this.sudoWhere()),
         });
-        // The part after the last newline is empty, or a torn line that was never acknowledged.
-        const lines = stdout.toString("utf8").split("\n").slice(0, -1);
-        return lines
-            .filter((line) => line.trim())
-            .map((line, index) => {
-            try {
-                const entry = JSON.parse(line);
-                if (typeof entry.step !== "string" || typeof entry.event !== "string")
-                    throw new Error("no step or event");
-                return entry;
-            }
-            catch (error) {
-                throw new Error(`the journal ${this.description} is damaged at line ${index + 1} (${(0,errors/* errorMessage */.gJ)(error)}); it is not continued blindly: read it, and remove it only if its work is known to be finished.`, { cause: error });
-            }
-        });
+        return parseJournalText(stdout.toString("utf8"), this.description);
     }
     async append(entry) {
         const line = new external_node_stream_.PassThrough();
@@ -1186,11 +1238,14 @@ var admin_pki_backup = __webpack_require__(245);
 
 
 
+
 /** How many pre-restore folders the data dir keeps; older ones go once the restore is proven. */
 const ADMIN_PRE_RESTORE_KEEP = 2;
 const ADMIN_CONF = "/etc/kubernetes/admin.conf";
 const JOURNAL_FILE = "admin-restore.journal";
 const UNDO_JOURNAL_FILE = "admin-undo.journal";
+/** Moves a finished journal ($1, if there) to $2 beside the data its run displaced. */
+const KEEP_JOURNAL_SCRIPT = `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`;
 /** Where Anthos keeps the secrets-encryption keys (admin-pki-backup can back them up too). */
 const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 /** Every step of the admin restore, declared once: `dry-run` prints it, a run executes it. */
@@ -1401,9 +1456,21 @@ class AdminRestore {
         };
     }
     async run() {
-        const { options, logger } = this;
+        const { options } = this;
         this.checkInputs();
-        const plan = adminRestorePlan(options.host, options.etcdBackup.location.uri);
+        await this.runPlan(adminRestorePlan(options.host, options.etcdBackup.location.uri), (run) => this.execute(run));
+        if (!options.dryRun)
+            await this.recordRestore();
+        options.signal?.throwIfAborted();
+        return this.result;
+    }
+    /**
+     * Runs a plan's steps (the restore's or the undo's) and settles its result: a failure lands in the
+     * result, and the SSH session and scratch folder are closed and removed whatever happened. A
+     * cancellation closes the session at once so that a command in flight ends.
+     */
+    async runPlan(plan, execute) {
+        const { options, logger } = this;
         if (options.dryRun)
             plan.print(logger);
         const run = await procedures_plan/* PlanRun */.zq.start(plan, {
@@ -1415,7 +1482,7 @@ class AdminRestore {
         const closeOnCancel = () => void this.session?.close().catch(() => undefined);
         options.signal?.addEventListener("abort", closeOnCancel, { once: true });
         try {
-            await this.execute(run);
+            await execute(run);
         }
         catch (error) {
             run.fail(error);
@@ -1432,10 +1499,6 @@ class AdminRestore {
             run.finish();
             this.result.durationMs = Date.now() - this.started;
         }
-        if (!options.dryRun)
-            await this.recordRestore();
-        options.signal?.throwIfAborted();
-        return this.result;
     }
     /** The audit trail: a record of this restore (succeeded or failed) beside the backups. */
     async recordRestore() {
@@ -1629,10 +1692,7 @@ class AdminRestore {
         const pki = await this.readPkiStep(run);
         this.warnOfEncryptionKeys(snapshot, pki);
         options.signal?.throwIfAborted();
-        const session = await run.run("connect", () => this.connect(), (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`);
-        this.result.target = session.target;
-        this.result.hostKeyFingerprint = session.hostKeyFingerprint;
-        await run.run("checkSudo", () => this.checkSudo(session));
+        const session = await this.connectSteps(run);
         const node = await run.run("readNode", () => this.readNode(session), (facts) => `${facts.name}: etcd ${facts.member.config.name}, image ${facts.member.image}, data dir ${facts.member.hostDataDir} on the node (${facts.member.containerDataDir} in the pod)${facts.bump ? `, bump ${facts.bump}` : ""}`);
         this.result.node = node.name;
         this.result.dataDir = node.member.hostDataDir;
@@ -1681,7 +1741,7 @@ class AdminRestore {
      */
     async archiveJournal(session, journal, stamp) {
         const kept = external_node_path_.posix.join(external_node_path_.posix.dirname(journal.path), `pre-restore-${stamp}`, JOURNAL_FILE);
-        await this.script(session, `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`, [journal.path, kept], "keeping the journal with the pre-restore data");
+        await this.script(session, KEEP_JOURNAL_SCRIPT, [journal.path, kept], "keeping the journal with the pre-restore data");
         this.logger.info(`The journal of this restore is kept in ${kept}.`);
     }
     /** See finishInterruptedAdminRestore. */
@@ -1719,43 +1779,13 @@ class AdminRestore {
     }
     /** See runAdminUndo. */
     async undo() {
-        const { options } = this;
-        const plan = adminUndoPlan(options.host);
-        if (options.dryRun)
-            plan.print(this.logger);
-        const run = await procedures_plan/* PlanRun */.zq.start(plan, {
-            logger: this.logger,
-            dryRun: options.dryRun,
-            ...(options.owner ? { owner: options.owner } : {}),
-        });
-        this.result.steps = run.log;
-        const closeOnCancel = () => void this.session?.close().catch(() => undefined);
-        options.signal?.addEventListener("abort", closeOnCancel, { once: true });
-        try {
-            await this.executeUndo(run);
-        }
-        catch (error) {
-            run.fail(error);
-            this.result.outcome = "failed";
-            this.result.error = (0,errors/* errorMessage */.gJ)(error);
-            if (error instanceof ssh/* UnpinnedHostKeyError */.zB)
-                this.result.unpinnedHostKey = error.pin;
-        }
-        finally {
-            options.signal?.removeEventListener("abort", closeOnCancel);
-            await this.session?.close().catch(() => undefined);
-            run.finish();
-            this.result.durationMs = Date.now() - this.started;
-        }
-        options.signal?.throwIfAborted();
+        await this.runPlan(adminUndoPlan(this.options.host), (run) => this.executeUndo(run));
+        this.options.signal?.throwIfAborted();
         return this.result;
     }
     async executeUndo(run) {
         const { options, logger } = this;
-        const session = await run.run("connect", () => this.connect(), (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`);
-        this.result.target = session.target;
-        this.result.hostKeyFingerprint = session.hostKeyFingerprint;
-        await run.run("checkSudo", () => this.checkSudo(session));
+        const session = await this.connectSteps(run);
         const node = await run.run("readNode", () => this.readNode(session), (facts) => `${facts.name}: data dir ${facts.member.hostDataDir} on the node`);
         this.result.node = node.name;
         this.result.dataDir = node.member.hostDataDir;
@@ -1790,7 +1820,7 @@ class AdminRestore {
         this.result.kubeconfigPath = kubeconfigPath;
         await run.run("checkUndone", () => this.checkUndone(kubeconfigPath, node), (summary) => summary);
         this.result.outageMs = Date.now() - outageStart;
-        await this.script(session, `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`, [
+        await this.script(session, KEEP_JOURNAL_SCRIPT, [
             journal.path,
             external_node_path_.posix.join(node.member.hostDataDir, `pre-undo-${target.stamp}`, UNDO_JOURNAL_FILE),
         ], "keeping the undo's journal with the data it displaced");
@@ -1843,9 +1873,9 @@ class AdminRestore {
     }
     async checkUndone(kubeconfigPath, node) {
         const exec = await this.answeringEtcd(kubeconfigPath, node);
-        const count = JSON.parse(await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]));
-        this.result.revision = Number(count.header.revision);
-        this.result.keys = Number(count.count ?? 0);
+        const { revision, keys } = (0,etcdctl/* parseKeyCount */.wK)(await exec((0,etcdctl/* countKeysArgs */.n$)()));
+        this.result.revision = revision;
+        this.result.keys = keys;
         return `etcd healthy through its container at revision ${this.result.revision} with ${this.result.keys} keys; the API answers with the fetched kubeconfig`;
     }
     /** The manifests back, the one-shot pod's manifest, staged snapshot and restored folder gone. */
@@ -1883,6 +1913,14 @@ class AdminRestore {
                 ? { keys: options.etcdBackup.manifest.etcd.keyCount }
                 : {}),
         };
+    }
+    /** The restore's and the undo's first node steps: connect, then prove sudo. */
+    async connectSteps(run) {
+        const session = await run.run("connect", () => this.connect(), (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`);
+        this.result.target = session.target;
+        this.result.hostKeyFingerprint = session.hostKeyFingerprint;
+        await run.run("checkSudo", () => this.checkSudo(session));
+        return session;
     }
     async connect() {
         const { options } = this;
@@ -1932,7 +1970,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR,
         const wanted = this.options.revisionBump;
         if (wanted === "none")
             return {};
-        const version = etcdVersionOf(member.image);
+        const version = (0,backup_version/* etcdVersionOfImage */.HD)(member.image);
         if (!versionOffersBump(version)) {
             if (typeof wanted === "number") {
                 throw new errors/* ConfigurationError */.j1("revision-bump", `is ${wanted}, but the node's etcd image ${member.image} (etcd ${version ?? "of unknown version"}) has no --bump-revision; use auto or none (etcd 3.4.26+ / 3.5.10+ can bump).`);
@@ -1997,7 +2035,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR,
         if (prepared !== "already restored") {
             const manifest = restorePodManifest({
                 member: node.member,
-                tool: restoreToolFor(etcdVersionOf(node.member.image)),
+                tool: restoreToolFor((0,backup_version/* etcdVersionOfImage */.HD)(node.member.image)),
                 snapshotName: `restore-${stamp}.db`,
                 restoredName: `restore-${stamp}`,
                 ...(node.bump ? { bumpRevision: node.bump } : {}),
@@ -2083,26 +2121,14 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR,
     }
     async checkRestored(kubeconfigPath, node, snapshot) {
         const exec = await this.answeringEtcd(kubeconfigPath, node);
-        const count = JSON.parse(await exec(["get", "", "--prefix", "--keys-only", "--limit=1", "-w", "json"]));
-        const revision = Number(count.header.revision);
-        const keys = Number(count.count ?? 0);
+        const { revision, keys } = (0,etcdctl/* parseKeyCount */.wK)(await exec((0,etcdctl/* countKeysArgs */.n$)()));
         const expectedRevision = snapshot.revision + (node.bump ?? 0);
         if (revision < expectedRevision) {
             throw new Error(`after the restore, etcd on ${node.name} is at revision ${revision}, below the snapshot's ${expectedRevision}${node.bump ? ` (with the bump of ${node.bump})` : ""}: it does not hold the restored data.`);
         }
         // Leases from the snapshot expire after the restart and delete their keys: count the
         // keys at the restored revision itself.
-        const atRestore = JSON.parse(await exec([
-            "get",
-            "",
-            "--prefix",
-            "--keys-only",
-            "--limit=1",
-            `--rev=${expectedRevision}`,
-            "-w",
-            "json",
-        ]));
-        const restoredKeys = Number(atRestore.count ?? 0);
+        const restoredKeys = (0,etcdctl/* parseKeyCount */.wK)(await exec((0,etcdctl/* countKeysArgs */.n$)(expectedRevision))).keys;
         if (snapshot.keys !== undefined && restoredKeys !== snapshot.keys) {
             throw new Error(`after the restore, etcd on ${node.name} holds ${restoredKeys} keys at revision ${expectedRevision}, but the snapshot held ${snapshot.keys}.`);
         }

@@ -1,6 +1,44 @@
-export const id = 972;
-export const ids = [972,646];
+export const id = 772;
+export const ids = [772,646];
 export const modules = {
+
+/***/ 2225:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   HD: () => (/* binding */ etcdVersionOfImage),
+/* harmony export */   ls: () => (/* binding */ checkBackupEtcdVersion)
+/* harmony export */ });
+/* unused harmony export majorMinor */
+/**
+ * A snapshot restores only into the etcd major.minor version that wrote it (the on-disk
+ * format and the raft state change between minors). The restore refuses another version
+ * before it changes anything; the drill fails the same backup the same way, so a drill that
+ * passes means the restore would accept it too.
+ */
+/** `gcr.io/.../etcd:v3.4.13-0-gke.0` -> `3.4.13`; undefined for a tag without a version. */
+function etcdVersionOfImage(image) {
+    return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
+}
+/** `3.4.23` -> `3.4`. */
+function majorMinor(version) {
+    return version.split(".").slice(0, 2).join(".");
+}
+/**
+ * Throws one sentence when the backup's recorded etcd version and the image's differ in
+ * major.minor; either one unknown (an older manifest, an image by digest) is no refusal.
+ * `runs` says what runs the image, for the message ("the members run", "the drill runs").
+ */
+function checkBackupEtcdVersion(backup, image, runs) {
+    const imageVersion = etcdVersionOfImage(image);
+    const { uri, etcdVersion } = backup;
+    if (etcdVersion && imageVersion && majorMinor(etcdVersion) !== majorMinor(imageVersion)) {
+        throw new Error(`${uri} was taken from etcd ${etcdVersion}, but ${runs} ${image} (etcd ${imageVersion}): a snapshot restores only into the same etcd major.minor version.`);
+    }
+}
+
+
+/***/ }),
 
 /***/ 6299:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
@@ -10,7 +48,9 @@ export const modules = {
 /* harmony export */   Nf: () => (/* binding */ parseEndpointStatus),
 /* harmony export */   dv: () => (/* binding */ DEFAULT_REVISION_BUMP),
 /* harmony export */   mg: () => (/* binding */ endpointStatusJson),
+/* harmony export */   n$: () => (/* binding */ countKeysArgs),
 /* harmony export */   ol: () => (/* binding */ snapshotSave),
+/* harmony export */   wK: () => (/* binding */ parseKeyCount),
 /* harmony export */   yW: () => (/* binding */ etcdctl)
 /* harmony export */ });
 /* unused harmony exports endpointHealth, restoreHelpOffersBump */
@@ -29,6 +69,20 @@ function etcdctl(profile, ...args) {
 const endpointHealth = (profile) => etcdctl(profile, "endpoint", "health", "--command-timeout=10s");
 const endpointStatusJson = (profile) => etcdctl(profile, "endpoint", "status", "-w", "json", "--command-timeout=10s");
 const snapshotSave = (profile, path) => etcdctl(profile, "snapshot", "save", path);
+/**
+ * `get "" --prefix --keys-only --limit=1 -w json`, at a revision if given: the key count and the
+ * current revision without listing the keys (parse with parseKeyCount). Arguments only: the
+ * caller adds etcdctl and its certificates (etcdctl() or a node's own container).
+ */
+function countKeysArgs(revision) {
+    const at = revision === undefined ? [] : [`--rev=${revision}`];
+    return ["get", "", "--prefix", "--keys-only", "--limit=1", ...at, "-w", "json"];
+}
+/** What countKeysArgs prints: the store's current revision and the key count. */
+function parseKeyCount(json) {
+    const parsed = JSON.parse(json);
+    return { revision: Number(parsed.header?.revision), keys: Number(parsed.count ?? 0) };
+}
 /** Parses `etcdctl endpoint status -w json` (3.4: an array of {Endpoint, Status}). */
 function parseEndpointStatus(json) {
     let parsed;
