@@ -110,10 +110,14 @@ describe("backup history in the etcd-backup job summary", () => {
     // From the seeded size to 88% of the quota in ten steps, one real backup after each.
     const start = await databaseBytes();
     expect(start).toBeLessThan(0.5 * QUOTA);
+    // The size after the last backup: the next round must write past it, or a round whose
+    // target the previous one overshot would back up a database of the same size.
+    let backedUp = start;
     for (let round = 0; round < 10; round++) {
       const target = start + ((0.88 * QUOTA - start) * round) / 9;
-      if (round > 0) await growDatabaseTo(target, round);
+      if (round > 0) await growDatabaseTo(Math.max(target, backedUp + 16_000), round);
       await backUpEtcd({ config, store, recipient, work }, ["uc2"]);
+      backedUp = await databaseBytes();
       // Backup folders are named by the second: the next one must not share it.
       await new Promise((resolve) => setTimeout(resolve, 1100));
     }
