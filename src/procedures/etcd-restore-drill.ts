@@ -10,7 +10,7 @@
  * happened (on cancel too: it is registered as a clean-up).
  */
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,7 +37,7 @@ import { execInPod } from "../core/kube/exec.ts";
 import { podProblemReasons } from "../core/kube/pod-status.ts";
 import type { PodTarget } from "../core/kube/pod-target.ts";
 import { createPodAndWait, deletePodAndWait } from "../core/kube/pods.ts";
-import { streamBackupIntoPods } from "../core/kube/stream-backup-into-pods.ts";
+import { streamFileIntoPod } from "../core/kube/stream-into-pod.ts";
 import { waitUntil, type Progress } from "../core/kube/wait.ts";
 import type { Logger } from "../core/log/logger.ts";
 import { decodeValue, parseRegistryKey } from "../core/snapshot/kubernetes.ts";
@@ -49,8 +49,10 @@ import {
   type SnapshotStatus,
 } from "../core/snapshot/index.ts";
 import {
+  BackupIntegrityError,
   checkIdentities,
-  findNewestVerifiedBackup,
+  findNewestBackup,
+  restoreBackupToFile,
   type StoredBackup,
 } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
@@ -150,7 +152,20 @@ export function restoreDrillPlan(cluster: string): Plan {
     {
       name: "findBackup",
       purpose:
-        "the newest backup of the cluster (or the one given), its stored bytes verified against its manifest, its age within the limit, the identity able to open it",
+        "the newest backup of the cluster (or the one given): its manifest, its age within the limit, the identity able to open it",
+      effect: "reads",
+    },
+    {
+      name: "fetchSnapshot",
+      purpose:
+        "download once, decrypt and decompress on the runner into a private work folder, the stored and the plain sha256 checked against the manifest: a damaged backup fails here, before any pod",
+      effect: "reads",
+    },
+    {
+      name: "readSnapshot",
+      purpose:
+        "the snapshot reader on the runner's copy: revision, keys per resource, a sha256 of every value",
+      runbook: "etcd-backup-actions snapshot ls snapshot.db",
       effect: "reads",
     },
     {
@@ -177,16 +192,9 @@ export function restoreDrillPlan(cluster: string): Plan {
     {
       name: "streamSnapshot",
       purpose:
-        "decrypt once on the runner and stream the bytes into the pod through exec stdin (sha256 checked in the pod) and into the runner's work folder for the snapshot reader",
+        "the runner's checked copy streamed into the pod through exec stdin (size and sha256 checked in the pod), then removed from the runner",
       runbook: `kubectl cp snapshot.db ${pod}:${DRILL_DIR}/snapshot.db`,
       effect: "changes",
-    },
-    {
-      name: "readSnapshot",
-      purpose:
-        "the snapshot reader on the runner's copy: revision, keys per resource, a sha256 of every value",
-      runbook: "etcd-backup-actions snapshot ls snapshot.db",
-      effect: "reads",
     },
     {
       name: "restoreSnapshot",
@@ -285,6 +293,28 @@ class ClusterDrill {
         (found) =>
           `${found.backup.location.uri}, ${formatAge(this.result.ageSeconds ?? 0)} old, revision ${found.revision}, ${found.keyCount} keys, ${formatBytes(found.backup.manifest.payload.plaintext.bytes)}`,
       );
+      workDir = await mkdtemp(join(this.options.workDir ?? tmpdir(), "etcd-backup-drill-"));
+      const folder = workDir;
+      forget.push(
+        this.options.cleanups?.register({ kind: "runner-path", path: folder }) ?? (() => undefined),
+      );
+      const copy = join(folder, "snapshot.db");
+      const fetchStarted = Date.now();
+      await run.run(
+        "fetchSnapshot",
+        () => this.fetchSnapshot(source.backup, copy),
+        () =>
+          `${formatBytes(source.backup.manifest.payload.plaintext.bytes)}, stored and plain sha256 as the manifest records`,
+      );
+      const read = await run.run(
+        "readSnapshot",
+        async () => ({
+          status: readSnapshotStatus(copy),
+          listing: listSnapshotKeys(copy, { digest: true }),
+        }),
+        ({ listing }) =>
+          `revision ${listing.revision}, ${listing.keys.length} keys in ${listing.resources.length} resource(s)`,
+      );
       const member = await run.run(
         "findMember",
         async () => {
@@ -327,27 +357,11 @@ class ClusterDrill {
           `${this.namespace}/${this.podName} on ${member.member.node}, memory volume of ${formatBytes(volumeBytes)}`,
       );
       const facts = await run.run("probeImage", () => this.probeImage(image), describeFacts);
-      workDir = await mkdtemp(join(this.options.workDir ?? tmpdir(), "etcd-backup-drill-"));
-      const folder = workDir;
-      forget.push(
-        this.options.cleanups?.register({ kind: "runner-path", path: folder }) ?? (() => undefined),
-      );
-      const copy = join(folder, "snapshot.db");
-      const streamStarted = Date.now();
       await run.run(
         "streamSnapshot",
         () => this.streamSnapshot(source.backup, copy),
         () =>
-          `${formatBytes(source.backup.manifest.payload.plaintext.bytes)}, sha256 equal in the pod and on the runner`,
-      );
-      const read = await run.run(
-        "readSnapshot",
-        async () => ({
-          status: readSnapshotStatus(copy),
-          listing: listSnapshotKeys(copy, { digest: true }),
-        }),
-        ({ listing }) =>
-          `revision ${listing.revision}, ${listing.keys.length} keys in ${listing.resources.length} resource(s)`,
+          `${formatBytes(source.backup.manifest.payload.plaintext.bytes)}, sha256 checked in the pod, the runner's copy removed`,
       );
       // The copy has served: plaintext on the runner's disk no longer than needed.
       await rm(folder, { recursive: true, force: true });
@@ -356,7 +370,7 @@ class ClusterDrill {
         () => this.restoreSnapshot(facts),
         () => `restored as member ${this.token} into ${DRILL_DIR}/data, the snapshot file removed`,
       );
-      this.result.restoreMs = Date.now() - streamStarted;
+      this.result.restoreMs = Date.now() - fetchStarted;
       const startAt = Date.now();
       await run.run(
         "startEtcd",
@@ -405,8 +419,7 @@ class ClusterDrill {
     const { options, profile } = this;
     const kind = profile.kind === "admin" ? "admin-etcd" : "user-etcd";
     const backup =
-      options.backup ??
-      (await findNewestVerifiedBackup(options.store, { cluster: profile.cluster, kind }));
+      options.backup ?? (await findNewestBackup(options.store, { cluster: profile.cluster, kind }));
     this.result.backup = backup.location.uri;
     if (backup.manifest.cluster !== profile.cluster || backup.manifest.kind !== kind) {
       throw new ConfigurationError(
@@ -582,18 +595,35 @@ class ClusterDrill {
     return facts;
   }
 
-  private async streamSnapshot(backup: StoredBackup, copy: string): Promise<void> {
-    const { options } = this;
-    await streamBackupIntoPods({
-      config: options.config,
-      store: options.store,
-      backup,
-      identities: options.identities,
-      destinations: [{ target: this.target(), path: `${DRILL_DIR}/snapshot.db` }],
-      alsoTo: [createWriteStream(copy, { flags: "wx", mode: 0o600 })],
+  /**
+   * The one download: decrypted and decompressed into the runner's private copy, both sha256
+   * checked, so a damaged backup fails before any pod is made, and the pod gets the copy.
+   */
+  private async fetchSnapshot(backup: StoredBackup, copy: string): Promise<void> {
+    await restoreBackupToFile(this.options.store, backup, copy, {
+      identities: this.options.identities,
       logger: this.logger,
-      ...(options.signal ? { signal: options.signal } : {}),
+    }).catch((error: unknown) => {
+      throw error instanceof BackupIntegrityError
+        ? new BackupIntegrityError(
+            `the backup ${backup.location.uri} does not verify: ${errorMessage(error)}`,
+            { cause: error },
+          )
+        : error;
     });
+  }
+
+  /** The runner's checked copy into the pod; the pod checks size and sha256 before naming it. */
+  private async streamSnapshot(backup: StoredBackup, copy: string): Promise<void> {
+    const plaintext = backup.manifest.payload.plaintext;
+    await streamFileIntoPod(
+      this.options.config,
+      this.target(),
+      `${DRILL_DIR}/snapshot.db`,
+      createReadStream(copy),
+      { bytes: plaintext.bytes, sha256: plaintext.sha256 },
+      this.options.signal ? { signal: this.options.signal } : {},
+    );
   }
 
   private async restoreSnapshot(facts: UtilityImageFacts): Promise<void> {

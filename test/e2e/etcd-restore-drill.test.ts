@@ -75,6 +75,18 @@ function drillOptions(overrides: Partial<RestoreDrillOptions> = {}) {
   return { ...options, logger };
 }
 
+/** The real folder store, counting the payload downloads of each cluster. */
+class CountingFileStore extends FileStore {
+  readonly payloadReads: Record<string, number> = {};
+  override getPayload(
+    location: Parameters<FileStore["getPayload"]>[0],
+    payloadName: string,
+  ): ReturnType<FileStore["getPayload"]> {
+    this.payloadReads[location.cluster] = (this.payloadReads[location.cluster] ?? 0) + 1;
+    return super.getPayload(location, payloadName);
+  }
+}
+
 /** A copy of the backups folder to damage, and the folder of one cluster's only backup there. */
 function copyOfBackups(name: string, cluster: string, kind = "user-etcd") {
   const root = join(work, name);
@@ -138,8 +150,11 @@ describe("etcd-restore-drill in the sandbox", () => {
     const objectsBefore = await liveObjects();
     const foldersBefore = dataFolders();
     const cleanups = new CleanupRegistry();
-    const options = drillOptions({ cleanups });
+    const store = new CountingFileStore(backups);
+    const options = drillOptions({ cleanups, store });
     const results = await runRestoreDrill(options);
+    // Each backup is downloaded once: verified on the way into the runner's copy, not before.
+    expect(store.payloadReads).toEqual({ admin: 1, uc1: 1, uc2: 1 });
     expect(
       results.map((result) => [result.cluster, result.result, result.error]),
       options.logger.lines.join("\n"),

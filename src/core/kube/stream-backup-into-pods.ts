@@ -1,9 +1,8 @@
 /**
  * A backup's plaintext streamed into pods: read (and decrypted) once on the runner, the same
  * bytes fanned out to every pod through exec stdin, each pod checking the manifest's size and
- * sha256 before the file gets its name (stream-into-pod.ts). Shared by the restore (one
- * utility pod per member) and the restore drill (one drill pod, plus the runner's own copy
- * for the snapshot reader).
+ * sha256 before the file gets its name (stream-into-pod.ts). The restore's way: one utility
+ * pod per member.
  */
 import { PassThrough, type Writable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -23,14 +22,12 @@ export interface BackupIntoPodsOptions {
   identities: readonly X25519Identity[];
   /** Each pod and the file it receives. */
   destinations: ReadonlyArray<{ target: PodTarget; path: string }>;
-  /** Further outputs fed the same bytes (a runner-side copy); each must be ended by the fan-out. */
-  alsoTo?: readonly Writable[];
   logger: Logger;
   signal?: AbortSignal;
 }
 
 /**
- * Resolves when every pod holds the checked file (and every other output was ended);
+ * Resolves when every pod holds the checked file;
  * rejects with the root cause: a damaged or undecryptable backup before a pod's failure.
  */
 export async function streamBackupIntoPods(options: BackupIntoPodsOptions): Promise<void> {
@@ -46,7 +43,7 @@ export async function streamBackupIntoPods(options: BackupIntoPodsOptions): Prom
       options.signal ? { signal: options.signal } : {},
     ),
   );
-  const outputs = [...feeds, ...(options.alsoTo ?? [])];
+  const outputs: Writable[] = feeds;
   const read = readBackup(options.store, options.backup, fanOut(outputs), {
     identities: options.identities,
     logger: options.logger,

@@ -494,6 +494,36 @@ export async function findNewestVerifiedBackup(
   store: SnapshotStore,
   place: { cluster: string; kind: BackupKind },
 ): Promise<VerifiedBackup> {
+  const { backup, next } = await newestListed(store, place);
+  try {
+    return await verifyStoredBackup(store, backup);
+  } catch (error) {
+    throw new BackupIntegrityError(
+      `The newest ${place.kind} backup of ${place.cluster}, ${backup.location.uri}, does not verify: ${errorMessage(error)} ${
+        next
+          ? `The next candidate is ${next}: give its URI as the backup input to use it (an older backup stays your choice).`
+          : "There is no older backup."
+      }`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The newest backup of a cluster and kind, its manifest checked but its payload not read:
+ * for a reader that verifies the payload as it reads it anyway (the restore drill).
+ */
+export async function findNewestBackup(
+  store: SnapshotStore,
+  place: { cluster: string; kind: BackupKind },
+): Promise<StoredBackup> {
+  return (await newestListed(store, place)).backup;
+}
+
+async function newestListed(
+  store: SnapshotStore,
+  place: { cluster: string; kind: BackupKind },
+): Promise<{ backup: StoredBackup; next?: string }> {
   const listed = await store.list({ cluster: place.cluster, kind: place.kind });
   const newest = listed[0];
   if (!newest) {
@@ -505,17 +535,6 @@ export async function findNewestVerifiedBackup(
     location: newest.location,
     manifest: checkedManifest(newest.location, newest.manifest),
   };
-  try {
-    return await verifyStoredBackup(store, backup);
-  } catch (error) {
-    const next = listed[1]?.location.uri;
-    throw new BackupIntegrityError(
-      `The newest ${place.kind} backup of ${place.cluster}, ${newest.location.uri}, does not verify: ${errorMessage(error)} ${
-        next
-          ? `The next candidate is ${next}: give its URI as the backup input to use it (an older backup stays your choice).`
-          : "There is no older backup."
-      }`,
-      { cause: error },
-    );
-  }
+  const next = listed[1]?.location.uri;
+  return next ? { backup, next } : { backup };
 }
