@@ -155,6 +155,16 @@ describe(
       }
     });
 
+    it("says the API server refused the kubeconfig when its token is wrong", async () => {
+      const { userConfig } = await configs();
+      const user = userConfig.getCurrentUser();
+      if (user) (user as { token?: string }).token = "not-the-token";
+      const error = await rejection(listControlPlaneNodes(userConfig, "uc3"));
+      expect(errorMessage(error)).toContain(
+        "the API server refused to let this kubeconfig read the nodes of user cluster uc3 (HTTP 401)",
+      );
+    });
+
     it("names a control-plane node that reports no InternalIP", async () => {
       const { userConfig } = await configs();
       const store = userCluster!.store;

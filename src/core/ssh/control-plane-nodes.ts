@@ -12,9 +12,17 @@
  * V2 backup page only says to SSH to each control-plane node). The key stays in memory.
  */
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
-import { ConfigurationError } from "../errors.ts";
-import { CONTROL_PLANE_LABELS } from "../kube/admin-node.ts";
-import { describeApiError } from "../kube/errors.ts";
+import { ConfigurationError, errorMessage } from "../errors.ts";
+
+/**
+ * The role labels a control-plane node carries (the second on older releases). The same
+ * pair as kube/admin-node.ts: core/kube already depends on core/ssh (through storage), so
+ * ssh keeps its own copy rather than close a loop between the two concerns.
+ */
+export const CONTROL_PLANE_ROLE_LABELS = [
+  "node-role.kubernetes.io/control-plane",
+  "node-role.kubernetes.io/master",
+] as const;
 
 /** Where the vendor keeps a user cluster's node key: secret `<cluster>/ssh-keys`, field `ssh.key`. */
 export const USER_CLUSTER_SSH_KEY_SECRET = { name: "ssh-keys", field: "ssh.key" } as const;
@@ -78,9 +86,19 @@ export async function controlPlaneNodesAccess(
   };
 }
 
+/** A failed read as a sentence: who refused, or that the API server could not be reached. */
+function describeReadFailure(error: unknown, what: string): string {
+  const code = (error as { code?: number }).code;
+  if (code === 401 || code === 403) {
+    return `the API server refused to let this kubeconfig read ${what} (HTTP ${code}); check the kubeconfig's credentials and its user's RBAC.`;
+  }
+  if (code) return `reading ${what} failed with HTTP ${code}.`;
+  return `cannot reach the API server while reading ${what} (${errorMessage(error)}); check the kubeconfig's server address and that this runner can reach it.`;
+}
+
 function isControlPlane(node: V1Node): boolean {
   const labels = node.metadata?.labels ?? {};
-  return CONTROL_PLANE_LABELS.some((label) => label in labels);
+  return CONTROL_PLANE_ROLE_LABELS.some((label) => label in labels);
 }
 
 /** The user cluster's control-plane nodes (role label), each with its InternalIP, in name order. */
@@ -92,14 +110,14 @@ export async function listControlPlaneNodes(
   try {
     nodes = (await userConfig.makeApiClient(CoreV1Api).listNode()).items;
   } catch (error) {
-    throw new Error(describeApiError(error, `the nodes of user cluster ${cluster}`), {
+    throw new Error(describeReadFailure(error, `the nodes of user cluster ${cluster}`), {
       cause: error,
     });
   }
   const controlPlane = nodes.filter(isControlPlane);
   if (controlPlane.length === 0) {
     throw new Error(
-      `user cluster ${cluster} has no node with the control-plane role (label ${CONTROL_PLANE_LABELS.join(" or ")}), ` +
+      `user cluster ${cluster} has no node with the control-plane role (label ${CONTROL_PLANE_ROLE_LABELS.join(" or ")}), ` +
         `so it is not a Controlplane V2 cluster, or its kubeconfig points at another cluster; check with \`kubectl get nodes --show-labels\` using that kubeconfig (a kubeception cluster's control plane runs in the admin cluster and needs no user kubeconfig).`,
     );
   }
@@ -145,7 +163,7 @@ export async function readUserClusterSshKey(
       );
     }
     throw new Error(
-      `${describeApiError(error, what)} The SSH key of user cluster ${cluster}'s control-plane nodes is read from it; give the key explicitly instead if the admin cluster cannot be read.`,
+      `${describeReadFailure(error, what)} The SSH key of user cluster ${cluster}'s control-plane nodes is read from it; give the key explicitly instead if the admin cluster cannot be read.`,
       { cause: error },
     );
   }
