@@ -206,5 +206,82 @@ describe(
         expect(log).not.toContain(line);
       }
     });
+    // The sandbox's jump host sits on the admin cluster's bridge and this machine does not
+    // forward between bridges (ip_forward is off), so it cannot reach uc3's nodes: the case
+    // of a jump host that cannot reach a node. Each node fails in bounded time, one sentence
+    // each, nothing stored; the run goes on to the next node instead of hanging.
+    it("through a jump host that cannot reach the nodes, fails each node in bounded time and stores nothing", async () => {
+      const jump = sandbox!.layout.ssh.jumpHost;
+      const userClusters = await loadUserKubeconfigs([uc3.kubeconfigPath]);
+      const adminConfig = await loadKubeconfig({ path: sandbox!.kubeconfigPath });
+      const store = new FileStore(join(work, "through-jump"));
+      const logger = recordingLogger();
+      const preparation = await prepareNodePkiBackup({ userClusters, adminConfig, logger });
+      const results = await runNodePkiBackups(
+        {
+          ...baseOptions(store),
+          userClusters,
+          logger,
+          connectTimeoutMs: 5_000,
+          jumpHost: {
+            user: jump.user,
+            host: jump.host,
+            port: jump.port,
+            privateKey: await readFile(jump.privateKeyPath),
+          },
+          hostKeys: {
+            fingerprints: [
+              jump.hostKeyFingerprint,
+              ...uc3.nodes.map((node) => node.ssh.hostKeyFingerprint),
+            ],
+          },
+        },
+        preparation,
+      );
+      expect(results.map((result) => [result.node, result.outcome])).toEqual([
+        ["uc3-cp-0", "failed"],
+        ["uc3-cp-1", "failed"],
+        ["uc3-cp-2", "failed"],
+      ]);
+      for (const [index, result] of results.entries()) {
+        expect(result.error).toBe(
+          `control-plane node ${result.node} of uc3: the jump host ${jump.user}@${jump.host}:${jump.port} could not open a connection to ${uc3.nodes[index]!.internalIP}:22 within 5 s; check that the jump host can reach the node's address and port.`,
+        );
+      }
+      expect(await store.list({ cluster: "uc3" })).toEqual([]);
+    });
+
+    it("still backs up the other nodes when one node's host key is not pinned, and says which", async () => {
+      const userClusters = await loadUserKubeconfigs([uc3.kubeconfigPath]);
+      const adminConfig = await loadKubeconfig({ path: sandbox!.kubeconfigPath });
+      const store = new FileStore(join(work, "one-unpinned"));
+      const logger = recordingLogger();
+      const preparation = await prepareNodePkiBackup({ userClusters, adminConfig, logger });
+      const unpinned = nodeOf("uc3-cp-0");
+      const results = await runNodePkiBackups(
+        {
+          ...baseOptions(store),
+          userClusters,
+          logger,
+          hostKeys: {
+            knownHosts: uc3.nodes
+              .filter((node) => node.name !== unpinned.name)
+              .map((node) => node.ssh.knownHostsLine),
+          },
+        },
+        preparation,
+      );
+      expect(results.map((result) => [result.node, result.outcome])).toEqual([
+        ["uc3-cp-0", "failed"],
+        ["uc3-cp-1", "stored"],
+        ["uc3-cp-2", "stored"],
+      ]);
+      expect(results[0]?.error).toContain("control-plane node uc3-cp-0 of uc3:");
+      expect(results[0]?.unpinnedHostKey?.fingerprint).toBe(unpinned.ssh.hostKeyFingerprint);
+      const listed = await store.list({ cluster: "uc3", kind: "node-pki" });
+      expect(
+        listed.map((entry) => checkedManifest(entry.location, entry.manifest).source.node).sort(),
+      ).toEqual(["uc3-cp-1", "uc3-cp-2"]);
+    });
   },
 );
