@@ -162,6 +162,26 @@ describe("admin-pki-backup with user-kubeconfigs", { timeout: SLOW_MACHINE_MS },
       await restoreSecret(secretYaml);
     }
   });
+
+  it("refuses user-ssh-private-key without user-kubeconfigs, naming both, before connecting", async () => {
+    const folder = join(work, "key-without-clusters");
+    const keyText = Buffer.from(uc3KeyBase64, "base64").toString("utf8");
+    const refused = await runAction("admin-pki-backup", work, {
+      "admin-kubeconfig": sandbox!.kubeconfig,
+      "user-ssh-private-key": keyText,
+      "ssh-known-hosts": knownHosts,
+      destination: `file://${folder}`,
+      "encryption-recipients": recipient,
+    });
+    expect(refused.exitCode).toBe(1);
+    const errors = errorLines(refused.log);
+    expect(errors, refused.log).toHaveLength(1);
+    expect(errors[0]).toContain(
+      "Input user-ssh-private-key is given but user-kubeconfigs is empty",
+    );
+    expect(refused.log).not.toContain(keyText.split("\n")[1]!.trim());
+    expect(await filesIn(folder)).toEqual([]);
+  });
 });
 
 /** Puts the secret back as it was, without the fields the API server sets. */

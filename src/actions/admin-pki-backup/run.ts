@@ -86,6 +86,11 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
   const privateKey = readKeyInput(Inputs.SshPrivateKey);
   const userPrivateKey = readKeyInput(Inputs.UserSshPrivateKey);
   const userClusters = await readUserKubeconfigs();
+  if (userPrivateKey && userClusters.length === 0) {
+    throw new InputError(
+      `Input ${Inputs.UserSshPrivateKey} is given but ${Inputs.UserKubeconfigs} is empty: the key is for the control-plane nodes of the Controlplane V2 clusters named there; give their kubeconfigs, or leave ${Inputs.UserSshPrivateKey} empty (the admin master's key is ${Inputs.SshPrivateKey}).`,
+    );
+  }
   const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
   const host = getInput(Inputs.ControlPlaneAddress);
   if (host) checkAddressInput(Inputs.ControlPlaneAddress, host);
