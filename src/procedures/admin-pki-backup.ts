@@ -10,7 +10,12 @@ import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { errorMessage } from "../core/errors.ts";
-import { pkiFileRecord, type PkiRecord, type SshEndpointRecord } from "../core/storage/manifest.ts";
+import {
+  pkiFileRecord,
+  type BackupSource,
+  type PkiRecord,
+  type SshEndpointRecord,
+} from "../core/storage/manifest.ts";
 import { formatBytes } from "../core/format.ts";
 import {
   findControlPlaneNode,
@@ -39,7 +44,7 @@ import type { Compression } from "../core/storage/compression.ts";
 import { storeBackup, type StoredBackup } from "../core/storage/pipeline.ts";
 import type { RetentionPolicy } from "../core/storage/retention.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { Plan, PlanRun } from "./plan.ts";
+import { Plan, PlanRun, type StepDeclaration } from "./plan.ts";
 import { applyRetentionDeclaration, verifyAndRetain, type BackupResult } from "./steps.ts";
 
 export { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
@@ -103,7 +108,6 @@ export interface PkiBackupResult extends BackupResult {
 /** The PKI backup, declared once: `dry-run` prints it, a run executes it. */
 export function pkiBackupPlan(paths: string[], destination: string): Plan {
   const { namespace, name, field } = SSH_KEY_SECRET;
-  const operands = paths.map((path) => path.replace(/^\/+/, "")).join(" ");
   return new Plan(`back up the admin control plane's PKI (${paths.join(", ")}) to ${destination}`, [
     {
       name: "findControlPlaneNode",
@@ -119,6 +123,17 @@ export function pkiBackupPlan(paths: string[], destination: string): Plan {
       effect: "reads",
       onlyWhen: "when the SSH private key is not given",
     },
+    ...nodePkiSteps(paths, destination),
+  ]);
+}
+
+/**
+ * The steps that back up one node's PKI once its address and key are known: the admin
+ * master's (this action's original job) and each Controlplane V2 control-plane node's.
+ */
+export function nodePkiSteps(paths: string[], destination: string): StepDeclaration[] {
+  const operands = paths.map((path) => path.replace(/^\/+/, "")).join(" ");
+  return [
     {
       name: "connect",
       purpose: "SSH to the node (through the jump host when given); every host key must be pinned",
@@ -143,7 +158,7 @@ export function pkiBackupPlan(paths: string[], destination: string): Plan {
       effect: "reads",
     },
     applyRetentionDeclaration,
-  ]);
+  ];
 }
 
 export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiBackupResult> {
@@ -172,27 +187,11 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     options.signal?.throwIfAborted();
     session = await connectToNode(options, run, result);
     options.signal?.throwIfAborted();
-    const connected = session;
-    const listing = await run.run(
-      "listNodeFiles",
-      () => listNodeFiles(connected, { paths }),
-      (entries) => describeListing(entries),
-    );
-    result.fileCount = listing.length;
-    result.filesBytes = totalBytes(listing);
-    if (options.dryRun) {
-      result.outcome = "planned";
-      logger.info(
-        `Dry run: would archive ${describeListing(listing)} from ${connected.target} to ${options.store.description}; nothing was stored.`,
-      );
-      return result;
-    }
-    const stored = await run.run(
-      "streamAndStore",
-      () => streamAndStore(options, connected, paths, listing, result.node),
-      (backup) => `tar of ${paths.join(", ")} from ${connected.target} to ${backup.location.uri}`,
-    );
-    await verifyAndRetain(run, options.store, stored, options.retention, logger, result);
+    await archiveNodePki(run, options, session, paths, result, {
+      cluster: "admin",
+      kind: "admin-pki",
+      source: result.node ? { node: result.node } : {},
+    });
   } catch (error) {
     result.outcome = "failed";
     // The caller reports it, once: the action as its one error, the CLI with the result.
@@ -206,6 +205,70 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
   }
   options.signal?.throwIfAborted();
   return result;
+}
+
+/** Where one node's archive goes: the cluster, the kind, and the manifest's source (the node). */
+export interface NodePkiTarget {
+  cluster: string;
+  kind: "admin-pki" | "node-pki";
+  source: BackupSource;
+}
+
+/** What archiving one node's PKI needs beside the session: the storage side of the options. */
+export type NodePkiArchiveOptions = Pick<
+  PkiBackupOptions,
+  | "store"
+  | "recipients"
+  | "compression"
+  | "retention"
+  | "dryRun"
+  | "logger"
+  | "run"
+  | "port"
+  | "jumpHost"
+>;
+
+/** What a node's run reports, whichever cluster it belongs to. */
+export type NodePkiProgress = Pick<
+  PkiBackupResult,
+  "outcome" | "fileCount" | "filesBytes" | "size" | "storedSize" | "sha256" | "uri" | "deleted"
+> &
+  BackupResult;
+
+/**
+ * Runbook section 4 steps 2 and 4 on a connected node: list the files, stream the archive
+ * into the store and check it against the listing, read it back, apply retention. A dry
+ * run stops after the listing.
+ */
+export async function archiveNodePki(
+  run: PlanRun,
+  options: NodePkiArchiveOptions,
+  session: SshSession,
+  paths: string[],
+  result: NodePkiProgress,
+  target: NodePkiTarget,
+): Promise<void> {
+  const { logger } = options;
+  const listing = await run.run(
+    "listNodeFiles",
+    () => listNodeFiles(session, { paths }),
+    (entries) => describeListing(entries),
+  );
+  result.fileCount = listing.length;
+  result.filesBytes = totalBytes(listing);
+  if (options.dryRun) {
+    result.outcome = "planned";
+    logger.info(
+      `Dry run: would archive ${describeListing(listing)} from ${session.target} to ${options.store.description}; nothing was stored.`,
+    );
+    return;
+  }
+  const stored = await run.run(
+    "streamAndStore",
+    () => streamAndStore(options, session, paths, listing, target),
+    (backup) => `tar of ${paths.join(", ")} from ${session.target} to ${backup.location.uri}`,
+  );
+  await verifyAndRetain(run, options.store, stored, options.retention, logger, result);
 }
 
 function validatePaths(paths: string[]): string[] {
@@ -329,11 +392,11 @@ function describeListing(listing: NodeFileEntry[]): string {
  * exactly what `find` saw; otherwise the stored payload is removed and nothing is listed.
  */
 async function streamAndStore(
-  options: PkiBackupOptions,
+  options: NodePkiArchiveOptions,
   session: SshSession,
   paths: string[],
   listing: NodeFileEntry[],
-  nodeName: string | undefined,
+  target: NodePkiTarget,
 ): Promise<StoredBackup> {
   const remote = await streamPkiArchive(session, { paths });
   const source = new PassThrough({ highWaterMark: 1024 * 1024 });
@@ -347,14 +410,16 @@ async function streamAndStore(
   forwarding.catch(() => undefined);
   try {
     return await storeBackup(options.store, {
-      cluster: "admin",
-      kind: "admin-pki",
+      cluster: target.cluster,
+      kind: target.kind,
       source,
+      // Both kinds hold a tar of the node's files (node-pki is not named like a snapshot).
+      payloadBaseName: "pki.tar",
       compression: options.compression,
       recipients: options.recipients,
       ...(options.run ? { run: options.run } : {}),
       allowUnencrypted: false,
-      sourceInfo: { ...(nodeName ? { node: nodeName } : {}) },
+      sourceInfo: target.source,
       logger: options.logger,
       beforeManifest: async () => {
         await forwarding;
@@ -381,7 +446,7 @@ async function streamAndStore(
 
 function pkiRecord(
   session: SshSession,
-  options: PkiBackupOptions,
+  options: NodePkiArchiveOptions,
   paths: string[],
   archived: NodeFileEntry[],
 ): PkiRecord {

@@ -10,6 +10,7 @@ import { readMemberQuota, type MemberQuota } from "../core/etcd/quota.ts";
 import { adminClusterProfile, userClusterProfile } from "../core/etcd/profiles.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log/logger.ts";
+import { isPkiKind } from "../core/storage/layout.ts";
 import type { BackupKind, SnapshotStore } from "../core/storage/types.ts";
 
 export interface HistoryTarget {
@@ -62,7 +63,7 @@ async function quotaOf(
   options: BackupHistoryOptions,
   target: HistoryTarget,
 ): Promise<MemberQuota | undefined> {
-  if (!options.config || target.kind === "admin-pki") return undefined;
+  if (!options.config || isPkiKind(target.kind)) return undefined;
   const profile =
     target.kind === "admin-etcd" ? adminClusterProfile() : userClusterProfile(target.cluster);
   try {

@@ -14,9 +14,12 @@ export const Inputs = {
   SshHostKeyFingerprints: "ssh-host-key-fingerprints",
   InsecureAcceptUnknownHostKey: "insecure-accept-unknown-host-key",
   Paths: "paths",
+  UserKubeconfigs: "user-kubeconfigs",
+  UserSshPrivateKey: "user-ssh-private-key",
 } as const;
 
 export const Outputs = {
   Backup: "backup",
   HostKeyFingerprint: "host-key-fingerprint",
+  NodeBackups: "node-backups",
 } as const;

@@ -40,10 +40,37 @@ import {
   readKeyInput,
   readSshUser,
 } from "../common/ssh-inputs.ts";
+import {
+  prepareNodePkiBackup,
+  runNodePkiBackups,
+  type NodePkiBackupResult,
+} from "../../procedures/node-pki-backup.ts";
+import { kubeconfigSecrets } from "../../core/kube/kubeconfig.ts";
+import { loadUserKubeconfigs, type UserClusterAccess } from "../../core/kube/user-kubeconfigs.ts";
+import { USER_SSH_PRIVATE_KEY_FIELD } from "../../core/ssh/control-plane-nodes.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
+/** Core's setting names as this action's inputs (the user clusters' key is this action's own). */
+const INPUT_OF_SETTING: Readonly<Record<string, string>> = {
+  ...INPUT_OF_FIELD,
+  [USER_SSH_PRIVATE_KEY_FIELD]: Inputs.UserSshPrivateKey,
+};
+
 export function run(): Promise<void> {
-  return runAction(backup, { describeFailure: (error) => failureMessage(error, INPUT_OF_FIELD) });
+  return runAction(backup, { describeFailure: (error) => failureMessage(error, INPUT_OF_SETTING) });
+}
+
+/** The Controlplane V2 clusters' kubeconfigs (paths, one per line; a folder means its files). */
+async function readUserKubeconfigs(): Promise<UserClusterAccess[]> {
+  const paths = getInputAsList(Inputs.UserKubeconfigs);
+  if (paths.length === 0) return [];
+  const clusters = await loadUserKubeconfigs(paths).catch((error: unknown) => {
+    throw new InputError(failureMessage(error, INPUT_OF_SETTING), { cause: error });
+  });
+  for (const cluster of clusters) {
+    for (const secret of kubeconfigSecrets(cluster.config)) core.setSecret(secret);
+  }
+  return clusters;
 }
 
 const checked = checkedInput;
@@ -54,12 +81,23 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
     Inputs.GithubToken,
     Inputs.SshPrivateKey,
     Inputs.JumpPrivateKey,
+    Inputs.UserSshPrivateKey,
   ]);
   const privateKey = readKeyInput(Inputs.SshPrivateKey);
+  const userPrivateKey = readKeyInput(Inputs.UserSshPrivateKey);
+  const userClusters = await readUserKubeconfigs();
+  if (userPrivateKey && userClusters.length === 0) {
+    throw new InputError(
+      `Input ${Inputs.UserSshPrivateKey} is given but ${Inputs.UserKubeconfigs} is empty: the key is for the control-plane nodes of the Controlplane V2 clusters named there; give their kubeconfigs, or leave ${Inputs.UserSshPrivateKey} empty (the admin master's key is ${Inputs.SshPrivateKey}).`,
+    );
+  }
   const jumpPrivateKey = readKeyInput(Inputs.JumpPrivateKey);
   const host = getInput(Inputs.ControlPlaneAddress);
   if (host) checkAddressInput(Inputs.ControlPlaneAddress, host);
-  const config = await readAdminKubeconfig({ required: !(privateKey && host) });
+  // The admin cluster finds the admin master and its key, and holds each user cluster's key.
+  const config = await readAdminKubeconfig({
+    required: !(privateKey && host) || (userClusters.length > 0 && !userPrivateKey),
+  });
   const user = readSshUser(Inputs.SshUser);
   const jumpHost = readJumpHost(
     { jumpHost: Inputs.JumpHost, jumpPrivateKey: Inputs.JumpPrivateKey },
@@ -86,6 +124,14 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
   const dryRun = readDryRun();
   // The runner's facts, read once here and handed to everything that needs them.
   const context = runContextFromEnvironment(process.env);
+  // Each user cluster's nodes and key first: a missing secret fails before anything is stored.
+  const preparation = await prepareNodePkiBackup({
+    userClusters,
+    ...(config ? { adminConfig: config } : {}),
+    ...(userPrivateKey ? { privateKey: userPrivateKey } : {}),
+    logger,
+    onSecret: (secret) => core.setSecret(secret),
+  });
   const store = await destination.open(logger, context);
 
   const result = await runAdminPkiBackup({
@@ -136,13 +182,62 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
     logger,
     targets: [{ cluster: result.cluster, kind: result.kind }],
   });
-  await writeSummary(`${markdown}\n${history}`, logger);
+  const nodeResults = await runNodePkiBackups(
+    {
+      userClusters,
+      user,
+      ...(jumpHost ? { jumpHost } : {}),
+      hostKeys: { knownHosts, fingerprints },
+      acceptUnknownHostKey,
+      paths,
+      store,
+      recipients,
+      compression,
+      retention,
+      dryRun,
+      logger,
+      ...(context.run ? { run: context.run } : {}),
+      signal,
+    },
+    preparation,
+  );
+  if (nodeResults.length > 0)
+    core.setOutput(Outputs.NodeBackups, JSON.stringify(nodeOutputs(nodeResults)));
+  const nodeMarkdown = nodeResults.map((nodeResult) =>
+    pkiSummaryMarkdown(
+      `Control-plane node PKI backup: ${nodeResult.cluster}${dryRun ? " (dry run)" : ""}`,
+      { ...nodeResult, result: nodeResult.outcome, destination: store.description },
+    ),
+  );
+  await writeSummary([markdown, history, ...nodeMarkdown].join("\n"), logger);
 
-  if (result.outcome === "failed") {
-    throw new Error(
-      `The PKI backup of the admin control plane failed: ${result.error}${pinHint(result.unpinnedHostKey)}`,
-    );
+  const failures = [
+    ...(result.outcome === "failed"
+      ? [`the admin control plane: ${result.error}${pinHint(result.unpinnedHostKey)}`]
+      : []),
+    ...nodeResults
+      .filter((nodeResult) => nodeResult.outcome === "failed")
+      .map((nodeResult) => `${nodeResult.error}${pinHint(nodeResult.unpinnedHostKey)}`),
+  ];
+  if (failures.length > 0) {
+    throw new Error(`The PKI backup failed for ${failures.join("; and for ")}`);
   }
+}
+
+/** One entry per node for the node-backups output: where each archive went and what it holds. */
+function nodeOutputs(results: NodePkiBackupResult[]): object[] {
+  return results.map((nodeResult) => ({
+    cluster: nodeResult.cluster,
+    kind: nodeResult.kind,
+    node: nodeResult.node,
+    outcome: nodeResult.outcome,
+    uri: nodeResult.uri,
+    files: nodeResult.fileCount,
+    paths: nodeResult.paths,
+    size: nodeResult.size,
+    sha256: nodeResult.sha256,
+    hostKeyFingerprint: nodeResult.hostKeyFingerprint,
+  }));
 }
 
 /** How to pin a host key nothing pinned, in this action's inputs. */

@@ -6,6 +6,7 @@
  */
 import { formatBytes } from "../format.ts";
 import { errorMessage } from "../errors.ts";
+import { isPkiKind } from "../storage/layout.ts";
 import { parseManifest, type BackupManifest } from "../storage/manifest.ts";
 import type { BackupKind, BackupLocation } from "../storage/types.ts";
 
@@ -87,7 +88,7 @@ export function historyWarnings(
 ): string[] {
   const newest = points.at(-1);
   // A PKI archive has no quota, and its size says nothing of the database's.
-  if (!newest || newest.kind === "admin-pki") return [];
+  if (!newest || isPkiKind(newest.kind)) return [];
   const warnings: string[] = [];
   if (quota && newest.sizeBytes > QUOTA_WARNING_SHARE * quota.bytes) {
     const percent = Math.floor((100 * newest.sizeBytes) / quota.bytes);
@@ -150,7 +151,7 @@ export interface Measure {
 export function sizeMeasure(cluster: string, points: HistoryPoint[]): Measure {
   const unit = sizeUnit(Math.max(0, ...points.map((point) => point.sizeBytes)));
   return {
-    title: `${cluster}: ${points[0]?.kind === "admin-pki" ? "PKI archive size" : "database size"}`,
+    title: `${cluster}: ${points[0] && isPkiKind(points[0].kind) ? "PKI archive size" : "database size"}`,
     axis: unit.name,
     labels: axisLabels(points),
     values: points.map((point) => round(point.sizeBytes / unit.bytes, 2)),

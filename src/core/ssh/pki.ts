@@ -157,17 +157,35 @@ export async function checkNodePathsExist(
   session: SshSession,
   options: NodePathsOptions,
 ): Promise<string[]> {
+  return (await linkedFolders(session, options)).paths;
+}
+
+/**
+ * Checks the paths exist and finds those that are a symbolic link to a folder (a node whose
+ * /etc/kubernetes/pki links into /opt/data/...): the archive must hold that folder's files,
+ * not the link, so the listing follows such a link (`find -H`) and tar is given `path/.`.
+ */
+async function linkedFolders(
+  session: SshSession,
+  options: NodePathsOptions,
+): Promise<{ paths: string[]; linkedFolders: Set<string> }> {
   const paths = validateNodePaths(options.paths);
   const sudo = options.sudo ?? true;
-  await session.run(
-    withSudo(["find", ...findOperands(paths), "-maxdepth", "0", "-printf", "%p\\0"], sudo),
+  const { stdout } = await session.run(
+    // %y is the path's own type (l for a link), %Y the type of what it points to.
+    withSudo(["find", ...findOperands(paths), "-maxdepth", "0", "-printf", "%y%Y\\t%p\\0"], sudo),
     {
       describe: `the check that ${paths.join(", ")} exist`,
       interpretFailure: (outcome) => refusal(session, outcome, paths, sudo),
       limitBytes: 1024 * 1024,
     },
   );
-  return paths;
+  const linked = new Set<string>();
+  for (const record of stdout.toString("utf8").split("\0")) {
+    const [types, ...pathParts] = record.split("\t");
+    if (types === "ld") linked.add(pathParts.join("\t"));
+  }
+  return { paths, linkedFolders: linked };
 }
 
 const FIND_TYPES: Record<string, NodeFileType> = { f: "file", d: "directory", l: "symlink" };
@@ -203,7 +221,8 @@ export async function listNodeFiles(
   const sudo = options.sudo ?? true;
   const { stdout } = await session.run(
     withSudo(
-      ["find", ...findOperands(paths), "-printf", "%y\\t%m\\t%U\\t%G\\t%s\\t%p\\0%l\\0"],
+      // -H: a path that is itself a link to a folder is listed as that folder, as tar archives it.
+      ["find", "-H", ...findOperands(paths), "-printf", "%y\\t%m\\t%U\\t%G\\t%s\\t%p\\0%l\\0"],
       sudo,
     ),
     {
@@ -213,6 +232,17 @@ export async function listNodeFiles(
     },
   );
   return parseListing(stdout);
+}
+
+/**
+ * tar reads a linked folder through `path/.` (so it archives the folder's files, not the
+ * link) and would name its entries `path/./...`; this sed expression names them `path/...`
+ * again, as `find -H` lists them. `S`: link targets inside the folder are left as they are.
+ */
+function followedFolderName(relativePath: string): string {
+  const pattern = relativePath.replace(/[\\.*[\]^$,]/g, (char) => `\\${char}`);
+  const replacement = relativePath.replace(/[\\&,]/g, (char) => `\\${char}`);
+  return `s,^${pattern}/\\.,${replacement},S`;
 }
 
 export interface PkiArchiveStream {
@@ -233,7 +263,7 @@ export async function streamPkiArchive(
   session: SshSession,
   options: NodePathsOptions,
 ): Promise<PkiArchiveStream> {
-  const paths = await checkNodePathsExist(session, options);
+  const { paths, linkedFolders: linked } = await linkedFolders(session, options);
   const sudo = options.sudo ?? true;
   const relativePaths = paths.map((path) => path.replace(/^\/+/, ""));
   const command = withSudo(
@@ -242,13 +272,16 @@ export async function streamPkiArchive(
       "--create",
       "--numeric-owner",
       "--preserve-permissions",
+      ...relativePaths
+        .filter((path) => linked.has(`/${path}`))
+        .map((path) => `--transform=${followedFolderName(path)}`),
       "-f",
       "-",
       "-C",
       "/",
       // Everything after "--" is a file name, never an option.
       "--",
-      ...relativePaths,
+      ...relativePaths.map((path) => (linked.has(`/${path}`) ? `${path}/.` : path)),
     ],
     sudo,
   );

@@ -285,10 +285,36 @@ function forwardFailure(error: Error): string {
   return detail.charAt(0).toLowerCase() + detail.slice(1);
 }
 
-/** Asks the jump host to open a TCP connection to the node (ssh -J does the same). */
-function forwardThroughJump(jump: Client, jumpLabel: string, target: SshEndpoint): Promise<Duplex> {
+/**
+ * Asks the jump host to open a TCP connection to the node (ssh -J does the same). The jump
+ * host's own connect may wait minutes on an address that drops packets, so the connect
+ * timeout bounds it too (the caller closes the jump session, which ends the attempt).
+ */
+function forwardThroughJump(
+  jump: Client,
+  jumpLabel: string,
+  target: SshEndpoint,
+  timeoutMs: number,
+): Promise<Duplex> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(
+        new SshError(
+          "unreachable",
+          `the jump host ${jumpLabel} could not open a connection to ${endpointLabel(target)} within ${Math.round(timeoutMs / 1000)} s; ` +
+            `check that the jump host can reach the node's address and port.`,
+        ),
+      );
+    }, timeoutMs);
     jump.forwardOut("127.0.0.1", 0, target.host, target.port, (error, channel) => {
+      clearTimeout(timer);
+      if (settled) {
+        channel?.destroy();
+        return;
+      }
+      settled = true;
       if (error) {
         reject(
           new SshError(
@@ -419,7 +445,9 @@ export async function connectSsh(options: SshConnectOptions, logger: Logger): Pr
   const target = `${options.user}@${endpointLabel(endpoint)}${jump ? ` (through ${jump.label})` : ""}`;
   logger.info(`connecting to ${target} (key ${nodeKey.publicFingerprint})`);
   try {
-    const sock = jump ? await forwardThroughJump(jump.client, jump.label, endpoint) : undefined;
+    const sock = jump
+      ? await forwardThroughJump(jump.client, jump.label, endpoint, common.connectTimeoutMs)
+      : undefined;
     const hop = await openHop(
       {
         ...common,

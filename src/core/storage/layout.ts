@@ -7,7 +7,12 @@ import { ConfigurationError } from "../errors.ts";
 import { quoteValue } from "../redact.ts";
 import type { BackupKind, PutOptions } from "./types.ts";
 
-export const BACKUP_KINDS: readonly BackupKind[] = ["user-etcd", "admin-etcd", "admin-pki"];
+export const BACKUP_KINDS: readonly BackupKind[] = [
+  "user-etcd",
+  "admin-etcd",
+  "admin-pki",
+  "node-pki",
+];
 export const MANIFEST_NAME = "manifest.json";
 /**
  * Restore records sit beside a cluster's backups, `<cluster>/restores/<timestamp>.json`: not a
@@ -105,9 +110,14 @@ export function checkPutOptions(options: PutOptions): PutOptions {
   return options;
 }
 
+/** Whether a kind holds a tar of a node's files (a PKI) rather than an etcd snapshot. */
+export function isPkiKind(kind: BackupKind): boolean {
+  return kind === "admin-pki" || kind === "node-pki";
+}
+
 /** The payload's default base name by kind, before compression and encryption suffixes. */
 export function defaultPayloadBaseName(kind: BackupKind): string {
-  return kind === "admin-pki" ? "pki.tar" : "snapshot.db";
+  return isPkiKind(kind) ? "pki.tar" : "snapshot.db";
 }
 
 /**

@@ -9,6 +9,7 @@ import { ConfigurationError } from "../errors.ts";
 import { quoteValue } from "../redact.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseTimestamp } from "./layout.ts";
+import type { BackupManifest } from "./manifest.ts";
 import { checkedManifest, type VerifiedBackup } from "./pipeline.ts";
 import type { BackupLocation, SnapshotStore } from "./types.ts";
 
@@ -58,6 +59,11 @@ export function parseRetentionPolicy(input: {
   return policy;
 }
 
+/** node-pki backups are kept per node (the manifest's source.node); every other kind is one series. */
+function seriesOf(manifest: BackupManifest): string {
+  return manifest.kind === "node-pki" ? (manifest.source.node ?? "") : "";
+}
+
 function describePolicy(policy: RetentionPolicy): string {
   const parts = [];
   if (policy.keepLast !== undefined) parts.push(`keep the last ${policy.keepLast}`);
@@ -86,9 +92,12 @@ export async function applyRetention(
   const listed = await store.list({ cluster, kind });
   const result: RetentionResult = { deleted: [], kept: [], skipped: [] };
   const good: BackupLocation[] = [];
+  const series = seriesOf(newBackup.manifest);
   for (const entry of listed) {
     try {
-      checkedManifest(entry.location, entry.manifest);
+      const manifest = checkedManifest(entry.location, entry.manifest);
+      // Another node's archives are another series: each node keeps its own last N.
+      if (seriesOf(manifest) !== series) continue;
       good.push(entry.location);
     } catch (error) {
       result.skipped.push({ location: entry.location, reason: (error as Error).message });
@@ -110,8 +119,9 @@ export async function applyRetention(
     return beyondCount || tooOld;
   });
   result.kept = good.filter((location) => !doomed.includes(location));
+  const of = series ? `${cluster}/${kind} of node ${series}` : `${cluster}/${kind}`;
   logger.info(
-    `Retention for ${cluster}/${kind} (${describePolicy(policy)}): ${good.length} backups, deleting ${doomed.length}.`,
+    `Retention for ${of} (${describePolicy(policy)}): ${good.length} backups, deleting ${doomed.length}.`,
   );
   const failures: string[] = [];
   for (const location of doomed) {

@@ -5,7 +5,8 @@
 import type { Readable } from "node:stream";
 
 /** What a backup holds. */
-export type BackupKind = "user-etcd" | "admin-etcd" | "admin-pki";
+/** `node-pki`: one control-plane node's PKI, the node named in the manifest's `source.node`. */
+export type BackupKind = "user-etcd" | "admin-etcd" | "admin-pki" | "node-pki";
 
 /** Where one stored backup lives, as the backend names it. */
 export interface BackupLocation {

@@ -15,7 +15,7 @@
  * the user cluster's store. Nothing here runs unless the option asks for it.
  */
 import { randomBytes } from "node:crypto";
-import { copyFile, chmod, mkdir, writeFile } from "node:fs/promises";
+import { copyFile, chmod, mkdir, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { Logger } from "../../../src/core/log/logger.ts";
@@ -49,11 +49,18 @@ export interface ControlPlaneV2Spec {
   name: string;
   /** Control-plane nodes, each with one etcd member: 1 or 3, as the vendor makes them. */
   nodes: number;
+  /**
+   * Nodes whose /etc/kubernetes/pki is a symbolic link into /opt/data/etc/kubernetes/pki (the
+   * folder the vendor restores a node's PKI to), e.g. ["uc3-cp-1"]. Default: none.
+   */
+  pkiLinkedToDataDisk?: string[];
 }
 
 /** Where the vendor keeps a user cluster's node SSH key: in the admin cluster, `<cluster>/ssh-keys`. */
 export const USER_SSH_KEYS_SECRET = "ssh-keys";
 export const USER_SSH_KEY_FIELD = "ssh.key";
+/** Where a node keeps its secrets-encryption keys (on its data disk); every sandbox node has one. */
+export const CPV2_ENCRYPTION_KEYS_DIR = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 /** The etcd client certificates on a Controlplane V2 node, as the vendor's backup uses them. */
 export const CPV2_ETCD_PKI_DIR = "/etc/kubernetes/pki/etcd";
 
@@ -188,6 +195,8 @@ export async function startControlPlaneV2Cluster(
     usage: ["serverAuth"],
   });
   const etcdClient = await writeNodePki(runtime.nodes, { kubernetesCa, etcdCa, pkiScratch });
+  await writeEncryptionKeys(runtime.nodes);
+  await linkPkiToDataDisk(runtime.nodes, spec.pkiLinkedToDataDisk ?? []);
   const privateKey = await authorizeNewSshKey(
     runtime.nodes.map((node) => node.rootDir),
     options.workDir,
@@ -336,6 +345,33 @@ async function writeNodePki(
   const pem = await readPem(client);
   const ca = await readPem(etcdCa);
   return { caCert: ca.cert, cert: pem.cert, key: pem.key };
+}
+
+/** A key file per node in the vendor's secrets-encryption keys folder, root-only as on a node. */
+async function writeEncryptionKeys(nodes: RuntimeNode[]): Promise<void> {
+  for (const node of nodes) {
+    const folder = join(node.rootDir, CPV2_ENCRYPTION_KEYS_DIR);
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    await chmod(folder, 0o700);
+    await writeFile(join(folder, "key-1"), randomBytes(32), { mode: 0o600 });
+  }
+}
+
+/**
+ * Moves the named nodes' PKI to /opt/data/etc/kubernetes/pki and leaves a link in its place.
+ * The link is relative, so it resolves both in the node's own view (sshd) and from this
+ * machine (the static pods' host paths).
+ */
+async function linkPkiToDataDisk(nodes: RuntimeNode[], linked: string[]): Promise<void> {
+  for (const name of linked) {
+    const node = nodes.find((candidate) => candidate.name === name);
+    if (!node)
+      throw new Error(`pkiLinkedToDataDisk names ${name}, which is not a node of this cluster`);
+    const onDataDisk = join(node.rootDir, "opt/data/etc/kubernetes/pki");
+    await mkdir(join(onDataDisk, ".."), { recursive: true });
+    await rename(join(node.rootDir, "etc/kubernetes/pki"), onDataDisk);
+    await symlink("../../opt/data/etc/kubernetes/pki", join(node.rootDir, "etc/kubernetes/pki"));
+  }
 }
 
 async function installPair(files: { certPath: string; keyPath: string }, target: string) {
