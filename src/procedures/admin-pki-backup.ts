@@ -34,6 +34,7 @@ import {
   type NodeFileEntry,
   type SshSession,
 } from "../core/ssh/index.ts";
+import { sudoCommand } from "../core/ssh/sudo.ts";
 import { teeInto } from "../core/stream/tee.ts";
 import type { Compression } from "../core/storage/compression.ts";
 import { storeBackup, type StoredBackup } from "../core/storage/pipeline.ts";
@@ -43,6 +44,8 @@ import { Plan, PlanRun } from "./plan.ts";
 import { applyRetentionDeclaration, verifyAndRetain, type BackupResult } from "./steps.ts";
 
 export { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
+/** Where Anthos keeps the secrets-encryption keys; archived with the default PKI where present. */
+export const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 
 export interface JumpHostInput {
   user: string;
@@ -148,7 +151,7 @@ export function pkiBackupPlan(paths: string[], destination: string): Plan {
 
 export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiBackupResult> {
   const { logger } = options;
-  const paths = validatePaths(options.paths ?? DEFAULT_PKI_PATHS);
+  let paths = validatePaths(options.paths ?? DEFAULT_PKI_PATHS);
   if (options.recipients.length === 0) {
     throw new Error(
       "no encryption recipient was given: the PKI archive holds the admin cluster's private keys, so it is always encrypted; give one or more age recipients (age1..., from age-keygen).",
@@ -175,7 +178,10 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     const connected = session;
     const listing = await run.run(
       "listNodeFiles",
-      () => listNodeFiles(connected, { paths }),
+      async () => {
+        paths = await withEncryptionKeys(connected, paths, logger);
+        return listNodeFiles(connected, { paths });
+      },
       (entries) => describeListing(entries),
     );
     result.fileCount = listing.length;
@@ -206,6 +212,40 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
   }
   options.signal?.throwIfAborted();
   return result;
+}
+
+/**
+ * The default PKI paths take the secrets-encryption keys too where the node has them: without
+ * them the restored cluster cannot read its encrypted Secrets. A list of paths the user gave
+ * is taken as it is.
+ */
+async function withEncryptionKeys(
+  session: SshSession,
+  paths: string[],
+  logger: Logger,
+): Promise<string[]> {
+  const isDefault =
+    paths.length === DEFAULT_PKI_PATHS.length &&
+    paths.every((path, index) => path === DEFAULT_PKI_PATHS[index]);
+  if (!isDefault) return paths;
+  const probe = await session
+    .run(
+      sudoCommand([
+        "sh",
+        "-c",
+        '[ -d "$1" ] && echo present || echo absent',
+        "sh",
+        ENCRYPTION_KEYS_PATH,
+      ]),
+      { describe: `the check for ${ENCRYPTION_KEYS_PATH}` },
+    )
+    // The listing that follows reports what failed (sudo wanting a password, ...) in its words.
+    .catch(() => undefined);
+  if (probe?.stdout.toString("utf8").trim() !== "present") return paths;
+  logger.info(
+    `The node has the secrets-encryption keys in ${ENCRYPTION_KEYS_PATH}: backed up with the PKI.`,
+  );
+  return [...paths, ENCRYPTION_KEYS_PATH];
 }
 
 function validatePaths(paths: string[]): string[] {
