@@ -173,6 +173,8 @@ export interface AdminRestoreResult {
   dataDir?: string;
   preRestoreFolder?: string;
   removedPreRestoreFolders: string[];
+  /** What the operator must know about the result (each also logged as a warning). */
+  warnings?: string[];
   /** The PKI files that differed from the backup's, and those put back. */
   pkiDiffering?: string[];
   pkiRestored?: string[];
@@ -639,9 +641,10 @@ class AdminRestore {
       (path) => path === ENCRYPTION_KEYS_PATH || ENCRYPTION_KEYS_PATH.startsWith(`${path}/`),
     );
     if (holdsKeys) return;
-    this.logger.warning(
-      `${snapshot.encryptedSecrets} Secret(s) in the snapshot are encrypted (k8s:enc:), and ${pki ? "the PKI backup does not hold" : "this restore does not put back"} the secrets-encryption keys (${ENCRYPTION_KEYS_PATH}): the API server can read them only if the node still has the keys they were encrypted with.`,
-    );
+    const warning = `${snapshot.encryptedSecrets} Secret(s) in the snapshot are encrypted (k8s:enc:), and ${pki ? "the PKI backup does not hold" : "this restore does not put back"} the secrets-encryption keys (${ENCRYPTION_KEYS_PATH}): the API server can read them only if the node still has the keys they were encrypted with.`;
+    this.logger.warning(warning);
+    // The job summary shows it too: it decides whether the restored Secrets can be read.
+    this.result.warnings = [...(this.result.warnings ?? []), warning];
   }
 
   private async readPkiBackup(backup: StoredBackup): Promise<PkiArchive> {

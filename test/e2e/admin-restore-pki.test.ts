@@ -25,6 +25,7 @@ import {
 import { ADMIN_ENCRYPTION_KEYS_DIR } from "../sandbox/cluster/admin-control-plane.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { diskTree } from "../ssh/fixtures.ts";
+import { runAction } from "./action-runner.ts";
 import {
   adminEtcdctl as adminEtcdctl0,
   adminKeys as adminKeys0,
@@ -192,11 +193,28 @@ describe("admin-restore and the PKI, with the secrets-encryption keys, on the sa
       `${KEYS_WARNING} the PKI backup does not hold the secrets-encryption keys (${KEYS}): the API server can read them only if the node still has the keys they were encrypted with.`,
     );
 
+    // Through the action bundle: the warning is in the job summary too.
+    const ssh = sandbox.layout.ssh;
+    const action = await runAction("admin-restore", work, {
+      "control-plane-address": ssh.node.host,
+      "ssh-private-key": keyText,
+      "ssh-known-hosts": ssh.node.knownHostsLine,
+      "etcd-backup": backup.location.uri,
+      "restore-pki": "never",
+      "decryption-identity": identityText,
+      "dry-run": "true",
+    });
+    expect(action.exitCode, action.log).toBe(0);
+    expect(action.summary).toContain(
+      `**Warning:** 1 Secret(s) in the snapshot are encrypted (k8s:enc:), and this restore does not put back the secrets-encryption keys (${KEYS})`,
+    );
+    expect(action.log).toContain("::warning::1 Secret(s) in the snapshot are encrypted");
+
     // A PKI backup that holds them: no warning.
     const withKeys = options({ dryRun: true, confirm: undefined });
     expect((await runAdminRestore(withKeys.opts)).outcome).toBe("planned");
     expect(withKeys.logger.lines.join("\n")).not.toContain("secrets-encryption keys");
-  });
+  }, 300_000);
 
   it("restore-pki always on an intact PKI moves the PKI and the keys aside and unpacks the backup's, equal in files, modes and owners", async () => {
     const { opts, logger } = options({ restorePki: "always" });

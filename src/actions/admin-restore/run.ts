@@ -315,6 +315,7 @@ function summaryMarkdown(result: AdminRestoreResult): string {
       `Proof: etcd healthy, revision ${result.revision}, ${result.keys} keys; the data it replaced is kept in \`${result.preRestoreFolder}\` on the node${result.outageMs !== undefined ? `; control plane down ${(result.outageMs / 1000).toFixed(1)} s` : ""}.`,
     );
   }
+  for (const warning of result.warnings ?? []) lines.push("", `**Warning:** ${warning}`);
   if (result.error) lines.push("", `**Failure:** ${result.error.replace(/\n/g, " ")}`);
   return lines.join("\n");
 }
