@@ -34,7 +34,6 @@ import {
   type NodeFileEntry,
   type SshSession,
 } from "../core/ssh/index.ts";
-import { sudoCommand } from "../core/ssh/sudo.ts";
 import { teeInto } from "../core/stream/tee.ts";
 import type { Compression } from "../core/storage/compression.ts";
 import { storeBackup, type StoredBackup } from "../core/storage/pipeline.ts";
@@ -44,8 +43,6 @@ import { Plan, PlanRun } from "./plan.ts";
 import { applyRetentionDeclaration, verifyAndRetain, type BackupResult } from "./steps.ts";
 
 export { DEFAULT_PKI_PATHS, DEFAULT_SSH_USER } from "../core/ssh/pki.ts";
-/** Where Anthos keeps the secrets-encryption keys; archived with the default PKI where present. */
-export const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 
 export interface JumpHostInput {
   user: string;
@@ -151,7 +148,7 @@ export function pkiBackupPlan(paths: string[], destination: string): Plan {
 
 export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiBackupResult> {
   const { logger } = options;
-  let paths = validatePaths(options.paths ?? DEFAULT_PKI_PATHS);
+  const paths = validatePaths(options.paths ?? DEFAULT_PKI_PATHS);
   if (options.recipients.length === 0) {
     throw new Error(
       "no encryption recipient was given: the PKI archive holds the admin cluster's private keys, so it is always encrypted; give one or more age recipients (age1..., from age-keygen).",
@@ -176,11 +173,12 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     session = await connectToNode(options, run, result);
     options.signal?.throwIfAborted();
     const connected = session;
+    let nodePaths = paths;
     const listing = await run.run(
       "listNodeFiles",
       async () => {
-        paths = await withEncryptionKeys(connected, paths, logger);
-        return listNodeFiles(connected, { paths });
+        nodePaths = await withEncryptionKeys(connected, paths, logger);
+        return listNodeFiles(connected, { paths: nodePaths });
       },
       (entries) => describeListing(entries),
     );
@@ -195,8 +193,9 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
     }
     const stored = await run.run(
       "streamAndStore",
-      () => streamAndStore(options, connected, paths, listing, result.node),
-      (backup) => `tar of ${paths.join(", ")} from ${connected.target} to ${backup.location.uri}`,
+      () => streamAndStore(options, connected, nodePaths, listing, result.node),
+      (backup) =>
+        `tar of ${nodePaths.join(", ")} from ${connected.target} to ${backup.location.uri}`,
     );
     await verifyAndRetain(run, options.store, stored, options.retention, logger, result);
   } catch (error) {
@@ -212,40 +211,6 @@ export async function runAdminPkiBackup(options: PkiBackupOptions): Promise<PkiB
   }
   options.signal?.throwIfAborted();
   return result;
-}
-
-/**
- * The default PKI paths take the secrets-encryption keys too where the node has them: without
- * them the restored cluster cannot read its encrypted Secrets. A list of paths the user gave
- * is taken as it is.
- */
-async function withEncryptionKeys(
-  session: SshSession,
-  paths: string[],
-  logger: Logger,
-): Promise<string[]> {
-  const isDefault =
-    paths.length === DEFAULT_PKI_PATHS.length &&
-    paths.every((path, index) => path === DEFAULT_PKI_PATHS[index]);
-  if (!isDefault) return paths;
-  const probe = await session
-    .run(
-      sudoCommand([
-        "sh",
-        "-c",
-        '[ -d "$1" ] && echo present || echo absent',
-        "sh",
-        ENCRYPTION_KEYS_PATH,
-      ]),
-      { describe: `the check for ${ENCRYPTION_KEYS_PATH}` },
-    )
-    // The listing that follows reports what failed (sudo wanting a password, ...) in its words.
-    .catch(() => undefined);
-  if (probe?.stdout.toString("utf8").trim() !== "present") return paths;
-  logger.info(
-    `The node has the secrets-encryption keys in ${ENCRYPTION_KEYS_PATH}: backed up with the PKI.`,
-  );
-  return [...paths, ENCRYPTION_KEYS_PATH];
 }
 
 function validatePaths(paths: string[]): string[] {
@@ -449,4 +414,34 @@ function pkiRecord(
     fileCount: files.length,
     files,
   };
+}
+
+/** Where Anthos keeps the secrets-encryption keys: archived with the default PKI where present. */
+export const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
+
+/**
+ * The default paths take the secrets-encryption keys folder too where the node has one:
+ * without those keys a restored cluster cannot read its encrypted Secrets. Paths the user
+ * listed are taken as they are. Any failure but a missing folder (sudo wanting a password,
+ * ...) is the listing's own, in its words.
+ */
+async function withEncryptionKeys(
+  session: SshSession,
+  paths: string[],
+  logger: Logger,
+): Promise<string[]> {
+  const isDefault =
+    paths.length === DEFAULT_PKI_PATHS.length &&
+    paths.every((path, index) => path === DEFAULT_PKI_PATHS[index]);
+  if (!isDefault) return paths;
+  try {
+    await listNodeFiles(session, { paths: [ENCRYPTION_KEYS_PATH] });
+  } catch (error) {
+    if (error instanceof SshError && error.reason === "path-missing") return paths;
+    throw error;
+  }
+  logger.info(
+    `The node keeps secrets-encryption keys in ${ENCRYPTION_KEYS_PATH}: archived with the PKI.`,
+  );
+  return [...paths, ENCRYPTION_KEYS_PATH];
 }
