@@ -264,6 +264,17 @@ describe("admin-restore and the PKI, with the secrets-encryption keys, on the sa
     expect(tree(PKI)).toEqual(pkiAtBackup);
   }, 300_000);
 
+  it("restore-pki auto on a node that lost its encryption keys folder puts it back root-only, as the backup has it", async () => {
+    await rm(onHost(KEYS), { recursive: true });
+    const { opts, logger } = options({ restorePki: "auto" });
+    const result = await runAdminRestore(opts);
+    expect(result.error, logger.lines.join("\n")).toBeUndefined();
+    expect(result.pkiRestored).toEqual([`${KEYS}/kms-key-1`, `${KEYS}/kms-key-2`]);
+    // The folder too, not only its files: 0700 as on the node that was backed up.
+    expect(tree(KEYS)).toEqual(keysAtBackup);
+    expect(tree(PKI)).toEqual(pkiAtBackup);
+  }, 300_000);
+
   it("undo after a restore that put the PKI back brings back the PKI, keys, etcd data and manifests from before that restore", async () => {
     // The node drifted after the backup: a key in etcd, a certificate, an extra file, a key file.
     await adminEtcdctl("put /restore-test/after-backup yes");
