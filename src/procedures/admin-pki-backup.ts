@@ -249,9 +249,13 @@ export async function archiveNodePki(
   target: NodePkiTarget,
 ): Promise<void> {
   const { logger } = options;
+  let nodePaths = paths;
   const listing = await run.run(
     "listNodeFiles",
-    () => listNodeFiles(session, { paths }),
+    async () => {
+      nodePaths = await withEncryptionKeys(session, paths, logger);
+      return listNodeFiles(session, { paths: nodePaths });
+    },
     (entries) => describeListing(entries),
   );
   result.fileCount = listing.length;
@@ -265,8 +269,8 @@ export async function archiveNodePki(
   }
   const stored = await run.run(
     "streamAndStore",
-    () => streamAndStore(options, session, paths, listing, target),
-    (backup) => `tar of ${paths.join(", ")} from ${session.target} to ${backup.location.uri}`,
+    () => streamAndStore(options, session, nodePaths, listing, target),
+    (backup) => `tar of ${nodePaths.join(", ")} from ${session.target} to ${backup.location.uri}`,
   );
   await verifyAndRetain(run, options.store, stored, options.retention, logger, result);
 }
@@ -474,4 +478,34 @@ function pkiRecord(
     fileCount: files.length,
     files,
   };
+}
+
+/** Where Anthos keeps the secrets-encryption keys: archived with the default PKI where present. */
+export const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
+
+/**
+ * The default paths take the secrets-encryption keys folder too where the node has one:
+ * without those keys a restored cluster cannot read its encrypted Secrets. Paths the user
+ * listed are taken as they are. Any failure but a missing folder (sudo wanting a password,
+ * ...) is the listing's own, in its words.
+ */
+async function withEncryptionKeys(
+  session: SshSession,
+  paths: string[],
+  logger: Logger,
+): Promise<string[]> {
+  const isDefault =
+    paths.length === DEFAULT_PKI_PATHS.length &&
+    paths.every((path, index) => path === DEFAULT_PKI_PATHS[index]);
+  if (!isDefault) return paths;
+  try {
+    await listNodeFiles(session, { paths: [ENCRYPTION_KEYS_PATH] });
+  } catch (error) {
+    if (error instanceof SshError && error.reason === "path-missing") return paths;
+    throw error;
+  }
+  logger.info(
+    `The node keeps secrets-encryption keys in ${ENCRYPTION_KEYS_PATH}: archived with the PKI.`,
+  );
+  return [...paths, ENCRYPTION_KEYS_PATH];
 }

@@ -95,7 +95,7 @@ import type { SnapshotStore } from "../core/storage/types.ts";
 import { restoreRecord, writeRestoreRecord, type RestoreAudit } from "./restore-record.ts";
 import { Plan, PlanRun, type StepDeclaration, type StepRecord } from "./plan.ts";
 import type { RevisionBump } from "./etcd-restore.ts";
-import { DEFAULT_SSH_USER, type JumpHostInput } from "./admin-pki-backup.ts";
+import { DEFAULT_SSH_USER, ENCRYPTION_KEYS_PATH, type JumpHostInput } from "./admin-pki-backup.ts";
 
 /** How many pre-restore folders the data dir keeps; older ones go once the restore is proven. */
 export const ADMIN_PRE_RESTORE_KEEP = 2;
@@ -104,8 +104,6 @@ const JOURNAL_FILE = "admin-restore.journal";
 const UNDO_JOURNAL_FILE = "admin-undo.journal";
 /** Moves a finished journal ($1, if there) to $2 beside the data its run displaced. */
 const KEEP_JOURNAL_SCRIPT = `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`;
-/** Where Anthos keeps the secrets-encryption keys (admin-pki-backup can back them up too). */
-const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 
 export type RestorePki = "auto" | "always" | "never";
 
@@ -175,6 +173,8 @@ export interface AdminRestoreResult {
   dataDir?: string;
   preRestoreFolder?: string;
   removedPreRestoreFolders: string[];
+  /** What the operator must know about the result (each also logged as a warning). */
+  warnings?: string[];
   /** The PKI files that differed from the backup's, and those put back. */
   pkiDiffering?: string[];
   pkiRestored?: string[];
@@ -637,11 +637,14 @@ class AdminRestore {
    */
   private warnOfEncryptionKeys(snapshot: SnapshotFacts, pki: PkiArchive | undefined): void {
     if (snapshot.encryptedSecrets === 0) return;
-    const holdsKeys = pki?.paths.some((path) => ENCRYPTION_KEYS_PATH.startsWith(path));
-    if (holdsKeys) return;
-    this.logger.warning(
-      `${snapshot.encryptedSecrets} Secret(s) in the snapshot are encrypted (k8s:enc:), and ${pki ? "the PKI backup does not hold" : "this restore does not put back"} the secrets-encryption keys (${ENCRYPTION_KEYS_PATH}): the API server can read them only if the node still has the keys they were encrypted with.`,
+    const holdsKeys = pki?.paths.some(
+      (path) => path === ENCRYPTION_KEYS_PATH || ENCRYPTION_KEYS_PATH.startsWith(`${path}/`),
     );
+    if (holdsKeys) return;
+    const warning = `${snapshot.encryptedSecrets} Secret(s) in the snapshot are encrypted (k8s:enc:), and ${pki ? "the PKI backup does not hold" : "this restore does not put back"} the secrets-encryption keys (${ENCRYPTION_KEYS_PATH}): the API server can read them only if the node still has the keys they were encrypted with.`;
+    this.logger.warning(warning);
+    // The job summary shows it too: it decides whether the restored Secrets can be read.
+    this.result.warnings = [...(this.result.warnings ?? []), warning];
   }
 
   private async readPkiBackup(backup: StoredBackup): Promise<PkiArchive> {
@@ -783,7 +786,10 @@ class AdminRestore {
         await step.intend({ mode: always ? "always" : "files", paths: pki.paths });
         return this.restorePki(session, pki, always ? undefined : plan.differing, stamp);
       },
-      (files) => `${files.length} file(s) put back and checked: ${files.join(", ")}`,
+      (files) =>
+        always
+          ? `restore-pki always: ${pki.paths.join(", ")} moved aside to <path>.pre-restore-${stamp}, and all ${files.length} file(s) of the backup unpacked and checked`
+          : `restore-pki auto: the ${files.length} differing file(s) put back and checked: ${files.join(", ")}`,
     );
     this.result.pkiRestored = restored;
   }

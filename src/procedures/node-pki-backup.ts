@@ -36,11 +36,12 @@ import {
   nodePkiSteps,
   type NodePkiArchiveOptions,
   type PkiBackupResult,
+  ENCRYPTION_KEYS_PATH,
 } from "./admin-pki-backup.ts";
 import { Plan, PlanRun } from "./plan.ts";
 
 /** Where the vendor keeps the secrets-encryption keys on a control-plane node's data disk. */
-export const ENCRYPTION_KEYS_FOLDER = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
+export const ENCRYPTION_KEYS_FOLDER = ENCRYPTION_KEYS_PATH;
 
 export interface NodePkiBackupOptions extends NodePkiArchiveOptions {
   /** The Controlplane V2 user clusters, by their own kubeconfigs (`user-kubeconfigs`). */

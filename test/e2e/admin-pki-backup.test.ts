@@ -22,6 +22,8 @@ import { errorLines, NODE24, runAction as runActionBundle } from "./action-runne
 
 const run = promisify(execFile);
 const PKI = "/etc/kubernetes/pki";
+/** The secrets-encryption keys, archived with the default PKI where the node has them. */
+const KEYS = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 
 let sandbox: Sandbox;
 let work: string;
@@ -49,7 +51,12 @@ function listArchive(payloadPath: string): string[] {
 }
 
 function nodeListing(root = nodeRoot()): string[] {
-  return expectedArchiveListing(root, PKI);
+  return [...expectedArchiveListing(root, PKI), ...expectedArchiveListing(root, KEYS)].sort();
+}
+
+/** What the default paths archive: the PKI and the encryption keys. */
+function nodeTree() {
+  return [...diskTree(nodeRoot(), PKI), ...diskTree(nodeRoot(), KEYS)];
 }
 
 async function filesIn(folder: string): Promise<string[]> {
@@ -102,7 +109,7 @@ afterAll(async () => {
 
 describe("the admin-pki-backup action bundle", () => {
   it("backs up the node's PKI directly: key and address from the cluster, host key pinned", async () => {
-    const before = diskTree(nodeRoot(), PKI);
+    const before = nodeTree();
     const folder = join(work, "direct");
     const result = await runAction({
       "admin-kubeconfig": sandbox.kubeconfig,
@@ -125,7 +132,7 @@ describe("the admin-pki-backup action bundle", () => {
     expect(keyFiles.length).toBeGreaterThan(3);
     for (const entry of keyFiles) expect(entry.mode & 0o077).toBe(0);
     // No chmod, no copy: the node's files, their modes, owners and contents are unchanged.
-    expect(diskTree(nodeRoot(), PKI)).toEqual(before);
+    expect(nodeTree()).toEqual(before);
 
     const manifest = await onlyManifest(folder);
     expect(manifest.source.node).toBe("admin-master");
@@ -140,7 +147,7 @@ describe("the admin-pki-backup action bundle", () => {
   });
 
   it("backs up through the jump host, pinned by fingerprints, and records both host keys", async () => {
-    const before = diskTree(nodeRoot(), PKI);
+    const before = nodeTree();
     const { jumpHost, node } = sandbox.layout.ssh;
     const folder = join(work, "jump");
     const result = await runAction({
@@ -163,7 +170,7 @@ describe("the admin-pki-backup action bundle", () => {
       user: jumpHost.user,
       hostKeyFingerprint: jumpHost.hostKeyFingerprint,
     });
-    expect(diskTree(nodeRoot(), PKI)).toEqual(before);
+    expect(nodeTree()).toEqual(before);
   });
 
   it("with no pin, refuses to send anything and says how to pin; the opt-in accepts and logs it", async () => {
@@ -222,8 +229,8 @@ describe("the admin-pki-backup action bundle", () => {
       ["a key the node refuses", { ...base, "ssh-private-key": strangerKey }, strangerFingerprint],
       [
         "a path that does not exist",
-        { ...base, paths: `${PKI}\n/opt/data/gke-k8s-kms-plugin/generatedkeys` },
-        `path /opt/data/gke-k8s-kms-plugin/generatedkeys does not exist on ${node.host}`,
+        { ...base, paths: `${PKI}\n/opt/data/no-such-folder` },
+        `path /opt/data/no-such-folder does not exist on ${node.host}`,
       ],
       [
         "no recipient",
@@ -358,7 +365,7 @@ describe("secrets", () => {
       .filter((line) => line.length >= 16 && !line.startsWith("-----"))) {
       expect(text).not.toContain(line);
     }
-    for (const entry of diskTree(nodeRoot(), PKI).filter((entry) => entry.type === "file")) {
+    for (const entry of nodeTree().filter((entry) => entry.type === "file")) {
       const content = await readFile(join(nodeRoot(), entry.path), "utf8");
       const body = content
         .split("\n")

@@ -141,9 +141,17 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+const KEYS = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
+
+/** What the default paths archive on this node: the PKI and the encryption keys. */
+function defaultTree() {
+  return [...diskTree(nodeRoot, "/etc/kubernetes/pki"), ...diskTree(nodeRoot, KEYS)];
+}
+
 describe("admin-pki-backup procedure over real SSH", () => {
   it("stores exactly the node's files with their modes, and records the listing and host key", async () => {
-    const before = diskTree(nodeRoot, "/etc/kubernetes/pki");
+    // The default paths: the PKI, and the secrets-encryption keys this node has.
+    const before = defaultTree();
     const { result, storeDir, store } = await backUp();
 
     expect(result.error).toBeUndefined();
@@ -160,10 +168,13 @@ describe("admin-pki-backup procedure over real SSH", () => {
     );
     expect(result.fileCount).toBe(before.length);
     expect(listStoredPayload(storeDir, result.uri!)).toEqual(
-      expectedArchiveListing(nodeRoot, "/etc/kubernetes/pki"),
+      [
+        ...expectedArchiveListing(nodeRoot, "/etc/kubernetes/pki"),
+        ...expectedArchiveListing(nodeRoot, KEYS),
+      ].sort(),
     );
     // No chmod, no copy: the node's files, modes and owners are as they were.
-    expect(diskTree(nodeRoot, "/etc/kubernetes/pki")).toEqual(before);
+    expect(defaultTree()).toEqual(before);
 
     const manifest = await onlyManifest(store);
     expect(manifest.kind).toBe("admin-pki");
@@ -174,7 +185,7 @@ describe("admin-pki-backup procedure over real SSH", () => {
       user: "ubuntu",
       hostKeyFingerprint: node.hostKeyFingerprint,
     });
-    expect(manifest.pki?.paths).toEqual(["/etc/kubernetes/pki"]);
+    expect(manifest.pki?.paths).toEqual(["/etc/kubernetes/pki", KEYS]);
     expect(manifest.pki?.files).toEqual(
       before.map((entry) => ({
         path: entry.path,
@@ -230,7 +241,7 @@ describe("admin-pki-backup procedure over real SSH", () => {
   it("dry run connects and lists, and stores nothing", async () => {
     const { result, storeDir, logger } = await backUp({ dryRun: true });
     expect(result.outcome).toBe("planned");
-    expect(result.fileCount).toBe(diskTree(nodeRoot, "/etc/kubernetes/pki").length);
+    expect(result.fileCount).toBe(defaultTree().length);
     expect(logger.lines.join("\n")).toContain("Plan: back up the admin control plane's PKI");
     expect(await filesUnder(storeDir)).toEqual([]);
     const plan = pkiBackupPlan(["/etc/kubernetes/pki"], `folder ${storeDir}`);

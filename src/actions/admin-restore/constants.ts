@@ -1,3 +1,4 @@
+import { ArtifactRunInputs } from "../common/backup-source.ts";
 import { SharedInputs } from "../common/shared-inputs.ts";
 
 /** Every input and output name of the admin-restore action, declared once. */
@@ -8,6 +9,8 @@ export const Inputs = {
   S3Endpoint: SharedInputs.S3Endpoint,
   S3Region: SharedInputs.S3Region,
   S3ForcePathStyle: SharedInputs.S3ForcePathStyle,
+  RunId: ArtifactRunInputs.RunId,
+  GithubToken: ArtifactRunInputs.GithubToken,
   DryRun: SharedInputs.DryRun,
   ControlPlaneAddress: "control-plane-address",
   SshUser: "ssh-user",

@@ -11,13 +11,12 @@ import { errorMessage } from "../../core/errors.ts";
 import { findControlPlaneNode } from "../../core/kube/admin-node.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import { runContextFromEnvironment, type RunContext } from "../../core/run-context.ts";
-import { openStore } from "../../core/storage/destination.ts";
 import {
   findBackup,
   findNewestVerifiedBackup,
   type StoredBackup,
 } from "../../core/storage/pipeline.ts";
-import type { BackupKind, SnapshotStore } from "../../core/storage/types.ts";
+import type { SnapshotStore } from "../../core/storage/types.ts";
 import { DEFAULT_SSH_USER } from "../../procedures/admin-pki-backup.ts";
 import {
   finishInterruptedAdminRestore,
@@ -35,14 +34,13 @@ import {
   getInputAsList,
   InputError,
 } from "../common/inputs.ts";
-import { readBackupInput, readS3Options } from "../common/backup-source.ts";
+import { openBackupSource, readBackupInput } from "../common/backup-source.ts";
 import { actionsLogger } from "../common/logger.ts";
 import { runPost } from "../common/post.ts";
 import { runAction, writeSummary, type ActionContext } from "../common/run.ts";
 import {
   INPUT_OF_FIELD,
   readAdminKubeconfig,
-  readDestination,
   refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
 import { readIdentities, readRevisionBump } from "../common/restore-inputs.ts";
@@ -264,27 +262,31 @@ async function readAddress(logger: Logger): Promise<string> {
   return node.address;
 }
 
-/** A backup input: a URI names its own destination; `latest` (the default) needs destination. */
-async function findAdminBackup(
+/**
+ * A backup input: a URI names its own destination; `latest` (the default) reads destination.
+ * For artifacts, either way, the backups of the repository's earlier runs (with github-token,
+ * of one run with run-id), since the restore runs in another workflow run than the backups.
+ */
+export async function findAdminBackup(
   input: string,
-  kind: BackupKind,
+  kind: "admin-etcd" | "admin-pki",
   logger: Logger,
   context: RunContext,
 ): Promise<{ store: SnapshotStore; backup: StoredBackup }> {
-  const place = readBackupInput(input);
-  if (place === "latest") {
-    const store = await readDestination().open(logger, context);
+  const named = readBackupInput(input);
+  if (named === "latest") {
+    const store = await openBackupSource(undefined, logger, context);
     const backup = await findNewestVerifiedBackup(store, { cluster: "admin", kind });
     logger.info(`The newest ${kind} backup that verifies: ${backup.location.uri}.`);
     return { store, backup };
   }
-  if (place.cluster !== "admin" || place.kind !== kind) {
+  if (named.cluster !== "admin" || named.kind !== kind) {
     throw new InputError(
-      `Input ${input} is a ${place.kind} backup of ${place.cluster}, not an ${kind} backup of the admin cluster.`,
+      `Input ${input} is the ${named.kind} backup ${named.timestamp} of ${named.cluster}; expected an ${kind} backup of the admin cluster (made by ${kind === "admin-etcd" ? "etcd-backup with clusters: admin" : "admin-pki-backup"}).`,
     );
   }
-  const store = await openStore(place.destination, { logger, context, s3: readS3Options() });
-  return { store, backup: await findBackup(store, place) };
+  const store = await openBackupSource(named, logger, context);
+  return { store, backup: await findBackup(store, named) };
 }
 
 /** How to pin a host key nothing pinned, in this action's inputs. */
@@ -313,6 +315,7 @@ function summaryMarkdown(result: AdminRestoreResult): string {
       `Proof: etcd healthy, revision ${result.revision}, ${result.keys} keys; the data it replaced is kept in \`${result.preRestoreFolder}\` on the node${result.outageMs !== undefined ? `; control plane down ${(result.outageMs / 1000).toFixed(1)} s` : ""}.`,
     );
   }
+  for (const warning of result.warnings ?? []) lines.push("", `**Warning:** ${warning}`);
   if (result.error) lines.push("", `**Failure:** ${result.error.replace(/\n/g, " ")}`);
   return lines.join("\n");
 }

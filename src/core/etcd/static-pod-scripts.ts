@@ -154,7 +154,8 @@ done`;
  * is unpacked into a root-only staging folder first; then either each whole path is moved
  * aside to `<path>.pre-restore-<stamp>` and the staged one put in its place (`always`), or
  * only the listed files are (`files`: each displaced file goes to the same place under
- * `<top path>.pre-restore-<stamp>/`). Nothing is deleted. Arguments: stamp, mode
+ * `<top path>.pre-restore-<stamp>/`; a folder the node lacks is made with the backup's owner
+ * and mode). Nothing is deleted. Arguments: stamp, mode
  * (`always` | `files`), staging folder, then the top paths, `--`, and the files.
  */
 export const PKI_RESTORE_SCRIPT = `stamp=$1 mode=$2 staging=$3; shift 3
@@ -184,7 +185,14 @@ else
       mkdir -p "$(dirname "$kept")"
       mv "$file" "$kept"
     fi
+    # A folder the node lost comes back with the backup's owner and mode (the keys folder is
+    # root-only), not the umask's.
+    created="" dir=$(dirname "$file")
+    while [ ! -e "$dir" ]; do created="$dir $created"; dir=$(dirname "$dir"); done
     mkdir -p "$(dirname "$file")"
+    for dir in $created; do
+      if [ -d "$staging$dir" ]; then chown --reference="$staging$dir" "$dir"; chmod --reference="$staging$dir" "$dir"; fi
+    done
     mv "$staging$file" "$file"
     echo "restored $file"
   done

@@ -8,6 +8,7 @@
  * (field vsphere_tmp), as on Anthos.
  */
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -40,6 +41,8 @@ export interface AdminControlPlaneOptions {
 export const ADMIN_ETCD_DATA_DIR_ON_NODE = "/opt/data/var/lib/etcd";
 /** ... and where the etcd container sees it (its --data-dir). */
 export const ADMIN_ETCD_DATA_DIR_IN_POD = "/var/lib/etcd";
+/** The secrets-encryption keys folder on the node, as Anthos keeps it (root-only). */
+export const ADMIN_ENCRYPTION_KEYS_DIR = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 
 export interface AdminControlPlane {
   pkiDir: string;
@@ -66,6 +69,7 @@ export async function prepareAdminControlPlane(
   const [, sshKeysSecret] = await Promise.all([
     writeKubeadmPki(pkiDir, options.workDir),
     makeSshKey(nodeRoot, options.workDir),
+    writeEncryptionKeys(join(nodeRoot, ADMIN_ENCRYPTION_KEYS_DIR)),
     writeFile(join(nodeRoot, "etc/kubernetes/admin.conf"), options.adminKubeconfig, {
       mode: 0o600,
     }),
@@ -74,6 +78,21 @@ export async function prepareAdminControlPlane(
   await writeFile(join(manifestsDir, "etcd.yaml"), stringify(etcdManifest()));
   await writeFile(join(manifestsDir, "kube-apiserver.yaml"), stringify(apiserverManifest()));
   return { pkiDir, manifestsDir, etcdDataDir, sshKeysSecret };
+}
+
+/**
+ * Two random keys in the secrets-encryption keys folder, root-only as on a real node: what
+ * admin-pki-backup archives with the PKI and admin-restore puts back. Nothing in the sandbox
+ * encrypts with them; the tests only need the files.
+ */
+async function writeEncryptionKeys(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  await chmod(folder, 0o700);
+  for (const name of ["kms-key-1", "kms-key-2"]) {
+    await writeFile(join(folder, name), `${randomBytes(32).toString("base64")}\n`, {
+      mode: 0o600,
+    });
+  }
 }
 
 /** The files kubeadm's `init phase certs all` writes, with the names the runbook uses. */
