@@ -7,7 +7,8 @@
  * work shares its 2 cores), so the CPU seconds (user plus system, all threads and
  * processes) are what to compare. Also the zstd levels Node offers, to justify the
  * default, the pipeline's peak memory (a child process, alone), and where its main thread
- * spends its CPU (a `--cpu-prof` profile of the child, summed up by function).
+ * spends its CPU (a `--cpu-prof` profile of the store and one of the restore, each in a
+ * child of its own, summed up by function).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -23,10 +24,12 @@ import { measurePeakMemory } from "../test/support/memory.ts";
 import { generatedStream } from "../test/storage/support/data.ts";
 import { formatProfile, summarizeProfiles } from "./support/cpu-profile.ts";
 import type { benchPipelineOnFile, PhaseCost } from "../test/storage/support/large-roundtrip.ts";
+import type { restoreOnly, storeOnly } from "./support/storage-work.ts";
 
 const SIZE = Number(process.env.STORAGE_BENCH_MB ?? 1000) * 1_000_000;
 const MB = 1_000_000;
 const GB = 1_000_000_000;
+const STORAGE_WORK = new URL("./support/storage-work.ts", import.meta.url);
 
 /** Runs a shell script and reports wall time and the CPU time of everything it ran (bash `times`). */
 function shell(script: string, env: Record<string, string>): PhaseCost {
@@ -127,17 +130,21 @@ try {
   await rm(env.OUT, { force: true });
   await rm(keyFile, { force: true });
 
-  const profiles = join(folder, "profiles");
-  const runPipeline = (execArgv: string[]) =>
+  const runPipeline = () =>
     measurePeakMemory<Awaited<ReturnType<typeof benchPipelineOnFile>>>(
       new URL("../test/storage/support/large-roundtrip.ts", import.meta.url),
       "benchPipelineOnFile",
       [{ input, folder: join(folder, "store"), recipient: env.RECIPIENT, secret }],
-      { execArgv },
     );
-  // The figures from a run without the profiler (it costs CPU), the profile from a second.
-  const { result, peakRssBytes, baselineRssBytes } = await runPipeline([]);
-  await runPipeline(["--cpu-prof", `--cpu-prof-dir=${profiles}`]);
+  // The figures from a run without the profiler (it costs CPU); then each direction alone,
+  // profiled, in a child of its own, so that each profile and peak is that direction's.
+  const { result, peakRssBytes, baselineRssBytes } = await runPipeline();
+  const directions = await profileEachDirection(
+    input,
+    join(folder, "profiled"),
+    env.RECIPIENT,
+    secret,
+  );
 
   console.log(
     `${(SIZE / MB).toFixed(0)} MB, snapshot-like data; pipeline = sha256, zstd level ${ZSTD_LEVEL}, age, sha256, file:// (fsync):`,
@@ -156,10 +163,57 @@ try {
   console.log(
     `peak RSS of the pipeline process: ${(peakRssBytes / 1048576).toFixed(0)} MiB (Node and code alone ${(baselineRssBytes / 1048576).toFixed(0)} MiB; bound 128 MiB)`,
   );
-  console.log(
-    "where the pipeline's main thread spent its CPU (self time; zstd's threads not shown):",
-  );
-  for (const entry of formatProfile(await summarizeProfiles(profiles))) console.log(entry);
+  for (const direction of directions) {
+    console.log(
+      `${direction.name}, alone and profiled: ${direction.cpuSeconds.toFixed(2)} CPU s (with the profiler's cost), peak RSS ${direction.peakMiB.toFixed(0)} MiB; where its main thread spent its CPU (self time; zstd's threads not shown):`,
+    );
+    for (const entry of formatProfile(await summarizeProfiles(direction.profiles))) {
+      console.log(entry);
+    }
+  }
 } finally {
   await rm(folder, { recursive: true, force: true });
+}
+
+interface ProfiledDirection {
+  name: string;
+  profiles: string;
+  cpuSeconds: number;
+  peakMiB: number;
+}
+
+/** The store, then the restore of what it stored, each in its own profiled child. */
+async function profileEachDirection(
+  input: string,
+  work: string,
+  recipient: string,
+  secret: string,
+): Promise<ProfiledDirection[]> {
+  const profiled = (name: string) => ["--cpu-prof", `--cpu-prof-dir=${join(work, name)}`];
+  const store = await measurePeakMemory<Awaited<ReturnType<typeof storeOnly>>>(
+    STORAGE_WORK,
+    "storeOnly",
+    [{ input, folder: join(work, "store"), recipient }],
+    { execArgv: profiled("store") },
+  );
+  const restore = await measurePeakMemory<Awaited<ReturnType<typeof restoreOnly>>>(
+    STORAGE_WORK,
+    "restoreOnly",
+    [{ folder: join(work, "store"), backup: store.result.backup, secret }],
+    { execArgv: profiled("restore") },
+  );
+  return [
+    {
+      name: "store (sha256, zstd, age, sha256, file)",
+      profiles: join(work, "store"),
+      cpuSeconds: store.result.cost.cpuSeconds,
+      peakMiB: store.peakRssBytes / 1048576,
+    },
+    {
+      name: "restore read path (file, sha256, age, zstd, sha256)",
+      profiles: join(work, "restore"),
+      cpuSeconds: restore.result.cpuSeconds,
+      peakMiB: restore.peakRssBytes / 1048576,
+    },
+  ];
 }

@@ -11,13 +11,8 @@
  * restore does not roll back); the journal is also the lock. A rerun with the same backup
  * continues where an interrupted run stopped.
  */
-import {
-  AppsV1Api,
-  CoreV1Api,
-  type KubeConfig,
-  type V1Pod,
-  type V1StatefulSet,
-} from "@kubernetes/client-node";
+import type { KubeConfig, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api } from "../core/kube/client.ts";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
 import {

@@ -3,7 +3,8 @@
  * `kubectl get pods -o wide`, but by the StatefulSet's own selector (user clusters) or the
  * control-plane labels (admin), and then asking each member itself.
  */
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api } from "../kube/client.ts";
 import { errorMessage } from "../errors.ts";
 import { execInPod } from "../kube/exec.ts";
 import { describeApiError } from "../kube/errors.ts";

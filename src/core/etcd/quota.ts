@@ -4,7 +4,8 @@
  * pod shows it (admin). At the quota etcd raises NOSPACE and refuses every write, so the
  * job summary warns well before.
  */
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container } from "@kubernetes/client-node";
+import type { KubeConfig, V1Container } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api } from "../kube/client.ts";
 import { describeApiError } from "../kube/errors.ts";
 import { ETCD_DEFAULTS, memberConfigFromContainer } from "./member-config.ts";
 import type { EtcdClusterProfile } from "./profiles.ts";

@@ -18,7 +18,7 @@ import { PassThrough, Writable, type Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { errorMessage } from "../errors.ts";
 import { BATCH_BYTES, BatchBuilder } from "../storage/batching.ts";
-import { SPARSE_PACING_BYTES } from "../storage/memory-pacer.ts";
+import { NO_PACING } from "../storage/memory-pacer.ts";
 import { teeInto, writeTo } from "../stream/tee.ts";
 import {
   fileFactsThenRemove,
@@ -53,7 +53,7 @@ export class SnapshotTransfer {
   /** The snapshot's bytes as they arrive: the storage pipeline's source. */
   readonly stream: Readable;
   /** How often the storage pipeline should pace V8's collector on this source (memory-pacer.ts). */
-  readonly memoryPacingBytes = SPARSE_PACING_BYTES;
+  readonly memoryPacingBytes = NO_PACING;
   /** Resolves once every byte reached `stream` and the complete copy; rejects with the first failure. */
   readonly delivered: Promise<void>;
   readonly copyPath: string;

@@ -3,7 +3,8 @@
  * and 2): its address from `kubectl get nodes -o wide`, and the SSH key from secret
  * kube-system/sshkeys, field vsphere_tmp. The key is returned in memory only.
  */
-import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
+import type { KubeConfig, V1Node } from "@kubernetes/client-node";
+import { CoreV1Api } from "./client.ts";
 import { describeApiError } from "./errors.ts";
 
 /** Where Anthos keeps the admin control plane's SSH key. */

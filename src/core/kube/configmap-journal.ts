@@ -6,7 +6,8 @@
  * resourceVersion last read, so two writers can never interleave silently. Deleting it at
  * the end of a finished restore releases the lock.
  */
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
+import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
+import { CoreV1Api } from "./client.ts";
 import type { Journal, JournalEntry } from "../journal/journal.ts";
 import { describeApiError } from "./errors.ts";
 

@@ -4,7 +4,8 @@
  * wait until it is really gone. Both wait with a deadline and fail naming the pod's own
  * reasons (ImagePullBackOff, Unschedulable, CrashLoopBackOff, a NotReady node...).
  */
-import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
+import { CoreV1Api } from "./client.ts";
 import { CancelledError, ConfigurationError, errorMessage } from "../errors.ts";
 import { describeApiError } from "./errors.ts";
 import { isPodReady, podProblemReasons } from "./pod-status.ts";

@@ -5,14 +5,8 @@
  * Ready. Restores stop kube-etcd and kube-apiserver this way and put them back afterwards,
  * so the count it scaled from is returned for the journal.
  */
-import {
-  AppsV1Api,
-  CoreV1Api,
-  type KubeConfig,
-  type V1Node,
-  type V1Pod,
-  type V1Scale,
-} from "@kubernetes/client-node";
+import type { KubeConfig, V1Node, V1Pod, V1Scale } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api } from "./client.ts";
 import { ConfigurationError } from "../errors.ts";
 import { describeApiError } from "./errors.ts";
 import { describePodProblem, isPodReady } from "./pod-status.ts";

@@ -52,7 +52,7 @@ import {
   parseTimestamp,
 } from "./layout.ts";
 import { createBatcher } from "./batching.ts";
-import { createMemoryPacer } from "./memory-pacer.ts";
+import { createMemoryPacer, memoryPacerStages } from "./memory-pacer.ts";
 import type { BackupKind, BackupLocation, SnapshotStore } from "./types.ts";
 
 export interface BackupOptions {
@@ -78,7 +78,7 @@ export interface BackupOptions {
   beforeManifest?: (plaintext: Digest) => Promise<VerifiedFacts | void>;
   /**
    * How often the pipeline asks V8 for a young-generation collection (memory-pacer.ts);
-   * default every MiB. A snapshot transfer from a pod asks for fewer.
+   * default every MiB. A snapshot transfer from a pod asks for none (NO_PACING).
    */
   memoryPacingBytes?: number;
   /** Default now. Its UTC second names the backup's folder. */
@@ -176,7 +176,7 @@ export async function storeBackup(
   const stages: Array<Readable | Transform> = [
     options.source,
     createBatcher(),
-    createMemoryPacer(options.memoryPacingBytes),
+    ...memoryPacerStages(options.memoryPacingBytes),
     plaintext,
     createCompressStream(compression),
   ];
