@@ -10,7 +10,7 @@
  *   - esbuild with @kubernetes/client-node replaced by empty classes (it then cannot run,
  *     but it loads): the client's share of the load;
  *   - esbuild with only its two API groups emptied: what CoreV1Api and AppsV1Api cost;
- *   - esbuild with the deep imports of src/core/kube/client.ts sent back to the package
+ *   - esbuild with the deep imports of src/core/kube-client.ts sent back to the package
  *     root, as the code imported it before: what the deep imports save.
  * And Node alone, for the floor. Never fails on a number.
  */

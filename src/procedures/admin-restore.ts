@@ -1624,7 +1624,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
 
   /** A read with the fetched kubeconfig: the node list. */
   private async proveKubeconfig(config: KubeConfig): Promise<void> {
-    const { CoreV1Api } = await import("../core/kube/client.ts");
+    const { CoreV1Api } = await import("../core/kube-client.ts");
     await config.makeApiClient(CoreV1Api).listNode();
   }
 

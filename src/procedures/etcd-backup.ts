@@ -11,7 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { AppsV1Api } from "../core/kube/client.ts";
+import { AppsV1Api } from "../core/kube-client.ts";
 import type { CleanupRegistry } from "../core/cleanup.ts";
 import type { Digest } from "../core/crypto/hash.ts";
 import { endpointStatusJson, snapshotSave } from "../core/etcd/etcdctl.ts";

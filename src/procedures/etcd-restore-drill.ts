@@ -15,7 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
-import { CoreV1Api } from "../core/kube/client.ts";
+import { CoreV1Api } from "../core/kube-client.ts";
 import { formatAge, type DrillSummaryRow } from "../core/audit/drill-summary.ts";
 import type { CleanupRegistry } from "../core/cleanup.ts";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";

@@ -12,7 +12,7 @@
  * continues where an interrupted run stopped.
  */
 import type { KubeConfig, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
-import { AppsV1Api, CoreV1Api } from "../core/kube/client.ts";
+import { AppsV1Api, CoreV1Api } from "../core/kube-client.ts";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
 import {

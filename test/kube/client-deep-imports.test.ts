@@ -1,5 +1,5 @@
 /**
- * src/core/kube/client.ts imports @kubernetes/client-node file by file (paths into its
+ * src/core/kube-client.ts imports @kubernetes/client-node file by file (paths into its
  * `dist`, which has no `exports` map to keep them stable). These tests fail when an upgrade
  * moves those files or changes what they hold: the pin in package.json, the same classes as
  * the package root, calls that work against the sandbox's API server, and no value import
@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as root from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppsV1Api, CoreV1Api, KubeConfig } from "../../src/core/kube/client.ts";
+import { AppsV1Api, CoreV1Api, KubeConfig } from "../../src/core/kube-client.ts";
 import { describeApiError } from "../../src/core/kube/errors.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { startTestCluster, type TestCluster } from "../apiserver/harness.ts";
@@ -35,7 +35,7 @@ describe("the pinned @kubernetes/client-node", () => {
     expect(AppsV1Api).toBe(root.AppsV1Api);
   });
 
-  it("is imported for values only through src/core/kube/client.ts", () => {
+  it("is imported for values only through src/core/kube-client.ts", () => {
     const offenders = sourceFiles(new URL("src/", projectRoot).pathname).filter((file) =>
       importsValuesFromRoot(readFileSync(file, "utf8")),
     );

@@ -4,7 +4,7 @@
  * control-plane labels (admin), and then asking each member itself.
  */
 import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
-import { AppsV1Api, CoreV1Api } from "../kube/client.ts";
+import { AppsV1Api, CoreV1Api } from "../kube-client.ts";
 import { errorMessage } from "../errors.ts";
 import { execInPod } from "../kube/exec.ts";
 import { describeApiError } from "../kube/errors.ts";

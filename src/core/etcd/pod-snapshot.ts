@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { Writable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { CoreV1Api } from "../kube/client.ts";
+import { CoreV1Api } from "../kube-client.ts";
 import { errorMessage } from "../errors.ts";
 import { formatBytes } from "../format.ts";
 import type { Logger } from "../log/logger.ts";

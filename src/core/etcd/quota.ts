@@ -5,7 +5,7 @@
  * job summary warns well before.
  */
 import type { KubeConfig, V1Container } from "@kubernetes/client-node";
-import { AppsV1Api, CoreV1Api } from "../kube/client.ts";
+import { AppsV1Api, CoreV1Api } from "../kube-client.ts";
 import { describeApiError } from "../kube/errors.ts";
 import { ETCD_DEFAULTS, memberConfigFromContainer } from "./member-config.ts";
 import type { EtcdClusterProfile } from "./profiles.ts";

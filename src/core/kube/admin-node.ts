@@ -4,7 +4,7 @@
  * kube-system/sshkeys, field vsphere_tmp. The key is returned in memory only.
  */
 import type { KubeConfig, V1Node } from "@kubernetes/client-node";
-import { CoreV1Api } from "./client.ts";
+import { CoreV1Api } from "../kube-client.ts";
 import { describeApiError } from "./errors.ts";
 
 /** Where Anthos keeps the admin control plane's SSH key. */

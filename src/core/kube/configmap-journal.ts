@@ -7,7 +7,7 @@
  * the end of a finished restore releases the lock.
  */
 import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
-import { CoreV1Api } from "./client.ts";
+import { CoreV1Api } from "../kube-client.ts";
 import type { Journal, JournalEntry } from "../journal/journal.ts";
 import { describeApiError } from "./errors.ts";
 

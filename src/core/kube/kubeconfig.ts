@@ -3,7 +3,7 @@
  * as content (from a secret: kept in memory, never written to disk) or as a path.
  */
 import { readFile } from "node:fs/promises";
-import { KubeConfig } from "./client.ts";
+import { KubeConfig } from "../kube-client.ts";
 import { ConfigurationError, errorMessage } from "../errors.ts";
 import { quoteValue } from "../redact.ts";
 

@@ -5,7 +5,7 @@
  * reasons (ImagePullBackOff, Unschedulable, CrashLoopBackOff, a NotReady node...).
  */
 import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
-import { CoreV1Api } from "./client.ts";
+import { CoreV1Api } from "../kube-client.ts";
 import { CancelledError, ConfigurationError, errorMessage } from "../errors.ts";
 import { describeApiError } from "./errors.ts";
 import { isPodReady, podProblemReasons } from "./pod-status.ts";

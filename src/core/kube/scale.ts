@@ -6,7 +6,7 @@
  * so the count it scaled from is returned for the journal.
  */
 import type { KubeConfig, V1Node, V1Pod, V1Scale } from "@kubernetes/client-node";
-import { AppsV1Api, CoreV1Api } from "./client.ts";
+import { AppsV1Api, CoreV1Api } from "../kube-client.ts";
 import { ConfigurationError } from "../errors.ts";
 import { describeApiError } from "./errors.ts";
 import { describePodProblem, isPodReady } from "./pod-status.ts";

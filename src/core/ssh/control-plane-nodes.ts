@@ -11,7 +11,8 @@
  * is a node of the user cluster, so the same key applies (inferred: the vendor's Controlplane
  * V2 backup page only says to SSH to each control-plane node). The key stays in memory.
  */
-import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
+import type { KubeConfig, V1Node } from "@kubernetes/client-node";
+import { CoreV1Api } from "../kube-client.ts";
 import { ConfigurationError, errorMessage } from "../errors.ts";
 
 /**

@@ -6,7 +6,10 @@
  * Why not the package root: its index re-exports every API group, watch, informer, cp,
  * metrics, portforward and more, and a bundle evaluates all of it at start-up. Imported
  * file by file, a tree-shaking bundler (esbuild) keeps only these classes and what they
- * reach. The package has no `exports` map, so these are paths into its `dist` folder: the
+ * reach. Measured (bench/code-load.bench.ts, bench/PROFILE.md round 3), that saves nothing
+ * today: the generated API classes share one module graph, so esbuild drops the unused
+ * groups from a root import too, and ncc (the shipped bundles) keeps everything either way.
+ * Kept as the one place the client is loaded from. The package has no `exports` map, so these are paths into its `dist` folder: the
  * version is pinned exactly in package.json, and test/kube/client-deep-imports.test.ts
  * checks that the paths resolve to the same classes as the root and work against the
  * sandbox's API server, so an upgrade that moves them fails a test, not a backup.
