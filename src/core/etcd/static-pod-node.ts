@@ -7,6 +7,7 @@
  * script checks the state before it acts, so a rerun after a dropped link changes nothing
  * already done.
  */
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { PassThrough, type Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -34,6 +35,7 @@ import {
   ETCD_MANIFEST,
   MANIFESTS_DIR,
   RESTORE_MANIFEST,
+  RESTORE_POD,
   readEtcdStaticPod,
   restorePodManifest,
   restoreToolFor,
@@ -297,49 +299,45 @@ export async function restoreWithStaticPod(
 ): Promise<number> {
   const data = node.member.hostDataDir;
   const { stamp } = restore;
-  const prepared = (
-    await runNodeScript(
-      session,
-      PREPARE_RESTORE_SCRIPT,
-      [data, stamp, MANIFESTS_DIR, RESTORE_MANIFEST],
-      "preparing the restore",
-    )
-  ).stdout.trim();
+  let prepared = await prepareRestore(session, node, stamp);
   if (prepared === "running") {
+    // An interrupted run's one-shot pod: it may have finished, failed (restartPolicy Never:
+    // it never runs again) or be mid-way, and nothing here can tell which without the API.
+    // Its manifest goes (the kubelet stops it), and once nothing holds its folder the
+    // restore starts afresh under a new pod name; the snapshot is still staged.
     logger.info(
-      `${MANIFESTS_DIR}/${RESTORE_MANIFEST} on ${node.name} is still there from an interrupted run: waiting for its restore.`,
+      `${MANIFESTS_DIR}/${RESTORE_MANIFEST} on ${node.name} is left from an interrupted run: it is removed and the restore starts again.`,
     );
+    await removeRestorePod(session);
+    await waitForRestoredData(session, node, stamp, wait, "settled");
+    prepared = await prepareRestore(session, node, stamp);
   }
   if (prepared !== "already restored") {
-    if (prepared === "ready") {
-      const manifest = restorePodManifest({
-        member: node.member,
-        tool: restoreToolFor(etcdVersionOfImage(node.member.image)),
-        snapshotName: `restore-${stamp}.db`,
-        restoredName: `restore-${stamp}`,
-        ...(restore.bump ? { bumpRevision: restore.bump } : {}),
-      });
-      const text = new PassThrough();
-      text.end(stringify(manifest));
-      await runNodeScript(
-        session,
-        WRITE_MANIFEST_SCRIPT,
-        [MANIFESTS_DIR, RESTORE_MANIFEST],
-        `writing ${MANIFESTS_DIR}/${RESTORE_MANIFEST}`,
-        {},
-        { stdin: text, describeStdin: "the restore pod's manifest" },
-      );
-    }
+    // A name of its own: never the mirror pod of an earlier restore still being removed.
+    const podName = `${RESTORE_POD}-${randomBytes(3).toString("hex")}`;
+    const manifest = restorePodManifest({
+      member: node.member,
+      tool: restoreToolFor(etcdVersionOfImage(node.member.image)),
+      snapshotName: `restore-${stamp}.db`,
+      restoredName: `restore-${stamp}`,
+      podName,
+      ...(restore.bump ? { bumpRevision: restore.bump } : {}),
+    });
+    const text = new PassThrough();
+    text.end(stringify(manifest));
+    await runNodeScript(
+      session,
+      WRITE_MANIFEST_SCRIPT,
+      [MANIFESTS_DIR, RESTORE_MANIFEST],
+      `writing ${MANIFESTS_DIR}/${RESTORE_MANIFEST}`,
+      {},
+      { stdin: text, describeStdin: "the restore pod's manifest" },
+    );
     try {
-      await waitForRestoredData(session, node, stamp, wait);
+      await waitForRestoredData(session, node, stamp, wait, "complete", `${podName}-${node.name}`);
     } catch (error) {
       // The one-shot pod must not linger (nor run again at the next kubelet start).
-      await runNodeScript(
-        session,
-        `rm -f "$1/$2"`,
-        [MANIFESTS_DIR, RESTORE_MANIFEST],
-        "removing the restore pod",
-      ).catch(() => undefined);
+      await removeRestorePod(session).catch(() => undefined);
       throw error;
     }
   }
@@ -352,17 +350,45 @@ export async function restoreWithStaticPod(
   return Number(finished.stdout.trim());
 }
 
+/** PREPARE_RESTORE_SCRIPT: `running`, `already restored`, or `ready` (a leftover removed). */
+async function prepareRestore(
+  session: SshSession,
+  node: StaticPodNode,
+  stamp: string,
+): Promise<string> {
+  const outcome = await runNodeScript(
+    session,
+    PREPARE_RESTORE_SCRIPT,
+    [node.member.hostDataDir, stamp, MANIFESTS_DIR, RESTORE_MANIFEST],
+    "preparing the restore",
+  );
+  return outcome.stdout.trim();
+}
+
+async function removeRestorePod(session: SshSession): Promise<void> {
+  await runNodeScript(
+    session,
+    `rm -f "$1/$2"; sync`,
+    [MANIFESTS_DIR, RESTORE_MANIFEST],
+    "removing the restore pod",
+  );
+}
+
 /** The restored folder complete, nothing holding its files, and the same twice in a row. */
 async function waitForRestoredData(
   session: SshSession,
   node: StaticPodNode,
   stamp: string,
   wait: WaitOptions,
+  until: "complete" | "settled",
+  pod = `${RESTORE_POD}-${node.name}`,
 ): Promise<void> {
   let last = "";
   let previous = "";
   await pollUntil(
-    `the one-shot restore pod on ${node.name} to finish ${node.member.hostDataDir}/restore-${stamp}`,
+    until === "complete"
+      ? `the one-shot restore pod on ${node.name} to finish ${node.member.hostDataDir}/restore-${stamp}`
+      : `the interrupted run's restore pod on ${node.name} to let go of ${node.member.hostDataDir}/restore-${stamp}`,
     async () => {
       const outcome = await runNodeScript(
         session,
@@ -372,10 +398,11 @@ async function waitForRestoredData(
       );
       previous = last;
       last = outcome.stdout.trim();
+      if (until === "settled") return last !== "busy" && last === previous;
       return last.startsWith("complete ") && last === previous;
     },
     () =>
-      `${last || "nothing yet"}; see the pod's log (crictl logs, or kubectl logs -n kube-system etcd-restore-${node.name})`,
+      `${last || "nothing yet"}; see the pod's log (crictl logs, or kubectl logs -n kube-system ${pod})`,
     wait,
   );
 }
