@@ -44,6 +44,7 @@ import {
 import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import type { ControlPlaneV2Layout } from "../sandbox/cluster/controlplane-v2.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { errorLines, runAction } from "./action-runner.ts";
 import { waitFor } from "./helpers.ts";
 import { ageKeyPair } from "./restore-helpers.ts";
 
@@ -377,6 +378,58 @@ describe("restore of a Controlplane V2 user cluster over SSH", { timeout: SLOW_M
     // The last restore displaced the data that held /drill/c.
     for (const node of uc3.nodes) {
       expect(await keysUnder(node.name, "/drill/c")).toHaveLength(2);
+    }
+    expect(new Set(await clusterIdsOfMembers()).size).toBe(1);
+    expect(await journalInAdmin()).toBe(false);
+  });
+
+  /** The action's inputs for uc3: the key is left to the admin cluster's secret uc3/ssh-keys. */
+  function actionInputs(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      "admin-kubeconfig-path": sandbox.kubeconfigPath,
+      cluster: "uc3",
+      backup: backup.location.uri,
+      "decryption-identity": identityText,
+      confirm: "uc3",
+      "user-kubeconfigs": uc3.kubeconfigPath,
+      "ssh-known-hosts": uc3.nodes.map((node) => node.ssh.knownHostsLine).join("\n"),
+      ...extra,
+    };
+  }
+
+  it("etcd-restore-ha refuses a wrong confirm for a Controlplane V2 cluster with one error, changing nothing", async () => {
+    const before = nodeShape();
+    const refused = await runAction("etcd-restore-ha", work, actionInputs({ confirm: "uc1" }));
+    expect(refused.exitCode, refused.log).toBe(1);
+    const errors = errorLines(refused.log);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('confirm: is "uc1", not the cluster\'s name (uc3)');
+    expect(refused.log).toContain("uc3 is a Controlplane V2 cluster: control-plane nodes uc3-cp-0");
+    expect(refused.log).toContain("SSH key from secret uc3/ssh-keys");
+    expect(refused.log).not.toContain(privateKey.split("\n")[1]!);
+    expect(nodeShape()).toEqual(before);
+    expect(await journalInAdmin()).toBe(false);
+  });
+
+  it("etcd-restore-ha detects the topology from the backup and restores uc3 over SSH", async () => {
+    expect(uc3.nodes.every((node) => node.ssh.port === 22)).toBe(true);
+    await putKeys("/drill/d", 2);
+    const restored = await runAction("etcd-restore-ha", work, actionInputs());
+    expect(restored.exitCode, restored.log).toBe(0);
+    expect(errorLines(restored.log)).toEqual([]);
+    const output = JSON.parse(restored.outputs.restore!) as {
+      outcome: string;
+      topology: string;
+      members: string[];
+    };
+    expect(output).toMatchObject({
+      outcome: "restored",
+      topology: "controlplane-v2",
+      members: ["uc3-cp-0", "uc3-cp-1", "uc3-cp-2"],
+    });
+    for (const node of uc3.nodes) {
+      expect(await keysUnder(node.name, "/drill/a")).toHaveLength(5);
+      expect(await keysUnder(node.name, "/drill/d")).toEqual([]);
     }
     expect(new Set(await clusterIdsOfMembers()).size).toBe(1);
     expect(await journalInAdmin()).toBe(false);
