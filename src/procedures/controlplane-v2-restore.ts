@@ -48,10 +48,12 @@ import {
   type StaticPodNode,
   type WaitOptions,
 } from "../core/etcd/static-pod-node.ts";
+import { START_SCRIPT } from "../core/etcd/static-pod-scripts.ts";
 import {
   MANIFESTS_DIR,
   ETCD_MANIFEST,
   API_SERVER_MANIFEST,
+  RESTORE_MANIFEST,
   versionOffersBump,
 } from "../core/etcd/static-pod.ts";
 import { formatBytes } from "../core/format.ts";
@@ -311,6 +313,22 @@ export async function runControlPlaneV2Undo(
   options: ControlPlaneV2UndoOptions,
 ): Promise<ControlPlaneV2RestoreResult> {
   return new ControlPlaneV2Restore(options, undefined).undo();
+}
+
+export type AfterInterruptionOutcome =
+  "nothing to do" | "not ours" | "put back" | "left for a rerun or undo";
+
+/**
+ * The `post:` step of a Controlplane V2 restore (or undo) that did not finish: before its
+ * swap it removes the one-shot restore pods, the staged snapshots and restored folders,
+ * moves the manifests back on every node (the members start on their old data) and releases
+ * the lock; after the swap began it changes nothing and says to rerun or undo. Only the
+ * run that last carried the work on (`owner`) acts on it.
+ */
+export async function finishInterruptedControlPlaneV2Restore(
+  options: Omit<ControlPlaneV2UndoOptions, "dryRun"> & { owner: string },
+): Promise<AfterInterruptionOutcome> {
+  return new ControlPlaneV2Restore({ ...options, dryRun: false }, undefined).putBack(options.owner);
 }
 
 /** What the restore reads of the backup before anything else. */
@@ -619,6 +637,75 @@ class ControlPlaneV2Restore {
     this.result.outageMs = Date.now() - outageStart;
     await run.run("releaseLock", () => journal.remove());
     this.result.outcome = "undone";
+  }
+
+  /** See finishInterruptedControlPlaneV2Restore. */
+  async putBack(owner: string): Promise<AfterInterruptionOutcome> {
+    const { options, logger } = this;
+    const journal = new ConfigMapJournal(options.adminConfig, options.cluster);
+    const entries = await journal.read();
+    const begun = entries.find((entry) => entry.event === "begin")?.data as
+      { topology?: string; backup?: string; undo?: string } | undefined;
+    if (!begun) return "nothing to do";
+    const lastOwner = (
+      entries.filter((entry) => entry.event === "run").at(-1)?.data as
+        { owner?: string } | undefined
+    )?.owner;
+    if (begun.topology !== "controlplane-v2" || lastOwner !== owner) {
+      logger.info(
+        `The journal ${journal.description} belongs to other work (${lastOwner ?? "another run"}); this step leaves it alone.`,
+      );
+      return "not ours";
+    }
+    const what = begun.backup
+      ? `the restore of ${options.cluster} from ${begun.backup}`
+      : `the undo of ${options.cluster}`;
+    const began = (step: string) =>
+      entries.some((entry) => entry.step === step && entry.event === "started");
+    if (began("swapData") || began("swapBack")) {
+      logger.warning(
+        `${what} stopped after its swap began: nothing is put back (the displaced data is kept in pre-restore folders). Run it again with the same inputs to finish it, or run undo. Its journal and lock: ${journal.description}.`,
+      );
+      return "left for a rerun or undo";
+    }
+    const intent = (step: string) =>
+      (
+        entries.find((entry) => entry.step === step && entry.event === "intent")?.data as
+          { stamp?: string } | undefined
+      )?.stamp;
+    const stamp = intent("stageSnapshot") ?? intent("stopControlPlane");
+    try {
+      if (stamp) {
+        await this.connectAll();
+        await this.readNodes();
+        await this.onEveryNode(async (node, facts) => {
+          await runNodeScript(
+            node.session,
+            `rm -f "$1/$2"; rm -f "$3/restore-$4.db" "$3/restore-$4.db.part"; rm -rf "$3/restore-$4"; sync`,
+            [MANIFESTS_DIR, RESTORE_MANIFEST, facts.member.hostDataDir, stamp],
+            "removing the restore pod and the staged snapshot",
+          );
+          await runNodeScript(
+            node.session,
+            `[ -d "$2" ] || exit 0; ${START_SCRIPT}`,
+            [
+              MANIFESTS_DIR,
+              `/etc/kubernetes/manifests-stopped-${stamp}`,
+              ETCD_MANIFEST,
+              API_SERVER_MANIFEST,
+            ],
+            "moving the manifests back",
+          );
+        });
+      }
+      await journal.remove();
+    } finally {
+      await this.closeSessions();
+    }
+    logger.info(
+      `${what} did not finish before its swap; put back: the manifests on every node, the staged snapshots removed, the lock released. The members run on their old data.`,
+    );
+    return "put back";
   }
 
   // ------------------------------------------------------------------ reading

@@ -37,6 +37,7 @@ import { recordingLogger } from "../../src/core/log/logger.ts";
 import { FileStore } from "../../src/core/storage/file.ts";
 import { findBackup, type StoredBackup } from "../../src/core/storage/pipeline.ts";
 import {
+  finishInterruptedControlPlaneV2Restore,
   runControlPlaneV2Restore,
   runControlPlaneV2Undo,
   type ControlPlaneV2RestoreOptions,
@@ -369,6 +370,51 @@ describe("restore of a Controlplane V2 user cluster over SSH", { timeout: SLOW_M
     }
     expect(new Set(await clusterIdsOfMembers()).size).toBe(1);
     expect(await journalInAdmin()).toBe(false);
+  });
+
+  it("the post step puts uc3 back on its old data after a run cut off after the stop", async () => {
+    await putKeys("/drill/e", 2);
+    const logger = recordingLogger();
+    let dropped: Promise<number> | undefined;
+    const info = logger.info.bind(logger);
+    logger.info = (message: string) => {
+      info(message);
+      if (!dropped && message.startsWith("✔ stopControlPlane")) dropped = dropSshSessions();
+    };
+    const cut = await runControlPlaneV2Restore(options({ logger, owner: "run 7 attempt 1" }).opts);
+    expect(await dropped).toBeGreaterThan(0);
+    expect(cut.outcome, logger.lines.join("\n")).toBe("failed");
+    expect(await journalInAdmin()).toBe(true);
+
+    const { opts } = options();
+    const stranger = await finishInterruptedControlPlaneV2Restore({
+      ...opts,
+      owner: "run 8 attempt 1",
+    });
+    expect(stranger).toBe("not ours");
+    expect(await journalInAdmin()).toBe(true);
+
+    const postLogger = recordingLogger();
+    const outcome = await finishInterruptedControlPlaneV2Restore({
+      ...opts,
+      logger: postLogger,
+      owner: "run 7 attempt 1",
+    });
+    expect(outcome, postLogger.lines.join("\n")).toBe("put back");
+    expect(await journalInAdmin()).toBe(false);
+    for (const node of uc3.nodes) {
+      expect(readdirSync(node.manifestsDir).sort()).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
+      expect(readdirSync(node.etcdDataDir).filter((name) => name.startsWith("restore-"))).toEqual(
+        [],
+      );
+    }
+    // The members start again on the data they had: /drill/e, written before, is there.
+    await waitFor("uc3's members to answer again", async () =>
+      (await clusterIdsOfMembers().catch(() => [])).length === 3 ? true : undefined,
+    );
+    for (const node of uc3.nodes) {
+      expect(await keysUnder(node.name, "/drill/e")).toHaveLength(2);
+    }
   });
 
   it("undo puts back the data the last restore displaced on every node", async () => {

@@ -16,8 +16,10 @@ import type { StoredBackup } from "../../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../../core/storage/types.ts";
 import { keySecretForms } from "../../procedures/admin-pki-backup.ts";
 import {
+  finishInterruptedControlPlaneV2Restore,
   runControlPlaneV2Restore,
   runControlPlaneV2Undo,
+  type AfterInterruptionOutcome,
   type ControlPlaneV2RestoreResult,
   type ControlPlaneV2UndoOptions,
 } from "../../procedures/controlplane-v2-restore.ts";
@@ -140,4 +142,16 @@ export async function undoControlPlaneV2(
   run: ControlPlaneV2Run,
 ): Promise<ControlPlaneV2RestoreResult> {
   return runControlPlaneV2Undo(await nodeAccess(run));
+}
+
+/** The post step: a run that did not finish is put back before its swap, else explained. */
+export async function putBackControlPlaneV2(
+  run: Omit<ControlPlaneV2Run, "signal" | "dryRun">,
+): Promise<AfterInterruptionOutcome> {
+  const { dryRun: _dryRun, ...access } = await nodeAccess({
+    ...run,
+    dryRun: false,
+    signal: new AbortController().signal,
+  });
+  return finishInterruptedControlPlaneV2Restore({ ...access, owner: run.owner });
 }

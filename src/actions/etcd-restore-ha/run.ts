@@ -45,6 +45,7 @@ import type { ControlPlaneV2RestoreResult } from "../../procedures/controlplane-
 import { Inputs, Outputs } from "./constants.ts";
 import {
   CPV2_INPUT_OF_FIELD,
+  putBackControlPlaneV2,
   readUserCluster,
   requireUserCluster,
   restoreControlPlaneV2,
@@ -167,16 +168,24 @@ export async function runRestorePost(): Promise<void> {
   try {
     const owner = core.getState(OWNER_STATE);
     if (!owner) return; // the main step changed nothing: it stopped before starting a restore
-    if (core.getState(TOPOLOGY_STATE) === "controlplane-v2") {
-      // Its journal in the admin cluster is not a kubeception restore's: never put that back.
-      logger.info(
-        "A Controlplane V2 restore is not put back by the post step: if it did not finish, rerun it (it continues from its journal in the admin cluster) or run undo.",
-      );
-      return;
-    }
     const config = await readAdminKubeconfig({ required: false });
     const cluster = getInput(Inputs.Cluster);
     if (!config || !isValidClusterName(cluster) || cluster === "admin") return;
+    if (core.getState(TOPOLOGY_STATE) === "controlplane-v2") {
+      // Its journal in the admin cluster is not a kubeception restore's: put back over SSH.
+      const userCluster = await readUserCluster(cluster);
+      if (!userCluster) return;
+      const outcome = await putBackControlPlaneV2({
+        adminConfig: config,
+        userCluster,
+        cluster,
+        logger,
+        owner,
+        waitTimeoutMs: 5 * 60_000,
+      });
+      if (outcome === "nothing to do") logger.info(`No unfinished restore of ${cluster}.`);
+      return;
+    }
     const outcome = await finishInterruptedRestore({ config, cluster, logger, owner });
     if (outcome === "nothing to do") logger.info(`No unfinished restore of ${cluster}.`);
   } catch (error) {
