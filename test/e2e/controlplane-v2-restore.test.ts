@@ -45,7 +45,7 @@ import {
 import { runEtcdBackup } from "../../src/procedures/etcd-backup.ts";
 import type { ControlPlaneV2Layout } from "../sandbox/cluster/controlplane-v2.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { errorLines, runAction } from "./action-runner.ts";
+import { errorLines, runAction, runPostStep } from "./action-runner.ts";
 import { waitFor } from "./helpers.ts";
 import { ageKeyPair } from "./restore-helpers.ts";
 
@@ -479,5 +479,41 @@ describe("restore of a Controlplane V2 user cluster over SSH", { timeout: SLOW_M
     }
     expect(new Set(await clusterIdsOfMembers()).size).toBe(1);
     expect(await journalInAdmin()).toBe(false);
+  });
+
+  it("etcd-restore-ha's post step puts uc3 back after its main step was killed after the stop", async () => {
+    await putKeys("/drill/f", 2);
+    const inputs = actionInputs();
+    const main = await runAction(
+      "etcd-restore-ha",
+      work,
+      inputs,
+      {},
+      {
+        cancel: {
+          at: (log) => log.includes("✔ stopControlPlane"),
+          sequence: [{ signal: "SIGKILL", afterMs: 0 }],
+        },
+      },
+    );
+    expect(main.signal).toBe("SIGKILL");
+    for (const node of uc3.nodes) {
+      expect(readdirSync(node.manifestsDir)).not.toContain("etcd.yaml");
+    }
+    expect(await journalInAdmin()).toBe(true);
+    const post = await runPostStep("etcd-restore-ha", work, main, inputs);
+    expect(post.exitCode, post.log).toBe(0);
+    expect(post.log).toContain("did not finish before its swap; put back");
+    expect(await journalInAdmin()).toBe(false);
+    expect(readdirSync(main.runnerTemp)).toEqual([]);
+    for (const node of uc3.nodes) {
+      expect(readdirSync(node.manifestsDir).sort()).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
+    }
+    await waitFor("uc3's members to answer again", async () =>
+      (await clusterIdsOfMembers().catch(() => [])).length === 3 ? true : undefined,
+    );
+    for (const node of uc3.nodes) {
+      expect(await keysUnder(node.name, "/drill/f")).toHaveLength(2);
+    }
   });
 });
