@@ -17,12 +17,9 @@
  * Written for one or more control-plane nodes: the node-level work is per node
  * (`AdminNode`), and the steps run over the list of nodes the caller connects to.
  */
-import { createReadStream } from "node:fs";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { PassThrough, Readable, Writable } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
-import { stringify } from "yaml";
+import { Readable, Writable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
@@ -34,39 +31,36 @@ import {
 } from "../core/etcd/etcdctl.ts";
 import { etcdVersionOfImage } from "../core/etcd/backup-version.ts";
 import { adminClusterProfile } from "../core/etcd/profiles.ts";
+import { RESTORE_EXIT, UNDO_SCRIPT, restoreStamp } from "../core/etcd/restore-scripts.ts";
 import {
-  PRUNE_SCRIPT,
-  RESTORE_EXIT,
-  ROOM_SCRIPT,
-  SWAP_SCRIPT,
-  UNDO_SCRIPT,
-  restoreStamp,
-} from "../core/etcd/restore-scripts.ts";
-import {
-  FINISH_RESTORE_SCRIPT,
-  NODE_EXIT,
   PKI_RESTORE_SCRIPT,
   PKI_STATE_SCRIPT,
   PKI_UNDO_SCRIPT,
-  PREPARE_RESTORE_SCRIPT,
-  RESTORED_STATE_SCRIPT,
-  STAGE_SCRIPT,
   START_SCRIPT,
-  STOPPED_SCRIPT,
-  STOP_SCRIPT,
-  WRITE_MANIFEST_SCRIPT,
 } from "../core/etcd/static-pod-scripts.ts";
 import {
   API_SERVER_MANIFEST,
   ETCD_MANIFEST,
   MANIFESTS_DIR,
   RESTORE_MANIFEST,
-  readEtcdStaticPod,
-  restorePodManifest,
-  restoreToolFor,
   versionOffersBump,
   type StaticEtcdMember,
 } from "../core/etcd/static-pod.ts";
+import {
+  checkNodeRoom,
+  moveManifestsBack,
+  moveManifestsOut,
+  pollUntil,
+  prunePreRestoreOnNode,
+  readStaticPodNode,
+  restoreWithStaticPod,
+  runNodeScript,
+  stageSnapshotOnNode,
+  swapNodeData,
+  waitUntilEtcdStopped,
+  type NodeScriptOutcome,
+  type WaitOptions,
+} from "../core/etcd/static-pod-node.ts";
 import { formatBytes } from "../core/format.ts";
 import { execInPod } from "../core/kube/exec.ts";
 import { loadKubeconfig, kubeconfigSecrets } from "../core/kube/kubeconfig.ts";
@@ -76,7 +70,6 @@ import { NodeJournal } from "../core/ssh/node-journal.ts";
 import {
   connectSsh,
   readArchiveEntries,
-  RemoteCommandError,
   UnpinnedHostKeyError,
   type HostKeyPins,
   type NodeFileEntry,
@@ -1278,31 +1271,7 @@ class AdminRestore {
   }
 
   private async readNode(session: SshSession): Promise<NodeFacts> {
-    const name = (await session.run("hostname", { describe: "hostname" })).stdout
-      .toString("utf8")
-      .trim();
-    // An interrupted run may have set the manifests aside already: read them there.
-    const located = await this.script(
-      session,
-      `for dir in "$1" $(ls -1d /etc/kubernetes/manifests-stopped-* 2>/dev/null | sort -r); do
-  if [ -f "$dir/$2" ]; then echo "$dir"; [ -f "$dir/$3" ] || echo "no $3" >&2; cat "$dir/$2"; exit 0; fi
-done
-echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
-      [MANIFESTS_DIR, ETCD_MANIFEST, API_SERVER_MANIFEST],
-      `reading ${MANIFESTS_DIR}/${ETCD_MANIFEST}`,
-    );
-    const newline = located.stdout.indexOf("\n");
-    const manifestIn = located.stdout.slice(0, newline);
-    const member = readEtcdStaticPod(
-      located.stdout.slice(newline + 1),
-      name,
-      `${manifestIn}/${ETCD_MANIFEST} on ${name}`,
-    );
-    if (/^no /m.test(located.stderr)) {
-      throw new Error(
-        `${manifestIn}/${API_SERVER_MANIFEST} is missing on ${name}; expected the kube-apiserver static pod next to etcd's. Look at the node before restoring.`,
-      );
-    }
+    const { name, member, manifestIn } = await readStaticPodNode(session);
     if (manifestIn !== MANIFESTS_DIR) {
       this.logger.warning(
         `The etcd manifest is not in ${MANIFESTS_DIR} but in ${manifestIn}: an earlier restore stopped the control plane. This run continues from its journal.`,
@@ -1345,25 +1314,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     node: NodeFacts,
     snapshot: SnapshotFacts,
   ): Promise<string> {
-    const snapshotKiB = Math.ceil(snapshot.bytes / 1024);
-    // The snapshot and the restored data (about its size, plus the 64 MiB etcd preallocates
-    // for its first WAL file) beside the live data, which is moved aside on the same volume
-    // (a rename: no room of its own).
-    const neededKiB = 2 * snapshotKiB + 65 * 1024;
-    const outcome = await this.script(
-      session,
-      ROOM_SCRIPT,
-      [node.member.hostDataDir, String(neededKiB)],
-      "the room check",
-      { [RESTORE_EXIT.noRoom]: "noRoom" },
-    );
-    const free = Number(/free=(\d+)/.exec(outcome.stdout)?.[1] ?? 0);
-    if (outcome.code === RESTORE_EXIT.noRoom) {
-      throw new Error(
-        `the volume of ${node.member.hostDataDir} on ${node.name} has ${formatBytes(free * 1024)} free, but the restore needs ${formatBytes(neededKiB * 1024)} (the snapshot and the restored data); free room there and run again. Nothing was changed.`,
-      );
-    }
-    return `${formatBytes(free * 1024)} free, ${formatBytes(neededKiB * 1024)} needed`;
+    return checkNodeRoom(session, node, snapshot.bytes);
   }
 
   private async stampOf(run: PlanRun): Promise<string> {
@@ -1379,19 +1330,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     snapshot: SnapshotFacts,
     stamp: string,
   ): Promise<string> {
-    const outcome = await this.script(
-      session,
-      STAGE_SCRIPT,
-      [node.member.hostDataDir, stamp, snapshot.sha256],
-      `receiving the snapshot into ${node.member.hostDataDir}/restore-${stamp}.db`,
-      {},
-      { stdin: createReadStream(snapshot.path), describeStdin: "the snapshot" },
-    );
-    if (outcome.stdout.trim() !== snapshot.sha256) {
-      throw new Error(
-        `the node reported sha256 ${outcome.stdout.trim()} for the snapshot, not ${snapshot.sha256}.`,
-      );
-    }
+    await stageSnapshotOnNode(session, node, snapshot, stamp);
     return `${formatBytes(snapshot.bytes)} received, sha256 checked on the node`;
   }
 
@@ -1400,34 +1339,9 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     node: NodeFacts,
     aside: string,
   ): Promise<string> {
-    const moved = await this.script(
-      session,
-      STOP_SCRIPT,
-      [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST],
-      "moving the manifests out",
-    );
-    this.logger.info(moved.stdout.trim().split("\n").join("; "));
-    await this.waitUntilStopped(session, node);
+    this.logger.info(await moveManifestsOut(session, aside));
+    await waitUntilEtcdStopped(session, node, this.waitOptions());
     return `manifests in ${aside}; etcd and kube-apiserver stopped`;
-  }
-
-  /** Waits until no process holds the live data and etcd's ports are closed. */
-  private async waitUntilStopped(session: SshSession, node: NodeFacts): Promise<void> {
-    let state = "";
-    await this.waitFor(
-      `etcd on ${node.name} to stop`,
-      async () => {
-        const outcome = await this.script(
-          session,
-          STOPPED_SCRIPT,
-          [node.member.hostDataDir, ...node.member.ports.map(String)],
-          "the check that etcd stopped",
-        );
-        state = outcome.stdout.trim();
-        return state === "stopped";
-      },
-      () => state,
-    );
   }
 
   private async restoreSnapshot(
@@ -1435,105 +1349,22 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     node: NodeFacts,
     stamp: string,
   ): Promise<number> {
-    const data = node.member.hostDataDir;
-    const prepared = (
-      await this.script(
-        session,
-        PREPARE_RESTORE_SCRIPT,
-        [data, stamp, MANIFESTS_DIR, RESTORE_MANIFEST],
-        "preparing the restore",
-      )
-    ).stdout.trim();
-    if (prepared === "running") {
-      this.logger.info(
-        `${MANIFESTS_DIR}/${RESTORE_MANIFEST} is still there from an interrupted run: waiting for its restore.`,
-      );
-    }
-    if (prepared !== "already restored") {
-      const manifest = restorePodManifest({
-        member: node.member,
-        tool: restoreToolFor(etcdVersionOfImage(node.member.image)),
-        snapshotName: `restore-${stamp}.db`,
-        restoredName: `restore-${stamp}`,
-        ...(node.bump ? { bumpRevision: node.bump } : {}),
-      });
-      const text = new PassThrough();
-      text.end(stringify(manifest));
-      if (prepared === "ready")
-        await this.script(
-          session,
-          WRITE_MANIFEST_SCRIPT,
-          [MANIFESTS_DIR, RESTORE_MANIFEST],
-          `writing ${MANIFESTS_DIR}/${RESTORE_MANIFEST}`,
-          {},
-          { stdin: text, describeStdin: "the restore pod's manifest" },
-        );
-      try {
-        await this.waitForRestoredData(session, node, stamp);
-      } catch (error) {
-        // The one-shot pod must not linger (nor run again at the next kubelet start).
-        await this.script(
-          session,
-          `rm -f "$1/$2"`,
-          [MANIFESTS_DIR, RESTORE_MANIFEST],
-          "removing the restore pod",
-        ).catch(() => undefined);
-        throw error;
-      }
-    }
-    const finished = await this.script(
+    return restoreWithStaticPod(
       session,
-      FINISH_RESTORE_SCRIPT,
-      [MANIFESTS_DIR, RESTORE_MANIFEST, data, stamp],
-      "finishing the restore",
-    );
-    return Number(finished.stdout.trim());
-  }
-
-  /** The restored folder complete, nothing holding its files, and the same twice in a row. */
-  private async waitForRestoredData(
-    session: SshSession,
-    node: NodeFacts,
-    stamp: string,
-  ): Promise<void> {
-    let last = "";
-    let previous = "";
-    await this.waitFor(
-      `the one-shot restore pod on ${node.name} to finish ${node.member.hostDataDir}/restore-${stamp}`,
-      async () => {
-        const outcome = await this.script(
-          session,
-          RESTORED_STATE_SCRIPT,
-          [node.member.hostDataDir, stamp],
-          "the check of the restored data",
-        );
-        previous = last;
-        last = outcome.stdout.trim();
-        return last.startsWith("complete ") && last === previous;
-      },
-      () =>
-        `${last || "nothing yet"}; see the pod's log (crictl logs, or kubectl logs -n kube-system etcd-restore-${node.name})`,
+      node,
+      { stamp, ...(node.bump ? { bump: node.bump } : {}) },
+      this.waitOptions(),
+      this.logger,
     );
   }
 
   private async swapData(session: SshSession, node: NodeFacts, stamp: string): Promise<string> {
-    const outcome = await this.script(
-      session,
-      SWAP_SCRIPT,
-      [node.member.hostDataDir, stamp],
-      "the swap",
-    );
-    return `${outcome.stdout.trim()}: the live data is in ${node.member.hostDataDir}/pre-restore-${stamp}/member`;
+    const swapped = await swapNodeData(session, node, stamp);
+    return `${swapped}: the live data is in ${node.member.hostDataDir}/pre-restore-${stamp}/member`;
   }
 
   private async startControlPlane(session: SshSession, aside: string): Promise<string> {
-    const moved = await this.script(
-      session,
-      START_SCRIPT,
-      [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST],
-      "moving the manifests back",
-    );
-    return moved.stdout.trim().split("\n").join("; ");
+    return moveManifestsBack(session, aside);
   }
 
   private async fetchKubeconfig(session: SshSession): Promise<string> {
@@ -1629,19 +1460,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
   }
 
   private async prune(session: SshSession, node: NodeFacts): Promise<string[]> {
-    try {
-      const outcome = await this.script(
-        session,
-        PRUNE_SCRIPT,
-        [node.member.hostDataDir, String(ADMIN_PRE_RESTORE_KEEP)],
-        "removing old pre-restore folders",
-      );
-      return outcome.stdout.split("\n").filter(Boolean);
-    } catch (error) {
-      // Best effort: the restore is proven by now; old folders only cost room.
-      this.logger.warning(`Old pre-restore folders were not removed: ${errorMessage(error)}`);
-      return [];
-    }
+    return prunePreRestoreOnNode(session, node, ADMIN_PRE_RESTORE_KEEP, this.logger);
   }
 
   // ------------------------------------------------------------------ node commands
@@ -1666,33 +1485,8 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     describe: string,
     expected: Record<number, string> = {},
     input: { stdin?: Readable; describeStdin?: string } = {},
-  ): Promise<{ stdout: string; stderr: string; code: number }> {
-    try {
-      const { stdout, outcome } = await session.run(
-        sudoCommand(["sh", "-c", script, "sh", ...args]),
-        {
-          describe,
-          interpretFailure: (outcome) =>
-            sudoRefusal(outcome, { host: session.host, user: session.user, programs: ["sh"] }),
-          ...(input.stdin
-            ? {
-                stdin: input.stdin as PassThrough,
-                describeStdin: input.describeStdin ?? "the input",
-              }
-            : {}),
-        },
-      );
-      return { stdout: stdout.toString("utf8"), stderr: outcome.stderr, code: 0 };
-    } catch (error) {
-      if (error instanceof RemoteCommandError && error.exitCode !== null) {
-        if (expected[error.exitCode] !== undefined) {
-          return { stdout: "", stderr: error.stderr, code: error.exitCode };
-        }
-        const known = explainExit(error.exitCode, describe, session.host, error.stderr);
-        if (known) throw new Error(known, { cause: error });
-      }
-      throw error;
-    }
+  ): Promise<NodeScriptOutcome> {
+    return runNodeScript(session, script, args, describe, expected, input);
   }
 
   /** Polls `check` every 2 s until it holds, or fails after the wait timeout saying what it saw. */
@@ -1701,43 +1495,14 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`,
     check: () => Promise<boolean>,
     lastSeen: () => string,
   ): Promise<void> {
-    const timeoutMs = this.options.waitTimeoutMs ?? 5 * 60_000;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      this.options.signal?.throwIfAborted();
-      if (await check()) return;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}; last seen: ${lastSeen()}.`,
-        );
-      }
-      await sleep(2_000, undefined, this.options.signal ? { signal: this.options.signal } : {});
-    }
+    await pollUntil(what, check, lastSeen, this.waitOptions());
   }
-}
 
-function explainExit(
-  code: number,
-  describe: string,
-  host: string,
-  stderr: string,
-): string | undefined {
-  const detail = stderr.trim() ? ` (${stderr.trim().split("\n").slice(-2).join("; ")})` : "";
-  switch (code) {
-    case RESTORE_EXIT.dataInUse:
-      return `${describe} on ${host}: a process still holds etcd's member/snap/db, so etcd still runs on the data; nothing was moved. Check that the etcd manifest is out of /etc/kubernetes/manifests and its container is gone.`;
-    case RESTORE_EXIT.restoredMissing:
-      return `${describe} on ${host}: the restored data or the staged snapshot is missing${detail}; run the restore again.`;
-    case RESTORE_EXIT.noFlock:
-      return `${describe} on ${host}: flock is missing on the node, so nothing can prove that etcd no longer holds its data; install util-linux.`;
-    case RESTORE_EXIT.inconsistent:
-      return `${describe} on ${host}: the folders are in a state no step of this restore leaves them in${detail}; look at the node before going on.`;
-    case NODE_EXIT.checksum:
-      return `${describe} on ${host}: the snapshot received on the node does not have the backup's sha256${detail}; the link or the node's disk damaged it. Run again.`;
-    case NODE_EXIT.manifestMissing:
-      return `${describe} on ${host}: a static pod manifest is missing${detail}; expected ${ETCD_MANIFEST} and ${API_SERVER_MANIFEST} in ${MANIFESTS_DIR}.`;
-    default:
-      return undefined;
+  private waitOptions(): WaitOptions {
+    return {
+      timeoutMs: this.options.waitTimeoutMs ?? 5 * 60_000,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    };
   }
 }
 

@@ -22,6 +22,15 @@ export const Inputs = {
   RevisionBump: "revision-bump",
   Undo: "undo",
   WaitTimeoutMinutes: "wait-timeout-minutes",
+  // Controlplane V2 user clusters (issue 16): their own API, and SSH to their control-plane nodes.
+  UserKubeconfigs: "user-kubeconfigs",
+  SshUser: "ssh-user",
+  SshPrivateKey: "ssh-private-key",
+  SshKnownHosts: "ssh-known-hosts",
+  SshHostKeyFingerprints: "ssh-host-key-fingerprints",
+  InsecureAcceptUnknownHostKey: "insecure-accept-unknown-host-key",
+  JumpHost: "jump-host",
+  JumpPrivateKey: "jump-private-key",
 } as const;
 
 export const Outputs = {

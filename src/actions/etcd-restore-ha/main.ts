@@ -1,3 +1,5 @@
+// First: ssh2 (Controlplane V2 restores) needs CommonJS's __dirname while it loads.
+import "../common/commonjs-globals.ts";
 import { run } from "./run.ts";
 
 await run();

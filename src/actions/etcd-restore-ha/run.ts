@@ -3,6 +3,7 @@
  * job summary, and one error when it failed. Every input is checked, the backup found and
  * the identity proven able to open it, before anything in a cluster changes.
  */
+import { tmpdir } from "node:os";
 import * as core from "@actions/core";
 import { errorMessage } from "../../core/errors.ts";
 import { isValidClusterName } from "../../core/etcd/profiles.ts";
@@ -40,7 +41,16 @@ import {
   readAdminKubeconfig,
   refuseSecretsInPlainInputs,
 } from "../common/shared-inputs.ts";
+import type { ControlPlaneV2RestoreResult } from "../../procedures/controlplane-v2-restore.ts";
 import { Inputs, Outputs } from "./constants.ts";
+import {
+  CPV2_INPUT_OF_FIELD,
+  putBackControlPlaneV2,
+  readUserCluster,
+  requireUserCluster,
+  restoreControlPlaneV2,
+  undoControlPlaneV2,
+} from "./controlplane-v2.ts";
 
 /** Core's names for the settings this action adds, mapped to its inputs. */
 const RESTORE_INPUT_OF_FIELD: Readonly<Record<string, string>> = {
@@ -51,6 +61,7 @@ const RESTORE_INPUT_OF_FIELD: Readonly<Record<string, string>> = {
   "revision-bump": Inputs.RevisionBump,
   "utility-image": Inputs.UtilityImage,
   "gke-on-prem-version": Inputs.GkeOnPremVersion,
+  ...CPV2_INPUT_OF_FIELD,
 };
 
 export function run(): Promise<void> {
@@ -61,15 +72,20 @@ export function run(): Promise<void> {
 
 /** What the main step hands its post step: who it was, so post touches only its own work. */
 const OWNER_STATE = "restore-owner";
+/** Set when the main step restored a Controlplane V2 cluster: post leaves that to a rerun or undo. */
+const TOPOLOGY_STATE = "restore-topology";
 
 async function restore({ logger, signal }: ActionContext): Promise<void> {
   refuseSecretsInPlainInputs(Inputs, [
     Inputs.AdminKubeconfig,
     Inputs.DecryptionIdentity,
     Inputs.GithubToken,
+    Inputs.SshPrivateKey,
+    Inputs.JumpPrivateKey,
   ]);
   const config = (await readAdminKubeconfig({ required: true }))!;
   const cluster = readCluster();
+  const userCluster = await readUserCluster(cluster);
   const undo = getInputAsBool(Inputs.Undo, false);
   const dryRun = getInputAsBool(Inputs.DryRun, false);
   const confirm = getInput(Inputs.Confirm);
@@ -92,9 +108,26 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     ...(utilityImage ? { utilityImage } : {}),
     ...(gkeOnPremVersion ? { gkeOnPremVersion } : {}),
   };
-  let result: EtcdRestoreResult;
+  // A Controlplane V2 cluster is restored over SSH on its own nodes (controlplane-v2.ts).
+  const controlPlaneV2 = (found: NonNullable<typeof userCluster>) => {
+    if (!dryRun) core.saveState(TOPOLOGY_STATE, "controlplane-v2");
+    return {
+      adminConfig: config,
+      userCluster: found,
+      cluster,
+      dryRun,
+      logger,
+      signal,
+      owner,
+      waitTimeoutMs,
+      ...(confirm ? { confirm } : {}),
+    };
+  };
+  let result: EtcdRestoreResult | ControlPlaneV2RestoreResult;
   if (undo) {
-    result = await runEtcdUndo(common);
+    result = userCluster
+      ? await undoControlPlaneV2(controlPlaneV2(userCluster))
+      : await runEtcdUndo(common);
   } else {
     const revisionBump = readRevisionBump(Inputs.RevisionBump);
     const identities = await readIdentities(
@@ -104,7 +137,21 @@ async function restore({ logger, signal }: ActionContext): Promise<void> {
     const context = runContextFromEnvironment(process.env);
     const { store, backup } = await findRestoreBackup(cluster, logger, context);
     const audit = actionsAudit(context, "etcd-restore-ha");
-    result = await runEtcdRestore({ ...common, store, backup, identities, revisionBump, audit });
+    // The topology is detected: the backup records it, and the cluster's kubeconfig names it.
+    if (backup.manifest.source.topology === "controlplane-v2" || userCluster) {
+      const found = requireUserCluster(cluster, backup, userCluster);
+      const workDir = process.env.RUNNER_TEMP || tmpdir();
+      result = await restoreControlPlaneV2(controlPlaneV2(found), {
+        store,
+        backup,
+        identities,
+        revisionBump,
+        workDir,
+        audit,
+      });
+    } else {
+      result = await runEtcdRestore({ ...common, store, backup, identities, revisionBump, audit });
+    }
   }
   const { steps: _steps, error: _error, ...facts } = result;
   core.setOutput(Outputs.Restore, JSON.stringify(facts));
@@ -124,6 +171,21 @@ export async function runRestorePost(): Promise<void> {
     const config = await readAdminKubeconfig({ required: false });
     const cluster = getInput(Inputs.Cluster);
     if (!config || !isValidClusterName(cluster) || cluster === "admin") return;
+    if (core.getState(TOPOLOGY_STATE) === "controlplane-v2") {
+      // Its journal in the admin cluster is not a kubeception restore's: put back over SSH.
+      const userCluster = await readUserCluster(cluster);
+      if (!userCluster) return;
+      const outcome = await putBackControlPlaneV2({
+        adminConfig: config,
+        userCluster,
+        cluster,
+        logger,
+        owner,
+        waitTimeoutMs: 5 * 60_000,
+      });
+      if (outcome === "nothing to do") logger.info(`No unfinished restore of ${cluster}.`);
+      return;
+    }
     const outcome = await finishInterruptedRestore({ config, cluster, logger, owner });
     if (outcome === "nothing to do") logger.info(`No unfinished restore of ${cluster}.`);
   } catch (error) {
@@ -168,7 +230,10 @@ export async function findRestoreBackup(
   return { store, backup: await findBackup(store, named) };
 }
 
-function restoreSummaryMarkdown(result: EtcdRestoreResult, undo: boolean): string {
+function restoreSummaryMarkdown(
+  result: EtcdRestoreResult | ControlPlaneV2RestoreResult,
+  undo: boolean,
+): string {
   const title = `${undo ? "Undo of the restore" : "etcd restore"} of ${result.cluster}: ${result.outcome}`;
   const lines = [
     `### ${title}`,

@@ -138,6 +138,8 @@ export interface RestorePodOptions {
   /** The new folder inside the data dir the restore writes, e.g. `restore-<stamp>`. */
   restoredName: string;
   bumpRevision?: number;
+  /** The pod's name; default RESTORE_POD. A fresh one never meets an earlier run's pod. */
+  podName?: string;
 }
 
 /**
@@ -157,7 +159,7 @@ export function restorePodManifest(options: RestorePodOptions): Record<string, u
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
-      name: RESTORE_POD,
+      name: options.podName ?? RESTORE_POD,
       namespace: "kube-system",
       labels: { component: RESTORE_POD, tier: "control-plane" },
     },
