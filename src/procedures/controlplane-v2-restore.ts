@@ -21,7 +21,8 @@
  */
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api } from "../core/kube-client.ts";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
 import { etcdVersionOfImage } from "../core/etcd/backup-version.ts";
