@@ -32,6 +32,7 @@ import {
   readRecipients,
   readRetention,
   refuseSecretsInPlainInputs,
+  readUserKubeconfigs,
 } from "../common/shared-inputs.ts";
 import {
   checkAddressInput,
@@ -45,8 +46,6 @@ import {
   runNodePkiBackups,
   type NodePkiBackupResult,
 } from "../../procedures/node-pki-backup.ts";
-import { kubeconfigSecrets } from "../../core/kube/kubeconfig.ts";
-import { loadUserKubeconfigs, type UserClusterAccess } from "../../core/kube/user-kubeconfigs.ts";
 import { USER_SSH_PRIVATE_KEY_FIELD } from "../../core/ssh/control-plane-nodes.ts";
 import { Inputs, Outputs } from "./constants.ts";
 
@@ -58,19 +57,6 @@ const INPUT_OF_SETTING: Readonly<Record<string, string>> = {
 
 export function run(): Promise<void> {
   return runAction(backup, { describeFailure: (error) => failureMessage(error, INPUT_OF_SETTING) });
-}
-
-/** The Controlplane V2 clusters' kubeconfigs (paths, one per line; a folder means its files). */
-async function readUserKubeconfigs(): Promise<UserClusterAccess[]> {
-  const paths = getInputAsList(Inputs.UserKubeconfigs);
-  if (paths.length === 0) return [];
-  const clusters = await loadUserKubeconfigs(paths).catch((error: unknown) => {
-    throw new InputError(failureMessage(error, INPUT_OF_SETTING), { cause: error });
-  });
-  for (const cluster of clusters) {
-    for (const secret of kubeconfigSecrets(cluster.config)) core.setSecret(secret);
-  }
-  return clusters;
 }
 
 const checked = checkedInput;

@@ -7,6 +7,7 @@ import * as core from "@actions/core";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parseRecipients } from "../../core/crypto/age.ts";
 import { kubeconfigSecrets, loadKubeconfig } from "../../core/kube/kubeconfig.ts";
+import { loadUserKubeconfigs, type UserClusterAccess } from "../../core/kube/user-kubeconfigs.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import { secretLookalike } from "../../core/redact.ts";
 import { COMPRESSIONS, type Compression } from "../../core/storage/compression.ts";
@@ -49,6 +50,9 @@ export const SharedInputs = {
  * Core's names for the settings (ConfigurationError.field) -> the inputs the actions take
  * them from: the one table an action's failure is translated with.
  */
+/** The input every action that takes Controlplane V2 clusters names them by. */
+export const USER_KUBECONFIGS_INPUT = "user-kubeconfigs";
+
 export const INPUT_OF_FIELD: Readonly<Record<string, string>> = {
   kubeconfig: SharedInputs.AdminKubeconfigPath,
   kubeconfigContent: SharedInputs.AdminKubeconfig,
@@ -59,7 +63,7 @@ export const INPUT_OF_FIELD: Readonly<Record<string, string>> = {
   keepLast: SharedInputs.RetentionCount,
   maxAge: SharedInputs.RetentionDays,
   clusters: "clusters",
-  userKubeconfigs: "user-kubeconfigs",
+  userKubeconfigs: USER_KUBECONFIGS_INPUT,
   allowUnencrypted: "allow-unencrypted",
   paths: "paths",
   jumpHost: "jump-host",
@@ -118,6 +122,27 @@ export async function readAdminKubeconfig(options: {
   });
   for (const secret of kubeconfigSecrets(config)) core.setSecret(secret);
   return config;
+}
+
+/**
+ * The Controlplane V2 clusters' own kubeconfigs from user-kubeconfigs (paths on the runner,
+ * one per line; a folder means every file in it), their credentials masked. Empty when the
+ * input is.
+ */
+export async function readUserKubeconfigs(): Promise<UserClusterAccess[]> {
+  // One path per line, commas included: a path may hold one.
+  const paths = getInput(USER_KUBECONFIGS_INPUT)
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+  if (paths.length === 0) return [];
+  const clusters = await loadUserKubeconfigs(paths).catch((error: unknown) => {
+    throw new InputError(failureMessage(error, INPUT_OF_FIELD), { cause: error });
+  });
+  for (const cluster of clusters) {
+    for (const secret of kubeconfigSecrets(cluster.config)) core.setSecret(secret);
+  }
+  return clusters;
 }
 
 /** The age recipients; each must parse. Emptiness is the caller's to judge. */

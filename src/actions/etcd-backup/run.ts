@@ -3,8 +3,6 @@
  * Every input is checked before anything in a cluster is touched.
  */
 import * as core from "@actions/core";
-import { kubeconfigSecrets } from "../../core/kube/kubeconfig.ts";
-import { loadUserKubeconfigs, type UserClusterAccess } from "../../core/kube/user-kubeconfigs.ts";
 import { runContextFromEnvironment } from "../../core/run-context.ts";
 import { backupSummaryMarkdown } from "../../core/audit/summary.ts";
 import { backupHistoryMarkdown } from "../../procedures/backup-history.ts";
@@ -21,25 +19,9 @@ import {
   readRecipients,
   readRetention,
   refuseSecretsInPlainInputs,
+  readUserKubeconfigs,
 } from "../common/shared-inputs.ts";
 import { Inputs, Outputs } from "./constants.ts";
-
-/** The Controlplane V2 clusters' kubeconfigs (paths, one per line; a folder means its files). */
-async function readUserKubeconfigs(): Promise<UserClusterAccess[]> {
-  const paths = core
-    .getInput(Inputs.UserKubeconfigs)
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean);
-  if (paths.length === 0) return [];
-  const clusters = await loadUserKubeconfigs(paths).catch((error: unknown) => {
-    throw new InputError(failureMessage(error, INPUT_OF_FIELD), { cause: error });
-  });
-  for (const cluster of clusters) {
-    for (const secret of kubeconfigSecrets(cluster.config)) core.setSecret(secret);
-  }
-  return clusters;
-}
 
 export function run(): Promise<void> {
   return runAction(backup, { describeFailure: (error) => failureMessage(error, INPUT_OF_FIELD) });

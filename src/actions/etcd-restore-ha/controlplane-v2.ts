@@ -8,8 +8,7 @@
 import * as core from "@actions/core";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { X25519Identity } from "../../core/crypto/age-keys.ts";
-import { kubeconfigSecrets } from "../../core/kube/kubeconfig.ts";
-import { loadUserKubeconfigs, type UserClusterAccess } from "../../core/kube/user-kubeconfigs.ts";
+import type { UserClusterAccess } from "../../core/kube/user-kubeconfigs.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import { controlPlaneNodesAccess } from "../../core/ssh/control-plane-nodes.ts";
 import type { StoredBackup } from "../../core/storage/pipeline.ts";
@@ -25,8 +24,8 @@ import {
 } from "../../procedures/controlplane-v2-restore.ts";
 import type { RevisionBump } from "../../procedures/etcd-restore.ts";
 import type { RestoreAudit } from "../../procedures/restore-record.ts";
-import { failureMessage, getInput, getInputAsBool, InputError } from "../common/inputs.ts";
-import { INPUT_OF_FIELD } from "../common/shared-inputs.ts";
+import { getInputAsBool, InputError } from "../common/inputs.ts";
+import { readUserKubeconfigs } from "../common/shared-inputs.ts";
 import { readHostKeyPins, readJumpHost, readKeyInput, readSshUser } from "../common/ssh-inputs.ts";
 import { Inputs } from "./constants.ts";
 
@@ -42,17 +41,7 @@ export const CPV2_INPUT_OF_FIELD: Readonly<Record<string, string>> = {
  * its files), or undefined when none names the cluster: then it is a kubeception cluster.
  */
 export async function readUserCluster(cluster: string): Promise<UserClusterAccess | undefined> {
-  const paths = getInput(Inputs.UserKubeconfigs)
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean);
-  if (paths.length === 0) return undefined;
-  const clusters = await loadUserKubeconfigs(paths).catch((error: unknown) => {
-    throw new InputError(failureMessage(error, INPUT_OF_FIELD), { cause: error });
-  });
-  for (const access of clusters) {
-    for (const secret of kubeconfigSecrets(access.config)) core.setSecret(secret);
-  }
+  const clusters = await readUserKubeconfigs();
   return clusters.find((access) => access.name === cluster);
 }
 
