@@ -2,7 +2,7 @@ export const id = 205;
 export const ids = [205];
 export const modules = {
 
-/***/ 1205:
+/***/ 51205:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -23,9 +23,9 @@ __webpack_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: detectEncoding, inspectSnapshot, parseRegistryKey
 
 // EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
+var external_node_fs_ = __webpack_require__(73024);
 // EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
+var errors = __webpack_require__(51222);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/snapshot/errors.js
 /**
  * The one error type of the snapshot reader: what is wrong, in which file, and on which
@@ -976,7 +976,7 @@ function updateRegister(register, bytes) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/snapshot/protobuf.js
-var protobuf = __webpack_require__(5647);
+var protobuf = __webpack_require__(45647);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/snapshot/mvcc.js
 
 /** Parses a `key` bucket key; undefined when the bytes are not a revision. */
@@ -1172,7 +1172,7 @@ function hashEntry(hash, entry) {
 }
 
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
+var external_node_crypto_ = __webpack_require__(77598);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/snapshot/verify.js
 /**
  * `snapshot verify`: is this file a whole, undamaged etcd snapshot? Checks both meta
@@ -1300,7 +1300,7 @@ function problemOf(error) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/snapshot/kubernetes.js
-var kubernetes = __webpack_require__(2140);
+var kubernetes = __webpack_require__(12140);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/snapshot/keys.js
 /**
  * The store as etcd serves it at the snapshot's revision: every live key with its latest
@@ -1843,7 +1843,7 @@ function inspectSnapshot(file, options) {
 
 /***/ }),
 
-/***/ 2140:
+/***/ 12140:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -1853,7 +1853,7 @@ function inspectSnapshot(file, options) {
 /* harmony export */   wz: () => (/* binding */ decodeValue)
 /* harmony export */ });
 /* unused harmony export DEFAULT_REGISTRY_PREFIX */
-/* harmony import */ var _protobuf_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(5647);
+/* harmony import */ var _protobuf_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(45647);
 /**
  * Turns etcd keys and values into what a Kubernetes operator recognises: the resource,
  * namespace and name of a `/registry/...` key, and a value's encoding (protobuf, JSON,
@@ -2149,7 +2149,7 @@ function omitEmpty(meta) {
 
 /***/ }),
 
-/***/ 5647:
+/***/ 45647:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {

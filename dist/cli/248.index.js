@@ -2,7 +2,7 @@ export const id = 248;
 export const ids = [248,517,300];
 export const modules = {
 
-/***/ 9027:
+/***/ 29027:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -10,16 +10,11 @@ export const modules = {
 /* harmony export */   Oh: () => (/* binding */ chooseSnapshotMember),
 /* harmony export */   h8: () => (/* binding */ findMembers)
 /* harmony export */ });
-/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2901);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1222);
-/* harmony import */ var _kube_exec_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(7770);
-/* harmony import */ var _kube_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3604);
+/* harmony import */ var _kube_client_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(42830);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51222);
+/* harmony import */ var _kube_exec_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(87770);
+/* harmony import */ var _kube_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(43604);
 /* harmony import */ var _etcdctl_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(6299);
-/**
- * Finding a cluster's etcd members and their health, as runbook step 3.1 does with
- * `kubectl get pods -o wide`, but by the StatefulSet's own selector (user clusters) or the
- * control-plane labels (admin), and then asking each member itself.
- */
 
 
 
@@ -27,10 +22,10 @@ export const modules = {
 
 /** The member pods of a cluster, in member-number order. */
 async function findMembers(config, profile) {
-    const core = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+    const core = config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
     let labelSelector = profile.memberLabelSelector;
     if (profile.statefulSet) {
-        const apps = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .eY6);
+        const apps = config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .e);
         const statefulSet = await apps
             .readNamespacedStatefulSet({ name: profile.statefulSet, namespace: profile.namespace })
             .catch((error) => {
@@ -115,16 +110,8 @@ function chooseSnapshotMember(health) {
 /* harmony export */   uz: () => (/* binding */ ConfigMapJournal)
 /* harmony export */ });
 /* unused harmony exports RESTORE_JOURNAL_NAME, restoreInProgress */
-/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2901);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3604);
-/**
- * A restore's journal, and its lock, as a ConfigMap of the admin cluster in the user
- * cluster's namespace: the admin cluster is not what the restore rolls back, so the record
- * outlives the runner. The first entry creates it (exclusively: a second restore of the
- * same cluster finds it and stops); each further entry is a replace with the
- * resourceVersion last read, so two writers can never interleave silently. Deleting it at
- * the end of a finished restore releases the lock.
- */
+/* harmony import */ var _kube_client_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(42830);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(43604);
 
 
 const RESTORE_JOURNAL_NAME = "etcd-backup-actions-restore";
@@ -167,7 +154,7 @@ class ConfigMapJournal {
         await this.write(entries);
     }
     async write(entries) {
-        const core = this.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+        const core = this.config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
         const body = {
             apiVersion: "v1",
             kind: "ConfigMap",
@@ -200,7 +187,7 @@ class ConfigMapJournal {
     }
     /** Removes the journal: the restore is finished (or undone) and the lock is released. */
     async remove() {
-        const core = this.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+        const core = this.config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
         await core
             .deleteNamespacedConfigMap({ name: this.name, namespace: this.namespace })
             .catch((error) => {
@@ -217,7 +204,7 @@ class ConfigMapJournal {
         this.removed = false;
     }
     async fetch() {
-        const core = this.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+        const core = this.config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
         try {
             return await core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace });
         }
@@ -250,7 +237,7 @@ function parseEntries(configMap, description) {
 
 /***/ }),
 
-/***/ 7300:
+/***/ 37300:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -258,10 +245,10 @@ function parseEntries(configMap, description) {
 /* harmony export */   loadKubeconfig: () => (/* binding */ loadKubeconfig)
 /* harmony export */ });
 /* unused harmony exports KUBECONFIG_PATH_FIELD, KUBECONFIG_CONTENT_FIELD, serverOf */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2901);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1222);
-/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(9148);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
+/* harmony import */ var _kube_client_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(42830);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51222);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(79148);
 /**
  * The admin cluster's kubeconfig: the one credential everything starts from. It comes either
  * as content (from a secret: kept in memory, never written to disk) or as a path.
@@ -296,7 +283,7 @@ async function loadKubeconfig(source) {
             throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ConfigurationError */ .j1(field, `cannot read ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(source.path)} (${code ?? (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(error)}); expected a readable kubeconfig file.`, { cause: error });
         }
     }
-    const config = new _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_1__/* .KubeConfig */ .ypW();
+    const config = new _kube_client_js__WEBPACK_IMPORTED_MODULE_1__/* .KubeConfig */ .y();
     try {
         config.loadFromString(text);
     }
@@ -343,19 +330,19 @@ function kubeconfigSecrets(config) {
 
 /***/ }),
 
-/***/ 1517:
+/***/ 11517:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   G: () => (/* binding */ USER_KUBECONFIGS_FIELD),
 /* harmony export */   loadUserKubeconfigs: () => (/* binding */ loadUserKubeconfigs)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6760);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1222);
-/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(9148);
-/* harmony import */ var _storage_layout_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(721);
-/* harmony import */ var _kubeconfig_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(7300);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(76760);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51222);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(79148);
+/* harmony import */ var _storage_layout_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(50721);
+/* harmony import */ var _kubeconfig_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(37300);
 /**
  * The kubeconfigs of Controlplane V2 user clusters (issue 16): such a cluster's etcd runs as
  * static pods on its own control-plane nodes, reachable only through its own API server, so
@@ -434,27 +421,27 @@ __webpack_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: describeFoundClusters, etcdBackupPlan
 
 // EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
+var errors = __webpack_require__(51222);
 // EXTERNAL MODULE: ./.build/compile/src/core/redact.js
-var redact = __webpack_require__(9148);
+var redact = __webpack_require__(79148);
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
+var external_node_crypto_ = __webpack_require__(77598);
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __webpack_require__(1455);
+var promises_ = __webpack_require__(51455);
 // EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __webpack_require__(8161);
+var external_node_os_ = __webpack_require__(48161);
 // EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: ./node_modules/@kubernetes/client-node/dist/index.js + 875 modules
-var dist = __webpack_require__(2901);
+var external_node_path_ = __webpack_require__(76760);
+// EXTERNAL MODULE: ./.build/compile/src/core/kube-client.js
+var kube_client = __webpack_require__(42830);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/etcdctl.js
 var etcdctl = __webpack_require__(6299);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/members.js
-var etcd_members = __webpack_require__(9027);
+var etcd_members = __webpack_require__(29027);
 // EXTERNAL MODULE: ./.build/compile/src/core/format.js
-var format = __webpack_require__(4714);
+var format = __webpack_require__(44714);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/exec.js
-var exec = __webpack_require__(7770);
+var exec = __webpack_require__(87770);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/etcd/pod-snapshot.js
 /**
  * The pod side of a backup (runbook 1.2-1.3, done safely): check there is room, save the
@@ -654,7 +641,7 @@ async function saveAndStreamSnapshot(target, path, out, options) {
 }
 /** Whether the member's pod is being deleted, or already gone. */
 async function podIsGoing(target) {
-    const core = target.config.makeApiClient(dist.CoreV1Api);
+    const core = target.config.makeApiClient(kube_client.CoreV1Api);
     try {
         const pod = await core.readNamespacedPod({
             name: target.pod,
@@ -789,23 +776,23 @@ async function sweepStaleSnapshots(target, olderThanMs, logger) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/profiles.js
-var profiles = __webpack_require__(1848);
+var profiles = __webpack_require__(71848);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/user-kubeconfigs.js
-var user_kubeconfigs = __webpack_require__(1517);
+var user_kubeconfigs = __webpack_require__(11517);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/configmap-journal.js
 var configmap_journal = __webpack_require__(2241);
 // EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
+var external_node_fs_ = __webpack_require__(73024);
 // EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
+var external_node_stream_ = __webpack_require__(57075);
 // EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __webpack_require__(6466);
+var external_node_stream_promises_ = __webpack_require__(46466);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/batching.js
-var batching = __webpack_require__(5031);
+var batching = __webpack_require__(25031);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/memory-pacer.js
-var memory_pacer = __webpack_require__(526);
+var memory_pacer = __webpack_require__(20526);
 // EXTERNAL MODULE: ./.build/compile/src/core/stream/tee.js
-var tee = __webpack_require__(6200);
+var tee = __webpack_require__(16200);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/etcd/snapshot-transfer.js
 /**
  * One snapshot on its way out of a member pod (runbook 1.2-1.3): `etcdctl snapshot save`
@@ -834,7 +821,7 @@ class SnapshotTransfer {
     /** The snapshot's bytes as they arrive: the storage pipeline's source. */
     stream;
     /** How often the storage pipeline should pace V8's collector on this source (memory-pacer.ts). */
-    memoryPacingBytes = memory_pacer/* SPARSE_PACING_BYTES */.Ag;
+    memoryPacingBytes = memory_pacer/* NO_PACING */.zS;
     /** Resolves once every byte reached `stream` and the complete copy; rejects with the first failure. */
     delivered;
     copyPath;
@@ -953,13 +940,13 @@ function startSnapshotTransfer(options) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/errors.js
-var kube_errors = __webpack_require__(3604);
+var kube_errors = __webpack_require__(43604);
 // EXTERNAL MODULE: ./.build/compile/src/core/snapshot/index.js + 10 modules
-var snapshot = __webpack_require__(1205);
+var snapshot = __webpack_require__(51205);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
-var pipeline = __webpack_require__(6473);
+var pipeline = __webpack_require__(86473);
 // EXTERNAL MODULE: ./.build/compile/src/procedures/plan.js
-var procedures_plan = __webpack_require__(9513);
+var procedures_plan = __webpack_require__(49513);
 // EXTERNAL MODULE: ./.build/compile/src/procedures/steps.js
 var steps = __webpack_require__(7839);
 ;// CONCATENATED MODULE: ./.build/compile/src/procedures/etcd-backup.js
@@ -999,7 +986,7 @@ async function resolveClusters(config, requested, userClusters = []) {
     if (invalid.length) {
         throw new errors/* ConfigurationError */.j1("clusters", `${invalid.map((name) => (0,redact/* quoteValue */.cl)(name)).join(", ")} ${invalid.length === 1 ? "is not a cluster name" : "are not cluster names"}; expected admin, all, or user cluster names (Kubernetes namespace names: lower-case letters, digits and '-').`);
     }
-    const apps = config.makeApiClient(dist/* AppsV1Api */.eY6);
+    const apps = config.makeApiClient(kube_client/* AppsV1Api */.e);
     let etcdNamespaces;
     try {
         const statefulSets = await apps.listStatefulSetForAllNamespaces({
@@ -1392,8 +1379,8 @@ function kindOf(profile) {
 /* harmony export */   q_: () => (/* binding */ verifyAndRetain)
 /* harmony export */ });
 /* unused harmony export applyRetentionStep */
-/* harmony import */ var _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6473);
-/* harmony import */ var _core_storage_retention_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7925);
+/* harmony import */ var _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(86473);
+/* harmony import */ var _core_storage_retention_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(17925);
 
 
 /**

@@ -9,17 +9,17 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   registerAdminRestoreCommands: () => (/* binding */ registerAdminRestoreCommands)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8161);
-/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(5470);
-/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(9148);
-/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3089);
-/* harmony import */ var _core_ssh_index_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3472);
-/* harmony import */ var _core_ssh_pki_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(5004);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(48161);
+/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(35470);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(79148);
+/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(15470);
+/* harmony import */ var _core_ssh_index_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(73472);
+/* harmony import */ var _core_ssh_pki_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(15004);
 /* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(1676);
-/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(9226);
-/* harmony import */ var _identity_file_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(6147);
-/* harmony import */ var _restore_flags_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(5156);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(99226);
+/* harmony import */ var _identity_file_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(76147);
+/* harmony import */ var _restore_flags_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(95156);
 /**
  * `etcd-backup-actions admin-restore`: the admin-restore action from a terminal, for when
  * GitHub Actions is down (or runs in the admin cluster being restored). Same procedure, same
@@ -80,8 +80,8 @@ async function adminRestoreCommand(flags, env) {
         process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_6__.cliMessage)(error)}\n`);
         return _backup_js__WEBPACK_IMPORTED_MODULE_6__.EXIT_BAD_FLAG;
     }
-    const { runAdminRestore } = await Promise.all(/* import() */[__webpack_require__.e(815), __webpack_require__.e(205), __webpack_require__.e(772), __webpack_require__.e(179)]).then(__webpack_require__.bind(__webpack_require__, 7179));
-    const { findBackup, findNewestVerifiedBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
+    const { runAdminRestore } = await Promise.all(/* import() */[__webpack_require__.e(815), __webpack_require__.e(205), __webpack_require__.e(772), __webpack_require__.e(245), __webpack_require__.e(321)]).then(__webpack_require__.bind(__webpack_require__, 70321));
+    const { findBackup, findNewestVerifiedBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 86473));
     try {
         const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_3__/* .runContextFromEnvironment */ .aD)(env);
         const find = async (uri, kind) => {
@@ -136,7 +136,7 @@ async function adminUndoCommand(flags, logger) {
         process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_6__.cliMessage)(error)}\n`);
         return _backup_js__WEBPACK_IMPORTED_MODULE_6__.EXIT_BAD_FLAG;
     }
-    const { runAdminUndo } = await Promise.all(/* import() */[__webpack_require__.e(815), __webpack_require__.e(205), __webpack_require__.e(772), __webpack_require__.e(179)]).then(__webpack_require__.bind(__webpack_require__, 7179));
+    const { runAdminUndo } = await Promise.all(/* import() */[__webpack_require__.e(815), __webpack_require__.e(205), __webpack_require__.e(772), __webpack_require__.e(245), __webpack_require__.e(321)]).then(__webpack_require__.bind(__webpack_require__, 70321));
     try {
         const result = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_7__/* .runUntilSignalled */ .Z)(logger, ({ signal }) => runAdminUndo({
             ...node,
@@ -264,13 +264,13 @@ async function parseFlags(flags, env) {
 
 /***/ }),
 
-/***/ 6147:
+/***/ 76147:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   P: () => (/* binding */ readIdentityFile)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
 /* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8673);
 /* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1676);
 /**
@@ -296,7 +296,7 @@ async function readIdentityFile(path) {
 
 /***/ }),
 
-/***/ 5156:
+/***/ 95156:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -306,8 +306,8 @@ async function readIdentityFile(path) {
 /* harmony export */   mR: () => (/* binding */ stepLines),
 /* harmony export */   oV: () => (/* binding */ terminalOwner)
 /* harmony export */ });
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
-/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2989);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(48161);
+/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(52989);
 /* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1676);
 /**
  * The flags and the result printing the restore commands share (restore-ha, admin-restore and

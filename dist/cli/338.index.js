@@ -2,7 +2,7 @@ export const id = 338;
 export const ids = [338];
 export const modules = {
 
-/***/ 8338:
+/***/ 48338:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -14,7 +14,7 @@ __webpack_require__.d(__webpack_exports__, {
 });
 
 // EXTERNAL MODULE: ./.build/compile/src/core/audit/drill-summary.js
-var drill_summary = __webpack_require__(6229);
+var drill_summary = __webpack_require__(56229);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/kube/names.js
 /**
  * The shapes Kubernetes accepts for the names a user gives the procedures (a namespace for
@@ -31,17 +31,17 @@ function isImageReference(text) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/log/logger.js
-var log_logger = __webpack_require__(5470);
+var log_logger = __webpack_require__(35470);
 // EXTERNAL MODULE: ./.build/compile/src/core/run-context.js
-var run_context = __webpack_require__(3089);
+var run_context = __webpack_require__(15470);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/destination.js + 1 modules
-var storage_destination = __webpack_require__(2989);
+var storage_destination = __webpack_require__(52989);
 // EXTERNAL MODULE: ./.build/compile/src/cli/backup.js
 var backup = __webpack_require__(1676);
 // EXTERNAL MODULE: ./.build/compile/src/cli/cancel.js + 2 modules
-var cancel = __webpack_require__(9226);
+var cancel = __webpack_require__(99226);
 // EXTERNAL MODULE: ./.build/compile/src/cli/identity-file.js
-var identity_file = __webpack_require__(6147);
+var identity_file = __webpack_require__(76147);
 ;// CONCATENATED MODULE: ./.build/compile/src/cli/drill.js
 
 
@@ -80,8 +80,8 @@ async function drillCommand(flags, env) {
         process.stderr.write(`error: ${(0,backup.cliMessage)(error)}\n`);
         return backup.EXIT_BAD_FLAG;
     }
-    const { runRestoreDrill } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(772), __webpack_require__.e(248), __webpack_require__.e(75)]).then(__webpack_require__.bind(__webpack_require__, 75));
-    const { findBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
+    const { runRestoreDrill } = await Promise.all(/* import() */[__webpack_require__.e(205), __webpack_require__.e(772), __webpack_require__.e(248), __webpack_require__.e(75)]).then(__webpack_require__.bind(__webpack_require__, 40075));
+    const { findBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 86473));
     try {
         const config = await (0,backup.loadKubeconfigFlag)(request.kubeconfigPath);
         const results = await (0,cancel/* runUntilSignalled */.Z)(logger, async ({ signal, cleanups }) => {
@@ -176,13 +176,13 @@ async function parseDrillFlags(flags, env) {
 
 /***/ }),
 
-/***/ 6147:
+/***/ 76147:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   P: () => (/* binding */ readIdentityFile)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
 /* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8673);
 /* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1676);
 /**
@@ -208,7 +208,7 @@ async function readIdentityFile(path) {
 
 /***/ }),
 
-/***/ 6229:
+/***/ 56229:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {

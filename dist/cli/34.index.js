@@ -2,7 +2,7 @@ export const id = 34;
 export const ids = [34];
 export const modules = {
 
-/***/ 5034:
+/***/ 85034:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -14,25 +14,25 @@ __webpack_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: ArtifactSnapshotStore, backupArtifactName, restoreRecordArtifactName
 
 // EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
+var external_node_fs_ = __webpack_require__(73024);
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __webpack_require__(1455);
+var promises_ = __webpack_require__(51455);
 // EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __webpack_require__(6760);
+var external_node_path_ = __webpack_require__(76760);
 // EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __webpack_require__(6466);
+var external_node_stream_promises_ = __webpack_require__(46466);
 // EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
+var errors = __webpack_require__(51222);
 // EXTERNAL MODULE: ./.build/compile/src/core/crypto/hash.js
-var hash = __webpack_require__(8959);
+var hash = __webpack_require__(38959);
 // EXTERNAL MODULE: ./.build/compile/src/core/version.js + 1 modules
 var version = __webpack_require__(6743);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/backend-kit.js
-var backend_kit = __webpack_require__(7386);
+var backend_kit = __webpack_require__(67386);
 // EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __webpack_require__(7067);
+var external_node_http_ = __webpack_require__(37067);
 // EXTERNAL MODULE: external "node:https"
-var external_node_https_ = __webpack_require__(4708);
+var external_node_https_ = __webpack_require__(44708);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/storage/http-request.js
 /**
  * One HTTP(S) request with a small answer, over node:http. The artifact backend's calls go
@@ -303,7 +303,7 @@ function backendIdsFromToken(token) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/memory-pacer.js
-var memory_pacer = __webpack_require__(526);
+var memory_pacer = __webpack_require__(20526);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/storage/artifact-download.js
 /**
  * Downloads one raw (unzipped) artifact into a file, as @actions/artifact's
@@ -370,9 +370,9 @@ function get(url) {
 }
 
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
+var external_node_crypto_ = __webpack_require__(77598);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/part-uploader.js
-var part_uploader = __webpack_require__(2341);
+var part_uploader = __webpack_require__(22341);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/storage/artifact-upload.js
 /**
  * Uploads one file as an artifact of the current workflow run without a zip layer, as
@@ -522,7 +522,7 @@ function mimeTypeOf(name) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/layout.js
-var layout = __webpack_require__(721);
+var layout = __webpack_require__(50721);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/storage/artifact.js
 /**
  * The GitHub artifact backend (`artifact`), the default inside GitHub Actions.
@@ -841,7 +841,7 @@ function normaliseDigest(digest) {
 
 /***/ }),
 
-/***/ 2341:
+/***/ 22341:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -849,7 +849,7 @@ function normaliseDigest(digest) {
 /* harmony export */   x9: () => (/* binding */ uploadInParts)
 /* harmony export */ });
 /* unused harmony export PartBufferPool */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
 /**
  * Cuts a stream or a file into parts of one fixed size and hands each to `sendPart`, through
  * a small set of part buffers reused for the whole upload: at most `partsInFlight` parts

@@ -2,7 +2,7 @@ export const id = 517;
 export const ids = [517,300];
 export const modules = {
 
-/***/ 7300:
+/***/ 37300:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -10,10 +10,10 @@ export const modules = {
 /* harmony export */   loadKubeconfig: () => (/* binding */ loadKubeconfig)
 /* harmony export */ });
 /* unused harmony exports KUBECONFIG_PATH_FIELD, KUBECONFIG_CONTENT_FIELD, serverOf */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2901);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1222);
-/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(9148);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
+/* harmony import */ var _kube_client_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(42830);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51222);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(79148);
 /**
  * The admin cluster's kubeconfig: the one credential everything starts from. It comes either
  * as content (from a secret: kept in memory, never written to disk) or as a path.
@@ -48,7 +48,7 @@ async function loadKubeconfig(source) {
             throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ConfigurationError */ .j1(field, `cannot read ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(source.path)} (${code ?? (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(error)}); expected a readable kubeconfig file.`, { cause: error });
         }
     }
-    const config = new _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_1__/* .KubeConfig */ .ypW();
+    const config = new _kube_client_js__WEBPACK_IMPORTED_MODULE_1__/* .KubeConfig */ .y();
     try {
         config.loadFromString(text);
     }
@@ -95,19 +95,19 @@ function kubeconfigSecrets(config) {
 
 /***/ }),
 
-/***/ 1517:
+/***/ 11517:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   G: () => (/* binding */ USER_KUBECONFIGS_FIELD),
 /* harmony export */   loadUserKubeconfigs: () => (/* binding */ loadUserKubeconfigs)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6760);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1222);
-/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(9148);
-/* harmony import */ var _storage_layout_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(721);
-/* harmony import */ var _kubeconfig_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(7300);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(76760);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51222);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(79148);
+/* harmony import */ var _storage_layout_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(50721);
+/* harmony import */ var _kubeconfig_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(37300);
 /**
  * The kubeconfigs of Controlplane V2 user clusters (issue 16): such a cluster's etcd runs as
  * static pods on its own control-plane nodes, reachable only through its own API server, so

@@ -1,5 +1,5 @@
 export const id = 646;
-export const ids = [646];
+export const ids = [646,492];
 export const modules = {
 
 /***/ 6299:
@@ -107,7 +107,7 @@ function restoreHelpOffersBump(help) {
 
 /***/ }),
 
-/***/ 6200:
+/***/ 16200:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -115,7 +115,7 @@ function restoreHelpOffersBump(help) {
 /* harmony export */   Zj: () => (/* binding */ teeInto),
 /* harmony export */   jH: () => (/* binding */ writeTo)
 /* harmony export */ });
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7075);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(57075);
 /**
  * A writable that forwards every chunk to its outputs and takes the next chunk only when
  * all have taken this one (backpressure from the slower side); ending it ends both.
@@ -218,7 +218,7 @@ function gone(stream) {
 
 /***/ }),
 
-/***/ 9513:
+/***/ 49513:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -226,7 +226,7 @@ function gone(stream) {
 /* harmony export */   zq: () => (/* binding */ PlanRun)
 /* harmony export */ });
 /* unused harmony export JournalWriteError */
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51222);
 /**
  * A plan is the program. A procedure declares its steps once (name, purpose, the runbook
  * command an operator would have typed, what the step does to the world, and the condition

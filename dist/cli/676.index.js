@@ -29,18 +29,18 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   s3EndpointFlag: () => (/* binding */ s3EndpointFlag),
 /* harmony export */   terminalDestinationFlag: () => (/* binding */ terminalDestinationFlag)
 /* harmony export */ });
-/* harmony import */ var commander__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8179);
+/* harmony import */ var commander__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(48179);
 /* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8673);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1222);
-/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(9148);
-/* harmony import */ var _core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(1848);
-/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_11__ = __webpack_require__(4714);
-/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(5470);
-/* harmony import */ var _core_storage_compression_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(1597);
-/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(3089);
-/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(2989);
-/* harmony import */ var _core_storage_retention_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(7925);
-/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(9226);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51222);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(79148);
+/* harmony import */ var _core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(71848);
+/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_11__ = __webpack_require__(44714);
+/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(35470);
+/* harmony import */ var _core_storage_compression_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(91597);
+/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(15470);
+/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(52989);
+/* harmony import */ var _core_storage_retention_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(17925);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(99226);
 /**
  * `etcd-backup-actions backup`: the etcd-backup action from a terminal, for when GitHub
  * Actions is down or an operator wants a backup now. Same procedure, same checks; logs and
@@ -206,7 +206,7 @@ async function backupCommand(flags, env) {
     try {
         request = parseBackupFlags(flags, env);
         config = await loadKubeconfigFlag(request.kubeconfigPath);
-        const { loadUserKubeconfigs } = await __webpack_require__.e(/* import() */ 517).then(__webpack_require__.bind(__webpack_require__, 1517));
+        const { loadUserKubeconfigs } = await __webpack_require__.e(/* import() */ 517).then(__webpack_require__.bind(__webpack_require__, 11517));
         userClusters = await loadUserKubeconfigs(flags.userKubeconfig ?? []).catch((error) => {
             throw asFlagError(error);
         });
@@ -332,7 +332,7 @@ function parseClustersFlag(text) {
 }
 /** Loads the kubeconfig; a problem with it is a FlagError naming --kubeconfig. */
 async function loadKubeconfigFlag(path) {
-    const { loadKubeconfig } = await __webpack_require__.e(/* import() */ 300).then(__webpack_require__.bind(__webpack_require__, 7300));
+    const { loadKubeconfig } = await __webpack_require__.e(/* import() */ 300).then(__webpack_require__.bind(__webpack_require__, 37300));
     try {
         return await loadKubeconfig({ path });
     }
@@ -429,7 +429,7 @@ class ProgressBar {
 
 /***/ }),
 
-/***/ 9226:
+/***/ 99226:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -439,13 +439,13 @@ __webpack_require__.d(__webpack_exports__, {
 });
 
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __webpack_require__(1455);
+var promises_ = __webpack_require__(51455);
 // EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
+var errors = __webpack_require__(51222);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/exec.js
-var exec = __webpack_require__(7770);
+var exec = __webpack_require__(87770);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/pods.js
-var pods = __webpack_require__(1839);
+var pods = __webpack_require__(51839);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/cleanup.js
 /**
  * What a run has created and must remove if it does not finish: the snapshot file in an
@@ -738,11 +738,11 @@ __webpack_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: X25519Identity
 
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
+var external_node_crypto_ = __webpack_require__(77598);
 // EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
+var errors = __webpack_require__(51222);
 // EXTERNAL MODULE: ./.build/compile/src/core/redact.js
-var redact = __webpack_require__(9148);
+var redact = __webpack_require__(79148);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/crypto/bech32.js
 /**
  * Bech32 (BIP 173, the original checksum constant), as age uses it for `age1...`
@@ -989,9 +989,9 @@ __webpack_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: AgeHeaderError, NoMatchingIdentityError, X25519Identity
 
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
+var external_node_crypto_ = __webpack_require__(77598);
 // EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
+var external_node_stream_ = __webpack_require__(57075);
 // EXTERNAL MODULE: ./.build/compile/src/core/crypto/age-keys.js + 1 modules
 var age_keys = __webpack_require__(4954);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/crypto/age-header.js
@@ -1480,7 +1480,7 @@ function createAgeDecryptStream(identities, describe = "the age file") {
 
 /***/ }),
 
-/***/ 8959:
+/***/ 38959:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -1488,8 +1488,8 @@ function createAgeDecryptStream(identities, describe = "the age file") {
 /* harmony export */   SC: () => (/* binding */ VerifyingStream),
 /* harmony export */   fg: () => (/* binding */ sha256Hex)
 /* harmony export */ });
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7075);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(77598);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(57075);
 /**
  * Hashing on the way through a stream: a pass-through that counts bytes and computes their
  * sha256 (OpenSSL, ~1 GB/s), and a checking variant that fails the stream at its end when
@@ -1550,7 +1550,7 @@ function sha256Hex(data) {
 
 /***/ }),
 
-/***/ 1222:
+/***/ 51222:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -1604,7 +1604,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 1848:
+/***/ 71848:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -1614,7 +1614,7 @@ function errorMessage(error) {
 /* harmony export */   oO: () => (/* binding */ isValidClusterName)
 /* harmony export */ });
 /* unused harmony export ETCD_CLIENT_ENDPOINT */
-/* harmony import */ var _storage_layout_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(721);
+/* harmony import */ var _storage_layout_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(50721);
 /**
  * Where each kind of etcd lives and which certificates its etcdctl uses, exactly as the
  * runbook names them (PROCEDURES.md sections 1 and 4).
@@ -1684,7 +1684,7 @@ function isValidClusterName(name) {
 
 /***/ }),
 
-/***/ 4714:
+/***/ 44714:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -1705,7 +1705,39 @@ function formatBytes(bytes) {
 
 /***/ }),
 
-/***/ 3604:
+/***/ 42830:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   CoreV1Api: () => (/* reexport safe */ _kubernetes_client_node_dist_gen_types_ObjectParamAPI_js__WEBPACK_IMPORTED_MODULE_1__.S_),
+/* harmony export */   e: () => (/* reexport safe */ _kubernetes_client_node_dist_gen_types_ObjectParamAPI_js__WEBPACK_IMPORTED_MODULE_1__.PB),
+/* harmony export */   y: () => (/* reexport safe */ _kubernetes_client_node_dist_config_js__WEBPACK_IMPORTED_MODULE_0__.yp)
+/* harmony export */ });
+/* harmony import */ var _kubernetes_client_node_dist_config_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(77288);
+/* harmony import */ var _kubernetes_client_node_dist_gen_types_ObjectParamAPI_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(99066);
+/**
+ * The parts of @kubernetes/client-node this project runs: the kubeconfig and the two API
+ * groups it calls (core/v1 and apps/v1). Every value import of the client goes through here
+ * (types may still come from the package root: they vanish at build time).
+ *
+ * Why not the package root: its index re-exports every API group, watch, informer, cp,
+ * metrics, portforward and more, and a bundle evaluates all of it at start-up. Imported
+ * file by file, a tree-shaking bundler (esbuild) keeps only these classes and what they
+ * reach. Measured (bench/code-load.bench.ts, bench/PROFILE.md round 3), that saves nothing
+ * today: the generated API classes share one module graph, so esbuild drops the unused
+ * groups from a root import too, and ncc (the shipped bundles) keeps everything either way.
+ * Kept as the one place the client is loaded from. The package has no `exports` map, so these are paths into its `dist` folder: the
+ * version is pinned exactly in package.json, and test/kube/client-deep-imports.test.ts
+ * checks that the paths resolve to the same classes as the root and work against the
+ * sandbox's API server, so an upgrade that moves them fails a test, not a backup.
+ */
+
+
+
+
+/***/ }),
+
+/***/ 43604:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -1750,7 +1782,7 @@ function parseStatus(body) {
 
 /***/ }),
 
-/***/ 7770:
+/***/ 87770:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -1758,10 +1790,10 @@ function parseStatus(body) {
 /* harmony export */   YE: () => (/* binding */ execInPod)
 /* harmony export */ });
 /* unused harmony export ExecStreamError */
-/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8474);
-/* harmony import */ var ws__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2977);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1222);
-/* harmony import */ var _pod_target_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(216);
+/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(78474);
+/* harmony import */ var ws__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(52977);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51222);
+/* harmony import */ var _pod_target_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(70216);
 /**
  * Exec into a pod over the Kubernetes WebSocket channel protocol (v5, falling back to v4),
  * with backpressure both ways: when the consumer of stdout is slow, the socket is paused, and
@@ -2109,7 +2141,7 @@ function podProblems(pod) {
 
 /***/ }),
 
-/***/ 216:
+/***/ 70216:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -2127,25 +2159,19 @@ function describePodTarget(target) {
 
 /***/ }),
 
-/***/ 1839:
+/***/ 51839:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   S: () => (/* binding */ createPodAndWait),
 /* harmony export */   x: () => (/* binding */ deletePodAndWait)
 /* harmony export */ });
-/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2901);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1222);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3604);
+/* harmony import */ var _kube_client_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(42830);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51222);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(43604);
 /* harmony import */ var _pod_status_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(4331);
-/* harmony import */ var _scale_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6693);
-/* harmony import */ var _wait_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3058);
-/**
- * Utility pods for restores (runbook 2.1: `kubectl create -f etcd-utility-N.yaml`, then
- * `kubectl delete pod`): create one and wait until it is Running and Ready, delete one and
- * wait until it is really gone. Both wait with a deadline and fail naming the pod's own
- * reasons (ImagePullBackOff, Unschedulable, CrashLoopBackOff, a NotReady node...).
- */
+/* harmony import */ var _scale_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(36693);
+/* harmony import */ var _wait_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(13058);
 
 
 
@@ -2157,7 +2183,7 @@ const CLEANUP_TIMEOUT_MS = 60_000;
 /** Creates the pod and waits until it is Running and Ready; returns it as last read. */
 async function createPodAndWait(config, manifest, options) {
     const ref = podRefOf(manifest);
-    const core = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+    const core = config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
     let created;
     try {
         created = await core.createNamespacedPod({ namespace: ref.namespace, body: manifest });
@@ -2205,7 +2231,7 @@ async function readiness(core, ref, uid) {
  * controller, with another uid, counts as gone). A pod that does not exist is fine.
  */
 async function deletePodAndWait(config, ref, options) {
-    const core = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+    const core = config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
     let deleted;
     try {
         deleted = await core.deleteNamespacedPod({
@@ -2266,7 +2292,7 @@ function podRefOf(manifest) {
 
 /***/ }),
 
-/***/ 6693:
+/***/ 36693:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -2276,18 +2302,11 @@ function podRefOf(manifest) {
 /* harmony export */   VZ: () => (/* binding */ isWorkloadReady)
 /* harmony export */ });
 /* unused harmony exports ScaleNotSettledError, listPods */
-/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2901);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1222);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3604);
+/* harmony import */ var _kube_client_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(42830);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51222);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(43604);
 /* harmony import */ var _pod_status_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4331);
-/* harmony import */ var _wait_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3058);
-/**
- * Scaling a StatefulSet or Deployment through its `scale` subresource (what `kubectl scale`
- * does) and waiting until it has really happened: scaled to 0, every pod is gone (not just
- * Terminating: its processes hold the etcd data); scaled up, exactly that many pods are
- * Ready. Restores stop kube-etcd and kube-apiserver this way and put them back afterwards,
- * so the count it scaled from is returned for the journal.
- */
+/* harmony import */ var _wait_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(13058);
 
 
 
@@ -2329,7 +2348,7 @@ async function scaleWorkload(config, workload, replicas, options) {
 }
 /** The workload's scale subresource; a refusal is one sentence naming the workload. */
 async function readScale(config, workload) {
-    const apps = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .eY6);
+    const apps = config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .e);
     const ref = { name: workload.name, namespace: workload.namespace };
     try {
         return workload.kind === "StatefulSet"
@@ -2343,7 +2362,7 @@ async function readScale(config, workload) {
     }
 }
 async function setReplicas(config, workload, replicas) {
-    const apps = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .eY6);
+    const apps = config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__/* .AppsV1Api */ .e);
     const what = `the scale of ${describeWorkload(workload)}`;
     const ref = { name: workload.name, namespace: workload.namespace };
     for (let attempt = 1;; attempt++) {
@@ -2377,7 +2396,7 @@ function readinessKey(pod) {
     return `${pod.metadata?.uid}:${restarts}`;
 }
 async function waitForPods(config, workload, selector, replicas, options) {
-    const core = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+    const core = config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
     const name = describeWorkload(workload);
     const createdOnly = options.until === "created";
     const goal = replicas === 0
@@ -2424,7 +2443,7 @@ async function isWorkloadReady(config, workload) {
     const selector = scale.status?.selector ?? "";
     if (!selector)
         return false;
-    const core = config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+    const core = config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
     const pods = (await listPods(core, workload.namespace, selector, describeWorkload(workload))).filter((pod) => !pod.metadata?.deletionTimestamp);
     return pods.length === replicas && pods.every(_pod_status_js__WEBPACK_IMPORTED_MODULE_4__/* .isPodReady */ .Ft);
 }
@@ -2454,14 +2473,14 @@ async function nodesOf(core, pods) {
 
 /***/ }),
 
-/***/ 3058:
+/***/ 13058:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   D: () => (/* binding */ WaitTimeoutError),
 /* harmony export */   a: () => (/* binding */ waitUntil)
 /* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51222);
 /**
  * Waiting for the cluster to reach a state, with a deadline and a cancel: the one loop every
  * write operation of core/kube uses, so each error says what was awaited, for how long, and
@@ -2513,7 +2532,7 @@ function pause(ms, signal) {
 
 /***/ }),
 
-/***/ 5470:
+/***/ 35470:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -2556,7 +2575,7 @@ function recordingLogger() {
 
 /***/ }),
 
-/***/ 9148:
+/***/ 79148:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -2661,14 +2680,14 @@ function redactSecrets(message) {
 
 /***/ }),
 
-/***/ 3089:
+/***/ 15470:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   aD: () => (/* binding */ runContextFromEnvironment)
 /* harmony export */ });
 /* unused harmony exports localRunContext, runInfoFromEnvironment */
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(48161);
 /**
  * The facts of the place a run happens in, read from the environment once by the front
  * door (an action's entry, the CLI) and handed to what needs them, as actions/cache hands
@@ -2726,7 +2745,7 @@ function runInfoFromEnvironment(env) {
 
 /***/ }),
 
-/***/ 7386:
+/***/ 67386:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -2741,8 +2760,8 @@ function runInfoFromEnvironment(env) {
 /* harmony export */   vu: () => (/* binding */ deleteManifestFirst)
 /* harmony export */ });
 /* unused harmony exports compareNewestFirst, matchesFilter, mapInBatches */
-/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8500);
-/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(721);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(58500);
+/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(50721);
 /**
  * What every backend does the same way (as gardener's snapstore keeps its utils.go): the
  * order listings come in, the order a backup's objects go in a delete, reading manifests a
@@ -2858,7 +2877,7 @@ function networkErrorMessage(error) {
 
 /***/ }),
 
-/***/ 5031:
+/***/ 25031:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -2866,7 +2885,7 @@ function networkErrorMessage(error) {
 /* harmony export */   Fv: () => (/* binding */ BATCH_BYTES),
 /* harmony export */   e$: () => (/* binding */ BatchBuilder)
 /* harmony export */ });
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7075);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(57075);
 /**
  * Gathers a stream's small pieces (32 KiB exec frames, 64 KiB file reads) into 128 KiB
  * batches before the pipeline's stages. Each piece costs every stage a call and a stream
@@ -2947,7 +2966,7 @@ function createBatcher(batchBytes = BATCH_BYTES) {
 
 /***/ }),
 
-/***/ 1597:
+/***/ 91597:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -2957,10 +2976,10 @@ function createBatcher(batchBytes = BATCH_BYTES) {
 /* harmony export */   uy: () => (/* binding */ compressionSuffix)
 /* harmony export */ });
 /* unused harmony exports ZSTD_LEVEL, parseCompression */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
-/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9148);
-/* harmony import */ var node_zlib__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(8522);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(7075);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51222);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(79148);
+/* harmony import */ var node_zlib__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(38522);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(57075);
 /**
  * Compression of the payload before encryption (ciphertext does not compress). zstd is the
  * default: at a low level Node's zlib zstd runs at several hundred MB/s in the thread pool,
@@ -3026,7 +3045,7 @@ function createDecompressStream(compression) {
 
 /***/ }),
 
-/***/ 2989:
+/***/ 52989:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -3041,27 +3060,27 @@ __webpack_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: DESTINATION_FIELD, S3_ENDPOINT_FIELD
 
 // EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __webpack_require__(6760);
+var external_node_path_ = __webpack_require__(76760);
 // EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __webpack_require__(3136);
+var external_node_url_ = __webpack_require__(73136);
 // EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
+var errors = __webpack_require__(51222);
 // EXTERNAL MODULE: ./.build/compile/src/core/redact.js
-var redact = __webpack_require__(9148);
+var redact = __webpack_require__(79148);
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
+var external_node_crypto_ = __webpack_require__(77598);
 // EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
+var external_node_fs_ = __webpack_require__(73024);
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __webpack_require__(1455);
+var promises_ = __webpack_require__(51455);
 // EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
+var external_node_stream_ = __webpack_require__(57075);
 // EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __webpack_require__(6466);
+var external_node_stream_promises_ = __webpack_require__(46466);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/backend-kit.js
-var backend_kit = __webpack_require__(7386);
+var backend_kit = __webpack_require__(67386);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/layout.js
-var layout = __webpack_require__(721);
+var layout = __webpack_require__(50721);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/storage/file.js
 /**
  * The local folder backend (`file:///path`), the default outside GitHub Actions. The payload
@@ -3470,7 +3489,7 @@ async function openStore(destination, options) {
         case "file":
             return new FileStore(destination.path, { logger: options.logger });
         case "s3": {
-            const { createS3Store } = await Promise.all(/* import() */[__webpack_require__.e(711), __webpack_require__.e(865)]).then(__webpack_require__.bind(__webpack_require__, 3865));
+            const { createS3Store } = await Promise.all(/* import() */[__webpack_require__.e(711), __webpack_require__.e(865)]).then(__webpack_require__.bind(__webpack_require__, 63865));
             return createS3Store({
                 url: destination.uri,
                 logger: options.logger,
@@ -3479,7 +3498,7 @@ async function openStore(destination, options) {
             });
         }
         case "artifact": {
-            const { createArtifactStore } = await __webpack_require__.e(/* import() */ 34).then(__webpack_require__.bind(__webpack_require__, 5034));
+            const { createArtifactStore } = await __webpack_require__.e(/* import() */ 34).then(__webpack_require__.bind(__webpack_require__, 85034));
             return createArtifactStore({
                 logger: options.logger,
                 context: options.context,
@@ -3492,7 +3511,7 @@ async function openStore(destination, options) {
 
 /***/ }),
 
-/***/ 721:
+/***/ 50721:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -3512,8 +3531,9 @@ async function openStore(destination, options) {
 /* harmony export */   uJ: () => (/* binding */ checkPutOptions),
 /* harmony export */   uS: () => (/* binding */ parseBackupKind)
 /* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
-/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9148);
+/* unused harmony export isPkiKind */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51222);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(79148);
 /**
  * The object layout every backend with paths shares: `<cluster>/<kind>/<UTC timestamp>/`
  * holding the payload and `manifest.json`. The names are checked here once, so no backend
@@ -3521,7 +3541,12 @@ async function openStore(destination, options) {
  */
 
 
-const BACKUP_KINDS = ["user-etcd", "admin-etcd", "admin-pki"];
+const BACKUP_KINDS = [
+    "user-etcd",
+    "admin-etcd",
+    "admin-pki",
+    "node-pki",
+];
 const MANIFEST_NAME = "manifest.json";
 /**
  * Restore records sit beside a cluster's backups, `<cluster>/restores/<timestamp>.json`: not a
@@ -3602,9 +3627,13 @@ function checkPutOptions(options) {
     checkPayloadName(options.payloadName);
     return options;
 }
+/** Whether a kind holds a tar of a node's files (a PKI) rather than an etcd snapshot. */
+function isPkiKind(kind) {
+    return kind === "admin-pki" || kind === "node-pki";
+}
 /** The payload's default base name by kind, before compression and encryption suffixes. */
 function defaultPayloadBaseName(kind) {
-    return kind === "admin-pki" ? "pki.tar" : "snapshot.db";
+    return isPkiKind(kind) ? "pki.tar" : "snapshot.db";
 }
 /**
  * `s3://bucket[/prefix]` -> bucket and prefix (no leading or trailing slash). The one parser
@@ -3627,7 +3656,7 @@ function parseS3Location(text) {
 
 /***/ }),
 
-/***/ 6750:
+/***/ 36750:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -3639,8 +3668,8 @@ function parseS3Location(text) {
 /* unused harmony export MANIFEST_FORMAT */
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6743);
 /* harmony import */ var _crypto_age_keys_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(4954);
-/* harmony import */ var _compression_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1597);
-/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(721);
+/* harmony import */ var _compression_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(91597);
+/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(50721);
 /**
  * manifest.json: the record of one backup, written last, after both hashes are known, so
  * that a backup with a manifest is complete. Listing, verification, restore and retention
@@ -3921,15 +3950,16 @@ function readPkiFile(read, value, field) {
 
 /***/ }),
 
-/***/ 526:
+/***/ 20526:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   Ag: () => (/* binding */ SPARSE_PACING_BYTES),
+/* harmony export */   OR: () => (/* binding */ memoryPacerStages),
+/* harmony export */   zS: () => (/* binding */ NO_PACING),
 /* harmony export */   zl: () => (/* binding */ createMemoryPacer)
 /* harmony export */ });
 /* unused harmony export PACING_BYTES */
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7075);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(57075);
 /**
  * Keeps a long stream's memory flat. The pipeline moves batches (batching.ts) and allocates
  * few JavaScript objects, so V8's young-generation collections, which are what free dead
@@ -3939,11 +3969,13 @@ function readPkiFile(read, value, field) {
  * are young; test/storage/large.test.ts bounds the peak of a 1 GB backup and restore (every
  * 8 MiB kept 124 MiB where every MiB kept 82-87 MiB on a 300 MB store and restore).
  *
- * A snapshot streamed out of a pod through exec is paced every 8 MiB instead: there every
+ * A snapshot streamed out of a pod through exec is not paced (NO_PACING): there every
  * scavenge also copies the exec's many live objects (WebSocket frames, socket reads), and
- * measured on a 530 MB backup from the sandbox, the earlier pacing (a scavenge every MiB
- * and a full collection every 16 MiB) kept ~30 MiB less at the peak but cost about half
- * of the runner's CPU (bench/PROFILE.md).
+ * with the young generation capped (src/expose-gc.ts) V8's own scavenges come often enough.
+ * Measured on a 232 MB backup from the sandbox with the cap: a peak of 143-158 MiB and
+ * 1.96-2.05 CPU s unpaced, 159-160 MiB and 2.04-2.18 CPU s with a scavenge every 8 MiB
+ * (bench/PROFILE.md). On the storage paths (a file, S3, artifacts) pacing still keeps the
+ * peak lower (82 MiB against 89-90 MiB for a 300 MB store and restore), so it stays there.
  *
  * The collector is callable only when the front door exposed it (src/expose-gc.ts): a V8
  * flag is the whole process's setting, not a library's. Without it the pacer passes data
@@ -3952,11 +3984,15 @@ function readPkiFile(read, value, field) {
 
 /** The default: every MiB. */
 const PACING_BYTES = 1024 * 1024;
-/** For a source whose own objects make each scavenge dear (an exec stream). */
-const SPARSE_PACING_BYTES = 8 * 1024 * 1024;
+/** For a source whose own objects make each scavenge dear (an exec stream): no pacer at all. */
+const NO_PACING = 0;
 /** V8's collector, when the front door exposed it. */
 function v8Collector() {
     return globalThis.gc ?? null;
+}
+/** The pacer stage for a pipeline, or none for NO_PACING. */
+function memoryPacerStages(intervalBytes = PACING_BYTES) {
+    return intervalBytes === NO_PACING ? [] : [createMemoryPacer(intervalBytes)];
 }
 /** A pass-through that asks for a young-generation collection after every `intervalBytes`. */
 function createMemoryPacer(intervalBytes = PACING_BYTES) {
@@ -3977,7 +4013,7 @@ function createMemoryPacer(intervalBytes = PACING_BYTES) {
 
 /***/ }),
 
-/***/ 6473:
+/***/ 86473:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -3988,25 +4024,26 @@ function createMemoryPacer(intervalBytes = PACING_BYTES) {
 /* harmony export */   ld: () => (/* binding */ checkedManifest),
 /* harmony export */   u2: () => (/* binding */ restoreBackupToFile),
 /* harmony export */   wR: () => (/* binding */ BackupIntegrityError),
+/* harmony export */   wq: () => (/* binding */ findNewestBackup),
 /* harmony export */   xS: () => (/* binding */ checkIdentities),
 /* harmony export */   z3: () => (/* binding */ verifyStoredBackup)
 /* harmony export */ });
 /* unused harmony export payloadFileName */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3024);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6760);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(7075);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6466);
-/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(6750);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(77598);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(73024);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(76760);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(57075);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(46466);
+/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(36750);
 /* harmony import */ var _crypto_age_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(8673);
-/* harmony import */ var _crypto_hash_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(8959);
+/* harmony import */ var _crypto_hash_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(38959);
 /* harmony import */ var _crypto_age_keys_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(4954);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(1222);
-/* harmony import */ var _compression_js__WEBPACK_IMPORTED_MODULE_11__ = __webpack_require__(1597);
-/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_12__ = __webpack_require__(721);
-/* harmony import */ var _batching_js__WEBPACK_IMPORTED_MODULE_13__ = __webpack_require__(5031);
-/* harmony import */ var _memory_pacer_js__WEBPACK_IMPORTED_MODULE_14__ = __webpack_require__(526);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(51222);
+/* harmony import */ var _compression_js__WEBPACK_IMPORTED_MODULE_11__ = __webpack_require__(91597);
+/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_12__ = __webpack_require__(50721);
+/* harmony import */ var _batching_js__WEBPACK_IMPORTED_MODULE_13__ = __webpack_require__(25031);
+/* harmony import */ var _memory_pacer_js__WEBPACK_IMPORTED_MODULE_14__ = __webpack_require__(20526);
 /**
  * The one storage pipeline every backup and restore shares.
  *
@@ -4074,7 +4111,7 @@ async function storeBackup(store, options) {
     const stages = [
         options.source,
         (0,_batching_js__WEBPACK_IMPORTED_MODULE_13__/* .createBatcher */ .C2)(),
-        (0,_memory_pacer_js__WEBPACK_IMPORTED_MODULE_14__/* .createMemoryPacer */ .zl)(options.memoryPacingBytes),
+        ...(0,_memory_pacer_js__WEBPACK_IMPORTED_MODULE_14__/* .memoryPacerStages */ .OR)(options.memoryPacingBytes),
         plaintext,
         (0,_compression_js__WEBPACK_IMPORTED_MODULE_11__/* .createCompressStream */ .rn)(compression),
     ];
@@ -4294,6 +4331,24 @@ async function restoreBackupToFile(store, backup, path, options) {
  * candidate, so that choosing an older backup stays the operator's decision.
  */
 async function findNewestVerifiedBackup(store, place) {
+    const { backup, next } = await newestListed(store, place);
+    try {
+        return await verifyStoredBackup(store, backup);
+    }
+    catch (error) {
+        throw new BackupIntegrityError(`The newest ${place.kind} backup of ${place.cluster}, ${backup.location.uri}, does not verify: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_10__/* .errorMessage */ .gJ)(error)} ${next
+            ? `The next candidate is ${next}: give its URI as the backup input to use it (an older backup stays your choice).`
+            : "There is no older backup."}`, { cause: error });
+    }
+}
+/**
+ * The newest backup of a cluster and kind, its manifest checked but its payload not read:
+ * for a reader that verifies the payload as it reads it anyway (the restore drill).
+ */
+async function findNewestBackup(store, place) {
+    return (await newestListed(store, place)).backup;
+}
+async function newestListed(store, place) {
     const listed = await store.list({ cluster: place.cluster, kind: place.kind });
     const newest = listed[0];
     if (!newest) {
@@ -4303,31 +4358,24 @@ async function findNewestVerifiedBackup(store, place) {
         location: newest.location,
         manifest: checkedManifest(newest.location, newest.manifest),
     };
-    try {
-        return await verifyStoredBackup(store, backup);
-    }
-    catch (error) {
-        const next = listed[1]?.location.uri;
-        throw new BackupIntegrityError(`The newest ${place.kind} backup of ${place.cluster}, ${newest.location.uri}, does not verify: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_10__/* .errorMessage */ .gJ)(error)} ${next
-            ? `The next candidate is ${next}: give its URI as the backup input to use it (an older backup stays your choice).`
-            : "There is no older backup."}`, { cause: error });
-    }
+    const next = listed[1]?.location.uri;
+    return next ? { backup, next } : { backup };
 }
 
 
 /***/ }),
 
-/***/ 7925:
+/***/ 17925:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   M: () => (/* binding */ parseRetentionPolicy),
 /* harmony export */   d: () => (/* binding */ applyRetention)
 /* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
-/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9148);
-/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(721);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6473);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51222);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(79148);
+/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(50721);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(86473);
 /**
  * Retention per cluster and kind: keep-last-N and max-age, two independent limits (a backup
  * goes when it is beyond the newest N, or older than the max age). It runs only after a new
@@ -4360,6 +4408,10 @@ function parseRetentionPolicy(input) {
     }
     return policy;
 }
+/** node-pki backups are kept per node (the manifest's source.node); every other kind is one series. */
+function seriesOf(manifest) {
+    return manifest.kind === "node-pki" ? (manifest.source.node ?? "") : "";
+}
 function describePolicy(policy) {
     const parts = [];
     if (policy.keepLast !== undefined)
@@ -4379,9 +4431,13 @@ async function applyRetention(store, newBackup, policy, options) {
     const listed = await store.list({ cluster, kind });
     const result = { deleted: [], kept: [], skipped: [] };
     const good = [];
+    const series = seriesOf(newBackup.manifest);
     for (const entry of listed) {
         try {
-            (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_3__/* .checkedManifest */ .ld)(entry.location, entry.manifest);
+            const manifest = (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_3__/* .checkedManifest */ .ld)(entry.location, entry.manifest);
+            // Another node's archives are another series: each node keeps its own last N.
+            if (seriesOf(manifest) !== series)
+                continue;
             good.push(entry.location);
         }
         catch (error) {
@@ -4402,7 +4458,8 @@ async function applyRetention(store, newBackup, policy, options) {
         return beyondCount || tooOld;
     });
     result.kept = good.filter((location) => !doomed.includes(location));
-    logger.info(`Retention for ${cluster}/${kind} (${describePolicy(policy)}): ${good.length} backups, deleting ${doomed.length}.`);
+    const of = series ? `${cluster}/${kind} of node ${series}` : `${cluster}/${kind}`;
+    logger.info(`Retention for ${of} (${describePolicy(policy)}): ${good.length} backups, deleting ${doomed.length}.`);
     const failures = [];
     for (const location of doomed) {
         try {

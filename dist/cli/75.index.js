@@ -2,32 +2,18 @@ export const id = 75;
 export const ids = [75];
 export const modules = {
 
-/***/ 5228:
+/***/ 98552:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
-
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  T: () => (/* binding */ streamBackupIntoPods)
-});
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
-// EXTERNAL MODULE: ./.build/compile/src/core/crypto/age.js + 2 modules
-var age = __webpack_require__(8673);
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
-var pipeline = __webpack_require__(6473);
-// EXTERNAL MODULE: ./.build/compile/src/core/stream/tee.js
-var tee = __webpack_require__(6200);
-// EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
-// EXTERNAL MODULE: ./.build/compile/src/core/format.js
-var format = __webpack_require__(4714);
-// EXTERNAL MODULE: ./.build/compile/src/core/kube/exec.js
-var exec = __webpack_require__(7770);
-// EXTERNAL MODULE: ./.build/compile/src/core/kube/pod-target.js
-var pod_target = __webpack_require__(216);
-;// CONCATENATED MODULE: ./.build/compile/src/core/kube/stream-into-pod.js
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   O: () => (/* binding */ streamFileIntoPod)
+/* harmony export */ });
+/* unused harmony export receiveFileCommand */
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(57075);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51222);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(44714);
+/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(87770);
+/* harmony import */ var _pod_target_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(70216);
 /**
  * Streaming a file into a pod through exec stdin, for restores (the snapshot into a utility
  * pod): the pod reads exactly the expected number of bytes into `<path>.part` (it never
@@ -82,7 +68,7 @@ const CLEANUP_TIMEOUT_MS = 60_000;
  */
 async function streamFileIntoPod(config, target, path, source, expected, options = {}) {
     checkArguments(path, expected);
-    const where = (0,pod_target/* describePodTarget */.C)(target);
+    const where = (0,_pod_target_js__WEBPACK_IMPORTED_MODULE_3__/* .describePodTarget */ .C)(target);
     const sized = new ExactLength(expected.bytes);
     // Only the source's own errors count as the source's: once the exec has ended, the
     // source is destroyed on purpose.
@@ -100,7 +86,7 @@ async function streamFileIntoPod(config, target, path, source, expected, options
     let result;
     let execError;
     try {
-        result = await (0,exec/* execInPod */.YE)(config, {
+        result = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_2__/* .execInPod */ .YE)(config, {
             ...target,
             command: receiveFileCommand(path, expected),
             stdin: sized,
@@ -122,13 +108,13 @@ async function streamFileIntoPod(config, target, path, source, expected, options
 }
 function checkArguments(path, expected) {
     if (!path.startsWith("/") || /[\n\0]/.test(path) || path.endsWith("/")) {
-        throw new errors/* ConfigurationError */.j1("path", `expected an absolute file path in the pod, got "${path}"`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1("path", `expected an absolute file path in the pod, got "${path}"`);
     }
     if (!Number.isSafeInteger(expected.bytes) || expected.bytes < 0) {
-        throw new errors/* ConfigurationError */.j1("bytes", `expected a whole number of bytes, 0 or more, got ${String(expected.bytes)}`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1("bytes", `expected a whole number of bytes, 0 or more, got ${String(expected.bytes)}`);
     }
     if (!/^[0-9a-f]{64}$/.test(expected.sha256)) {
-        throw new errors/* ConfigurationError */.j1("sha256", "expected 64 lowercase hexadecimal digits");
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1("sha256", "expected 64 lowercase hexadecimal digits");
     }
 }
 /** One sentence for what went wrong, the root cause first: the source, then cancel, then the pod. */
@@ -136,27 +122,27 @@ function describeFailure(outcome) {
     const { where, path, expected, result, execError, sourceError } = outcome;
     if (sourceError instanceof InputLengthError)
         return sourceError.withTarget(where, path);
-    if (execError instanceof errors/* CancelledError */.cc) {
-        return new errors/* CancelledError */.cc(`streaming ${path} into ${where} was cancelled.`, {
+    if (execError instanceof _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .CancelledError */ .cc) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .CancelledError */ .cc(`streaming ${path} into ${where} was cancelled.`, {
             cause: execError,
         });
     }
     if (sourceError && !result) {
-        return new Error(`reading the file to stream into ${where} (${path}) failed: ${(0,errors/* errorMessage */.gJ)(sourceError)}`, { cause: sourceError });
+        return new Error(`reading the file to stream into ${where} (${path}) failed: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(sourceError)}`, { cause: sourceError });
     }
     if (!result) {
-        return new Error(`streaming ${path} into ${where} broke off (${(0,errors/* errorMessage */.gJ)(execError)}); check that the pod is still running.`, { cause: execError });
+        return new Error(`streaming ${path} into ${where} broke off (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(execError)}); check that the pod is still running.`, { cause: execError });
     }
     const said = result.stderr.trim().split("\n").slice(-3).join(" | ");
     switch (result.exitCode) {
         case EXIT.shaMismatch:
-            return new Error(`the ${(0,format/* formatBytes */.z)(expected.bytes)} streamed into ${where} at ${path} have sha256 ${said}, expected ${expected.sha256}: the source or the transfer is corrupt; nothing was put in place.`);
+            return new Error(`the ${(0,_format_js__WEBPACK_IMPORTED_MODULE_4__/* .formatBytes */ .z)(expected.bytes)} streamed into ${where} at ${path} have sha256 ${said}, expected ${expected.sha256}: the source or the transfer is corrupt; nothing was put in place.`);
         case EXIT.shortInput:
             return new Error(`${where} received only ${said} of the ${expected.bytes} bytes of ${path}: the stream ended early; nothing was put in place.`);
         case EXIT.noHasher:
             return new Error(`the image of ${where} has neither openssl nor sha256sum, so ${path} cannot be checked in the pod; use an image that has one of them.`);
         case EXIT.writeFailed:
-            return new Error(`cannot write ${path} in ${where}${said ? `: ${said}` : ""}; check the folder exists and has room for ${(0,format/* formatBytes */.z)(expected.bytes)}.`);
+            return new Error(`cannot write ${path} in ${where}${said ? `: ${said}` : ""}; check the folder exists and has room for ${(0,_format_js__WEBPACK_IMPORTED_MODULE_4__/* .formatBytes */ .z)(expected.bytes)}.`);
         default:
             if (result.exitCode > 128) {
                 return new Error(`receiving ${path} in ${where} was killed (signal ${result.exitCode - 128}) before it finished: the pod or its container stopped; check that the pod is still running.`);
@@ -167,7 +153,7 @@ function describeFailure(outcome) {
 /** Removes `<path>.part`; returns what to tell the operator when that failed, else undefined. */
 async function removePartFile(config, target, path) {
     try {
-        const result = await (0,exec/* execInPod */.YE)(config, {
+        const result = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_2__/* .execInPod */ .YE)(config, {
             ...target,
             command: ["rm", "-f", `${path}.part`],
             signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
@@ -177,7 +163,7 @@ async function removePartFile(config, target, path) {
         return `Removing ${path}.part failed too (${result.stderr.trim()}); a rerun removes it first.`;
     }
     catch (error) {
-        return `${path}.part could not be removed (${(0,errors/* errorMessage */.gJ)(error)}); a rerun removes it first.`;
+        return `${path}.part could not be removed (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(error)}); a rerun removes it first.`;
     }
 }
 /** The source was shorter or longer than the expected byte count. */
@@ -201,7 +187,7 @@ class InputLengthError extends Error {
  * so the pod can only ever receive all the bytes when the source had exactly that many, and
  * a source that is too long or too short fails before the pod could put anything in place.
  */
-class ExactLength extends external_node_stream_.Transform {
+class ExactLength extends node_stream__WEBPACK_IMPORTED_MODULE_0__.Transform {
     expected;
     received = 0;
     held;
@@ -235,86 +221,41 @@ class ExactLength extends external_node_stream_.Transform {
     }
 }
 
-;// CONCATENATED MODULE: ./.build/compile/src/core/kube/stream-backup-into-pods.js
-/**
- * A backup's plaintext streamed into pods: read (and decrypted) once on the runner, the same
- * bytes fanned out to every pod through exec stdin, each pod checking the manifest's size and
- * sha256 before the file gets its name (stream-into-pod.ts). Shared by the restore (one
- * utility pod per member) and the restore drill (one drill pod, plus the runner's own copy
- * for the snapshot reader).
- */
-
-
-
-
-
-/**
- * Resolves when every pod holds the checked file (and every other output was ended);
- * rejects with the root cause: a damaged or undecryptable backup before a pod's failure.
- */
-async function streamBackupIntoPods(options) {
-    const plaintext = options.backup.manifest.payload.plaintext;
-    const feeds = options.destinations.map(() => new external_node_stream_.PassThrough({ highWaterMark: 1024 * 1024 }));
-    const deliveries = options.destinations.map((destination, index) => streamFileIntoPod(options.config, destination.target, destination.path, feeds[index], { bytes: plaintext.bytes, sha256: plaintext.sha256 }, options.signal ? { signal: options.signal } : {}));
-    const outputs = [...feeds, ...(options.alsoTo ?? [])];
-    const read = (0,pipeline/* readBackup */.fe)(options.store, options.backup, (0,tee/* fanOut */.YO)(outputs), {
-        identities: options.identities,
-        logger: options.logger,
-    }).catch((error) => {
-        // Every receiver stops at once, removing its partial file.
-        for (const output of outputs)
-            output.destroy(error);
-        throw error;
-    });
-    const [readOutcome, ...deliveryOutcomes] = await Promise.allSettled([read, ...deliveries]);
-    const deliveryFailure = deliveryOutcomes.find((outcome) => outcome.status === "rejected");
-    if (readOutcome.status === "rejected") {
-        const cause = readOutcome.reason;
-        // A damaged or undecryptable backup is the root cause; a closed feed is a pod's failure.
-        if (cause instanceof pipeline/* BackupIntegrityError */.wR ||
-            cause instanceof age/* AgeDecryptionError */.fv ||
-            !deliveryFailure)
-            throw cause;
-    }
-    if (deliveryFailure)
-        throw deliveryFailure.reason;
-}
-
 
 /***/ }),
 
-/***/ 75:
+/***/ 40075:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   runRestoreDrill: () => (/* binding */ runRestoreDrill)
 /* harmony export */ });
 /* unused harmony exports drillMemoryBytes, restoreDrillPlan */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3024);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1455);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(8161);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(6760);
-/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2901);
-/* harmony import */ var _core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_19__ = __webpack_require__(6229);
-/* harmony import */ var _core_crypto_hash_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(8959);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(1222);
-/* harmony import */ var _core_etcd_backup_version_js__WEBPACK_IMPORTED_MODULE_21__ = __webpack_require__(2225);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(77598);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(73024);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51455);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(48161);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(76760);
+/* harmony import */ var _core_kube_client_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(42830);
+/* harmony import */ var _core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_19__ = __webpack_require__(56229);
+/* harmony import */ var _core_crypto_hash_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(38959);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(51222);
+/* harmony import */ var _core_etcd_backup_version_js__WEBPACK_IMPORTED_MODULE_21__ = __webpack_require__(52225);
 /* harmony import */ var _core_etcd_etcdctl_js__WEBPACK_IMPORTED_MODULE_23__ = __webpack_require__(6299);
-/* harmony import */ var _core_etcd_members_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(9027);
-/* harmony import */ var _core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(4383);
-/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_20__ = __webpack_require__(4714);
-/* harmony import */ var _core_kube_errors_js__WEBPACK_IMPORTED_MODULE_22__ = __webpack_require__(3604);
-/* harmony import */ var _core_kube_exec_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(7770);
+/* harmony import */ var _core_etcd_members_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(29027);
+/* harmony import */ var _core_etcd_restore_scripts_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(74383);
+/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_20__ = __webpack_require__(44714);
+/* harmony import */ var _core_kube_errors_js__WEBPACK_IMPORTED_MODULE_22__ = __webpack_require__(43604);
+/* harmony import */ var _core_kube_exec_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(87770);
 /* harmony import */ var _core_kube_pod_status_js__WEBPACK_IMPORTED_MODULE_24__ = __webpack_require__(4331);
-/* harmony import */ var _core_kube_pods_js__WEBPACK_IMPORTED_MODULE_11__ = __webpack_require__(1839);
-/* harmony import */ var _core_kube_stream_backup_into_pods_js__WEBPACK_IMPORTED_MODULE_12__ = __webpack_require__(5228);
-/* harmony import */ var _core_kube_wait_js__WEBPACK_IMPORTED_MODULE_13__ = __webpack_require__(3058);
-/* harmony import */ var _core_snapshot_kubernetes_js__WEBPACK_IMPORTED_MODULE_14__ = __webpack_require__(2140);
-/* harmony import */ var _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__ = __webpack_require__(1205);
-/* harmony import */ var _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__ = __webpack_require__(6473);
+/* harmony import */ var _core_kube_pods_js__WEBPACK_IMPORTED_MODULE_11__ = __webpack_require__(51839);
+/* harmony import */ var _core_kube_stream_into_pod_js__WEBPACK_IMPORTED_MODULE_12__ = __webpack_require__(98552);
+/* harmony import */ var _core_kube_wait_js__WEBPACK_IMPORTED_MODULE_13__ = __webpack_require__(13058);
+/* harmony import */ var _core_snapshot_kubernetes_js__WEBPACK_IMPORTED_MODULE_14__ = __webpack_require__(12140);
+/* harmony import */ var _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__ = __webpack_require__(51205);
+/* harmony import */ var _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__ = __webpack_require__(86473);
 /* harmony import */ var _etcd_backup_js__WEBPACK_IMPORTED_MODULE_17__ = __webpack_require__(4248);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_18__ = __webpack_require__(9513);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_18__ = __webpack_require__(49513);
 /**
  * The restore drill: proves a cluster's newest backup restores, without touching the live
  * cluster. Per cluster: the backup found, verified and decrypted; a drill pod on the node of
@@ -402,7 +343,18 @@ function restoreDrillPlan(cluster) {
     return new _plan_js__WEBPACK_IMPORTED_MODULE_18__/* .Plan */ .cw(`restore drill of ${cluster}`, [
         {
             name: "findBackup",
-            purpose: "the newest backup of the cluster (or the one given), its stored bytes verified against its manifest, its age within the limit, the identity able to open it",
+            purpose: "the newest backup of the cluster (or the one given): its manifest, its age within the limit, the identity able to open it",
+            effect: "reads",
+        },
+        {
+            name: "fetchSnapshot",
+            purpose: "download once, decrypt and decompress on the runner into a private work folder, the stored and the plain sha256 checked against the manifest: a damaged backup fails here, before any pod",
+            effect: "reads",
+        },
+        {
+            name: "readSnapshot",
+            purpose: "the snapshot reader on the runner's copy: revision, keys per resource, a sha256 of every value",
+            runbook: "etcd-backup-actions snapshot ls snapshot.db",
             effect: "reads",
         },
         {
@@ -425,15 +377,9 @@ function restoreDrillPlan(cluster) {
         },
         {
             name: "streamSnapshot",
-            purpose: "decrypt once on the runner and stream the bytes into the pod through exec stdin (sha256 checked in the pod) and into the runner's work folder for the snapshot reader",
+            purpose: "the runner's checked copy streamed into the pod through exec stdin (size and sha256 checked in the pod), then removed from the runner",
             runbook: `kubectl cp snapshot.db ${pod}:${DRILL_DIR}/snapshot.db`,
             effect: "changes",
-        },
-        {
-            name: "readSnapshot",
-            purpose: "the snapshot reader on the runner's copy: revision, keys per resource, a sha256 of every value",
-            runbook: "etcd-backup-actions snapshot ls snapshot.db",
-            effect: "reads",
         },
         {
             name: "restoreSnapshot",
@@ -509,6 +455,16 @@ class ClusterDrill {
         const forget = [];
         try {
             const source = await run.run("findBackup", () => this.findBackup(), (found) => `${found.backup.location.uri}, ${(0,_core_audit_drill_summary_js__WEBPACK_IMPORTED_MODULE_19__/* .formatAge */ .nV)(this.result.ageSeconds ?? 0)} old, revision ${found.revision}, ${found.keyCount} keys, ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(found.backup.manifest.payload.plaintext.bytes)}`);
+            workDir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.mkdtemp)((0,node_path__WEBPACK_IMPORTED_MODULE_4__.join)(this.options.workDir ?? (0,node_os__WEBPACK_IMPORTED_MODULE_3__.tmpdir)(), "etcd-backup-drill-"));
+            const folder = workDir;
+            forget.push(this.options.cleanups?.register({ kind: "runner-path", path: folder }) ?? (() => undefined));
+            const copy = (0,node_path__WEBPACK_IMPORTED_MODULE_4__.join)(folder, "snapshot.db");
+            const fetchStarted = Date.now();
+            await run.run("fetchSnapshot", () => this.fetchSnapshot(source.backup, copy), () => `${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(source.backup.manifest.payload.plaintext.bytes)}, stored and plain sha256 as the manifest records`);
+            const read = await run.run("readSnapshot", async () => ({
+                status: (0,_core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .readSnapshotStatus */ .ZR)(copy),
+                listing: (0,_core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .listSnapshotKeys */ .VE)(copy, { digest: true }),
+            }), ({ listing }) => `revision ${listing.revision}, ${listing.keys.length} keys in ${listing.resources.length} resource(s)`);
             const member = await run.run("findMember", async () => {
                 const found = await this.findMember();
                 // Refused as the restore refuses it: a drill passes only what a restore accepts.
@@ -532,20 +488,11 @@ class ClusterDrill {
                 await this.createPod(member.member.node, image, volumeBytes);
             }, () => `${this.namespace}/${this.podName} on ${member.member.node}, memory volume of ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(volumeBytes)}`);
             const facts = await run.run("probeImage", () => this.probeImage(image), describeFacts);
-            workDir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.mkdtemp)((0,node_path__WEBPACK_IMPORTED_MODULE_4__.join)(this.options.workDir ?? (0,node_os__WEBPACK_IMPORTED_MODULE_3__.tmpdir)(), "etcd-backup-drill-"));
-            const folder = workDir;
-            forget.push(this.options.cleanups?.register({ kind: "runner-path", path: folder }) ?? (() => undefined));
-            const copy = (0,node_path__WEBPACK_IMPORTED_MODULE_4__.join)(folder, "snapshot.db");
-            const streamStarted = Date.now();
-            await run.run("streamSnapshot", () => this.streamSnapshot(source.backup, copy), () => `${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(source.backup.manifest.payload.plaintext.bytes)}, sha256 equal in the pod and on the runner`);
-            const read = await run.run("readSnapshot", async () => ({
-                status: (0,_core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .readSnapshotStatus */ .ZR)(copy),
-                listing: (0,_core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_15__/* .listSnapshotKeys */ .VE)(copy, { digest: true }),
-            }), ({ listing }) => `revision ${listing.revision}, ${listing.keys.length} keys in ${listing.resources.length} resource(s)`);
+            await run.run("streamSnapshot", () => this.streamSnapshot(source.backup, copy), () => `${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_20__/* .formatBytes */ .z)(source.backup.manifest.payload.plaintext.bytes)}, sha256 checked in the pod, the runner's copy removed`);
             // The copy has served: plaintext on the runner's disk no longer than needed.
             await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.rm)(folder, { recursive: true, force: true });
             await run.run("restoreSnapshot", () => this.restoreSnapshot(facts), () => `restored as member ${this.token} into ${DRILL_DIR}/data, the snapshot file removed`);
-            this.result.restoreMs = Date.now() - streamStarted;
+            this.result.restoreMs = Date.now() - fetchStarted;
             const startAt = Date.now();
             await run.run("startEtcd", () => this.startEtcd(), () => `etcd answers on ${CLIENT_URL} in the pod`);
             this.result.startMs = Date.now() - startAt;
@@ -584,8 +531,7 @@ class ClusterDrill {
     async findBackup() {
         const { options, profile } = this;
         const kind = profile.kind === "admin" ? "admin-etcd" : "user-etcd";
-        const backup = options.backup ??
-            (await (0,_core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__.findNewestVerifiedBackup)(options.store, { cluster: profile.cluster, kind }));
+        const backup = options.backup ?? (await (0,_core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__/* .findNewestBackup */ .wq)(options.store, { cluster: profile.cluster, kind }));
         this.result.backup = backup.location.uri;
         if (backup.manifest.cluster !== profile.cluster || backup.manifest.kind !== kind) {
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .ConfigurationError */ .j1("backup", `${backup.location.uri} is a ${backup.manifest.kind} backup of ${backup.manifest.cluster}, not a ${kind} backup of ${profile.cluster}.`);
@@ -614,7 +560,7 @@ class ClusterDrill {
         if (!member) {
             throw new Error(`no etcd member of ${this.profile.cluster} runs on a node (${members.map((candidate) => `${candidate.pod}: ${candidate.phase}`).join(", ")}): the drill goes on a member's node.`);
         }
-        const core = this.options.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_5__.CoreV1Api);
+        const core = this.options.config.makeApiClient(_core_kube_client_js__WEBPACK_IMPORTED_MODULE_5__.CoreV1Api);
         const pod = await core
             .readNamespacedPod({ name: member.pod, namespace: this.profile.namespace })
             .catch((error) => {
@@ -728,18 +674,24 @@ class ClusterDrill {
         }
         return facts;
     }
-    async streamSnapshot(backup, copy) {
-        const { options } = this;
-        await (0,_core_kube_stream_backup_into_pods_js__WEBPACK_IMPORTED_MODULE_12__/* .streamBackupIntoPods */ .T)({
-            config: options.config,
-            store: options.store,
-            backup,
-            identities: options.identities,
-            destinations: [{ target: this.target(), path: `${DRILL_DIR}/snapshot.db` }],
-            alsoTo: [(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createWriteStream)(copy, { flags: "wx", mode: 0o600 })],
+    /**
+     * The one download: decrypted and decompressed into the runner's private copy, both sha256
+     * checked, so a damaged backup fails before any pod is made, and the pod gets the copy.
+     */
+    async fetchSnapshot(backup, copy) {
+        await (0,_core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__/* .restoreBackupToFile */ .u2)(this.options.store, backup, copy, {
+            identities: this.options.identities,
             logger: this.logger,
-            ...(options.signal ? { signal: options.signal } : {}),
+        }).catch((error) => {
+            throw error instanceof _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__/* .BackupIntegrityError */ .wR
+                ? new _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_16__/* .BackupIntegrityError */ .wR(`the backup ${backup.location.uri} does not verify: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .errorMessage */ .gJ)(error)}`, { cause: error })
+                : error;
         });
+    }
+    /** The runner's checked copy into the pod; the pod checks size and sha256 before naming it. */
+    async streamSnapshot(backup, copy) {
+        const plaintext = backup.manifest.payload.plaintext;
+        await (0,_core_kube_stream_into_pod_js__WEBPACK_IMPORTED_MODULE_12__/* .streamFileIntoPod */ .O)(this.options.config, this.target(), `${DRILL_DIR}/snapshot.db`, (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(copy), { bytes: plaintext.bytes, sha256: plaintext.sha256 }, this.options.signal ? { signal: this.options.signal } : {});
     }
     async restoreSnapshot(facts) {
         const snapshot = `${DRILL_DIR}/snapshot.db`;
@@ -757,7 +709,7 @@ class ClusterDrill {
     /** Lets the container become etcd, then waits until it answers (or ends, saying why). */
     async startEtcd() {
         await this.exec(["touch", `${DRILL_DIR}/start`]);
-        const core = this.options.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_5__.CoreV1Api);
+        const core = this.options.config.makeApiClient(_core_kube_client_js__WEBPACK_IMPORTED_MODULE_5__.CoreV1Api);
         await (0,_core_kube_wait_js__WEBPACK_IMPORTED_MODULE_13__/* .waitUntil */ .a)(`etcd in ${this.namespace}/${this.podName} to answer`, async () => {
             const pod = await core.readNamespacedPod({ name: this.podName, namespace: this.namespace });
             const state = pod.status?.containerStatuses?.[0]?.state;

@@ -1,8 +1,8 @@
 export const id = 772;
-export const ids = [772,646];
+export const ids = [772,646,492];
 export const modules = {
 
-/***/ 2225:
+/***/ 52225:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -145,7 +145,7 @@ function restoreHelpOffersBump(help) {
 
 /***/ }),
 
-/***/ 4383:
+/***/ 74383:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -354,7 +354,7 @@ function restoreStamp(time) {
 
 /***/ }),
 
-/***/ 6200:
+/***/ 16200:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -362,7 +362,7 @@ function restoreStamp(time) {
 /* harmony export */   Zj: () => (/* binding */ teeInto),
 /* harmony export */   jH: () => (/* binding */ writeTo)
 /* harmony export */ });
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7075);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(57075);
 /**
  * A writable that forwards every chunk to its outputs and takes the next chunk only when
  * all have taken this one (backpressure from the slower side); ending it ends both.
@@ -465,7 +465,7 @@ function gone(stream) {
 
 /***/ }),
 
-/***/ 9513:
+/***/ 49513:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -473,7 +473,7 @@ function gone(stream) {
 /* harmony export */   zq: () => (/* binding */ PlanRun)
 /* harmony export */ });
 /* unused harmony export JournalWriteError */
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51222);
 /**
  * A plan is the program. A procedure declares its steps once (name, purpose, the runbook
  * command an operator would have typed, what the step does to the world, and the condition

@@ -2,7 +2,7 @@ export const id = 816;
 export const ids = [816];
 export const modules = {
 
-/***/ 1816:
+/***/ 21816:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -17,9 +17,11 @@ __webpack_require__.d(__webpack_exports__, {
 });
 
 // EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
+var errors = __webpack_require__(51222);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/layout.js
+var layout = __webpack_require__(50721);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/manifest.js
-var storage_manifest = __webpack_require__(6750);
+var storage_manifest = __webpack_require__(36750);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/audit/history.js
 /**
  * A cluster's backup history, read from the manifests alone (never a payload): the points
@@ -27,6 +29,7 @@ var storage_manifest = __webpack_require__(6750);
  * wants before etcd refuses writes: a database close to its quota, and one growing fast.
  * Pure functions: the caller lists the store and reads the member's quota.
  */
+
 
 
 
@@ -74,7 +77,7 @@ function readHistory(listed) {
 function historyWarnings(points, quota) {
     const newest = points.at(-1);
     // A PKI archive has no quota, and its size says nothing of the database's.
-    if (!newest || newest.kind === "admin-pki")
+    if (!newest || isPkiKind(newest.kind))
         return [];
     const warnings = [];
     if (quota && newest.sizeBytes > QUOTA_WARNING_SHARE * quota.bytes) {
@@ -122,7 +125,7 @@ function shortTime(time) {
 function sizeMeasure(cluster, points) {
     const unit = sizeUnit(Math.max(0, ...points.map((point) => point.sizeBytes)));
     return {
-        title: `${cluster}: ${points[0]?.kind === "admin-pki" ? "PKI archive size" : "database size"}`,
+        title: `${cluster}: ${points[0] && isPkiKind(points[0].kind) ? "PKI archive size" : "database size"}`,
         axis: unit.name,
         labels: axisLabels(points),
         values: points.map((point) => round(point.sizeBytes / unit.bytes, 2)),
@@ -201,15 +204,15 @@ function trendMarkdown(cluster, history, options = {}) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/profiles.js
-var profiles = __webpack_require__(1848);
+var profiles = __webpack_require__(71848);
 // EXTERNAL MODULE: ./.build/compile/src/core/format.js
-var format = __webpack_require__(4714);
+var format = __webpack_require__(44714);
 // EXTERNAL MODULE: ./.build/compile/src/core/log/logger.js
-var log_logger = __webpack_require__(5470);
+var log_logger = __webpack_require__(35470);
 // EXTERNAL MODULE: ./.build/compile/src/core/redact.js
-var redact = __webpack_require__(9148);
+var redact = __webpack_require__(79148);
 // EXTERNAL MODULE: ./.build/compile/src/core/run-context.js
-var run_context = __webpack_require__(3089);
+var run_context = __webpack_require__(15470);
 // EXTERNAL MODULE: ./.build/compile/src/cli/backup.js
 var backup = __webpack_require__(1676);
 ;// CONCATENATED MODULE: ./.build/compile/src/cli/history.js

@@ -2,7 +2,7 @@ export const id = 865;
 export const ids = [865];
 export const modules = {
 
-/***/ 2341:
+/***/ 22341:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -10,7 +10,7 @@ export const modules = {
 /* harmony export */   x9: () => (/* binding */ uploadInParts)
 /* harmony export */ });
 /* unused harmony export PartBufferPool */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
 /**
  * Cuts a stream or a file into parts of one fixed size and hands each to `sendPart`, through
  * a small set of part buffers reused for the whole upload: at most `partsInFlight` parts
@@ -194,18 +194,18 @@ class PartBufferPool {
 
 /***/ }),
 
-/***/ 3865:
+/***/ 63865:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   createS3Store: () => (/* binding */ createS3Store)
 /* harmony export */ });
 /* unused harmony export S3SnapshotStore */
-/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3711);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
-/* harmony import */ var _backend_kit_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7386);
-/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(721);
-/* harmony import */ var _part_uploader_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2341);
+/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(53711);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51222);
+/* harmony import */ var _backend_kit_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(67386);
+/* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(50721);
+/* harmony import */ var _part_uploader_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(22341);
 
 
 

@@ -2,7 +2,7 @@ export const id = 894;
 export const ids = [894];
 export const modules = {
 
-/***/ 4894:
+/***/ 94894:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);
@@ -10,9 +10,9 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   readableObject: () => (/* binding */ readableObject),
 /* harmony export */   registerSnapshotCommands: () => (/* binding */ registerSnapshotCommands)
 /* harmony export */ });
-/* harmony import */ var commander__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8179);
-/* harmony import */ var _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1205);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1222);
+/* harmony import */ var commander__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(48179);
+/* harmony import */ var _core_snapshot_index_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51205);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51222);
 /**
  * `etcd-backup-actions snapshot status|verify|ls|get|diff`: look into snapshot files
  * without etcd, from a runner or a laptop. Tables for people by default, `--output json`
@@ -65,7 +65,7 @@ function registerSnapshotCommands(program) {
         .addOption(outputOption())
         .action(async (file, key, options) => {
         // Loaded here, not at start-up: YAML is for `get` alone and costs the others ~15 MiB.
-        const { stringify } = await __webpack_require__.e(/* import() */ 815).then(__webpack_require__.t.bind(__webpack_require__, 8815, 19));
+        const { stringify } = await __webpack_require__.e(/* import() */ 815).then(__webpack_require__.t.bind(__webpack_require__, 38815, 19));
         run(() => printKey(file, key, options, stringify));
     });
     addFilters(snapshot
@@ -340,7 +340,7 @@ function printDiff(from, to, options) {
 
 /***/ }),
 
-/***/ 1222:
+/***/ 51222:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {

@@ -2,7 +2,7 @@ export const id = 911;
 export const ids = [911];
 export const modules = {
 
-/***/ 9911:
+/***/ 79911:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);
@@ -10,15 +10,15 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   pkiResultTable: () => (/* binding */ pkiResultTable),
 /* harmony export */   registerPkiBackupCommands: () => (/* binding */ registerPkiBackupCommands)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1222);
-/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(4714);
-/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(9148);
-/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(5470);
-/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3089);
-/* harmony import */ var _core_ssh_index_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3472);
-/* harmony import */ var _core_ssh_pki_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(5004);
-/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(9226);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51222);
+/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(44714);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(79148);
+/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(35470);
+/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(15470);
+/* harmony import */ var _core_ssh_index_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(73472);
+/* harmony import */ var _core_ssh_pki_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(15004);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(99226);
 /* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(1676);
 /**
  * `etcd-backup-actions pki-backup`: the admin-pki-backup action from a terminal. Same
@@ -73,7 +73,7 @@ async function pkiBackupCommand(flags, env) {
     try {
         const context = (0,_core_run_context_js__WEBPACK_IMPORTED_MODULE_3__/* .runContextFromEnvironment */ .aD)(process.env);
         const store = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_7__.openStoreFor)(request, logger, context);
-        const { runAdminPkiBackup } = await __webpack_require__.e(/* import() */ 245).then(__webpack_require__.bind(__webpack_require__, 245));
+        const { runAdminPkiBackup } = await Promise.all(/* import() */[__webpack_require__.e(245), __webpack_require__.e(492)]).then(__webpack_require__.bind(__webpack_require__, 90245));
         result = await (0,_cancel_js__WEBPACK_IMPORTED_MODULE_6__/* .runUntilSignalled */ .Z)(logger, ({ signal }) => runAdminPkiBackup({
             signal,
             ...(config ? { config } : {}),

@@ -2,13 +2,13 @@ export const id = 994;
 export const ids = [994];
 export const modules = {
 
-/***/ 6147:
+/***/ 76147:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   P: () => (/* binding */ readIdentityFile)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
 /* harmony import */ var _core_crypto_age_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8673);
 /* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1676);
 /**
@@ -34,7 +34,7 @@ async function readIdentityFile(path) {
 
 /***/ }),
 
-/***/ 5156:
+/***/ 95156:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -44,8 +44,8 @@ async function readIdentityFile(path) {
 /* harmony export */   mR: () => (/* binding */ stepLines),
 /* harmony export */   oV: () => (/* binding */ terminalOwner)
 /* harmony export */ });
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
-/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2989);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(48161);
+/* harmony import */ var _core_storage_destination_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(52989);
 /* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1676);
 /**
  * The flags and the result printing the restore commands share (restore-ha, admin-restore and
@@ -97,14 +97,14 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   registerRestoreCommands: () => (/* binding */ registerRestoreCommands)
 /* harmony export */ });
-/* harmony import */ var _core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1848);
-/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(5470);
-/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3089);
-/* harmony import */ var _procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6260);
+/* harmony import */ var _core_etcd_profiles_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(71848);
+/* harmony import */ var _core_log_logger_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(35470);
+/* harmony import */ var _core_run_context_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(15470);
+/* harmony import */ var _procedures_utility_image_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(36260);
 /* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1676);
-/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(9226);
-/* harmony import */ var _identity_file_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6147);
-/* harmony import */ var _restore_flags_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(5156);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(99226);
+/* harmony import */ var _identity_file_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(76147);
+/* harmony import */ var _restore_flags_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(95156);
 
 
 
@@ -145,8 +145,8 @@ async function restoreCommand(flags, env) {
         process.stderr.write(`error: ${(0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.cliMessage)(error)}\n`);
         return _backup_js__WEBPACK_IMPORTED_MODULE_3__.EXIT_BAD_FLAG;
     }
-    const { runEtcdRestore, runEtcdUndo } = await Promise.all(/* import() */[__webpack_require__.e(772), __webpack_require__.e(925)]).then(__webpack_require__.bind(__webpack_require__, 3306));
-    const { findBackup, findNewestVerifiedBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 6473));
+    const { runEtcdRestore, runEtcdUndo } = await Promise.all(/* import() */[__webpack_require__.e(772), __webpack_require__.e(77)]).then(__webpack_require__.bind(__webpack_require__, 94077));
+    const { findBackup, findNewestVerifiedBackup } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 86473));
     try {
         const config = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_3__.loadKubeconfigFlag)(request.kubeconfigPath);
         const common = {
@@ -254,7 +254,7 @@ async function parseRestoreFlags(flags, env) {
 
 /***/ }),
 
-/***/ 6260:
+/***/ 36260:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -262,8 +262,8 @@ async function parseRestoreFlags(flags, env) {
 /* harmony export */   cp: () => (/* binding */ etcdUtilImage)
 /* harmony export */ });
 /* unused harmony export ETCD_UTIL_REPOSITORY */
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
-/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9148);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51222);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(79148);
 /**
  * The utility pods' fallback image: the runbook's etcd-util image of the cluster's Anthos
  * version, for clusters whose own etcd image has no shell (etcd's images from 3.5.7 on are

@@ -1,98 +1,98 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 406:
+/***/ 40406:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("./crypto/build/Release/sshcrypto.node");
 
 /***/ }),
 
-/***/ 2613:
+/***/ 42613:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
-/***/ 181:
+/***/ 20181:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
-/***/ 5317:
+/***/ 35317:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 
 /***/ }),
 
-/***/ 6954:
+/***/ 64573:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("cpu-features");
 
 /***/ }),
 
-/***/ 6982:
+/***/ 76982:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 
 /***/ }),
 
-/***/ 2250:
+/***/ 72250:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("dns");
 
 /***/ }),
 
-/***/ 4434:
+/***/ 24434:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
-/***/ 9896:
+/***/ 79896:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
-/***/ 8611:
+/***/ 58611:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
 
 /***/ }),
 
-/***/ 5692:
+/***/ 65692:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
 
 /***/ }),
 
-/***/ 9278:
+/***/ 69278:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
 
 /***/ }),
 
-/***/ 4589:
+/***/ 34589:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
 
 /***/ }),
 
-/***/ 6698:
+/***/ 16698:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
@@ -106,98 +106,98 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer"
 
 /***/ }),
 
-/***/ 1421:
+/***/ 31421:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 
-/***/ 7540:
+/***/ 37540:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
 
 /***/ }),
 
-/***/ 7598:
+/***/ 77598:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 
 /***/ }),
 
-/***/ 3053:
+/***/ 53053:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
 
 /***/ }),
 
-/***/ 610:
+/***/ 40610:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 
 /***/ }),
 
-/***/ 8474:
+/***/ 78474:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 
 /***/ }),
 
-/***/ 3024:
+/***/ 73024:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
-/***/ 1455:
+/***/ 51455:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 
-/***/ 7067:
+/***/ 37067:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 
 /***/ }),
 
-/***/ 2467:
+/***/ 32467:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
 
 /***/ }),
 
-/***/ 4708:
+/***/ 44708:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 
 /***/ }),
 
-/***/ 7030:
+/***/ 77030:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
-/***/ 8161:
+/***/ 48161:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
-/***/ 6760:
+/***/ 76760:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
@@ -218,112 +218,105 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process
 
 /***/ }),
 
-/***/ 1792:
+/***/ 41792:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
 
 /***/ }),
 
-/***/ 481:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-
-/***/ }),
-
-/***/ 99:
+/***/ 80099:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:sqlite");
 
 /***/ }),
 
-/***/ 7075:
+/***/ 57075:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 
 /***/ }),
 
-/***/ 6466:
+/***/ 46466:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 
-/***/ 7830:
+/***/ 37830:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/web");
 
 /***/ }),
 
-/***/ 7997:
+/***/ 87997:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers");
 
 /***/ }),
 
-/***/ 8500:
+/***/ 58500:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 
 /***/ }),
 
-/***/ 1692:
+/***/ 41692:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ }),
 
-/***/ 3136:
+/***/ 73136:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 
 /***/ }),
 
-/***/ 7975:
+/***/ 57975:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 
 /***/ }),
 
-/***/ 3429:
+/***/ 73429:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
 
 /***/ }),
 
-/***/ 5919:
+/***/ 75919:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 
 /***/ }),
 
-/***/ 8522:
+/***/ 38522:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
-/***/ 857:
+/***/ 70857:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
-/***/ 6928:
+/***/ 16928:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
@@ -337,7 +330,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
-/***/ 3480:
+/***/ 83480:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("querystring");
@@ -351,56 +344,56 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 
 /***/ }),
 
-/***/ 4756:
+/***/ 64756:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
-/***/ 2018:
+/***/ 52018:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
 
 /***/ }),
 
-/***/ 7016:
+/***/ 87016:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 
 /***/ }),
 
-/***/ 9023:
+/***/ 39023:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 6773:
+/***/ 69154:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("vm");
 
 /***/ }),
 
-/***/ 3106:
+/***/ 43106:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 8909:
+/***/ 18909:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Argument } = __nccwpck_require__(9154);
-const { Command } = __nccwpck_require__(4348);
-const { CommanderError, InvalidArgumentError } = __nccwpck_require__(1135);
-const { Help } = __nccwpck_require__(9754);
-const { Option } = __nccwpck_require__(5240);
+const { Argument } = __nccwpck_require__(49154);
+const { Command } = __nccwpck_require__(34348);
+const { CommanderError, InvalidArgumentError } = __nccwpck_require__(41135);
+const { Help } = __nccwpck_require__(79754);
+const { Option } = __nccwpck_require__(45240);
 
 exports.DM = new Command();
 
@@ -424,10 +417,10 @@ exports.a2 = InvalidArgumentError; // Deprecated
 
 /***/ }),
 
-/***/ 9154:
+/***/ 49154:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { InvalidArgumentError } = __nccwpck_require__(1135);
+const { InvalidArgumentError } = __nccwpck_require__(41135);
 
 class Argument {
   /**
@@ -581,20 +574,20 @@ exports.humanReadableArgName = humanReadableArgName;
 
 /***/ }),
 
-/***/ 4348:
+/***/ 34348:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const EventEmitter = (__nccwpck_require__(8474).EventEmitter);
-const childProcess = __nccwpck_require__(1421);
-const path = __nccwpck_require__(6760);
-const fs = __nccwpck_require__(3024);
+const EventEmitter = (__nccwpck_require__(78474).EventEmitter);
+const childProcess = __nccwpck_require__(31421);
+const path = __nccwpck_require__(76760);
+const fs = __nccwpck_require__(73024);
 const process = __nccwpck_require__(1708);
 
-const { Argument, humanReadableArgName } = __nccwpck_require__(9154);
-const { CommanderError } = __nccwpck_require__(1135);
-const { Help, stripColor } = __nccwpck_require__(9754);
-const { Option, DualOptions } = __nccwpck_require__(5240);
-const { suggestSimilar } = __nccwpck_require__(5030);
+const { Argument, humanReadableArgName } = __nccwpck_require__(49154);
+const { CommanderError } = __nccwpck_require__(41135);
+const { Help, stripColor } = __nccwpck_require__(79754);
+const { Option, DualOptions } = __nccwpck_require__(45240);
+const { suggestSimilar } = __nccwpck_require__(65030);
 
 class Command extends EventEmitter {
   /**
@@ -3365,7 +3358,7 @@ exports.useColor = useColor; // exporting for tests
 
 /***/ }),
 
-/***/ 1135:
+/***/ 41135:
 /***/ ((__unused_webpack_module, exports) => {
 
 /**
@@ -3411,10 +3404,10 @@ exports.InvalidArgumentError = InvalidArgumentError;
 
 /***/ }),
 
-/***/ 9754:
+/***/ 79754:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { humanReadableArgName } = __nccwpck_require__(9154);
+const { humanReadableArgName } = __nccwpck_require__(49154);
 
 /**
  * TypeScript import types for JSDoc, used by Visual Studio Code IntelliSense and `npm run typescript-checkJS`
@@ -4165,10 +4158,10 @@ exports.stripColor = stripColor;
 
 /***/ }),
 
-/***/ 5240:
+/***/ 45240:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { InvalidArgumentError } = __nccwpck_require__(1135);
+const { InvalidArgumentError } = __nccwpck_require__(41135);
 
 class Option {
   /**
@@ -4552,7 +4545,7 @@ exports.DualOptions = DualOptions;
 
 /***/ }),
 
-/***/ 5030:
+/***/ 65030:
 /***/ ((__unused_webpack_module, exports) => {
 
 const maxDistance = 3;
@@ -4663,8 +4656,8 @@ exports.suggestSimilar = suggestSimilar;
 /***/ 6616:
 /***/ ((__unused_webpack___webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3136);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73136);
 /**
  * The bundles are ES modules, where CommonJS's `__dirname` does not exist. ssh2's
  * emscripten-built poly1305 module reads it while it loads (only to locate a wasm file that
@@ -4678,7 +4671,7 @@ scope.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_u
 
 /***/ }),
 
-/***/ 4111:
+/***/ 34111:
 /***/ ((__webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
@@ -4686,9 +4679,9 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 /* harmony export */   T: () => (/* binding */ buildProgram)
 /* harmony export */ });
 /* harmony import */ var _actions_common_commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6616);
-/* harmony import */ var commander__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8179);
+/* harmony import */ var commander__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48179);
 /* harmony import */ var _core_version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6743);
-/* harmony import */ var _expose_gc_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8939);
+/* harmony import */ var _expose_gc_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(68939);
 /**
  * `etcd-backup-actions`: the procedures of the actions from a terminal. Each group of
  * subcommands lives in src/cli/<group>.ts and registers itself on the program here.
@@ -4703,14 +4696,14 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
  * a small file in tens of milliseconds instead of first loading the Kubernetes client, SSH
  * and the storage backends it never uses. Any other command line (help included) loads all.
  */
-const SNAPSHOT_GROUP = async () => (await Promise.all(/* import() */[__nccwpck_require__.e(205), __nccwpck_require__.e(894)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4894))).registerSnapshotCommands;
+const SNAPSHOT_GROUP = async () => (await Promise.all(/* import() */[__nccwpck_require__.e(205), __nccwpck_require__.e(894)]).then(__nccwpck_require__.bind(__nccwpck_require__, 94894))).registerSnapshotCommands;
 const OTHER_GROUPS = [
-    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(676)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1676))).registerBackupCommands,
-    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(472), __nccwpck_require__.e(676), __nccwpck_require__.e(91), __nccwpck_require__.e(911)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9911))).registerPkiBackupCommands,
-    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(676), __nccwpck_require__.e(994)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3994))).registerRestoreCommands,
-    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(472), __nccwpck_require__.e(676), __nccwpck_require__.e(91), __nccwpck_require__.e(320)]).then(__nccwpck_require__.bind(__nccwpck_require__, 320))).registerAdminRestoreCommands,
-    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(676), __nccwpck_require__.e(816)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1816))).registerHistoryCommands,
-    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(949), __nccwpck_require__.e(676), __nccwpck_require__.e(338)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8338))).registerDrillCommands,
+    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(292), __nccwpck_require__.e(676)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1676))).registerBackupCommands,
+    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(292), __nccwpck_require__.e(787), __nccwpck_require__.e(676), __nccwpck_require__.e(472), __nccwpck_require__.e(911)]).then(__nccwpck_require__.bind(__nccwpck_require__, 79911))).registerPkiBackupCommands,
+    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(292), __nccwpck_require__.e(676), __nccwpck_require__.e(994)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3994))).registerRestoreCommands,
+    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(292), __nccwpck_require__.e(787), __nccwpck_require__.e(676), __nccwpck_require__.e(472), __nccwpck_require__.e(320)]).then(__nccwpck_require__.bind(__nccwpck_require__, 320))).registerAdminRestoreCommands,
+    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(292), __nccwpck_require__.e(676), __nccwpck_require__.e(816)]).then(__nccwpck_require__.bind(__nccwpck_require__, 21816))).registerHistoryCommands,
+    async () => (await Promise.all(/* import() */[__nccwpck_require__.e(292), __nccwpck_require__.e(676), __nccwpck_require__.e(338)]).then(__nccwpck_require__.bind(__nccwpck_require__, 48338))).registerDrillCommands,
 ];
 async function buildProgram(argv = process.argv) {
     const program = new commander__WEBPACK_IMPORTED_MODULE_1__/* .Command */ .uB("etcd-backup-actions")
@@ -4754,7 +4747,7 @@ const TOOL_VERSION = package_namespaceObject.rE;
 
 /***/ }),
 
-/***/ 8939:
+/***/ 68939:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4763,21 +4756,38 @@ __nccwpck_require__.d(__webpack_exports__, {
   H: () => (/* binding */ exposeGarbageCollector)
 });
 
+// UNUSED EXPORTS: YOUNG_GENERATION_MIB
+
 ;// CONCATENATED MODULE: external "node:v8"
 const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
 ;// CONCATENATED MODULE: external "node:vm"
 const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
 ;// CONCATENATED MODULE: ./.build/compile/src/expose-gc.js
 /**
- * Makes V8's garbage collector callable (what `node --expose-gc` does), for the memory
- * pacer of src/core/storage/memory-pacer.ts. A V8 flag is a setting of the whole process,
- * so the front doors (the action entries, the CLI) set it once at start-up; a core module
- * never does. Without it the pacer lets the stream through unpaced: still correct, only
- * less frugal with memory.
+ * The process's memory settings for streaming, made by the front doors (the action entries,
+ * the CLI) once at start-up: a V8 flag is a setting of the whole process, so a core module
+ * never sets one.
+ *
+ * - The young generation is capped at 4 MiB. Streams allocate a Buffer for every socket
+ *   read, exec frame, batch, zstd and age output, each dying young; their memory lies
+ *   outside V8's heap, so it is freed only when a young-generation collection comes, and
+ *   with V8's default (grown up to 32 MiB) those came rarely enough for ~60 MiB of dead
+ *   buffers to pile up during an exec transfer. Measured on a 232 MB backup from the
+ *   sandbox (bench/PROFILE.md): a peak of 143-158 MiB with 4 MiB and the transfer unpaced,
+ *   against 182-183 MiB before, and less CPU; 1 MiB kept more (192-199 MiB: buffers still
+ *   in flight get promoted and then wait for a full collection), 8 and 16 MiB too.
+ *   Set at run time, this flag was measured to take effect (`--max-semi-space-size`,
+ *   which would do the same, is fixed at start-up).
+ * - V8's collector is made callable (what `node --expose-gc` does), for the memory pacer
+ *   of src/core/storage/memory-pacer.ts. Without it the pacer lets the stream through
+ *   unpaced: still correct, only less frugal with memory.
  */
 
 
+/** The young generation's cap, in MiB (see above). */
+const YOUNG_GENERATION_MIB = 4;
 function exposeGarbageCollector() {
+    capYoungGeneration();
     const global = globalThis;
     if (global.gc)
         return;
@@ -4790,11 +4800,19 @@ function exposeGarbageCollector() {
         // Refused (a hardened runtime): the pipeline stays correct without pacing.
     }
 }
+function capYoungGeneration() {
+    try {
+        (0,external_node_v8_namespaceObject.setFlagsFromString)(`--scavenger-max-new-space-capacity-mb=${YOUNG_GENERATION_MIB}`);
+    }
+    catch {
+        // Refused: streams stay correct, with V8's default young generation.
+    }
+}
 
 
 /***/ }),
 
-/***/ 8179:
+/***/ 48179:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -4802,7 +4820,7 @@ function exposeGarbageCollector() {
 /* harmony export */   uB: () => (/* binding */ Command)
 /* harmony export */ });
 /* unused harmony exports program, createCommand, createArgument, createOption, CommanderError, InvalidArgumentError, InvalidOptionArgumentError, Argument, Help */
-/* harmony import */ var _index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8909);
+/* harmony import */ var _index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18909);
 
 
 // wrapper to provide named exports for ESM.
@@ -5091,7 +5109,7 @@ const {
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(4111);
+/******/ var __webpack_exports__ = __nccwpck_require__(34111);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ var __webpack_exports__buildProgram = __webpack_exports__.T;
 /******/ export { __webpack_exports__buildProgram as buildProgram };

@@ -27,8 +27,8 @@ var errors = __webpack_require__(1222);
 var hash = __webpack_require__(8959);
 // EXTERNAL MODULE: ./.build/compile/src/core/version.js + 1 modules
 var version = __webpack_require__(6743);
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/backend-kit.js
-var backend_kit = __webpack_require__(7386);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/backend-kit.js + 1 modules
+var backend_kit = __webpack_require__(2119);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __webpack_require__(7067);
 // EXTERNAL MODULE: external "node:https"

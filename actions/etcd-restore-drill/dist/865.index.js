@@ -203,7 +203,7 @@ class PartBufferPool {
 /* unused harmony export S3SnapshotStore */
 /* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3711);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1222);
-/* harmony import */ var _backend_kit_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7386);
+/* harmony import */ var _backend_kit_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2119);
 /* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(721);
 /* harmony import */ var _part_uploader_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2341);
 

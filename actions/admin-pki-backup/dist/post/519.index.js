@@ -93,8 +93,8 @@ const package_namespaceObject = {"rE":"0.1.0"};
 const TOOL_NAME = "etcd-backup-actions";
 const TOOL_VERSION = package_namespaceObject.rE;
 
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/backend-kit.js
-var backend_kit = __webpack_require__(7386);
+// EXTERNAL MODULE: ./.build/compile/src/core/storage/backend-kit.js + 1 modules
+var backend_kit = __webpack_require__(2119);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __webpack_require__(7067);
 // EXTERNAL MODULE: external "node:https"
@@ -378,11 +378,13 @@ function backendIdsFromToken(token) {
  * are young; test/storage/large.test.ts bounds the peak of a 1 GB backup and restore (every
  * 8 MiB kept 124 MiB where every MiB kept 82-87 MiB on a 300 MB store and restore).
  *
- * A snapshot streamed out of a pod through exec is paced every 8 MiB instead: there every
+ * A snapshot streamed out of a pod through exec is not paced (NO_PACING): there every
  * scavenge also copies the exec's many live objects (WebSocket frames, socket reads), and
- * measured on a 530 MB backup from the sandbox, the earlier pacing (a scavenge every MiB
- * and a full collection every 16 MiB) kept ~30 MiB less at the peak but cost about half
- * of the runner's CPU (bench/PROFILE.md).
+ * with the young generation capped (src/expose-gc.ts) V8's own scavenges come often enough.
+ * Measured on a 232 MB backup from the sandbox with the cap: a peak of 143-158 MiB and
+ * 1.96-2.05 CPU s unpaced, 159-160 MiB and 2.04-2.18 CPU s with a scavenge every 8 MiB
+ * (bench/PROFILE.md). On the storage paths (a file, S3, artifacts) pacing still keeps the
+ * peak lower (82 MiB against 89-90 MiB for a 300 MB store and restore), so it stays there.
  *
  * The collector is callable only when the front door exposed it (src/expose-gc.ts): a V8
  * flag is the whole process's setting, not a library's. Without it the pacer passes data
@@ -391,11 +393,15 @@ function backendIdsFromToken(token) {
 
 /** The default: every MiB. */
 const PACING_BYTES = 1024 * 1024;
-/** For a source whose own objects make each scavenge dear (an exec stream). */
-const SPARSE_PACING_BYTES = (/* unused pure expression or super */ null && (8 * 1024 * 1024));
+/** For a source whose own objects make each scavenge dear (an exec stream): no pacer at all. */
+const NO_PACING = 0;
 /** V8's collector, when the front door exposed it. */
 function v8Collector() {
     return globalThis.gc ?? null;
+}
+/** The pacer stage for a pipeline, or none for NO_PACING. */
+function memoryPacerStages(intervalBytes = PACING_BYTES) {
+    return intervalBytes === NO_PACING ? [] : [createMemoryPacer(intervalBytes)];
 }
 /** A pass-through that asks for a young-generation collection after every `intervalBytes`. */
 function createMemoryPacer(intervalBytes = PACING_BYTES) {

@@ -1,8 +1,8 @@
-export const id = 179;
-export const ids = [179,300];
+export const id = 321;
+export const ids = [321,300];
 export const modules = {
 
-/***/ 5743:
+/***/ 65743:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -185,7 +185,7 @@ function shellWords(script) {
 
 /***/ }),
 
-/***/ 7300:
+/***/ 37300:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -193,10 +193,10 @@ function shellWords(script) {
 /* harmony export */   loadKubeconfig: () => (/* binding */ loadKubeconfig)
 /* harmony export */ });
 /* unused harmony exports KUBECONFIG_PATH_FIELD, KUBECONFIG_CONTENT_FIELD, serverOf */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2901);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1222);
-/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(9148);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
+/* harmony import */ var _kube_client_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(42830);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(51222);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(79148);
 /**
  * The admin cluster's kubeconfig: the one credential everything starts from. It comes either
  * as content (from a secret: kept in memory, never written to disk) or as a path.
@@ -231,7 +231,7 @@ async function loadKubeconfig(source) {
             throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ConfigurationError */ .j1(field, `cannot read ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(source.path)} (${code ?? (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(error)}); expected a readable kubeconfig file.`, { cause: error });
         }
     }
-    const config = new _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_1__/* .KubeConfig */ .ypW();
+    const config = new _kube_client_js__WEBPACK_IMPORTED_MODULE_1__/* .KubeConfig */ .y();
     try {
         config.loadFromString(text);
     }
@@ -278,405 +278,7 @@ function kubeconfigSecrets(config) {
 
 /***/ }),
 
-/***/ 245:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  $: () => (/* reexport */ pki/* DEFAULT_SSH_USER */.$),
-  runAdminPkiBackup: () => (/* binding */ runAdminPkiBackup)
-});
-
-// UNUSED EXPORTS: DEFAULT_PKI_PATHS, keySecretForms, pkiBackupPlan
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
-// EXTERNAL MODULE: external "node:stream/promises"
-var promises_ = __webpack_require__(6466);
-// EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/manifest.js
-var manifest = __webpack_require__(6750);
-// EXTERNAL MODULE: ./.build/compile/src/core/format.js
-var format = __webpack_require__(4714);
-// EXTERNAL MODULE: ./node_modules/@kubernetes/client-node/dist/index.js + 875 modules
-var dist = __webpack_require__(2901);
-// EXTERNAL MODULE: ./.build/compile/src/core/kube/errors.js
-var kube_errors = __webpack_require__(3604);
-;// CONCATENATED MODULE: ./.build/compile/src/core/kube/admin-node.js
-/**
- * The admin control-plane node as the runbook finds it (PROCEDURES.md section 4 steps 1
- * and 2): its address from `kubectl get nodes -o wide`, and the SSH key from secret
- * kube-system/sshkeys, field vsphere_tmp. The key is returned in memory only.
- */
-
-
-/** Where Anthos keeps the admin control plane's SSH key. */
-const SSH_KEY_SECRET = {
-    namespace: "kube-system",
-    name: "sshkeys",
-    field: "vsphere_tmp",
-};
-/** The role labels a control-plane node carries (the second on older clusters). */
-const CONTROL_PLANE_LABELS = [
-    "node-role.kubernetes.io/control-plane",
-    "node-role.kubernetes.io/master",
-];
-function isControlPlane(node) {
-    const labels = node.metadata?.labels ?? {};
-    return CONTROL_PLANE_LABELS.some((label) => label in labels);
-}
-/** The control-plane node's ExternalIP, else its InternalIP; one clear error when there is none or several. */
-async function findControlPlaneNode(config) {
-    let nodes;
-    try {
-        nodes = (await config.makeApiClient(dist.CoreV1Api).listNode()).items;
-    }
-    catch (error) {
-        throw new Error((0,kube_errors/* describeApiError */.g)(error, "the nodes of the admin cluster"), { cause: error });
-    }
-    const controlPlane = nodes.filter(isControlPlane);
-    if (controlPlane.length === 0) {
-        throw new Error(`no node of the admin cluster has the control-plane role (label ${CONTROL_PLANE_LABELS.join(" or ")}); ` +
-            `give the node's address explicitly (the control-plane address setting).`);
-    }
-    if (controlPlane.length > 1) {
-        throw new Error(`${controlPlane.length} nodes have the control-plane role (${controlPlane
-            .map((node) => node.metadata?.name)
-            .join(", ")}); give the address of the one to back up explicitly (the control-plane address setting).`);
-    }
-    const node = controlPlane[0];
-    const name = node.metadata?.name ?? "";
-    const addresses = node.status?.addresses ?? [];
-    for (const type of ["ExternalIP", "InternalIP"]) {
-        const address = addresses.find((candidate) => candidate.type === type)?.address;
-        if (address)
-            return { name, address, addressType: type };
-    }
-    throw new Error(`control-plane node ${name} reports no ExternalIP or InternalIP address; give its address explicitly (the control-plane address setting).`);
-}
-/**
- * Reads the SSH private key from secret kube-system/sshkeys (field vsphere_tmp). The API
- * returns Secret data base64-encoded; the decoded bytes are the key text.
- */
-async function readSshKeyFromSecret(config) {
-    const { namespace, name, field } = SSH_KEY_SECRET;
-    const what = `secret ${namespace}/${name}`;
-    let data;
-    try {
-        data = (await config.makeApiClient(dist.CoreV1Api).readNamespacedSecret({ name, namespace })).data;
-    }
-    catch (error) {
-        throw new Error(`${(0,kube_errors/* describeApiError */.g)(error, what)} The admin control plane's SSH key is read from it; give the SSH private key explicitly instead if this cluster keeps it elsewhere.`, { cause: error });
-    }
-    const encoded = data?.[field];
-    if (!encoded) {
-        throw new Error(`${what} has no field ${field}; expected the admin control plane's SSH private key there (base64-encoded), or give the SSH private key explicitly.`);
-    }
-    return Buffer.from(encoded, "base64");
-}
-
-// EXTERNAL MODULE: ./.build/compile/src/core/ssh/pki.js
-var pki = __webpack_require__(5004);
-// EXTERNAL MODULE: ./.build/compile/src/core/ssh/index.js + 5 modules
-var ssh = __webpack_require__(3472);
-// EXTERNAL MODULE: ./.build/compile/src/core/stream/tee.js
-var tee = __webpack_require__(6200);
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
-var pipeline = __webpack_require__(6473);
-// EXTERNAL MODULE: ./.build/compile/src/procedures/plan.js
-var procedures_plan = __webpack_require__(9513);
-// EXTERNAL MODULE: ./.build/compile/src/procedures/steps.js
-var steps = __webpack_require__(7839);
-;// CONCATENATED MODULE: ./.build/compile/src/procedures/admin-pki-backup.js
-/**
- * The runbook's PKI backup (PROCEDURES.md section 4 steps 1, 2 and 4), as a procedure:
- * find the admin control-plane node, read its SSH key from the cluster, connect with every
- * host key checked, list the files with `sudo -n find`, stream `sudo -n tar` of the same
- * paths straight into the storage pipeline (no chmod, no copy on the node, no temporary
- * file anywhere), check the archive holds exactly the listed files, record that listing
- * (never contents) and the host key in the manifest, and only then apply retention.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** The PKI backup, declared once: `dry-run` prints it, a run executes it. */
-function pkiBackupPlan(paths, destination) {
-    const { namespace, name, field } = SSH_KEY_SECRET;
-    const operands = paths.map((path) => path.replace(/^\/+/, "")).join(" ");
-    return new procedures_plan/* Plan */.cw(`back up the admin control plane's PKI (${paths.join(", ")}) to ${destination}`, [
-        {
-            name: "findControlPlaneNode",
-            purpose: "the admin control-plane node's ExternalIP (else InternalIP)",
-            runbook: "kubectl get nodes -o wide",
-            effect: "reads",
-            onlyWhen: "when the node's address is not given",
-        },
-        {
-            name: "readSshKey",
-            purpose: `the SSH key from secret ${namespace}/${name} (field ${field}), kept in memory only`,
-            runbook: `kubectl get secret -n ${namespace} ${name} -o jsonpath='{.data.${field}}' | base64 -d`,
-            effect: "reads",
-            onlyWhen: "when the SSH private key is not given",
-        },
-        {
-            name: "connect",
-            purpose: "SSH to the node (through the jump host when given); every host key must be pinned",
-            runbook: "ssh -o StrictHostKeyChecking=yes ubuntu@NODE",
-            effect: "reads",
-        },
-        {
-            name: "listNodeFiles",
-            purpose: "what the archive must hold: names, types, modes, owners and sizes",
-            runbook: `sudo -n find ${paths.join(" ")} -printf '%y %m %U %G %s %p\\n'`,
-            effect: "reads",
-        },
-        {
-            name: "streamAndStore",
-            purpose: `stream the archive over the SSH session into ${destination}, hashed, compressed, encrypted (no chmod, no copy on the node); before the manifest is written, the archive must hold exactly the listed files with their modes, owners and sizes, and the manifest records that listing and the host key`,
-            runbook: `sudo -n tar --create --numeric-owner --preserve-permissions -f - -C / ${operands}`,
-            effect: "changes",
-        },
-        {
-            name: "verifyStored",
-            purpose: "read the stored bytes back and check them against the manifest",
-            effect: "reads",
-        },
-        steps/* applyRetentionDeclaration */.jP,
-    ]);
-}
-async function runAdminPkiBackup(options) {
-    const { logger } = options;
-    const paths = validatePaths(options.paths ?? pki/* DEFAULT_PKI_PATHS */.cI);
-    if (options.recipients.length === 0) {
-        throw new Error("no encryption recipient was given: the PKI archive holds the admin cluster's private keys, so it is always encrypted; give one or more age recipients (age1..., from age-keygen).");
-    }
-    const plan = pkiBackupPlan(paths, options.store.description);
-    if (options.dryRun)
-        plan.print(logger);
-    const started = Date.now();
-    const run = await procedures_plan/* PlanRun */.zq.start(plan, { logger, dryRun: options.dryRun });
-    const result = {
-        cluster: "admin",
-        kind: "admin-pki",
-        outcome: "failed",
-        durationMs: 0,
-        steps: run.log,
-    };
-    let session;
-    const closeOnCancel = () => void session?.close().catch(() => undefined);
-    options.signal?.addEventListener("abort", closeOnCancel, { once: true });
-    try {
-        options.signal?.throwIfAborted();
-        session = await connectToNode(options, run, result);
-        options.signal?.throwIfAborted();
-        const connected = session;
-        const listing = await run.run("listNodeFiles", () => (0,ssh/* listNodeFiles */.Al)(connected, { paths }), (entries) => describeListing(entries));
-        result.fileCount = listing.length;
-        result.filesBytes = totalBytes(listing);
-        if (options.dryRun) {
-            result.outcome = "planned";
-            logger.info(`Dry run: would archive ${describeListing(listing)} from ${connected.target} to ${options.store.description}; nothing was stored.`);
-            return result;
-        }
-        const stored = await run.run("streamAndStore", () => streamAndStore(options, connected, paths, listing, result.node), (backup) => `tar of ${paths.join(", ")} from ${connected.target} to ${backup.location.uri}`);
-        await (0,steps/* verifyAndRetain */.q_)(run, options.store, stored, options.retention, logger, result);
-    }
-    catch (error) {
-        result.outcome = "failed";
-        // The caller reports it, once: the action as its one error, the CLI with the result.
-        result.error = (0,errors/* errorMessage */.gJ)(error);
-        if (error instanceof ssh/* UnpinnedHostKeyError */.zB)
-            result.unpinnedHostKey = error.pin;
-    }
-    finally {
-        options.signal?.removeEventListener("abort", closeOnCancel);
-        await session?.close().catch(() => undefined);
-        run.finish();
-        result.durationMs = Date.now() - started;
-    }
-    options.signal?.throwIfAborted();
-    return result;
-}
-function validatePaths(paths) {
-    // A ConfigurationError naming the paths setting; each front door shows it under its name.
-    return (0,ssh/* validateNodePaths */.zv)(paths);
-}
-/** Finds the node and the key (unless given), then connects with the host keys checked. */
-async function connectToNode(options, run, result) {
-    const { logger } = options;
-    const needsCluster = !options.host || !options.privateKey;
-    if (needsCluster && !options.config) {
-        throw new Error("the admin cluster's kubeconfig is needed to find the control-plane node and its SSH key; give it, or give both the node's address and the SSH private key.");
-    }
-    let host = options.host;
-    if (host)
-        run.skip("findControlPlaneNode", `the node's address ${host} is given`);
-    else {
-        const node = await run.run("findControlPlaneNode", () => findControlPlaneNode(options.config), (found) => `${found.name} at ${found.address} (${found.addressType})`);
-        host = node.address;
-        result.node = node.name;
-    }
-    let privateKey = options.privateKey;
-    if (privateKey)
-        run.skip("readSshKey", "the SSH private key is given");
-    else {
-        privateKey = await run.run("readSshKey", async () => {
-            const key = await readSshKeyFromSecret(options.config);
-            reportKeySecrets(key, options.onSecret);
-            return key;
-        }, (key) => `key ${describeKey(key)}`);
-    }
-    const nodeKey = privateKey;
-    const nodeHost = host;
-    const session = await run.run("connect", () => (0,ssh/* connectSsh */.LZ)({
-        host: nodeHost,
-        port: options.port ?? 22,
-        user: options.user ?? pki/* DEFAULT_SSH_USER */.$,
-        privateKey: nodeKey,
-        ...(options.jumpHost
-            ? {
-                jumpHost: {
-                    ...options.jumpHost,
-                    privateKey: options.jumpHost.privateKey ?? nodeKey,
-                },
-            }
-            : {}),
-        hostKeys: options.hostKeys,
-        acceptUnknownHostKey: options.acceptUnknownHostKey,
-        ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    }, logger), (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`);
-    result.target = session.target;
-    result.hostKeyFingerprint = session.hostKeyFingerprint;
-    return session;
-}
-/** The key's type and public fingerprint: all of it that may be shown. */
-function describeKey(key) {
-    try {
-        const parsed = (0,ssh/* loadPrivateKey */.PM)(key, "the SSH private key from the cluster");
-        return `${parsed.type} ${parsed.publicFingerprint}`;
-    }
-    catch (error) {
-        if (error instanceof ssh/* SshError */.DZ) {
-            throw new Error(`secret ${SSH_KEY_SECRET.namespace}/${SSH_KEY_SECRET.name} field ${SSH_KEY_SECRET.field}: ${error.message}`, { cause: error });
-        }
-        throw error;
-    }
-}
-/** Every form of the key a log line could carry: the whole text, its base64, each body line. */
-function keySecretForms(key) {
-    const text = Buffer.isBuffer(key) ? key.toString("utf8") : key;
-    const forms = new Set([text.trim(), Buffer.from(text).toString("base64")]);
-    for (const line of text.split(/\r?\n/)) {
-        const trimmed = line.trim();
-        if (trimmed.length >= 8 && !trimmed.startsWith("-----"))
-            forms.add(trimmed);
-    }
-    return [...forms].filter((form) => form !== "");
-}
-function reportKeySecrets(key, onSecret) {
-    if (!onSecret)
-        return;
-    for (const form of keySecretForms(key))
-        onSecret(form);
-}
-function totalBytes(listing) {
-    return listing.reduce((sum, entry) => sum + (entry.type === "file" ? entry.size : 0), 0);
-}
-function describeListing(listing) {
-    const files = listing.filter((entry) => entry.type === "file").length;
-    return `${listing.length} entries (${files} files, ${(0,format/* formatBytes */.z)(totalBytes(listing))})`;
-}
-/**
- * Streams the tar over the SSH session into the storage pipeline and, beside it, through a
- * tar reader that hashes each file. Before the manifest is written the archive must list
- * exactly what `find` saw; otherwise the stored payload is removed and nothing is listed.
- */
-async function streamAndStore(options, session, paths, listing, nodeName) {
-    const remote = await (0,ssh/* streamPkiArchive */.Zx)(session, { paths });
-    const source = new external_node_stream_.PassThrough({ highWaterMark: 1024 * 1024 });
-    const inspected = new external_node_stream_.PassThrough({ highWaterMark: 1024 * 1024 });
-    const entries = (0,ssh/* readArchiveEntries */.zq)(inspected);
-    entries.catch(() => undefined);
-    // One pipeline, so every failure settles everything once: a dropped link or a failed tar
-    // fails the tee and with it the store's source and the reader; a store that gives up
-    // fails the tee back, which stops tar on the node. The store reports the first error.
-    const forwarding = (0,promises_.pipeline)(remote.archive, (0,tee/* teeInto */.Zj)(source, inspected));
-    forwarding.catch(() => undefined);
-    try {
-        return await (0,pipeline/* storeBackup */.A1)(options.store, {
-            cluster: "admin",
-            kind: "admin-pki",
-            source,
-            compression: options.compression,
-            recipients: options.recipients,
-            ...(options.run ? { run: options.run } : {}),
-            allowUnencrypted: false,
-            sourceInfo: { ...(nodeName ? { node: nodeName } : {}) },
-            logger: options.logger,
-            beforeManifest: async () => {
-                await forwarding;
-                await remote.completed;
-                const archived = await entries;
-                const differences = (0,ssh/* compareArchiveWithListing */.kq)(archived, listing);
-                if (differences.length > 0) {
-                    const shown = differences.slice(0, 10).join("; ");
-                    const more = differences.length > 10 ? ` and ${differences.length - 10} more` : "";
-                    throw new Error(`the archive does not match the node's listing of ${paths.join(", ")}: ${shown}${more}. Files may have changed during the backup; run it again.`);
-                }
-                return { pki: pkiRecord(session, options, paths, archived) };
-            },
-        });
-    }
-    finally {
-        // A store that gave up before it read anything still stops tar on the node, and
-        // nothing of the transfer is left running when this returns.
-        source.destroy();
-        await forwarding.catch(() => undefined);
-    }
-}
-function pkiRecord(session, options, paths, archived) {
-    const node = {
-        host: session.host,
-        port: options.port ?? 22,
-        user: session.user,
-        hostKeyFingerprint: session.hostKeyFingerprint,
-    };
-    const jump = options.jumpHost;
-    const files = archived.map(manifest/* pkiFileRecord */.Ou);
-    return {
-        node,
-        ...(jump && session.jumpHostKeyFingerprint
-            ? {
-                jumpHost: {
-                    host: jump.host,
-                    port: jump.port,
-                    user: jump.user,
-                    hostKeyFingerprint: session.jumpHostKeyFingerprint,
-                },
-            }
-            : {}),
-        paths,
-        fileCount: files.length,
-        files,
-    };
-}
-
-
-/***/ }),
-
-/***/ 7179:
+/***/ 70321:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -688,28 +290,22 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: ADMIN_CONF, ADMIN_PRE_RESTORE_KEEP, adminRestorePlan, adminUndoPlan, finishInterruptedAdminRestore
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __webpack_require__(1455);
+var promises_ = __webpack_require__(51455);
 // EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __webpack_require__(6760);
+var external_node_path_ = __webpack_require__(76760);
 // EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
-// EXTERNAL MODULE: external "node:timers/promises"
-var external_node_timers_promises_ = __webpack_require__(8500);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __webpack_require__(8815);
+var external_node_stream_ = __webpack_require__(57075);
 // EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
+var errors = __webpack_require__(51222);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/etcdctl.js
 var etcdctl = __webpack_require__(6299);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/backup-version.js
-var backup_version = __webpack_require__(2225);
+var backup_version = __webpack_require__(52225);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/profiles.js
-var profiles = __webpack_require__(1848);
+var profiles = __webpack_require__(71848);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/restore-scripts.js
-var restore_scripts = __webpack_require__(4383);
+var restore_scripts = __webpack_require__(74383);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/etcd/static-pod-scripts.js
 /**
  * The shell a restore runs on a control-plane node over SSH (`sudo -n sh -c SCRIPT sh ARGS`),
@@ -856,7 +452,8 @@ done`;
  * is unpacked into a root-only staging folder first; then either each whole path is moved
  * aside to `<path>.pre-restore-<stamp>` and the staged one put in its place (`always`), or
  * only the listed files are (`files`: each displaced file goes to the same place under
- * `<top path>.pre-restore-<stamp>/`). Nothing is deleted. Arguments: stamp, mode
+ * `<top path>.pre-restore-<stamp>/`; a folder the node lacks is made with the backup's owner
+ * and mode). Nothing is deleted. Arguments: stamp, mode
  * (`always` | `files`), staging folder, then the top paths, `--`, and the files.
  */
 const PKI_RESTORE_SCRIPT = `stamp=$1 mode=$2 staging=$3; shift 3
@@ -886,7 +483,14 @@ else
       mkdir -p "$(dirname "$kept")"
       mv "$file" "$kept"
     fi
+    # A folder the node lost comes back with the backup's owner and mode (the keys folder is
+    # root-only), not the umask's.
+    created="" dir=$(dirname "$file")
+    while [ ! -e "$dir" ]; do created="$dir $created"; dir=$(dirname "$dir"); done
     mkdir -p "$(dirname "$file")"
+    for dir in $created; do
+      if [ -d "$staging$dir" ]; then chown --reference="$staging$dir" "$dir"; chmod --reference="$staging$dir" "$dir"; fi
+    done
     mv "$staging$file" "$file"
     echo "restored $file"
   done
@@ -924,8 +528,10 @@ for top in "$@"; do
 done
 sync`;
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __webpack_require__(38815);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/member-config.js
-var member_config = __webpack_require__(5743);
+var member_config = __webpack_require__(65743);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/etcd/static-pod.js
 /**
  * The etcd static pod of a control-plane node (`/etc/kubernetes/manifests/etcd.yaml`), as a
@@ -1024,7 +630,7 @@ function restorePodManifest(options) {
         apiVersion: "v1",
         kind: "Pod",
         metadata: {
-            name: RESTORE_POD,
+            name: options.podName ?? RESTORE_POD,
             namespace: "kube-system",
             labels: { component: RESTORE_POD, tier: "control-plane" },
         },
@@ -1064,14 +670,258 @@ function versionOffersBump(version) {
     return major === 3 && minor === 4 && patch >= 26;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(77598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(73024);
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __webpack_require__(58500);
 // EXTERNAL MODULE: ./.build/compile/src/core/format.js
-var format = __webpack_require__(4714);
+var format = __webpack_require__(44714);
+// EXTERNAL MODULE: ./.build/compile/src/core/ssh/index.js + 5 modules
+var ssh = __webpack_require__(73472);
+// EXTERNAL MODULE: ./.build/compile/src/core/ssh/sudo.js
+var sudo = __webpack_require__(12632);
+;// CONCATENATED MODULE: ./.build/compile/src/core/etcd/static-pod-node.js
+/**
+ * The node-level work of a static-pod etcd restore over SSH, one control-plane node at a
+ * time: run a restore script under `sudo -n`, read the node's etcd manifest (also where an
+ * interrupted run set it aside), check room, stage the snapshot, stop and start the static
+ * pods by moving their manifests, restore with a one-shot static pod, swap, prune. The admin
+ * master's restore and the Controlplane V2 restore (three nodes) both drive these; every
+ * script checks the state before it acts, so a rerun after a dropped link changes nothing
+ * already done.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * `sudo -n sh -c SCRIPT sh ARGS` on the node. Exit codes listed in `expected` are returned
+ * (the caller explains them); the scripts' known codes become sentences; anything else is
+ * the command's own failure.
+ */
+async function runNodeScript(session, script, args, describe, expected = {}, input = {}) {
+    try {
+        const { stdout, outcome } = await session.run((0,sudo/* sudoCommand */.p0)(["sh", "-c", script, "sh", ...args]), {
+            describe,
+            interpretFailure: (outcome) => (0,sudo/* sudoRefusal */.SE)(outcome, { host: session.host, user: session.user, programs: ["sh"] }),
+            ...(input.stdin
+                ? {
+                    stdin: input.stdin,
+                    describeStdin: input.describeStdin ?? "the input",
+                }
+                : {}),
+        });
+        return { stdout: stdout.toString("utf8"), stderr: outcome.stderr, code: 0 };
+    }
+    catch (error) {
+        if (error instanceof ssh/* RemoteCommandError */.at && error.exitCode !== null) {
+            if (expected[error.exitCode] !== undefined) {
+                return { stdout: "", stderr: error.stderr, code: error.exitCode };
+            }
+            const known = explainNodeExit(error.exitCode, describe, session.host, error.stderr);
+            if (known)
+                throw new Error(known, { cause: error });
+        }
+        throw error;
+    }
+}
+/** The restore scripts' own exit codes, each as a sentence to act on. */
+function explainNodeExit(code, describe, host, stderr) {
+    const detail = stderr.trim() ? ` (${stderr.trim().split("\n").slice(-2).join("; ")})` : "";
+    switch (code) {
+        case restore_scripts/* RESTORE_EXIT */.KB.dataInUse:
+            return `${describe} on ${host}: a process still holds etcd's member/snap/db, so etcd still runs on the data; nothing was moved. Check that the etcd manifest is out of /etc/kubernetes/manifests and its container is gone.`;
+        case restore_scripts/* RESTORE_EXIT */.KB.restoredMissing:
+            return `${describe} on ${host}: the restored data or the staged snapshot is missing${detail}; run the restore again.`;
+        case restore_scripts/* RESTORE_EXIT */.KB.noFlock:
+            return `${describe} on ${host}: flock is missing on the node, so nothing can prove that etcd no longer holds its data; install util-linux.`;
+        case restore_scripts/* RESTORE_EXIT */.KB.inconsistent:
+            return `${describe} on ${host}: the folders are in a state no step of this restore leaves them in${detail}; look at the node before going on.`;
+        case NODE_EXIT.checksum:
+            return `${describe} on ${host}: the snapshot received on the node does not have the backup's sha256${detail}; the link or the node's disk damaged it. Run again.`;
+        case NODE_EXIT.manifestMissing:
+            return `${describe} on ${host}: a static pod manifest is missing${detail}; expected ${ETCD_MANIFEST} and ${API_SERVER_MANIFEST} in ${MANIFESTS_DIR}.`;
+        default:
+            return undefined;
+    }
+}
+/** Polls `check` until it holds, or fails after the timeout saying what it last saw. */
+async function pollUntil(what, check, lastSeen, options) {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+        options.signal?.throwIfAborted();
+        if (await check())
+            return;
+        if (Date.now() > deadline) {
+            throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${what}; last seen: ${lastSeen()}.`);
+        }
+        await (0,external_node_timers_promises_.setTimeout)(options.intervalMs ?? 2_000, undefined, options.signal ? { signal: options.signal } : {});
+    }
+}
+/**
+ * The node's name and its etcd static pod, read from the manifests folder or, after an
+ * interrupted run, from the newest folder that run set the manifests aside into.
+ */
+async function readStaticPodNode(session) {
+    const name = (await session.run("hostname", { describe: "hostname" })).stdout
+        .toString("utf8")
+        .trim();
+    const located = await runNodeScript(session, `for dir in "$1" $(ls -1d /etc/kubernetes/manifests-stopped-* 2>/dev/null | sort -r); do
+  if [ -f "$dir/$2" ]; then echo "$dir"; [ -f "$dir/$3" ] || echo "no $3" >&2; cat "$dir/$2"; exit 0; fi
+done
+echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR, ETCD_MANIFEST, API_SERVER_MANIFEST], `reading ${MANIFESTS_DIR}/${ETCD_MANIFEST}`);
+    const newline = located.stdout.indexOf("\n");
+    const manifestIn = located.stdout.slice(0, newline);
+    const member = readEtcdStaticPod(located.stdout.slice(newline + 1), name, `${manifestIn}/${ETCD_MANIFEST} on ${name}`);
+    if (/^no /m.test(located.stderr)) {
+        throw new Error(`${manifestIn}/${API_SERVER_MANIFEST} is missing on ${name}; expected the kube-apiserver static pod next to etcd's. Look at the node before restoring.`);
+    }
+    return { name, member, manifestIn };
+}
+/** The KiB a restore needs beside the live data: the snapshot, the restored data, a WAL file. */
+function roomNeededKiB(snapshotBytes) {
+    // The live data is moved aside on the same volume (a rename: no room of its own).
+    return 2 * Math.ceil(snapshotBytes / 1024) + 65 * 1024;
+}
+/** Room on the data dir's volume; one sentence naming the node when there is too little. */
+async function checkNodeRoom(session, node, snapshotBytes) {
+    const neededKiB = roomNeededKiB(snapshotBytes);
+    const outcome = await runNodeScript(session, restore_scripts/* ROOM_SCRIPT */.eM, [node.member.hostDataDir, String(neededKiB)], "the room check", { [restore_scripts/* RESTORE_EXIT */.KB.noRoom]: "noRoom" });
+    const free = Number(/free=(\d+)/.exec(outcome.stdout)?.[1] ?? 0);
+    if (outcome.code === restore_scripts/* RESTORE_EXIT */.KB.noRoom) {
+        throw new Error(`the volume of ${node.member.hostDataDir} on ${node.name} has ${(0,format/* formatBytes */.z)(free * 1024)} free, but the restore needs ${(0,format/* formatBytes */.z)(neededKiB * 1024)} (the snapshot and the restored data); free room there and run again. Nothing was changed.`);
+    }
+    return `${(0,format/* formatBytes */.z)(free * 1024)} free, ${(0,format/* formatBytes */.z)(neededKiB * 1024)} needed`;
+}
+/** Streams the snapshot file into DATA_DIR/restore-<stamp>.db; its sha256 checked there. */
+async function stageSnapshotOnNode(session, node, snapshot, stamp) {
+    const data = node.member.hostDataDir;
+    const outcome = await runNodeScript(session, STAGE_SCRIPT, [data, stamp, snapshot.sha256], `receiving the snapshot into ${data}/restore-${stamp}.db`, {}, { stdin: (0,external_node_fs_.createReadStream)(snapshot.path), describeStdin: "the snapshot" });
+    if (outcome.stdout.trim() !== snapshot.sha256) {
+        throw new Error(`${node.name} reported sha256 ${outcome.stdout.trim()} for the snapshot, not ${snapshot.sha256}.`);
+    }
+}
+/** Runbook 5: etcd.yaml and kube-apiserver.yaml out of the manifests folder into `aside`. */
+async function moveManifestsOut(session, aside) {
+    const moved = await runNodeScript(session, STOP_SCRIPT, [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST], "moving the manifests out");
+    return moved.stdout.trim().split("\n").join("; ");
+}
+/** The manifests back from `aside`: the kubelet starts etcd and kube-apiserver again. */
+async function moveManifestsBack(session, aside) {
+    const moved = await runNodeScript(session, START_SCRIPT, [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST], "moving the manifests back");
+    return moved.stdout.trim().split("\n").join("; ");
+}
+/** Waits until no process holds the live data and etcd's ports are closed. */
+async function waitUntilEtcdStopped(session, node, wait) {
+    let state = "";
+    await pollUntil(`etcd on ${node.name} to stop`, async () => {
+        const outcome = await runNodeScript(session, STOPPED_SCRIPT, [node.member.hostDataDir, ...node.member.ports.map(String)], "the check that etcd stopped");
+        state = outcome.stdout.trim();
+        return state === "stopped";
+    }, () => state, wait);
+}
+/**
+ * The snapshot restored into DATA_DIR/restore-<stamp> by a one-shot static pod with the
+ * member's own image and flags (its name, peer URLs, the cluster and token); the pod's
+ * manifest and the staged snapshot go once the data is complete. Returns its size in KiB.
+ */
+async function restoreWithStaticPod(session, node, restore, wait, logger) {
+    const data = node.member.hostDataDir;
+    const { stamp } = restore;
+    let prepared = await prepareRestore(session, node, stamp);
+    if (prepared === "running") {
+        // An interrupted run's one-shot pod: it may have finished, failed (restartPolicy Never:
+        // it never runs again) or be mid-way, and nothing here can tell which without the API.
+        // Its manifest goes (the kubelet stops it), and once nothing holds its folder the
+        // restore starts afresh under a new pod name; the snapshot is still staged.
+        logger.info(`${MANIFESTS_DIR}/${RESTORE_MANIFEST} on ${node.name} is left from an interrupted run: it is removed and the restore starts again.`);
+        await removeRestorePod(session);
+        await waitForRestoredData(session, node, stamp, wait, "settled");
+        prepared = await prepareRestore(session, node, stamp);
+    }
+    if (prepared !== "already restored") {
+        // A name of its own: never the mirror pod of an earlier restore still being removed.
+        const podName = `${RESTORE_POD}-${(0,external_node_crypto_.randomBytes)(3).toString("hex")}`;
+        const manifest = restorePodManifest({
+            member: node.member,
+            tool: restoreToolFor((0,backup_version/* etcdVersionOfImage */.HD)(node.member.image)),
+            snapshotName: `restore-${stamp}.db`,
+            restoredName: `restore-${stamp}`,
+            podName,
+            ...(restore.bump ? { bumpRevision: restore.bump } : {}),
+        });
+        const text = new external_node_stream_.PassThrough();
+        text.end((0,dist.stringify)(manifest));
+        await runNodeScript(session, WRITE_MANIFEST_SCRIPT, [MANIFESTS_DIR, RESTORE_MANIFEST], `writing ${MANIFESTS_DIR}/${RESTORE_MANIFEST}`, {}, { stdin: text, describeStdin: "the restore pod's manifest" });
+        try {
+            await waitForRestoredData(session, node, stamp, wait, "complete", `${podName}-${node.name}`);
+        }
+        catch (error) {
+            // The one-shot pod must not linger (nor run again at the next kubelet start).
+            await removeRestorePod(session).catch(() => undefined);
+            throw error;
+        }
+    }
+    const finished = await runNodeScript(session, FINISH_RESTORE_SCRIPT, [MANIFESTS_DIR, RESTORE_MANIFEST, data, stamp], "finishing the restore");
+    return Number(finished.stdout.trim());
+}
+/** PREPARE_RESTORE_SCRIPT: `running`, `already restored`, or `ready` (a leftover removed). */
+async function prepareRestore(session, node, stamp) {
+    const outcome = await runNodeScript(session, PREPARE_RESTORE_SCRIPT, [node.member.hostDataDir, stamp, MANIFESTS_DIR, RESTORE_MANIFEST], "preparing the restore");
+    return outcome.stdout.trim();
+}
+async function removeRestorePod(session) {
+    await runNodeScript(session, `rm -f "$1/$2"; sync`, [MANIFESTS_DIR, RESTORE_MANIFEST], "removing the restore pod");
+}
+/** The restored folder complete, nothing holding its files, and the same twice in a row. */
+async function waitForRestoredData(session, node, stamp, wait, until, pod = `${RESTORE_POD}-${node.name}`) {
+    let last = "";
+    let previous = "";
+    await pollUntil(until === "complete"
+        ? `the one-shot restore pod on ${node.name} to finish ${node.member.hostDataDir}/restore-${stamp}`
+        : `the interrupted run's restore pod on ${node.name} to let go of ${node.member.hostDataDir}/restore-${stamp}`, async () => {
+        const outcome = await runNodeScript(session, RESTORED_STATE_SCRIPT, [node.member.hostDataDir, stamp], "the check of the restored data");
+        previous = last;
+        last = outcome.stdout.trim();
+        if (until === "settled")
+            return last !== "busy" && last === previous;
+        return last.startsWith("complete ") && last === previous;
+    }, () => `${last || "nothing yet"}; see the pod's log (crictl logs, or kubectl logs -n kube-system ${pod})`, wait);
+}
+/** The live member folder to DATA_DIR/pre-restore-<stamp>/member, the restored one in its place. */
+async function swapNodeData(session, node, stamp) {
+    const outcome = await runNodeScript(session, restore_scripts/* SWAP_SCRIPT */.k7, [node.member.hostDataDir, stamp], "the swap");
+    return outcome.stdout.trim();
+}
+/** Pre-restore folders beyond the newest `keep`; best effort (they only cost room). */
+async function prunePreRestoreOnNode(session, node, keep, logger) {
+    try {
+        const outcome = await runNodeScript(session, restore_scripts/* PRUNE_SCRIPT */.Bj, [node.member.hostDataDir, String(keep)], "removing old pre-restore folders");
+        return outcome.stdout.split("\n").filter(Boolean);
+    }
+    catch (error) {
+        logger.warning(`Old pre-restore folders on ${node.name} were not removed: ${(0,errors/* errorMessage */.gJ)(error)}`);
+        return [];
+    }
+}
+
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/exec.js
-var kube_exec = __webpack_require__(7770);
+var kube_exec = __webpack_require__(87770);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/kubeconfig.js
-var kubeconfig = __webpack_require__(7300);
+var kubeconfig = __webpack_require__(37300);
 // EXTERNAL MODULE: ./.build/compile/src/core/snapshot/index.js + 10 modules
-var snapshot = __webpack_require__(1205);
+var snapshot = __webpack_require__(51205);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/journal/journal.js
 /**
  * The journal: a persistent, append-only record of what a run is about to change and what
@@ -1140,8 +990,6 @@ function parseEntry(line, index, where) {
     }
 }
 
-// EXTERNAL MODULE: ./.build/compile/src/core/ssh/sudo.js
-var sudo = __webpack_require__(251);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/ssh/node-journal.js
 /**
  * The journal of a restore that works over SSH, kept on the node itself (root-only, on the
@@ -1185,16 +1033,14 @@ class NodeJournal {
     }
 }
 
-// EXTERNAL MODULE: ./.build/compile/src/core/ssh/index.js + 5 modules
-var ssh = __webpack_require__(3472);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
-var pipeline = __webpack_require__(6473);
+var pipeline = __webpack_require__(86473);
 // EXTERNAL MODULE: ./.build/compile/src/procedures/restore-record.js
-var restore_record = __webpack_require__(6990);
+var restore_record = __webpack_require__(76990);
 // EXTERNAL MODULE: ./.build/compile/src/procedures/plan.js
-var procedures_plan = __webpack_require__(9513);
+var procedures_plan = __webpack_require__(49513);
 // EXTERNAL MODULE: ./.build/compile/src/procedures/admin-pki-backup.js + 1 modules
-var admin_pki_backup = __webpack_require__(245);
+var admin_pki_backup = __webpack_require__(90245);
 ;// CONCATENATED MODULE: ./.build/compile/src/procedures/admin-restore.js
 /**
  * Runbook section 5, restoring the admin cluster, over SSH alone: when the admin cluster is
@@ -1237,8 +1083,6 @@ var admin_pki_backup = __webpack_require__(245);
 
 
 
-
-
 /** How many pre-restore folders the data dir keeps; older ones go once the restore is proven. */
 const ADMIN_PRE_RESTORE_KEEP = 2;
 const ADMIN_CONF = "/etc/kubernetes/admin.conf";
@@ -1246,8 +1090,6 @@ const JOURNAL_FILE = "admin-restore.journal";
 const UNDO_JOURNAL_FILE = "admin-undo.journal";
 /** Moves a finished journal ($1, if there) to $2 beside the data its run displaced. */
 const KEEP_JOURNAL_SCRIPT = `if [ -f "$1" ]; then mkdir -p "$(dirname "$2")" && mv "$1" "$2" && sync; fi`;
-/** Where Anthos keeps the secrets-encryption keys (admin-pki-backup can back them up too). */
-const ENCRYPTION_KEYS_PATH = "/opt/data/gke-k8s-kms-plugin/generatedkeys";
 /** Every step of the admin restore, declared once: `dry-run` prints it, a run executes it. */
 function adminRestoreSteps() {
     const sudo = "sudo -n";
@@ -1558,10 +1400,13 @@ class AdminRestore {
     warnOfEncryptionKeys(snapshot, pki) {
         if (snapshot.encryptedSecrets === 0)
             return;
-        const holdsKeys = pki?.paths.some((path) => ENCRYPTION_KEYS_PATH.startsWith(path));
+        const holdsKeys = pki?.paths.some((path) => path === admin_pki_backup/* ENCRYPTION_KEYS_PATH */.vD || admin_pki_backup/* ENCRYPTION_KEYS_PATH */.vD.startsWith(`${path}/`));
         if (holdsKeys)
             return;
-        this.logger.warning(`${snapshot.encryptedSecrets} Secret(s) in the snapshot are encrypted (k8s:enc:), and ${pki ? "the PKI backup does not hold" : "this restore does not put back"} the secrets-encryption keys (${ENCRYPTION_KEYS_PATH}): the API server can read them only if the node still has the keys they were encrypted with.`);
+        const warning = `${snapshot.encryptedSecrets} Secret(s) in the snapshot are encrypted (k8s:enc:), and ${pki ? "the PKI backup does not hold" : "this restore does not put back"} the secrets-encryption keys (${admin_pki_backup/* ENCRYPTION_KEYS_PATH */.vD}): the API server can read them only if the node still has the keys they were encrypted with.`;
+        this.logger.warning(warning);
+        // The job summary shows it too: it decides whether the restored Secrets can be read.
+        this.result.warnings = [...(this.result.warnings ?? []), warning];
     }
     async readPkiBackup(backup) {
         const { options } = this;
@@ -1655,7 +1500,9 @@ class AdminRestore {
             // What an undo needs to know: whole folders moved aside, or single files.
             await step.intend({ mode: always ? "always" : "files", paths: pki.paths });
             return this.restorePki(session, pki, always ? undefined : plan.differing, stamp);
-        }, (files) => `${files.length} file(s) put back and checked: ${files.join(", ")}`);
+        }, (files) => always
+            ? `restore-pki always: ${pki.paths.join(", ")} moved aside to <path>.pre-restore-${stamp}, and all ${files.length} file(s) of the backup unpacked and checked`
+            : `restore-pki auto: the ${files.length} differing file(s) put back and checked: ${files.join(", ")}`);
         this.result.pkiRestored = restored;
     }
     /** Puts back every file (`only` undefined) or only those listed; checks each afterwards. */
@@ -1947,20 +1794,7 @@ class AdminRestore {
         await this.sudo(session, ["true"], "sudo -n true");
     }
     async readNode(session) {
-        const name = (await session.run("hostname", { describe: "hostname" })).stdout
-            .toString("utf8")
-            .trim();
-        // An interrupted run may have set the manifests aside already: read them there.
-        const located = await this.script(session, `for dir in "$1" $(ls -1d /etc/kubernetes/manifests-stopped-* 2>/dev/null | sort -r); do
-  if [ -f "$dir/$2" ]; then echo "$dir"; [ -f "$dir/$3" ] || echo "no $3" >&2; cat "$dir/$2"; exit 0; fi
-done
-echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR, ETCD_MANIFEST, API_SERVER_MANIFEST], `reading ${MANIFESTS_DIR}/${ETCD_MANIFEST}`);
-        const newline = located.stdout.indexOf("\n");
-        const manifestIn = located.stdout.slice(0, newline);
-        const member = readEtcdStaticPod(located.stdout.slice(newline + 1), name, `${manifestIn}/${ETCD_MANIFEST} on ${name}`);
-        if (/^no /m.test(located.stderr)) {
-            throw new Error(`${manifestIn}/${API_SERVER_MANIFEST} is missing on ${name}; expected the kube-apiserver static pod next to etcd's. Look at the node before restoring.`);
-        }
+        const { name, member, manifestIn } = await readStaticPodNode(session);
         if (manifestIn !== MANIFESTS_DIR) {
             this.logger.warning(`The etcd manifest is not in ${MANIFESTS_DIR} but in ${manifestIn}: an earlier restore stopped the control plane. This run continues from its journal.`);
         }
@@ -1987,17 +1821,7 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR,
         }
     }
     async checkRoom(session, node, snapshot) {
-        const snapshotKiB = Math.ceil(snapshot.bytes / 1024);
-        // The snapshot and the restored data (about its size, plus the 64 MiB etcd preallocates
-        // for its first WAL file) beside the live data, which is moved aside on the same volume
-        // (a rename: no room of its own).
-        const neededKiB = 2 * snapshotKiB + 65 * 1024;
-        const outcome = await this.script(session, restore_scripts/* ROOM_SCRIPT */.eM, [node.member.hostDataDir, String(neededKiB)], "the room check", { [restore_scripts/* RESTORE_EXIT */.KB.noRoom]: "noRoom" });
-        const free = Number(/free=(\d+)/.exec(outcome.stdout)?.[1] ?? 0);
-        if (outcome.code === restore_scripts/* RESTORE_EXIT */.KB.noRoom) {
-            throw new Error(`the volume of ${node.member.hostDataDir} on ${node.name} has ${(0,format/* formatBytes */.z)(free * 1024)} free, but the restore needs ${(0,format/* formatBytes */.z)(neededKiB * 1024)} (the snapshot and the restored data); free room there and run again. Nothing was changed.`);
-        }
-        return `${(0,format/* formatBytes */.z)(free * 1024)} free, ${(0,format/* formatBytes */.z)(neededKiB * 1024)} needed`;
+        return checkNodeRoom(session, node, snapshot.bytes);
     }
     async stampOf(run) {
         const recorded = run.intentOf("stageSnapshot");
@@ -2005,75 +1829,23 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR,
     }
     // ------------------------------------------------------------------ changing
     async stageSnapshot(session, node, snapshot, stamp) {
-        const outcome = await this.script(session, STAGE_SCRIPT, [node.member.hostDataDir, stamp, snapshot.sha256], `receiving the snapshot into ${node.member.hostDataDir}/restore-${stamp}.db`, {}, { stdin: (0,external_node_fs_.createReadStream)(snapshot.path), describeStdin: "the snapshot" });
-        if (outcome.stdout.trim() !== snapshot.sha256) {
-            throw new Error(`the node reported sha256 ${outcome.stdout.trim()} for the snapshot, not ${snapshot.sha256}.`);
-        }
+        await stageSnapshotOnNode(session, node, snapshot, stamp);
         return `${(0,format/* formatBytes */.z)(snapshot.bytes)} received, sha256 checked on the node`;
     }
     async stopControlPlane(session, node, aside) {
-        const moved = await this.script(session, STOP_SCRIPT, [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST], "moving the manifests out");
-        this.logger.info(moved.stdout.trim().split("\n").join("; "));
-        await this.waitUntilStopped(session, node);
+        this.logger.info(await moveManifestsOut(session, aside));
+        await waitUntilEtcdStopped(session, node, this.waitOptions());
         return `manifests in ${aside}; etcd and kube-apiserver stopped`;
     }
-    /** Waits until no process holds the live data and etcd's ports are closed. */
-    async waitUntilStopped(session, node) {
-        let state = "";
-        await this.waitFor(`etcd on ${node.name} to stop`, async () => {
-            const outcome = await this.script(session, STOPPED_SCRIPT, [node.member.hostDataDir, ...node.member.ports.map(String)], "the check that etcd stopped");
-            state = outcome.stdout.trim();
-            return state === "stopped";
-        }, () => state);
-    }
     async restoreSnapshot(session, node, stamp) {
-        const data = node.member.hostDataDir;
-        const prepared = (await this.script(session, PREPARE_RESTORE_SCRIPT, [data, stamp, MANIFESTS_DIR, RESTORE_MANIFEST], "preparing the restore")).stdout.trim();
-        if (prepared === "running") {
-            this.logger.info(`${MANIFESTS_DIR}/${RESTORE_MANIFEST} is still there from an interrupted run: waiting for its restore.`);
-        }
-        if (prepared !== "already restored") {
-            const manifest = restorePodManifest({
-                member: node.member,
-                tool: restoreToolFor((0,backup_version/* etcdVersionOfImage */.HD)(node.member.image)),
-                snapshotName: `restore-${stamp}.db`,
-                restoredName: `restore-${stamp}`,
-                ...(node.bump ? { bumpRevision: node.bump } : {}),
-            });
-            const text = new external_node_stream_.PassThrough();
-            text.end((0,dist.stringify)(manifest));
-            if (prepared === "ready")
-                await this.script(session, WRITE_MANIFEST_SCRIPT, [MANIFESTS_DIR, RESTORE_MANIFEST], `writing ${MANIFESTS_DIR}/${RESTORE_MANIFEST}`, {}, { stdin: text, describeStdin: "the restore pod's manifest" });
-            try {
-                await this.waitForRestoredData(session, node, stamp);
-            }
-            catch (error) {
-                // The one-shot pod must not linger (nor run again at the next kubelet start).
-                await this.script(session, `rm -f "$1/$2"`, [MANIFESTS_DIR, RESTORE_MANIFEST], "removing the restore pod").catch(() => undefined);
-                throw error;
-            }
-        }
-        const finished = await this.script(session, FINISH_RESTORE_SCRIPT, [MANIFESTS_DIR, RESTORE_MANIFEST, data, stamp], "finishing the restore");
-        return Number(finished.stdout.trim());
-    }
-    /** The restored folder complete, nothing holding its files, and the same twice in a row. */
-    async waitForRestoredData(session, node, stamp) {
-        let last = "";
-        let previous = "";
-        await this.waitFor(`the one-shot restore pod on ${node.name} to finish ${node.member.hostDataDir}/restore-${stamp}`, async () => {
-            const outcome = await this.script(session, RESTORED_STATE_SCRIPT, [node.member.hostDataDir, stamp], "the check of the restored data");
-            previous = last;
-            last = outcome.stdout.trim();
-            return last.startsWith("complete ") && last === previous;
-        }, () => `${last || "nothing yet"}; see the pod's log (crictl logs, or kubectl logs -n kube-system etcd-restore-${node.name})`);
+        return restoreWithStaticPod(session, node, { stamp, ...(node.bump ? { bump: node.bump } : {}) }, this.waitOptions(), this.logger);
     }
     async swapData(session, node, stamp) {
-        const outcome = await this.script(session, restore_scripts/* SWAP_SCRIPT */.k7, [node.member.hostDataDir, stamp], "the swap");
-        return `${outcome.stdout.trim()}: the live data is in ${node.member.hostDataDir}/pre-restore-${stamp}/member`;
+        const swapped = await swapNodeData(session, node, stamp);
+        return `${swapped}: the live data is in ${node.member.hostDataDir}/pre-restore-${stamp}/member`;
     }
     async startControlPlane(session, aside) {
-        const moved = await this.script(session, START_SCRIPT, [MANIFESTS_DIR, aside, ETCD_MANIFEST, API_SERVER_MANIFEST], "moving the manifests back");
-        return moved.stdout.trim().split("\n").join("; ");
+        return moveManifestsBack(session, aside);
     }
     async fetchKubeconfig(session) {
         const { stdout } = await this.sudo(session, ["cat", ADMIN_CONF], `sudo -n cat ${ADMIN_CONF}`);
@@ -2142,19 +1914,11 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR,
     }
     /** A read with the fetched kubeconfig: the node list. */
     async proveKubeconfig(config) {
-        const { CoreV1Api } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 2901));
+        const { CoreV1Api } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 42830));
         await config.makeApiClient(CoreV1Api).listNode();
     }
     async prune(session, node) {
-        try {
-            const outcome = await this.script(session, restore_scripts/* PRUNE_SCRIPT */.Bj, [node.member.hostDataDir, String(ADMIN_PRE_RESTORE_KEEP)], "removing old pre-restore folders");
-            return outcome.stdout.split("\n").filter(Boolean);
-        }
-        catch (error) {
-            // Best effort: the restore is proven by now; old folders only cost room.
-            this.logger.warning(`Old pre-restore folders were not removed: ${(0,errors/* errorMessage */.gJ)(error)}`);
-            return [];
-        }
+        return prunePreRestoreOnNode(session, node, ADMIN_PRE_RESTORE_KEEP, this.logger);
     }
     // ------------------------------------------------------------------ node commands
     async sudo(session, argv, describe) {
@@ -2169,63 +1933,17 @@ echo "$1/$2 is missing" >&2; exit ${NODE_EXIT.manifestMissing}`, [MANIFESTS_DIR,
      * the command's own failure.
      */
     async script(session, script, args, describe, expected = {}, input = {}) {
-        try {
-            const { stdout, outcome } = await session.run((0,sudo/* sudoCommand */.p0)(["sh", "-c", script, "sh", ...args]), {
-                describe,
-                interpretFailure: (outcome) => (0,sudo/* sudoRefusal */.SE)(outcome, { host: session.host, user: session.user, programs: ["sh"] }),
-                ...(input.stdin
-                    ? {
-                        stdin: input.stdin,
-                        describeStdin: input.describeStdin ?? "the input",
-                    }
-                    : {}),
-            });
-            return { stdout: stdout.toString("utf8"), stderr: outcome.stderr, code: 0 };
-        }
-        catch (error) {
-            if (error instanceof ssh/* RemoteCommandError */.at && error.exitCode !== null) {
-                if (expected[error.exitCode] !== undefined) {
-                    return { stdout: "", stderr: error.stderr, code: error.exitCode };
-                }
-                const known = explainExit(error.exitCode, describe, session.host, error.stderr);
-                if (known)
-                    throw new Error(known, { cause: error });
-            }
-            throw error;
-        }
+        return runNodeScript(session, script, args, describe, expected, input);
     }
     /** Polls `check` every 2 s until it holds, or fails after the wait timeout saying what it saw. */
     async waitFor(what, check, lastSeen) {
-        const timeoutMs = this.options.waitTimeoutMs ?? 5 * 60_000;
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-            this.options.signal?.throwIfAborted();
-            if (await check())
-                return;
-            if (Date.now() > deadline) {
-                throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}; last seen: ${lastSeen()}.`);
-            }
-            await (0,external_node_timers_promises_.setTimeout)(2_000, undefined, this.options.signal ? { signal: this.options.signal } : {});
-        }
+        await pollUntil(what, check, lastSeen, this.waitOptions());
     }
-}
-function explainExit(code, describe, host, stderr) {
-    const detail = stderr.trim() ? ` (${stderr.trim().split("\n").slice(-2).join("; ")})` : "";
-    switch (code) {
-        case restore_scripts/* RESTORE_EXIT */.KB.dataInUse:
-            return `${describe} on ${host}: a process still holds etcd's member/snap/db, so etcd still runs on the data; nothing was moved. Check that the etcd manifest is out of /etc/kubernetes/manifests and its container is gone.`;
-        case restore_scripts/* RESTORE_EXIT */.KB.restoredMissing:
-            return `${describe} on ${host}: the restored data or the staged snapshot is missing${detail}; run the restore again.`;
-        case restore_scripts/* RESTORE_EXIT */.KB.noFlock:
-            return `${describe} on ${host}: flock is missing on the node, so nothing can prove that etcd no longer holds its data; install util-linux.`;
-        case restore_scripts/* RESTORE_EXIT */.KB.inconsistent:
-            return `${describe} on ${host}: the folders are in a state no step of this restore leaves them in${detail}; look at the node before going on.`;
-        case NODE_EXIT.checksum:
-            return `${describe} on ${host}: the snapshot received on the node does not have the backup's sha256${detail}; the link or the node's disk damaged it. Run again.`;
-        case NODE_EXIT.manifestMissing:
-            return `${describe} on ${host}: a static pod manifest is missing${detail}; expected ${ETCD_MANIFEST} and ${API_SERVER_MANIFEST} in ${MANIFESTS_DIR}.`;
-        default:
-            return undefined;
+    waitOptions() {
+        return {
+            timeoutMs: this.options.waitTimeoutMs ?? 5 * 60_000,
+            ...(this.options.signal ? { signal: this.options.signal } : {}),
+        };
     }
 }
 /** The most a PKI archive may hold in memory: certificates and keys are a few KiB each. */
@@ -2288,7 +2006,7 @@ function compareWithRecord(entries, files) {
 
 /***/ }),
 
-/***/ 6990:
+/***/ 76990:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -2297,8 +2015,8 @@ function compareWithRecord(entries, files) {
 /* harmony export */ });
 /* unused harmony export RESTORE_RECORD_VERSION */
 /* harmony import */ var _core_version_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6743);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1222);
-/* harmony import */ var _core_storage_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(721);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51222);
+/* harmony import */ var _core_storage_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(50721);
 /**
  * The restore record: a small JSON object written at the destination beside the cluster's
  * backups (`<cluster>/restores/<timestamp>.json`), so the audit trail that holds every backup
@@ -2354,60 +2072,6 @@ async function writeRestoreRecord(store, record, logger) {
         logger.warning(`The restore record of ${record.cluster} could not be written to ${store.description} (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(error)}); the restore's outcome (${record.outcome}) stands. Keep this run's log as its record.`);
         return undefined;
     }
-}
-
-
-/***/ }),
-
-/***/ 7839:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   jP: () => (/* binding */ applyRetentionDeclaration),
-/* harmony export */   q_: () => (/* binding */ verifyAndRetain)
-/* harmony export */ });
-/* unused harmony export applyRetentionStep */
-/* harmony import */ var _core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6473);
-/* harmony import */ var _core_storage_retention_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7925);
-
-
-/**
- * The end of every backup: the stored bytes read back and checked against the manifest,
- * the result filled in from the manifest, then retention, which only a verified backup may
- * start. Returns what the manifest says of the etcd data, when it holds etcd data.
- */
-async function verifyAndRetain(run, store, stored, retention, logger, result) {
-    const verified = await run.run("verifyStored", () => (0,_core_storage_pipeline_js__WEBPACK_IMPORTED_MODULE_0__/* .verifyStoredBackup */ .z3)(store, stored));
-    const { payload } = stored.manifest;
-    Object.assign(result, {
-        outcome: "stored",
-        size: payload.plaintext.bytes,
-        storedSize: payload.stored.bytes,
-        sha256: payload.plaintext.sha256,
-        uri: stored.location.uri,
-    });
-    const deleted = await applyRetentionStep(run, store, verified, retention, logger);
-    if (deleted)
-        result.deleted = deleted;
-}
-/** The declaration of every backup's last step. */
-const applyRetentionDeclaration = {
-    name: "applyRetention",
-    purpose: "delete the backups beyond the retention policy, only after the new one is verified",
-    effect: "changes",
-    onlyWhen: "with a retention policy (keep-last or max-age)",
-};
-/**
- * The last step of every backup: when a retention policy is set, delete the backups beyond
- * it (only ever called with the new backup verified). Returns the URIs deleted.
- */
-async function applyRetentionStep(run, store, verified, retention, logger) {
-    if (retention.keepLast === undefined && retention.maxAgeMs === undefined) {
-        run.skip(applyRetentionDeclaration.name, "no retention policy is set");
-        return undefined;
-    }
-    const outcome = await run.run(applyRetentionDeclaration.name, () => (0,_core_storage_retention_js__WEBPACK_IMPORTED_MODULE_1__/* .applyRetention */ .d)(store, verified, retention, { logger }), (done) => `${done.deleted.length} deleted, ${done.kept.length} kept`);
-    return outcome.deleted.map((location) => location.uri);
 }
 
 

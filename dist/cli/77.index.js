@@ -1,8 +1,8 @@
-export const id = 925;
-export const ids = [925];
+export const id = 77;
+export const ids = [77];
 export const modules = {
 
-/***/ 5743:
+/***/ 65743:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -192,16 +192,8 @@ function shellWords(script) {
 /* harmony export */   uz: () => (/* binding */ ConfigMapJournal)
 /* harmony export */ });
 /* unused harmony exports RESTORE_JOURNAL_NAME, restoreInProgress */
-/* harmony import */ var _kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2901);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3604);
-/**
- * A restore's journal, and its lock, as a ConfigMap of the admin cluster in the user
- * cluster's namespace: the admin cluster is not what the restore rolls back, so the record
- * outlives the runner. The first entry creates it (exclusively: a second restore of the
- * same cluster finds it and stops); each further entry is a replace with the
- * resourceVersion last read, so two writers can never interleave silently. Deleting it at
- * the end of a finished restore releases the lock.
- */
+/* harmony import */ var _kube_client_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(42830);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(43604);
 
 
 const RESTORE_JOURNAL_NAME = "etcd-backup-actions-restore";
@@ -244,7 +236,7 @@ class ConfigMapJournal {
         await this.write(entries);
     }
     async write(entries) {
-        const core = this.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+        const core = this.config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
         const body = {
             apiVersion: "v1",
             kind: "ConfigMap",
@@ -277,7 +269,7 @@ class ConfigMapJournal {
     }
     /** Removes the journal: the restore is finished (or undone) and the lock is released. */
     async remove() {
-        const core = this.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+        const core = this.config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
         await core
             .deleteNamespacedConfigMap({ name: this.name, namespace: this.namespace })
             .catch((error) => {
@@ -294,7 +286,7 @@ class ConfigMapJournal {
         this.removed = false;
     }
     async fetch() {
-        const core = this.config.makeApiClient(_kubernetes_client_node__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
+        const core = this.config.makeApiClient(_kube_client_js__WEBPACK_IMPORTED_MODULE_0__.CoreV1Api);
         try {
             return await core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace });
         }
@@ -327,32 +319,18 @@ function parseEntries(configMap, description) {
 
 /***/ }),
 
-/***/ 5228:
+/***/ 98552:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
-
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  T: () => (/* binding */ streamBackupIntoPods)
-});
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
-// EXTERNAL MODULE: ./.build/compile/src/core/crypto/age.js + 2 modules
-var age = __webpack_require__(8673);
-// EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
-var pipeline = __webpack_require__(6473);
-// EXTERNAL MODULE: ./.build/compile/src/core/stream/tee.js
-var tee = __webpack_require__(6200);
-// EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
-// EXTERNAL MODULE: ./.build/compile/src/core/format.js
-var format = __webpack_require__(4714);
-// EXTERNAL MODULE: ./.build/compile/src/core/kube/exec.js
-var exec = __webpack_require__(7770);
-// EXTERNAL MODULE: ./.build/compile/src/core/kube/pod-target.js
-var pod_target = __webpack_require__(216);
-;// CONCATENATED MODULE: ./.build/compile/src/core/kube/stream-into-pod.js
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   O: () => (/* binding */ streamFileIntoPod)
+/* harmony export */ });
+/* unused harmony export receiveFileCommand */
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(57075);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51222);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(44714);
+/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(87770);
+/* harmony import */ var _pod_target_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(70216);
 /**
  * Streaming a file into a pod through exec stdin, for restores (the snapshot into a utility
  * pod): the pod reads exactly the expected number of bytes into `<path>.part` (it never
@@ -407,7 +385,7 @@ const CLEANUP_TIMEOUT_MS = 60_000;
  */
 async function streamFileIntoPod(config, target, path, source, expected, options = {}) {
     checkArguments(path, expected);
-    const where = (0,pod_target/* describePodTarget */.C)(target);
+    const where = (0,_pod_target_js__WEBPACK_IMPORTED_MODULE_3__/* .describePodTarget */ .C)(target);
     const sized = new ExactLength(expected.bytes);
     // Only the source's own errors count as the source's: once the exec has ended, the
     // source is destroyed on purpose.
@@ -425,7 +403,7 @@ async function streamFileIntoPod(config, target, path, source, expected, options
     let result;
     let execError;
     try {
-        result = await (0,exec/* execInPod */.YE)(config, {
+        result = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_2__/* .execInPod */ .YE)(config, {
             ...target,
             command: receiveFileCommand(path, expected),
             stdin: sized,
@@ -447,13 +425,13 @@ async function streamFileIntoPod(config, target, path, source, expected, options
 }
 function checkArguments(path, expected) {
     if (!path.startsWith("/") || /[\n\0]/.test(path) || path.endsWith("/")) {
-        throw new errors/* ConfigurationError */.j1("path", `expected an absolute file path in the pod, got "${path}"`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1("path", `expected an absolute file path in the pod, got "${path}"`);
     }
     if (!Number.isSafeInteger(expected.bytes) || expected.bytes < 0) {
-        throw new errors/* ConfigurationError */.j1("bytes", `expected a whole number of bytes, 0 or more, got ${String(expected.bytes)}`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1("bytes", `expected a whole number of bytes, 0 or more, got ${String(expected.bytes)}`);
     }
     if (!/^[0-9a-f]{64}$/.test(expected.sha256)) {
-        throw new errors/* ConfigurationError */.j1("sha256", "expected 64 lowercase hexadecimal digits");
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1("sha256", "expected 64 lowercase hexadecimal digits");
     }
 }
 /** One sentence for what went wrong, the root cause first: the source, then cancel, then the pod. */
@@ -461,27 +439,27 @@ function describeFailure(outcome) {
     const { where, path, expected, result, execError, sourceError } = outcome;
     if (sourceError instanceof InputLengthError)
         return sourceError.withTarget(where, path);
-    if (execError instanceof errors/* CancelledError */.cc) {
-        return new errors/* CancelledError */.cc(`streaming ${path} into ${where} was cancelled.`, {
+    if (execError instanceof _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .CancelledError */ .cc) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .CancelledError */ .cc(`streaming ${path} into ${where} was cancelled.`, {
             cause: execError,
         });
     }
     if (sourceError && !result) {
-        return new Error(`reading the file to stream into ${where} (${path}) failed: ${(0,errors/* errorMessage */.gJ)(sourceError)}`, { cause: sourceError });
+        return new Error(`reading the file to stream into ${where} (${path}) failed: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(sourceError)}`, { cause: sourceError });
     }
     if (!result) {
-        return new Error(`streaming ${path} into ${where} broke off (${(0,errors/* errorMessage */.gJ)(execError)}); check that the pod is still running.`, { cause: execError });
+        return new Error(`streaming ${path} into ${where} broke off (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(execError)}); check that the pod is still running.`, { cause: execError });
     }
     const said = result.stderr.trim().split("\n").slice(-3).join(" | ");
     switch (result.exitCode) {
         case EXIT.shaMismatch:
-            return new Error(`the ${(0,format/* formatBytes */.z)(expected.bytes)} streamed into ${where} at ${path} have sha256 ${said}, expected ${expected.sha256}: the source or the transfer is corrupt; nothing was put in place.`);
+            return new Error(`the ${(0,_format_js__WEBPACK_IMPORTED_MODULE_4__/* .formatBytes */ .z)(expected.bytes)} streamed into ${where} at ${path} have sha256 ${said}, expected ${expected.sha256}: the source or the transfer is corrupt; nothing was put in place.`);
         case EXIT.shortInput:
             return new Error(`${where} received only ${said} of the ${expected.bytes} bytes of ${path}: the stream ended early; nothing was put in place.`);
         case EXIT.noHasher:
             return new Error(`the image of ${where} has neither openssl nor sha256sum, so ${path} cannot be checked in the pod; use an image that has one of them.`);
         case EXIT.writeFailed:
-            return new Error(`cannot write ${path} in ${where}${said ? `: ${said}` : ""}; check the folder exists and has room for ${(0,format/* formatBytes */.z)(expected.bytes)}.`);
+            return new Error(`cannot write ${path} in ${where}${said ? `: ${said}` : ""}; check the folder exists and has room for ${(0,_format_js__WEBPACK_IMPORTED_MODULE_4__/* .formatBytes */ .z)(expected.bytes)}.`);
         default:
             if (result.exitCode > 128) {
                 return new Error(`receiving ${path} in ${where} was killed (signal ${result.exitCode - 128}) before it finished: the pod or its container stopped; check that the pod is still running.`);
@@ -492,7 +470,7 @@ function describeFailure(outcome) {
 /** Removes `<path>.part`; returns what to tell the operator when that failed, else undefined. */
 async function removePartFile(config, target, path) {
     try {
-        const result = await (0,exec/* execInPod */.YE)(config, {
+        const result = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_2__/* .execInPod */ .YE)(config, {
             ...target,
             command: ["rm", "-f", `${path}.part`],
             signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
@@ -502,7 +480,7 @@ async function removePartFile(config, target, path) {
         return `Removing ${path}.part failed too (${result.stderr.trim()}); a rerun removes it first.`;
     }
     catch (error) {
-        return `${path}.part could not be removed (${(0,errors/* errorMessage */.gJ)(error)}); a rerun removes it first.`;
+        return `${path}.part could not be removed (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(error)}); a rerun removes it first.`;
     }
 }
 /** The source was shorter or longer than the expected byte count. */
@@ -526,7 +504,7 @@ class InputLengthError extends Error {
  * so the pod can only ever receive all the bytes when the source had exactly that many, and
  * a source that is too long or too short fails before the pod could put anything in place.
  */
-class ExactLength extends external_node_stream_.Transform {
+class ExactLength extends node_stream__WEBPACK_IMPORTED_MODULE_0__.Transform {
     expected;
     received = 0;
     held;
@@ -560,55 +538,10 @@ class ExactLength extends external_node_stream_.Transform {
     }
 }
 
-;// CONCATENATED MODULE: ./.build/compile/src/core/kube/stream-backup-into-pods.js
-/**
- * A backup's plaintext streamed into pods: read (and decrypted) once on the runner, the same
- * bytes fanned out to every pod through exec stdin, each pod checking the manifest's size and
- * sha256 before the file gets its name (stream-into-pod.ts). Shared by the restore (one
- * utility pod per member) and the restore drill (one drill pod, plus the runner's own copy
- * for the snapshot reader).
- */
-
-
-
-
-
-/**
- * Resolves when every pod holds the checked file (and every other output was ended);
- * rejects with the root cause: a damaged or undecryptable backup before a pod's failure.
- */
-async function streamBackupIntoPods(options) {
-    const plaintext = options.backup.manifest.payload.plaintext;
-    const feeds = options.destinations.map(() => new external_node_stream_.PassThrough({ highWaterMark: 1024 * 1024 }));
-    const deliveries = options.destinations.map((destination, index) => streamFileIntoPod(options.config, destination.target, destination.path, feeds[index], { bytes: plaintext.bytes, sha256: plaintext.sha256 }, options.signal ? { signal: options.signal } : {}));
-    const outputs = [...feeds, ...(options.alsoTo ?? [])];
-    const read = (0,pipeline/* readBackup */.fe)(options.store, options.backup, (0,tee/* fanOut */.YO)(outputs), {
-        identities: options.identities,
-        logger: options.logger,
-    }).catch((error) => {
-        // Every receiver stops at once, removing its partial file.
-        for (const output of outputs)
-            output.destroy(error);
-        throw error;
-    });
-    const [readOutcome, ...deliveryOutcomes] = await Promise.allSettled([read, ...deliveries]);
-    const deliveryFailure = deliveryOutcomes.find((outcome) => outcome.status === "rejected");
-    if (readOutcome.status === "rejected") {
-        const cause = readOutcome.reason;
-        // A damaged or undecryptable backup is the root cause; a closed feed is a pod's failure.
-        if (cause instanceof pipeline/* BackupIntegrityError */.wR ||
-            cause instanceof age/* AgeDecryptionError */.fv ||
-            !deliveryFailure)
-            throw cause;
-    }
-    if (deliveryFailure)
-        throw deliveryFailure.reason;
-}
-
 
 /***/ }),
 
-/***/ 3306:
+/***/ 94077:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -620,28 +553,28 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: API_SERVER, API_SERVER_PDB, MAINTENANCE, PRE_RESTORE_KEEP, etcdRestorePlan, etcdUndoPlan, etcdVersionOfImage, finishInterruptedRestore, utilityPodManifest
 
-// EXTERNAL MODULE: ./node_modules/@kubernetes/client-node/dist/index.js + 875 modules
-var dist = __webpack_require__(2901);
+// EXTERNAL MODULE: ./.build/compile/src/core/kube-client.js
+var kube_client = __webpack_require__(42830);
 // EXTERNAL MODULE: ./.build/compile/src/core/errors.js
-var errors = __webpack_require__(1222);
+var errors = __webpack_require__(51222);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/etcdctl.js
 var etcdctl = __webpack_require__(6299);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/member-config.js
-var member_config = __webpack_require__(5743);
+var member_config = __webpack_require__(65743);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/profiles.js
-var profiles = __webpack_require__(1848);
+var profiles = __webpack_require__(71848);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/restore-scripts.js
-var restore_scripts = __webpack_require__(4383);
+var restore_scripts = __webpack_require__(74383);
 // EXTERNAL MODULE: ./.build/compile/src/core/format.js
-var format = __webpack_require__(4714);
+var format = __webpack_require__(44714);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/configmap-journal.js
 var configmap_journal = __webpack_require__(2241);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/errors.js
-var kube_errors = __webpack_require__(3604);
+var kube_errors = __webpack_require__(43604);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/exec.js
-var exec = __webpack_require__(7770);
+var exec = __webpack_require__(87770);
 // EXTERNAL MODULE: external "node:https"
-var external_node_https_ = __webpack_require__(4708);
+var external_node_https_ = __webpack_require__(44708);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/kube/raw-request.js
 /**
  * A REST call that keeps the object exactly as the API server sent it: client-node's typed
@@ -723,7 +656,7 @@ async function rawRequestOrThrow(config, request, what, action, allowed) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/wait.js
-var wait = __webpack_require__(3058);
+var wait = __webpack_require__(13058);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/kube/pdb.js
 
 
@@ -800,11 +733,11 @@ function canonical(value) {
 }
 
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/pods.js
-var kube_pods = __webpack_require__(1839);
+var kube_pods = __webpack_require__(51839);
 // EXTERNAL MODULE: ./.build/compile/src/core/etcd/backup-version.js
-var backup_version = __webpack_require__(2225);
+var backup_version = __webpack_require__(52225);
 // EXTERNAL MODULE: ./.build/compile/src/core/kube/scale.js
-var scale = __webpack_require__(6693);
+var scale = __webpack_require__(36693);
 ;// CONCATENATED MODULE: ./.build/compile/src/core/kube/statefulset-recreate.js
 
 
@@ -921,30 +854,67 @@ async function statefulset_recreate_call(config, method, path, ref, action, body
     return rawRequestOrThrow(config, { method, path, body, signal }, describeStatefulSet(ref), action, allowed);
 }
 
-// EXTERNAL MODULE: ./.build/compile/src/core/kube/stream-backup-into-pods.js + 1 modules
-var stream_backup_into_pods = __webpack_require__(5228);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __webpack_require__(57075);
+// EXTERNAL MODULE: ./.build/compile/src/core/crypto/age.js + 2 modules
+var age = __webpack_require__(8673);
 // EXTERNAL MODULE: ./.build/compile/src/core/storage/pipeline.js
-var pipeline = __webpack_require__(6473);
-// EXTERNAL MODULE: ./.build/compile/src/procedures/plan.js
-var procedures_plan = __webpack_require__(9513);
-// EXTERNAL MODULE: ./.build/compile/src/procedures/restore-record.js
-var restore_record = __webpack_require__(6990);
-// EXTERNAL MODULE: ./.build/compile/src/procedures/utility-image.js
-var utility_image = __webpack_require__(6260);
-;// CONCATENATED MODULE: ./.build/compile/src/procedures/etcd-restore.js
+var pipeline = __webpack_require__(86473);
+// EXTERNAL MODULE: ./.build/compile/src/core/stream/tee.js
+var tee = __webpack_require__(16200);
+// EXTERNAL MODULE: ./.build/compile/src/core/kube/stream-into-pod.js
+var stream_into_pod = __webpack_require__(98552);
+;// CONCATENATED MODULE: ./.build/compile/src/core/kube/stream-backup-into-pods.js
 /**
- * The runbook's user-cluster restore (PROCEDURES.md sections 2 and 3), HA or single member,
- * made safe: everything that can be proven is proven while the cluster still serves
- * (the backup verified, every member's data restored into a new folder on its own volume
- * from the same checksummed bytes), and only then does the outage begin: the PDB saved and
- * removed, the API server and the maintenance job scaled to 0, every member stopped and
- * proven stopped, each member's live data moved aside (never deleted) and the restored data
- * swapped in, then everything started again and each phase gated on health.
- *
- * Every step is journalled, write-ahead, in a ConfigMap of the admin cluster (which the
- * restore does not roll back); the journal is also the lock. A rerun with the same backup
- * continues where an interrupted run stopped.
+ * A backup's plaintext streamed into pods: read (and decrypted) once on the runner, the same
+ * bytes fanned out to every pod through exec stdin, each pod checking the manifest's size and
+ * sha256 before the file gets its name (stream-into-pod.ts). The restore's way: one utility
+ * pod per member.
  */
+
+
+
+
+
+/**
+ * Resolves when every pod holds the checked file;
+ * rejects with the root cause: a damaged or undecryptable backup before a pod's failure.
+ */
+async function streamBackupIntoPods(options) {
+    const plaintext = options.backup.manifest.payload.plaintext;
+    const feeds = options.destinations.map(() => new external_node_stream_.PassThrough({ highWaterMark: 1024 * 1024 }));
+    const deliveries = options.destinations.map((destination, index) => (0,stream_into_pod/* streamFileIntoPod */.O)(options.config, destination.target, destination.path, feeds[index], { bytes: plaintext.bytes, sha256: plaintext.sha256 }, options.signal ? { signal: options.signal } : {}));
+    const outputs = feeds;
+    const read = (0,pipeline/* readBackup */.fe)(options.store, options.backup, (0,tee/* fanOut */.YO)(outputs), {
+        identities: options.identities,
+        logger: options.logger,
+    }).catch((error) => {
+        // Every receiver stops at once, removing its partial file.
+        for (const output of outputs)
+            output.destroy(error);
+        throw error;
+    });
+    const [readOutcome, ...deliveryOutcomes] = await Promise.allSettled([read, ...deliveries]);
+    const deliveryFailure = deliveryOutcomes.find((outcome) => outcome.status === "rejected");
+    if (readOutcome.status === "rejected") {
+        const cause = readOutcome.reason;
+        // A damaged or undecryptable backup is the root cause; a closed feed is a pod's failure.
+        if (cause instanceof pipeline/* BackupIntegrityError */.wR ||
+            cause instanceof age/* AgeDecryptionError */.fv ||
+            !deliveryFailure)
+            throw cause;
+    }
+    if (deliveryFailure)
+        throw deliveryFailure.reason;
+}
+
+// EXTERNAL MODULE: ./.build/compile/src/procedures/plan.js
+var procedures_plan = __webpack_require__(49513);
+// EXTERNAL MODULE: ./.build/compile/src/procedures/restore-record.js
+var restore_record = __webpack_require__(76990);
+// EXTERNAL MODULE: ./.build/compile/src/procedures/utility-image.js
+var utility_image = __webpack_require__(36260);
+;// CONCATENATED MODULE: ./.build/compile/src/procedures/etcd-restore.js
 
 
 
@@ -1541,7 +1511,7 @@ class UserClusterRestore {
     async removeRestoreFiles(stamp) {
         const { config } = this.options;
         const namespace = this.profile.namespace;
-        const core = config.makeApiClient(dist.CoreV1Api);
+        const core = config.makeApiClient(kube_client.CoreV1Api);
         const pods = await core.listNamespacedPod({
             namespace,
             labelSelector: "etcd-backup-actions/role=restore-utility",
@@ -1798,7 +1768,7 @@ class UserClusterRestore {
     }
     /** How a utility container ended, if one did (e.g. `StartError 128: exec: "/bin/sh": ...`). */
     async utilityContainerEnded(topology) {
-        const core = this.options.config.makeApiClient(dist.CoreV1Api);
+        const core = this.options.config.makeApiClient(kube_client.CoreV1Api);
         for (const member of topology.members) {
             const pod = await core
                 .readNamespacedPod({ name: member.utilityPod, namespace: topology.namespace })
@@ -1833,8 +1803,8 @@ class UserClusterRestore {
     savedSet) {
         const { config, cluster } = this.options;
         const namespace = this.profile.namespace;
-        const apps = config.makeApiClient(dist/* AppsV1Api */.eY6);
-        const core = config.makeApiClient(dist.CoreV1Api);
+        const apps = config.makeApiClient(kube_client/* AppsV1Api */.e);
+        const core = config.makeApiClient(kube_client.CoreV1Api);
         const statefulSet = await apps
             .readNamespacedStatefulSet({ name: "kube-etcd", namespace })
             .catch((error) => {
@@ -1920,7 +1890,7 @@ class UserClusterRestore {
         return `${manifest.cluster}, revision ${manifest.etcd?.revision ?? "?"}, ${manifest.etcd?.keyCount ?? "?"} keys, ${(0,format/* formatBytes */.z)(manifest.payload.plaintext.bytes)}${backupVersion ? `, etcd ${backupVersion}` : ""}`;
     }
     async checkNodes(topology) {
-        const core = this.options.config.makeApiClient(dist.CoreV1Api);
+        const core = this.options.config.makeApiClient(kube_client.CoreV1Api);
         if (topology.pvcDeletedOnScaleDown) {
             throw new Error(`statefulset ${topology.namespace}/kube-etcd deletes its PVCs when scaled down (persistentVolumeClaimRetentionPolicy.whenScaled: Delete): stopping the members would delete their data; set it to Retain first.`);
         }
@@ -2003,7 +1973,7 @@ class UserClusterRestore {
     /** Decrypts once; the same bytes go to every member, each checking the manifest's sha256. */
     async streamSnapshot(topology, stamp) {
         const options = this.source;
-        await (0,stream_backup_into_pods/* streamBackupIntoPods */.T)({
+        await streamBackupIntoPods({
             config: options.config,
             store: options.store,
             backup: options.backup,
@@ -2131,7 +2101,7 @@ class UserClusterRestore {
         };
     }
     async otherWorkloads(topology) {
-        const apps = this.options.config.makeApiClient(dist/* AppsV1Api */.eY6);
+        const apps = this.options.config.makeApiClient(kube_client/* AppsV1Api */.e);
         const namespace = topology.namespace;
         const known = new Set(["kube-etcd", API_SERVER, MAINTENANCE]);
         const [statefulSets, deployments] = await Promise.all([
@@ -2152,7 +2122,7 @@ class UserClusterRestore {
         ].filter((ref) => !known.has(ref.name));
     }
     async restartWorkloads(refs) {
-        const apps = this.options.config.makeApiClient(dist/* AppsV1Api */.eY6);
+        const apps = this.options.config.makeApiClient(kube_client/* AppsV1Api */.e);
         const restartedAt = new Date().toISOString();
         for (const ref of refs) {
             const body = ref.kind === "StatefulSet"
@@ -2214,7 +2184,7 @@ class UserClusterRestore {
     }
     /** The workload's replicas now: what a scale-down records before it acts. */
     async replicasOf(ref) {
-        const apps = this.options.config.makeApiClient(dist/* AppsV1Api */.eY6);
+        const apps = this.options.config.makeApiClient(kube_client/* AppsV1Api */.e);
         const read = ref.kind === "StatefulSet"
             ? apps.readNamespacedStatefulSet({ name: ref.name, namespace: ref.namespace })
             : apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace });
@@ -2328,7 +2298,7 @@ function describeImage(facts) {
 
 /***/ }),
 
-/***/ 6990:
+/***/ 76990:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -2337,8 +2307,8 @@ function describeImage(facts) {
 /* harmony export */ });
 /* unused harmony export RESTORE_RECORD_VERSION */
 /* harmony import */ var _core_version_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6743);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1222);
-/* harmony import */ var _core_storage_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(721);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51222);
+/* harmony import */ var _core_storage_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(50721);
 /**
  * The restore record: a small JSON object written at the destination beside the cluster's
  * backups (`<cluster>/restores/<timestamp>.json`), so the audit trail that holds every backup
