@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordingLogger } from "../../src/core/log/logger.ts";
+import { ENCRYPTION_KEYS_PATH } from "../../src/procedures/admin-pki-backup.ts";
 import type { ControlPlaneV2Layout } from "../sandbox/cluster/controlplane-v2.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { expectedArchiveListing, listStoredArchive } from "../ssh/fixtures.ts";
@@ -119,8 +120,11 @@ describe("admin-pki-backup with user-kubeconfigs", { timeout: SLOW_MACHINE_MS },
       expect(backup.files).toBe(expected.length);
     }
     const adminPayload = payloads.find((file) => file.includes("/admin/admin-pki/"));
+    // The admin master keeps secrets-encryption keys: the default archives them with its PKI.
     expect(listStoredArchive(identityPath, adminPayload!)).toEqual(
-      expectedArchiveListing(sandbox!.layout.admin.nodeRoot, PKI),
+      [PKI, ENCRYPTION_KEYS_PATH]
+        .flatMap((path) => expectedArchiveListing(sandbox!.layout.admin.nodeRoot, path))
+        .sort(),
     );
     // uc3's key, read from the admin cluster, was masked before anything could log it.
     expect(result.masked).toContain(uc3KeyBase64);
