@@ -58,6 +58,7 @@ import {
   versionOffersBump,
 } from "../core/etcd/static-pod.ts";
 import { formatBytes } from "../core/format.ts";
+import type { JournalEntry } from "../core/journal/journal.ts";
 import { ConfigMapJournal } from "../core/kube/configmap-journal.ts";
 import { execInPod } from "../core/kube/exec.ts";
 import type { Logger } from "../core/log/logger.ts";
@@ -316,6 +317,32 @@ export async function runControlPlaneV2Undo(
   return new ControlPlaneV2Restore(options, undefined).undo();
 }
 
+/**
+ * The control-plane nodes an unfinished restore or undo of `cluster` recorded in its journal
+ * (in the ADMIN cluster) before it stopped them; undefined when no such work is under way.
+ * A rerun, the post step and an undo take the nodes from here: the user cluster's API, where
+ * the Nodes are listed, is down while its control plane is stopped.
+ */
+export async function journalledControlPlaneNodes(
+  adminConfig: KubeConfig,
+  cluster: string,
+): Promise<ControlPlaneNode[] | undefined> {
+  return nodesInJournal(await new ConfigMapJournal(adminConfig, cluster).read());
+}
+
+/** The nodes a Controlplane V2 run's intents recorded (stageSnapshot, stopControlPlane). */
+function nodesInJournal(entries: JournalEntry[]): ControlPlaneNode[] | undefined {
+  const begun = entries.find((entry) => entry.event === "begin")?.data as
+    { topology?: string } | undefined;
+  if (begun?.topology !== "controlplane-v2") return undefined;
+  for (const entry of entries) {
+    const nodes = (entry.data as { nodes?: unknown } | undefined)?.nodes;
+    if (entry.event === "intent" && Array.isArray(nodes) && nodes.length)
+      return nodes as ControlPlaneNode[];
+  }
+  return undefined;
+}
+
 export type AfterInterruptionOutcome =
   "nothing to do" | "not ours" | "put back" | "left for a rerun or undo";
 
@@ -494,6 +521,8 @@ class ControlPlaneV2Restore {
     );
     this.result.snapshotRevision = snapshot.revision;
     options.signal?.throwIfAborted();
+    const journal = new ConfigMapJournal(options.adminConfig, options.cluster);
+    this.checkJournalledNodes(await journal.read());
     const nodes = await this.readSteps(run);
     this.bump = this.chooseBump(nodes, restore.revisionBump);
     if (this.bump !== undefined) this.result.bump = this.bump;
@@ -510,7 +539,6 @@ class ControlPlaneV2Restore {
       return;
     }
     this.checkConfirm();
-    const journal = new ConfigMapJournal(options.adminConfig, options.cluster);
     await run.attachJournal(journal, {
       cluster: options.cluster,
       topology: "controlplane-v2",
@@ -520,8 +548,10 @@ class ControlPlaneV2Restore {
       await run.run(
         "stageSnapshot",
         async (step) => {
+          // The nodes too: once they are stopped, their Nodes cannot be listed any more.
           const intent = await step.intend({
             stamp: restoreStamp(options.now ?? new Date()),
+            nodes: this.nodeRecords(),
           });
           await this.onEveryNode((node, facts) =>
             stageSnapshotOnNode(node.session, facts, snapshot, intent.stamp),
@@ -580,6 +610,8 @@ class ControlPlaneV2Restore {
 
   private async executeUndo(run: PlanRun) {
     const { options, logger } = this;
+    const journal = new ConfigMapJournal(options.adminConfig, options.cluster);
+    this.checkJournalledNodes(await journal.read());
     const nodes = await this.readSteps(run);
     const restored = await run.run(
       "findPreRestore",
@@ -594,7 +626,6 @@ class ControlPlaneV2Restore {
       return;
     }
     this.checkConfirm();
-    const journal = new ConfigMapJournal(options.adminConfig, options.cluster);
     const stamp = restoreStamp(options.now ?? new Date());
     await run.attachJournal(journal, {
       cluster: options.cluster,
@@ -885,7 +916,7 @@ class ControlPlaneV2Restore {
     await run.run(
       "stopControlPlane",
       async (step) => {
-        await step.intend({ stamp });
+        await step.intend({ stamp, nodes: this.nodeRecords() });
         const moved = await this.onEveryNode((node) => moveManifestsOut(node.session, aside));
         this.logger.info(this.perNode(moved).join("; "));
         await this.onEveryNode((node, facts) =>
@@ -1034,6 +1065,36 @@ class ControlPlaneV2Restore {
       throw new Error(failures.join("; "), { cause: first.reason });
     }
     return settled.map((outcome) => (outcome as PromiseFulfilledResult<Result>).value);
+  }
+
+  /** The nodes as the journal keeps them, for a rerun, the post step or an undo. */
+  private nodeRecords(): ControlPlaneNode[] {
+    return this.options.nodes.map((node) => ({
+      name: node.name,
+      address: node.address,
+      ...(node.port !== undefined ? { port: node.port } : {}),
+    }));
+  }
+
+  /**
+   * A rerun works on the nodes its journal names: other nodes given now (a node replaced, a
+   * kubeconfig of another cluster) would leave a recorded node stopped. One error, before
+   * anything changes in this run.
+   */
+  private checkJournalledNodes(entries: JournalEntry[]): void {
+    const recorded = nodesInJournal(entries);
+    if (!recorded) return;
+    const names = (nodes: ControlPlaneNode[]) =>
+      nodes
+        .map((node) => node.name)
+        .sort()
+        .join(", ");
+    if (names(recorded) !== names(this.options.nodes)) {
+      throw new ConfigurationError(
+        "nodes",
+        `are ${names(this.options.nodes)}, but the unfinished work on ${this.options.cluster} recorded ${names(recorded)} (stopped by it); give those nodes, or finish that work first.`,
+      );
+    }
   }
 
   private perNode(lines: string[]): string[] {

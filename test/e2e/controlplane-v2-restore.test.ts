@@ -181,6 +181,17 @@ async function staticPodPhases(): Promise<string[]> {
     .sort();
 }
 
+/** Whether uc3's API refuses (its control plane stopped): a real one does, so the sandbox's does. */
+async function userApiRefuses(): Promise<boolean> {
+  return userConfig
+    .makeApiClient(CoreV1Api)
+    .listNode()
+    .then(
+      () => false,
+      () => true,
+    );
+}
+
 async function journalInAdmin(): Promise<boolean> {
   try {
     await adminConfig
@@ -356,6 +367,8 @@ describe("restore of a Controlplane V2 user cluster over SSH", { timeout: SLOW_M
     expect(await journalInAdmin()).toBe(true);
     for (const node of uc3.nodes)
       expect(existsSync(join(node.manifestsDir, "etcd.yaml"))).toBe(false);
+    // No kube-apiserver runs: uc3's API is gone until the rerun starts the control plane.
+    await waitFor("uc3's API to refuse", async () => ((await userApiRefuses()) ? true : undefined));
 
     const { opts, logger: rerunLogger } = options();
     const rerun = await runControlPlaneV2Restore(opts);
@@ -501,8 +514,11 @@ describe("restore of a Controlplane V2 user cluster over SSH", { timeout: SLOW_M
       expect(readdirSync(node.manifestsDir)).not.toContain("etcd.yaml");
     }
     expect(await journalInAdmin()).toBe(true);
+    await waitFor("uc3's API to refuse", async () => ((await userApiRefuses()) ? true : undefined));
     const post = await runPostStep("etcd-restore-ha", work, main, inputs);
     expect(post.exitCode, post.log).toBe(0);
+    // The nodes from the journal: uc3's API, where the Nodes are listed, is down.
+    expect(post.log).toContain("its control-plane nodes are taken from there");
     expect(post.log).toContain("did not finish before its swap; put back");
     expect(await journalInAdmin()).toBe(false);
     expect(readdirSync(main.runnerTemp)).toEqual([]);

@@ -16,6 +16,7 @@ import type { SnapshotStore } from "../../core/storage/types.ts";
 import { keySecretForms } from "../../procedures/admin-pki-backup.ts";
 import {
   finishInterruptedControlPlaneV2Restore,
+  journalledControlPlaneNodes,
   runControlPlaneV2Restore,
   runControlPlaneV2Undo,
   type AfterInterruptionOutcome,
@@ -83,11 +84,19 @@ async function nodeAccess(run: ControlPlaneV2Run): Promise<ControlPlaneV2UndoOpt
     knownHosts: Inputs.SshKnownHosts,
     fingerprints: Inputs.SshHostKeyFingerprints,
   });
+  // An unfinished restore or undo stopped the cluster's API: its journal names the nodes.
+  const journalled = await journalledControlPlaneNodes(run.adminConfig, run.cluster);
+  if (journalled) {
+    run.logger.info(
+      `An unfinished restore or undo of ${run.cluster} is journalled in the admin cluster: its control-plane nodes are taken from there, not from ${run.cluster}'s API (stopped by it).`,
+    );
+  }
   const access = await controlPlaneNodesAccess({
     cluster: run.cluster,
     userConfig: run.userCluster.config,
     adminConfig: run.adminConfig,
     ...(givenKey ? { privateKey: givenKey } : {}),
+    ...(journalled ? { nodes: journalled } : {}),
   });
   const key = access.privateKey.toString();
   for (const form of keySecretForms(key)) core.setSecret(form);

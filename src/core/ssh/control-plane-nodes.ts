@@ -57,6 +57,11 @@ export interface ControlPlaneNodesOptions {
   adminConfig?: KubeConfig;
   /** The nodes' key, when the user gives it; the secret is then not read. */
   privateKey?: string | Buffer;
+  /**
+   * The nodes as an unfinished restore journalled them: then the user cluster's API (which
+   * that restore stopped) is not asked.
+   */
+  nodes?: ControlPlaneNodeTarget[];
 }
 
 /** `<cluster>/ssh-keys` as a sentence names it. */
@@ -75,7 +80,7 @@ export async function controlPlaneNodesAccess(
       `no SSH key for the control-plane nodes of user cluster ${cluster}: it is read from secret ${userClusterSshKeySecretName(cluster)} of the admin cluster, so give the admin kubeconfig, or give the nodes' private key here.`,
     );
   }
-  const nodes = await listControlPlaneNodes(options.userConfig, cluster);
+  const nodes = options.nodes ?? (await listControlPlaneNodes(options.userConfig, cluster));
   if (options.privateKey)
     return { cluster, nodes, privateKey: options.privateKey, keySource: "given" };
   const privateKey = await readUserClusterSshKey(options.adminConfig!, cluster);

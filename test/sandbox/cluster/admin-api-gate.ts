@@ -32,6 +32,13 @@ export interface AdminApiGateOptions {
   namespace: string;
   /** The static pods' mirrors the API server needs Ready: kube-apiserver-<node>, etcd-<node>. */
   pods: string[];
+  /**
+   * Several control-plane nodes (a Controlplane V2 user cluster): `pods` grouped per node.
+   * The API serves while a majority of the nodes have all their pods Ready, as a real cluster
+   * does behind its control-plane VIP (one API server left with an etcd of quorum answers).
+   * Without it, every pod in `pods` must be Ready.
+   */
+  podsPerNode?: string[][];
   logger: Logger;
 }
 
@@ -47,7 +54,9 @@ export function startAdminApiGate(options: AdminApiGateOptions): AdminApiGate {
     const notReady = options.pods.filter(
       (pod) => !isPodReady(options.store, options.namespace, pod),
     );
-    const ready = notReady.length === 0;
+    const ready = options.podsPerNode
+      ? majorityReady(options.podsPerNode, notReady)
+      : notReady.length === 0;
     if (ready === apiServer.serving()) {
       agreeing = 0;
       return;
@@ -76,6 +85,12 @@ export function startAdminApiGate(options: AdminApiGateOptions): AdminApiGate {
       .finally(() => (busy = false));
   }, POLL_MS);
   return { stop: () => clearInterval(timer) };
+}
+
+/** Whether more than half of the nodes have none of their pods among `notReady`. */
+function majorityReady(podsPerNode: string[][], notReady: string[]): boolean {
+  const readyNodes = podsPerNode.filter((pods) => pods.every((pod) => !notReady.includes(pod)));
+  return readyNodes.length * 2 > podsPerNode.length;
 }
 
 /** Running, not being deleted, and condition Ready=True, as the kubelet wrote it. */

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { Logger } from "../../../src/core/log/logger.ts";
 import { applyDefaults } from "../apiserver/defaults.ts";
+import { startAdminApiGate } from "./admin-api-gate.ts";
 import { kubeconfigFor, startApiServer } from "../apiserver/index.ts";
 import { RESOURCES } from "../apiserver/registry.ts";
 import {
@@ -236,6 +237,17 @@ export async function startControlPlaneV2Cluster(
 
   await waitForEtcdHealthy(runtime, etcdClient, store, join(pkiScratch, "health"), spec.name);
   logger.info(`sandbox: Controlplane V2 cluster ${spec.name}: ${spec.nodes} etcd members healthy`);
+  // From here on the cluster's API answers only while a majority of its control-plane nodes
+  // run kube-apiserver and etcd, as a real one does: a restore that stops them all loses it.
+  const gate = startAdminApiGate({
+    store,
+    apiServer,
+    namespace: KUBE_SYSTEM,
+    pods: runtime.nodes.flatMap((node) => [`kube-apiserver-${node.name}`, `etcd-${node.name}`]),
+    podsPerNode: runtime.nodes.map((node) => [`kube-apiserver-${node.name}`, `etcd-${node.name}`]),
+    logger,
+  });
+  onTeardown(async () => gate.stop());
 
   const layout: ControlPlaneV2Layout = {
     name: spec.name,
@@ -446,8 +458,11 @@ async function waitForEtcdHealthy(
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let last: string;
   for (;;) {
+    // The kube-apiserver pods too: the API's gate, started next, needs them Ready.
     const podsReady = runtime.nodes.every((node) =>
-      isReady(store.get("pods", KUBE_SYSTEM, `etcd-${node.name}`)),
+      [`etcd-${node.name}`, `kube-apiserver-${node.name}`].every((pod) =>
+        isReady(store.get("pods", KUBE_SYSTEM, pod)),
+      ),
     );
     if (podsReady) {
       const result = await runCommand(
@@ -467,7 +482,7 @@ async function waitForEtcdHealthy(
       if (result.exitCode === 0) return;
       last = `${result.stdout}${result.stderr}`.trim();
     } else {
-      last = "the etcd mirror pods are not all Ready yet";
+      last = "the etcd and kube-apiserver mirror pods are not all Ready yet";
     }
     if (Date.now() > deadline)
       throw new Error(
