@@ -611,11 +611,15 @@ class ControlPlaneV2Restore {
   private async executeUndo(run: PlanRun) {
     const { options, logger } = this;
     const journal = new ConfigMapJournal(options.adminConfig, options.cluster);
-    this.checkJournalledNodes(await journal.read());
+    // The journal first: an undo continues its own, or takes over a restore stopped after
+    // its swap; either way the stamp to put back is the recorded one, never recomputed.
+    const earlier = await journal.read();
+    this.checkJournalledNodes(earlier);
+    const target = undoTargetOf(options.cluster, earlier, journal.description);
     const nodes = await this.readSteps(run);
     const restored = await run.run(
       "findPreRestore",
-      () => this.findPreRestore(nodes),
+      () => this.findPreRestore(nodes, target),
       (stamp) => `pre-restore-${stamp} on every node`,
     );
     if (options.dryRun) {
@@ -627,6 +631,7 @@ class ControlPlaneV2Restore {
     }
     this.checkConfirm();
     const stamp = restoreStamp(options.now ?? new Date());
+    if (target.restoreOf) await this.takeOverRestore(journal, earlier, target.restoreOf, restored);
     await run.attachJournal(journal, {
       cluster: options.cluster,
       topology: "controlplane-v2",
@@ -881,31 +886,70 @@ class ControlPlaneV2Restore {
     return typeof wanted === "number" ? wanted : DEFAULT_REVISION_BUMP;
   }
 
-  /** The newest pre-restore stamp that holds member data on every node. */
-  private async findPreRestore(nodes: StaticPodNode[]): Promise<string> {
-    const lists = await this.onEveryNode(async (node, facts) => {
+  /**
+   * The pre-restore stamp to put back: the one the journal names (an undo resumed, or a
+   * restore taken over), else the newest holding member data on every node. Refused when a
+   * node's newest pre-restore folder is another one (and that node's undo is not already
+   * done): putting back different restores on different nodes would not form one cluster.
+   */
+  private async findPreRestore(nodes: StaticPodNode[], target: UndoTarget): Promise<string> {
+    const found = await this.onEveryNode(async (node, facts) => {
       const listed = await runNodeScript(
         node.session,
-        `ls -1d "$1"/pre-restore-*/member 2>/dev/null | sort -r`,
-        [facts.member.hostDataDir],
+        UNDO_STATE_SCRIPT,
+        [facts.member.hostDataDir, target.undoStamp ?? "", target.restored ?? ""],
         "looking for pre-restore folders",
       );
-      return new Set(
-        listed.stdout
-          .split("\n")
-          .map((line) => /pre-restore-([0-9TZ]+)\/member$/.exec(line.trim())?.[1])
-          .filter((stamp): stamp is string => Boolean(stamp)),
-      );
+      const lines = listed.stdout.split("\n").map((line) => line.trim());
+      const stamps = lines
+        .map((line) => /pre-restore-([0-9TZ]+)\/member$/.exec(line)?.[1])
+        .filter((stamp): stamp is string => Boolean(stamp))
+        .sort();
+      return { node: facts.name, stamps, undone: lines.includes("undone") };
     });
-    const common = [...lists[0]!].filter((stamp) => lists.every((set) => set.has(stamp))).sort();
-    const newest = common.at(-1);
-    if (!newest) {
+    const names = nodes.map((node) => node.name).join(", ");
+    const common = found[0]!.stamps.filter((stamp) =>
+      found.every((node) => node.stamps.includes(stamp)),
+    );
+    const wanted = target.restored ?? common.at(-1);
+    if (!wanted) {
       throw new ConfigurationError(
         "undo",
-        `there is nothing to undo on ${nodes.map((node) => node.name).join(", ")}: no pre-restore-<stamp> folder holding member data is on every node (an earlier undo put it back, or no restore ran on all of them).`,
+        `there is nothing to undo on ${names}: no pre-restore-<stamp> folder holding member data is on every node (an earlier undo put it back, or no restore ran on all of them).`,
       );
     }
-    return newest;
+    const astray = found.filter((node) => !node.undone && node.stamps.at(-1) !== wanted);
+    if (astray.length) {
+      throw new Error(
+        `the undo of ${this.options.cluster} would put back pre-restore-${wanted}${target.restored ? " (as its journal records)" : ""}, but ${astray.map((node) => `on ${node.node} the newest pre-restore folder holding member data is ${node.stamps.at(-1) ?? "none"}`).join(", ")}: the nodes do not hold the same restore. Nothing was changed; look at the data dirs of ${names} (a restore that did not swap every node is finished by a rerun of it).`,
+      );
+    }
+    return wanted;
+  }
+
+  /**
+   * An undo may follow a restore that stopped after its swap: its journal holds the lock. The
+   * undo takes it over in one write, keeping the restore's stop (its stamp, where the
+   * manifests are, and the nodes), so that a kill in the middle loses nothing.
+   */
+  private async takeOverRestore(
+    journal: ConfigMapJournal,
+    entries: JournalEntry[],
+    restoreOf: string,
+    restored: string,
+  ): Promise<void> {
+    this.logger.warning(
+      `Taking over the lock of the unfinished restore of ${this.options.cluster} from ${restoreOf}: its swap began, so the data it displaced (pre-restore-${restored}) is put back.`,
+    );
+    await journal.rewrite([
+      {
+        step: "",
+        event: "begin",
+        at: new Date().toISOString(),
+        data: { cluster: this.options.cluster, topology: "controlplane-v2", undo: restored },
+      },
+      ...entries.filter((entry) => entry.event === "intent" && entry.step === "stopControlPlane"),
+    ]);
   }
 
   // ------------------------------------------------------------------ changing
@@ -1130,6 +1174,54 @@ class ControlPlaneV2Restore {
     );
     if (uri) result.record = uri;
   }
+}
+
+/** What the journal says an undo must put back; empty when no work is recorded. */
+interface UndoTarget {
+  /** The pre-restore stamp: the undo's own, or the swapped restore's. */
+  restored?: string;
+  /** The stamp of the first run's manifests-stopped and pre-undo folders. */
+  undoStamp?: string;
+  /** The backup of a restore stopped after its swap, which the undo takes over. */
+  restoreOf?: string;
+}
+
+/**
+ * Per node: each pre-restore-<stamp>/member, and `undone` when the recorded undo already put
+ * that stamp back there (UNDO_SCRIPT's own test). Arguments: dataDir, undoStamp, restored.
+ */
+const UNDO_STATE_SCRIPT = `data=$1 undo="$1/pre-undo-$2" kept="$1/pre-restore-$3"
+ls -1d "$data"/pre-restore-*/member 2>/dev/null
+if [ -n "$2" ] && { [ -f "$undo/.done" ] || { [ -d "$undo" ] && [ -d "$data/member" ] && [ ! -d "$kept/member" ]; }; }; then echo undone; fi
+exit 0`;
+
+/**
+ * From the journal in the admin cluster: an undo resumed takes its own stamps; a restore
+ * stopped after its swap is taken over (its stageSnapshot stamp is the data to put back); a
+ * restore stopped before its swap replaced nothing, so there is nothing to undo.
+ */
+function undoTargetOf(cluster: string, entries: JournalEntry[], description: string): UndoTarget {
+  const begun = entries.find((entry) => entry.event === "begin")?.data as
+    { topology?: string; backup?: string; undo?: string } | undefined;
+  // Other work (or none): attachJournal refuses it with its own sentence.
+  if (!begun || begun.topology !== "controlplane-v2") return {};
+  const stampOf = (step: string) =>
+    (
+      entries.find((entry) => entry.step === step && entry.event === "intent")?.data as
+        { stamp?: string } | undefined
+    )?.stamp;
+  const undoStamp = stampOf("stopControlPlane");
+  const stamps = undoStamp ? { undoStamp } : {};
+  if (begun.undo) return { restored: begun.undo, ...stamps };
+  if (!begun.backup) return {};
+  const swapBegan = entries.some((entry) => entry.step === "swapData" && entry.event === "started");
+  const restored = stampOf("stageSnapshot");
+  if (!swapBegan || !restored) {
+    throw new Error(
+      `the unfinished restore of ${cluster} from ${begun.backup} stopped before its swap, so its data was never replaced: there is nothing to undo. Its post step, or a rerun of it, puts everything back; the journal is ${description}.`,
+    );
+  }
+  return { restored, restoreOf: begun.backup, ...stamps };
 }
 
 /**

@@ -246,6 +246,21 @@ async function corruptMember(node: ControlPlaneV2Layout["nodes"][number]): Promi
 }
 
 /**
+ * A logger and a signal that cancels the run the moment `line` is logged: the cancellation
+ * closes the SSH sessions at once, so the next step cannot start on any node.
+ */
+function cancelledAfter(line: string) {
+  const logger = recordingLogger();
+  const controller = new AbortController();
+  const info = logger.info.bind(logger);
+  logger.info = (message: string) => {
+    info(message);
+    if (message.startsWith(line)) controller.abort(new Error(`cancelled after ${line}`));
+  };
+  return { logger, signal: controller.signal };
+}
+
+/**
  * Drops every SSH connection to uc3's nodes, as a network cut would: the session processes
  * of each node's sshd (found by its own config path, killed by pid), not its listener.
  */
@@ -437,6 +452,33 @@ describe("restore of a Controlplane V2 user cluster over SSH", { timeout: SLOW_M
     // The last restore displaced the data that held /drill/c.
     for (const node of uc3.nodes) {
       expect(await keysUnder(node.name, "/drill/c")).toHaveLength(2);
+    }
+    expect(new Set(await clusterIdsOfMembers()).size).toBe(1);
+    expect(await journalInAdmin()).toBe(false);
+  });
+
+  it("undo takes over a restore cancelled after its swap and, itself cancelled after its swap back, finishes on a rerun", async () => {
+    await putKeys("/drill/g", 2);
+    const restore = cancelledAfter("✔ swapData");
+    await expect(runControlPlaneV2Restore(options(restore).opts)).rejects.toThrow();
+    expect(await journalInAdmin()).toBe(true);
+    expect(restore.logger.lines.join("\n")).not.toContain("▶ checkHealthy");
+
+    const undo = cancelledAfter("✔ swapBack");
+    await expect(runControlPlaneV2Undo(options(undo).opts)).rejects.toThrow();
+    const undoLines = undo.logger.lines.join("\n");
+    expect(undoLines).toContain("Taking over the lock of the unfinished restore of uc3");
+    expect(undoLines).toContain("✔ swapBack");
+    expect(await journalInAdmin()).toBe(true);
+
+    // The rerun takes the stamp from the journal: the nodes' newest pre-restore folders are
+    // now older ones (this one was moved back), which a recomputed stamp would pick.
+    const { opts, logger } = options();
+    const resumed = await runControlPlaneV2Undo(opts);
+    expect(resumed.outcome, `${resumed.error}\n${logger.lines.join("\n")}`).toBe("undone");
+    expect(logger.lines.join("\n")).toContain("✔ swapBack: done in an earlier run");
+    for (const node of uc3.nodes) {
+      expect(await keysUnder(node.name, "/drill/g")).toHaveLength(2);
     }
     expect(new Set(await clusterIdsOfMembers()).size).toBe(1);
     expect(await journalInAdmin()).toBe(false);
