@@ -25,7 +25,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { CoreV1Api } from "../core/kube-client.ts";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
 import { ConfigurationError, errorMessage } from "../core/errors.ts";
-import { etcdVersionOfImage } from "../core/etcd/backup-version.ts";
+import { checkBackupEtcdVersion, etcdVersionOfImage } from "../core/etcd/backup-version.ts";
 import {
   DEFAULT_REVISION_BUMP,
   countKeysArgs,
@@ -861,6 +861,12 @@ class ControlPlaneV2Restore {
       return facts;
     });
     checkOneCluster(this.options.cluster, read);
+    const backup = this.restore?.backup;
+    checkNodeImages(
+      this.options.cluster,
+      read,
+      backup ? { uri: backup.location.uri, etcdVersion: backup.manifest.etcd?.version } : undefined,
+    );
     return read;
   }
 
@@ -1174,6 +1180,24 @@ class ControlPlaneV2Restore {
     );
     if (uri) result.record = uri;
   }
+}
+
+/**
+ * One etcd image on every node (a cluster mid-upgrade is not restored: its members would
+ * come back on different versions), and for a restore, the backup's etcd major.minor.
+ */
+export function checkNodeImages(
+  cluster: string,
+  nodes: StaticPodNode[],
+  backup?: { uri: string; etcdVersion: string | undefined },
+): void {
+  const images = new Set(nodes.map((node) => node.member.image));
+  if (images.size > 1) {
+    throw new Error(
+      `the control-plane nodes of ${cluster} run different etcd images (${nodes.map((node) => `${node.name}: ${node.member.image}`).join(", ")}): an upgrade is under way or stopped halfway. Finish it so that every node runs one image, then restore. Nothing was changed.`,
+    );
+  }
+  if (backup) checkBackupEtcdVersion(backup, nodes[0]!.member.image, "its members run");
 }
 
 /** What the journal says an undo must put back; empty when no work is recorded. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { StaticPodNode } from "../../src/core/etcd/static-pod-node.ts";
 import { readEtcdStaticPod } from "../../src/core/etcd/static-pod.ts";
-import { checkOneCluster } from "../../src/procedures/controlplane-v2-restore.ts";
+import { checkNodeImages, checkOneCluster } from "../../src/procedures/controlplane-v2-restore.ts";
 
 const ADDRESSES: Record<string, string> = {
   "uc3-cp-0": "10.0.0.10",
@@ -23,6 +23,7 @@ interface MemberFlags {
   peerUrl?: string;
   initialCluster?: string;
   token?: string;
+  image?: string;
 }
 
 function node(nodeName: string, flags: MemberFlags = {}): StaticPodNode {
@@ -35,7 +36,7 @@ function node(nodeName: string, flags: MemberFlags = {}): StaticPodNode {
       containers: [
         {
           name: "etcd",
-          image: "gcr.io/gke-on-prem-release/etcd:v3.4.33-0-gke.1",
+          image: flags.image ?? "gcr.io/gke-on-prem-release/etcd:v3.4.33-0-gke.1",
           command: [
             "etcd",
             `--name=${flags.name ?? nodeName}`,
@@ -101,5 +102,41 @@ describe("the nodes of a Controlplane V2 restore describe one cluster", () => {
         node("uc3-cp-2"),
       ]),
     ).toThrow(/uc3-cp-1's --initial-cluster .* differs from uc3-cp-0's/);
+  });
+});
+
+describe("the etcd image of a Controlplane V2 restore's nodes", () => {
+  const uri = "file:///backups/uc3/user-etcd/20261207T080000Z/";
+
+  it("accepts one image on every node and a backup of the same etcd major.minor", () => {
+    expect(() =>
+      checkNodeImages("uc3", [node("uc3-cp-0"), node("uc3-cp-1"), node("uc3-cp-2")], {
+        uri,
+        etcdVersion: "3.4.27",
+      }),
+    ).not.toThrow();
+  });
+
+  it("refuses nodes that run different etcd images, naming each", () => {
+    expect(() =>
+      checkNodeImages("uc3", [
+        node("uc3-cp-0"),
+        node("uc3-cp-1", { image: "gcr.io/gke-on-prem-release/etcd:v3.5.16-0-gke.1" }),
+        node("uc3-cp-2"),
+      ]),
+    ).toThrow(
+      /run different etcd images \(uc3-cp-0: .*etcd:v3\.4\.33-0-gke\.1, uc3-cp-1: .*etcd:v3\.5\.16-0-gke\.1, .*Nothing was changed/,
+    );
+  });
+
+  it("refuses a backup taken from another etcd major.minor than the nodes run", () => {
+    expect(() =>
+      checkNodeImages("uc3", [node("uc3-cp-0"), node("uc3-cp-1"), node("uc3-cp-2")], {
+        uri,
+        etcdVersion: "3.5.16",
+      }),
+    ).toThrow(
+      /was taken from etcd 3\.5\.16, but its members run .*etcd 3\.4\.33.*same etcd major\.minor/,
+    );
   });
 });
