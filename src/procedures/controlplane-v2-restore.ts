@@ -522,14 +522,16 @@ class ControlPlaneV2Restore {
     this.result.snapshotRevision = snapshot.revision;
     options.signal?.throwIfAborted();
     const journal = new ConfigMapJournal(options.adminConfig, options.cluster);
-    this.checkJournalledNodes(await journal.read());
+    const earlier = await journal.read();
+    this.checkJournalledNodes(earlier);
+    const resumed = resumedRestore(earlier, restore.backup.location.uri);
     const nodes = await this.readSteps(run);
     this.bump = this.chooseBump(nodes, restore.revisionBump);
     if (this.bump !== undefined) this.result.bump = this.bump;
     await run.run(
       "checkRoom",
-      () => this.onEveryNode((node, facts) => checkNodeRoom(node.session, facts, snapshot.bytes)),
-      (lines) => lines.join("; "),
+      () => this.checkRoom(snapshot, resumed),
+      (lines) => this.perNode(lines).join("; "),
     );
     if (options.dryRun) {
       this.result.outcome = "planned";
@@ -870,6 +872,32 @@ class ControlPlaneV2Restore {
     return read;
   }
 
+  /**
+   * Room for the snapshot and the restored data on every node. A resumed restore counts what
+   * it already staged there, and needs none once its swap began (the data moved by rename).
+   */
+  private async checkRoom(snapshot: SnapshotFacts, resumed: ResumedRestore): Promise<string[]> {
+    if (resumed.swapBegan) {
+      return this.nodes.map(() => "not needed: the swap of the run being continued began");
+    }
+    return this.onEveryNode(async (node, facts) => {
+      let stagedKiB = 0;
+      if (resumed.stamp) {
+        const measured = await runNodeScript(
+          node.session,
+          `du -sk "$1/restore-$2.db" "$1/restore-$2.db.part" "$1/restore-$2" 2>/dev/null | awk '{ sum += $1 } END { print sum + 0 }'`,
+          [facts.member.hostDataDir, resumed.stamp],
+          "measuring what the earlier run staged",
+        );
+        stagedKiB = Number(measured.stdout.trim()) || 0;
+      }
+      const line = await checkNodeRoom(node.session, facts, snapshot.bytes, stagedKiB);
+      return stagedKiB
+        ? `${line} (beside ${formatBytes(stagedKiB * 1024)} the earlier run staged)`
+        : line;
+    });
+  }
+
   /** The revision bump every member's image can do, or none (with a warning). */
   private chooseBump(nodes: StaticPodNode[], wanted: RevisionBump): number | undefined {
     if (wanted === "none") return undefined;
@@ -1198,6 +1226,28 @@ export function checkNodeImages(
     );
   }
   if (backup) checkBackupEtcdVersion(backup, nodes[0]!.member.image, "its members run");
+}
+
+/** What an earlier run of the same restore recorded: its stamp, and whether its swap began. */
+interface ResumedRestore {
+  stamp?: string;
+  swapBegan: boolean;
+}
+
+function resumedRestore(entries: JournalEntry[], backupUri: string): ResumedRestore {
+  const begun = entries.find((entry) => entry.event === "begin")?.data as
+    { topology?: string; backup?: string } | undefined;
+  // Another restore's or an undo's journal: attachJournal refuses it later.
+  if (begun?.topology !== "controlplane-v2" || begun.backup !== backupUri)
+    return { swapBegan: false };
+  const stamp = (
+    entries.find((entry) => entry.step === "stageSnapshot" && entry.event === "intent")?.data as
+      { stamp?: string } | undefined
+  )?.stamp;
+  return {
+    ...(stamp ? { stamp } : {}),
+    swapBegan: entries.some((entry) => entry.step === "swapData" && entry.event === "started"),
+  };
 }
 
 /** What the journal says an undo must put back; empty when no work is recorded. */

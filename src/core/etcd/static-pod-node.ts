@@ -193,13 +193,18 @@ export function roomNeededKiB(snapshotBytes: number): number {
   return 2 * Math.ceil(snapshotBytes / 1024) + 65 * 1024;
 }
 
-/** Room on the data dir's volume; one sentence naming the node when there is too little. */
+/**
+ * Room on the data dir's volume; one sentence naming the node when there is too little.
+ * `stagedKiB`: what a resumed restore already wrote there (its staged snapshot and restored
+ * data), which counts against the need instead of being asked for twice.
+ */
 export async function checkNodeRoom(
   session: SshSession,
   node: StaticPodNode,
   snapshotBytes: number,
+  stagedKiB = 0,
 ): Promise<string> {
-  const neededKiB = roomNeededKiB(snapshotBytes);
+  const neededKiB = Math.max(0, roomNeededKiB(snapshotBytes) - stagedKiB);
   const outcome = await runNodeScript(
     session,
     ROOM_SCRIPT,
