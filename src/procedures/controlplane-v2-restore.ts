@@ -24,7 +24,7 @@ import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { CoreV1Api } from "../core/kube-client.ts";
 import type { X25519Identity } from "../core/crypto/age-keys.ts";
-import { ConfigurationError, errorMessage } from "../core/errors.ts";
+import { CancelledError, ConfigurationError, errorMessage } from "../core/errors.ts";
 import { checkBackupEtcdVersion, etcdVersionOfImage } from "../core/etcd/backup-version.ts";
 import {
   DEFAULT_REVISION_BUMP,
@@ -1029,12 +1029,18 @@ class ControlPlaneV2Restore {
     const profile = controlPlaneV2Profile(options.cluster);
     const exec = async (node: StaticPodNode, args: string[]) => {
       const pod = `etcd-${node.name}`;
-      const result = await execInPod(options.userConfig, {
-        namespace: profile.namespace,
-        pod,
-        container: profile.container,
-        command: etcdctl(profile, ...args),
-      });
+      const result = await withDeadline(
+        `etcdctl in ${profile.namespace}/${pod}`,
+        options.signal,
+        (signal) =>
+          execInPod(options.userConfig, {
+            namespace: profile.namespace,
+            pod,
+            container: profile.container,
+            command: etcdctl(profile, ...args),
+            signal,
+          }),
+      );
       if (result.exitCode !== 0) {
         throw new Error(
           `etcdctl ${args.slice(0, 2).join(" ")} in ${profile.namespace}/${pod} exited with ${result.exitCode}: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`,
@@ -1115,7 +1121,9 @@ class ControlPlaneV2Restore {
       }
       restoredLine = `, ${restoredKeys} keys at revision ${expectedRevision}${snapshot.keys !== undefined ? " as in the snapshot" : ""}`;
     }
-    await options.userConfig.makeApiClient(CoreV1Api).listNode();
+    await withDeadline(`${options.cluster}'s API (list the Nodes)`, options.signal, () =>
+      options.userConfig.makeApiClient(CoreV1Api).listNode(),
+    );
     return `${nodes.length} member(s) healthy with one cluster ID ${clusterId}${restoredLine} (now revision ${revision}, ${keys} keys); ${options.cluster}'s API answers`;
   }
 
@@ -1226,6 +1234,42 @@ export function checkNodeImages(
     );
   }
   if (backup) checkBackupEtcdVersion(backup, nodes[0]!.member.image, "its members run");
+}
+
+/** How long one call through the user cluster's API may take in the health gate. */
+const API_CALL_TIMEOUT_MS = 30_000;
+
+/**
+ * One call through the user cluster's API, ended after API_CALL_TIMEOUT_MS or on cancel: a
+ * connection that never answers cannot stall the gate, whose poll only looks at the clock
+ * between calls. The call gets the signal where it takes one; a call that does not (listNode)
+ * is left to settle on its own, its outcome ignored.
+ */
+export async function withDeadline<Result>(
+  what: string,
+  cancel: AbortSignal | undefined,
+  call: (signal: AbortSignal) => Promise<Result>,
+): Promise<Result> {
+  cancel?.throwIfAborted();
+  const deadline = AbortSignal.timeout(API_CALL_TIMEOUT_MS);
+  const signal = cancel ? AbortSignal.any([cancel, deadline]) : deadline;
+  let onAbort = () => {};
+  const ended = new Promise<never>((_resolve, reject) => {
+    onAbort = () =>
+      reject(
+        cancel?.aborted
+          ? new CancelledError(`cancelled while waiting for ${what}`)
+          : new Error(`${what} did not answer within ${API_CALL_TIMEOUT_MS / 1000} s`),
+      );
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  const work = call(signal);
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, ended]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
 }
 
 /** What an earlier run of the same restore recorded: its stamp, and whether its swap began. */

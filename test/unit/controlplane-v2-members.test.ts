@@ -7,7 +7,12 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { StaticPodNode } from "../../src/core/etcd/static-pod-node.ts";
 import { readEtcdStaticPod } from "../../src/core/etcd/static-pod.ts";
-import { checkNodeImages, checkOneCluster } from "../../src/procedures/controlplane-v2-restore.ts";
+import { CancelledError } from "../../src/core/errors.ts";
+import {
+  checkNodeImages,
+  checkOneCluster,
+  withDeadline,
+} from "../../src/procedures/controlplane-v2-restore.ts";
 
 const ADDRESSES: Record<string, string> = {
   "uc3-cp-0": "10.0.0.10",
@@ -138,5 +143,31 @@ describe("the etcd image of a Controlplane V2 restore's nodes", () => {
     ).toThrow(
       /was taken from etcd 3\.5\.16, but its members run .*etcd 3\.4\.33.*same etcd major\.minor/,
     );
+  });
+});
+
+describe("a call through the user cluster's API in the health gate", () => {
+  it("ends with a CancelledError when the run is cancelled, though the call never answers", async () => {
+    const controller = new AbortController();
+    let handed: AbortSignal | undefined;
+    const call = withDeadline(
+      "etcdctl in kube-system/etcd-uc3-cp-0",
+      controller.signal,
+      (signal) => {
+        handed = signal;
+        return new Promise<string>(() => {});
+      },
+    );
+    controller.abort();
+    await expect(call).rejects.toThrow(
+      new CancelledError("cancelled while waiting for etcdctl in kube-system/etcd-uc3-cp-0"),
+    );
+    await expect(call).rejects.toBeInstanceOf(CancelledError);
+    // The call itself was handed a signal that the cancellation aborted too.
+    expect(handed?.aborted).toBe(true);
+  });
+
+  it("passes the call's answer through", async () => {
+    await expect(withDeadline("a read", undefined, async () => "answer")).resolves.toBe("answer");
   });
 });
