@@ -546,23 +546,25 @@ class ControlPlaneV2Restore {
       topology: "controlplane-v2",
       backup: restore.backup.location.uri,
     });
-    const stamp = (
-      await run.run(
-        "stageSnapshot",
-        async (step) => {
-          // The nodes too: once they are stopped, their Nodes cannot be listed any more.
-          const intent = await step.intend({
-            stamp: restoreStamp(options.now ?? new Date()),
-            nodes: this.nodeRecords(),
-          });
-          await this.onEveryNode((node, facts) =>
-            stageSnapshotOnNode(node.session, facts, snapshot, intent.stamp),
-          );
-          return intent;
-        },
-        (intent) => `the snapshot (sha256 checked) on every node as restore-${intent.stamp}.db`,
-      )
-    ).stamp;
+    const staged = await run.run(
+      "stageSnapshot",
+      async (step) => {
+        // The nodes too: once they are stopped, their Nodes cannot be listed any more. The
+        // bump: a rerun restores and gates with the one the first run chose.
+        const intent = await step.intend<StageIntent>({
+          stamp: restoreStamp(options.now ?? new Date()),
+          nodes: this.nodeRecords(),
+          bump: this.bump ?? 0,
+        });
+        await this.onEveryNode((node, facts) =>
+          stageSnapshotOnNode(node.session, facts, snapshot, intent.stamp),
+        );
+        return intent;
+      },
+      (intent) => `the snapshot (sha256 checked) on every node as restore-${intent.stamp}.db`,
+    );
+    this.takeJournalledBump(staged);
+    const { stamp } = staged;
     const outageStart = Date.now();
     await this.stopStep(run, stamp);
     await run.run(
@@ -896,6 +898,23 @@ class ControlPlaneV2Restore {
         ? `${line} (beside ${formatBytes(stagedKiB * 1024)} the earlier run staged)`
         : line;
     });
+  }
+
+  /**
+   * The bump an earlier run journalled wins over this run's input: its restore pods may have
+   * bumped already, and the gate must expect what was restored.
+   */
+  private takeJournalledBump(staged: StageIntent): void {
+    if (staged.bump === undefined) return;
+    const journalled = staged.bump || undefined;
+    if (journalled !== this.bump) {
+      this.logger.warning(
+        `The run being continued chose a revision bump of ${journalled ?? "none"}, this run's input ${this.bump ?? "none"}: the restore goes on with ${journalled ?? "none"}.`,
+      );
+    }
+    this.bump = journalled;
+    if (journalled !== undefined) this.result.bump = journalled;
+    else delete this.result.bump;
   }
 
   /** The revision bump every member's image can do, or none (with a warning). */
@@ -1270,6 +1289,14 @@ export async function withDeadline<Result>(
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+/** What stageSnapshot journals before it changes anything. */
+interface StageIntent {
+  stamp: string;
+  nodes: ControlPlaneNode[];
+  /** The revision bump the restore pods apply; 0 for none. Absent in older journals. */
+  bump?: number;
 }
 
 /** What an earlier run of the same restore recorded: its stamp, and whether its swap began. */

@@ -29,7 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentities } from "../../src/core/crypto/age-keys.ts";
 import { etcdctl } from "../../src/core/etcd/etcdctl.ts";
 import { controlPlaneV2Profile } from "../../src/core/etcd/profiles.ts";
-import { RESTORE_JOURNAL_NAME } from "../../src/core/kube/configmap-journal.ts";
+import { ConfigMapJournal, RESTORE_JOURNAL_NAME } from "../../src/core/kube/configmap-journal.ts";
 import { execChecked } from "../../src/core/kube/exec.ts";
 import { loadKubeconfig } from "../../src/core/kube/kubeconfig.ts";
 import { loadUserKubeconfigs } from "../../src/core/kube/user-kubeconfigs.ts";
@@ -382,6 +382,14 @@ describe("restore of a Controlplane V2 user cluster over SSH", { timeout: SLOW_M
     expect(await journalInAdmin()).toBe(true);
     for (const node of uc3.nodes)
       expect(existsSync(join(node.manifestsDir, "etcd.yaml"))).toBe(false);
+    // The journal names every node (uc3's API cannot list them now) and the bump chosen.
+    const staged = (await new ConfigMapJournal(adminConfig, "uc3").read()).find(
+      (entry) => entry.step === "stageSnapshot" && entry.event === "intent",
+    )?.data as { nodes: { name: string; address: string }[]; bump: number };
+    expect(staged.nodes.map((node) => `${node.name}@${node.address}`)).toEqual(
+      uc3.nodes.map((node) => `${node.name}@${node.ssh.host}`),
+    );
+    expect(staged.bump).toBe(0);
     // No kube-apiserver runs: uc3's API is gone until the rerun starts the control plane.
     await waitFor("uc3's API to refuse", async () => ((await userApiRefuses()) ? true : undefined));
 
