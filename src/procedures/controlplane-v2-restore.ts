@@ -44,6 +44,7 @@ import {
   restoreWithStaticPod,
   runNodeScript,
   stageSnapshotOnNode,
+  stopRestorePod,
   swapNodeData,
   waitUntilEtcdStopped,
   type StaticPodNode,
@@ -54,7 +55,6 @@ import {
   MANIFESTS_DIR,
   ETCD_MANIFEST,
   API_SERVER_MANIFEST,
-  RESTORE_MANIFEST,
   versionOffersBump,
 } from "../core/etcd/static-pod.ts";
 import { formatBytes } from "../core/format.ts";
@@ -720,11 +720,13 @@ class ControlPlaneV2Restore {
         await this.connectAll();
         await this.readNodes();
         await this.onEveryNode(async (node, facts) => {
+          // The one-shot pod first, and its folder let go of: it may still be writing there.
+          await stopRestorePod(node.session, facts, stamp, this.wait);
           await runNodeScript(
             node.session,
-            `rm -f "$1/$2"; rm -f "$3/restore-$4.db" "$3/restore-$4.db.part"; rm -rf "$3/restore-$4"; sync`,
-            [MANIFESTS_DIR, RESTORE_MANIFEST, facts.member.hostDataDir, stamp],
-            "removing the restore pod and the staged snapshot",
+            `rm -f "$1/restore-$2.db" "$1/restore-$2.db.part"; rm -rf "$1/restore-$2"; sync`,
+            [facts.member.hostDataDir, stamp],
+            "removing the staged snapshot and the restored data",
           );
           await runNodeScript(
             node.session,

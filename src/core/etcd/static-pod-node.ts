@@ -379,6 +379,21 @@ async function removeRestorePod(session: SshSession): Promise<void> {
   );
 }
 
+/**
+ * The one-shot restore pod's manifest removed, then a wait until nothing holds or changes
+ * DATA_DIR/restore-<stamp> (the kubelet takes a moment to stop the pod): a clean-up that
+ * removes the folder after this cannot race a restore still writing into it.
+ */
+export async function stopRestorePod(
+  session: SshSession,
+  node: StaticPodNode,
+  stamp: string,
+  wait: WaitOptions,
+): Promise<void> {
+  await removeRestorePod(session);
+  await waitForRestoredData(session, node, stamp, wait, "settled");
+}
+
 /** The restored folder complete, nothing holding its files, and the same twice in a row. */
 async function waitForRestoredData(
   session: SshSession,
