@@ -6,7 +6,7 @@
  * share one sandbox and run in order; the last one stops it.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordingLogger } from "../../src/core/log/logger.ts";
 import type { ControlPlaneV2Layout } from "../sandbox/cluster/controlplane-v2.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { runbookShell, type RunbookShell } from "./helpers.ts";
+import { runbookShell, waitFor, type RunbookShell } from "./helpers.ts";
 
 const SLOW_MACHINE_MS = 300_000;
 /** The vendor's etcdctl flags for a Controlplane V2 member (how-to/back-up-user-cluster). */
@@ -157,6 +157,53 @@ describe("a Controlplane V2 user cluster in the sandbox", { timeout: SLOW_MACHIN
       `ssh -i other -o BatchMode=yes -o UserKnownHostsFile=${cluster.knownHostsPath} -o StrictHostKeyChecking=yes ubuntu@${cluster.nodes[0]?.ssh.host} true`,
     );
     expect(refused.exitCode).toBe(255);
+  });
+
+  it("serves its API while a majority of nodes run kube-apiserver, and refuses once two of three are stopped", async () => {
+    const getNodes =
+      'kubectl --kubeconfig "$USER_CLUSTER_KUBECONFIG" get nodes -o name --request-timeout=5s';
+    const apiserverPods = async () =>
+      (
+        await shell.ok(
+          'kubectl --kubeconfig "$USER_CLUSTER_KUBECONFIG" get pods -n kube-system -l component=kube-apiserver -o name',
+        )
+      )
+        .trim()
+        .split("\n")
+        .sort();
+    const stopped = cluster.nodes.slice(1).map((node) => ({
+      manifest: join(node.manifestsDir, "kube-apiserver.yaml"),
+      aside: join(node.rootDir, "etc/kubernetes/kube-apiserver.yaml.stopped"),
+    }));
+    try {
+      // One of three stopped: its mirror pod goes, as seen through the API, which still answers.
+      renameSync(stopped[1]!.manifest, stopped[1]!.aside);
+      await waitFor("kube-apiserver-uc3-cp-2 to go", async () =>
+        (await apiserverPods()).includes("pod/kube-apiserver-uc3-cp-2") ? undefined : true,
+      );
+      expect(await apiserverPods()).toEqual([
+        "pod/kube-apiserver-uc3-cp-0",
+        "pod/kube-apiserver-uc3-cp-1",
+      ]);
+      // Two of three: no majority, the API refuses connections as a real one behind its VIP.
+      renameSync(stopped[0]!.manifest, stopped[0]!.aside);
+      const refused = await waitFor("uc3's API to refuse", async () => {
+        const result = await shell.bash(getNodes);
+        return result.exitCode !== 0 ? result : undefined;
+      });
+      expect(refused.stderr).toMatch(/connection refused/);
+    } finally {
+      for (const { manifest, aside } of stopped) if (existsSync(aside)) renameSync(aside, manifest);
+    }
+    const back = await waitFor("uc3's API to answer again", async () => {
+      const result = await shell.bash(getNodes);
+      return result.exitCode === 0 ? result.stdout : undefined;
+    });
+    expect(back.trim().split("\n").sort()).toEqual([
+      "node/uc3-cp-0",
+      "node/uc3-cp-1",
+      "node/uc3-cp-2",
+    ]);
   });
 
   it("stops leaving no network namespace, link, process or mount of the cluster's nodes", async () => {
