@@ -191,7 +191,7 @@ describe("a Controlplane V2 user cluster in the sandbox", { timeout: SLOW_MACHIN
         const result = await shell.bash(getNodes);
         return result.exitCode !== 0 ? result : undefined;
       });
-      expect(refused.stderr).toMatch(/connection refused/);
+      expect(refused.stderr).toMatch(/The connection to the server .* was refused/);
     } finally {
       for (const { manifest, aside } of stopped) if (existsSync(aside)) renameSync(aside, manifest);
     }
