@@ -794,9 +794,13 @@ function roomNeededKiB(snapshotBytes) {
     // The live data is moved aside on the same volume (a rename: no room of its own).
     return 2 * Math.ceil(snapshotBytes / 1024) + 65 * 1024;
 }
-/** Room on the data dir's volume; one sentence naming the node when there is too little. */
-async function checkNodeRoom(session, node, snapshotBytes) {
-    const neededKiB = roomNeededKiB(snapshotBytes);
+/**
+ * Room on the data dir's volume; one sentence naming the node when there is too little.
+ * `stagedKiB`: what a resumed restore already wrote there (its staged snapshot and restored
+ * data), which counts against the need instead of being asked for twice.
+ */
+async function checkNodeRoom(session, node, snapshotBytes, stagedKiB = 0) {
+    const neededKiB = Math.max(0, roomNeededKiB(snapshotBytes) - stagedKiB);
     const outcome = await runNodeScript(session, restore_scripts/* ROOM_SCRIPT */.eM, [node.member.hostDataDir, String(neededKiB)], "the room check", { [restore_scripts/* RESTORE_EXIT */.KB.noRoom]: "noRoom" });
     const free = Number(/free=(\d+)/.exec(outcome.stdout)?.[1] ?? 0);
     if (outcome.code === restore_scripts/* RESTORE_EXIT */.KB.noRoom) {
@@ -883,6 +887,15 @@ async function prepareRestore(session, node, stamp) {
 }
 async function removeRestorePod(session) {
     await runNodeScript(session, `rm -f "$1/$2"; sync`, [MANIFESTS_DIR, RESTORE_MANIFEST], "removing the restore pod");
+}
+/**
+ * The one-shot restore pod's manifest removed, then a wait until nothing holds or changes
+ * DATA_DIR/restore-<stamp> (the kubelet takes a moment to stop the pod): a clean-up that
+ * removes the folder after this cannot race a restore still writing into it.
+ */
+async function stopRestorePod(session, node, stamp, wait) {
+    await removeRestorePod(session);
+    await waitForRestoredData(session, node, stamp, wait, "settled");
 }
 /** The restored folder complete, nothing holding its files, and the same twice in a row. */
 async function waitForRestoredData(session, node, stamp, wait, until, pod = `${RESTORE_POD}-${node.name}`) {

@@ -524,10 +524,38 @@ describe("restore of a Controlplane V2 user cluster over SSH", { timeout: SLOW_M
     expect(await journalInAdmin()).toBe(false);
   });
 
-  it("etcd-restore-ha detects the topology from the backup and restores uc3 over SSH", async () => {
+  it("etcd-restore-ha detects the topology from the backup and restores uc3 over SSH, its API down, from control-plane-nodes", async () => {
     expect(uc3.nodes.every((node) => node.ssh.port === 22)).toBe(true);
     await putKeys("/drill/d", 2);
-    const restored = await runAction("etcd-restore-ha", work, actionInputs());
+    // The disaster this restore is for: two members lost, no quorum, so uc3 has no API.
+    await corruptMember(uc3.nodes[1]!);
+    await corruptMember(uc3.nodes[2]!);
+    await waitFor("uc3's API to refuse", async () => ((await userApiRefuses()) ? true : undefined));
+    const before = nodeShape();
+    const unlisted = await runAction("etcd-restore-ha", work, actionInputs());
+    expect(unlisted.exitCode, unlisted.log).toBe(1);
+    const errors = errorLines(unlisted.log);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain("give them as control-plane-nodes (one name=address per line)");
+    expect(nodeShape()).toEqual(before);
+    expect(await journalInAdmin()).toBe(false);
+
+    const badLine = await runAction(
+      "etcd-restore-ha",
+      work,
+      actionInputs({ "control-plane-nodes": "uc3-cp-0 10.0.0.1" }),
+    );
+    expect(badLine.exitCode, badLine.log).toBe(1);
+    expect(errorLines(badLine.log)).toEqual([
+      expect.stringContaining("Input control-plane-nodes, line 1: expected name=address"),
+    ]);
+
+    const nodes = uc3.nodes.map((node) => `${node.name}=${node.internalIP}`).join("\n");
+    const restored = await runAction(
+      "etcd-restore-ha",
+      work,
+      actionInputs({ "control-plane-nodes": nodes }),
+    );
     expect(restored.exitCode, restored.log).toBe(0);
     expect(errorLines(restored.log)).toEqual([]);
     const output = JSON.parse(restored.outputs.restore!) as {

@@ -24,6 +24,7 @@ export const Inputs = {
   WaitTimeoutMinutes: "wait-timeout-minutes",
   // Controlplane V2 user clusters (issue 16): their own API, and SSH to their control-plane nodes.
   UserKubeconfigs: "user-kubeconfigs",
+  ControlPlaneNodes: "control-plane-nodes",
   SshUser: "ssh-user",
   SshPrivateKey: "ssh-private-key",
   SshKnownHosts: "ssh-known-hosts",

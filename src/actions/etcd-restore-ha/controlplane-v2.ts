@@ -10,7 +10,11 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { X25519Identity } from "../../core/crypto/age-keys.ts";
 import type { UserClusterAccess } from "../../core/kube/user-kubeconfigs.ts";
 import type { Logger } from "../../core/log/logger.ts";
-import { controlPlaneNodesAccess } from "../../core/ssh/control-plane-nodes.ts";
+import { errorMessage, isConfigurationError } from "../../core/errors.ts";
+import {
+  controlPlaneNodesAccess,
+  type ControlPlaneNodeTarget,
+} from "../../core/ssh/control-plane-nodes.ts";
 import type { StoredBackup } from "../../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../../core/storage/types.ts";
 import { keySecretForms } from "../../procedures/admin-pki-backup.ts";
@@ -25,7 +29,7 @@ import {
 } from "../../procedures/controlplane-v2-restore.ts";
 import type { RevisionBump } from "../../procedures/etcd-restore.ts";
 import type { RestoreAudit } from "../../procedures/restore-record.ts";
-import { getInputAsBool, InputError } from "../common/inputs.ts";
+import { getInput, getInputAsBool, InputError } from "../common/inputs.ts";
 import { readUserKubeconfigs } from "../common/shared-inputs.ts";
 import { readHostKeyPins, readJumpHost, readKeyInput, readSshUser } from "../common/ssh-inputs.ts";
 import { Inputs } from "./constants.ts";
@@ -91,12 +95,26 @@ async function nodeAccess(run: ControlPlaneV2Run): Promise<ControlPlaneV2UndoOpt
       `An unfinished restore or undo of ${run.cluster} is journalled in the admin cluster: its control-plane nodes are taken from there, not from ${run.cluster}'s API (stopped by it).`,
     );
   }
+  const given = readControlPlaneNodes();
+  if (journalled && given) {
+    run.logger.info(
+      `${Inputs.ControlPlaneNodes} is not used: the journal of the unfinished run names the nodes it changed.`,
+    );
+  }
+  const nodes = journalled ?? given;
   const access = await controlPlaneNodesAccess({
     cluster: run.cluster,
     userConfig: run.userCluster.config,
     adminConfig: run.adminConfig,
     ...(givenKey ? { privateKey: givenKey } : {}),
-    ...(journalled ? { nodes: journalled } : {}),
+    ...(nodes ? { nodes } : {}),
+  }).catch((error: unknown) => {
+    if (nodes || isConfigurationError(error)) throw error;
+    // Without quorum the cluster has no API: the one thing the user can do is name the nodes.
+    throw new Error(
+      `${errorMessage(error)} A cluster that lost etcd quorum cannot list its nodes: give them as ${Inputs.ControlPlaneNodes} (one name=address per line).`,
+      { cause: error },
+    );
   });
   const key = access.privateKey.toString();
   for (const form of keySecretForms(key)) core.setSecret(form);
@@ -152,4 +170,34 @@ export async function putBackControlPlaneV2(
     signal: new AbortController().signal,
   });
   return finishInterruptedControlPlaneV2Restore({ ...access, owner: run.owner });
+}
+
+/**
+ * control-plane-nodes: `name=address` per line, each a Node name and an address (IPv4, IPv6
+ * or a host name); undefined when empty. Checked whole before anything connects.
+ */
+function readControlPlaneNodes(): ControlPlaneNodeTarget[] | undefined {
+  const lines = getInput(Inputs.ControlPlaneNodes)
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith("#"));
+  if (lines.length === 0) return undefined;
+  const nodes = lines.map((line, index) => {
+    const match =
+      /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\s*=\s*([A-Za-z0-9.:-]+|\[[0-9A-Fa-f:]+\])$/.exec(line);
+    if (!match) {
+      throw new InputError(
+        `Input ${Inputs.ControlPlaneNodes}, line ${index + 1}: expected name=address (a Node name such as uc3-cp-0, then the address SSH reaches it at, such as 10.0.0.11), one node per line.`,
+      );
+    }
+    return { name: match[1]!, address: match[3]!.replace(/^\[|\]$/g, "") };
+  });
+  const names = nodes.map((node) => node.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated) {
+    throw new InputError(
+      `Input ${Inputs.ControlPlaneNodes} names ${repeated} twice: give each control-plane node once.`,
+    );
+  }
+  return nodes.sort((a, b) => a.name.localeCompare(b.name));
 }
