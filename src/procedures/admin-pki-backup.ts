@@ -37,6 +37,7 @@ import {
   validateNodePaths,
   type HostKeyPins,
   type NodeFileEntry,
+  type SshConnectOptions,
   type SshSession,
 } from "../core/ssh/index.ts";
 import { teeInto } from "../core/stream/tee.ts";
@@ -55,6 +56,43 @@ export interface JumpHostInput {
   port: number;
   /** Default: the node's key (SSH sends only a signature made with it, never the key). */
   privateKey?: string | Buffer;
+}
+
+/** How a procedure reaches its nodes over SSH: everything but the node's address and key. */
+export interface NodeSshAccess {
+  /** Default 22. */
+  port?: number;
+  /** Default `ubuntu`. */
+  user?: string;
+  jumpHost?: JumpHostInput;
+  hostKeys: HostKeyPins;
+  acceptUnknownHostKey?: boolean;
+  connectTimeoutMs?: number;
+}
+
+/** The connection to one node; the jump host signs with the node's key unless given its own. */
+export function nodeSshOptions(
+  host: string,
+  privateKey: string | Buffer,
+  access: NodeSshAccess,
+): SshConnectOptions {
+  return {
+    host,
+    port: access.port ?? 22,
+    user: access.user ?? DEFAULT_SSH_USER,
+    privateKey,
+    ...(access.jumpHost
+      ? {
+          jumpHost: {
+            ...access.jumpHost,
+            privateKey: access.jumpHost.privateKey ?? privateKey,
+          },
+        }
+      : {}),
+    hostKeys: access.hostKeys,
+    acceptUnknownHostKey: access.acceptUnknownHostKey ?? false,
+    ...(access.connectTimeoutMs ? { connectTimeoutMs: access.connectTimeoutMs } : {}),
+  };
 }
 
 export interface PkiBackupOptions {
@@ -321,27 +359,7 @@ async function connectToNode(
   const nodeHost = host;
   const session = await run.run(
     "connect",
-    () =>
-      connectSsh(
-        {
-          host: nodeHost,
-          port: options.port ?? 22,
-          user: options.user ?? DEFAULT_SSH_USER,
-          privateKey: nodeKey,
-          ...(options.jumpHost
-            ? {
-                jumpHost: {
-                  ...options.jumpHost,
-                  privateKey: options.jumpHost.privateKey ?? nodeKey,
-                },
-              }
-            : {}),
-          hostKeys: options.hostKeys,
-          acceptUnknownHostKey: options.acceptUnknownHostKey,
-          ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-        },
-        logger,
-      ),
+    () => connectSsh(nodeSshOptions(nodeHost, nodeKey, options), logger),
     (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`,
   );
   result.target = session.target;

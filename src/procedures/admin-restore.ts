@@ -88,7 +88,7 @@ import type { SnapshotStore } from "../core/storage/types.ts";
 import { restoreRecord, writeRestoreRecord, type RestoreAudit } from "./restore-record.ts";
 import { Plan, PlanRun, type StepDeclaration, type StepRecord } from "./plan.ts";
 import type { RevisionBump } from "./etcd-restore.ts";
-import { DEFAULT_SSH_USER, ENCRYPTION_KEYS_PATH, type JumpHostInput } from "./admin-pki-backup.ts";
+import { ENCRYPTION_KEYS_PATH, nodeSshOptions, type JumpHostInput } from "./admin-pki-backup.ts";
 
 /** How many pre-restore folders the data dir keeps; older ones go once the restore is proven. */
 export const ADMIN_PRE_RESTORE_KEEP = 2;
@@ -1244,23 +1244,7 @@ class AdminRestore {
   private async connect(): Promise<SshSession> {
     const { options } = this;
     this.session = await connectSsh(
-      {
-        host: options.host,
-        port: options.port ?? 22,
-        user: options.user ?? DEFAULT_SSH_USER,
-        privateKey: options.privateKey,
-        ...(options.jumpHost
-          ? {
-              jumpHost: {
-                ...options.jumpHost,
-                privateKey: options.jumpHost.privateKey ?? options.privateKey,
-              },
-            }
-          : {}),
-        hostKeys: options.hostKeys,
-        acceptUnknownHostKey: options.acceptUnknownHostKey ?? false,
-        ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      },
+      nodeSshOptions(options.host, options.privateKey, options),
       this.logger,
     );
     return this.session;

@@ -77,7 +77,7 @@ import {
   type StoredBackup,
 } from "../core/storage/pipeline.ts";
 import type { SnapshotStore } from "../core/storage/types.ts";
-import { DEFAULT_SSH_USER, type JumpHostInput } from "./admin-pki-backup.ts";
+import { nodeSshOptions, type JumpHostInput } from "./admin-pki-backup.ts";
 import type { RevisionBump } from "./etcd-restore.ts";
 import { Plan, PlanRun, type StepDeclaration, type StepRecord } from "./plan.ts";
 import {
@@ -819,23 +819,10 @@ class ControlPlaneV2Restore {
     // One by one: a failure names its node, and no session is left unowned.
     for (const target of options.nodes) {
       const session = await connectSsh(
-        {
-          host: target.address,
-          port: target.port ?? 22,
-          user: options.user ?? DEFAULT_SSH_USER,
-          privateKey: options.privateKey,
-          ...(options.jumpHost
-            ? {
-                jumpHost: {
-                  ...options.jumpHost,
-                  privateKey: options.jumpHost.privateKey ?? options.privateKey,
-                },
-              }
-            : {}),
-          hostKeys: options.hostKeys,
-          acceptUnknownHostKey: options.acceptUnknownHostKey ?? false,
-          ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-        },
+        nodeSshOptions(target.address, options.privateKey, {
+          ...options,
+          ...(target.port ? { port: target.port } : {}),
+        }),
         this.logger,
       );
       this.nodes.push({ target, session });

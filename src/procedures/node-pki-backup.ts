@@ -31,7 +31,7 @@ import { formatTimestamp } from "../core/storage/layout.ts";
 import {
   archiveNodePki,
   DEFAULT_PKI_PATHS,
-  DEFAULT_SSH_USER,
+  nodeSshOptions,
   keySecretForms,
   nodePkiSteps,
   type NodePkiArchiveOptions,
@@ -217,26 +217,7 @@ function connectToNode(
   cluster: ControlPlaneNodesAccess,
   node: ControlPlaneNodeTarget,
 ): Promise<SshSession> {
-  return connectSsh(
-    {
-      host: node.address,
-      port: options.port ?? 22,
-      user: options.user ?? DEFAULT_SSH_USER,
-      privateKey: cluster.privateKey,
-      ...(options.jumpHost
-        ? {
-            jumpHost: {
-              ...options.jumpHost,
-              privateKey: options.jumpHost.privateKey ?? cluster.privateKey,
-            },
-          }
-        : {}),
-      hostKeys: options.hostKeys,
-      acceptUnknownHostKey: options.acceptUnknownHostKey,
-      ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    },
-    options.logger,
-  );
+  return connectSsh(nodeSshOptions(node.address, cluster.privateKey, options), options.logger);
 }
 
 /** The given paths, and the encryption keys folder when the node has one (and it is not given). */

@@ -120,10 +120,8 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
   });
   const store = await destination.open(logger, context);
 
-  const result = await runAdminPkiBackup({
-    ...(config ? { config } : {}),
-    ...(privateKey ? { privateKey } : {}),
-    ...(host ? { host } : {}),
+  // What the admin master and the Controlplane V2 nodes are backed up with alike.
+  const shared = {
     user,
     ...(jumpHost ? { jumpHost } : {}),
     hostKeys: { knownHosts, fingerprints },
@@ -136,8 +134,14 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
     dryRun,
     logger,
     ...(context.run ? { run: context.run } : {}),
-    onSecret: (secret) => core.setSecret(secret),
     signal,
+  };
+  const result = await runAdminPkiBackup({
+    ...shared,
+    ...(config ? { config } : {}),
+    ...(privateKey ? { privateKey } : {}),
+    ...(host ? { host } : {}),
+    onSecret: (secret) => core.setSecret(secret),
   });
 
   if (result.hostKeyFingerprint) {
@@ -168,25 +172,7 @@ async function backup({ logger, signal }: ActionContext): Promise<void> {
     logger,
     targets: [{ cluster: result.cluster, kind: result.kind }],
   });
-  const nodeResults = await runNodePkiBackups(
-    {
-      userClusters,
-      user,
-      ...(jumpHost ? { jumpHost } : {}),
-      hostKeys: { knownHosts, fingerprints },
-      acceptUnknownHostKey,
-      paths,
-      store,
-      recipients,
-      compression,
-      retention,
-      dryRun,
-      logger,
-      ...(context.run ? { run: context.run } : {}),
-      signal,
-    },
-    preparation,
-  );
+  const nodeResults = await runNodePkiBackups({ ...shared, userClusters }, preparation);
   if (nodeResults.length > 0)
     core.setOutput(Outputs.NodeBackups, JSON.stringify(nodeOutputs(nodeResults)));
   const nodeMarkdown = nodeResults.map((nodeResult) =>
