@@ -8,12 +8,12 @@ export const modules = {
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  $: () => (/* reexport */ pki/* DEFAULT_SSH_USER */.$),
   vD: () => (/* binding */ ENCRYPTION_KEYS_PATH),
+  Fw: () => (/* binding */ nodeSshOptions),
   runAdminPkiBackup: () => (/* binding */ runAdminPkiBackup)
 });
 
-// UNUSED EXPORTS: DEFAULT_PKI_PATHS, archiveNodePki, keySecretForms, nodePkiSteps, pkiBackupPlan
+// UNUSED EXPORTS: DEFAULT_PKI_PATHS, DEFAULT_SSH_USER, archiveNodePki, keySecretForms, nodePkiSteps, pkiBackupPlan
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __webpack_require__(57075);
@@ -131,6 +131,26 @@ var steps = __webpack_require__(7839);
 
 
 
+/** The connection to one node; the jump host signs with the node's key unless given its own. */
+function nodeSshOptions(host, privateKey, access) {
+    return {
+        host,
+        port: access.port ?? 22,
+        user: access.user ?? pki/* DEFAULT_SSH_USER */.$,
+        privateKey,
+        ...(access.jumpHost
+            ? {
+                jumpHost: {
+                    ...access.jumpHost,
+                    privateKey: access.jumpHost.privateKey ?? privateKey,
+                },
+            }
+            : {}),
+        hostKeys: access.hostKeys,
+        acceptUnknownHostKey: access.acceptUnknownHostKey ?? false,
+        ...(access.connectTimeoutMs ? { connectTimeoutMs: access.connectTimeoutMs } : {}),
+    };
+}
 /** The PKI backup, declared once: `dry-run` prints it, a run executes it. */
 function pkiBackupPlan(paths, destination) {
     const { namespace, name, field } = SSH_KEY_SECRET;
@@ -285,23 +305,7 @@ async function connectToNode(options, run, result) {
     }
     const nodeKey = privateKey;
     const nodeHost = host;
-    const session = await run.run("connect", () => (0,ssh/* connectSsh */.LZ)({
-        host: nodeHost,
-        port: options.port ?? 22,
-        user: options.user ?? pki/* DEFAULT_SSH_USER */.$,
-        privateKey: nodeKey,
-        ...(options.jumpHost
-            ? {
-                jumpHost: {
-                    ...options.jumpHost,
-                    privateKey: options.jumpHost.privateKey ?? nodeKey,
-                },
-            }
-            : {}),
-        hostKeys: options.hostKeys,
-        acceptUnknownHostKey: options.acceptUnknownHostKey,
-        ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    }, logger), (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`);
+    const session = await run.run("connect", () => (0,ssh/* connectSsh */.LZ)(nodeSshOptions(nodeHost, nodeKey, options), logger), (connected) => `${connected.target}, host key ${connected.hostKeyFingerprint}`);
     result.target = session.target;
     result.hostKeyFingerprint = session.hostKeyFingerprint;
     return session;

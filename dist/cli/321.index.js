@@ -1784,23 +1784,7 @@ class AdminRestore {
     }
     async connect() {
         const { options } = this;
-        this.session = await (0,ssh/* connectSsh */.LZ)({
-            host: options.host,
-            port: options.port ?? 22,
-            user: options.user ?? admin_pki_backup/* DEFAULT_SSH_USER */.$,
-            privateKey: options.privateKey,
-            ...(options.jumpHost
-                ? {
-                    jumpHost: {
-                        ...options.jumpHost,
-                        privateKey: options.jumpHost.privateKey ?? options.privateKey,
-                    },
-                }
-                : {}),
-            hostKeys: options.hostKeys,
-            acceptUnknownHostKey: options.acceptUnknownHostKey ?? false,
-            ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-        }, this.logger);
+        this.session = await (0,ssh/* connectSsh */.LZ)((0,admin_pki_backup/* nodeSshOptions */.Fw)(options.host, options.privateKey, options), this.logger);
         return this.session;
     }
     async checkSudo(session) {
